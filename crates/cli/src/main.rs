@@ -1,0 +1,143 @@
+//! `osviz`: runs the osviz machine from the command line.
+
+use osviz_machine::{Machine, Reg, StopReason, multiboot, programs};
+use std::io::Write;
+use std::process::ExitCode;
+use std::time::Instant;
+
+const USAGE: &str = "\
+usage:
+  osviz demo                       run the built-in sum-loop program and print its registers
+  osviz run --multiboot FILE       load a multiboot image and run it
+            [--mem-mib N]          physical memory in MiB (default 64)
+            [--max-instructions N] stop after N instructions (default: no limit)
+            [--stats]              print instructions retired and MIPS to standard error
+";
+
+/// Instructions run between two flushes of the guest's console output.
+const CHUNK: u64 = 100_000;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("demo") => demo(),
+        Some("run") => run(&args[1..]),
+        Some("help" | "--help" | "-h") => {
+            print!("{USAGE}");
+            Ok(())
+        }
+        _ => Err(format!("expected a command\n{USAGE}")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("osviz: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn demo() -> Result<(), String> {
+    let program = programs::SUM_LOOP;
+    let mut machine = Machine::new(64 * 1024);
+    machine
+        .load(program.load_addr, program.bytes)
+        .map_err(|e| e.to_string())?;
+    machine.cpu.eip = program.load_addr;
+    let stop = machine.run(10_000);
+    println!("program: {}", program.name);
+    println!("stopped: {stop:?} after {} instructions", machine.retired);
+    println!("console: {}", String::from_utf8_lossy(&machine.console));
+    for r in Reg::ALL {
+        println!("{:>4} = {:#010x}", r.name(), machine.cpu.reg(r));
+    }
+    println!(" eip = {:#010x}", machine.cpu.eip);
+    Ok(())
+}
+
+struct RunOptions {
+    image: String,
+    mem_mib: usize,
+    max_instructions: u64,
+    stats: bool,
+}
+
+fn parse_run(args: &[String]) -> Result<RunOptions, String> {
+    let mut image = None;
+    let mut opts = RunOptions {
+        image: String::new(),
+        mem_mib: 64,
+        max_instructions: u64::MAX,
+        stats: false,
+    };
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        let mut value = |name: &str| {
+            it.next()
+                .cloned()
+                .ok_or_else(|| format!("{name} needs a value"))
+        };
+        match arg.as_str() {
+            "--multiboot" => image = Some(value("--multiboot")?),
+            "--mem-mib" => {
+                opts.mem_mib = value("--mem-mib")?
+                    .parse()
+                    .map_err(|e| format!("--mem-mib: {e}"))?
+            }
+            "--max-instructions" => {
+                opts.max_instructions = value("--max-instructions")?
+                    .parse()
+                    .map_err(|e| format!("--max-instructions: {e}"))?
+            }
+            "--stats" => opts.stats = true,
+            other => return Err(format!("unknown option {other}\n{USAGE}")),
+        }
+    }
+    opts.image = image.ok_or_else(|| format!("run needs --multiboot FILE\n{USAGE}"))?;
+    Ok(opts)
+}
+
+fn run(args: &[String]) -> Result<(), String> {
+    let opts = parse_run(args)?;
+    let image = std::fs::read(&opts.image).map_err(|e| format!("{}: {e}", opts.image))?;
+    let mut machine = Machine::new(opts.mem_mib * 1024 * 1024);
+    multiboot::load(&mut machine, &image).map_err(|e| format!("{}: {e}", opts.image))?;
+
+    let start = Instant::now();
+    let mut stdout = std::io::stdout().lock();
+    let mut printed = 0;
+    let stop = loop {
+        let budget = CHUNK.min(opts.max_instructions - machine.retired);
+        let stop = machine.run(budget);
+        // Console bytes go out as soon as the chunk that wrote them ends, so a
+        // harness can timestamp them.
+        if machine.console.len() > printed {
+            stdout
+                .write_all(&machine.console[printed..])
+                .and_then(|()| stdout.flush())
+                .map_err(|e| e.to_string())?;
+            printed = machine.console.len();
+        }
+        if stop != StopReason::InstructionLimit || machine.retired >= opts.max_instructions {
+            break stop;
+        }
+    };
+    let seconds = start.elapsed().as_secs_f64();
+    if opts.stats {
+        eprintln!(
+            "instructions: {}\nseconds: {seconds:.3}\nMIPS: {:.1}\nstopped: {stop:?}",
+            machine.retired,
+            machine.retired as f64 / seconds / 1e6
+        );
+    }
+    match stop {
+        StopReason::Halted | StopReason::DebugExit { .. } => Ok(()),
+        StopReason::InstructionLimit => Err(format!(
+            "stopped after {} instructions without halting",
+            machine.retired
+        )),
+        StopReason::InvalidOpcode { eip, message } => {
+            Err(format!("invalid opcode at {eip:#010x}: {message}"))
+        }
+    }
+}

@@ -1,0 +1,93 @@
+//! The "Registers" panel: general registers, EIP, EFLAGS bits, ring and
+//! control registers, with the values the latest action changed marked.
+
+use osviz_machine::{Flags, Machine, Reg};
+use yew::prelude::*;
+
+/// The register values the panel shows, as plain data.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RegisterView {
+    /// Name and value of each register row, in display order.
+    pub rows: Vec<(&'static str, u32)>,
+    pub eflags: u32,
+    pub cpl: u8,
+}
+
+impl RegisterView {
+    pub fn of(machine: &Machine) -> Self {
+        let c = &machine.cpu;
+        let mut rows: Vec<(&'static str, u32)> =
+            Reg::ALL.iter().map(|&r| (r.name(), c.reg(r))).collect();
+        rows.extend([
+            ("eip", c.eip),
+            ("eflags", c.eflags),
+            ("cr0", c.cr0),
+            ("cr2", c.cr2),
+            ("cr3", c.cr3),
+        ]);
+        RegisterView {
+            rows,
+            eflags: c.eflags,
+            cpl: c.cpl(),
+        }
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct RegistersProps {
+    pub now: RegisterView,
+    pub before: RegisterView,
+}
+
+const FLAG_BITS: [(&str, u32); 9] = [
+    ("CF", Flags::CF),
+    ("PF", Flags::PF),
+    ("AF", Flags::AF),
+    ("ZF", Flags::ZF),
+    ("SF", Flags::SF),
+    ("TF", Flags::TF),
+    ("IF", Flags::IF),
+    ("DF", Flags::DF),
+    ("OF", Flags::OF),
+];
+
+#[function_component(RegistersPanel)]
+pub fn registers_panel(props: &RegistersProps) -> Html {
+    let rows = props
+        .now
+        .rows
+        .iter()
+        .zip(&props.before.rows)
+        .map(|(&(name, value), &(_, old))| {
+            let class = if value != old { "reg changed" } else { "reg" };
+            html! {
+                <tr class={class} data-reg={name}>
+                    <th scope="row">{ name.to_uppercase() }</th>
+                    <td class="hex">{ format!("{value:08X}") }</td>
+                    <td class="dec">{ value.to_string() }</td>
+                </tr>
+            }
+        });
+    let flags = FLAG_BITS.iter().map(|&(name, mask)| {
+        let on = props.now.eflags & mask != 0;
+        let changed = on != (props.before.eflags & mask != 0);
+        let class = classes!("flag", on.then_some("on"), changed.then_some("changed"));
+        html! { <span class={class} title={format!("{name} = {}", u8::from(on))}>{ name }</span> }
+    });
+    let ring = if props.now.cpl == 0 {
+        "ring 0 (kernel mode)"
+    } else {
+        "ring 3 (user mode)"
+    };
+    html! {
+        <section class="panel registers" aria-label="Registers">
+            <h2>{ "Registers" }</h2>
+            <table class="reg-table">
+                <thead><tr><th>{ "reg" }</th><th>{ "hex" }</th><th>{ "decimal" }</th></tr></thead>
+                <tbody>{ for rows }</tbody>
+            </table>
+            <div class="flags" aria-label="EFLAGS bits">{ for flags }</div>
+            <div class="ring">{ format!("CPL {} · {ring}", props.now.cpl) }</div>
+        </section>
+    }
+}
