@@ -23,13 +23,14 @@ fn demo_machine() -> Machine {
 fn describe(stop: &Option<StopReason>) -> String {
     match stop {
         None => "Ready".to_string(),
-        Some(StopReason::Halted) => "Halted (hlt)".to_string(),
-        Some(StopReason::InstructionLimit) => {
-            format!("Paused after {RUN_BUDGET} instructions")
-        }
-        Some(StopReason::DebugExit { code }) => format!("Exited with code {code}"),
-        Some(StopReason::InvalidOpcode { eip, message }) => {
-            format!("Invalid opcode at {eip:#010x}: {message}")
+        Some(StopReason::InstructionLimit) => format!("Paused after {RUN_BUDGET} steps"),
+        Some(stop) => {
+            let text = stop.to_string();
+            let mut chars = text.chars();
+            chars
+                .next()
+                .map(|c| c.to_uppercase().chain(chars).collect())
+                .unwrap_or_default()
         }
     }
 }
@@ -87,7 +88,9 @@ pub fn app() -> Html {
             </nav>
             <main class="panels">
                 <RegistersPanel now={now} before={before} />
-                <ConsolePanel text={String::from_utf8_lossy(&m.console).into_owned()} />
+                <ConsolePanel text={
+                    String::from_utf8_lossy(&[m.console(), m.debug_output()].concat()).into_owned()
+                } />
             </main>
         </>
     }

@@ -47,7 +47,10 @@ fn demo() -> Result<(), String> {
     let stop = machine.run(10_000);
     println!("program: {}", program.name);
     println!("stopped: {stop:?} after {} instructions", machine.retired);
-    println!("console: {}", String::from_utf8_lossy(&machine.console));
+    println!(
+        "debug output: {}",
+        String::from_utf8_lossy(machine.debug_output())
+    );
     for r in Reg::ALL {
         println!("{:>4} = {:#010x}", r.name(), machine.cpu.reg(r));
     }
@@ -111,12 +114,13 @@ fn run(args: &[String]) -> Result<(), String> {
         let stop = machine.run(budget);
         // Console bytes go out as soon as the chunk that wrote them ends, so a
         // harness can timestamp them.
-        if machine.console.len() > printed {
+        let debug = machine.debug_output();
+        if debug.len() > printed {
             stdout
-                .write_all(&machine.console[printed..])
+                .write_all(&debug[printed..])
                 .and_then(|()| stdout.flush())
                 .map_err(|e| e.to_string())?;
-            printed = machine.console.len();
+            printed = debug.len();
         }
         if stop != StopReason::InstructionLimit || machine.retired >= opts.max_instructions {
             break stop;
@@ -136,8 +140,6 @@ fn run(args: &[String]) -> Result<(), String> {
             "stopped after {} instructions without halting",
             machine.retired
         )),
-        StopReason::InvalidOpcode { eip, message } => {
-            Err(format!("invalid opcode at {eip:#010x}: {message}"))
-        }
+        other => Err(other.to_string()),
     }
 }

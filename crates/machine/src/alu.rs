@@ -5,7 +5,7 @@
 //! bits of [`Flags::STATUS`] are meaningful in the returned flags).
 
 use crate::cpu::Flags;
-use crate::decode::Width;
+use crate::decode::{Shift, Width};
 
 /// Parity flag: set when the low byte of the result has an even number of ones.
 #[inline]
@@ -70,4 +70,84 @@ pub fn sub(a: u32, b: u32, borrow: bool, width: Width) -> (u32, u32) {
 #[inline]
 pub fn logic(result: u32, width: Width) -> u32 {
     zsp(result, width)
+}
+
+/// A shift or rotate of `a` by `count` (1 to 31). Returns the result, the
+/// new status flags and the mask of the flags the operation defines.
+///
+/// OF is defined only for one-bit shifts; for longer ones this returns what
+/// current Intel processors do (OF as if the last one-bit step were the only one).
+pub fn shift(kind: Shift, a: u32, count: u32, carry_in: bool, width: Width) -> (u32, u32, u32) {
+    let bits = width.bits();
+    let mask = width.mask();
+    let msb = |v: u32| v & width.sign_bit() != 0;
+    let flag = |on: bool, f: u32| if on { f } else { 0 };
+    match kind {
+        Shift::Shl | Shift::Sal => {
+            let wide = u64::from(a) << count;
+            let r = wide as u32 & mask;
+            let cf = (wide >> bits) & 1 != 0;
+            let status = zsp(r, width) | flag(cf, Flags::CF) | flag(msb(r) != cf, Flags::OF);
+            (r, status, Flags::STATUS)
+        }
+        Shift::Shr => {
+            let r = if count >= 32 { 0 } else { (a >> count) & mask };
+            let cf = count <= 32 && (u64::from(a) >> (count - 1)) & 1 != 0;
+            let of = if count == 1 { msb(a) } else { false };
+            let status = zsp(r, width) | flag(cf, Flags::CF) | flag(of, Flags::OF);
+            (r, status, Flags::STATUS)
+        }
+        Shift::Sar => {
+            let s = width.sign_extend(a) as i32;
+            let r = (s >> count.min(31)) as u32 & mask;
+            let cf = (s >> (count - 1).min(31)) & 1 != 0;
+            let status = zsp(r, width) | flag(cf, Flags::CF);
+            (r, status, Flags::STATUS)
+        }
+        Shift::Rol | Shift::Ror => {
+            let n = count % bits;
+            let r = if kind == Shift::Rol {
+                ((a << n) | (a >> ((bits - n) % bits))) & mask
+            } else {
+                ((a >> n) | (a << ((bits - n) % bits))) & mask
+            };
+            let (cf, of) = if kind == Shift::Rol {
+                let cf = r & 1 != 0;
+                (cf, msb(r) != cf)
+            } else {
+                (msb(r), msb(r) != (r & (width.sign_bit() >> 1) != 0))
+            };
+            (
+                r,
+                flag(cf, Flags::CF) | flag(of, Flags::OF),
+                Flags::CF | Flags::OF,
+            )
+        }
+        Shift::Rcl | Shift::Rcr => {
+            let n = count % (bits + 1);
+            let mut r = a;
+            let mut cf = carry_in;
+            for _ in 0..n {
+                if kind == Shift::Rcl {
+                    let out = msb(r);
+                    r = ((r << 1) | u32::from(cf)) & mask;
+                    cf = out;
+                } else {
+                    let out = r & 1 != 0;
+                    r = (r >> 1) | if cf { width.sign_bit() } else { 0 };
+                    cf = out;
+                }
+            }
+            let of = if kind == Shift::Rcl {
+                msb(r) != cf
+            } else {
+                msb(r) != (r & (width.sign_bit() >> 1) != 0)
+            };
+            (
+                r,
+                flag(cf, Flags::CF) | flag(of, Flags::OF),
+                Flags::CF | Flags::OF,
+            )
+        }
+    }
 }

@@ -1,5 +1,7 @@
 //! The architectural register state of the CPU.
 
+use crate::alu;
+use crate::decode::Width;
 use serde::{Deserialize, Serialize};
 
 /// A 32-bit general register, numbered as in the ModRM `reg` field.
@@ -39,6 +41,29 @@ impl Reg {
     }
 }
 
+/// A segment register, numbered as in the ModRM `reg` field of `mov sreg`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Seg {
+    Es = 0,
+    Cs = 1,
+    Ss = 2,
+    Ds = 3,
+    Fs = 4,
+    Gs = 5,
+}
+
+impl Seg {
+    pub const ALL: [Seg; 6] = [Seg::Es, Seg::Cs, Seg::Ss, Seg::Ds, Seg::Fs, Seg::Gs];
+
+    pub fn from_index(n: u8) -> Seg {
+        Seg::ALL[usize::from(n % 6)]
+    }
+
+    pub fn name(self) -> &'static str {
+        ["es", "cs", "ss", "ds", "fs", "gs"][self as usize]
+    }
+}
+
 /// EFLAGS bit masks, as the SDM defines them.
 #[derive(Debug)]
 pub struct Flags;
@@ -53,30 +78,85 @@ impl Flags {
     pub const IF: u32 = 1 << 9;
     pub const DF: u32 = 1 << 10;
     pub const OF: u32 = 1 << 11;
+    /// The I/O privilege level, two bits.
+    pub const IOPL: u32 = 3 << 12;
+    pub const NT: u32 = 1 << 14;
     /// Bit 1 always reads as one.
     pub const RESERVED_ONE: u32 = 1 << 1;
     /// The six arithmetic status flags.
     pub const STATUS: u32 = Self::CF | Self::PF | Self::AF | Self::ZF | Self::SF | Self::OF;
+    /// The bits software can change with `popfd` at ring 0.
+    pub const WRITABLE: u32 = Self::STATUS | Self::TF | Self::IF | Self::DF | Self::IOPL | Self::NT;
+}
+
+/// CR0 bits.
+#[derive(Debug)]
+pub struct Cr0;
+
+impl Cr0 {
+    /// Protection enable.
+    pub const PE: u32 = 1 << 0;
+    /// Write protect: ring 0 honours read-only pages too.
+    pub const WP: u32 = 1 << 16;
+    /// Paging.
+    pub const PG: u32 = 1 << 31;
+}
+
+/// A descriptor-table register (GDTR or IDTR).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct TableReg {
+    pub base: u32,
+    pub limit: u16,
+}
+
+/// The operation that last set the status flags, kept so that the flags are
+/// computed only when something reads them (most results are overwritten
+/// before any instruction looks at their flags).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub(crate) enum LazyOp {
+    /// The status bits in `eflags_base` are current.
+    None,
+    Add,
+    Adc,
+    Sub,
+    Sbb,
+    Logic,
+    /// INC and DEC keep CF, which then lives in `eflags_base`.
+    Inc,
+    Dec,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub(crate) struct LazyFlags {
+    pub op: LazyOp,
+    pub width: Width,
+    pub a: u32,
+    pub b: u32,
+    pub r: u32,
+    pub carry: bool,
 }
 
 /// The CPU's registers.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Cpu {
     /// EAX, ECX, EDX, EBX, ESP, EBP, ESI, EDI in encoding order.
     pub gpr: [u32; 8],
     pub eip: u32,
-    pub eflags: u32,
+    /// EFLAGS, except the status bits while `lazy.op` is not `None`.
+    eflags_base: u32,
+    lazy: LazyFlags,
     pub cr0: u32,
     pub cr2: u32,
     pub cr3: u32,
-    /// Segment selectors CS, SS, DS, ES, FS, GS. Segments are flat, so only
+    pub cr4: u32,
+    /// Segment selectors ES, CS, SS, DS, FS, GS. Segments are flat, so only
     /// the selectors (and CPL, the low two bits of CS) matter.
-    pub cs: u16,
-    pub ss: u16,
-    pub ds: u16,
-    pub es: u16,
-    pub fs: u16,
-    pub gs: u16,
+    pub seg: [u16; 6],
+    pub gdtr: TableReg,
+    pub idtr: TableReg,
+    /// The task register's selector, and the TSS base read from its descriptor.
+    pub tr: u16,
+    pub tss_base: u32,
 }
 
 impl Default for Cpu {
@@ -84,16 +164,24 @@ impl Default for Cpu {
         Cpu {
             gpr: [0; 8],
             eip: 0,
-            eflags: Flags::RESERVED_ONE,
-            cr0: 1,
+            eflags_base: Flags::RESERVED_ONE,
+            lazy: LazyFlags {
+                op: LazyOp::None,
+                width: Width::Dword,
+                a: 0,
+                b: 0,
+                r: 0,
+                carry: false,
+            },
+            cr0: Cr0::PE,
             cr2: 0,
             cr3: 0,
-            cs: 0x08,
-            ss: 0x10,
-            ds: 0x10,
-            es: 0x10,
-            fs: 0x10,
-            gs: 0x10,
+            cr4: 0,
+            seg: [0x10, 0x08, 0x10, 0x10, 0x10, 0x10],
+            gdtr: TableReg::default(),
+            idtr: TableReg::default(),
+            tr: 0,
+            tss_base: 0,
         }
     }
 }
@@ -111,24 +199,119 @@ impl Cpu {
         self.gpr[r as usize] = value;
     }
 
+    /// A segment selector.
+    #[inline]
+    pub fn sreg(&self, s: Seg) -> u16 {
+        self.seg[s as usize]
+    }
+
     /// The current privilege level: the low two bits of CS.
+    #[inline]
     pub fn cpl(&self) -> u8 {
-        (self.cs & 3) as u8
+        (self.seg[Seg::Cs as usize] & 3) as u8
+    }
+
+    /// Whether paging is on.
+    #[inline]
+    pub fn paging(&self) -> bool {
+        self.cr0 & Cr0::PG != 0
+    }
+
+    /// EFLAGS with every bit current.
+    pub fn eflags(&self) -> u32 {
+        if self.lazy.op == LazyOp::None {
+            return self.eflags_base;
+        }
+        (self.eflags_base & !Flags::STATUS) | self.lazy_status()
+    }
+
+    /// Replaces EFLAGS (bit 1 always reads as one).
+    pub fn set_eflags(&mut self, value: u32) {
+        self.lazy.op = LazyOp::None;
+        self.eflags_base = value | Flags::RESERVED_ONE;
+    }
+
+    fn lazy_status(&self) -> u32 {
+        let l = &self.lazy;
+        let w = l.width;
+        let keep_cf = self.eflags_base & Flags::CF;
+        match l.op {
+            LazyOp::None => self.eflags_base & Flags::STATUS,
+            LazyOp::Add => alu::add(l.a, l.b, false, w).1,
+            LazyOp::Adc => alu::add(l.a, l.b, l.carry, w).1,
+            LazyOp::Sub => alu::sub(l.a, l.b, false, w).1,
+            LazyOp::Sbb => alu::sub(l.a, l.b, l.carry, w).1,
+            LazyOp::Logic => alu::logic(l.r, w),
+            LazyOp::Inc => (alu::add(l.a, 1, false, w).1 & !Flags::CF) | keep_cf,
+            LazyOp::Dec => (alu::sub(l.a, 1, false, w).1 & !Flags::CF) | keep_cf,
+        }
     }
 
     /// Whether the given EFLAGS bit (one of the [`Flags`] masks) is set.
     #[inline]
     pub fn flag(&self, mask: u32) -> bool {
-        self.eflags & mask != 0
+        if mask & Flags::STATUS == 0 || self.lazy.op == LazyOp::None {
+            return self.eflags_base & mask != 0;
+        }
+        match mask {
+            Flags::ZF => self.lazy.r == 0,
+            Flags::SF => self.lazy.r & self.lazy.width.sign_bit() != 0,
+            _ => self.eflags() & mask != 0,
+        }
     }
 
     /// Sets or clears one EFLAGS bit.
     #[inline]
     pub fn set_flag(&mut self, mask: u32, on: bool) {
-        if on {
-            self.eflags |= mask;
-        } else {
-            self.eflags &= !mask;
+        if mask & Flags::STATUS != 0 {
+            self.materialize();
         }
+        if on {
+            self.eflags_base |= mask;
+        } else {
+            self.eflags_base &= !mask;
+        }
+    }
+
+    /// Makes `eflags_base` hold every status bit.
+    #[inline]
+    pub(crate) fn materialize(&mut self) {
+        if self.lazy.op != LazyOp::None {
+            self.eflags_base = self.eflags();
+            self.lazy.op = LazyOp::None;
+        }
+    }
+
+    /// Records the operation whose flags are now current, without computing them.
+    #[inline]
+    pub(crate) fn set_lazy(
+        &mut self,
+        op: LazyOp,
+        width: Width,
+        a: u32,
+        b: u32,
+        r: u32,
+        carry: bool,
+    ) {
+        if matches!(op, LazyOp::Inc | LazyOp::Dec) {
+            // Keep the CF that INC and DEC leave alone.
+            let cf = self.flag(Flags::CF);
+            self.eflags_base = (self.eflags_base & !Flags::CF) | u32::from(cf);
+        }
+        self.lazy = LazyFlags {
+            op,
+            width,
+            a,
+            b,
+            r,
+            carry,
+        };
+    }
+
+    /// Sets the status bits to `status` (only the bits in `mask` change).
+    #[inline]
+    pub(crate) fn set_status(&mut self, status: u32, mask: u32) {
+        self.materialize();
+        self.eflags_base = (self.eflags_base & !mask) | (status & mask);
     }
 }

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 pub const MAX_INSTR_LEN: usize = 15;
 
 /// The operand size of an instruction.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Width {
     Byte,
     Word,
@@ -47,9 +47,26 @@ impl Width {
             Width::Dword => 4,
         }
     }
+
+    /// The size in bits.
+    #[inline]
+    pub fn bits(self) -> u32 {
+        self.bytes() * 8
+    }
+
+    /// Sign-extends a value of this width to 32 bits.
+    #[inline]
+    pub fn sign_extend(self, v: u32) -> u32 {
+        match self {
+            Width::Byte => v as u8 as i8 as i32 as u32,
+            Width::Word => v as u16 as i16 as i32 as u32,
+            Width::Dword => v,
+        }
+    }
 }
 
-/// A memory operand: `[base + index*scale + disp]`, all flat (segment base 0).
+/// A memory operand: `[base + index*scale + disp]`. Segments are flat (base
+/// 0), so segment overrides are decoded and ignored.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MemRef {
     pub base: Option<Reg>,
@@ -62,11 +79,48 @@ pub struct MemRef {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Operand {
     None,
-    /// A register by its encoding; its width is the instruction's width
-    /// (so index 4 at byte width is AH, at dword width ESP).
+    /// A general register by its encoding; its width is the instruction's
+    /// width (so index 4 at byte width is AH, at dword width ESP).
     Reg(u8),
     Mem(MemRef),
     Imm(u32),
+    /// A segment register: 0 ES, 1 CS, 2 SS, 3 DS, 4 FS, 5 GS.
+    Sreg(u8),
+    /// A control register CR0 to CR4 by number.
+    Cr(u8),
+}
+
+/// Shift and rotate kinds, in the order of the group-2 `reg` field.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Shift {
+    Rol,
+    Ror,
+    Rcl,
+    Rcr,
+    Shl,
+    Shr,
+    Sal,
+    Sar,
+}
+
+/// The string instructions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum StringOp {
+    Movs,
+    Cmps,
+    Stos,
+    Lods,
+    Scas,
+}
+
+/// A REP prefix.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Rep {
+    None,
+    /// F3: `rep` (or `repe` before `cmps`/`scas`).
+    Rep,
+    /// F2: `repne`.
+    Repne,
 }
 
 /// What an instruction does.
@@ -80,32 +134,94 @@ pub enum Op {
     Sub,
     Xor,
     Cmp,
-    Mov,
+    Test,
+    Not,
+    Neg,
     Inc,
     Dec,
+    Shift(Shift),
+    /// Unsigned multiply of the accumulator by `src` (EDX:EAX = EAX * src).
+    Mul,
+    /// One-operand signed multiply of the accumulator.
+    Imul1,
+    /// Two-operand signed multiply: `dst = dst * src`.
+    Imul2,
+    /// Three-operand signed multiply: `dst = src * imm`, the immediate in `extra`.
+    Imul3,
+    Div,
+    Idiv,
+    /// `cdq` (or `cwd` with the operand-size prefix).
+    Cdq,
+    /// `cwde` (or `cbw`).
+    Cwde,
+    Mov,
+    Movzx,
+    Movsx,
+    Lea,
+    Xchg,
     Push,
     Pop,
+    Pushad,
+    Popad,
+    Pushfd,
+    Popfd,
+    /// Conditional move; the condition is in `extra`.
+    Cmov,
+    /// Set byte on condition; the condition is in `extra`.
+    Setcc,
     /// A conditional jump; the condition is the low nibble of its opcode.
     Jcc(u8),
+    /// `loop` (0), `loope` (1), `loopne` (2), `jecxz` (3), in `extra`.
+    Loop,
     Jmp,
+    /// `jmp ptr16:32`: the offset in `src`, the selector in `extra`.
+    JmpFar,
+    /// `jmp r/m32`: the target in `src`.
+    JmpIndirect,
     Call,
+    CallIndirect,
+    /// `ret` with the bytes to release in `extra`.
     Ret,
+    Leave,
+    /// `int n` with the vector in `extra`.
+    Int,
+    /// `int3` (vector 3).
+    Int3,
+    Iret,
+    String(StringOp),
+    Cli,
+    Sti,
+    Cld,
+    Std,
+    Clc,
+    Stc,
+    Cmc,
     Hlt,
     Nop,
+    Lgdt,
+    Lidt,
+    Ltr,
+    Invlpg,
     /// `in`: `dst` is the accumulator, `src` the port (an immediate or DX).
     In,
     /// `out`: `dst` is the port (an immediate or DX), `src` the accumulator.
     Out,
+    Ud2,
 }
 
-/// One decoded instruction. For relative jumps and calls, `src` holds the
-/// displacement sign-extended to 32 bits.
+/// One decoded instruction.
+///
+/// For relative jumps and calls, `src` holds the displacement sign-extended
+/// to 32 bits. `extra` holds a third value some instructions need (see
+/// [`Op`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Instr {
     pub op: Op,
     pub width: Width,
     pub dst: Operand,
     pub src: Operand,
+    pub extra: u32,
+    pub rep: Rep,
     pub len: u8,
 }
 
@@ -114,7 +230,7 @@ pub struct Instr {
 pub enum DecodeError {
     /// The bytes run out before the instruction ends.
     Truncated,
-    /// An encoding the machine does not implement, with its opcode bytes.
+    /// An encoding the machine does not implement, with its bytes so far.
     Unsupported { opcode: Vec<u8> },
 }
 
@@ -144,13 +260,17 @@ struct Cursor<'a> {
 impl Cursor<'_> {
     fn u8(&mut self) -> Result<u8, DecodeError> {
         if self.pos >= MAX_INSTR_LEN {
-            return Err(DecodeError::Unsupported {
-                opcode: self.bytes[..MAX_INSTR_LEN.min(self.bytes.len())].to_vec(),
-            });
+            return Err(self.unsupported());
         }
         let b = *self.bytes.get(self.pos).ok_or(DecodeError::Truncated)?;
         self.pos += 1;
         Ok(b)
+    }
+
+    fn unsupported(&self) -> DecodeError {
+        DecodeError::Unsupported {
+            opcode: self.bytes[..self.pos.min(self.bytes.len())].to_vec(),
+        }
     }
 
     fn u16(&mut self) -> Result<u16, DecodeError> {
@@ -198,10 +318,9 @@ impl Cursor<'_> {
         };
         if rm == 4 {
             let sib = self.u8()?;
-            let scale = 1 << (sib >> 6);
             let index = (sib >> 3) & 7;
             let base = sib & 7;
-            mem.scale = scale;
+            mem.scale = 1 << (sib >> 6);
             mem.index = (index != 4).then(|| Reg::from_index(index));
             mem.base = if base == 5 && md == 0 {
                 mem.disp = self.u32()?;
@@ -220,6 +339,14 @@ impl Cursor<'_> {
         }
         Ok((reg, Operand::Mem(mem)))
     }
+
+    /// A ModRM whose `r/m` must name memory (as for `lea` and `lgdt`).
+    fn modrm_mem(&mut self) -> Result<(u8, Operand), DecodeError> {
+        match self.modrm()? {
+            (_, Operand::Reg(_)) => Err(self.unsupported()),
+            other => Ok(other),
+        }
+    }
 }
 
 const ALU_OPS: [Op; 8] = [
@@ -233,158 +360,412 @@ const ALU_OPS: [Op; 8] = [
     Op::Cmp,
 ];
 
-/// Decodes the instruction at the start of `bytes` (32-bit code segment).
-pub fn decode(bytes: &[u8]) -> Result<Instr, DecodeError> {
-    let mut c = Cursor { bytes, pos: 0 };
-    let mut opsize = Width::Dword;
-    let mut opcode = c.u8()?;
-    // Prefixes: operand size changes the width; segment overrides and LOCK
-    // change nothing on a machine with flat segments and one CPU.
-    loop {
-        match opcode {
-            0x66 => opsize = Width::Word,
-            0x26 | 0x2E | 0x36 | 0x3E | 0x64 | 0x65 | 0xF0 => {}
-            _ => break,
-        }
-        opcode = c.u8()?;
-    }
-    let unsupported = |c: &Cursor| DecodeError::Unsupported {
-        opcode: c.bytes[..c.pos].to_vec(),
-    };
-    let byte_or = |op: u8| if op & 1 == 0 { Width::Byte } else { opsize };
-    let instr = |op, width, dst, src| (op, width, dst, src);
+const SHIFTS: [Shift; 8] = [
+    Shift::Rol,
+    Shift::Ror,
+    Shift::Rcl,
+    Shift::Rcr,
+    Shift::Shl,
+    Shift::Shr,
+    Shift::Sal,
+    Shift::Sar,
+];
 
-    let (op, width, dst, src) = match opcode {
-        // The eight classic ALU operations in their six forms each.
-        0x00..=0x3F if opcode & 7 < 6 => {
-            let op = ALU_OPS[usize::from(opcode >> 3)];
-            let width = byte_or(opcode);
-            match opcode & 7 {
-                0 | 1 => {
-                    let (reg, rm) = c.modrm()?;
-                    instr(op, width, rm, Operand::Reg(reg))
-                }
-                2 | 3 => {
-                    let (reg, rm) = c.modrm()?;
-                    instr(op, width, Operand::Reg(reg), rm)
-                }
-                _ => {
-                    let imm = c.imm(width)?;
-                    instr(op, width, Operand::Reg(0), Operand::Imm(imm))
-                }
-            }
-        }
-        0x40..=0x47 => instr(Op::Inc, opsize, Operand::Reg(opcode & 7), Operand::None),
-        0x48..=0x4F => instr(Op::Dec, opsize, Operand::Reg(opcode & 7), Operand::None),
-        0x50..=0x57 => instr(Op::Push, opsize, Operand::None, Operand::Reg(opcode & 7)),
-        0x58..=0x5F => instr(Op::Pop, opsize, Operand::Reg(opcode & 7), Operand::None),
-        0x68 => instr(
-            Op::Push,
-            opsize,
-            Operand::None,
-            Operand::Imm(c.imm(opsize)?),
-        ),
-        0x6A => instr(Op::Push, opsize, Operand::None, Operand::Imm(c.simm8()?)),
-        0x70..=0x7F => instr(
-            Op::Jcc(opcode & 0xF),
-            Width::Dword,
-            Operand::None,
-            Operand::Imm(c.simm8()?),
-        ),
-        0x80 | 0x81 | 0x83 => {
-            let width = byte_or(opcode);
-            let (reg, rm) = c.modrm()?;
-            let imm = if opcode == 0x83 {
-                c.simm8()? & width.mask()
-            } else {
-                c.imm(width)?
-            };
-            instr(ALU_OPS[usize::from(reg)], width, rm, Operand::Imm(imm))
-        }
-        0x88..=0x8B => {
-            let width = byte_or(opcode);
-            let (reg, rm) = c.modrm()?;
-            if opcode & 2 == 0 {
-                instr(Op::Mov, width, rm, Operand::Reg(reg))
-            } else {
-                instr(Op::Mov, width, Operand::Reg(reg), rm)
-            }
-        }
-        0x90 => instr(Op::Nop, opsize, Operand::None, Operand::None),
-        0xB0..=0xB7 => instr(
-            Op::Mov,
-            Width::Byte,
-            Operand::Reg(opcode & 7),
-            Operand::Imm(c.imm(Width::Byte)?),
-        ),
-        0xB8..=0xBF => instr(
-            Op::Mov,
-            opsize,
-            Operand::Reg(opcode & 7),
-            Operand::Imm(c.imm(opsize)?),
-        ),
-        0xC3 => instr(Op::Ret, Width::Dword, Operand::None, Operand::None),
-        0xC6 | 0xC7 => {
-            let width = byte_or(opcode);
-            let (reg, rm) = c.modrm()?;
-            if reg != 0 {
-                return Err(unsupported(&c));
-            }
-            instr(Op::Mov, width, rm, Operand::Imm(c.imm(width)?))
-        }
-        0xE4 | 0xE5 => {
-            let width = byte_or(opcode);
-            instr(
-                Op::In,
-                width,
-                Operand::Reg(0),
-                Operand::Imm(u32::from(c.u8()?)),
-            )
-        }
-        0xE6 | 0xE7 => {
-            let width = byte_or(opcode);
-            instr(
-                Op::Out,
-                width,
-                Operand::Imm(u32::from(c.u8()?)),
-                Operand::Reg(0),
-            )
-        }
-        0xE8 => instr(
-            Op::Call,
-            Width::Dword,
-            Operand::None,
-            Operand::Imm(c.u32()?),
-        ),
-        0xE9 => instr(Op::Jmp, Width::Dword, Operand::None, Operand::Imm(c.u32()?)),
-        0xEB => instr(
-            Op::Jmp,
-            Width::Dword,
-            Operand::None,
-            Operand::Imm(c.simm8()?),
-        ),
-        0xEC | 0xED => instr(Op::In, byte_or(opcode), Operand::Reg(0), Operand::Reg(2)),
-        0xEE | 0xEF => instr(Op::Out, byte_or(opcode), Operand::Reg(2), Operand::Reg(0)),
-        0xF4 => instr(Op::Hlt, Width::Dword, Operand::None, Operand::None),
-        0x0F => {
-            let second = c.u8()?;
-            match second {
-                0x80..=0x8F => instr(
-                    Op::Jcc(second & 0xF),
-                    Width::Dword,
-                    Operand::None,
-                    Operand::Imm(c.u32()?),
-                ),
-                _ => return Err(unsupported(&c)),
-            }
-        }
-        _ => return Err(unsupported(&c)),
-    };
-    Ok(Instr {
+/// The decoder's working state for one instruction.
+struct Decoder<'a> {
+    c: Cursor<'a>,
+    opsize: Width,
+    rep: Rep,
+}
+
+/// The parts of an instruction a decoding arm produces; `len` and `rep` are
+/// filled in afterwards.
+struct Parts {
+    op: Op,
+    width: Width,
+    dst: Operand,
+    src: Operand,
+    extra: u32,
+}
+
+fn parts(op: Op, width: Width, dst: Operand, src: Operand) -> Parts {
+    Parts {
         op,
         width,
         dst,
         src,
-        len: c.pos as u8,
+        extra: 0,
+    }
+}
+
+impl Parts {
+    fn extra(mut self, extra: u32) -> Self {
+        self.extra = extra;
+        self
+    }
+}
+
+/// Decodes the instruction at the start of `bytes` (32-bit code segment).
+pub fn decode(bytes: &[u8]) -> Result<Instr, DecodeError> {
+    let mut d = Decoder {
+        c: Cursor { bytes, pos: 0 },
+        opsize: Width::Dword,
+        rep: Rep::None,
+    };
+    let mut opcode = d.c.u8()?;
+    // Prefixes: operand size changes the width and REP repeats string
+    // operations; segment overrides and LOCK change nothing on a machine with
+    // flat segments and one CPU.
+    loop {
+        match opcode {
+            0x66 => d.opsize = Width::Word,
+            0xF3 => d.rep = Rep::Rep,
+            0xF2 => d.rep = Rep::Repne,
+            0x26 | 0x2E | 0x36 | 0x3E | 0x64 | 0x65 | 0xF0 => {}
+            _ => break,
+        }
+        opcode = d.c.u8()?;
+    }
+    let p = if opcode == 0x0F {
+        let second = d.c.u8()?;
+        d.two_byte(second)?
+    } else {
+        d.one_byte(opcode)?
+    };
+    Ok(Instr {
+        op: p.op,
+        width: p.width,
+        dst: p.dst,
+        src: p.src,
+        extra: p.extra,
+        rep: d.rep,
+        len: d.c.pos as u8,
     })
+}
+
+impl Decoder<'_> {
+    /// Byte width for even opcodes, the operand size for odd ones.
+    fn byte_or(&self, opcode: u8) -> Width {
+        if opcode & 1 == 0 {
+            Width::Byte
+        } else {
+            self.opsize
+        }
+    }
+
+    fn one_byte(&mut self, opcode: u8) -> Result<Parts, DecodeError> {
+        use Operand::{Imm, Reg as R};
+        let os = self.opsize;
+        let none = Operand::None;
+        Ok(match opcode {
+            // The eight classic ALU operations in their six forms each.
+            0x00..=0x3F if opcode & 7 < 6 => {
+                let op = ALU_OPS[usize::from(opcode >> 3)];
+                let width = self.byte_or(opcode);
+                match opcode & 7 {
+                    0 | 1 => {
+                        let (reg, rm) = self.c.modrm()?;
+                        parts(op, width, rm, R(reg))
+                    }
+                    2 | 3 => {
+                        let (reg, rm) = self.c.modrm()?;
+                        parts(op, width, R(reg), rm)
+                    }
+                    _ => parts(op, width, R(0), Imm(self.c.imm(width)?)),
+                }
+            }
+            0x06 => parts(Op::Push, os, none, Operand::Sreg(0)),
+            0x07 => parts(Op::Pop, os, Operand::Sreg(0), none),
+            0x16 => parts(Op::Push, os, none, Operand::Sreg(2)),
+            0x17 => parts(Op::Pop, os, Operand::Sreg(2), none),
+            0x1E => parts(Op::Push, os, none, Operand::Sreg(3)),
+            0x1F => parts(Op::Pop, os, Operand::Sreg(3), none),
+            0x0E => parts(Op::Push, os, none, Operand::Sreg(1)),
+            0x40..=0x47 => parts(Op::Inc, os, R(opcode & 7), none),
+            0x48..=0x4F => parts(Op::Dec, os, R(opcode & 7), none),
+            0x50..=0x57 => parts(Op::Push, os, none, R(opcode & 7)),
+            0x58..=0x5F => parts(Op::Pop, os, R(opcode & 7), none),
+            0x60 => parts(Op::Pushad, os, none, none),
+            0x61 => parts(Op::Popad, os, none, none),
+            0x68 => parts(Op::Push, os, none, Imm(self.c.imm(os)?)),
+            0x6A => parts(Op::Push, os, none, Imm(self.c.simm8()? & os.mask())),
+            0x69 | 0x6B => {
+                let (reg, rm) = self.c.modrm()?;
+                let imm = if opcode == 0x6B {
+                    self.c.simm8()?
+                } else {
+                    os.sign_extend(self.c.imm(os)?)
+                };
+                parts(Op::Imul3, os, R(reg), rm).extra(imm)
+            }
+            0x70..=0x7F => parts(
+                Op::Jcc(opcode & 0xF),
+                Width::Dword,
+                none,
+                Imm(self.c.simm8()?),
+            ),
+            0x80..=0x83 => {
+                let width = self.byte_or(opcode);
+                let (reg, rm) = self.c.modrm()?;
+                let imm = if opcode == 0x83 {
+                    self.c.simm8()? & width.mask()
+                } else {
+                    self.c.imm(width)?
+                };
+                parts(ALU_OPS[usize::from(reg)], width, rm, Imm(imm))
+            }
+            0x84 | 0x85 => {
+                let (reg, rm) = self.c.modrm()?;
+                parts(Op::Test, self.byte_or(opcode), rm, R(reg))
+            }
+            0x86 | 0x87 => {
+                let (reg, rm) = self.c.modrm()?;
+                parts(Op::Xchg, self.byte_or(opcode), rm, R(reg))
+            }
+            0x88..=0x8B => {
+                let width = self.byte_or(opcode);
+                let (reg, rm) = self.c.modrm()?;
+                if opcode & 2 == 0 {
+                    parts(Op::Mov, width, rm, R(reg))
+                } else {
+                    parts(Op::Mov, width, R(reg), rm)
+                }
+            }
+            0x8C => {
+                let (reg, rm) = self.c.modrm()?;
+                if reg > 5 {
+                    return Err(self.c.unsupported());
+                }
+                // A segment register stored to memory is always 16 bits wide.
+                let width = if matches!(rm, Operand::Mem(_)) {
+                    Width::Word
+                } else {
+                    os
+                };
+                parts(Op::Mov, width, rm, Operand::Sreg(reg))
+            }
+            0x8D => {
+                let (reg, rm) = self.c.modrm_mem()?;
+                parts(Op::Lea, os, R(reg), rm)
+            }
+            0x8E => {
+                let (reg, rm) = self.c.modrm()?;
+                if reg > 5 || reg == 1 {
+                    return Err(self.c.unsupported());
+                }
+                parts(Op::Mov, Width::Word, Operand::Sreg(reg), rm)
+            }
+            0x8F => {
+                let (reg, rm) = self.c.modrm()?;
+                if reg != 0 {
+                    return Err(self.c.unsupported());
+                }
+                parts(Op::Pop, os, rm, none)
+            }
+            0x90 => parts(Op::Nop, os, none, none),
+            0x91..=0x97 => parts(Op::Xchg, os, R(opcode & 7), R(0)),
+            0x98 => parts(Op::Cwde, os, none, none),
+            0x99 => parts(Op::Cdq, os, none, none),
+            0x9C => parts(Op::Pushfd, os, none, none),
+            0x9D => parts(Op::Popfd, os, none, none),
+            0xA0..=0xA3 => {
+                let width = self.byte_or(opcode);
+                let mem = Operand::Mem(MemRef {
+                    base: None,
+                    index: None,
+                    scale: 1,
+                    disp: self.c.u32()?,
+                });
+                if opcode & 2 == 0 {
+                    parts(Op::Mov, width, R(0), mem)
+                } else {
+                    parts(Op::Mov, width, mem, R(0))
+                }
+            }
+            0xA4 | 0xA5 => parts(Op::String(StringOp::Movs), self.byte_or(opcode), none, none),
+            0xA6 | 0xA7 => parts(Op::String(StringOp::Cmps), self.byte_or(opcode), none, none),
+            0xA8 | 0xA9 => {
+                let width = self.byte_or(opcode);
+                parts(Op::Test, width, R(0), Imm(self.c.imm(width)?))
+            }
+            0xAA | 0xAB => parts(Op::String(StringOp::Stos), self.byte_or(opcode), none, none),
+            0xAC | 0xAD => parts(Op::String(StringOp::Lods), self.byte_or(opcode), none, none),
+            0xAE | 0xAF => parts(Op::String(StringOp::Scas), self.byte_or(opcode), none, none),
+            0xB0..=0xB7 => parts(
+                Op::Mov,
+                Width::Byte,
+                R(opcode & 7),
+                Imm(self.c.imm(Width::Byte)?),
+            ),
+            0xB8..=0xBF => parts(Op::Mov, os, R(opcode & 7), Imm(self.c.imm(os)?)),
+            0xC0 | 0xC1 | 0xD0..=0xD3 => {
+                let width = self.byte_or(opcode);
+                let (reg, rm) = self.c.modrm()?;
+                let count = match opcode {
+                    0xC0 | 0xC1 => Imm(u32::from(self.c.u8()?)),
+                    0xD0 | 0xD1 => Imm(1),
+                    _ => R(1), // CL
+                };
+                parts(Op::Shift(SHIFTS[usize::from(reg)]), width, rm, count)
+            }
+            0xC2 => parts(Op::Ret, Width::Dword, none, none).extra(u32::from(self.c.u16()?)),
+            0xC3 => parts(Op::Ret, Width::Dword, none, none),
+            0xC6 | 0xC7 => {
+                let width = self.byte_or(opcode);
+                let (reg, rm) = self.c.modrm()?;
+                if reg != 0 {
+                    return Err(self.c.unsupported());
+                }
+                parts(Op::Mov, width, rm, Imm(self.c.imm(width)?))
+            }
+            0xC9 => parts(Op::Leave, Width::Dword, none, none),
+            0xCC => parts(Op::Int3, Width::Dword, none, none).extra(3),
+            0xCD => parts(Op::Int, Width::Dword, none, none).extra(u32::from(self.c.u8()?)),
+            0xCF => parts(Op::Iret, Width::Dword, none, none),
+            0xE0..=0xE3 => {
+                let kind = match opcode {
+                    0xE2 => 0,
+                    0xE1 => 1,
+                    0xE0 => 2,
+                    _ => 3,
+                };
+                parts(Op::Loop, Width::Dword, none, Imm(self.c.simm8()?)).extra(kind)
+            }
+            0xE4 | 0xE5 => {
+                let width = self.byte_or(opcode);
+                parts(Op::In, width, R(0), Imm(u32::from(self.c.u8()?)))
+            }
+            0xE6 | 0xE7 => {
+                let width = self.byte_or(opcode);
+                parts(Op::Out, width, Imm(u32::from(self.c.u8()?)), R(0))
+            }
+            0xE8 => parts(Op::Call, Width::Dword, none, Imm(self.c.u32()?)),
+            0xE9 => parts(Op::Jmp, Width::Dword, none, Imm(self.c.u32()?)),
+            0xEA => {
+                let offset = self.c.u32()?;
+                let selector = self.c.u16()?;
+                parts(Op::JmpFar, Width::Dword, none, Imm(offset)).extra(u32::from(selector))
+            }
+            0xEB => parts(Op::Jmp, Width::Dword, none, Imm(self.c.simm8()?)),
+            0xEC | 0xED => parts(Op::In, self.byte_or(opcode), R(0), R(2)),
+            0xEE | 0xEF => parts(Op::Out, self.byte_or(opcode), R(2), R(0)),
+            0xF4 => parts(Op::Hlt, Width::Dword, none, none),
+            0xF5 => parts(Op::Cmc, Width::Dword, none, none),
+            0xF6 | 0xF7 => {
+                let width = self.byte_or(opcode);
+                let (reg, rm) = self.c.modrm()?;
+                match reg {
+                    0 | 1 => parts(Op::Test, width, rm, Imm(self.c.imm(width)?)),
+                    2 => parts(Op::Not, width, rm, none),
+                    3 => parts(Op::Neg, width, rm, none),
+                    4 => parts(Op::Mul, width, none, rm),
+                    5 => parts(Op::Imul1, width, none, rm),
+                    6 => parts(Op::Div, width, none, rm),
+                    _ => parts(Op::Idiv, width, none, rm),
+                }
+            }
+            0xF8 => parts(Op::Clc, Width::Dword, none, none),
+            0xF9 => parts(Op::Stc, Width::Dword, none, none),
+            0xFA => parts(Op::Cli, Width::Dword, none, none),
+            0xFB => parts(Op::Sti, Width::Dword, none, none),
+            0xFC => parts(Op::Cld, Width::Dword, none, none),
+            0xFD => parts(Op::Std, Width::Dword, none, none),
+            0xFE => {
+                let (reg, rm) = self.c.modrm()?;
+                match reg {
+                    0 => parts(Op::Inc, Width::Byte, rm, none),
+                    1 => parts(Op::Dec, Width::Byte, rm, none),
+                    _ => return Err(self.c.unsupported()),
+                }
+            }
+            0xFF => {
+                let (reg, rm) = self.c.modrm()?;
+                match reg {
+                    0 => parts(Op::Inc, os, rm, none),
+                    1 => parts(Op::Dec, os, rm, none),
+                    2 => parts(Op::CallIndirect, Width::Dword, none, rm),
+                    4 => parts(Op::JmpIndirect, Width::Dword, none, rm),
+                    6 => parts(Op::Push, os, none, rm),
+                    _ => return Err(self.c.unsupported()),
+                }
+            }
+            _ => return Err(self.c.unsupported()),
+        })
+    }
+
+    fn two_byte(&mut self, opcode: u8) -> Result<Parts, DecodeError> {
+        use Operand::{Imm, Reg as R};
+        let os = self.opsize;
+        let none = Operand::None;
+        Ok(match opcode {
+            0x00 => {
+                let (reg, rm) = self.c.modrm()?;
+                match reg {
+                    3 => parts(Op::Ltr, Width::Word, none, rm),
+                    _ => return Err(self.c.unsupported()),
+                }
+            }
+            0x01 => {
+                let (reg, rm) = self.c.modrm_mem()?;
+                match reg {
+                    2 => parts(Op::Lgdt, Width::Dword, none, rm),
+                    3 => parts(Op::Lidt, Width::Dword, none, rm),
+                    7 => parts(Op::Invlpg, Width::Dword, none, rm),
+                    _ => return Err(self.c.unsupported()),
+                }
+            }
+            0x0B => parts(Op::Ud2, Width::Dword, none, none),
+            0x20 | 0x22 => {
+                // MOV to or from a control register always uses a register
+                // operand, whatever the mod field says.
+                let (cr, rm) = self.c.modrm()?;
+                let reg = match rm {
+                    R(r) => r,
+                    _ => return Err(self.c.unsupported()),
+                };
+                if !matches!(cr, 0 | 2 | 3 | 4) {
+                    return Err(self.c.unsupported());
+                }
+                if opcode == 0x20 {
+                    parts(Op::Mov, Width::Dword, R(reg), Operand::Cr(cr))
+                } else {
+                    parts(Op::Mov, Width::Dword, Operand::Cr(cr), R(reg))
+                }
+            }
+            0x40..=0x4F => {
+                let (reg, rm) = self.c.modrm()?;
+                parts(Op::Cmov, os, R(reg), rm).extra(u32::from(opcode & 0xF))
+            }
+            0x80..=0x8F => parts(
+                Op::Jcc(opcode & 0xF),
+                Width::Dword,
+                none,
+                Imm(self.c.u32()?),
+            ),
+            0x90..=0x9F => {
+                let (_, rm) = self.c.modrm()?;
+                parts(Op::Setcc, Width::Byte, rm, none).extra(u32::from(opcode & 0xF))
+            }
+            0xA0 => parts(Op::Push, os, none, Operand::Sreg(4)),
+            0xA1 => parts(Op::Pop, os, Operand::Sreg(4), none),
+            0xA8 => parts(Op::Push, os, none, Operand::Sreg(5)),
+            0xA9 => parts(Op::Pop, os, Operand::Sreg(5), none),
+            0xAF => {
+                let (reg, rm) = self.c.modrm()?;
+                parts(Op::Imul2, os, R(reg), rm)
+            }
+            0xB6 | 0xB7 | 0xBE | 0xBF => {
+                let (reg, rm) = self.c.modrm()?;
+                let src_width = if opcode & 1 == 0 {
+                    Width::Byte
+                } else {
+                    Width::Word
+                };
+                let op = if opcode < 0xB8 { Op::Movzx } else { Op::Movsx };
+                // `width` is the source width; the destination has the operand size.
+                parts(op, src_width, R(reg), rm).extra(u32::from(os == Width::Word))
+            }
+            _ => return Err(self.c.unsupported()),
+        })
+    }
 }

@@ -1,17 +1,405 @@
 //! What happened during a step, as plain serializable data for the views.
 
 use serde::{Deserialize, Serialize};
+use std::collections::VecDeque;
 
-/// One observable happening inside an instruction.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// What kind of access a memory reference was.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Access {
+    Read,
+    Write,
+    Execute,
+}
+
+/// How a trap was raised.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TrapKind {
+    /// A fault or trap the CPU raised (divide error, page fault, ...).
+    Exception,
+    /// An `int n`, `int3` instruction.
+    Software,
+    /// A device interrupt through the interrupt controller.
+    External,
+}
+
+/// Which value a trap entry pushed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Pushed {
+    Ss,
+    Esp,
+    Eflags,
+    Cs,
+    Eip,
+    ErrorCode,
+}
+
+/// One value the CPU pushed on a trap: what it was, where it went, its value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct PushedValue {
+    pub what: Pushed,
+    pub addr: u32,
+    pub value: u32,
+}
+
+/// The stack switch a privilege change made, from the TSS.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct StackSwitch {
+    pub old_ss: u16,
+    pub old_esp: u32,
+    pub new_ss: u16,
+    pub new_esp: u32,
+}
+
+/// Why TLB entries were dropped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FlushReason {
+    /// A write to CR3 drops every entry.
+    Cr3Write,
+    /// `invlpg` drops the entry of one page.
+    Invlpg,
+    /// Turning paging on or off.
+    Cr0Write,
+}
+
+/// One observable happening inside a step.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Event {
-    /// A write to an I/O port.
-    PortOut { port: u16, value: u32, size: u8 },
-    /// A read from an I/O port.
-    PortIn { port: u16, value: u32, size: u8 },
+    /// A two-level page walk: the directory entry read, the table entry read
+    /// (absent when the directory entry was not present), and the frame found
+    /// (absent when the walk faulted).
+    PageWalk {
+        linear: u32,
+        access: Access,
+        pde_addr: u32,
+        pde: u32,
+        pte_addr: Option<u32>,
+        pte: Option<u32>,
+        frame: Option<u32>,
+    },
+    TlbHit {
+        page: u32,
+        frame: u32,
+        slot: u8,
+    },
+    TlbMiss {
+        page: u32,
+    },
+    TlbFill {
+        page: u32,
+        frame: u32,
+        slot: u8,
+        writable: bool,
+        user: bool,
+    },
+    TlbEvict {
+        page: u32,
+        frame: u32,
+        slot: u8,
+    },
+    TlbFlush {
+        reason: FlushReason,
+        page: Option<u32>,
+        dropped: u32,
+    },
+    /// A page fault with its architectural error code; CR2 holds `linear`.
+    PageFault {
+        linear: u32,
+        error_code: u32,
+        eip: u32,
+    },
+    /// The CPU entered a handler through the IDT.
+    TrapEntry {
+        vector: u8,
+        source: TrapKind,
+        error_code: Option<u32>,
+        cpl_before: u8,
+        cpl_after: u8,
+        gate_dpl: u8,
+        interrupt_gate: bool,
+        stack_switch: Option<StackSwitch>,
+        pushed: Vec<PushedValue>,
+        /// Where the frame was pushed: the address of the first value pushed.
+        handler: u32,
+        /// The EIP the trap will return to.
+        return_eip: u32,
+    },
+    /// A fault arrived while delivering another, so the CPU raised #DF.
+    DoubleFault {
+        first: u8,
+        second: u8,
+    },
+    /// A fault arrived while delivering #DF: the machine stops.
+    TripleFault {
+        vector: u8,
+    },
+    /// `iret` returned from a handler.
+    Iret {
+        cpl_before: u8,
+        cpl_after: u8,
+        eip: u32,
+        esp: u32,
+    },
+    Cr0Write {
+        old: u32,
+        new: u32,
+    },
+    Cr3Write {
+        old: u32,
+        new: u32,
+    },
+    PortOut {
+        port: u16,
+        value: u32,
+        size: u8,
+    },
+    PortIn {
+        port: u16,
+        value: u32,
+        size: u8,
+    },
+    /// The disk accepted a request; it completes after its latency.
+    DiskRequest {
+        block: u32,
+        addr: u32,
+        write: bool,
+        done_at: u64,
+    },
+    /// The disk moved a block between itself and physical memory.
+    Dma {
+        block: u32,
+        addr: u32,
+        len: u32,
+        to_memory: bool,
+    },
+    /// A device raised its interrupt line.
+    IrqRaised {
+        irq: u8,
+        vector: u8,
+    },
+    /// A byte arrived from the keyboard.
+    KeyInput {
+        byte: u8,
+    },
     /// The CPU executed `hlt`.
-    Halt { eip: u32 },
-    /// The instruction at `eip` could not be executed.
-    InvalidOpcode { eip: u32, message: String },
+    Halt {
+        eip: u32,
+    },
+    /// The instruction at `eip` is not one the machine executes (#UD follows).
+    InvalidOpcode {
+        eip: u32,
+        message: String,
+    },
+}
+
+/// The kinds of [`Event`], for filters and break-on-event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[repr(u8)]
+pub enum EventKind {
+    PageWalk,
+    TlbHit,
+    TlbMiss,
+    TlbFill,
+    TlbEvict,
+    TlbFlush,
+    PageFault,
+    TrapEntry,
+    DoubleFault,
+    TripleFault,
+    Iret,
+    Cr0Write,
+    Cr3Write,
+    PortOut,
+    PortIn,
+    DiskRequest,
+    Dma,
+    IrqRaised,
+    KeyInput,
+    Halt,
+    InvalidOpcode,
+}
+
+impl EventKind {
+    pub const ALL: [EventKind; 21] = [
+        EventKind::PageWalk,
+        EventKind::TlbHit,
+        EventKind::TlbMiss,
+        EventKind::TlbFill,
+        EventKind::TlbEvict,
+        EventKind::TlbFlush,
+        EventKind::PageFault,
+        EventKind::TrapEntry,
+        EventKind::DoubleFault,
+        EventKind::TripleFault,
+        EventKind::Iret,
+        EventKind::Cr0Write,
+        EventKind::Cr3Write,
+        EventKind::PortOut,
+        EventKind::PortIn,
+        EventKind::DiskRequest,
+        EventKind::Dma,
+        EventKind::IrqRaised,
+        EventKind::KeyInput,
+        EventKind::Halt,
+        EventKind::InvalidOpcode,
+    ];
+
+    /// This kind's bit in a [`KindSet`].
+    #[inline]
+    pub const fn bit(self) -> u32 {
+        1 << self as u32
+    }
+
+    /// The name used in JSON and on the command line, for example `"page_fault"`.
+    pub fn name(self) -> &'static str {
+        match self {
+            EventKind::PageWalk => "page_walk",
+            EventKind::TlbHit => "tlb_hit",
+            EventKind::TlbMiss => "tlb_miss",
+            EventKind::TlbFill => "tlb_fill",
+            EventKind::TlbEvict => "tlb_evict",
+            EventKind::TlbFlush => "tlb_flush",
+            EventKind::PageFault => "page_fault",
+            EventKind::TrapEntry => "trap_entry",
+            EventKind::DoubleFault => "double_fault",
+            EventKind::TripleFault => "triple_fault",
+            EventKind::Iret => "iret",
+            EventKind::Cr0Write => "cr0_write",
+            EventKind::Cr3Write => "cr3_write",
+            EventKind::PortOut => "port_out",
+            EventKind::PortIn => "port_in",
+            EventKind::DiskRequest => "disk_request",
+            EventKind::Dma => "dma",
+            EventKind::IrqRaised => "irq_raised",
+            EventKind::KeyInput => "key_input",
+            EventKind::Halt => "halt",
+            EventKind::InvalidOpcode => "invalid_opcode",
+        }
+    }
+
+    /// The kind with the given name.
+    pub fn from_name(name: &str) -> Option<EventKind> {
+        EventKind::ALL.into_iter().find(|k| k.name() == name)
+    }
+}
+
+impl Event {
+    /// This event's kind.
+    pub fn kind(&self) -> EventKind {
+        match self {
+            Event::PageWalk { .. } => EventKind::PageWalk,
+            Event::TlbHit { .. } => EventKind::TlbHit,
+            Event::TlbMiss { .. } => EventKind::TlbMiss,
+            Event::TlbFill { .. } => EventKind::TlbFill,
+            Event::TlbEvict { .. } => EventKind::TlbEvict,
+            Event::TlbFlush { .. } => EventKind::TlbFlush,
+            Event::PageFault { .. } => EventKind::PageFault,
+            Event::TrapEntry { .. } => EventKind::TrapEntry,
+            Event::DoubleFault { .. } => EventKind::DoubleFault,
+            Event::TripleFault { .. } => EventKind::TripleFault,
+            Event::Iret { .. } => EventKind::Iret,
+            Event::Cr0Write { .. } => EventKind::Cr0Write,
+            Event::Cr3Write { .. } => EventKind::Cr3Write,
+            Event::PortOut { .. } => EventKind::PortOut,
+            Event::PortIn { .. } => EventKind::PortIn,
+            Event::DiskRequest { .. } => EventKind::DiskRequest,
+            Event::Dma { .. } => EventKind::Dma,
+            Event::IrqRaised { .. } => EventKind::IrqRaised,
+            Event::KeyInput { .. } => EventKind::KeyInput,
+            Event::Halt { .. } => EventKind::Halt,
+            Event::InvalidOpcode { .. } => EventKind::InvalidOpcode,
+        }
+    }
+}
+
+/// A set of event kinds, one bit each.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct KindSet(pub u32);
+
+impl KindSet {
+    pub const EMPTY: KindSet = KindSet(0);
+
+    pub fn of(kinds: &[EventKind]) -> KindSet {
+        KindSet(kinds.iter().fold(0, |acc, k| acc | k.bit()))
+    }
+
+    #[inline]
+    pub fn contains(self, kind: EventKind) -> bool {
+        self.0 & kind.bit() != 0
+    }
+
+    #[inline]
+    pub fn intersects(self, other: KindSet) -> bool {
+        self.0 & other.0 != 0
+    }
+
+    pub fn insert(&mut self, kind: EventKind) {
+        self.0 |= kind.bit();
+    }
+
+    pub fn remove(&mut self, kind: EventKind) {
+        self.0 &= !kind.bit();
+    }
+
+    /// The kinds in this set, in declaration order.
+    pub fn kinds(self) -> impl Iterator<Item = EventKind> {
+        EventKind::ALL
+            .into_iter()
+            .filter(move |k| self.contains(*k))
+    }
+}
+
+/// An event with the step it happened in.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stamped {
+    pub step: u64,
+    pub event: Event,
+}
+
+/// The recent events of a run: a ring buffer that forgets the oldest.
+#[derive(Clone, Debug, Default)]
+pub struct EventLog {
+    capacity: usize,
+    ring: VecDeque<Stamped>,
+}
+
+impl EventLog {
+    pub fn new(capacity: usize) -> Self {
+        EventLog {
+            capacity,
+            ring: VecDeque::with_capacity(capacity.min(4096)),
+        }
+    }
+
+    pub fn push(&mut self, step: u64, event: Event) {
+        if self.capacity == 0 {
+            return;
+        }
+        if self.ring.len() == self.capacity {
+            self.ring.pop_front();
+        }
+        self.ring.push_back(Stamped { step, event });
+    }
+
+    /// The retained events, oldest first.
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = &Stamped> {
+        self.ring.iter()
+    }
+
+    pub fn len(&self) -> usize {
+        self.ring.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ring.is_empty()
+    }
+
+    pub fn clear(&mut self) {
+        self.ring.clear();
+    }
 }

@@ -1,13 +1,46 @@
 //! The interpreter: carries out one decoded [`Instr`] on the machine.
+//!
+//! Every instruction either completes or raises an [`Exception`] before it
+//! changes anything the restarted instruction would read again, so a faulting
+//! instruction can be restarted after its handler returns (demand paging
+//! depends on that).
 
 use crate::alu;
-use crate::cpu::{Flags, Reg};
-use crate::decode::{Instr, MemRef, Op, Operand, Width};
-use crate::event::Event;
-use crate::machine::{DEBUG_CONSOLE_PORT, DEBUG_EXIT_PORT, Machine, StopReason};
+use crate::cpu::{Cr0, Flags, LazyOp, Reg, Seg};
+use crate::decode::{Instr, MemRef, Op, Operand, Rep, StringOp, Width};
+use crate::event::{Access, Event, EventKind, FlushReason};
+use crate::machine::{Machine, StopReason};
+use crate::mmu::Span;
+use crate::trap::Exception;
+
+/// What the step loop does after an instruction.
+#[derive(Debug)]
+pub(crate) enum Flow {
+    Next,
+    /// The instruction faulted and the fault has been delivered already.
+    Faulted,
+    /// `hlt`: wait for an interrupt.
+    Halt,
+    Stop(StopReason),
+}
+
+type Result<T> = std::result::Result<T, Exception>;
+
+/// Where an operand lives once its address is known.
+#[derive(Clone, Copy, Debug)]
+enum Loc {
+    Reg(u8),
+    Mem(Span),
+    Imm(u32),
+}
+
+/// The most iterations of a `rep` string instruction one step performs; the
+/// rest continue in later steps, so interrupts are not held off for long.
+const REP_CHUNK: u32 = 4096;
 
 impl Machine {
-    fn effective_address(&self, m: &MemRef) -> u32 {
+    #[inline]
+    pub(crate) fn effective_address(&self, m: &MemRef) -> u32 {
         let base = m.base.map_or(0, |r| self.cpu.reg(r));
         let index = m
             .index
@@ -15,65 +48,122 @@ impl Machine {
         base.wrapping_add(index).wrapping_add(m.disp)
     }
 
+    #[inline]
     fn read_reg(&self, index: u8, width: Width) -> u32 {
         match width {
+            Width::Dword => self.cpu.gpr[usize::from(index & 7)],
+            Width::Word => self.cpu.gpr[usize::from(index & 7)] & 0xFFFF,
             Width::Byte if index < 4 => self.cpu.gpr[usize::from(index)] & 0xFF,
-            Width::Byte => (self.cpu.gpr[usize::from(index - 4)] >> 8) & 0xFF,
-            Width::Word => self.cpu.gpr[usize::from(index)] & 0xFFFF,
-            Width::Dword => self.cpu.gpr[usize::from(index)],
+            Width::Byte => (self.cpu.gpr[usize::from((index - 4) & 3)] >> 8) & 0xFF,
         }
     }
 
+    #[inline]
     fn write_reg(&mut self, index: u8, width: Width, value: u32) {
         let (slot, mask, shift) = match width {
+            Width::Dword => {
+                self.cpu.gpr[usize::from(index & 7)] = value;
+                return;
+            }
+            Width::Word => (index & 7, 0xFFFF, 0),
             Width::Byte if index < 4 => (index, 0xFF, 0),
-            Width::Byte => (index - 4, 0xFF, 8),
-            Width::Word => (index, 0xFFFF, 0),
-            Width::Dword => (index, 0xFFFF_FFFF, 0),
+            Width::Byte => ((index - 4) & 3, 0xFF, 8),
         };
         let r = &mut self.cpu.gpr[usize::from(slot)];
         *r = (*r & !(mask << shift)) | ((value & mask) << shift);
     }
 
-    fn read(&self, operand: &Operand, width: Width) -> u32 {
-        match *operand {
-            Operand::None => 0,
-            Operand::Reg(i) => self.read_reg(i, width),
-            Operand::Mem(m) => self.mem.read(self.effective_address(&m), width.bytes()),
-            Operand::Imm(v) => v & width.mask(),
-        }
-    }
-
-    fn write(&mut self, operand: &Operand, width: Width, value: u32) {
-        match *operand {
-            Operand::Reg(i) => self.write_reg(i, width, value),
+    /// Resolves an operand for an access; memory operands are translated
+    /// (and may fault) here.
+    #[inline]
+    fn resolve(&mut self, operand: &Operand, width: Width, access: Access) -> Result<Loc> {
+        Ok(match *operand {
+            Operand::Reg(i) => Loc::Reg(i),
             Operand::Mem(m) => {
-                let addr = self.effective_address(&m);
-                self.mem.write(addr, width.bytes(), value);
+                let lin = self.effective_address(&m);
+                Loc::Mem(self.locate(lin, width.bytes(), access)?)
             }
-            Operand::None | Operand::Imm(_) => {}
+            Operand::Imm(v) => Loc::Imm(v),
+            Operand::Sreg(s) => Loc::Imm(u32::from(self.cpu.seg[usize::from(s % 6)])),
+            Operand::Cr(n) => Loc::Imm(self.control_register(n)),
+            Operand::None => Loc::Imm(0),
+        })
+    }
+
+    #[inline]
+    fn load_loc(&self, loc: Loc, width: Width) -> u32 {
+        match loc {
+            Loc::Reg(i) => self.read_reg(i, width),
+            Loc::Mem(span) => self.load_span(span, width.bytes()),
+            Loc::Imm(v) => v & width.mask(),
         }
     }
 
-    fn set_status(&mut self, flags: u32, mask: u32) {
-        self.cpu.eflags = (self.cpu.eflags & !mask) | (flags & mask);
+    #[inline]
+    fn store_loc(&mut self, loc: Loc, width: Width, value: u32) {
+        match loc {
+            Loc::Reg(i) => self.write_reg(i, width, value),
+            Loc::Mem(span) => self.store_span(span, width.bytes(), value),
+            Loc::Imm(_) => {}
+        }
     }
 
-    fn push(&mut self, value: u32) {
-        let esp = self.cpu.reg(Reg::Esp).wrapping_sub(4);
+    #[inline]
+    fn read(&mut self, operand: &Operand, width: Width) -> Result<u32> {
+        if let Operand::Reg(i) = *operand {
+            return Ok(self.read_reg(i, width));
+        }
+        let loc = self.resolve(operand, width, Access::Read)?;
+        Ok(self.load_loc(loc, width))
+    }
+
+    #[inline]
+    fn write(&mut self, operand: &Operand, width: Width, value: u32) -> Result<()> {
+        if let Operand::Reg(i) = *operand {
+            self.write_reg(i, width, value);
+            return Ok(());
+        }
+        let loc = self.resolve(operand, width, Access::Write)?;
+        self.store_loc(loc, width, value);
+        Ok(())
+    }
+
+    /// Resolves a read-modify-write destination: translated for writing, so
+    /// a read-only page faults before anything changes.
+    #[inline]
+    fn rmw(&mut self, operand: &Operand, width: Width) -> Result<(Loc, u32)> {
+        let loc = self.resolve(operand, width, Access::Write)?;
+        Ok((loc, self.load_loc(loc, width)))
+    }
+
+    fn control_register(&self, n: u8) -> u32 {
+        match n {
+            0 => self.cpu.cr0,
+            2 => self.cpu.cr2,
+            3 => self.cpu.cr3,
+            _ => self.cpu.cr4,
+        }
+    }
+
+    #[inline]
+    fn push(&mut self, width: Width, value: u32) -> Result<()> {
+        let esp = self.cpu.reg(Reg::Esp).wrapping_sub(width.bytes());
+        self.lin_write(esp, width.bytes(), value)?;
         self.cpu.set_reg(Reg::Esp, esp);
-        self.mem.write(esp, 4, value);
+        Ok(())
     }
 
-    fn pop(&mut self) -> u32 {
+    #[inline]
+    fn pop(&mut self, width: Width) -> Result<u32> {
         let esp = self.cpu.reg(Reg::Esp);
-        let value = self.mem.read(esp, 4);
-        self.cpu.set_reg(Reg::Esp, esp.wrapping_add(4));
-        value
+        let value = self.lin_read(esp, width.bytes())?;
+        self.cpu.set_reg(Reg::Esp, esp.wrapping_add(width.bytes()));
+        Ok(value)
     }
 
     /// Evaluates condition `cc` (the low nibble of a Jcc opcode).
-    fn condition(&self, cc: u8) -> bool {
+    #[inline]
+    pub(crate) fn condition(&self, cc: u8) -> bool {
         let f = |m| self.cpu.flag(m);
         let result = match cc >> 1 {
             0 => f(Flags::OF),
@@ -88,117 +178,662 @@ impl Machine {
         result != (cc & 1 == 1)
     }
 
-    fn port_of(&self, operand: &Operand) -> u16 {
-        match *operand {
-            Operand::Imm(p) => p as u16,
-            _ => self.cpu.reg(Reg::Edx) as u16,
+    fn require_ring0(&self) -> Result<()> {
+        if self.cpu.cpl() == 0 {
+            Ok(())
+        } else {
+            Err(Exception::GeneralProtection(0))
         }
     }
 
-    /// Executes `instr`, whose length EIP has already stepped over.
-    pub(crate) fn execute(&mut self, instr: &Instr) -> Option<StopReason> {
+    /// `cli`, `sti`, `in` and `out` need CPL <= IOPL.
+    fn require_io_privilege(&self) -> Result<()> {
+        let iopl = (self.cpu.eflags() & Flags::IOPL) >> 12;
+        if u32::from(self.cpu.cpl()) <= iopl {
+            Ok(())
+        } else {
+            Err(Exception::GeneralProtection(0))
+        }
+    }
+
+    /// Loads a data segment register (DS, ES, FS, GS or SS) with the checks
+    /// the SDM gives for `mov sreg` and `pop sreg`.
+    fn load_segment(&mut self, seg: Seg, selector: u16) -> Result<()> {
+        let cpl = u16::from(self.cpu.cpl());
+        let sel_code = u32::from(selector & !3);
+        if selector & !3 == 0 {
+            if seg == Seg::Ss {
+                return Err(Exception::GeneralProtection(0));
+            }
+            self.cpu.seg[seg as usize] = selector;
+            return Ok(());
+        }
+        let (_, high) = self.descriptor(selector)?;
+        let dpl = ((high >> 13) & 3) as u16;
+        let present = high & (1 << 15) != 0;
+        let system = high & (1 << 12) == 0;
+        let code = high & (1 << 11) != 0;
+        let writable_or_readable = high & (1 << 9) != 0;
+        let rpl = selector & 3;
+        if seg == Seg::Ss {
+            if rpl != cpl || dpl != cpl || system || code || !writable_or_readable {
+                return Err(Exception::GeneralProtection(sel_code));
+            }
+            if !present {
+                return Err(Exception::StackFault(sel_code));
+            }
+        } else {
+            if system || (code && !writable_or_readable) || dpl < cpl.max(rpl) {
+                return Err(Exception::GeneralProtection(sel_code));
+            }
+            if !present {
+                return Err(Exception::NotPresent(sel_code));
+            }
+        }
+        self.cpu.seg[seg as usize] = selector;
+        Ok(())
+    }
+
+    fn write_control_register(&mut self, n: u8, value: u32) {
+        match n {
+            0 => {
+                let old = self.cpu.cr0;
+                self.cpu.cr0 = value | Cr0::PE;
+                self.emit(EventKind::Cr0Write, || Event::Cr0Write { old, new: value });
+                if (old ^ value) & (Cr0::PG | Cr0::WP) != 0 {
+                    let dropped = self.tlb.flush_all();
+                    self.emit(EventKind::TlbFlush, || Event::TlbFlush {
+                        reason: FlushReason::Cr0Write,
+                        page: None,
+                        dropped,
+                    });
+                }
+            }
+            2 => self.cpu.cr2 = value,
+            3 => {
+                let old = self.cpu.cr3;
+                self.cpu.cr3 = value;
+                self.emit(EventKind::Cr3Write, || Event::Cr3Write { old, new: value });
+                let dropped = self.tlb.flush_all();
+                self.emit(EventKind::TlbFlush, || Event::TlbFlush {
+                    reason: FlushReason::Cr3Write,
+                    page: None,
+                    dropped,
+                });
+            }
+            _ => self.cpu.cr4 = value,
+        }
+    }
+
+    /// Executes `instr`, which started at `eip` and whose length EIP has
+    /// already stepped over.
+    #[inline]
+    pub(crate) fn execute(&mut self, instr: &Instr, eip: u32) -> Result<Flow> {
         let w = instr.width;
         match instr.op {
             Op::Add | Op::Adc | Op::Sub | Op::Sbb | Op::Cmp => {
-                let a = self.read(&instr.dst, w);
-                let b = self.read(&instr.src, w);
-                let carry = self.cpu.flag(Flags::CF);
-                let (r, f) = match instr.op {
-                    Op::Add => alu::add(a, b, false, w),
-                    Op::Adc => alu::add(a, b, carry, w),
-                    Op::Sbb => alu::sub(a, b, carry, w),
-                    _ => alu::sub(a, b, false, w),
+                let b = self.read(&instr.src, w)?;
+                let (loc, a) = if instr.op == Op::Cmp {
+                    let loc = self.resolve(&instr.dst, w, Access::Read)?;
+                    (loc, self.load_loc(loc, w))
+                } else {
+                    self.rmw(&instr.dst, w)?
                 };
-                self.set_status(f, Flags::STATUS);
+                let (lazy, carry) = match instr.op {
+                    Op::Add => (LazyOp::Add, false),
+                    Op::Adc => (LazyOp::Adc, self.cpu.flag(Flags::CF)),
+                    Op::Sbb => (LazyOp::Sbb, self.cpu.flag(Flags::CF)),
+                    _ => (LazyOp::Sub, false),
+                };
+                let r = if matches!(lazy, LazyOp::Add | LazyOp::Adc) {
+                    a.wrapping_add(b).wrapping_add(u32::from(carry))
+                } else {
+                    a.wrapping_sub(b).wrapping_sub(u32::from(carry))
+                } & w.mask();
+                self.cpu.set_lazy(lazy, w, a, b, r, carry);
                 if instr.op != Op::Cmp {
-                    self.write(&instr.dst, w, r);
+                    self.store_loc(loc, w, r);
                 }
             }
-            Op::And | Op::Or | Op::Xor => {
-                let a = self.read(&instr.dst, w);
-                let b = self.read(&instr.src, w);
-                let r = match instr.op {
-                    Op::And => a & b,
-                    Op::Or => a | b,
-                    _ => a ^ b,
+            Op::And | Op::Or | Op::Xor | Op::Test => {
+                let b = self.read(&instr.src, w)?;
+                let (loc, a) = if instr.op == Op::Test {
+                    let loc = self.resolve(&instr.dst, w, Access::Read)?;
+                    (loc, self.load_loc(loc, w))
+                } else {
+                    self.rmw(&instr.dst, w)?
                 };
-                self.set_status(alu::logic(r, w), Flags::STATUS);
-                self.write(&instr.dst, w, r);
+                let r = match instr.op {
+                    Op::Or => a | b,
+                    Op::Xor => a ^ b,
+                    _ => a & b,
+                };
+                self.cpu.set_lazy(LazyOp::Logic, w, a, b, r, false);
+                if instr.op != Op::Test {
+                    self.store_loc(loc, w, r);
+                }
+            }
+            Op::Not => {
+                let (loc, a) = self.rmw(&instr.dst, w)?;
+                self.store_loc(loc, w, !a & w.mask());
+            }
+            Op::Neg => {
+                let (loc, a) = self.rmw(&instr.dst, w)?;
+                let r = 0u32.wrapping_sub(a) & w.mask();
+                self.cpu.set_lazy(LazyOp::Sub, w, 0, a, r, false);
+                self.store_loc(loc, w, r);
             }
             Op::Inc | Op::Dec => {
-                let a = self.read(&instr.dst, w);
-                let (r, f) = if instr.op == Op::Inc {
-                    alu::add(a, 1, false, w)
+                let (loc, a) = self.rmw(&instr.dst, w)?;
+                let (op, r) = if instr.op == Op::Inc {
+                    (LazyOp::Inc, a.wrapping_add(1) & w.mask())
                 } else {
-                    alu::sub(a, 1, false, w)
+                    (LazyOp::Dec, a.wrapping_sub(1) & w.mask())
                 };
-                // INC and DEC leave CF as it was.
-                self.set_status(f, Flags::STATUS & !Flags::CF);
-                self.write(&instr.dst, w, r);
+                self.cpu.set_lazy(op, w, a, 1, r, false);
+                self.store_loc(loc, w, r);
             }
-            Op::Mov => {
-                let v = self.read(&instr.src, w);
-                self.write(&instr.dst, w, v);
+            Op::Shift(kind) => {
+                let count = self.read(&instr.src, Width::Byte)? & 0x1F;
+                let (loc, a) = self.rmw(&instr.dst, w)?;
+                if count != 0 {
+                    let carry = self.cpu.flag(Flags::CF);
+                    let (r, status, mask) = alu::shift(kind, a, count, carry, w);
+                    self.cpu.set_status(status, mask);
+                    self.store_loc(loc, w, r);
+                }
+            }
+            Op::Mul | Op::Imul1 => {
+                let b = self.read(&instr.src, w)?;
+                self.multiply(instr.op == Op::Imul1, w, b);
+            }
+            Op::Imul2 | Op::Imul3 => {
+                let (a, b) = if instr.op == Op::Imul2 {
+                    (self.read(&instr.dst, w)?, self.read(&instr.src, w)?)
+                } else {
+                    (self.read(&instr.src, w)?, instr.extra & w.mask())
+                };
+                let wide = i64::from(w.sign_extend(a) as i32) * i64::from(w.sign_extend(b) as i32);
+                let r = wide as u32 & w.mask();
+                let overflow = i64::from(w.sign_extend(r) as i32) != wide;
+                self.set_mul_flags(r, w, overflow);
+                self.write(&instr.dst, w, r)?;
+            }
+            Op::Div | Op::Idiv => {
+                let divisor = self.read(&instr.src, w)?;
+                self.divide(instr.op == Op::Idiv, w, divisor)?;
+            }
+            Op::Cdq => {
+                let a = self.read_reg(0, w);
+                let fill = if a & w.sign_bit() != 0 { w.mask() } else { 0 };
+                self.write_reg(2, w, fill);
+            }
+            Op::Cwde => {
+                let half = if w == Width::Dword {
+                    Width::Word
+                } else {
+                    Width::Byte
+                };
+                let a = half.sign_extend(self.read_reg(0, half));
+                self.write_reg(0, w, a);
+            }
+            Op::Mov => match (instr.dst, instr.src) {
+                (Operand::Sreg(s), src) => {
+                    let selector = self.read(&src, Width::Word)? as u16;
+                    self.load_segment(Seg::from_index(s), selector)?;
+                }
+                (Operand::Cr(n), src) => {
+                    self.require_ring0()?;
+                    let v = self.read(&src, Width::Dword)?;
+                    self.write_control_register(n, v);
+                }
+                (dst, Operand::Cr(_)) => {
+                    self.require_ring0()?;
+                    let v = self.read(&instr.src, Width::Dword)?;
+                    self.write(&dst, Width::Dword, v)?;
+                }
+                (dst, src) => {
+                    let v = self.read(&src, w)?;
+                    self.write(&dst, w, v)?;
+                }
+            },
+            Op::Movzx | Op::Movsx => {
+                let v = self.read(&instr.src, w)?;
+                let v = if instr.op == Op::Movsx {
+                    w.sign_extend(v)
+                } else {
+                    v
+                };
+                let dst_width = if instr.extra == 1 {
+                    Width::Word
+                } else {
+                    Width::Dword
+                };
+                self.write(&instr.dst, dst_width, v)?;
+            }
+            Op::Lea => {
+                if let Operand::Mem(m) = instr.src {
+                    let ea = self.effective_address(&m);
+                    self.write(&instr.dst, w, ea)?;
+                }
+            }
+            Op::Xchg => {
+                let (loc, a) = self.rmw(&instr.dst, w)?;
+                let b = self.read(&instr.src, w)?;
+                self.store_loc(loc, w, b);
+                self.write(&instr.src, w, a)?;
             }
             Op::Push => {
-                let v = self.read(&instr.src, Width::Dword);
-                self.push(v);
+                let v = self.read(&instr.src, w)?;
+                self.push(w, v)?;
             }
             Op::Pop => {
-                let v = self.pop();
-                self.write(&instr.dst, Width::Dword, v);
+                let esp = self.cpu.reg(Reg::Esp);
+                let v = self.lin_read(esp, w.bytes())?;
+                match instr.dst {
+                    Operand::Sreg(s) => self.load_segment(Seg::from_index(s), v as u16)?,
+                    dst => {
+                        // ESP is incremented before a memory destination's
+                        // address is computed, as the SDM specifies.
+                        self.cpu.set_reg(Reg::Esp, esp.wrapping_add(w.bytes()));
+                        if let Err(e) = self.write(&dst, w, v) {
+                            self.cpu.set_reg(Reg::Esp, esp);
+                            return Err(e);
+                        }
+                        return Ok(Flow::Next);
+                    }
+                }
+                self.cpu.set_reg(Reg::Esp, esp.wrapping_add(w.bytes()));
+            }
+            Op::Pushad => {
+                let esp = self.cpu.reg(Reg::Esp);
+                let n = w.bytes();
+                for (i, r) in Reg::ALL.iter().enumerate() {
+                    let v = if *r == Reg::Esp {
+                        esp
+                    } else {
+                        self.cpu.reg(*r)
+                    };
+                    let addr = esp.wrapping_sub(n * (i as u32 + 1));
+                    self.lin_write(addr, n, v)?;
+                }
+                self.cpu.set_reg(Reg::Esp, esp.wrapping_sub(8 * n));
+            }
+            Op::Popad => {
+                let esp = self.cpu.reg(Reg::Esp);
+                let n = w.bytes();
+                let mut values = [0u32; 8];
+                for (i, v) in values.iter_mut().enumerate() {
+                    *v = self.lin_read(esp.wrapping_add(n * i as u32), n)?;
+                }
+                // values[0] is EDI (pushed last); ESP's slot is skipped.
+                for (i, v) in values.iter().enumerate() {
+                    let r = 7 - i as u8;
+                    if r != Reg::Esp as u8 {
+                        self.write_reg(r, w, *v);
+                    }
+                }
+                self.cpu.set_reg(Reg::Esp, esp.wrapping_add(8 * n));
+            }
+            Op::Pushfd => {
+                let v = self.cpu.eflags();
+                self.push(w, v)?;
+            }
+            Op::Popfd => {
+                let v = self.pop(w)?;
+                self.popf(v, w);
+            }
+            Op::Cmov => {
+                let v = self.read(&instr.src, w)?;
+                if self.condition(instr.extra as u8) {
+                    self.write(&instr.dst, w, v)?;
+                }
+            }
+            Op::Setcc => {
+                let v = u32::from(self.condition(instr.extra as u8));
+                self.write(&instr.dst, Width::Byte, v)?;
             }
             Op::Jcc(cc) => {
                 if self.condition(cc) {
                     self.jump_relative(instr);
                 }
             }
+            Op::Loop => {
+                let ecx = self.cpu.reg(Reg::Ecx);
+                let take = if instr.extra == 3 {
+                    ecx == 0
+                } else {
+                    let ecx = ecx.wrapping_sub(1);
+                    self.cpu.set_reg(Reg::Ecx, ecx);
+                    let zf = self.cpu.flag(Flags::ZF);
+                    ecx != 0
+                        && match instr.extra {
+                            1 => zf,
+                            2 => !zf,
+                            _ => true,
+                        }
+                };
+                if take {
+                    self.jump_relative(instr);
+                }
+            }
             Op::Jmp => self.jump_relative(instr),
+            Op::JmpFar => {
+                let selector = instr.extra as u16;
+                let (_, high) = self.descriptor(selector)?;
+                let dpl = ((high >> 13) & 3) as u8;
+                let is_code = high & (1 << 11) != 0 && high & (1 << 12) != 0;
+                if !is_code || dpl != self.cpu.cpl() {
+                    return Err(Exception::GeneralProtection(u32::from(selector & !3)));
+                }
+                if high & (1 << 15) == 0 {
+                    return Err(Exception::NotPresent(u32::from(selector & !3)));
+                }
+                self.cpu.seg[Seg::Cs as usize] = (selector & !3) | u16::from(dpl);
+                if let Operand::Imm(offset) = instr.src {
+                    self.cpu.eip = offset;
+                }
+            }
+            Op::JmpIndirect => self.cpu.eip = self.read(&instr.src, Width::Dword)?,
             Op::Call => {
-                self.push(self.cpu.eip);
+                self.push(Width::Dword, self.cpu.eip)?;
                 self.jump_relative(instr);
             }
-            Op::Ret => self.cpu.eip = self.pop(),
+            Op::CallIndirect => {
+                let target = self.read(&instr.src, Width::Dword)?;
+                self.push(Width::Dword, self.cpu.eip)?;
+                self.cpu.eip = target;
+            }
+            Op::Ret => {
+                let target = self.pop(Width::Dword)?;
+                let esp = self.cpu.reg(Reg::Esp).wrapping_add(instr.extra);
+                self.cpu.set_reg(Reg::Esp, esp);
+                self.cpu.eip = target;
+            }
+            Op::Leave => {
+                let ebp = self.cpu.reg(Reg::Ebp);
+                let saved = self.lin_read(ebp, 4)?;
+                self.cpu.set_reg(Reg::Esp, ebp.wrapping_add(4));
+                self.cpu.set_reg(Reg::Ebp, saved);
+            }
+            Op::Int | Op::Int3 => {
+                let next = self.cpu.eip;
+                return Ok(
+                    match self.software_interrupt(instr.extra as u8, next, eip) {
+                        Ok(true) => Flow::Next,
+                        Ok(false) => Flow::Faulted,
+                        Err(t) => Flow::Stop(self.triple_fault_stop(t.vector)),
+                    },
+                );
+            }
+            Op::Iret => self.iret()?,
+            Op::String(kind) => return self.string_op(kind, instr, eip),
+            Op::Cli | Op::Sti => {
+                self.require_io_privilege()?;
+                if instr.op == Op::Sti && !self.cpu.flag(Flags::IF) {
+                    // Interrupts are recognized only after the next instruction.
+                    self.irq_inhibit = true;
+                }
+                self.cpu.set_flag(Flags::IF, instr.op == Op::Sti);
+            }
+            Op::Cld => self.cpu.set_flag(Flags::DF, false),
+            Op::Std => self.cpu.set_flag(Flags::DF, true),
+            Op::Clc => self.cpu.set_flag(Flags::CF, false),
+            Op::Stc => self.cpu.set_flag(Flags::CF, true),
+            Op::Cmc => {
+                let cf = self.cpu.flag(Flags::CF);
+                self.cpu.set_flag(Flags::CF, !cf);
+            }
             Op::Nop => {}
             Op::Hlt => {
-                let eip = self.cpu.eip.wrapping_sub(u32::from(instr.len));
-                self.emit(|| Event::Halt { eip });
-                return Some(StopReason::Halted);
+                self.require_ring0()?;
+                self.emit(EventKind::Halt, || Event::Halt { eip });
+                return Ok(Flow::Halt);
             }
-            Op::Out => {
-                let port = self.port_of(&instr.dst);
-                let value = self.read(&instr.src, w);
-                self.emit(|| Event::PortOut {
-                    port,
-                    value,
-                    size: w.bytes() as u8,
-                });
-                match port {
-                    DEBUG_CONSOLE_PORT => self.console.push(value as u8),
-                    DEBUG_EXIT_PORT => {
-                        return Some(StopReason::DebugExit { code: value as u8 });
-                    }
-                    _ => {}
+            Op::Lgdt | Op::Lidt => {
+                self.require_ring0()?;
+                if let Operand::Mem(m) = instr.src {
+                    let addr = self.effective_address(&m);
+                    let limit = self.lin_read(addr, 2)? as u16;
+                    let base = self.lin_read(addr.wrapping_add(2), 4)?;
+                    let reg = if instr.op == Op::Lgdt {
+                        &mut self.cpu.gdtr
+                    } else {
+                        &mut self.cpu.idtr
+                    };
+                    reg.base = base;
+                    reg.limit = limit;
+                }
+            }
+            Op::Ltr => {
+                self.require_ring0()?;
+                let selector = self.read(&instr.src, Width::Word)? as u16;
+                self.load_task_register(selector)?;
+            }
+            Op::Invlpg => {
+                self.require_ring0()?;
+                if let Operand::Mem(m) = instr.src {
+                    let page = self.effective_address(&m) >> 12;
+                    let dropped = u32::from(self.tlb.flush_page(page));
+                    self.emit(EventKind::TlbFlush, || Event::TlbFlush {
+                        reason: FlushReason::Invlpg,
+                        page: Some(page),
+                        dropped,
+                    });
                 }
             }
             Op::In => {
-                let port = self.port_of(&instr.src);
-                // No device answers yet: an empty port reads all ones, as on a PC.
-                let value = w.mask();
-                self.emit(|| Event::PortIn {
-                    port,
-                    value,
-                    size: w.bytes() as u8,
-                });
-                self.write(&instr.dst, w, value);
+                self.require_io_privilege()?;
+                let port = self.port_operand(&instr.src);
+                let v = self.port_in(port, w);
+                self.write_reg(0, w, v);
             }
+            Op::Out => {
+                self.require_io_privilege()?;
+                let port = self.port_operand(&instr.dst);
+                let v = self.read_reg(0, w);
+                if let Some(stop) = self.port_out(port, w, v) {
+                    return Ok(Flow::Stop(stop));
+                }
+            }
+            Op::Ud2 => return Err(Exception::InvalidOpcode),
         }
-        None
+        Ok(Flow::Next)
     }
 
+    fn port_operand(&self, operand: &Operand) -> u16 {
+        match *operand {
+            Operand::Imm(p) => p as u16,
+            _ => self.cpu.reg(Reg::Edx) as u16,
+        }
+    }
+
+    #[inline]
     fn jump_relative(&mut self, instr: &Instr) {
         if let Operand::Imm(rel) = instr.src {
             self.cpu.eip = self.cpu.eip.wrapping_add(rel);
+        }
+    }
+
+    /// `popfd`: ring 0 may change every writable bit; ring 3 neither IOPL nor,
+    /// unless IOPL allows it, IF.
+    fn popf(&mut self, value: u32, w: Width) {
+        let old = self.cpu.eflags();
+        let mut writable = Flags::WRITABLE & w.mask();
+        let cpl = u32::from(self.cpu.cpl());
+        if cpl > 0 {
+            writable &= !Flags::IOPL;
+            if cpl > (old & Flags::IOPL) >> 12 {
+                writable &= !Flags::IF;
+            }
+        }
+        self.cpu.set_eflags((old & !writable) | (value & writable));
+    }
+
+    fn set_mul_flags(&mut self, low: u32, w: Width, overflow: bool) {
+        let mut status = alu::logic(low, w);
+        if overflow {
+            status |= Flags::CF | Flags::OF;
+        }
+        self.cpu.set_status(status, Flags::STATUS);
+    }
+
+    fn multiply(&mut self, signed: bool, w: Width, b: u32) {
+        let a = self.read_reg(0, w);
+        let (low, high, overflow) = if signed {
+            let wide = i64::from(w.sign_extend(a) as i32) * i64::from(w.sign_extend(b) as i32);
+            let low = wide as u32 & w.mask();
+            let high = (wide >> w.bits()) as u32 & w.mask();
+            (low, high, i64::from(w.sign_extend(low) as i32) != wide)
+        } else {
+            let wide = u64::from(a) * u64::from(b);
+            let high = (wide >> w.bits()) as u32 & w.mask();
+            (wide as u32 & w.mask(), high, high != 0)
+        };
+        match w {
+            Width::Byte => self.write_reg(0, Width::Word, (high << 8) | low),
+            _ => {
+                self.write_reg(0, w, low);
+                self.write_reg(2, w, high);
+            }
+        }
+        self.set_mul_flags(low, w, overflow);
+    }
+
+    fn divide(&mut self, signed: bool, w: Width, divisor: u32) -> Result<()> {
+        if divisor == 0 {
+            return Err(Exception::DivideError);
+        }
+        let bits = w.bits();
+        let dividend: u64 = match w {
+            Width::Byte => u64::from(self.read_reg(0, Width::Word)),
+            _ => (u64::from(self.read_reg(2, w)) << bits) | u64::from(self.read_reg(0, w)),
+        };
+        let (q, r) = if signed {
+            // Sign-extend the double-width dividend.
+            let shift = 64 - 2 * bits;
+            let n = ((dividend << shift) as i64) >> shift;
+            let d = i64::from(w.sign_extend(divisor) as i32);
+            let q = n / d;
+            let r = n % d;
+            let min = -(1i64 << (bits - 1));
+            let max = (1i64 << (bits - 1)) - 1;
+            if q < min || q > max {
+                return Err(Exception::DivideError);
+            }
+            (q as u32 & w.mask(), r as u32 & w.mask())
+        } else {
+            let q = dividend / u64::from(divisor);
+            if q > u64::from(w.mask()) {
+                return Err(Exception::DivideError);
+            }
+            (q as u32, (dividend % u64::from(divisor)) as u32)
+        };
+        match w {
+            Width::Byte => self.write_reg(0, Width::Word, (r << 8) | q),
+            _ => {
+                self.write_reg(0, w, q);
+                self.write_reg(2, w, r);
+            }
+        }
+        Ok(())
+    }
+
+    fn load_task_register(&mut self, selector: u16) -> Result<()> {
+        let (low, high) = self.descriptor(selector)?;
+        let kind = (high >> 8) & 0x1F;
+        if kind != 0x9 {
+            return Err(Exception::GeneralProtection(u32::from(selector & !3)));
+        }
+        if high & (1 << 15) == 0 {
+            return Err(Exception::NotPresent(u32::from(selector & !3)));
+        }
+        // Mark the descriptor busy, as `ltr` does.
+        let addr = self
+            .cpu
+            .gdtr
+            .base
+            .wrapping_add(u32::from(selector & !7))
+            .wrapping_add(4);
+        let span = self.locate_sys(addr, Access::Write)?;
+        self.store_span(span, 4, high | (1 << 9));
+        self.cpu.tr = selector;
+        self.cpu.tss_base = (low >> 16) | ((high & 0xFF) << 16) | (high & 0xFF00_0000);
+        Ok(())
+    }
+
+    /// One step of a string instruction: up to [`REP_CHUNK`] iterations.
+    fn string_op(&mut self, kind: StringOp, instr: &Instr, eip: u32) -> Result<Flow> {
+        let w = instr.width;
+        let n = w.bytes();
+        let step = if self.cpu.flag(Flags::DF) {
+            n.wrapping_neg()
+        } else {
+            n
+        };
+        let repeated = instr.rep != Rep::None;
+        let mut left = REP_CHUNK;
+        loop {
+            if repeated && self.cpu.reg(Reg::Ecx) == 0 {
+                return Ok(Flow::Next);
+            }
+            let esi = self.cpu.reg(Reg::Esi);
+            let edi = self.cpu.reg(Reg::Edi);
+            match kind {
+                StringOp::Movs => {
+                    let v = self.lin_read(esi, n)?;
+                    self.lin_write(edi, n, v)?;
+                    self.cpu.set_reg(Reg::Esi, esi.wrapping_add(step));
+                    self.cpu.set_reg(Reg::Edi, edi.wrapping_add(step));
+                }
+                StringOp::Stos => {
+                    let v = self.read_reg(0, w);
+                    self.lin_write(edi, n, v)?;
+                    self.cpu.set_reg(Reg::Edi, edi.wrapping_add(step));
+                }
+                StringOp::Lods => {
+                    let v = self.lin_read(esi, n)?;
+                    self.write_reg(0, w, v);
+                    self.cpu.set_reg(Reg::Esi, esi.wrapping_add(step));
+                }
+                StringOp::Cmps | StringOp::Scas => {
+                    let (a, b) = if kind == StringOp::Cmps {
+                        (self.lin_read(esi, n)?, self.lin_read(edi, n)?)
+                    } else {
+                        (self.read_reg(0, w), self.lin_read(edi, n)?)
+                    };
+                    let r = a.wrapping_sub(b) & w.mask();
+                    self.cpu.set_lazy(LazyOp::Sub, w, a, b, r, false);
+                    if kind == StringOp::Cmps {
+                        self.cpu.set_reg(Reg::Esi, esi.wrapping_add(step));
+                    }
+                    self.cpu.set_reg(Reg::Edi, edi.wrapping_add(step));
+                }
+            }
+            if !repeated {
+                return Ok(Flow::Next);
+            }
+            let ecx = self.cpu.reg(Reg::Ecx).wrapping_sub(1);
+            self.cpu.set_reg(Reg::Ecx, ecx);
+            if matches!(kind, StringOp::Cmps | StringOp::Scas) {
+                let zf = self.cpu.flag(Flags::ZF);
+                let stop = match instr.rep {
+                    Rep::Rep => !zf,
+                    _ => zf,
+                };
+                if stop {
+                    return Ok(Flow::Next);
+                }
+            }
+            if ecx == 0 {
+                return Ok(Flow::Next);
+            }
+            left -= 1;
+            if left == 0 {
+                // Continue in the next step from the same instruction.
+                self.cpu.eip = eip;
+                return Ok(Flow::Next);
+            }
         }
     }
 }

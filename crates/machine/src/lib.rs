@@ -1,4 +1,6 @@
-//! The osviz machine: an emulated 32-bit x86 that runs real IA-32 encodings.
+//! The osviz machine: an emulated 32-bit x86 in protected mode that runs real
+//! IA-32 encodings, with two-level paging, a TLB model, traps through the IDT,
+//! devices on port I/O, step events, snapshots and reverse stepping.
 //!
 //! This crate knows nothing of the browser. The page, the wasm API and the
 //! command-line runner all drive a [`Machine`] and render what it reports.
@@ -16,20 +18,41 @@
 //! let stop = machine.run(1_000);
 //! assert_eq!(stop, StopReason::Halted);
 //! assert_eq!(machine.cpu.reg(Reg::Eax), 3 + 2 + 1);
+//!
+//! // Every step can be undone: go back to just after `mov eax, 0`.
+//! machine.seek(2).unwrap();
+//! assert_eq!(machine.cpu.reg(Reg::Eax), 0);
+//! assert_eq!(machine.cpu.eip, 0x100A);
 //! ```
 
 mod alu;
 mod cpu;
 mod decode;
+pub mod devices;
 mod event;
 mod execute;
+mod history;
+mod io;
 mod machine;
 mod memory;
+mod mmu;
 pub mod multiboot;
 pub mod programs;
+mod tlb;
+mod trap;
 
-pub use cpu::{Cpu, Flags, Reg};
-pub use decode::{DecodeError, Instr, MemRef, Op, Operand, Width, decode};
-pub use event::Event;
-pub use machine::{Machine, StepOutcome, StopReason};
-pub use memory::{LoadError, PhysMem};
+pub use alu::shift;
+pub use cpu::{Cpu, Cr0, Flags, Reg, Seg, TableReg};
+pub use decode::{
+    DecodeError, Instr, MAX_INSTR_LEN, MemRef, Op, Operand, Rep, Shift, StringOp, Width, decode,
+};
+pub use event::{
+    Access, Event, EventKind, EventLog, FlushReason, KindSet, Pushed, PushedValue, StackSwitch,
+    Stamped, TrapKind,
+};
+pub use history::{CoreState, Input, Snapshot, SnapshotError};
+pub use machine::{Machine, MachineConfig, StepOutcome, StopReason};
+pub use memory::{LoadError, PAGE_SIZE, PhysMem};
+pub use mmu::{Pte, Walk};
+pub use tlb::{Replacement, Tlb, TlbConfig, TlbEntry};
+pub use trap::{Exception, Gate, PfCode};

@@ -1,23 +1,87 @@
-//! The machine: a CPU, physical memory, and the loop that steps them.
+//! The machine: a CPU, physical memory, a TLB and devices, and the loop that
+//! steps them.
 
 use crate::cpu::{Cpu, Flags};
-use crate::decode::decode;
-use crate::event::Event;
-use crate::memory::{LoadError, PhysMem};
+use crate::decode::{DecodeError, Instr, MAX_INSTR_LEN, decode};
+use crate::devices::Devices;
+use crate::event::{Access, Event, EventKind, EventLog, KindSet, Stamped};
+use crate::execute::Flow;
+use crate::history::History;
+use crate::memory::{LoadError, PAGE_SIZE, PhysMem};
+use crate::tlb::{Tlb, TlbConfig};
+use crate::trap::{Exception, Source};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+
+/// How a machine is built.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MachineConfig {
+    /// Physical memory in bytes (rounded up to whole 4 KiB frames).
+    pub mem_size: usize,
+    pub tlb: TlbConfig,
+    /// The disk's size in 512-byte blocks.
+    pub disk_blocks: usize,
+    /// Ticks from a disk command to its interrupt.
+    pub disk_latency: u64,
+    /// How many recent events the log keeps while recording.
+    pub event_capacity: usize,
+    /// Steps between checkpoints for reverse stepping; 0 turns history off.
+    pub checkpoint_interval: u64,
+    /// The most checkpoints kept; when full, every other one is dropped and
+    /// the interval doubles, so memory stays bounded however long a run is.
+    pub max_checkpoints: usize,
+}
+
+impl Default for MachineConfig {
+    /// The lessons' machine: 4 MiB (1,024 frames), a 16-entry LRU TLB.
+    fn default() -> Self {
+        MachineConfig {
+            mem_size: 4 * 1024 * 1024,
+            tlb: TlbConfig::default(),
+            disk_blocks: 64,
+            disk_latency: 2_000,
+            event_capacity: 20_000,
+            checkpoint_interval: 20_000,
+            max_checkpoints: 64,
+        }
+    }
+}
 
 /// Why a run stopped.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "reason", rename_all = "snake_case")]
 pub enum StopReason {
-    /// The CPU executed `hlt`.
+    /// `hlt` with interrupts off: nothing can wake the CPU.
     Halted,
-    /// The run executed as many instructions as it was allowed.
+    /// `hlt` with interrupts on but no device due: only keyboard input can
+    /// wake the CPU, so the run waits for it.
+    Idle,
+    /// The run executed as many steps as it was allowed.
     InstructionLimit,
     /// The guest wrote to the debug-exit port 0xF4.
     DebugExit { code: u8 },
-    /// The instruction at `eip` could not be executed.
-    InvalidOpcode { eip: u32, message: String },
+    /// A fault while delivering a double fault: the machine shuts down.
+    TripleFault { vector: u8, cause: String },
+    /// EIP reached an address breakpoint.
+    Breakpoint { eip: u32 },
+    /// A step produced an event of a kind the run was asked to break on.
+    Event { kind: EventKind },
+}
+
+impl std::fmt::Display for StopReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StopReason::Halted => write!(f, "halted with interrupts off"),
+            StopReason::Idle => write!(f, "halted, waiting for input"),
+            StopReason::InstructionLimit => write!(f, "instruction limit reached"),
+            StopReason::DebugExit { code } => write!(f, "guest exited with code {code}"),
+            StopReason::TripleFault { vector, cause } => {
+                write!(f, "triple fault (vector {vector}): {cause}")
+            }
+            StopReason::Breakpoint { eip } => write!(f, "breakpoint at {eip:#010x}"),
+            StopReason::Event { kind } => write!(f, "break on {}", kind.name()),
+        }
+    }
 }
 
 /// What one step did.
@@ -25,96 +89,419 @@ pub enum StopReason {
 pub struct StepOutcome {
     /// Set when the machine stopped at this step.
     pub stop: Option<StopReason>,
+    /// The step's events (empty unless recording is on).
+    pub events: Vec<Event>,
 }
 
-/// The port the guest writes console and debug bytes to.
-pub const DEBUG_CONSOLE_PORT: u16 = 0xE9;
-/// The port whose write ends the run (as QEMU's isa-debug-exit does).
-pub const DEBUG_EXIT_PORT: u16 = 0xF4;
+/// The number of decoded instructions the decode cache holds.
+const DECODE_CACHE_SIZE: usize = 1 << 12;
+
+/// One slot of the decode cache, tagged with the physical address of the
+/// instruction and the generation of its frame when it was decoded.
+#[derive(Clone, Copy, Debug)]
+struct Decoded {
+    pa: u32,
+    generation: u32,
+    instr: Instr,
+}
 
 /// An emulated 32-bit x86 machine.
 #[derive(Clone, Debug)]
 pub struct Machine {
     pub cpu: Cpu,
     pub mem: PhysMem,
-    /// Instructions retired since power-on.
+    pub tlb: Tlb,
+    pub devices: Devices,
+    /// Device time in ticks: one per step, plus the ticks skipped while halted.
+    pub clock: u64,
+    /// Steps taken since power-on: each executes an instruction (which may
+    /// fault), takes an interrupt, or waits in `hlt`. This is the machine's
+    /// notion of "when", used by `seek` and share links.
+    pub steps: u64,
+    /// Instructions completed since power-on.
     pub retired: u64,
-    /// Set once the machine stopped for good (halted, exited, or faulted).
+    /// Set while the CPU waits in `hlt`.
+    pub halted: bool,
+    /// Set once the machine stopped for good (halted with interrupts off,
+    /// exited, or triple-faulted).
     pub stopped: Option<StopReason>,
-    /// Bytes the guest wrote to port 0xE9.
-    pub console: Vec<u8>,
-    /// Whether steps record [`Event`]s.
-    pub record_events: bool,
-    /// The events of the latest step, when recording.
-    pub events: Vec<Event>,
+    /// Set by `sti`: interrupts wait one more instruction.
+    pub(crate) irq_inhibit: bool,
+    /// The earliest clock tick at which a device needs attention.
+    pub(crate) next_deadline: u64,
+    /// The faults of the current step, for the message of a triple fault.
+    pub(crate) fault_chain: Vec<String>,
+    recording: bool,
+    /// The kinds of event the current step produced (kept even when not recording).
+    seen: KindSet,
+    step_events: Vec<Event>,
+    log: EventLog,
+    breakpoints: BTreeSet<u32>,
+    break_kinds: KindSet,
+    decoded: Vec<Decoded>,
+    pub(crate) history: History,
+    config: MachineConfig,
 }
 
 impl Machine {
-    /// A machine with `mem_size` bytes of zeroed RAM, in flat 32-bit
-    /// protected mode at ring 0 with paging off.
+    /// A machine with `mem_size` bytes of zeroed RAM and the other settings
+    /// at their defaults, in flat 32-bit protected mode at ring 0 with paging
+    /// and interrupts off.
     pub fn new(mem_size: usize) -> Self {
+        Machine::with_config(MachineConfig {
+            mem_size,
+            ..MachineConfig::default()
+        })
+    }
+
+    /// A machine built to `config`.
+    pub fn with_config(config: MachineConfig) -> Self {
+        let empty = Decoded {
+            pa: u32::MAX,
+            generation: 0,
+            instr: Instr {
+                op: crate::decode::Op::Nop,
+                width: crate::decode::Width::Dword,
+                dst: crate::decode::Operand::None,
+                src: crate::decode::Operand::None,
+                extra: 0,
+                rep: crate::decode::Rep::None,
+                len: 1,
+            },
+        };
         Machine {
             cpu: Cpu::default(),
-            mem: PhysMem::new(mem_size),
+            mem: PhysMem::new(config.mem_size),
+            tlb: Tlb::new(config.tlb),
+            devices: Devices::new(config.disk_blocks, config.disk_latency),
+            clock: 0,
+            steps: 0,
             retired: 0,
+            halted: false,
             stopped: None,
-            console: Vec::new(),
-            record_events: false,
-            events: Vec::new(),
+            irq_inhibit: false,
+            next_deadline: u64::MAX,
+            fault_chain: Vec::new(),
+            recording: false,
+            seen: KindSet::EMPTY,
+            step_events: Vec::new(),
+            log: EventLog::new(config.event_capacity),
+            breakpoints: BTreeSet::new(),
+            break_kinds: KindSet::EMPTY,
+            decoded: vec![empty; DECODE_CACHE_SIZE],
+            history: History::new(config.checkpoint_interval, config.max_checkpoints),
+            config,
         }
     }
 
-    /// Copies raw bytes to a physical address.
+    pub fn config(&self) -> &MachineConfig {
+        &self.config
+    }
+
+    /// Copies raw bytes to a physical address. Changing memory from outside
+    /// starts a new history: earlier points can no longer be replayed.
     pub fn load(&mut self, addr: u32, data: &[u8]) -> Result<(), LoadError> {
-        self.mem.load(addr, data)
+        self.mem.load(addr, data)?;
+        self.history.clear();
+        Ok(())
     }
 
-    /// Records an event when recording is on.
-    #[inline]
-    pub(crate) fn emit(&mut self, make: impl FnOnce() -> Event) {
-        if self.record_events {
-            self.events.push(make());
+    /// Replaces the disk's contents from its first block on.
+    pub fn load_disk(&mut self, data: &[u8]) -> Result<(), LoadError> {
+        let blocks = &mut self.devices.disk.blocks;
+        if data.len() > blocks.len() {
+            return Err(LoadError {
+                addr: 0,
+                len: data.len(),
+                mem_size: blocks.len(),
+            });
+        }
+        blocks[..data.len()].copy_from_slice(data);
+        self.history.clear();
+        Ok(())
+    }
+
+    /// The bytes the guest wrote to the console port.
+    pub fn console(&self) -> &[u8] {
+        &self.devices.console
+    }
+
+    /// The bytes the guest wrote to the debug port 0xE9.
+    pub fn debug_output(&self) -> &[u8] {
+        &self.devices.debug
+    }
+
+    /// Turns event recording on or off. Off, steps cost no more than the
+    /// bookkeeping of which kinds happened (for break-on-event).
+    pub fn set_recording(&mut self, on: bool) {
+        self.recording = on;
+    }
+
+    pub fn recording(&self) -> bool {
+        self.recording
+    }
+
+    /// The events of the latest step (empty unless recording).
+    pub fn last_events(&self) -> &[Event] {
+        &self.step_events
+    }
+
+    /// The retained events of the run, oldest first, each with its step;
+    /// the latest step's events come last.
+    pub fn events(&self) -> impl Iterator<Item = Stamped> + '_ {
+        let latest = self.step_events.iter().map(move |e| Stamped {
+            step: self.steps,
+            event: e.clone(),
+        });
+        self.log.iter().cloned().chain(latest)
+    }
+
+    /// Forgets the retained events.
+    pub fn clear_events(&mut self) {
+        self.log.clear();
+        self.step_events.clear();
+    }
+
+    /// Records an event of `kind` (built only when recording is on).
+    #[inline(always)]
+    pub(crate) fn emit(&mut self, kind: EventKind, make: impl FnOnce() -> Event) {
+        self.seen.insert(kind);
+        if self.recording {
+            self.step_events.push(make());
         }
     }
 
-    /// Executes one instruction.
+    /// Adds an address breakpoint: `run` stops before executing there.
+    pub fn add_breakpoint(&mut self, eip: u32) {
+        self.breakpoints.insert(eip);
+    }
+
+    pub fn remove_breakpoint(&mut self, eip: u32) {
+        self.breakpoints.remove(&eip);
+    }
+
+    pub fn breakpoints(&self) -> impl Iterator<Item = u32> + '_ {
+        self.breakpoints.iter().copied()
+    }
+
+    /// Makes `run` stop after any step that produces an event of `kind`.
+    pub fn break_on(&mut self, kind: EventKind, on: bool) {
+        if on {
+            self.break_kinds.insert(kind);
+        } else {
+            self.break_kinds.remove(kind);
+        }
+    }
+
+    pub fn break_kinds(&self) -> KindSet {
+        self.break_kinds
+    }
+
+    /// Executes one step and reports what it did.
     pub fn step(&mut self) -> StepOutcome {
-        self.events.clear();
-        if let Some(stop) = &self.stopped {
-            return StepOutcome {
-                stop: Some(stop.clone()),
-            };
+        let stop = self.step_inner();
+        StepOutcome {
+            stop,
+            events: self.step_events.clone(),
         }
-        let eip = self.cpu.eip;
-        let stop = match decode(self.mem.window(eip)) {
-            Ok(instr) => {
-                self.cpu.eip = eip.wrapping_add(u32::from(instr.len));
-                self.retired += 1;
-                self.execute(&instr)
-            }
-            Err(e) => {
-                let message = e.to_string();
-                self.emit(|| Event::InvalidOpcode {
-                    eip,
-                    message: message.clone(),
-                });
-                Some(StopReason::InvalidOpcode { eip, message })
-            }
-        };
-        if let Some(s) = &stop {
-            self.stopped = Some(s.clone());
-        }
-        StepOutcome { stop }
     }
 
-    /// Executes up to `max_instructions` instructions and says why it stopped.
-    pub fn run(&mut self, max_instructions: u64) -> StopReason {
-        for _ in 0..max_instructions {
-            if let Some(stop) = self.step().stop {
+    /// Runs up to `max_steps` steps; stops early at a breakpoint, an event
+    /// asked for with [`Machine::break_on`], or when the machine stops.
+    pub fn run(&mut self, max_steps: u64) -> StopReason {
+        for i in 0..max_steps {
+            if i > 0 && !self.breakpoints.is_empty() && !self.halted {
+                let eip = self.cpu.eip;
+                if self.breakpoints.contains(&eip) {
+                    return StopReason::Breakpoint { eip };
+                }
+            }
+            if let Some(stop) = self.step_inner() {
                 return stop;
+            }
+            if self.seen.intersects(self.break_kinds) {
+                let kind = KindSet(self.seen.0 & self.break_kinds.0)
+                    .kinds()
+                    .next()
+                    .unwrap_or(EventKind::Halt);
+                return StopReason::Event { kind };
             }
         }
         StopReason::InstructionLimit
+    }
+
+    /// One step: deliver a due interrupt, wait in `hlt`, or execute one instruction.
+    pub(crate) fn step_inner(&mut self) -> Option<StopReason> {
+        if let Some(stop) = &self.stopped {
+            return Some(stop.clone());
+        }
+        if !self.step_events.is_empty() {
+            let steps = self.steps;
+            for e in self.step_events.drain(..) {
+                self.log.push(steps, e);
+            }
+        }
+        self.seen = KindSet::EMPTY;
+        self.fault_chain.clear();
+        if self.history.enabled() {
+            self.history_before_step();
+        }
+        self.steps += 1;
+        self.clock += 1;
+        if self.clock >= self.next_deadline {
+            self.service_devices();
+        }
+
+        if self.cpu.flag(Flags::IF)
+            && self.devices.pic.pending & !self.devices.pic.mask != 0
+            && !std::mem::take(&mut self.irq_inhibit)
+            && let Some(irq) = self.devices.pic.next()
+        {
+            return self.take_interrupt(irq);
+        }
+        self.irq_inhibit = false;
+
+        if self.halted {
+            return self.wait_in_hlt();
+        }
+
+        let eip = self.cpu.eip;
+        let instr = match self.fetch(eip) {
+            Ok(instr) => instr,
+            Err(e) => return self.fault(e, eip, 0),
+        };
+        self.cpu.eip = eip.wrapping_add(u32::from(instr.len));
+        match self.execute(&instr, eip) {
+            Ok(Flow::Next) => {
+                self.retired += 1;
+                None
+            }
+            Ok(Flow::Faulted) => None,
+            Ok(Flow::Halt) => {
+                self.retired += 1;
+                self.halted = true;
+                if !self.cpu.flag(Flags::IF) {
+                    self.stopped = Some(StopReason::Halted);
+                    return Some(StopReason::Halted);
+                }
+                None
+            }
+            Ok(Flow::Stop(stop)) => {
+                self.retired += 1;
+                self.stopped = Some(stop.clone());
+                Some(stop)
+            }
+            Err(e) => {
+                self.cpu.eip = eip;
+                self.fault(e, eip, u32::from(instr.len))
+            }
+        }
+    }
+
+    fn take_interrupt(&mut self, irq: u8) -> Option<StopReason> {
+        self.devices.pic.acknowledge(irq);
+        self.halted = false;
+        let vector = crate::devices::IRQ_BASE + irq;
+        let eip = self.cpu.eip;
+        match self.deliver_with_nesting(Source::External { vector }, eip) {
+            Ok(()) => None,
+            Err(t) => Some(self.triple_fault_stop(t.vector)),
+        }
+    }
+
+    /// A step in `hlt`: time jumps to the next device deadline.
+    fn wait_in_hlt(&mut self) -> Option<StopReason> {
+        if self.next_deadline == u64::MAX {
+            // Nothing happens until input arrives: this step did not happen.
+            self.steps -= 1;
+            self.clock -= 1;
+            return Some(StopReason::Idle);
+        }
+        self.clock = self.clock.max(self.next_deadline);
+        self.service_devices();
+        if self.devices.pic.next().is_some()
+            && let Some(irq) = self.devices.pic.next()
+        {
+            return self.take_interrupt(irq);
+        }
+        None
+    }
+
+    fn fault(&mut self, e: Exception, eip: u32, len: u32) -> Option<StopReason> {
+        match self.raise(e, eip, len) {
+            Ok(()) => None,
+            Err(t) => Some(self.triple_fault_stop(t.vector)),
+        }
+    }
+
+    /// Stops the machine for a triple fault, naming the faults that led to it.
+    pub(crate) fn triple_fault_stop(&mut self, vector: u8) -> StopReason {
+        let stop = StopReason::TripleFault {
+            vector,
+            cause: self.fault_chain.join(", then "),
+        };
+        self.stopped = Some(stop.clone());
+        stop
+    }
+
+    /// Fetches and decodes the instruction at `eip`, through the TLB and the
+    /// decode cache.
+    #[inline]
+    fn fetch(&mut self, eip: u32) -> Result<Instr, Exception> {
+        let user = self.cpu.cpl() == 3;
+        let pa = self.translate(eip, Access::Execute, user)?;
+        let frame = pa >> 12;
+        let slot = (pa as usize) & (DECODE_CACHE_SIZE - 1);
+        let cached = self.decoded[slot];
+        if cached.pa == pa && cached.generation == self.mem.code_gen(frame) {
+            return Ok(cached.instr);
+        }
+        let window = self.mem.window(pa);
+        let result = match decode(window) {
+            Err(DecodeError::Truncated)
+                if window.len() < MAX_INSTR_LEN && (pa as usize) < self.mem.len() =>
+            {
+                // The instruction runs into the next page, which may map to any frame.
+                return self.fetch_across_pages(eip, window.len() as u32, user);
+            }
+            other => other,
+        };
+        match result {
+            Ok(instr) => {
+                let generation = self.mem.mark_code(frame);
+                self.decoded[slot] = Decoded {
+                    pa,
+                    generation,
+                    instr,
+                };
+                Ok(instr)
+            }
+            Err(e) => Err(self.invalid_opcode(eip, &e)),
+        }
+    }
+
+    fn fetch_across_pages(&mut self, eip: u32, first: u32, user: bool) -> Result<Instr, Exception> {
+        let next = eip.wrapping_add(first);
+        let pa2 = self.translate(next, Access::Execute, user)?;
+        let pa1 = self.translate(eip, Access::Execute, user)?;
+        let mut bytes = Vec::with_capacity(MAX_INSTR_LEN);
+        bytes.extend((0..first).map(|i| self.mem.read_u8(pa1 + i)));
+        let rest = MAX_INSTR_LEN as u32 - first;
+        bytes.extend((0..rest.min(PAGE_SIZE)).map(|i| self.mem.read_u8(pa2 + i)));
+        decode(&bytes).map_err(|e| self.invalid_opcode(eip, &e))
+    }
+
+    fn invalid_opcode(&mut self, eip: u32, e: &DecodeError) -> Exception {
+        let message = e.to_string();
+        if self.fault_chain.len() < 8 {
+            self.fault_chain
+                .push(format!("{message} at eip {eip:#010x}"));
+        }
+        self.emit(EventKind::InvalidOpcode, || Event::InvalidOpcode {
+            eip,
+            message,
+        });
+        Exception::InvalidOpcode
     }
 
     /// Whether interrupts are enabled (EFLAGS.IF).

@@ -1,14 +1,42 @@
-//! Flat physical memory.
+//! Flat physical memory, with the per-frame bookkeeping the machine needs:
+//! which frames hold decoded code (so writes there drop stale decodings) and
+//! which frames changed since the last checkpoint.
 
 use serde::{Deserialize, Serialize};
+
+/// The size of a page and of a physical frame.
+pub const PAGE_SIZE: u32 = 4096;
 
 /// Physical RAM: a flat array of bytes starting at physical address 0.
 ///
 /// Addresses past the end behave as on a PC with no device there: reads
 /// return all ones and writes are dropped.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 pub struct PhysMem {
     bytes: Vec<u8>,
+    /// Per frame: bumped whenever a frame holding decoded code is written.
+    #[serde(skip)]
+    code_gen: Vec<u32>,
+    /// Per frame: whether the decode cache holds instructions from it.
+    #[serde(skip)]
+    has_code: Vec<bool>,
+    /// Per frame: written since the last call to `take_dirty`.
+    #[serde(skip)]
+    dirty: Vec<bool>,
+}
+
+impl PartialEq for PhysMem {
+    fn eq(&self, other: &Self) -> bool {
+        self.bytes == other.bytes
+    }
+}
+
+impl Eq for PhysMem {}
+
+impl std::hash::Hash for PhysMem {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.bytes.hash(state);
+    }
 }
 
 impl std::fmt::Debug for PhysMem {
@@ -38,11 +66,24 @@ impl std::fmt::Display for LoadError {
 impl std::error::Error for LoadError {}
 
 impl PhysMem {
-    /// Zeroed memory of `size` bytes.
+    /// Zeroed memory of `size` bytes (rounded up to whole frames).
     pub fn new(size: usize) -> Self {
+        let size = size.div_ceil(PAGE_SIZE as usize) * PAGE_SIZE as usize;
+        let frames = size / PAGE_SIZE as usize;
         PhysMem {
             bytes: vec![0; size],
+            code_gen: vec![0; frames],
+            has_code: vec![false; frames],
+            dirty: vec![true; frames],
         }
+    }
+
+    /// Rebuilds the bookkeeping after deserializing.
+    pub(crate) fn reset_bookkeeping(&mut self) {
+        let frames = self.frames();
+        self.code_gen = vec![0; frames];
+        self.has_code = vec![false; frames];
+        self.dirty = vec![true; frames];
     }
 
     /// The size in bytes.
@@ -55,9 +96,22 @@ impl PhysMem {
         self.bytes.is_empty()
     }
 
+    /// The number of 4 KiB frames.
+    pub fn frames(&self) -> usize {
+        self.bytes.len() / PAGE_SIZE as usize
+    }
+
     /// All of memory, for views and snapshots.
     pub fn as_slice(&self) -> &[u8] {
         &self.bytes
+    }
+
+    /// The bytes of one frame (empty past the end).
+    pub fn frame(&self, frame: u32) -> &[u8] {
+        let start = frame as usize * PAGE_SIZE as usize;
+        self.bytes
+            .get(start..start + PAGE_SIZE as usize)
+            .unwrap_or(&[])
     }
 
     /// Copies `data` to physical address `addr`.
@@ -69,6 +123,9 @@ impl PhysMem {
         match end {
             Some(end) => {
                 self.bytes[start..end].copy_from_slice(data);
+                if !data.is_empty() {
+                    self.touch_range(start, end);
+                }
                 Ok(())
             }
             None => Err(LoadError {
@@ -79,11 +136,65 @@ impl PhysMem {
         }
     }
 
-    /// The bytes from `addr` to the end of memory (empty past the end), for
-    /// the decoder's fetch window.
+    fn touch_range(&mut self, start: usize, end: usize) {
+        for f in start / PAGE_SIZE as usize..=(end - 1) / PAGE_SIZE as usize {
+            self.touch(f);
+        }
+    }
+
+    /// Notes a write to frame `f`.
+    #[inline]
+    fn touch(&mut self, f: usize) {
+        if let Some(d) = self.dirty.get_mut(f) {
+            *d = true;
+            if self.has_code[f] {
+                self.has_code[f] = false;
+                self.code_gen[f] = self.code_gen[f].wrapping_add(1);
+            }
+        }
+    }
+
+    /// The bytes from `addr` to the end of its frame, for the decoder's
+    /// fetch window.
     #[inline]
     pub fn window(&self, addr: u32) -> &[u8] {
-        self.bytes.get(addr as usize..).unwrap_or(&[])
+        let end = (addr | (PAGE_SIZE - 1)) as usize + 1;
+        self.bytes.get(addr as usize..end).unwrap_or(&[])
+    }
+
+    /// Notes that the decode cache now holds code from `frame`, and returns
+    /// the frame's generation, which changes when the frame is written.
+    #[inline]
+    pub(crate) fn mark_code(&mut self, frame: u32) -> u32 {
+        match self.has_code.get_mut(frame as usize) {
+            Some(c) => {
+                *c = true;
+                self.code_gen[frame as usize]
+            }
+            None => 0,
+        }
+    }
+
+    /// The current generation of a frame's code (see [`PhysMem::mark_code`]).
+    #[inline]
+    pub(crate) fn code_gen(&self, frame: u32) -> u32 {
+        self.code_gen.get(frame as usize).copied().unwrap_or(0)
+    }
+
+    /// Returns the frames written since the last call, and forgets them.
+    pub(crate) fn take_dirty(&mut self) -> Vec<usize> {
+        let dirty: Vec<usize> = (0..self.dirty.len()).filter(|&f| self.dirty[f]).collect();
+        self.dirty.iter_mut().for_each(|d| *d = false);
+        dirty
+    }
+
+    /// Replaces one frame's bytes (restoring a checkpoint).
+    pub(crate) fn restore_frame(&mut self, frame: usize, data: &[u8]) {
+        let start = frame * PAGE_SIZE as usize;
+        if self.bytes[start..start + data.len()] != *data {
+            self.bytes[start..start + data.len()].copy_from_slice(data);
+            self.touch(frame);
+        }
     }
 
     #[inline]
@@ -95,6 +206,7 @@ impl PhysMem {
     pub fn write_u8(&mut self, addr: u32, value: u8) {
         if let Some(b) = self.bytes.get_mut(addr as usize) {
             *b = value;
+            self.touch(addr as usize / PAGE_SIZE as usize);
         }
     }
 
@@ -102,6 +214,11 @@ impl PhysMem {
     #[inline]
     pub fn read(&self, addr: u32, n: u32) -> u32 {
         let a = addr as usize;
+        if n == 4
+            && let Some(s) = self.bytes.get(a..a + 4)
+        {
+            return u32::from_le_bytes([s[0], s[1], s[2], s[3]]);
+        }
         match self.bytes.get(a..a + n as usize) {
             Some(s) => s.iter().rev().fold(0, |acc, &b| (acc << 8) | u32::from(b)),
             None => (0..n).rev().fold(0, |acc, i| {
@@ -113,8 +230,18 @@ impl PhysMem {
     /// Writes the low `n` (1, 2 or 4) bytes of `value`, little-endian.
     #[inline]
     pub fn write(&mut self, addr: u32, n: u32, value: u32) {
-        for i in 0..n {
-            self.write_u8(addr.wrapping_add(i), (value >> (8 * i)) as u8);
+        let a = addr as usize;
+        if let Some(s) = self.bytes.get_mut(a..a + n as usize) {
+            s.copy_from_slice(&value.to_le_bytes()[..n as usize]);
+            let f = a / PAGE_SIZE as usize;
+            self.touch(f);
+            if (a + n as usize - 1) / PAGE_SIZE as usize != f {
+                self.touch(f + 1);
+            }
+        } else {
+            for i in 0..n {
+                self.write_u8(addr.wrapping_add(i), (value >> (8 * i)) as u8);
+            }
         }
     }
 }

@@ -6,7 +6,7 @@
 #![cfg(target_arch = "x86_64")]
 #![allow(unsafe_code)]
 
-use osviz_machine::{Flags, Machine, Reg, StopReason};
+use osviz_machine::{Flags, Machine, MachineConfig, Reg, StopReason};
 
 /// The status flags, which are all these operations define (AF is undefined
 /// after logic operations, so it is compared only where defined).
@@ -87,14 +87,18 @@ fn machine_binary(prefix: &[u8], opcode: u8, a: u32, b: u32, flags_in: u32) -> (
     let mut code = prefix.to_vec();
     // ModRM 0xD8: mod 11, reg = ebx (3), r/m = eax (0): `op eax, ebx`.
     code.extend([opcode, 0xD8, 0xF4]);
-    let mut m = Machine::new(4096);
+    let mut m = Machine::with_config(MachineConfig {
+        mem_size: 4096,
+        checkpoint_interval: 0,
+        ..MachineConfig::default()
+    });
     m.load(0x100, &code).unwrap();
     m.cpu.eip = 0x100;
     m.cpu.set_reg(Reg::Eax, a);
     m.cpu.set_reg(Reg::Ebx, b);
-    m.cpu.eflags = flags_in | Flags::RESERVED_ONE;
+    m.cpu.set_eflags(flags_in | Flags::RESERVED_ONE);
     assert_eq!(m.run(10), StopReason::Halted);
-    (m.cpu.reg(Reg::Eax), m.cpu.eflags)
+    (m.cpu.reg(Reg::Eax), m.cpu.eflags())
 }
 
 fn check(name: &str, opcode_rm_r: u8, hosts: [HostFn; 3], define_af: bool) {

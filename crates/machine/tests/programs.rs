@@ -17,7 +17,7 @@ fn sum_loop_prints_fifteen_and_halts() {
     let m = run_bytes(p.bytes);
     assert_eq!(m.stopped, Some(StopReason::Halted));
     assert_eq!(m.cpu.reg(Reg::Eax) & 0xFFFF_FF00, 0);
-    assert_eq!(String::from_utf8_lossy(&m.console), "15");
+    assert_eq!(String::from_utf8_lossy(m.debug_output()), "15");
     // 2 setup + 5 iterations of 3 + 8 after the loop.
     assert_eq!(m.retired, 2 + 15 + 8);
 }
@@ -56,14 +56,20 @@ fn byte_registers_address_the_high_halves() {
 }
 
 #[test]
-fn unsupported_opcode_stops_with_its_bytes() {
-    let m = run_bytes(&[0x90, 0x0F, 0x0B]);
+fn unsupported_opcode_without_an_idt_ends_in_a_triple_fault_naming_it() {
+    // 0F FF is no instruction. With no IDT, #UD cannot be delivered (#GP),
+    // nor can that (#DF), and the machine shuts down.
+    let m = run_bytes(&[0x90, 0x0F, 0xFF]);
     match m.stopped {
-        Some(StopReason::InvalidOpcode { eip, message }) => {
-            assert_eq!(eip, 0x1001);
-            assert!(message.contains("0F 0B"), "{message}");
+        Some(StopReason::TripleFault { vector, cause }) => {
+            assert_eq!(vector, 13);
+            assert!(
+                cause.contains("unsupported opcode 0F FF at eip 0x00001001"),
+                "{cause}"
+            );
+            assert!(cause.contains("#UD"), "{cause}");
         }
-        other => panic!("expected an invalid opcode stop, got {other:?}"),
+        other => panic!("expected a triple fault, got {other:?}"),
     }
 }
 
@@ -109,7 +115,7 @@ fn multiboot_image_is_loaded_and_entered() {
     assert_eq!(m.cpu.reg(Reg::Eax), multiboot::LOADER_MAGIC);
     assert_eq!(m.cpu.eip, 0x10_0020);
     assert_eq!(m.run(10), StopReason::Halted);
-    assert_eq!(m.console, b"K");
+    assert_eq!(m.debug_output(), b"K");
 }
 
 #[test]

@@ -40,7 +40,7 @@ impl RegisterSnapshot {
             esi: c.reg(Reg::Esi),
             edi: c.reg(Reg::Edi),
             eip: c.eip,
-            eflags: c.eflags,
+            eflags: c.eflags(),
             cr0: c.cr0,
             cr2: c.cr2,
             cr3: c.cr3,
@@ -118,8 +118,14 @@ impl MachineHandle {
         self.machine.retired as f64
     }
 
-    /// The bytes the guest wrote to the console port, as text.
+    /// The bytes the guest wrote to the console port 0x3F8, as text.
     pub fn console(&self) -> String {
-        String::from_utf8_lossy(&self.machine.console).into_owned()
+        String::from_utf8_lossy(self.machine.console()).into_owned()
+    }
+
+    /// The bytes the guest wrote to the debug port 0xE9, as text.
+    #[wasm_bindgen(js_name = debugOutput)]
+    pub fn debug_output(&self) -> String {
+        String::from_utf8_lossy(self.machine.debug_output()).into_owned()
     }
 }

@@ -42,7 +42,7 @@ fn run_to_halt_reports_the_reason_and_the_console() {
 }
 
 #[wasm_bindgen_test]
-fn an_unknown_opcode_stops_with_a_message() {
+fn an_unknown_opcode_without_an_idt_triple_faults_and_names_the_bytes() {
     let mut m = MachineHandle::new(4096);
     m.load_program(0x100, &[0x0F, 0xFF]).unwrap();
     let stop = m.step().unwrap();

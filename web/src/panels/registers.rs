@@ -20,14 +20,14 @@ impl RegisterView {
             Reg::ALL.iter().map(|&r| (r.name(), c.reg(r))).collect();
         rows.extend([
             ("eip", c.eip),
-            ("eflags", c.eflags),
+            ("eflags", c.eflags()),
             ("cr0", c.cr0),
             ("cr2", c.cr2),
             ("cr3", c.cr3),
         ]);
         RegisterView {
             rows,
-            eflags: c.eflags,
+            eflags: c.eflags(),
             cpl: c.cpl(),
         }
     }

@@ -1,0 +1,337 @@
+//! Address translation: linear addresses to physical ones through the TLB
+//! and, on a miss, a two-level page walk that honours and sets the P, R/W,
+//! U/S, A and D bits as the hardware does.
+
+use crate::cpu::Cr0;
+use crate::event::{Access, Event, EventKind};
+use crate::machine::Machine;
+use crate::memory::PAGE_SIZE;
+use crate::tlb::TlbEntry;
+use crate::trap::{Exception, PfCode};
+use serde::{Deserialize, Serialize};
+
+/// Page directory and page table entry bits.
+#[derive(Debug)]
+pub struct Pte;
+
+impl Pte {
+    pub const PRESENT: u32 = 1 << 0;
+    pub const WRITABLE: u32 = 1 << 1;
+    pub const USER: u32 = 1 << 2;
+    pub const ACCESSED: u32 = 1 << 5;
+    pub const DIRTY: u32 = 1 << 6;
+    /// The frame address bits.
+    pub const FRAME: u32 = 0xFFFF_F000;
+}
+
+/// Where an access lands in physical memory: one place, or two when it
+/// crosses a page boundary (`first` bytes at `pa`, the rest at `pa2`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Span {
+    pub pa: u32,
+    pub split: Option<(u32, u8)>,
+}
+
+/// A page walk for display: every entry read, without touching the TLB,
+/// the A and D bits, or the counters.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Walk {
+    pub linear: u32,
+    pub cr3: u32,
+    pub directory_index: u32,
+    pub table_index: u32,
+    pub offset: u32,
+    pub pde_addr: u32,
+    pub pde: u32,
+    pub pte_addr: Option<u32>,
+    pub pte: Option<u32>,
+    /// The physical address the linear address maps to, if it is mapped.
+    pub physical: Option<u32>,
+    /// Whether the TLB holds this page now.
+    pub in_tlb: bool,
+}
+
+impl Machine {
+    /// Translates `linear` for an access, through the TLB model.
+    /// `user` is whether the access is checked as ring 3's.
+    #[inline]
+    pub(crate) fn translate(
+        &mut self,
+        linear: u32,
+        access: Access,
+        user: bool,
+    ) -> Result<u32, Exception> {
+        if self.cpu.cr0 & Cr0::PG == 0 {
+            return Ok(linear);
+        }
+        let page = linear >> 12;
+        let write = access == Access::Write;
+        if let Some((slot, e)) = self.tlb.lookup(page) {
+            let denied = (user && !e.user)
+                || (write && !e.writable && (user || self.cpu.cr0 & Cr0::WP != 0));
+            if !denied && (!write || e.dirty) {
+                self.emit(EventKind::TlbHit, || Event::TlbHit {
+                    page,
+                    frame: e.frame,
+                    slot,
+                });
+                return Ok((e.frame << 12) | (linear & 0xFFF));
+            }
+            if denied {
+                // The TLB's permissions are the walk's, so the fault is the same.
+                self.emit(EventKind::TlbHit, || Event::TlbHit {
+                    page,
+                    frame: e.frame,
+                    slot,
+                });
+                return Err(protection_fault(linear, write, user));
+            }
+            // A first write through a clean entry walks again to set D.
+        } else {
+            self.tlb.count_miss();
+            self.emit(EventKind::TlbMiss, || Event::TlbMiss { page });
+        }
+        self.walk_and_fill(linear, access, user)
+    }
+
+    fn walk_and_fill(&mut self, linear: u32, access: Access, user: bool) -> Result<u32, Exception> {
+        let write = access == Access::Write;
+        let not_present = Exception::PageFault {
+            linear,
+            error_code: (if write { PfCode::WRITE } else { 0 })
+                | (if user { PfCode::USER } else { 0 }),
+        };
+        let pde_addr = (self.cpu.cr3 & Pte::FRAME) | ((linear >> 22) << 2);
+        let pde = self.mem.read(pde_addr, 4);
+        if pde & Pte::PRESENT == 0 {
+            self.emit(EventKind::PageWalk, || Event::PageWalk {
+                linear,
+                access,
+                pde_addr,
+                pde,
+                pte_addr: None,
+                pte: None,
+                frame: None,
+            });
+            return Err(not_present);
+        }
+        let pte_addr = (pde & Pte::FRAME) | (((linear >> 12) & 0x3FF) << 2);
+        let pte = self.mem.read(pte_addr, 4);
+        let walk_event = |frame| Event::PageWalk {
+            linear,
+            access,
+            pde_addr,
+            pde,
+            pte_addr: Some(pte_addr),
+            pte: Some(pte),
+            frame,
+        };
+        if pte & Pte::PRESENT == 0 {
+            self.emit(EventKind::PageWalk, || walk_event(None));
+            return Err(not_present);
+        }
+        let page_user = pde & pte & Pte::USER != 0;
+        let writable = pde & pte & Pte::WRITABLE != 0;
+        let denied =
+            (user && !page_user) || (write && !writable && (user || self.cpu.cr0 & Cr0::WP != 0));
+        if denied {
+            self.emit(EventKind::PageWalk, || walk_event(None));
+            return Err(protection_fault(linear, write, user));
+        }
+        // The walk sets A in both entries, and D in the table entry on a write.
+        if pde & Pte::ACCESSED == 0 {
+            self.mem.write(pde_addr, 4, pde | Pte::ACCESSED);
+        }
+        let new_pte = pte | Pte::ACCESSED | if write { Pte::DIRTY } else { 0 };
+        if new_pte != pte {
+            self.mem.write(pte_addr, 4, new_pte);
+        }
+        let frame = pte >> 12;
+        self.emit(EventKind::PageWalk, || walk_event(Some(frame)));
+        let entry = TlbEntry {
+            page: linear >> 12,
+            frame,
+            writable,
+            user: page_user,
+            dirty: new_pte & Pte::DIRTY != 0,
+            stamp: 0,
+            filled: 0,
+        };
+        let (slot, evicted) = self.tlb.fill(entry);
+        if let Some(old) = evicted {
+            self.emit(EventKind::TlbEvict, || Event::TlbEvict {
+                page: old.page,
+                frame: old.frame,
+                slot,
+            });
+        }
+        self.emit(EventKind::TlbFill, || Event::TlbFill {
+            page: entry.page,
+            frame,
+            slot,
+            writable,
+            user: page_user,
+        });
+        if write {
+            self.tlb.set_dirty(slot);
+        }
+        Ok((frame << 12) | (linear & 0xFFF))
+    }
+
+    /// Translates an access of `n` bytes, splitting it at a page boundary.
+    #[inline]
+    pub(crate) fn locate_as(
+        &mut self,
+        linear: u32,
+        n: u32,
+        access: Access,
+        user: bool,
+    ) -> Result<Span, Exception> {
+        let pa = self.translate(linear, access, user)?;
+        if (linear & (PAGE_SIZE - 1)) + n <= PAGE_SIZE {
+            return Ok(Span { pa, split: None });
+        }
+        let first = PAGE_SIZE - (linear & (PAGE_SIZE - 1));
+        let pa2 = self.translate(linear.wrapping_add(first), access, user)?;
+        Ok(Span {
+            pa,
+            split: Some((pa2, first as u8)),
+        })
+    }
+
+    /// Translates an access made with the current privilege level.
+    #[inline]
+    pub(crate) fn locate(
+        &mut self,
+        linear: u32,
+        n: u32,
+        access: Access,
+    ) -> Result<Span, Exception> {
+        let user = self.cpu.cpl() == 3;
+        self.locate_as(linear, n, access, user)
+    }
+
+    /// Translates a 4-byte supervisor access (descriptor tables, the TSS,
+    /// the frame a trap pushes), which ring 0 makes whatever the CPL.
+    pub(crate) fn locate_sys(&mut self, linear: u32, access: Access) -> Result<Span, Exception> {
+        self.locate_as(linear, 4, access, false)
+    }
+
+    #[inline]
+    pub(crate) fn load_span(&self, span: Span, n: u32) -> u32 {
+        match span.split {
+            None => self.mem.read(span.pa, n),
+            Some((pa2, first)) => (0..n).rev().fold(0, |acc, i| {
+                let pa = if i < u32::from(first) {
+                    span.pa + i
+                } else {
+                    pa2 + i - u32::from(first)
+                };
+                (acc << 8) | u32::from(self.mem.read_u8(pa))
+            }),
+        }
+    }
+
+    #[inline]
+    pub(crate) fn store_span(&mut self, span: Span, n: u32, value: u32) {
+        match span.split {
+            None => self.mem.write(span.pa, n, value),
+            Some((pa2, first)) => {
+                for i in 0..n {
+                    let pa = if i < u32::from(first) {
+                        span.pa + i
+                    } else {
+                        pa2 + i - u32::from(first)
+                    };
+                    self.mem.write_u8(pa, (value >> (8 * i)) as u8);
+                }
+            }
+        }
+    }
+
+    /// Reads `n` bytes at a linear address with the CPL's privilege.
+    #[inline]
+    pub(crate) fn lin_read(&mut self, linear: u32, n: u32) -> Result<u32, Exception> {
+        let span = self.locate(linear, n, Access::Read)?;
+        Ok(self.load_span(span, n))
+    }
+
+    /// Writes `n` bytes at a linear address with the CPL's privilege.
+    #[inline]
+    pub(crate) fn lin_write(&mut self, linear: u32, n: u32, value: u32) -> Result<(), Exception> {
+        let span = self.locate(linear, n, Access::Write)?;
+        self.store_span(span, n, value);
+        Ok(())
+    }
+
+    /// Reads with supervisor privilege.
+    pub(crate) fn sys_read(&mut self, linear: u32, n: u32) -> Result<u32, Exception> {
+        let span = self.locate_as(linear, n, Access::Read, false)?;
+        Ok(self.load_span(span, n))
+    }
+
+    /// Reads a dword of the current stack (as `iret` and `pop` do).
+    pub(crate) fn stack_read(&mut self, linear: u32) -> Result<u32, Exception> {
+        self.lin_read(linear, 4)
+    }
+
+    /// Walks the page tables for `linear` as the hardware would, but only
+    /// to look: no TLB use, no A or D bits set, no counters. For the views.
+    pub fn walk(&self, linear: u32) -> Walk {
+        let pde_addr = (self.cpu.cr3 & Pte::FRAME) | ((linear >> 22) << 2);
+        let pde = self.mem.read(pde_addr, 4);
+        let mut w = Walk {
+            linear,
+            cr3: self.cpu.cr3,
+            directory_index: linear >> 22,
+            table_index: (linear >> 12) & 0x3FF,
+            offset: linear & 0xFFF,
+            pde_addr,
+            pde,
+            pte_addr: None,
+            pte: None,
+            physical: None,
+            in_tlb: self.tlb.find(linear >> 12).is_some(),
+        };
+        if pde & Pte::PRESENT != 0 {
+            let pte_addr = (pde & Pte::FRAME) | (w.table_index << 2);
+            let pte = self.mem.read(pte_addr, 4);
+            w.pte_addr = Some(pte_addr);
+            w.pte = Some(pte);
+            if pte & Pte::PRESENT != 0 {
+                w.physical = Some((pte & Pte::FRAME) | w.offset);
+            }
+        }
+        w
+    }
+
+    /// The physical address `linear` maps to now (the linear address itself
+    /// when paging is off), without disturbing the TLB or the page tables.
+    pub fn peek_translate(&self, linear: u32) -> Option<u32> {
+        if !self.cpu.paging() {
+            return Some(linear);
+        }
+        self.walk(linear).physical
+    }
+
+    /// Reads `len` bytes of virtual memory for a view, through the page
+    /// tables but without disturbing the TLB; unmapped bytes are `None`.
+    pub fn peek_virtual(&self, linear: u32, len: usize) -> Vec<Option<u8>> {
+        (0..len as u32)
+            .map(|i| {
+                self.peek_translate(linear.wrapping_add(i))
+                    .filter(|&pa| (pa as usize) < self.mem.len())
+                    .map(|pa| self.mem.read_u8(pa))
+            })
+            .collect()
+    }
+}
+
+fn protection_fault(linear: u32, write: bool, user: bool) -> Exception {
+    Exception::PageFault {
+        linear,
+        error_code: PfCode::PRESENT
+            | if write { PfCode::WRITE } else { 0 }
+            | if user { PfCode::USER } else { 0 },
+    }
+}

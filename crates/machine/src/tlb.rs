@@ -1,0 +1,230 @@
+//! The TLB model: a small fully associative cache of page translations with a
+//! configurable size and replacement policy, and hit and miss counters.
+
+use serde::{Deserialize, Serialize};
+
+/// Which entry a full TLB gives up for a new translation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Replacement {
+    /// The least recently used entry.
+    Lru,
+    /// The oldest entry.
+    Fifo,
+    /// A pseudo-random entry (from a fixed seed, so runs replay exactly).
+    Random,
+}
+
+/// The shape of the TLB.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct TlbConfig {
+    /// Number of entries, 1 to 255.
+    pub entries: u8,
+    pub replacement: Replacement,
+}
+
+impl Default for TlbConfig {
+    fn default() -> Self {
+        TlbConfig {
+            entries: 16,
+            replacement: Replacement::Lru,
+        }
+    }
+}
+
+/// One cached translation: virtual page to physical frame, with the
+/// permissions the page walk combined from the directory and table entries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct TlbEntry {
+    pub page: u32,
+    pub frame: u32,
+    pub writable: bool,
+    pub user: bool,
+    /// Whether the page table entry's D bit is known to be set, so a write
+    /// through this entry need not walk again to set it.
+    pub dirty: bool,
+    /// When the entry was last used or filled (for LRU and FIFO).
+    pub(crate) stamp: u64,
+    pub(crate) filled: u64,
+}
+
+/// The TLB: entries, counters, and the replacement state.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Tlb {
+    pub config: TlbConfig,
+    entries: Vec<Option<TlbEntry>>,
+    pub hits: u64,
+    pub misses: u64,
+    pub evictions: u64,
+    pub flushes: u64,
+    clock: u64,
+    rng: u64,
+    /// A hint from the low bits of a page number to the slot that last held
+    /// such a page, so a lookup rarely scans.
+    #[serde(skip)]
+    hint: Hint,
+}
+
+const HINT_SIZE: usize = 1024;
+
+/// The lookup hint. It is a cache of `entries`, so it takes no part in
+/// comparing, hashing or saving the TLB.
+#[derive(Clone, Debug)]
+struct Hint(Box<[u8; HINT_SIZE]>);
+
+impl Default for Hint {
+    fn default() -> Self {
+        Hint(Box::new([0; HINT_SIZE]))
+    }
+}
+
+impl PartialEq for Hint {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for Hint {}
+
+impl std::hash::Hash for Hint {
+    fn hash<H: std::hash::Hasher>(&self, _: &mut H) {}
+}
+
+impl std::ops::Index<usize> for Hint {
+    type Output = u8;
+    fn index(&self, i: usize) -> &u8 {
+        &self.0[i]
+    }
+}
+
+impl std::ops::IndexMut<usize> for Hint {
+    fn index_mut(&mut self, i: usize) -> &mut u8 {
+        &mut self.0[i]
+    }
+}
+
+impl Tlb {
+    pub fn new(config: TlbConfig) -> Self {
+        let n = usize::from(config.entries.max(1));
+        Tlb {
+            config: TlbConfig {
+                entries: n as u8,
+                ..config
+            },
+            entries: vec![None; n],
+            hits: 0,
+            misses: 0,
+            evictions: 0,
+            flushes: 0,
+            clock: 0,
+            rng: 0x2545_F491_4F6C_DD1D,
+            hint: Hint::default(),
+        }
+    }
+
+    /// The entries by slot (empty slots are `None`).
+    pub fn entries(&self) -> &[Option<TlbEntry>] {
+        &self.entries
+    }
+
+    /// Finds the slot holding `page` without touching counters or LRU order.
+    #[inline]
+    pub fn find(&self, page: u32) -> Option<u8> {
+        let h = self.hint[page as usize % HINT_SIZE];
+        if let Some(Some(e)) = self.entries.get(usize::from(h))
+            && e.page == page
+        {
+            return Some(h);
+        }
+        self.entries
+            .iter()
+            .position(|e| e.is_some_and(|e| e.page == page))
+            .map(|i| i as u8)
+    }
+
+    /// Looks `page` up as an access does: counts a hit and refreshes its age.
+    #[inline]
+    pub(crate) fn lookup(&mut self, page: u32) -> Option<(u8, TlbEntry)> {
+        let slot = self.find(page)?;
+        self.hint[page as usize % HINT_SIZE] = slot;
+        self.hits += 1;
+        self.clock += 1;
+        let e = self.entries[usize::from(slot)].as_mut()?;
+        e.stamp = self.clock;
+        Some((slot, *e))
+    }
+
+    /// Counts a miss.
+    #[inline]
+    pub(crate) fn count_miss(&mut self) {
+        self.misses += 1;
+    }
+
+    /// Inserts a translation (replacing any entry for the same page) and
+    /// returns its slot and the entry it evicted, if any.
+    pub(crate) fn fill(&mut self, mut entry: TlbEntry) -> (u8, Option<TlbEntry>) {
+        self.clock += 1;
+        entry.stamp = self.clock;
+        entry.filled = self.clock;
+        let slot = match self.find(entry.page) {
+            Some(s) => usize::from(s),
+            None => match self.entries.iter().position(Option::is_none) {
+                Some(free) => free,
+                None => self.victim(),
+            },
+        };
+        let evicted = self.entries[slot].filter(|old| old.page != entry.page);
+        if evicted.is_some() {
+            self.evictions += 1;
+        }
+        self.entries[slot] = Some(entry);
+        self.hint[entry.page as usize % HINT_SIZE] = slot as u8;
+        (slot as u8, evicted)
+    }
+
+    fn victim(&mut self) -> usize {
+        let by = |key: fn(&TlbEntry) -> u64| {
+            self.entries
+                .iter()
+                .enumerate()
+                .min_by_key(|(_, e)| e.as_ref().map_or(0, key))
+                .map_or(0, |(i, _)| i)
+        };
+        match self.config.replacement {
+            Replacement::Lru => by(|e| e.stamp),
+            Replacement::Fifo => by(|e| e.filled),
+            Replacement::Random => {
+                self.rng ^= self.rng << 13;
+                self.rng ^= self.rng >> 7;
+                self.rng ^= self.rng << 17;
+                (self.rng % self.entries.len() as u64) as usize
+            }
+        }
+    }
+
+    /// Drops every entry (a CR3 write); returns how many were valid.
+    pub(crate) fn flush_all(&mut self) -> u32 {
+        self.flushes += 1;
+        let n = self.entries.iter().filter(|e| e.is_some()).count() as u32;
+        self.entries.iter_mut().for_each(|e| *e = None);
+        n
+    }
+
+    /// Drops the entry for `page` (`invlpg`); returns whether there was one.
+    pub(crate) fn flush_page(&mut self, page: u32) -> bool {
+        match self.find(page) {
+            Some(slot) => {
+                self.entries[usize::from(slot)] = None;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Marks the entry for `page` as knowing its D bit is set.
+    pub(crate) fn set_dirty(&mut self, slot: u8) {
+        if let Some(Some(e)) = self.entries.get_mut(usize::from(slot)) {
+            e.dirty = true;
+        }
+    }
+}

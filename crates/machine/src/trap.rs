@@ -1,0 +1,480 @@
+//! Exceptions and interrupts, delivered through the IDT as the SDM describes:
+//! the gate's checks, the stack switch from the TSS on a privilege change,
+//! the frame pushed, double and triple faults, and `iret` back.
+
+use crate::cpu::{Flags, Reg, Seg};
+use crate::event::{Access, Event, EventKind, Pushed, PushedValue, StackSwitch, TrapKind};
+use crate::machine::Machine;
+use serde::{Deserialize, Serialize};
+
+/// An exception the CPU raises, with its error code where the vector has one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Exception {
+    /// #DE, vector 0: divide error.
+    DivideError,
+    /// #DB, vector 1: debug (single step with TF).
+    Debug,
+    /// #BP, vector 3: `int3`.
+    Breakpoint,
+    /// #UD, vector 6: invalid opcode.
+    InvalidOpcode,
+    /// #DF, vector 8: a fault while delivering a fault.
+    DoubleFault,
+    /// #TS, vector 10: invalid TSS.
+    InvalidTss(u32),
+    /// #NP, vector 11: segment or gate not present.
+    NotPresent(u32),
+    /// #SS, vector 12: stack segment fault.
+    StackFault(u32),
+    /// #GP, vector 13: general protection.
+    GeneralProtection(u32),
+    /// #PF, vector 14: page fault at a linear address, with its error code.
+    PageFault { linear: u32, error_code: u32 },
+}
+
+/// Page-fault error code bits.
+#[derive(Debug)]
+pub struct PfCode;
+
+impl PfCode {
+    /// Set: a protection violation on a present page. Clear: the page was not present.
+    pub const PRESENT: u32 = 1 << 0;
+    /// Set: the access was a write.
+    pub const WRITE: u32 = 1 << 1;
+    /// Set: the access came from ring 3.
+    pub const USER: u32 = 1 << 2;
+}
+
+/// How two exceptions combine (SDM Vol. 3, table 6-5).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Class {
+    Benign,
+    Contributory,
+    PageFault,
+    DoubleFault,
+}
+
+impl Exception {
+    pub fn vector(self) -> u8 {
+        match self {
+            Exception::DivideError => 0,
+            Exception::Debug => 1,
+            Exception::Breakpoint => 3,
+            Exception::InvalidOpcode => 6,
+            Exception::DoubleFault => 8,
+            Exception::InvalidTss(_) => 10,
+            Exception::NotPresent(_) => 11,
+            Exception::StackFault(_) => 12,
+            Exception::GeneralProtection(_) => 13,
+            Exception::PageFault { .. } => 14,
+        }
+    }
+
+    /// The error code the CPU pushes, for the vectors that have one.
+    pub fn error_code(self) -> Option<u32> {
+        match self {
+            Exception::DoubleFault => Some(0),
+            Exception::InvalidTss(c)
+            | Exception::NotPresent(c)
+            | Exception::StackFault(c)
+            | Exception::GeneralProtection(c) => Some(c),
+            Exception::PageFault { error_code, .. } => Some(error_code),
+            _ => None,
+        }
+    }
+
+    /// The mnemonic, for example `"#PF"`.
+    pub fn mnemonic(self) -> &'static str {
+        match self {
+            Exception::DivideError => "#DE",
+            Exception::Debug => "#DB",
+            Exception::Breakpoint => "#BP",
+            Exception::InvalidOpcode => "#UD",
+            Exception::DoubleFault => "#DF",
+            Exception::InvalidTss(_) => "#TS",
+            Exception::NotPresent(_) => "#NP",
+            Exception::StackFault(_) => "#SS",
+            Exception::GeneralProtection(_) => "#GP",
+            Exception::PageFault { .. } => "#PF",
+        }
+    }
+
+    fn class(self) -> Class {
+        match self {
+            Exception::DivideError
+            | Exception::InvalidTss(_)
+            | Exception::NotPresent(_)
+            | Exception::StackFault(_)
+            | Exception::GeneralProtection(_) => Class::Contributory,
+            Exception::PageFault { .. } => Class::PageFault,
+            Exception::DoubleFault => Class::DoubleFault,
+            _ => Class::Benign,
+        }
+    }
+
+    /// Whether the frame's EIP points after the instruction (a trap) rather
+    /// than at it (a fault, which restarts the instruction).
+    fn is_trap(self) -> bool {
+        matches!(self, Exception::Breakpoint | Exception::Debug)
+    }
+}
+
+impl std::fmt::Display for Exception {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} (vector {})", self.mnemonic(), self.vector())?;
+        match self {
+            Exception::PageFault { linear, error_code } => {
+                write!(f, " at {linear:#010x}, error code {error_code:#x}")
+            }
+            other => match other.error_code() {
+                Some(c) => write!(f, ", error code {c:#x}"),
+                None => Ok(()),
+            },
+        }
+    }
+}
+
+/// An IDT gate, decoded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Gate {
+    pub offset: u32,
+    pub selector: u16,
+    /// The descriptor type: 0xE for a 32-bit interrupt gate, 0xF for a trap gate.
+    pub gate_type: u8,
+    pub dpl: u8,
+    pub present: bool,
+}
+
+impl Gate {
+    /// Decodes the two words of a gate descriptor.
+    pub fn decode(low: u32, high: u32) -> Gate {
+        Gate {
+            offset: (low & 0xFFFF) | (high & 0xFFFF_0000),
+            selector: (low >> 16) as u16,
+            gate_type: ((high >> 8) & 0x1F) as u8,
+            dpl: ((high >> 13) & 3) as u8,
+            present: high & (1 << 15) != 0,
+        }
+    }
+
+    pub fn is_interrupt_gate(self) -> bool {
+        self.gate_type == 0xE
+    }
+}
+
+/// What is being delivered.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Source {
+    Exception(Exception),
+    /// `int n` or `int3`.
+    Software(u8),
+    /// Device line `irq`, vector `vector`.
+    External {
+        vector: u8,
+    },
+}
+
+impl Source {
+    fn vector(self) -> u8 {
+        match self {
+            Source::Exception(e) => e.vector(),
+            Source::Software(v) => v,
+            Source::External { vector } => vector,
+        }
+    }
+
+    /// The EXT bit of error codes raised while delivering this.
+    fn ext(self) -> u32 {
+        u32::from(matches!(self, Source::External { .. }))
+    }
+}
+
+/// The outcome of delivering an exception when the delivery itself faults
+/// twice: the machine can go no further.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct TripleFault {
+    pub vector: u8,
+}
+
+impl Machine {
+    /// Reads a GDT descriptor's two words, or faults with #GP(selector).
+    pub(crate) fn descriptor(&mut self, selector: u16) -> Result<(u32, u32), Exception> {
+        let index = u32::from(selector & !7);
+        if index + 7 > u32::from(self.cpu.gdtr.limit) || selector & 4 != 0 {
+            return Err(Exception::GeneralProtection(u32::from(selector & !3)));
+        }
+        let addr = self.cpu.gdtr.base.wrapping_add(index);
+        Ok((
+            self.sys_read(addr, 4)?,
+            self.sys_read(addr.wrapping_add(4), 4)?,
+        ))
+    }
+
+    /// Delivers `source` through the IDT. `return_eip` is the EIP the frame
+    /// records. Faults during delivery come back as the error.
+    fn deliver(&mut self, source: Source, return_eip: u32) -> Result<(), Exception> {
+        let vector = source.vector();
+        let ext = source.ext();
+        let idt_code = u32::from(vector) * 8 + 2 + ext;
+        if u32::from(vector) * 8 + 7 > u32::from(self.cpu.idtr.limit) {
+            return Err(Exception::GeneralProtection(idt_code));
+        }
+        let gate_addr = self.cpu.idtr.base.wrapping_add(u32::from(vector) * 8);
+        let low = self.sys_read(gate_addr, 4)?;
+        let high = self.sys_read(gate_addr.wrapping_add(4), 4)?;
+        let gate = Gate::decode(low, high);
+        if !matches!(gate.gate_type, 0xE | 0xF) {
+            return Err(Exception::GeneralProtection(idt_code));
+        }
+        let cpl = self.cpu.cpl();
+        if matches!(source, Source::Software(_)) && gate.dpl < cpl {
+            return Err(Exception::GeneralProtection(idt_code));
+        }
+        if !gate.present {
+            return Err(Exception::NotPresent(idt_code));
+        }
+        let (_, cs_high) = self.descriptor(gate.selector)?;
+        let target_dpl = ((cs_high >> 13) & 3) as u8;
+        let is_code = cs_high & (1 << 11) != 0 && cs_high & (1 << 12) != 0;
+        if !is_code || target_dpl > cpl || gate.selector & !3 == 0 {
+            return Err(Exception::GeneralProtection(
+                u32::from(gate.selector & !3) + ext,
+            ));
+        }
+        if cs_high & (1 << 15) == 0 {
+            return Err(Exception::NotPresent(u32::from(gate.selector & !3) + ext));
+        }
+        let new_cpl = target_dpl;
+
+        // The values to push, in push order.
+        let old_ss = self.cpu.sreg(Seg::Ss);
+        let old_esp = self.cpu.reg(Reg::Esp);
+        let eflags = self.cpu.eflags();
+        let mut frame: Vec<(Pushed, u32)> = Vec::with_capacity(6);
+        let (new_ss, mut esp, switch) = if new_cpl < cpl {
+            let tss = self.cpu.tss_base;
+            let esp0 = self.sys_read(tss.wrapping_add(4), 4)?;
+            let ss0 = self.sys_read(tss.wrapping_add(8), 2)? as u16;
+            if ss0 & !3 == 0 || ss0 & 3 != u16::from(new_cpl) {
+                return Err(Exception::InvalidTss(u32::from(ss0 & !3) + ext));
+            }
+            frame.push((Pushed::Ss, u32::from(old_ss)));
+            frame.push((Pushed::Esp, old_esp));
+            let switch = StackSwitch {
+                old_ss,
+                old_esp,
+                new_ss: ss0,
+                new_esp: esp0,
+            };
+            (ss0, esp0, Some(switch))
+        } else {
+            (old_ss, old_esp, None)
+        };
+        frame.push((Pushed::Eflags, eflags));
+        frame.push((Pushed::Cs, u32::from(self.cpu.sreg(Seg::Cs))));
+        frame.push((Pushed::Eip, return_eip));
+        let error_code = match source {
+            Source::Exception(e) => e.error_code(),
+            _ => None,
+        };
+        if let Some(code) = error_code {
+            frame.push((Pushed::ErrorCode, code));
+        }
+
+        // Translate every slot before writing any, so a fault leaves memory
+        // and registers as they were.
+        let mut pushed = Vec::with_capacity(frame.len());
+        let mut targets = Vec::with_capacity(frame.len());
+        for &(what, value) in &frame {
+            esp = esp.wrapping_sub(4);
+            let span = self.locate_sys(esp, Access::Write)?;
+            targets.push((span, value));
+            pushed.push(PushedValue {
+                what,
+                addr: esp,
+                value,
+            });
+        }
+        for (span, value) in targets {
+            self.store_span(span, 4, value);
+        }
+
+        self.cpu.seg[Seg::Cs as usize] = (gate.selector & !3) | u16::from(new_cpl);
+        self.cpu.seg[Seg::Ss as usize] = new_ss;
+        self.cpu.set_reg(Reg::Esp, esp);
+        self.cpu.eip = gate.offset;
+        let mut flags = eflags & !(Flags::TF | Flags::NT);
+        if gate.is_interrupt_gate() {
+            flags &= !Flags::IF;
+        }
+        self.cpu.set_eflags(flags);
+        self.halted = false;
+        let kind = match source {
+            Source::Exception(_) => TrapKind::Exception,
+            Source::Software(_) => TrapKind::Software,
+            Source::External { .. } => TrapKind::External,
+        };
+        self.emit(EventKind::TrapEntry, || Event::TrapEntry {
+            vector,
+            source: kind,
+            error_code,
+            cpl_before: cpl,
+            cpl_after: new_cpl,
+            gate_dpl: gate.dpl,
+            interrupt_gate: gate.is_interrupt_gate(),
+            stack_switch: switch,
+            pushed,
+            handler: gate.offset,
+            return_eip,
+        });
+        Ok(())
+    }
+
+    /// Delivers an exception raised by the instruction at `fault_eip` (whose
+    /// length is `len`), combining faults during delivery into #DF and a
+    /// triple fault as the SDM's table does.
+    pub(crate) fn raise(
+        &mut self,
+        exception: Exception,
+        fault_eip: u32,
+        len: u32,
+    ) -> Result<(), TripleFault> {
+        let return_eip = if exception.is_trap() {
+            fault_eip.wrapping_add(len)
+        } else {
+            fault_eip
+        };
+        self.deliver_with_nesting(Source::Exception(exception), return_eip)
+    }
+
+    /// Delivers `source`; if that faults, applies the double-fault rules.
+    pub(crate) fn deliver_with_nesting(
+        &mut self,
+        source: Source,
+        return_eip: u32,
+    ) -> Result<(), TripleFault> {
+        if let Source::Exception(e) = source {
+            self.note_exception(e, return_eip);
+        }
+        let second = match self.deliver(source, return_eip) {
+            Ok(()) => return Ok(()),
+            Err(second) => second,
+        };
+        self.note_exception(second, return_eip);
+        let first_class = match source {
+            Source::Exception(e) => e.class(),
+            _ => Class::Benign,
+        };
+        let double = match (first_class, second.class()) {
+            (Class::DoubleFault, _) => return Err(TripleFault { vector: 8 }),
+            (Class::Contributory, Class::Contributory) => true,
+            (Class::PageFault, Class::Contributory | Class::PageFault) => true,
+            _ => false,
+        };
+        if !double {
+            // The first event is dropped and the second handled in its place.
+            return self.deliver_with_nesting(Source::Exception(second), return_eip);
+        }
+        let first = source.vector();
+        self.emit(EventKind::DoubleFault, || Event::DoubleFault {
+            first,
+            second: second.vector(),
+        });
+        match self.deliver(Source::Exception(Exception::DoubleFault), return_eip) {
+            Ok(()) => Ok(()),
+            Err(third) => {
+                self.note_exception(third, return_eip);
+                self.emit(EventKind::TripleFault, || Event::TripleFault {
+                    vector: third.vector(),
+                });
+                Err(TripleFault {
+                    vector: third.vector(),
+                })
+            }
+        }
+    }
+
+    /// Sets CR2 for a page fault and records it.
+    fn note_exception(&mut self, e: Exception, eip: u32) {
+        if let Exception::PageFault { linear, error_code } = e {
+            self.cpu.cr2 = linear;
+            self.emit(EventKind::PageFault, || Event::PageFault {
+                linear,
+                error_code,
+                eip,
+            });
+        }
+        if self.fault_chain.len() < 8 {
+            self.fault_chain.push(format!("{e} at eip {eip:#010x}"));
+        }
+    }
+
+    /// Delivers a software interrupt (`int n`, `int3`) whose instruction
+    /// ends at `next_eip`. Returns whether it was delivered (true) or turned
+    /// into a fault of the `int` instruction itself (false), as a user
+    /// `int` through a DPL 0 gate becomes a #GP.
+    pub(crate) fn software_interrupt(
+        &mut self,
+        vector: u8,
+        next_eip: u32,
+        instr_eip: u32,
+    ) -> Result<bool, TripleFault> {
+        match self.deliver(Source::Software(vector), next_eip) {
+            Ok(()) => Ok(true),
+            Err(e) => {
+                self.cpu.eip = instr_eip;
+                self.deliver_with_nesting(Source::Exception(e), instr_eip)
+                    .map(|()| false)
+            }
+        }
+    }
+
+    /// `iret`: returns from a handler, to ring 3 when the popped CS says so.
+    pub(crate) fn iret(&mut self) -> Result<(), Exception> {
+        let cpl = self.cpu.cpl();
+        let esp = self.cpu.reg(Reg::Esp);
+        let eip = self.stack_read(esp)?;
+        let cs = self.stack_read(esp.wrapping_add(4))? as u16;
+        let eflags = self.stack_read(esp.wrapping_add(8))?;
+        let rpl = (cs & 3) as u8;
+        if rpl < cpl {
+            return Err(Exception::GeneralProtection(u32::from(cs & !3)));
+        }
+        let (_, cs_high) = self.descriptor(cs)?;
+        let is_code = cs_high & (1 << 11) != 0 && cs_high & (1 << 12) != 0;
+        if !is_code || ((cs_high >> 13) & 3) as u8 != rpl {
+            return Err(Exception::GeneralProtection(u32::from(cs & !3)));
+        }
+        let (new_esp, new_ss) = if rpl > cpl {
+            let user_esp = self.stack_read(esp.wrapping_add(12))?;
+            let ss = self.stack_read(esp.wrapping_add(16))? as u16;
+            if ss & 3 != u16::from(rpl) {
+                return Err(Exception::GeneralProtection(u32::from(ss & !3)));
+            }
+            self.descriptor(ss)?;
+            (user_esp, ss)
+        } else {
+            (esp.wrapping_add(12), self.cpu.sreg(Seg::Ss))
+        };
+        let old = self.cpu.eflags();
+        let mut writable = Flags::WRITABLE;
+        if cpl > 0 {
+            writable &= !Flags::IOPL;
+            if u32::from(cpl) > (old & Flags::IOPL) >> 12 {
+                writable &= !Flags::IF;
+            }
+        }
+        self.cpu.set_eflags((old & !writable) | (eflags & writable));
+        self.cpu.seg[Seg::Cs as usize] = cs;
+        self.cpu.seg[Seg::Ss as usize] = new_ss;
+        self.cpu.set_reg(Reg::Esp, new_esp);
+        self.cpu.eip = eip;
+        self.emit(EventKind::Iret, || Event::Iret {
+            cpl_before: cpl,
+            cpl_after: rpl,
+            eip,
+            esp: new_esp,
+        });
+        Ok(())
+    }
+}
