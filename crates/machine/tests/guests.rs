@@ -1,0 +1,158 @@
+//! Data-driven guest tests: each `guests/*.asm` is a program in NASM syntax,
+//! assembled here with Debian's `nasm`, run on the machine, and checked
+//! against the expectations written in its own comments:
+//!
+//! - `; out: TEXT`: one expected line of debug output (port 0xE9), in order
+//!   (`?` matches any one character, for addresses that depend on layout);
+//! - `; stop: REASON`: how the run ends (default `halted`);
+//! - `; events: KIND KIND ...`: the exact sequence of the events of these
+//!   kinds that the run produces.
+
+use osviz_machine::{EventKind, Machine, MachineConfig, StopReason};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const LOAD_ADDR: u32 = 0x10000;
+
+fn assemble(source: &Path) -> Vec<u8> {
+    let out = std::env::temp_dir().join(format!(
+        "osviz-guest-{}-{}.bin",
+        std::process::id(),
+        source.file_stem().unwrap().to_string_lossy()
+    ));
+    let dir = source.parent().unwrap();
+    let result = Command::new("nasm")
+        .arg("-f")
+        .arg("bin")
+        .arg(format!("-I{}/", dir.display()))
+        .arg("-o")
+        .arg(&out)
+        .arg(source)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run nasm ({e}); scripts/bootstrap installs it"));
+    assert!(
+        result.status.success(),
+        "nasm failed on {}:\n{}",
+        source.display(),
+        String::from_utf8_lossy(&result.stderr)
+    );
+    let bytes = std::fs::read(&out).unwrap();
+    let _ = std::fs::remove_file(&out);
+    bytes
+}
+
+struct Expectations {
+    out: String,
+    stop: String,
+    events: Option<Vec<EventKind>>,
+}
+
+fn expectations(source: &str) -> Expectations {
+    let mut out = String::new();
+    let mut stop = "halted".to_string();
+    let mut events = None;
+    for line in source.lines() {
+        let line = line.trim();
+        if let Some(text) = line.strip_prefix("; out:") {
+            out.push_str(text.strip_prefix(' ').unwrap_or(text));
+            out.push('\n');
+        } else if let Some(text) = line.strip_prefix("; stop:") {
+            stop = text.trim().to_string();
+        } else if let Some(text) = line.strip_prefix("; events:") {
+            let kinds = text
+                .split_whitespace()
+                .map(|k| EventKind::from_name(k).unwrap_or_else(|| panic!("unknown event kind {k}")))
+                .collect();
+            events = Some(kinds);
+        }
+    }
+    Expectations { out, stop, events }
+}
+
+fn stop_name(stop: &StopReason) -> &'static str {
+    match stop {
+        StopReason::Halted => "halted",
+        StopReason::Idle => "idle",
+        StopReason::InstructionLimit => "instruction_limit",
+        StopReason::DebugExit { .. } => "debug_exit",
+        StopReason::TripleFault { .. } => "triple_fault",
+        StopReason::Breakpoint { .. } => "breakpoint",
+        StopReason::Event { .. } => "event",
+    }
+}
+
+fn run_guest(path: &Path) -> Result<(), String> {
+    let source = std::fs::read_to_string(path).unwrap();
+    let expect = expectations(&source);
+    let image = assemble(path);
+    let mut m = Machine::with_config(MachineConfig {
+        checkpoint_interval: 0,
+        ..MachineConfig::default()
+    });
+    m.set_recording(expect.events.is_some());
+    m.load(LOAD_ADDR, &image).unwrap();
+    m.cpu.eip = LOAD_ADDR;
+    let mut kinds = Vec::new();
+    let stop = loop {
+        let outcome = m.step();
+        if let Some(filter) = &expect.events {
+            kinds.extend(outcome.events.iter().map(|e| e.kind()).filter(|k| filter.contains(k)));
+        }
+        if let Some(stop) = outcome.stop {
+            break stop;
+        }
+        if m.steps > 2_000_000 {
+            break StopReason::InstructionLimit;
+        }
+    };
+    let out = String::from_utf8_lossy(m.debug_output()).into_owned();
+    let mut problems = Vec::new();
+    if !matches_pattern(&out, &expect.out) {
+        problems.push(format!("output:\n--- expected\n{}--- got\n{}", expect.out, out));
+    }
+    if stop_name(&stop) != expect.stop {
+        problems.push(format!("stop: expected {}, got {stop:?}", expect.stop));
+    }
+    if let Some(filter) = &expect.events
+        && &kinds != filter
+    {
+        let names: Vec<_> = kinds.iter().map(|k| k.name()).collect();
+        problems.push(format!("events: got {}", names.join(" ")));
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("{}:\n{}", path.display(), problems.join("\n")))
+    }
+}
+
+/// Whether `text` equals `pattern`, where `?` in the pattern matches any one character.
+fn matches_pattern(text: &str, pattern: &str) -> bool {
+    text.chars().count() == pattern.chars().count()
+        && text.chars().zip(pattern.chars()).all(|(t, p)| p == '?' || t == p)
+}
+
+fn guest_files() -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/guests");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "asm"))
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn every_guest_program_meets_its_expectations() {
+    let files = guest_files();
+    assert!(files.len() >= 8, "expected the guest programs, found {}", files.len());
+    let failures: Vec<String> = files.iter().filter_map(|f| run_guest(f).err()).collect();
+    assert!(
+        failures.is_empty(),
+        "{} of {} guest programs failed:\n\n{}",
+        failures.len(),
+        files.len(),
+        failures.join("\n\n")
+    );
+}
