@@ -22,7 +22,15 @@ impl Machine {
                     d.timer.next.saturating_sub(self.clock) as u32
                 }
             }
-            KEYBOARD_DATA => u32::from(d.keyboard.queue.pop_front().unwrap_or(0)),
+            KEYBOARD_DATA => {
+                let byte = d.keyboard.queue.pop_front().unwrap_or(0);
+                // More bytes waiting raise the line again, as a keyboard
+                // controller does after each read.
+                if !d.keyboard.queue.is_empty() {
+                    d.pic.raise(IRQ_KEYBOARD);
+                }
+                u32::from(byte)
+            }
             KEYBOARD_STATUS => u32::from(!d.keyboard.queue.is_empty()),
             CONSOLE_STATUS => 0x60,
             DISK_BLOCK => d.disk.block_reg,

@@ -8,38 +8,11 @@
 //! - `; events: KIND KIND ...`: the exact sequence of the events of these
 //!   kinds that the run produces.
 
+mod common;
+
+use common::{LOAD_ADDR, assemble, guests_dir};
 use osviz_machine::{EventKind, Machine, MachineConfig, StopReason};
 use std::path::{Path, PathBuf};
-use std::process::Command;
-
-const LOAD_ADDR: u32 = 0x10000;
-
-fn assemble(source: &Path) -> Vec<u8> {
-    let out = std::env::temp_dir().join(format!(
-        "osviz-guest-{}-{}.bin",
-        std::process::id(),
-        source.file_stem().unwrap().to_string_lossy()
-    ));
-    let dir = source.parent().unwrap();
-    let result = Command::new("nasm")
-        .arg("-f")
-        .arg("bin")
-        .arg(format!("-I{}/", dir.display()))
-        .arg("-o")
-        .arg(&out)
-        .arg(source)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run nasm ({e}); scripts/bootstrap installs it"));
-    assert!(
-        result.status.success(),
-        "nasm failed on {}:\n{}",
-        source.display(),
-        String::from_utf8_lossy(&result.stderr)
-    );
-    let bytes = std::fs::read(&out).unwrap();
-    let _ = std::fs::remove_file(&out);
-    bytes
-}
 
 struct Expectations {
     out: String,
@@ -133,7 +106,7 @@ fn matches_pattern(text: &str, pattern: &str) -> bool {
 }
 
 fn guest_files() -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/guests");
+    let dir = guests_dir();
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().path())

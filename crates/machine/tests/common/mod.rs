@@ -1,0 +1,55 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use osviz_machine::{Machine, MachineConfig};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// Where guest programs are loaded and entered.
+pub const LOAD_ADDR: u32 = 0x10000;
+
+/// The folder of the guest programs.
+pub fn guests_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/guests")
+}
+
+/// Assembles a NASM source file into a flat binary with Debian's `nasm`.
+pub fn assemble(source: &Path) -> Vec<u8> {
+    // Tests run in parallel threads: each assembly gets its own output file.
+    static COUNTER: AtomicUsize = AtomicUsize::new(0);
+    let out = std::env::temp_dir().join(format!(
+        "osviz-guest-{}-{}-{}.bin",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed),
+        source.file_stem().unwrap().to_string_lossy()
+    ));
+    let dir = source.parent().unwrap();
+    let result = Command::new("nasm")
+        .arg("-f")
+        .arg("bin")
+        .arg(format!("-I{}/", dir.display()))
+        .arg("-o")
+        .arg(&out)
+        .arg(source)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run nasm ({e}); scripts/bootstrap installs it"));
+    assert!(
+        result.status.success(),
+        "nasm failed on {}:\n{}",
+        source.display(),
+        String::from_utf8_lossy(&result.stderr)
+    );
+    let bytes = std::fs::read(&out).unwrap();
+    let _ = std::fs::remove_file(&out);
+    bytes
+}
+
+/// A machine with the guest program `name` (in `tests/guests`) loaded and EIP at its start.
+pub fn guest_machine(name: &str, config: MachineConfig) -> Machine {
+    let image = assemble(&guests_dir().join(name));
+    let mut m = Machine::with_config(config);
+    m.load(LOAD_ADDR, &image).unwrap();
+    m.cpu.eip = LOAD_ADDR;
+    m
+}

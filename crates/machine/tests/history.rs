@@ -1,0 +1,152 @@
+//! Determinism, snapshots, reverse stepping and breakpoints.
+
+mod common;
+
+use common::guest_machine;
+use osviz_machine::{EventKind, Machine, MachineConfig, Snapshot, StopReason};
+
+fn config() -> MachineConfig {
+    MachineConfig {
+        checkpoint_interval: 1_000,
+        max_checkpoints: 8,
+        ..MachineConfig::default()
+    }
+}
+
+#[test]
+fn the_same_program_run_twice_ends_in_the_same_state() {
+    let mut a = guest_machine("timer_and_disk.asm", config());
+    let mut b = guest_machine("timer_and_disk.asm", config());
+    assert_eq!(a.run(1_000_000), StopReason::Halted);
+    assert_eq!(b.run(1_000_000), StopReason::Halted);
+    assert_eq!(a.state_hash(), b.state_hash());
+    assert!(a.steps > 2_000, "the run should be long enough to checkpoint");
+}
+
+#[test]
+fn seeking_back_and_forward_reproduces_every_state() {
+    // Few checkpoints, so that thinning them happens during the run.
+    let mut m = guest_machine(
+        "timer_and_disk.asm",
+        MachineConfig {
+            max_checkpoints: 3,
+            ..config()
+        },
+    );
+    let points = [4_000u64, 17, 2_500, 0, 999, 1_000, 1_001, 3_333];
+    let mut hashes = std::collections::HashMap::new();
+    while m.stopped.is_none() && m.steps < 5_000 {
+        if points.contains(&m.steps) {
+            hashes.insert(m.steps, m.state_hash());
+        }
+        m.step();
+    }
+    let end = (m.steps, m.state_hash());
+    // Back to many earlier points, in no particular order.
+    for step in points {
+        let hash = hashes[&step];
+        assert_eq!(m.seek(step).unwrap(), step);
+        assert_eq!(m.state_hash(), hash, "state after seeking to step {step}");
+    }
+    // And forward again to the end.
+    m.seek(end.0).unwrap();
+    assert_eq!((m.steps, m.state_hash()), end);
+    // Checkpoints stay bounded.
+    let kept = m.checkpoint_steps();
+    assert!(kept.len() <= 3, "{kept:?}");
+    assert_eq!(kept[0], 0);
+}
+
+#[test]
+fn step_back_undoes_single_steps() {
+    let mut m = guest_machine("arith.asm", config());
+    m.run(200);
+    let before = m.state_hash();
+    let eip = m.cpu.eip;
+    m.step();
+    m.step();
+    assert_ne!(m.state_hash(), before);
+    m.step_back(2).unwrap();
+    assert_eq!(m.state_hash(), before);
+    assert_eq!(m.cpu.eip, eip);
+}
+
+#[test]
+fn keyboard_input_is_replayed_at_the_same_step() {
+    let mut m = guest_machine("keyboard_echo.asm", config());
+    assert_eq!(m.run(100_000), StopReason::Idle);
+    m.press_key(b'o');
+    assert_eq!(m.run(100_000), StopReason::Idle);
+    let between = m.steps;
+    m.press_key(b'k');
+    assert_eq!(m.run(100_000), StopReason::Idle);
+    m.press_key(b'.');
+    assert_eq!(m.run(100_000), StopReason::Halted);
+    assert_eq!(m.debug_output(), b"ok.");
+    let end = (m.steps, m.state_hash());
+
+    // Back to before the second key, then forward: the keys come again.
+    m.seek(between - 1).unwrap();
+    assert_eq!(m.debug_output(), b"o");
+    m.seek(end.0).unwrap();
+    assert_eq!(m.debug_output(), b"ok.");
+    assert_eq!((m.steps, m.state_hash()), end);
+
+    // Typing something else at an earlier point rewrites the future.
+    m.seek(between).unwrap();
+    m.press_key(b'!');
+    m.press_key(b'.');
+    m.run(100_000);
+    assert_eq!(m.debug_output(), b"o!.");
+}
+
+#[test]
+fn snapshots_round_trip_through_bytes() {
+    let mut m = guest_machine("timer_and_disk.asm", config());
+    m.run(1_500);
+    let snapshot = m.snapshot();
+    let bytes = snapshot.to_bytes();
+    let restored = Snapshot::from_bytes(&bytes).unwrap();
+    assert_eq!(restored, snapshot);
+
+    let mut other = Machine::with_config(config());
+    other.restore(&restored);
+    assert_eq!(other.state_hash(), m.state_hash());
+    // Both continue identically.
+    m.run(5_000);
+    other.run(5_000);
+    assert_eq!(other.state_hash(), m.state_hash());
+    assert!(Snapshot::from_bytes(&bytes[..bytes.len() / 2]).is_err());
+}
+
+#[test]
+fn run_stops_at_address_breakpoints_and_event_kinds() {
+    let mut m = guest_machine("pf_error_codes.asm", config());
+    m.break_on(EventKind::PageFault, true);
+    match m.run(1_000_000) {
+        StopReason::Event { kind } => assert_eq!(kind, EventKind::PageFault),
+        other => panic!("expected a page-fault break, got {other:?}"),
+    }
+    assert_eq!(m.cpu.cr2, 0x201000);
+    // The handler runs next: EIP is at the page-fault stub.
+    let handler = m.cpu.eip;
+    m.break_on(EventKind::PageFault, false);
+    m.break_on(EventKind::Cr3Write, true);
+    m.add_breakpoint(handler);
+    assert_eq!(m.run(1_000_000), StopReason::Breakpoint { eip: handler });
+    assert_eq!(m.cpu.cr2, 0x200000, "the second page fault's handler");
+}
+
+#[test]
+fn recording_events_is_bounded() {
+    let mut m = guest_machine(
+        "timer_and_disk.asm",
+        MachineConfig {
+            event_capacity: 100,
+            ..config()
+        },
+    );
+    m.set_recording(true);
+    m.run(1_000_000);
+    assert_eq!(m.events().count(), 100 + m.last_events().len());
+}
