@@ -1,6 +1,8 @@
 //! `osviz`: runs the osviz machine from the command line.
 
-use osviz_machine::{Machine, Reg, StopReason, multiboot, programs};
+mod bench;
+
+use osviz_machine::{Machine, MachineConfig, Reg, StopReason, TlbConfig, multiboot, programs};
 use std::io::Write;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -12,6 +14,8 @@ usage:
             [--mem-mib N]          physical memory in MiB (default 64)
             [--max-instructions N] stop after N instructions (default: no limit)
             [--stats]              print instructions retired and MIPS to standard error
+  osviz bench --multiboot FILE     run the benchmark guest and print MIPS per loop
+            [--mem-mib N] [--tlb-entries N] [--repeat N]
 ";
 
 /// Instructions run between two flushes of the guest's console output.
@@ -22,6 +26,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("demo") => demo(),
         Some("run") => run(&args[1..]),
+        Some("bench") => run_bench(&args[1..]),
         Some("help" | "--help" | "-h") => {
             print!("{USAGE}");
             Ok(())
@@ -63,6 +68,8 @@ struct RunOptions {
     mem_mib: usize,
     max_instructions: u64,
     stats: bool,
+    tlb_entries: u8,
+    repeat: usize,
 }
 
 fn parse_run(args: &[String]) -> Result<RunOptions, String> {
@@ -72,6 +79,8 @@ fn parse_run(args: &[String]) -> Result<RunOptions, String> {
         mem_mib: 64,
         max_instructions: u64::MAX,
         stats: false,
+        tlb_entries: 64,
+        repeat: 3,
     };
     let mut it = args.iter();
     while let Some(arg) = it.next() {
@@ -93,17 +102,42 @@ fn parse_run(args: &[String]) -> Result<RunOptions, String> {
                     .map_err(|e| format!("--max-instructions: {e}"))?
             }
             "--stats" => opts.stats = true,
+            "--tlb-entries" => {
+                opts.tlb_entries = value("--tlb-entries")?
+                    .parse()
+                    .map_err(|e| format!("--tlb-entries: {e}"))?
+            }
+            "--repeat" => {
+                opts.repeat = value("--repeat")?
+                    .parse()
+                    .map_err(|e| format!("--repeat: {e}"))?
+            }
             other => return Err(format!("unknown option {other}\n{USAGE}")),
         }
     }
-    opts.image = image.ok_or_else(|| format!("run needs --multiboot FILE\n{USAGE}"))?;
+    opts.image = image.ok_or_else(|| format!("needs --multiboot FILE\n{USAGE}"))?;
     Ok(opts)
+}
+
+fn run_bench(args: &[String]) -> Result<(), String> {
+    let opts = parse_run(args)?;
+    let image = std::fs::read(&opts.image).map_err(|e| format!("{}: {e}", opts.image))?;
+    bench::bench(&image, opts.mem_mib, opts.tlb_entries, opts.repeat.max(1))
 }
 
 fn run(args: &[String]) -> Result<(), String> {
     let opts = parse_run(args)?;
     let image = std::fs::read(&opts.image).map_err(|e| format!("{}: {e}", opts.image))?;
-    let mut machine = Machine::new(opts.mem_mib * 1024 * 1024);
+    let mut machine = Machine::with_config(MachineConfig {
+        mem_size: opts.mem_mib * 1024 * 1024,
+        tlb: TlbConfig {
+            entries: opts.tlb_entries,
+            ..TlbConfig::default()
+        },
+        // A batch run needs no reverse stepping.
+        checkpoint_interval: 0,
+        ..MachineConfig::default()
+    });
     multiboot::load(&mut machine, &image).map_err(|e| format!("{}: {e}", opts.image))?;
 
     let start = Instant::now();

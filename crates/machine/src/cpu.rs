@@ -248,7 +248,7 @@ impl Cpu {
     }
 
     /// Whether the given EFLAGS bit (one of the [`Flags`] masks) is set.
-    #[inline]
+    #[inline(always)]
     pub fn flag(&self, mask: u32) -> bool {
         if mask & Flags::STATUS == 0 || self.lazy.op == LazyOp::None {
             return self.eflags_base & mask != 0;
@@ -283,7 +283,7 @@ impl Cpu {
     }
 
     /// Records the operation whose flags are now current, without computing them.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn set_lazy(
         &mut self,
         op: LazyOp,

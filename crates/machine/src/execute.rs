@@ -9,7 +9,7 @@ use crate::alu;
 use crate::cpu::{Cr0, Flags, LazyOp, Reg, Seg};
 use crate::decode::{Instr, MemRef, Op, Operand, Rep, StringOp, Width};
 use crate::event::{Access, Event, EventKind, FlushReason};
-use crate::machine::{Machine, StopReason};
+use crate::machine::Machine;
 use crate::mmu::Span;
 use crate::trap::Exception;
 
@@ -21,7 +21,8 @@ pub(crate) enum Flow {
     Faulted,
     /// `hlt`: wait for an interrupt.
     Halt,
-    Stop(StopReason),
+    /// The machine stopped for good; the reason is in `Machine::stopped`.
+    Stop,
 }
 
 type Result<T> = std::result::Result<T, Exception>;
@@ -39,7 +40,7 @@ enum Loc {
 const REP_CHUNK: u32 = 4096;
 
 impl Machine {
-    #[inline]
+    #[inline(always)]
     pub(crate) fn effective_address(&self, m: &MemRef) -> u32 {
         let base = m.base.map_or(0, |r| self.cpu.reg(r));
         let index = m
@@ -48,7 +49,7 @@ impl Machine {
         base.wrapping_add(index).wrapping_add(m.disp)
     }
 
-    #[inline]
+    #[inline(always)]
     fn read_reg(&self, index: u8, width: Width) -> u32 {
         match width {
             Width::Dword => self.cpu.gpr[usize::from(index & 7)],
@@ -58,7 +59,7 @@ impl Machine {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn write_reg(&mut self, index: u8, width: Width, value: u32) {
         let (slot, mask, shift) = match width {
             Width::Dword => {
@@ -75,7 +76,7 @@ impl Machine {
 
     /// Resolves an operand for an access; memory operands are translated
     /// (and may fault) here.
-    #[inline]
+    #[inline(always)]
     fn resolve(&mut self, operand: &Operand, width: Width, access: Access) -> Result<Loc> {
         Ok(match *operand {
             Operand::Reg(i) => Loc::Reg(i),
@@ -90,7 +91,7 @@ impl Machine {
         })
     }
 
-    #[inline]
+    #[inline(always)]
     fn load_loc(&self, loc: Loc, width: Width) -> u32 {
         match loc {
             Loc::Reg(i) => self.read_reg(i, width),
@@ -99,7 +100,7 @@ impl Machine {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn store_loc(&mut self, loc: Loc, width: Width, value: u32) {
         match loc {
             Loc::Reg(i) => self.write_reg(i, width, value),
@@ -108,7 +109,7 @@ impl Machine {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn read(&mut self, operand: &Operand, width: Width) -> Result<u32> {
         if let Operand::Reg(i) = *operand {
             return Ok(self.read_reg(i, width));
@@ -117,7 +118,7 @@ impl Machine {
         Ok(self.load_loc(loc, width))
     }
 
-    #[inline]
+    #[inline(always)]
     fn write(&mut self, operand: &Operand, width: Width, value: u32) -> Result<()> {
         if let Operand::Reg(i) = *operand {
             self.write_reg(i, width, value);
@@ -130,7 +131,7 @@ impl Machine {
 
     /// Resolves a read-modify-write destination: translated for writing, so
     /// a read-only page faults before anything changes.
-    #[inline]
+    #[inline(always)]
     fn rmw(&mut self, operand: &Operand, width: Width) -> Result<(Loc, u32)> {
         let loc = self.resolve(operand, width, Access::Write)?;
         Ok((loc, self.load_loc(loc, width)))
@@ -145,7 +146,7 @@ impl Machine {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn push(&mut self, width: Width, value: u32) -> Result<()> {
         let esp = self.cpu.reg(Reg::Esp).wrapping_sub(width.bytes());
         self.lin_write(esp, width.bytes(), value)?;
@@ -153,7 +154,7 @@ impl Machine {
         Ok(())
     }
 
-    #[inline]
+    #[inline(always)]
     fn pop(&mut self, width: Width) -> Result<u32> {
         let esp = self.cpu.reg(Reg::Esp);
         let value = self.lin_read(esp, width.bytes())?;
@@ -162,7 +163,7 @@ impl Machine {
     }
 
     /// Evaluates condition `cc` (the low nibble of a Jcc opcode).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn condition(&self, cc: u8) -> bool {
         let f = |m| self.cpu.flag(m);
         let result = match cc >> 1 {
@@ -562,7 +563,10 @@ impl Machine {
                     match self.software_interrupt(instr.extra as u8, next, eip) {
                         Ok(true) => Flow::Next,
                         Ok(false) => Flow::Faulted,
-                        Err(t) => Flow::Stop(self.triple_fault_stop(t.vector)),
+                        Err(t) => {
+                        self.triple_fault_stop(t.vector);
+                        Flow::Stop
+                    }
                     },
                 );
             }
@@ -633,7 +637,8 @@ impl Machine {
                 let port = self.port_operand(&instr.dst);
                 let v = self.read_reg(0, w);
                 if let Some(stop) = self.port_out(port, w, v) {
-                    return Ok(Flow::Stop(stop));
+                    self.stopped = Some(stop);
+                    return Ok(Flow::Stop);
                 }
             }
             Op::Ud2 => return Err(Exception::InvalidOpcode),
@@ -648,7 +653,7 @@ impl Machine {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn jump_relative(&mut self, instr: &Instr) {
         if let Operand::Imm(rel) = instr.src {
             self.cpu.eip = self.cpu.eip.wrapping_add(rel);

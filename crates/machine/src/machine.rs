@@ -188,7 +188,8 @@ impl Machine {
             log: EventLog::new(config.event_capacity),
             breakpoints: BTreeSet::new(),
             break_kinds: KindSet::EMPTY,
-            decoded: vec![empty; DECODE_CACHE_SIZE],
+            // One more slot holds an instruction that crosses a page boundary.
+            decoded: vec![empty; DECODE_CACHE_SIZE + 1],
             history: History::new(config.checkpoint_interval, config.max_checkpoints),
             config,
         }
@@ -366,12 +367,21 @@ impl Machine {
         }
 
         let eip = self.cpu.eip;
-        let instr = match self.fetch(eip) {
-            Ok(instr) => instr,
+        let slot = match self.fetch(eip) {
+            Ok(slot) => slot,
             Err(e) => return self.fault(e, eip, 0),
         };
-        self.cpu.eip = eip.wrapping_add(u32::from(instr.len));
-        match self.execute(&instr, eip) {
+        // The instruction is executed in place in the decode cache, which is
+        // moved out for the moment (a pointer swap) so that executing can
+        // borrow the machine mutably; copying the instruction instead costs
+        // more than executing it.
+        let decoded = std::mem::take(&mut self.decoded);
+        let instr = &decoded[slot].instr;
+        let len = instr.len;
+        self.cpu.eip = eip.wrapping_add(u32::from(len));
+        let result = self.execute(instr, eip);
+        self.decoded = decoded;
+        match result {
             Ok(Flow::Next) => {
                 self.retired += 1;
                 None
@@ -386,14 +396,13 @@ impl Machine {
                 }
                 None
             }
-            Ok(Flow::Stop(stop)) => {
+            Ok(Flow::Stop) => {
                 self.retired += 1;
-                self.stopped = Some(stop.clone());
-                Some(stop)
+                self.stopped.clone()
             }
             Err(e) => {
                 self.cpu.eip = eip;
-                self.fault(e, eip, u32::from(instr.len))
+                self.fault(e, eip, u32::from(len))
             }
         }
     }
@@ -445,16 +454,16 @@ impl Machine {
     }
 
     /// Fetches and decodes the instruction at `eip`, through the TLB and the
-    /// decode cache.
-    #[inline]
-    fn fetch(&mut self, eip: u32) -> Result<Instr, Exception> {
+    /// decode cache; returns the cache slot that holds it.
+    #[inline(always)]
+    fn fetch(&mut self, eip: u32) -> Result<usize, Exception> {
         let user = self.cpu.cpl() == 3;
         let pa = self.translate(eip, Access::Execute, user)?;
         let frame = pa >> 12;
         let slot = (pa as usize) & (DECODE_CACHE_SIZE - 1);
-        let cached = self.decoded[slot];
+        let cached = &self.decoded[slot];
         if cached.pa == pa && cached.generation == self.mem.code_gen(frame) {
-            return Ok(cached.instr);
+            return Ok(slot);
         }
         let window = self.mem.window(pa);
         let result = match decode(window) {
@@ -462,7 +471,14 @@ impl Machine {
                 if window.len() < MAX_INSTR_LEN && (pa as usize) < self.mem.len() =>
             {
                 // The instruction runs into the next page, which may map to any frame.
-                return self.fetch_across_pages(eip, window.len() as u32, user);
+                let instr = self.fetch_across_pages(eip, window.len() as u32, user)?;
+                // Not cached under its address: the next page may be remapped.
+                self.decoded[DECODE_CACHE_SIZE] = Decoded {
+                    pa: u32::MAX,
+                    generation: 0,
+                    instr,
+                };
+                return Ok(DECODE_CACHE_SIZE);
             }
             other => other,
         };
@@ -474,7 +490,7 @@ impl Machine {
                     generation,
                     instr,
                 };
-                Ok(instr)
+                Ok(slot)
             }
             Err(e) => Err(self.invalid_opcode(eip, &e)),
         }

@@ -54,7 +54,7 @@ pub struct Walk {
 impl Machine {
     /// Translates `linear` for an access, through the TLB model.
     /// `user` is whether the access is checked as ring 3's.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn translate(
         &mut self,
         linear: u32,
@@ -179,7 +179,7 @@ impl Machine {
     }
 
     /// Translates an access of `n` bytes, splitting it at a page boundary.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn locate_as(
         &mut self,
         linear: u32,
@@ -200,7 +200,7 @@ impl Machine {
     }
 
     /// Translates an access made with the current privilege level.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn locate(
         &mut self,
         linear: u32,
@@ -217,7 +217,7 @@ impl Machine {
         self.locate_as(linear, 4, access, false)
     }
 
-    #[inline]
+    #[inline(always)]
     pub(crate) fn load_span(&self, span: Span, n: u32) -> u32 {
         match span.split {
             None => self.mem.read(span.pa, n),
@@ -232,7 +232,7 @@ impl Machine {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     pub(crate) fn store_span(&mut self, span: Span, n: u32, value: u32) {
         match span.split {
             None => self.mem.write(span.pa, n, value),
