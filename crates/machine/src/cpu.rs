@@ -256,7 +256,23 @@ impl Cpu {
         match mask {
             Flags::ZF => self.lazy.r == 0,
             Flags::SF => self.lazy.r & self.lazy.width.sign_bit() != 0,
+            Flags::CF => self.lazy_cf(),
             _ => self.eflags() & mask != 0,
+        }
+    }
+
+    /// CF from the lazy operation, without computing the other flags (INC
+    /// and DEC after ADD need only this, in the tightest loops).
+    #[inline(always)]
+    fn lazy_cf(&self) -> bool {
+        let l = &self.lazy;
+        match l.op {
+            LazyOp::Add => l.r < l.a,
+            LazyOp::Adc => l.r < l.a || (l.carry && l.r == l.a),
+            LazyOp::Sub => l.a < l.b,
+            LazyOp::Sbb => l.a < l.b || (l.carry && l.a == l.b),
+            LazyOp::Logic => false,
+            LazyOp::None | LazyOp::Inc | LazyOp::Dec => self.eflags_base & Flags::CF != 0,
         }
     }
 
