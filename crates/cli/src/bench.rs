@@ -23,7 +23,12 @@ struct Mark {
     seconds: f64,
 }
 
-fn run_once(image: &[u8], mem_mib: usize, tlb_entries: u8, events: bool) -> Result<Vec<Mark>, String> {
+fn run_once(
+    image: &[u8],
+    mem_mib: usize,
+    tlb_entries: u8,
+    events: bool,
+) -> Result<Vec<Mark>, String> {
     let mut m = Machine::with_config(MachineConfig {
         mem_size: mem_mib * 1024 * 1024,
         tlb: TlbConfig {
@@ -78,8 +83,8 @@ pub fn bench(image: &[u8], mem_mib: usize, tlb_entries: u8, repeat: usize) -> Re
             let marks = run_once(image, mem_mib, tlb_entries, events)?;
             let mut figures = [0.0; 3];
             for (i, (_, open, close)) in LOOPS.iter().enumerate() {
-                figures[i] = mips(&marks, *open, *close)
-                    .ok_or("the guest did not write every marker")?;
+                figures[i] =
+                    mips(&marks, *open, *close).ok_or("the guest did not write every marker")?;
             }
             runs.push(figures);
         }

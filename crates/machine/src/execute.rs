@@ -564,9 +564,9 @@ impl Machine {
                         Ok(true) => Flow::Next,
                         Ok(false) => Flow::Faulted,
                         Err(t) => {
-                        self.triple_fault_stop(t.vector);
-                        Flow::Stop
-                    }
+                            self.triple_fault_stop(t.vector);
+                            Flow::Stop
+                        }
                     },
                 );
             }

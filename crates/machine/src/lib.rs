@@ -40,6 +40,7 @@ pub mod multiboot;
 pub mod programs;
 mod tlb;
 mod trap;
+mod view;
 
 pub use alu::shift;
 pub use cpu::{Cpu, Cr0, Flags, Reg, Seg, TableReg};
@@ -56,3 +57,4 @@ pub use memory::{LoadError, PAGE_SIZE, PhysMem};
 pub use mmu::{Pte, Walk};
 pub use tlb::{Replacement, Tlb, TlbConfig, TlbEntry};
 pub use trap::{Exception, Gate, PfCode};
+pub use view::{Registers, TlbSlot, TlbView};

@@ -34,7 +34,9 @@ fn expectations(source: &str) -> Expectations {
         } else if let Some(text) = line.strip_prefix("; events:") {
             let kinds = text
                 .split_whitespace()
-                .map(|k| EventKind::from_name(k).unwrap_or_else(|| panic!("unknown event kind {k}")))
+                .map(|k| {
+                    EventKind::from_name(k).unwrap_or_else(|| panic!("unknown event kind {k}"))
+                })
                 .collect();
             events = Some(kinds);
         }
@@ -69,7 +71,13 @@ fn run_guest(path: &Path) -> Result<(), String> {
     let stop = loop {
         let outcome = m.step();
         if let Some(filter) = &expect.events {
-            kinds.extend(outcome.events.iter().map(|e| e.kind()).filter(|k| filter.contains(k)));
+            kinds.extend(
+                outcome
+                    .events
+                    .iter()
+                    .map(|e| e.kind())
+                    .filter(|k| filter.contains(k)),
+            );
         }
         if let Some(stop) = outcome.stop {
             break stop;
@@ -81,7 +89,10 @@ fn run_guest(path: &Path) -> Result<(), String> {
     let out = String::from_utf8_lossy(m.debug_output()).into_owned();
     let mut problems = Vec::new();
     if !matches_pattern(&out, &expect.out) {
-        problems.push(format!("output:\n--- expected\n{}--- got\n{}", expect.out, out));
+        problems.push(format!(
+            "output:\n--- expected\n{}--- got\n{}",
+            expect.out, out
+        ));
     }
     if stop_name(&stop) != expect.stop {
         problems.push(format!("stop: expected {}, got {stop:?}", expect.stop));
@@ -102,7 +113,10 @@ fn run_guest(path: &Path) -> Result<(), String> {
 /// Whether `text` equals `pattern`, where `?` in the pattern matches any one character.
 fn matches_pattern(text: &str, pattern: &str) -> bool {
     text.chars().count() == pattern.chars().count()
-        && text.chars().zip(pattern.chars()).all(|(t, p)| p == '?' || t == p)
+        && text
+            .chars()
+            .zip(pattern.chars())
+            .all(|(t, p)| p == '?' || t == p)
 }
 
 fn guest_files() -> Vec<PathBuf> {
@@ -119,7 +133,11 @@ fn guest_files() -> Vec<PathBuf> {
 #[test]
 fn every_guest_program_meets_its_expectations() {
     let files = guest_files();
-    assert!(files.len() >= 8, "expected the guest programs, found {}", files.len());
+    assert!(
+        files.len() >= 8,
+        "expected the guest programs, found {}",
+        files.len()
+    );
     let failures: Vec<String> = files.iter().filter_map(|f| run_guest(f).err()).collect();
     assert!(
         failures.is_empty(),

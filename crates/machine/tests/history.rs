@@ -20,7 +20,10 @@ fn the_same_program_run_twice_ends_in_the_same_state() {
     assert_eq!(a.run(1_000_000), StopReason::Halted);
     assert_eq!(b.run(1_000_000), StopReason::Halted);
     assert_eq!(a.state_hash(), b.state_hash());
-    assert!(a.steps > 2_000, "the run should be long enough to checkpoint");
+    assert!(
+        a.steps > 2_000,
+        "the run should be long enough to checkpoint"
+    );
 }
 
 #[test]

@@ -16,7 +16,8 @@ fn step_moves_eip_and_loads_a_register() {
     let mut m = MachineHandle::with_demo();
     let before = m.registers().unwrap();
     assert_eq!(field(&before, "eip").as_f64(), Some(f64::from(0x1000)));
-    assert!(m.step().unwrap().is_undefined());
+    let outcome = m.step().unwrap();
+    assert!(field(&outcome, "stop").is_null());
     let after = m.registers().unwrap();
     // mov ecx, 5 is five bytes long.
     assert_eq!(field(&after, "eip").as_f64(), Some(f64::from(0x1005)));
@@ -46,7 +47,7 @@ fn an_unknown_opcode_without_an_idt_triple_faults_and_names_the_bytes() {
     let mut m = MachineHandle::new(4096);
     m.load_program(0x100, &[0x0F, 0xFF]).unwrap();
     // No IDT: #UD cannot be delivered, nor the #GP and #DF that follow.
-    let stop = m.step().unwrap();
+    let stop = field(&m.step().unwrap(), "stop");
     assert_eq!(
         field(&stop, "reason").as_string().as_deref(),
         Some("triple_fault")
@@ -59,4 +60,134 @@ fn an_unknown_opcode_without_an_idt_triple_faults_and_names_the_bytes() {
 fn loading_past_memory_is_an_error() {
     let mut m = MachineHandle::new(4096);
     assert!(m.load_program(4000, &[0; 200]).is_err());
+}
+
+/// A machine whose page directory (at 0x1000) maps the first 4 MiB one to
+/// one through the table at 0x2000, except page 0x300; the dword at 0x5000
+/// holds 0x11223344; and this program at 0x8000:
+///
+/// ```text
+/// mov eax, 0x1000      B8 00 10 00 00
+/// mov cr3, eax         0F 22 D8
+/// mov eax, cr0         0F 20 C0
+/// or eax, 0x80000000   0D 00 00 00 80
+/// mov cr0, eax         0F 22 C0
+/// mov ebx, [0x5000]    8B 1D 00 50 00 00
+/// hlt                  F4
+/// ```
+fn paging_machine() -> MachineHandle {
+    let config = js_sys::JSON::parse(
+        r#"{"mem_size": 4194304, "tlb": {"entries": 8, "replacement": "lru"},
+            "disk_blocks": 8, "disk_latency": 100, "event_capacity": 1000,
+            "checkpoint_interval": 4, "max_checkpoints": 16}"#,
+    )
+    .unwrap();
+    let mut m = MachineHandle::with_config(config).unwrap();
+    let mut pd = vec![0u8; 4096];
+    pd[..4].copy_from_slice(&(0x2000u32 | 7).to_le_bytes());
+    let mut pt = vec![0u8; 4096];
+    for page in 0..1024u32 {
+        if page != 0x300 {
+            let pte = (page << 12) | 3;
+            pt[page as usize * 4..page as usize * 4 + 4].copy_from_slice(&pte.to_le_bytes());
+        }
+    }
+    m.load_program(0x1000, &pd).unwrap();
+    m.load_program(0x2000, &pt).unwrap();
+    m.load_program(0x5000, &0x1122_3344u32.to_le_bytes())
+        .unwrap();
+    let code = [
+        0xB8, 0x00, 0x10, 0x00, 0x00, 0x0F, 0x22, 0xD8, 0x0F, 0x20, 0xC0, 0x0D, 0x00, 0x00, 0x00,
+        0x80, 0x0F, 0x22, 0xC0, 0x8B, 0x1D, 0x00, 0x50, 0x00, 0x00, 0xF4,
+    ];
+    m.load_program(0x8000, &code).unwrap();
+    m
+}
+
+fn num(object: &JsValue, name: &str) -> f64 {
+    field(object, name).as_f64().unwrap_or(f64::NAN)
+}
+
+#[wasm_bindgen_test]
+fn paging_walk_tlb_and_virtual_reads_are_visible() {
+    let mut m = paging_machine();
+    let stop = m.run(100.0).unwrap();
+    assert_eq!(
+        field(&stop, "reason").as_string().as_deref(),
+        Some("halted")
+    );
+    let regs = m.registers().unwrap();
+    assert_eq!(num(&regs, "cr3"), f64::from(0x1000));
+    assert_eq!(num(&regs, "ebx"), f64::from(0x1122_3344));
+
+    let walk = m.walk(0x5123).unwrap();
+    assert_eq!(num(&walk, "pde_addr"), f64::from(0x1000));
+    assert_eq!(num(&walk, "pte_addr"), f64::from(0x2014));
+    assert_eq!(num(&walk, "physical"), f64::from(0x5123));
+    assert_eq!(field(&walk, "in_tlb").as_bool(), Some(true));
+    let unmapped = m.walk(0x30_0000).unwrap();
+    assert!(field(&unmapped, "physical").is_null());
+
+    let tlb = m.tlb().unwrap();
+    assert_eq!(num(&tlb, "size"), 8.0);
+    let entries: js_sys::Array = field(&tlb, "entries").into();
+    let pages: Vec<f64> = entries.iter().map(|e| num(&e, "page")).collect();
+    assert!(pages.contains(&5.0) && pages.contains(&8.0), "{pages:?}");
+    assert!(num(&tlb, "misses") >= 2.0);
+
+    let bytes: js_sys::Array = m.read_virtual(0x5000, 4).unwrap().into();
+    let bytes: Vec<f64> = bytes.iter().map(|b| b.as_f64().unwrap()).collect();
+    assert_eq!(bytes, [68.0, 51.0, 34.0, 17.0]);
+    let hole: js_sys::Array = m.read_virtual(0x30_0000, 1).unwrap().into();
+    assert!(hole.get(0).is_null());
+    assert_eq!(m.read_physical(0x5000, 2), vec![0x44, 0x33]);
+}
+
+#[wasm_bindgen_test]
+fn reverse_stepping_and_snapshots() {
+    let mut m = paging_machine();
+    m.step().unwrap();
+    m.step().unwrap();
+    let after_two = m.state_hash();
+    let saved = m.snapshot();
+    m.run(100.0).unwrap();
+    assert_ne!(m.state_hash(), after_two);
+    assert_eq!(m.step_back(5.0).unwrap(), 2.0);
+    assert_eq!(m.state_hash(), after_two);
+    assert_eq!(num(&m.registers().unwrap(), "cr3"), f64::from(0x1000));
+    m.seek(7.0).unwrap();
+    assert_eq!(num(&m.registers().unwrap(), "ebx"), f64::from(0x1122_3344));
+    m.restore(&saved).unwrap();
+    assert_eq!(m.state_hash(), after_two);
+    assert!(m.restore(&saved[..10]).is_err());
+}
+
+#[wasm_bindgen_test]
+fn break_on_event_kinds_and_recorded_events() {
+    let mut m = paging_machine();
+    m.set_recording(true);
+    m.break_on("cr3_write", true).unwrap();
+    let stop = m.run(100.0).unwrap();
+    assert_eq!(field(&stop, "reason").as_string().as_deref(), Some("event"));
+    assert_eq!(
+        field(&stop, "kind").as_string().as_deref(),
+        Some("cr3_write")
+    );
+    assert_eq!(m.steps(), 2.0);
+    m.break_on("cr3_write", false).unwrap();
+    m.run(100.0).unwrap();
+    let events: js_sys::Array = m.events().unwrap().into();
+    let kinds: Vec<String> = events
+        .iter()
+        .map(|e| field(&field(&e, "event"), "kind").as_string().unwrap())
+        .collect();
+    assert!(kinds.iter().any(|k| k == "page_walk"), "{kinds:?}");
+    assert!(kinds.iter().any(|k| k == "tlb_fill"), "{kinds:?}");
+    assert!(m.break_on("no_such_kind", true).is_err());
+}
+
+#[wasm_bindgen_test]
+fn a_bad_configuration_is_an_error() {
+    let config = js_sys::JSON::parse(r#"{"mem_size": "lots"}"#).unwrap();
+    assert!(MachineHandle::with_config(config).is_err());
 }
