@@ -13,8 +13,10 @@ use crate::trap::{Exception, Source};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 
-/// How a machine is built.
+/// How a machine is built. Fields left out of a serialized configuration
+/// take their default values.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct MachineConfig {
     /// Physical memory in bytes (rounded up to whole 4 KiB frames).
     pub mem_size: usize,

@@ -17,6 +17,7 @@ pub enum Replacement {
 
 /// The shape of the TLB.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(default)]
 pub struct TlbConfig {
     /// Number of entries, 1 to 255.
     pub entries: u8,
