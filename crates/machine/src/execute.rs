@@ -267,7 +267,9 @@ impl Machine {
     }
 
     /// Executes `instr`, which started at `eip` and whose length EIP has
-    /// already stepped over.
+    /// already stepped over. The common instructions are handled here; the
+    /// rest in [`Machine::execute_rare`], kept out of line so that this hot
+    /// function stays small.
     #[inline]
     pub(crate) fn execute(&mut self, instr: &Instr, eip: u32) -> Result<Flow> {
         let w = instr.width;
@@ -314,16 +316,6 @@ impl Machine {
                     self.store_loc(loc, w, r);
                 }
             }
-            Op::Not => {
-                let (loc, a) = self.rmw(&instr.dst, w)?;
-                self.store_loc(loc, w, !a & w.mask());
-            }
-            Op::Neg => {
-                let (loc, a) = self.rmw(&instr.dst, w)?;
-                let r = 0u32.wrapping_sub(a) & w.mask();
-                self.cpu.set_lazy(LazyOp::Sub, w, 0, a, r, false);
-                self.store_loc(loc, w, r);
-            }
             Op::Inc | Op::Dec => {
                 let (loc, a) = self.rmw(&instr.dst, w)?;
                 let (op, r) = if instr.op == Op::Inc {
@@ -332,6 +324,129 @@ impl Machine {
                     (LazyOp::Dec, a.wrapping_sub(1) & w.mask())
                 };
                 self.cpu.set_lazy(op, w, a, 1, r, false);
+                self.store_loc(loc, w, r);
+            }
+            Op::Movzx | Op::Movsx => {
+                let v = self.read(&instr.src, w)?;
+                let v = if instr.op == Op::Movsx {
+                    w.sign_extend(v)
+                } else {
+                    v
+                };
+                let dst_width = if instr.extra == 1 {
+                    Width::Word
+                } else {
+                    Width::Dword
+                };
+                self.write(&instr.dst, dst_width, v)?;
+            }
+            Op::Lea => {
+                if let Operand::Mem(m) = instr.src {
+                    let ea = self.effective_address(&m);
+                    self.write(&instr.dst, w, ea)?;
+                }
+            }
+            Op::Push => {
+                let v = self.read(&instr.src, w)?;
+                self.push(w, v)?;
+            }
+            Op::Pop => {
+                let esp = self.cpu.reg(Reg::Esp);
+                let v = self.lin_read(esp, w.bytes())?;
+                match instr.dst {
+                    Operand::Sreg(s) => self.load_segment(Seg::from_index(s), v as u16)?,
+                    dst => {
+                        // ESP is incremented before a memory destination's
+                        // address is computed, as the SDM specifies.
+                        self.cpu.set_reg(Reg::Esp, esp.wrapping_add(w.bytes()));
+                        if let Err(e) = self.write(&dst, w, v) {
+                            self.cpu.set_reg(Reg::Esp, esp);
+                            return Err(e);
+                        }
+                        return Ok(Flow::Next);
+                    }
+                }
+                self.cpu.set_reg(Reg::Esp, esp.wrapping_add(w.bytes()));
+            }
+            Op::Cmov => {
+                let v = self.read(&instr.src, w)?;
+                if self.condition(instr.extra as u8) {
+                    self.write(&instr.dst, w, v)?;
+                }
+            }
+            Op::Setcc => {
+                let v = u32::from(self.condition(instr.extra as u8));
+                self.write(&instr.dst, Width::Byte, v)?;
+            }
+            Op::Jcc(cc) => {
+                if self.condition(cc) {
+                    self.jump_relative(instr);
+                }
+            }
+            Op::Loop => {
+                let ecx = self.cpu.reg(Reg::Ecx);
+                let take = if instr.extra == 3 {
+                    ecx == 0
+                } else {
+                    let ecx = ecx.wrapping_sub(1);
+                    self.cpu.set_reg(Reg::Ecx, ecx);
+                    let zf = self.cpu.flag(Flags::ZF);
+                    ecx != 0
+                        && match instr.extra {
+                            1 => zf,
+                            2 => !zf,
+                            _ => true,
+                        }
+                };
+                if take {
+                    self.jump_relative(instr);
+                }
+            }
+            Op::Jmp => self.jump_relative(instr),
+            Op::Call => {
+                self.push(Width::Dword, self.cpu.eip)?;
+                self.jump_relative(instr);
+            }
+            Op::Ret => {
+                let target = self.pop(Width::Dword)?;
+                let esp = self.cpu.reg(Reg::Esp).wrapping_add(instr.extra);
+                self.cpu.set_reg(Reg::Esp, esp);
+                self.cpu.eip = target;
+            }
+            Op::Leave => {
+                let ebp = self.cpu.reg(Reg::Ebp);
+                let saved = self.lin_read(ebp, 4)?;
+                self.cpu.set_reg(Reg::Esp, ebp.wrapping_add(4));
+                self.cpu.set_reg(Reg::Ebp, saved);
+            }
+            Op::Nop => {}
+            Op::Mov if matches!(
+                (instr.dst, instr.src),
+                (Operand::Reg(_) | Operand::Mem(_), Operand::Reg(_) | Operand::Mem(_) | Operand::Imm(_))
+            ) =>
+            {
+                let v = self.read(&instr.src, w)?;
+                self.write(&instr.dst, w, v)?;
+            }
+            _ => return self.execute_rare(instr, eip),
+        }
+        Ok(Flow::Next)
+    }
+
+    /// The instructions that are rare in running code: system instructions,
+    /// multiply and divide, shifts, string operations, and the like.
+    #[inline(never)]
+    fn execute_rare(&mut self, instr: &Instr, eip: u32) -> Result<Flow> {
+        let w = instr.width;
+        match instr.op {
+            Op::Not => {
+                let (loc, a) = self.rmw(&instr.dst, w)?;
+                self.store_loc(loc, w, !a & w.mask());
+            }
+            Op::Neg => {
+                let (loc, a) = self.rmw(&instr.dst, w)?;
+                let r = 0u32.wrapping_sub(a) & w.mask();
+                self.cpu.set_lazy(LazyOp::Sub, w, 0, a, r, false);
                 self.store_loc(loc, w, r);
             }
             Op::Shift(kind) => {
@@ -398,53 +513,11 @@ impl Machine {
                     self.write(&dst, w, v)?;
                 }
             },
-            Op::Movzx | Op::Movsx => {
-                let v = self.read(&instr.src, w)?;
-                let v = if instr.op == Op::Movsx {
-                    w.sign_extend(v)
-                } else {
-                    v
-                };
-                let dst_width = if instr.extra == 1 {
-                    Width::Word
-                } else {
-                    Width::Dword
-                };
-                self.write(&instr.dst, dst_width, v)?;
-            }
-            Op::Lea => {
-                if let Operand::Mem(m) = instr.src {
-                    let ea = self.effective_address(&m);
-                    self.write(&instr.dst, w, ea)?;
-                }
-            }
             Op::Xchg => {
                 let (loc, a) = self.rmw(&instr.dst, w)?;
                 let b = self.read(&instr.src, w)?;
                 self.store_loc(loc, w, b);
                 self.write(&instr.src, w, a)?;
-            }
-            Op::Push => {
-                let v = self.read(&instr.src, w)?;
-                self.push(w, v)?;
-            }
-            Op::Pop => {
-                let esp = self.cpu.reg(Reg::Esp);
-                let v = self.lin_read(esp, w.bytes())?;
-                match instr.dst {
-                    Operand::Sreg(s) => self.load_segment(Seg::from_index(s), v as u16)?,
-                    dst => {
-                        // ESP is incremented before a memory destination's
-                        // address is computed, as the SDM specifies.
-                        self.cpu.set_reg(Reg::Esp, esp.wrapping_add(w.bytes()));
-                        if let Err(e) = self.write(&dst, w, v) {
-                            self.cpu.set_reg(Reg::Esp, esp);
-                            return Err(e);
-                        }
-                        return Ok(Flow::Next);
-                    }
-                }
-                self.cpu.set_reg(Reg::Esp, esp.wrapping_add(w.bytes()));
             }
             Op::Pushad => {
                 let esp = self.cpu.reg(Reg::Esp);
@@ -484,41 +557,6 @@ impl Machine {
                 let v = self.pop(w)?;
                 self.popf(v, w);
             }
-            Op::Cmov => {
-                let v = self.read(&instr.src, w)?;
-                if self.condition(instr.extra as u8) {
-                    self.write(&instr.dst, w, v)?;
-                }
-            }
-            Op::Setcc => {
-                let v = u32::from(self.condition(instr.extra as u8));
-                self.write(&instr.dst, Width::Byte, v)?;
-            }
-            Op::Jcc(cc) => {
-                if self.condition(cc) {
-                    self.jump_relative(instr);
-                }
-            }
-            Op::Loop => {
-                let ecx = self.cpu.reg(Reg::Ecx);
-                let take = if instr.extra == 3 {
-                    ecx == 0
-                } else {
-                    let ecx = ecx.wrapping_sub(1);
-                    self.cpu.set_reg(Reg::Ecx, ecx);
-                    let zf = self.cpu.flag(Flags::ZF);
-                    ecx != 0
-                        && match instr.extra {
-                            1 => zf,
-                            2 => !zf,
-                            _ => true,
-                        }
-                };
-                if take {
-                    self.jump_relative(instr);
-                }
-            }
-            Op::Jmp => self.jump_relative(instr),
             Op::JmpFar => {
                 let selector = instr.extra as u16;
                 let (_, high) = self.descriptor(selector)?;
@@ -536,26 +574,10 @@ impl Machine {
                 }
             }
             Op::JmpIndirect => self.cpu.eip = self.read(&instr.src, Width::Dword)?,
-            Op::Call => {
-                self.push(Width::Dword, self.cpu.eip)?;
-                self.jump_relative(instr);
-            }
             Op::CallIndirect => {
                 let target = self.read(&instr.src, Width::Dword)?;
                 self.push(Width::Dword, self.cpu.eip)?;
                 self.cpu.eip = target;
-            }
-            Op::Ret => {
-                let target = self.pop(Width::Dword)?;
-                let esp = self.cpu.reg(Reg::Esp).wrapping_add(instr.extra);
-                self.cpu.set_reg(Reg::Esp, esp);
-                self.cpu.eip = target;
-            }
-            Op::Leave => {
-                let ebp = self.cpu.reg(Reg::Ebp);
-                let saved = self.lin_read(ebp, 4)?;
-                self.cpu.set_reg(Reg::Esp, ebp.wrapping_add(4));
-                self.cpu.set_reg(Reg::Ebp, saved);
             }
             Op::Int | Op::Int3 => {
                 let next = self.cpu.eip;
@@ -588,7 +610,6 @@ impl Machine {
                 let cf = self.cpu.flag(Flags::CF);
                 self.cpu.set_flag(Flags::CF, !cf);
             }
-            Op::Nop => {}
             Op::Hlt => {
                 self.require_ring0()?;
                 self.emit(EventKind::Halt, || Event::Halt { eip });
@@ -642,6 +663,9 @@ impl Machine {
                 }
             }
             Op::Ud2 => return Err(Exception::InvalidOpcode),
+            // Every operation is handled above or in `execute`; should one
+            // ever be missed, it is an invalid opcode, not a crash.
+            _ => return Err(Exception::InvalidOpcode),
         }
         Ok(Flow::Next)
     }
