@@ -255,6 +255,22 @@ impl Machine {
         }
     }
 
+    /// Whether no checkpoint or recorded input falls due within the next
+    /// `steps` steps (always true with history off).
+    pub(crate) fn history_quiet_for(&self, steps: u64) -> bool {
+        let h = &self.history;
+        if !h.enabled() {
+            return true;
+        }
+        let horizon = self.steps + steps;
+        let checkpoint_due = match h.checkpoints.last() {
+            None => true,
+            Some(last) => last.core.steps + h.interval <= horizon,
+        };
+        let input_due = h.inputs.get(h.cursor).is_some_and(|i| i.step <= horizon);
+        !checkpoint_due && !input_due
+    }
+
     /// The steps at which checkpoints exist (for views and tests).
     pub fn checkpoint_steps(&self) -> Vec<u64> {
         self.history

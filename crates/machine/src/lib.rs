@@ -26,6 +26,7 @@
 //! ```
 
 mod alu;
+mod block;
 mod cpu;
 mod decode;
 pub mod devices;

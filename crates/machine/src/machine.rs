@@ -6,9 +6,10 @@ use crate::decode::{DecodeError, Instr, MAX_INSTR_LEN, decode};
 use crate::devices::Devices;
 use crate::event::{Access, Event, EventKind, EventLog, KindSet, Stamped};
 use crate::execute::Flow;
+use crate::block::{BlockCache, BlockExit};
 use crate::history::History;
 use crate::memory::{LoadError, PAGE_SIZE, PhysMem};
-use crate::tlb::{Tlb, TlbConfig};
+use crate::tlb::{FetchPage, Tlb, TlbConfig};
 use crate::trap::{Exception, Source};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
@@ -142,6 +143,7 @@ pub struct Machine {
     break_kinds: KindSet,
     decoded: Vec<Decoded>,
     pub(crate) history: History,
+    blocks: BlockCache,
     config: MachineConfig,
 }
 
@@ -193,6 +195,7 @@ impl Machine {
             // One more slot holds an instruction that crosses a page boundary.
             decoded: vec![empty; DECODE_CACHE_SIZE + 1],
             history: History::new(config.checkpoint_interval, config.max_checkpoints),
+            blocks: BlockCache::default(),
             config,
         }
     }
@@ -311,26 +314,77 @@ impl Machine {
 
     /// Runs up to `max_steps` steps; stops early at a breakpoint, an event
     /// asked for with [`Machine::break_on`], or when the machine stops.
+    ///
+    /// Runs of straight-line code go through the block fast path when
+    /// nothing can interrupt them (see `block.rs`); the result is the same
+    /// as taking single steps.
     pub fn run(&mut self, max_steps: u64) -> StopReason {
-        for i in 0..max_steps {
-            if i > 0 && !self.breakpoints.is_empty() && !self.halted {
+        let mut blocks = std::mem::take(&mut self.blocks);
+        let stop = self.run_with(max_steps, &mut blocks);
+        self.blocks = blocks;
+        stop
+    }
+
+    fn run_with(&mut self, max_steps: u64, blocks: &mut BlockCache) -> StopReason {
+        let start = self.steps;
+        let mut first = true;
+        loop {
+            let done = self.steps - start;
+            if done >= max_steps {
+                return StopReason::InstructionLimit;
+            }
+            if !first && !self.breakpoints.is_empty() && !self.halted {
                 let eip = self.cpu.eip;
                 if self.breakpoints.contains(&eip) {
                     return StopReason::Breakpoint { eip };
                 }
             }
+            first = false;
+            match self.run_block(max_steps - done, blocks) {
+                BlockExit::Ran => continue,
+                BlockExit::Stop(stop) => return stop,
+                BlockExit::Declined => {}
+            }
             if let Some(stop) = self.step_inner() {
                 return stop;
             }
-            if self.seen.intersects(self.break_kinds) {
-                let kind = KindSet(self.seen.0 & self.break_kinds.0)
-                    .kinds()
-                    .next()
-                    .unwrap_or(EventKind::Halt);
-                return StopReason::Event { kind };
+            if let Some(stop) = self.event_break() {
+                return stop;
             }
         }
-        StopReason::InstructionLimit
+    }
+
+    /// The break-on-event stop, if the current step produced an event of a
+    /// kind asked for.
+    #[inline(always)]
+    pub(crate) fn event_break(&self) -> Option<StopReason> {
+        if !self.seen.intersects(self.break_kinds) {
+            return None;
+        }
+        let kind = KindSet(self.seen.0 & self.break_kinds.0)
+            .kinds()
+            .next()
+            .unwrap_or(EventKind::Halt);
+        Some(StopReason::Event { kind })
+    }
+
+    /// Whether no address breakpoint lies in `start..end`.
+    pub(crate) fn breakpoints_in(&self, start: u32, end: u32) -> bool {
+        self.breakpoints.is_empty() || self.breakpoints.range(start..end).next().is_none()
+    }
+
+    /// Whether the events of the latest step have been handed on.
+    pub(crate) fn no_pending_events(&self) -> bool {
+        self.step_events.is_empty()
+    }
+
+    /// The bookkeeping that starts every step.
+    #[inline(always)]
+    pub(crate) fn begin_step(&mut self) {
+        self.seen = KindSet::EMPTY;
+        self.fault_chain.clear();
+        self.steps += 1;
+        self.clock += 1;
     }
 
     /// One step: deliver a due interrupt, wait in `hlt`, or execute one instruction.
@@ -344,13 +398,10 @@ impl Machine {
                 self.log.push(steps, e);
             }
         }
-        self.seen = KindSet::EMPTY;
-        self.fault_chain.clear();
         if self.history.enabled() {
             self.history_before_step();
         }
-        self.steps += 1;
-        self.clock += 1;
+        self.begin_step();
         if self.clock >= self.next_deadline {
             self.service_devices();
         }
@@ -369,7 +420,16 @@ impl Machine {
         }
 
         let eip = self.cpu.eip;
-        let slot = match self.fetch(eip) {
+        match self.fetch_address(eip) {
+            Ok(pa) => self.execute_at(eip, pa),
+            Err(e) => self.fault(e, eip, 0),
+        }
+    }
+
+    /// Decodes (through the decode cache) and executes the instruction at
+    /// `eip`, whose first byte is at physical address `pa`.
+    pub(crate) fn execute_at(&mut self, eip: u32, pa: u32) -> Option<StopReason> {
+        let slot = match self.decode_at(eip, pa) {
             Ok(slot) => slot,
             Err(e) => return self.fault(e, eip, 0),
         };
@@ -389,15 +449,7 @@ impl Machine {
                 None
             }
             Ok(Flow::Faulted) => None,
-            Ok(Flow::Halt) => {
-                self.retired += 1;
-                self.halted = true;
-                if !self.cpu.flag(Flags::IF) {
-                    self.stopped = Some(StopReason::Halted);
-                    return Some(StopReason::Halted);
-                }
-                None
-            }
+            Ok(Flow::Halt) => self.after_halt(),
             Ok(Flow::Stop) => {
                 self.retired += 1;
                 self.stopped.clone()
@@ -407,6 +459,18 @@ impl Machine {
                 self.fault(e, eip, u32::from(len))
             }
         }
+    }
+
+    /// `hlt` completed: the CPU waits for an interrupt, or, with interrupts
+    /// off, stops for good.
+    pub(crate) fn after_halt(&mut self) -> Option<StopReason> {
+        self.retired += 1;
+        self.halted = true;
+        if !self.cpu.flag(Flags::IF) {
+            self.stopped = Some(StopReason::Halted);
+            return Some(StopReason::Halted);
+        }
+        None
     }
 
     fn take_interrupt(&mut self, irq: u8) -> Option<StopReason> {
@@ -455,12 +519,10 @@ impl Machine {
         stop
     }
 
-    /// Fetches and decodes the instruction at `eip`, through the TLB and the
+    /// Decodes the instruction at `eip` (physical address `pa`) through the
     /// decode cache; returns the cache slot that holds it.
     #[inline(always)]
-    fn fetch(&mut self, eip: u32) -> Result<usize, Exception> {
-        let user = self.cpu.cpl() == 3;
-        let pa = self.translate(eip, Access::Execute, user)?;
+    fn decode_at(&mut self, eip: u32, pa: u32) -> Result<usize, Exception> {
         let frame = pa >> 12;
         let slot = (pa as usize) & (DECODE_CACHE_SIZE - 1);
         let cached = &self.decoded[slot];
@@ -473,7 +535,8 @@ impl Machine {
                 if window.len() < MAX_INSTR_LEN && (pa as usize) < self.mem.len() =>
             {
                 // The instruction runs into the next page, which may map to any frame.
-                let instr = self.fetch_across_pages(eip, window.len() as u32, user)?;
+                let user = self.cpu.cpl() == 3;
+                let instr = self.fetch_across_pages(eip, pa, window.len() as u32, user)?;
                 // Not cached under its address: the next page may be remapped.
                 self.decoded[DECODE_CACHE_SIZE] = Decoded {
                     pa: u32::MAX,
@@ -498,10 +561,40 @@ impl Machine {
         }
     }
 
-    fn fetch_across_pages(&mut self, eip: u32, first: u32, user: bool) -> Result<Instr, Exception> {
+    /// The physical address of the instruction byte at `eip`. The TLB is
+    /// consulted only when the code page differs from the last one fetched
+    /// from (see [`crate::Tlb`]'s fetch page).
+    #[inline(always)]
+    pub(crate) fn fetch_address(&mut self, eip: u32) -> Result<u32, Exception> {
+        if !self.cpu.paging() {
+            return Ok(eip);
+        }
+        let page = eip >> 12;
+        let user = self.cpu.cpl() == 3;
+        if let Some(f) = self.tlb.fetch
+            && f.page == page
+            && f.user == user
+        {
+            return Ok((f.frame << 12) | (eip & 0xFFF));
+        }
+        let pa = self.translate(eip, Access::Execute, user)?;
+        self.tlb.fetch = Some(FetchPage {
+            page,
+            user,
+            frame: pa >> 12,
+        });
+        Ok(pa)
+    }
+
+    fn fetch_across_pages(
+        &mut self,
+        eip: u32,
+        pa1: u32,
+        first: u32,
+        user: bool,
+    ) -> Result<Instr, Exception> {
         let next = eip.wrapping_add(first);
         let pa2 = self.translate(next, Access::Execute, user)?;
-        let pa1 = self.translate(eip, Access::Execute, user)?;
         let mut bytes = Vec::with_capacity(MAX_INSTR_LEN);
         bytes.extend((0..first).map(|i| self.mem.read_u8(pa1 + i)));
         let rest = MAX_INSTR_LEN as u32 - first;

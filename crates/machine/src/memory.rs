@@ -23,6 +23,10 @@ pub struct PhysMem {
     /// Per frame: written since the last call to `take_dirty`.
     #[serde(skip)]
     dirty: Vec<bool>,
+    /// Set when a frame holding decoded code is written (the block fast
+    /// path clears it and checks it after each instruction).
+    #[serde(skip)]
+    pub(crate) code_written: bool,
 }
 
 impl PartialEq for PhysMem {
@@ -75,6 +79,7 @@ impl PhysMem {
             code_gen: vec![0; frames],
             has_code: vec![false; frames],
             dirty: vec![true; frames],
+            code_written: false,
         }
     }
 
@@ -148,6 +153,7 @@ impl PhysMem {
         if let Some(d) = self.dirty.get_mut(f) {
             *d = true;
             if self.has_code[f] {
+                self.code_written = true;
                 self.has_code[f] = false;
                 self.code_gen[f] = self.code_gen[f].wrapping_add(1);
             }

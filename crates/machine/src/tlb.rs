@@ -49,6 +49,14 @@ pub struct TlbEntry {
     pub(crate) filled: u64,
 }
 
+/// The code page instruction fetch is using (see [`Tlb`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub(crate) struct FetchPage {
+    pub page: u32,
+    pub user: bool,
+    pub frame: u32,
+}
+
 /// The TLB: entries, counters, and the replacement state.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Tlb {
@@ -60,6 +68,11 @@ pub struct Tlb {
     pub flushes: u64,
     clock: u64,
     rng: u64,
+    /// The page instructions are being fetched from, with the privilege it
+    /// was checked for and its frame. Like a CPU's prefetch queue, fetching
+    /// goes back to the TLB only when the code page changes, or when this
+    /// page's entry leaves the TLB.
+    pub(crate) fetch: Option<FetchPage>,
     /// A hint from the low bits of a page number to the slot that last held
     /// such a page, so a lookup rarely scans.
     #[serde(skip)]
@@ -119,6 +132,7 @@ impl Tlb {
             flushes: 0,
             clock: 0,
             rng: 0x2545_F491_4F6C_DD1D,
+            fetch: None,
             hint: Hint::default(),
         }
     }
@@ -175,8 +189,11 @@ impl Tlb {
             },
         };
         let evicted = self.entries[slot].filter(|old| old.page != entry.page);
-        if evicted.is_some() {
+        if let Some(old) = evicted {
             self.evictions += 1;
+            if self.fetch.is_some_and(|f| f.page == old.page) {
+                self.fetch = None;
+            }
         }
         self.entries[slot] = Some(entry);
         self.hint[entry.page as usize % HINT_SIZE] = slot as u8;
@@ -206,6 +223,7 @@ impl Tlb {
     /// Drops every entry (a CR3 write); returns how many were valid.
     pub(crate) fn flush_all(&mut self) -> u32 {
         self.flushes += 1;
+        self.fetch = None;
         let n = self.entries.iter().filter(|e| e.is_some()).count() as u32;
         self.entries.iter_mut().for_each(|e| *e = None);
         n
@@ -213,6 +231,9 @@ impl Tlb {
 
     /// Drops the entry for `page` (`invlpg`); returns whether there was one.
     pub(crate) fn flush_page(&mut self, page: u32) -> bool {
+        if self.fetch.is_some_and(|f| f.page == page) {
+            self.fetch = None;
+        }
         match self.find(page) {
             Some(slot) => {
                 self.entries[usize::from(slot)] = None;

@@ -147,3 +147,42 @@ fn every_guest_program_meets_its_expectations() {
         failures.join("\n\n")
     );
 }
+
+/// `run` takes a fast path through straight-line code; single steps do not.
+/// Both must reach exactly the same states, TLB counters and all.
+#[test]
+fn running_and_single_stepping_reach_the_same_states() {
+    for path in guest_files() {
+        let image = assemble(&path);
+        let fresh = || {
+            let mut m = Machine::with_config(MachineConfig {
+                checkpoint_interval: 0,
+                ..MachineConfig::default()
+            });
+            m.load(LOAD_ADDR, &image).unwrap();
+            m.cpu.eip = LOAD_ADDR;
+            m
+        };
+        let mut ran = fresh();
+        let mut stepped = fresh();
+        // Run in uneven chunks, comparing with single steps after each.
+        for chunk in [1u64, 7, 100, 33, 1000, 5000, 100_000, 2_000_000] {
+            ran.run(chunk);
+            while stepped.steps < ran.steps && stepped.stopped.is_none() {
+                if stepped.step().stop == Some(StopReason::Idle) {
+                    break;
+                }
+            }
+            assert_eq!(
+                (stepped.steps, stepped.state_hash()),
+                (ran.steps, ran.state_hash()),
+                "{}: state after {} steps",
+                path.display(),
+                ran.steps
+            );
+            if ran.stopped.is_some() {
+                break;
+            }
+        }
+    }
+}

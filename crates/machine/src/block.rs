@@ -1,0 +1,237 @@
+//! The fast path of `run`: straight-line blocks of decoded instructions.
+//!
+//! A block is the run of instructions from some address up to the first one
+//! that may change the flow of control or the conditions under which an
+//! interrupt is taken (a jump, `out`, `sti`, `iret`, ...), all in one page.
+//! Executing a block does exactly what executing its instructions one step
+//! at a time does, step counts and TLB model included; it only skips the
+//! checks that cannot come out differently inside the block (device
+//! deadlines, pending interrupts, checkpoints), which are made once before
+//! it. Whenever any of them might matter, `run` takes single steps instead.
+
+use crate::decode::{DecodeError, Instr, Op, Operand, decode};
+use crate::execute::Flow;
+use crate::machine::{Machine, StopReason};
+use crate::memory::PAGE_SIZE;
+
+/// The most instructions in one block.
+pub(crate) const MAX_BLOCK: usize = 32;
+
+/// The number of blocks the block cache holds.
+const BLOCK_CACHE_SIZE: usize = 1024;
+
+/// A decoded block, tagged with the physical address of its first
+/// instruction and its frame's code generation when it was decoded.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Block {
+    pa: u32,
+    generation: u32,
+    instrs: Vec<Instr>,
+}
+
+/// The block cache: direct mapped by physical address.
+#[derive(Clone, Debug)]
+pub(crate) struct BlockCache {
+    blocks: Vec<Block>,
+}
+
+impl Default for BlockCache {
+    fn default() -> Self {
+        BlockCache {
+            blocks: vec![
+                Block {
+                    pa: u32::MAX,
+                    ..Block::default()
+                };
+                BLOCK_CACHE_SIZE
+            ],
+        }
+    }
+}
+
+/// Whether `instr` ends a block: it may jump, trap, change what interrupts
+/// are taken or how memory is mapped, or talk to a device.
+fn ends_block(instr: &Instr) -> bool {
+    match instr.op {
+        Op::Mov => matches!(instr.dst, Operand::Sreg(_) | Operand::Cr(_)),
+        Op::Pop => matches!(instr.dst, Operand::Sreg(_)),
+        Op::Add
+        | Op::Or
+        | Op::Adc
+        | Op::Sbb
+        | Op::And
+        | Op::Sub
+        | Op::Xor
+        | Op::Cmp
+        | Op::Test
+        | Op::Not
+        | Op::Neg
+        | Op::Inc
+        | Op::Dec
+        | Op::Shift(_)
+        | Op::Mul
+        | Op::Imul1
+        | Op::Imul2
+        | Op::Imul3
+        | Op::Cdq
+        | Op::Cwde
+        | Op::Movzx
+        | Op::Movsx
+        | Op::Lea
+        | Op::Xchg
+        | Op::Push
+        | Op::Pushad
+        | Op::Popad
+        | Op::Pushfd
+        | Op::Cmov
+        | Op::Setcc
+        | Op::Cld
+        | Op::Std
+        | Op::Clc
+        | Op::Stc
+        | Op::Cmc
+        | Op::Nop => false,
+        _ => true,
+    }
+}
+
+/// How the block path ended.
+pub(crate) enum BlockExit {
+    /// The block ran (entirely or up to an instruction that redirected or
+    /// faulted); `run` goes on.
+    Ran,
+    /// The run must stop for this reason.
+    Stop(StopReason),
+    /// The fast path does not apply now: take a single step instead.
+    Declined,
+}
+
+impl Machine {
+    /// Whether nothing that single steps check could happen within the next
+    /// `MAX_BLOCK` steps, so a block may run without those checks.
+    fn block_may_run(&self, steps_left: u64) -> bool {
+        let margin = MAX_BLOCK as u64;
+        self.stopped.is_none()
+            && self.no_pending_events()
+            && !self.halted
+            && !self.irq_inhibit
+            && !self.recording()
+            && steps_left > margin
+            && self.clock + margin < self.next_deadline
+            && !(self.cpu.flag(crate::cpu::Flags::IF)
+                && self.devices.pic.pending & !self.devices.pic.mask != 0)
+            && self.history_quiet_for(margin)
+            && self.no_breakpoint_near(self.cpu.eip)
+    }
+
+    fn no_breakpoint_near(&self, eip: u32) -> bool {
+        let page = eip & !(PAGE_SIZE - 1);
+        self.breakpoints_in(page, page.wrapping_add(PAGE_SIZE))
+    }
+
+    /// Runs the block at EIP if the fast path applies. `steps_left` is the
+    /// run's remaining budget.
+    pub(crate) fn run_block(&mut self, steps_left: u64, cache: &mut BlockCache) -> BlockExit {
+        if !self.block_may_run(steps_left) {
+            return BlockExit::Declined;
+        }
+        self.begin_step();
+        let mut eip = self.cpu.eip;
+        let pa = match self.fetch_address(eip) {
+            Ok(pa) => pa,
+            Err(e) => return self.block_fault(e, eip, 0),
+        };
+        let frame = pa >> 12;
+        let index = ((pa ^ (pa >> 12)) as usize) % BLOCK_CACHE_SIZE;
+        let generation = self.mem.code_gen(frame);
+        if cache.blocks[index].pa != pa || cache.blocks[index].generation != generation {
+            let instrs = self.decode_block(pa);
+            if instrs.is_empty() {
+                // An instruction that is invalid or crosses into the next
+                // page: this step goes on the single-step way.
+                return match self.execute_at(eip, pa) {
+                    Some(stop) => BlockExit::Stop(stop),
+                    None => match self.event_break() {
+                        Some(stop) => BlockExit::Stop(stop),
+                        None => BlockExit::Ran,
+                    },
+                };
+            }
+            let generation = self.mem.mark_code(frame);
+            cache.blocks[index] = Block {
+                pa,
+                generation,
+                instrs,
+            };
+        }
+        let block = &cache.blocks[index];
+        self.mem.code_written = false;
+        for (i, instr) in block.instrs.iter().enumerate() {
+            if i > 0 {
+                self.begin_step();
+            }
+            let next = eip.wrapping_add(u32::from(instr.len));
+            self.cpu.eip = next;
+            match self.execute(instr, eip) {
+                Ok(Flow::Next) => self.retired += 1,
+                Ok(Flow::Faulted) => return BlockExit::Ran,
+                Ok(Flow::Halt) => {
+                    return match self.after_halt() {
+                        Some(stop) => BlockExit::Stop(stop),
+                        None => BlockExit::Ran,
+                    };
+                }
+                Ok(Flow::Stop) => {
+                    self.retired += 1;
+                    return BlockExit::Stop(self.stopped.clone().unwrap_or(StopReason::Halted));
+                }
+                Err(e) => {
+                    self.cpu.eip = eip;
+                    return self.block_fault(e, eip, u32::from(instr.len));
+                }
+            }
+            if let Some(stop) = self.event_break() {
+                return BlockExit::Stop(stop);
+            }
+            // Leave the block when control went elsewhere, the code was
+            // written, or the fetch page left the TLB (the next fetch then
+            // consults the TLB, as a single step would).
+            if self.cpu.eip != next || self.mem.code_written || self.tlb.fetch.is_none() && self.cpu.paging() {
+                return BlockExit::Ran;
+            }
+            eip = next;
+        }
+        BlockExit::Ran
+    }
+
+    fn block_fault(&mut self, e: crate::trap::Exception, eip: u32, len: u32) -> BlockExit {
+        match self.raise(e, eip, len) {
+            Ok(()) => match self.event_break() {
+                Some(stop) => BlockExit::Stop(stop),
+                None => BlockExit::Ran,
+            },
+            Err(t) => BlockExit::Stop(self.triple_fault_stop(t.vector)),
+        }
+    }
+
+    /// Decodes the block starting at physical address `pa`: instructions up
+    /// to and including the first that ends a block, all within the frame.
+    fn decode_block(&self, pa: u32) -> Vec<Instr> {
+        let mut instrs = Vec::new();
+        let mut at = pa;
+        while instrs.len() < MAX_BLOCK {
+            let window = self.mem.window(at);
+            match decode(window) {
+                Ok(instr) => {
+                    instrs.push(instr);
+                    at += u32::from(instr.len);
+                    if ends_block(&instr) || at & (PAGE_SIZE - 1) == 0 {
+                        break;
+                    }
+                }
+                Err(DecodeError::Truncated | DecodeError::Unsupported { .. }) => break,
+            }
+        }
+        instrs
+    }
+}
