@@ -9,7 +9,8 @@
 //! deadlines, pending interrupts, checkpoints), which are made once before
 //! it. Whenever any of them might matter, `run` takes single steps instead.
 
-use crate::decode::{DecodeError, Instr, Op, Operand, decode};
+use crate::cpu::LazyOp;
+use crate::decode::{DecodeError, Instr, Op, Operand, Width, decode};
 use crate::execute::Flow;
 use crate::machine::{Machine, StopReason};
 use crate::memory::PAGE_SIZE;
@@ -27,6 +28,77 @@ pub(crate) struct Block {
     pa: u32,
     generation: u32,
     instrs: Vec<Instr>,
+    /// For each instruction, its shortcut form when it has one.
+    fast: Vec<Fast>,
+}
+
+/// The shapes of the commonest instructions, which the block loop carries
+/// out directly. They touch only registers and flags (or jump), so they
+/// cannot fault, produce events, or write code.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+enum Fast {
+    /// No shortcut: the general interpreter executes it.
+    #[default]
+    None,
+    /// A 32-bit ALU operation between registers (`op` is one of the eight
+    /// ALU operations or TEST).
+    AluRR {
+        op: Op,
+        dst: u8,
+        src: u8,
+    },
+    /// A 32-bit ALU operation of a register and an immediate.
+    AluRI {
+        op: Op,
+        dst: u8,
+        imm: u32,
+    },
+    Inc(u8),
+    Dec(u8),
+    MovRR {
+        dst: u8,
+        src: u8,
+    },
+    MovRI {
+        dst: u8,
+        imm: u32,
+    },
+    /// A conditional jump by `rel` from the next instruction.
+    Jcc {
+        cc: u8,
+        rel: u32,
+    },
+    Jmp {
+        rel: u32,
+    },
+}
+
+impl Fast {
+    fn of(instr: &Instr) -> Fast {
+        use crate::decode::Width::Dword;
+        if instr.rep != crate::decode::Rep::None {
+            return Fast::None;
+        }
+        let alu = matches!(
+            instr.op,
+            Op::Add | Op::Or | Op::Adc | Op::Sbb | Op::And | Op::Sub | Op::Xor | Op::Cmp | Op::Test
+        );
+        match (instr.op, instr.width, instr.dst, instr.src) {
+            (op, Dword, Operand::Reg(dst), Operand::Reg(src)) if alu => {
+                Fast::AluRR { op, dst, src }
+            }
+            (op, Dword, Operand::Reg(dst), Operand::Imm(imm)) if alu => {
+                Fast::AluRI { op, dst, imm }
+            }
+            (Op::Inc, Dword, Operand::Reg(r), _) => Fast::Inc(r),
+            (Op::Dec, Dword, Operand::Reg(r), _) => Fast::Dec(r),
+            (Op::Mov, Dword, Operand::Reg(dst), Operand::Reg(src)) => Fast::MovRR { dst, src },
+            (Op::Mov, Dword, Operand::Reg(dst), Operand::Imm(imm)) => Fast::MovRI { dst, imm },
+            (Op::Jcc(cc), _, _, Operand::Imm(rel)) => Fast::Jcc { cc, rel },
+            (Op::Jmp, _, _, Operand::Imm(rel)) => Fast::Jmp { rel },
+            _ => Fast::None,
+        }
+    }
 }
 
 /// The block cache: direct mapped by physical address.
@@ -120,7 +192,7 @@ impl Machine {
             && self.clock + margin < self.next_deadline
             && !(self.cpu.flag(crate::cpu::Flags::IF)
                 && self.devices.pic.pending & !self.devices.pic.mask != 0)
-            && self.history_quiet_for(margin)
+            && self.history_horizon() > self.steps + margin
             && self.no_breakpoint_near(self.cpu.eip)
     }
 
@@ -135,73 +207,182 @@ impl Machine {
         if !self.block_may_run(steps_left) {
             return BlockExit::Declined;
         }
-        self.begin_step();
-        let mut eip = self.cpu.eip;
-        let pa = match self.fetch_address(eip) {
-            Ok(pa) => pa,
-            Err(e) => return self.block_fault(e, eip, 0),
-        };
-        let frame = pa >> 12;
-        let index = ((pa ^ (pa >> 12)) as usize) % BLOCK_CACHE_SIZE;
-        let generation = self.mem.code_gen(frame);
-        if cache.blocks[index].pa != pa || cache.blocks[index].generation != generation {
-            let instrs = self.decode_block(pa);
-            if instrs.is_empty() {
-                // An instruction that is invalid or crosses into the next
-                // page: this step goes on the single-step way.
-                return match self.execute_at(eip, pa) {
-                    Some(stop) => BlockExit::Stop(stop),
-                    None => match self.event_break() {
-                        Some(stop) => BlockExit::Stop(stop),
-                        None => BlockExit::Ran,
-                    },
-                };
-            }
-            let generation = self.mem.mark_code(frame);
-            cache.blocks[index] = Block {
-                pa,
-                generation,
-                instrs,
+        // Blocks chain one to the next, without coming back to `run`, while
+        // a whole block more still fits before anything needs checking.
+        let margin = MAX_BLOCK as u64;
+        let chain_limit = self
+            .steps
+            .saturating_add(steps_left)
+            .min(self.steps.saturating_add(self.next_deadline - self.clock))
+            .min(self.history_horizon())
+            - margin;
+        'chain: loop {
+            self.begin_step();
+            let mut eip = self.cpu.eip;
+            let pa = match self.fetch_address(eip) {
+                Ok(pa) => pa,
+                Err(e) => return self.block_fault(e, eip, 0),
             };
-        }
-        let block = &cache.blocks[index];
-        self.mem.code_written = false;
-        for (i, instr) in block.instrs.iter().enumerate() {
-            if i > 0 {
-                self.begin_step();
-            }
-            let next = eip.wrapping_add(u32::from(instr.len));
-            self.cpu.eip = next;
-            match self.execute(instr, eip) {
-                Ok(Flow::Next) => self.retired += 1,
-                Ok(Flow::Faulted) => return BlockExit::Ran,
-                Ok(Flow::Halt) => {
-                    return match self.after_halt() {
+            let frame = pa >> 12;
+            let index = ((pa ^ (pa >> 12)) as usize) % BLOCK_CACHE_SIZE;
+            let generation = self.mem.code_gen(frame);
+            if cache.blocks[index].pa != pa || cache.blocks[index].generation != generation {
+                let instrs = self.decode_block(pa);
+                if instrs.is_empty() {
+                    // An instruction that is invalid or crosses into the next
+                    // page: this step goes on the single-step way.
+                    return match self.execute_at(eip, pa) {
                         Some(stop) => BlockExit::Stop(stop),
-                        None => BlockExit::Ran,
+                        None => match self.event_break() {
+                            Some(stop) => BlockExit::Stop(stop),
+                            None => BlockExit::Ran,
+                        },
                     };
                 }
-                Ok(Flow::Stop) => {
-                    self.retired += 1;
-                    return BlockExit::Stop(self.stopped.clone().unwrap_or(StopReason::Halted));
+                let generation = self.mem.mark_code(frame);
+                let fast = instrs.iter().map(Fast::of).collect();
+                cache.blocks[index] = Block {
+                    pa,
+                    generation,
+                    instrs,
+                    fast,
+                };
+            }
+            let block = &cache.blocks[index];
+            self.mem.code_written = false;
+            for (i, (instr, fast)) in block.instrs.iter().zip(&block.fast).enumerate() {
+                if i > 0 {
+                    self.steps += 1;
+                    self.clock += 1;
                 }
-                Err(e) => {
-                    self.cpu.eip = eip;
-                    return self.block_fault(e, eip, u32::from(instr.len));
+                let next = eip.wrapping_add(u32::from(instr.len));
+                self.cpu.eip = next;
+                // The shortcuts: registers and flags only, so no fault, event or
+                // code write can follow, and nothing is left to check.
+                let gpr = |m: &Machine, r: u8| m.cpu.gpr[usize::from(r & 7)];
+                match *fast {
+                    Fast::None => {}
+                    Fast::AluRR { op, dst, src } => {
+                        let b = gpr(self, src);
+                        self.alu32(op, dst, b);
+                        self.retired += 1;
+                        eip = next;
+                        continue;
+                    }
+                    Fast::AluRI { op, dst, imm } => {
+                        self.alu32(op, dst, imm);
+                        self.retired += 1;
+                        eip = next;
+                        continue;
+                    }
+                    Fast::Inc(r) | Fast::Dec(r) => {
+                        let a = gpr(self, r);
+                        let (op, v) = if matches!(fast, Fast::Inc(_)) {
+                            (LazyOp::Inc, a.wrapping_add(1))
+                        } else {
+                            (LazyOp::Dec, a.wrapping_sub(1))
+                        };
+                        self.cpu.set_lazy(op, Width::Dword, a, 1, v, false);
+                        self.cpu.gpr[usize::from(r & 7)] = v;
+                        self.retired += 1;
+                        eip = next;
+                        continue;
+                    }
+                    Fast::MovRR { dst, src } => {
+                        self.cpu.gpr[usize::from(dst & 7)] = gpr(self, src);
+                        self.retired += 1;
+                        eip = next;
+                        continue;
+                    }
+                    Fast::MovRI { dst, imm } => {
+                        self.cpu.gpr[usize::from(dst & 7)] = imm;
+                        self.retired += 1;
+                        eip = next;
+                        continue;
+                    }
+                    Fast::Jcc { cc, rel } => {
+                        if self.condition(cc) {
+                            self.cpu.eip = next.wrapping_add(rel);
+                        }
+                        self.retired += 1;
+                        if self.steps < chain_limit && self.no_breakpoint_near(self.cpu.eip) {
+                            continue 'chain;
+                        }
+                        return BlockExit::Ran;
+                    }
+                    Fast::Jmp { rel } => {
+                        self.cpu.eip = next.wrapping_add(rel);
+                        self.retired += 1;
+                        if self.steps < chain_limit && self.no_breakpoint_near(self.cpu.eip) {
+                            continue 'chain;
+                        }
+                        return BlockExit::Ran;
+                    }
                 }
+                if i > 0 {
+                    self.seen = crate::event::KindSet::EMPTY;
+                    self.fault_chain.clear();
+                }
+                match self.execute(instr, eip) {
+                    Ok(Flow::Next) => self.retired += 1,
+                    Ok(Flow::Faulted) => return BlockExit::Ran,
+                    Ok(Flow::Halt) => {
+                        return match self.after_halt() {
+                            Some(stop) => BlockExit::Stop(stop),
+                            None => BlockExit::Ran,
+                        };
+                    }
+                    Ok(Flow::Stop) => {
+                        self.retired += 1;
+                        return BlockExit::Stop(self.stopped.clone().unwrap_or(StopReason::Halted));
+                    }
+                    Err(e) => {
+                        self.cpu.eip = eip;
+                        return self.block_fault(e, eip, u32::from(instr.len));
+                    }
+                }
+                if let Some(stop) = self.event_break() {
+                    return BlockExit::Stop(stop);
+                }
+                // Leave the block when control went elsewhere, the code was
+                // written, or the fetch page left the TLB (the next fetch then
+                // consults the TLB, as a single step would).
+                if self.cpu.eip != next
+                    || self.mem.code_written
+                    || self.tlb.fetch.is_none() && self.cpu.paging()
+                {
+                    return BlockExit::Ran;
+                }
+                eip = next;
             }
-            if let Some(stop) = self.event_break() {
-                return BlockExit::Stop(stop);
-            }
-            // Leave the block when control went elsewhere, the code was
-            // written, or the fetch page left the TLB (the next fetch then
-            // consults the TLB, as a single step would).
-            if self.cpu.eip != next || self.mem.code_written || self.tlb.fetch.is_none() && self.cpu.paging() {
-                return BlockExit::Ran;
-            }
-            eip = next;
+            return BlockExit::Ran;
         }
-        BlockExit::Ran
+    }
+
+    /// A 32-bit ALU operation on register `dst` with operand `b`, flags kept lazily.
+    #[inline(always)]
+    fn alu32(&mut self, op: Op, dst: u8, b: u32) {
+        let a = self.cpu.gpr[usize::from(dst & 7)];
+        let carry = matches!(op, Op::Adc | Op::Sbb) && self.cpu.flag(crate::cpu::Flags::CF);
+        let (lazy, r) = match op {
+            Op::Add => (LazyOp::Add, a.wrapping_add(b)),
+            Op::Adc => (
+                LazyOp::Adc,
+                a.wrapping_add(b).wrapping_add(u32::from(carry)),
+            ),
+            Op::Sub | Op::Cmp => (LazyOp::Sub, a.wrapping_sub(b)),
+            Op::Sbb => (
+                LazyOp::Sbb,
+                a.wrapping_sub(b).wrapping_sub(u32::from(carry)),
+            ),
+            Op::And | Op::Test => (LazyOp::Logic, a & b),
+            Op::Or => (LazyOp::Logic, a | b),
+            _ => (LazyOp::Logic, a ^ b),
+        };
+        self.cpu.set_lazy(lazy, Width::Dword, a, b, r, carry);
+        if !matches!(op, Op::Cmp | Op::Test) {
+            self.cpu.gpr[usize::from(dst & 7)] = r;
+        }
     }
 
     fn block_fault(&mut self, e: crate::trap::Exception, eip: u32, len: u32) -> BlockExit {

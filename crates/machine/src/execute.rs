@@ -420,10 +420,14 @@ impl Machine {
                 self.cpu.set_reg(Reg::Ebp, saved);
             }
             Op::Nop => {}
-            Op::Mov if matches!(
-                (instr.dst, instr.src),
-                (Operand::Reg(_) | Operand::Mem(_), Operand::Reg(_) | Operand::Mem(_) | Operand::Imm(_))
-            ) =>
+            Op::Mov
+                if matches!(
+                    (instr.dst, instr.src),
+                    (
+                        Operand::Reg(_) | Operand::Mem(_),
+                        Operand::Reg(_) | Operand::Mem(_) | Operand::Imm(_)
+                    )
+                ) =>
             {
                 let v = self.read(&instr.src, w)?;
                 self.write(&instr.dst, w, v)?;

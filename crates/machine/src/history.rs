@@ -255,20 +255,19 @@ impl Machine {
         }
     }
 
-    /// Whether no checkpoint or recorded input falls due within the next
-    /// `steps` steps (always true with history off).
-    pub(crate) fn history_quiet_for(&self, steps: u64) -> bool {
+    /// The first step count at which history needs a step of its own (a
+    /// checkpoint or a recorded input falls due); `u64::MAX` with history off.
+    pub(crate) fn history_horizon(&self) -> u64 {
         let h = &self.history;
         if !h.enabled() {
-            return true;
+            return u64::MAX;
         }
-        let horizon = self.steps + steps;
-        let checkpoint_due = match h.checkpoints.last() {
-            None => true,
-            Some(last) => last.core.steps + h.interval <= horizon,
+        let checkpoint = match h.checkpoints.last() {
+            None => self.steps,
+            Some(last) => last.core.steps + h.interval,
         };
-        let input_due = h.inputs.get(h.cursor).is_some_and(|i| i.step <= horizon);
-        !checkpoint_due && !input_due
+        let input = h.inputs.get(h.cursor).map_or(u64::MAX, |i| i.step);
+        checkpoint.min(input)
     }
 
     /// The steps at which checkpoints exist (for views and tests).

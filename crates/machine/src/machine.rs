@@ -1,12 +1,12 @@
 //! The machine: a CPU, physical memory, a TLB and devices, and the loop that
 //! steps them.
 
+use crate::block::{BlockCache, BlockExit};
 use crate::cpu::{Cpu, Flags};
 use crate::decode::{DecodeError, Instr, MAX_INSTR_LEN, decode};
 use crate::devices::Devices;
 use crate::event::{Access, Event, EventKind, EventLog, KindSet, Stamped};
 use crate::execute::Flow;
-use crate::block::{BlockCache, BlockExit};
 use crate::history::History;
 use crate::memory::{LoadError, PAGE_SIZE, PhysMem};
 use crate::tlb::{FetchPage, Tlb, TlbConfig};
@@ -136,7 +136,7 @@ pub struct Machine {
     pub(crate) fault_chain: Vec<String>,
     recording: bool,
     /// The kinds of event the current step produced (kept even when not recording).
-    seen: KindSet,
+    pub(crate) seen: KindSet,
     step_events: Vec<Event>,
     log: EventLog,
     breakpoints: BTreeSet<u32>,
