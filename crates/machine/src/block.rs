@@ -196,7 +196,11 @@ impl Machine {
             && self.no_breakpoint_near(self.cpu.eip)
     }
 
+    #[inline(always)]
     fn no_breakpoint_near(&self, eip: u32) -> bool {
+        if !self.has_breakpoints() {
+            return true;
+        }
         let page = eip & !(PAGE_SIZE - 1);
         self.breakpoints_in(page, page.wrapping_add(PAGE_SIZE))
     }

@@ -368,6 +368,11 @@ impl Machine {
         Some(StopReason::Event { kind })
     }
 
+    #[inline(always)]
+    pub(crate) fn has_breakpoints(&self) -> bool {
+        !self.breakpoints.is_empty()
+    }
+
     /// Whether no address breakpoint lies in `start..end`.
     pub(crate) fn breakpoints_in(&self, start: u32, end: u32) -> bool {
         self.breakpoints.is_empty() || self.breakpoints.range(start..end).next().is_none()

@@ -154,8 +154,6 @@ impl Machine {
             writable,
             user: page_user,
             dirty: new_pte & Pte::DIRTY != 0,
-            stamp: 0,
-            filled: 0,
         };
         let (slot, evicted) = self.tlb.fill(entry);
         if let Some(old) = evicted {

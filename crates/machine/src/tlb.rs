@@ -44,9 +44,6 @@ pub struct TlbEntry {
     /// Whether the page table entry's D bit is known to be set, so a write
     /// through this entry need not walk again to set it.
     pub dirty: bool,
-    /// When the entry was last used or filled (for LRU and FIFO).
-    pub(crate) stamp: u64,
-    pub(crate) filled: u64,
 }
 
 /// The code page instruction fetch is using (see [`Tlb`]).
@@ -62,6 +59,13 @@ pub(crate) struct FetchPage {
 pub struct Tlb {
     pub config: TlbConfig,
     entries: Vec<Option<TlbEntry>>,
+    /// Per slot: the page it holds, or `EMPTY`. Kept beside the entries so
+    /// that looking a page up scans a dense array.
+    tags: Vec<u32>,
+    /// Per slot: when the entry was last used, and when it was filled (for
+    /// LRU and FIFO).
+    stamps: Vec<u64>,
+    filled: Vec<u64>,
     pub hits: u64,
     pub misses: u64,
     pub evictions: u64,
@@ -80,6 +84,9 @@ pub struct Tlb {
 }
 
 const HINT_SIZE: usize = 1024;
+
+/// The tag of an empty slot (no page number reaches it).
+const EMPTY: u32 = u32::MAX;
 
 /// The lookup hint. It is a cache of `entries`, so it takes no part in
 /// comparing, hashing or saving the TLB.
@@ -126,6 +133,9 @@ impl Tlb {
                 ..config
             },
             entries: vec![None; n],
+            tags: vec![EMPTY; n],
+            stamps: vec![0; n],
+            filled: vec![0; n],
             hits: 0,
             misses: 0,
             evictions: 0,
@@ -146,15 +156,10 @@ impl Tlb {
     #[inline]
     pub fn find(&self, page: u32) -> Option<u8> {
         let h = self.hint[page as usize % HINT_SIZE];
-        if let Some(Some(e)) = self.entries.get(usize::from(h))
-            && e.page == page
-        {
+        if self.tags.get(usize::from(h)) == Some(&page) {
             return Some(h);
         }
-        self.entries
-            .iter()
-            .position(|e| e.is_some_and(|e| e.page == page))
-            .map(|i| i as u8)
+        self.tags.iter().position(|&t| t == page).map(|i| i as u8)
     }
 
     /// Looks `page` up as an access does: counts a hit and refreshes its age.
@@ -164,9 +169,9 @@ impl Tlb {
         self.hint[page as usize % HINT_SIZE] = slot;
         self.hits += 1;
         self.clock += 1;
-        let e = self.entries[usize::from(slot)].as_mut()?;
-        e.stamp = self.clock;
-        Some((slot, *e))
+        self.stamps[usize::from(slot)] = self.clock;
+        let e = self.entries[usize::from(slot)]?;
+        Some((slot, e))
     }
 
     /// Counts a miss.
@@ -177,13 +182,11 @@ impl Tlb {
 
     /// Inserts a translation (replacing any entry for the same page) and
     /// returns its slot and the entry it evicted, if any.
-    pub(crate) fn fill(&mut self, mut entry: TlbEntry) -> (u8, Option<TlbEntry>) {
+    pub(crate) fn fill(&mut self, entry: TlbEntry) -> (u8, Option<TlbEntry>) {
         self.clock += 1;
-        entry.stamp = self.clock;
-        entry.filled = self.clock;
         let slot = match self.find(entry.page) {
             Some(s) => usize::from(s),
-            None => match self.entries.iter().position(Option::is_none) {
+            None => match self.tags.iter().position(|&t| t == EMPTY) {
                 Some(free) => free,
                 None => self.victim(),
             },
@@ -196,21 +199,27 @@ impl Tlb {
             }
         }
         self.entries[slot] = Some(entry);
+        self.tags[slot] = entry.page;
+        self.stamps[slot] = self.clock;
+        self.filled[slot] = self.clock;
         self.hint[entry.page as usize % HINT_SIZE] = slot as u8;
         (slot as u8, evicted)
     }
 
     fn victim(&mut self) -> usize {
-        let by = |key: fn(&TlbEntry) -> u64| {
-            self.entries
-                .iter()
-                .enumerate()
-                .min_by_key(|(_, e)| e.as_ref().map_or(0, key))
-                .map_or(0, |(i, _)| i)
+        // The slot with the smallest stamp (the first of equals).
+        let oldest = |stamps: &[u64]| {
+            let mut best = 0;
+            for (i, &s) in stamps.iter().enumerate() {
+                if s < stamps[best] {
+                    best = i;
+                }
+            }
+            best
         };
         match self.config.replacement {
-            Replacement::Lru => by(|e| e.stamp),
-            Replacement::Fifo => by(|e| e.filled),
+            Replacement::Lru => oldest(&self.stamps),
+            Replacement::Fifo => oldest(&self.filled),
             Replacement::Random => {
                 self.rng ^= self.rng << 13;
                 self.rng ^= self.rng >> 7;
@@ -224,8 +233,9 @@ impl Tlb {
     pub(crate) fn flush_all(&mut self) -> u32 {
         self.flushes += 1;
         self.fetch = None;
-        let n = self.entries.iter().filter(|e| e.is_some()).count() as u32;
+        let n = self.tags.iter().filter(|&&t| t != EMPTY).count() as u32;
         self.entries.iter_mut().for_each(|e| *e = None);
+        self.tags.iter_mut().for_each(|t| *t = EMPTY);
         n
     }
 
@@ -237,6 +247,7 @@ impl Tlb {
         match self.find(page) {
             Some(slot) => {
                 self.entries[usize::from(slot)] = None;
+                self.tags[usize::from(slot)] = EMPTY;
                 true
             }
             None => false,
