@@ -66,6 +66,8 @@ pub struct Tlb {
     /// LRU and FIFO).
     stamps: Vec<u64>,
     filled: Vec<u64>,
+    /// How many slots hold an entry.
+    valid: usize,
     pub hits: u64,
     pub misses: u64,
     pub evictions: u64,
@@ -91,11 +93,21 @@ const EMPTY: u32 = u32::MAX;
 /// The lookup hint. It is a cache of `entries`, so it takes no part in
 /// comparing, hashing or saving the TLB.
 #[derive(Clone, Debug)]
-struct Hint(Box<[u8; HINT_SIZE]>);
+struct Hint {
+    /// Per bucket (page number modulo `HINT_SIZE`): the slot that last held
+    /// a page of the bucket.
+    slot: Box<[u8; HINT_SIZE]>,
+    /// Per bucket: how many valid entries hold a page of the bucket. Zero
+    /// means a sure miss, with no scan.
+    count: Box<[u8; HINT_SIZE]>,
+}
 
 impl Default for Hint {
     fn default() -> Self {
-        Hint(Box::new([0; HINT_SIZE]))
+        Hint {
+            slot: Box::new([0; HINT_SIZE]),
+            count: Box::new([0; HINT_SIZE]),
+        }
     }
 }
 
@@ -111,16 +123,24 @@ impl std::hash::Hash for Hint {
     fn hash<H: std::hash::Hasher>(&self, _: &mut H) {}
 }
 
-impl std::ops::Index<usize> for Hint {
-    type Output = u8;
-    fn index(&self, i: usize) -> &u8 {
-        &self.0[i]
+impl Hint {
+    fn bucket(page: u32) -> usize {
+        page as usize % HINT_SIZE
     }
-}
 
-impl std::ops::IndexMut<usize> for Hint {
-    fn index_mut(&mut self, i: usize) -> &mut u8 {
-        &mut self.0[i]
+    fn added(&mut self, page: u32, slot: u8) {
+        let b = Hint::bucket(page);
+        self.slot[b] = slot;
+        self.count[b] = self.count[b].saturating_add(1);
+    }
+
+    fn removed(&mut self, page: u32) {
+        let b = Hint::bucket(page);
+        self.count[b] = self.count[b].saturating_sub(1);
+    }
+
+    fn clear(&mut self) {
+        self.count.fill(0);
     }
 }
 
@@ -136,6 +156,7 @@ impl Tlb {
             tags: vec![EMPTY; n],
             stamps: vec![0; n],
             filled: vec![0; n],
+            valid: 0,
             hits: 0,
             misses: 0,
             evictions: 0,
@@ -155,7 +176,11 @@ impl Tlb {
     /// Finds the slot holding `page` without touching counters or LRU order.
     #[inline]
     pub fn find(&self, page: u32) -> Option<u8> {
-        let h = self.hint[page as usize % HINT_SIZE];
+        let b = Hint::bucket(page);
+        if self.hint.count[b] == 0 {
+            return None;
+        }
+        let h = self.hint.slot[b];
         if self.tags.get(usize::from(h)) == Some(&page) {
             return Some(h);
         }
@@ -166,7 +191,7 @@ impl Tlb {
     #[inline]
     pub(crate) fn lookup(&mut self, page: u32) -> Option<(u8, TlbEntry)> {
         let slot = self.find(page)?;
-        self.hint[page as usize % HINT_SIZE] = slot;
+        self.hint.slot[Hint::bucket(page)] = slot;
         self.hits += 1;
         self.clock += 1;
         self.stamps[usize::from(slot)] = self.clock;
@@ -186,12 +211,17 @@ impl Tlb {
         self.clock += 1;
         let slot = match self.find(entry.page) {
             Some(s) => usize::from(s),
-            None => match self.tags.iter().position(|&t| t == EMPTY) {
-                Some(free) => free,
-                None => self.victim(),
-            },
+            None if self.valid < self.tags.len() => {
+                self.tags.iter().position(|&t| t == EMPTY).unwrap_or(0)
+            }
+            None => self.victim(),
         };
-        let evicted = self.entries[slot].filter(|old| old.page != entry.page);
+        let old = self.entries[slot];
+        if let Some(old) = old {
+            self.hint.removed(old.page);
+            self.valid -= 1;
+        }
+        let evicted = old.filter(|old| old.page != entry.page);
         if let Some(old) = evicted {
             self.evictions += 1;
             if self.fetch.is_some_and(|f| f.page == old.page) {
@@ -202,20 +232,17 @@ impl Tlb {
         self.tags[slot] = entry.page;
         self.stamps[slot] = self.clock;
         self.filled[slot] = self.clock;
-        self.hint[entry.page as usize % HINT_SIZE] = slot as u8;
+        self.hint.added(entry.page, slot as u8);
+        self.valid += 1;
         (slot as u8, evicted)
     }
 
     fn victim(&mut self) -> usize {
-        // The slot with the smallest stamp (the first of equals).
+        // The slot with the smallest stamp (the first of equals); two
+        // simple passes, which the compiler vectorizes.
         let oldest = |stamps: &[u64]| {
-            let mut best = 0;
-            for (i, &s) in stamps.iter().enumerate() {
-                if s < stamps[best] {
-                    best = i;
-                }
-            }
-            best
+            let min = stamps.iter().copied().min().unwrap_or(0);
+            stamps.iter().position(|&s| s == min).unwrap_or(0)
         };
         match self.config.replacement {
             Replacement::Lru => oldest(&self.stamps),
@@ -233,9 +260,11 @@ impl Tlb {
     pub(crate) fn flush_all(&mut self) -> u32 {
         self.flushes += 1;
         self.fetch = None;
-        let n = self.tags.iter().filter(|&&t| t != EMPTY).count() as u32;
+        let n = self.valid as u32;
         self.entries.iter_mut().for_each(|e| *e = None);
         self.tags.iter_mut().for_each(|t| *t = EMPTY);
+        self.hint.clear();
+        self.valid = 0;
         n
     }
 
@@ -248,6 +277,8 @@ impl Tlb {
             Some(slot) => {
                 self.entries[usize::from(slot)] = None;
                 self.tags[usize::from(slot)] = EMPTY;
+                self.hint.removed(page);
+                self.valid -= 1;
                 true
             }
             None => false,
