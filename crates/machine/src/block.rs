@@ -10,7 +10,7 @@
 //! it. Whenever any of them might matter, `run` takes single steps instead.
 
 use crate::cpu::LazyOp;
-use crate::decode::{DecodeError, Instr, Op, Operand, Width, decode};
+use crate::decode::{DecodeError, Instr, MemRef, Op, Operand, Width, decode};
 use crate::execute::Flow;
 use crate::machine::{Machine, StopReason};
 use crate::memory::PAGE_SIZE;
@@ -63,6 +63,16 @@ enum Fast {
         dst: u8,
         imm: u32,
     },
+    /// `mov r32, [mem]` and `mov [mem], r32`: these go through the TLB and
+    /// may fault, so the block loop checks after them as after any other.
+    Load {
+        dst: u8,
+        mem: MemRef,
+    },
+    Store {
+        src: u8,
+        mem: MemRef,
+    },
     /// A conditional jump by `rel` from the next instruction.
     Jcc {
         cc: u8,
@@ -94,6 +104,8 @@ impl Fast {
             (Op::Dec, Dword, Operand::Reg(r), _) => Fast::Dec(r),
             (Op::Mov, Dword, Operand::Reg(dst), Operand::Reg(src)) => Fast::MovRR { dst, src },
             (Op::Mov, Dword, Operand::Reg(dst), Operand::Imm(imm)) => Fast::MovRI { dst, imm },
+            (Op::Mov, Dword, Operand::Reg(dst), Operand::Mem(mem)) => Fast::Load { dst, mem },
+            (Op::Mov, Dword, Operand::Mem(mem), Operand::Reg(src)) => Fast::Store { src, mem },
             (Op::Jcc(cc), _, _, Operand::Imm(rel)) => Fast::Jcc { cc, rel },
             (Op::Jmp, _, _, Operand::Imm(rel)) => Fast::Jmp { rel },
             _ => Fast::None,
@@ -264,8 +276,32 @@ impl Machine {
                 // The shortcuts: registers and flags only, so no fault, event or
                 // code write can follow, and nothing is left to check.
                 let gpr = |m: &Machine, r: u8| m.cpu.gpr[usize::from(r & 7)];
-                match *fast {
-                    Fast::None => {}
+                let outcome = match *fast {
+                    Fast::None => {
+                        if i > 0 {
+                            self.seen = crate::event::KindSet::EMPTY;
+                            self.fault_chain.clear();
+                        }
+                        self.execute(instr, eip)
+                    }
+                    Fast::Load { dst, mem } => {
+                        if i > 0 {
+                            self.seen = crate::event::KindSet::EMPTY;
+                        }
+                        let lin = self.effective_address(&mem);
+                        self.lin_read(lin, 4).map(|v| {
+                            self.cpu.gpr[usize::from(dst & 7)] = v;
+                            Flow::Next
+                        })
+                    }
+                    Fast::Store { src, mem } => {
+                        if i > 0 {
+                            self.seen = crate::event::KindSet::EMPTY;
+                        }
+                        let lin = self.effective_address(&mem);
+                        let v = gpr(self, src);
+                        self.lin_write(lin, 4, v).map(|()| Flow::Next)
+                    }
                     Fast::AluRR { op, dst, src } => {
                         let b = gpr(self, src);
                         self.alu32(op, dst, b);
@@ -322,12 +358,8 @@ impl Machine {
                         }
                         return BlockExit::Ran;
                     }
-                }
-                if i > 0 {
-                    self.seen = crate::event::KindSet::EMPTY;
-                    self.fault_chain.clear();
-                }
-                match self.execute(instr, eip) {
+                };
+                match outcome {
                     Ok(Flow::Next) => self.retired += 1,
                     Ok(Flow::Faulted) => return BlockExit::Ran,
                     Ok(Flow::Halt) => {

@@ -174,7 +174,7 @@ impl Tlb {
     }
 
     /// Finds the slot holding `page` without touching counters or LRU order.
-    #[inline]
+    #[inline(always)]
     pub fn find(&self, page: u32) -> Option<u8> {
         let b = Hint::bucket(page);
         if self.hint.count[b] == 0 {
@@ -188,7 +188,7 @@ impl Tlb {
     }
 
     /// Looks `page` up as an access does: counts a hit and refreshes its age.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn lookup(&mut self, page: u32) -> Option<(u8, TlbEntry)> {
         let slot = self.find(page)?;
         self.hint.slot[Hint::bucket(page)] = slot;
