@@ -19,7 +19,7 @@ pub enum Replacement {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(default)]
 pub struct TlbConfig {
-    /// Number of entries, 1 to 255.
+    /// Number of entries, 1 to 254.
     pub entries: u8,
     pub replacement: Replacement,
 }
@@ -62,17 +62,19 @@ pub struct Tlb {
     /// Per slot: the page it holds, or `EMPTY`. Kept beside the entries so
     /// that looking a page up scans a dense array.
     tags: Vec<u32>,
-    /// Per slot: when the entry was last used, and when it was filled (for
-    /// LRU and FIFO).
-    stamps: Vec<u64>,
-    filled: Vec<u64>,
+    /// The valid slots in replacement order, as a doubly linked list through
+    /// `prev` and `next` (`NIL` ends it): most recently used (LRU) or filled
+    /// (FIFO) first, so the victim is always the last.
+    prev: Vec<u8>,
+    next: Vec<u8>,
+    head: u8,
+    tail: u8,
     /// How many slots hold an entry.
     valid: usize,
     pub hits: u64,
     pub misses: u64,
     pub evictions: u64,
     pub flushes: u64,
-    clock: u64,
     rng: u64,
     /// The page instructions are being fetched from, with the privilege it
     /// was checked for and its frame. Like a CPU's prefetch queue, fetching
@@ -89,6 +91,9 @@ const HINT_SIZE: usize = 1024;
 
 /// The tag of an empty slot (no page number reaches it).
 const EMPTY: u32 = u32::MAX;
+
+/// The end of the replacement-order list (slots number at most 254).
+const NIL: u8 = u8::MAX;
 
 /// The lookup hint. It is a cache of `entries`, so it takes no part in
 /// comparing, hashing or saving the TLB.
@@ -146,7 +151,7 @@ impl Hint {
 
 impl Tlb {
     pub fn new(config: TlbConfig) -> Self {
-        let n = usize::from(config.entries.max(1));
+        let n = usize::from(config.entries.clamp(1, 254));
         Tlb {
             config: TlbConfig {
                 entries: n as u8,
@@ -154,14 +159,15 @@ impl Tlb {
             },
             entries: vec![None; n],
             tags: vec![EMPTY; n],
-            stamps: vec![0; n],
-            filled: vec![0; n],
+            prev: vec![NIL; n],
+            next: vec![NIL; n],
+            head: NIL,
+            tail: NIL,
             valid: 0,
             hits: 0,
             misses: 0,
             evictions: 0,
             flushes: 0,
-            clock: 0,
             rng: 0x2545_F491_4F6C_DD1D,
             fetch: None,
             hint: Hint::default(),
@@ -193,8 +199,10 @@ impl Tlb {
         let slot = self.find(page)?;
         self.hint.slot[Hint::bucket(page)] = slot;
         self.hits += 1;
-        self.clock += 1;
-        self.stamps[usize::from(slot)] = self.clock;
+        if self.config.replacement == Replacement::Lru && self.head != slot {
+            self.unlink(slot);
+            self.link_front(slot);
+        }
         let e = self.entries[usize::from(slot)]?;
         Some((slot, e))
     }
@@ -208,7 +216,6 @@ impl Tlb {
     /// Inserts a translation (replacing any entry for the same page) and
     /// returns its slot and the entry it evicted, if any.
     pub(crate) fn fill(&mut self, entry: TlbEntry) -> (u8, Option<TlbEntry>) {
-        self.clock += 1;
         let slot = match self.find(entry.page) {
             Some(s) => usize::from(s),
             None if self.valid < self.tags.len() => {
@@ -220,6 +227,7 @@ impl Tlb {
         if let Some(old) = old {
             self.hint.removed(old.page);
             self.valid -= 1;
+            self.unlink(slot as u8);
         }
         let evicted = old.filter(|old| old.page != entry.page);
         if let Some(old) = evicted {
@@ -230,23 +238,15 @@ impl Tlb {
         }
         self.entries[slot] = Some(entry);
         self.tags[slot] = entry.page;
-        self.stamps[slot] = self.clock;
-        self.filled[slot] = self.clock;
+        self.link_front(slot as u8);
         self.hint.added(entry.page, slot as u8);
         self.valid += 1;
         (slot as u8, evicted)
     }
 
     fn victim(&mut self) -> usize {
-        // The slot with the smallest stamp (the first of equals); two
-        // simple passes, which the compiler vectorizes.
-        let oldest = |stamps: &[u64]| {
-            let min = stamps.iter().copied().min().unwrap_or(0);
-            stamps.iter().position(|&s| s == min).unwrap_or(0)
-        };
         match self.config.replacement {
-            Replacement::Lru => oldest(&self.stamps),
-            Replacement::Fifo => oldest(&self.filled),
+            Replacement::Lru | Replacement::Fifo => usize::from(self.tail),
             Replacement::Random => {
                 self.rng ^= self.rng << 13;
                 self.rng ^= self.rng >> 7;
@@ -254,6 +254,31 @@ impl Tlb {
                 (self.rng % self.entries.len() as u64) as usize
             }
         }
+    }
+
+    fn unlink(&mut self, slot: u8) {
+        let (p, n) = (self.prev[usize::from(slot)], self.next[usize::from(slot)]);
+        if p == NIL {
+            self.head = n;
+        } else {
+            self.next[usize::from(p)] = n;
+        }
+        if n == NIL {
+            self.tail = p;
+        } else {
+            self.prev[usize::from(n)] = p;
+        }
+    }
+
+    fn link_front(&mut self, slot: u8) {
+        self.prev[usize::from(slot)] = NIL;
+        self.next[usize::from(slot)] = self.head;
+        if self.head == NIL {
+            self.tail = slot;
+        } else {
+            self.prev[usize::from(self.head)] = slot;
+        }
+        self.head = slot;
     }
 
     /// Drops every entry (a CR3 write); returns how many were valid.
@@ -265,6 +290,8 @@ impl Tlb {
         self.tags.iter_mut().for_each(|t| *t = EMPTY);
         self.hint.clear();
         self.valid = 0;
+        self.head = NIL;
+        self.tail = NIL;
         n
     }
 
@@ -279,6 +306,7 @@ impl Tlb {
                 self.tags[usize::from(slot)] = EMPTY;
                 self.hint.removed(page);
                 self.valid -= 1;
+                self.unlink(slot);
                 true
             }
             None => false,
@@ -290,5 +318,108 @@ impl Tlb {
         if let Some(Some(e)) = self.entries.get_mut(usize::from(slot)) {
             e.dirty = true;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(page: u32) -> TlbEntry {
+        TlbEntry {
+            page,
+            frame: page + 100,
+            writable: true,
+            user: false,
+            dirty: false,
+        }
+    }
+
+    fn tlb(entries: u8, replacement: Replacement) -> Tlb {
+        Tlb::new(TlbConfig {
+            entries,
+            replacement,
+        })
+    }
+
+    fn pages(t: &Tlb) -> Vec<u32> {
+        let mut p: Vec<u32> = t.entries().iter().flatten().map(|e| e.page).collect();
+        p.sort();
+        p
+    }
+
+    #[test]
+    fn lru_evicts_the_least_recently_used() {
+        let mut t = tlb(3, Replacement::Lru);
+        for p in [1, 2, 3] {
+            assert_eq!(t.fill(entry(p)).1, None);
+        }
+        assert!(t.lookup(1).is_some()); // 2 is now the least recently used
+        let (_, evicted) = t.fill(entry(4));
+        assert_eq!(evicted.map(|e| e.page), Some(2));
+        assert!(t.lookup(3).is_some());
+        let (_, evicted) = t.fill(entry(5));
+        assert_eq!(evicted.map(|e| e.page), Some(1));
+        assert_eq!(pages(&t), [3, 4, 5]);
+        assert_eq!((t.hits, t.evictions), (2, 2));
+    }
+
+    #[test]
+    fn fifo_evicts_the_oldest_fill_whatever_its_use() {
+        let mut t = tlb(3, Replacement::Fifo);
+        for p in [1, 2, 3] {
+            t.fill(entry(p));
+        }
+        assert!(t.lookup(1).is_some());
+        assert_eq!(t.fill(entry(4)).1.map(|e| e.page), Some(1));
+        assert_eq!(t.fill(entry(5)).1.map(|e| e.page), Some(2));
+    }
+
+    #[test]
+    fn flushes_keep_the_order_consistent() {
+        let mut t = tlb(3, Replacement::Lru);
+        for p in [1, 2, 3] {
+            t.fill(entry(p));
+        }
+        assert!(t.flush_page(2));
+        assert!(!t.flush_page(2));
+        assert_eq!(t.find(2), None);
+        // The freed slot is used before anything is evicted.
+        assert_eq!(t.fill(entry(6)).1, None);
+        assert_eq!(t.fill(entry(7)).1.map(|e| e.page), Some(1));
+        assert_eq!(t.flush_all(), 3);
+        assert_eq!(pages(&t), Vec::<u32>::new());
+        for p in [8, 9, 10] {
+            assert_eq!(t.fill(entry(p)).1, None);
+        }
+        assert_eq!(t.fill(entry(11)).1.map(|e| e.page), Some(8));
+    }
+
+    #[test]
+    fn refilling_a_page_replaces_its_entry() {
+        let mut t = tlb(2, Replacement::Lru);
+        t.fill(entry(1));
+        t.fill(entry(2));
+        let (slot, evicted) = t.fill(TlbEntry {
+            dirty: true,
+            ..entry(1)
+        });
+        assert_eq!(evicted, None);
+        assert_eq!(t.find(1), Some(slot));
+        assert_eq!(pages(&t), [1, 2]);
+        // Page 1 was just refilled, so 2 goes first.
+        assert_eq!(t.fill(entry(3)).1.map(|e| e.page), Some(2));
+    }
+
+    #[test]
+    fn random_replacement_is_reproducible() {
+        let run = || {
+            let mut t = tlb(4, Replacement::Random);
+            (0..50)
+                .filter_map(|p| t.fill(entry(p)).1.map(|e| e.page))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(run(), run());
+        assert_eq!(run().len(), 46);
     }
 }
