@@ -27,9 +27,8 @@ const BLOCK_CACHE_SIZE: usize = 1024;
 pub(crate) struct Block {
     pa: u32,
     generation: u32,
-    instrs: Vec<Instr>,
-    /// For each instruction, its shortcut form when it has one.
-    fast: Vec<Fast>,
+    /// Each instruction with its shortcut form, when it has one.
+    instrs: Vec<(Fast, Instr)>,
 }
 
 /// The shapes of the commonest instructions, which the block loop carries
@@ -256,17 +255,16 @@ impl Machine {
                     };
                 }
                 let generation = self.mem.mark_code(frame);
-                let fast = instrs.iter().map(Fast::of).collect();
+                let instrs = instrs.into_iter().map(|i| (Fast::of(&i), i)).collect();
                 cache.blocks[index] = Block {
                     pa,
                     generation,
                     instrs,
-                    fast,
                 };
             }
             let block = &cache.blocks[index];
             self.mem.code_written = false;
-            for (i, (instr, fast)) in block.instrs.iter().zip(&block.fast).enumerate() {
+            for (i, (fast, instr)) in block.instrs.iter().enumerate() {
                 if i > 0 {
                     self.steps += 1;
                     self.clock += 1;

@@ -387,7 +387,9 @@ impl Machine {
     #[inline(always)]
     pub(crate) fn begin_step(&mut self) {
         self.seen = KindSet::EMPTY;
-        self.fault_chain.clear();
+        if !self.fault_chain.is_empty() {
+            self.fault_chain.clear();
+        }
         self.steps += 1;
         self.clock += 1;
     }
