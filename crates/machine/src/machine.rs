@@ -108,6 +108,24 @@ struct Decoded {
     instr: Instr,
 }
 
+/// A decode cache with every slot empty.
+fn empty_decode_cache() -> Vec<Decoded> {
+    let empty = Decoded {
+        pa: u32::MAX,
+        generation: 0,
+        instr: Instr {
+            op: crate::decode::Op::Nop,
+            width: crate::decode::Width::Dword,
+            dst: crate::decode::Operand::None,
+            src: crate::decode::Operand::None,
+            extra: 0,
+            rep: crate::decode::Rep::None,
+            len: 1,
+        },
+    };
+    vec![empty; DECODE_CACHE_SIZE + 1]
+}
+
 /// An emulated 32-bit x86 machine.
 #[derive(Clone, Debug)]
 pub struct Machine {
@@ -160,19 +178,6 @@ impl Machine {
 
     /// A machine built to `config`.
     pub fn with_config(config: MachineConfig) -> Self {
-        let empty = Decoded {
-            pa: u32::MAX,
-            generation: 0,
-            instr: Instr {
-                op: crate::decode::Op::Nop,
-                width: crate::decode::Width::Dword,
-                dst: crate::decode::Operand::None,
-                src: crate::decode::Operand::None,
-                extra: 0,
-                rep: crate::decode::Rep::None,
-                len: 1,
-            },
-        };
         Machine {
             cpu: Cpu::default(),
             mem: PhysMem::new(config.mem_size),
@@ -193,7 +198,7 @@ impl Machine {
             breakpoints: BTreeSet::new(),
             break_kinds: KindSet::EMPTY,
             // One more slot holds an instruction that crosses a page boundary.
-            decoded: vec![empty; DECODE_CACHE_SIZE + 1],
+            decoded: empty_decode_cache(),
             history: History::new(config.checkpoint_interval, config.max_checkpoints),
             blocks: BlockCache::default(),
             config,
@@ -620,6 +625,13 @@ impl Machine {
             message,
         });
         Exception::InvalidOpcode
+    }
+
+    /// Forgets every decoded instruction and block: memory was replaced
+    /// wholesale, so the frames' code generations no longer vouch for them.
+    pub(crate) fn forget_decoded(&mut self) {
+        self.decoded = empty_decode_cache();
+        self.blocks = BlockCache::default();
     }
 
     /// Whether interrupts are enabled (EFLAGS.IF).

@@ -153,3 +153,21 @@ fn recording_events_is_bounded() {
     m.run(1_000_000);
     assert_eq!(m.events().count(), 100 + m.last_events().len());
 }
+
+#[test]
+fn restoring_a_snapshot_forgets_code_decoded_before() {
+    // Two programs at the same address: `mov eax, 1; hlt` and `mov eax, 2; hlt`.
+    let program = |value: u8| {
+        let mut m = Machine::new(64 * 1024);
+        m.load(0x1000, &[0xB8, value, 0, 0, 0, 0xF4]).unwrap();
+        m.cpu.eip = 0x1000;
+        m
+    };
+    let two = program(2).snapshot();
+    let mut m = program(1);
+    m.run(10);
+    assert_eq!(m.cpu.gpr[0], 1);
+    m.restore(&two);
+    m.run(10);
+    assert_eq!(m.cpu.gpr[0], 2);
+}

@@ -1,0 +1,52 @@
+//! Decodes and executes arbitrary bytes: the machine must never panic,
+//! whatever the code, the registers, or the paging state.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use osviz_machine::{Machine, MachineConfig, Reg};
+
+/// Where the fuzzed code runs.
+const CODE: u32 = 0x8000;
+
+fuzz_target!(|data: &[u8]| {
+    if data.len() < 33 {
+        return;
+    }
+    let (head, code) = data.split_at(33);
+    let mut m = Machine::with_config(MachineConfig {
+        mem_size: 1 << 20,
+        checkpoint_interval: 64,
+        max_checkpoints: 4,
+        ..MachineConfig::default()
+    });
+    for (i, r) in Reg::ALL.iter().enumerate() {
+        let v = u32::from_le_bytes([head[4 * i], head[4 * i + 1], head[4 * i + 2], head[4 * i + 3]]);
+        m.cpu.set_reg(*r, v);
+    }
+    let flags = head[32];
+    if flags & 1 != 0 {
+        // Identity-map the first 4 MiB through tables at 0x1000 and 0x2000,
+        // with user pages when bit 1 is set, and turn paging on.
+        let user = if flags & 2 != 0 { 4 } else { 0 };
+        let mut pd = vec![0u8; 4096];
+        pd[..4].copy_from_slice(&(0x2000u32 | 3 | user).to_le_bytes());
+        let mut pt = vec![0u8; 4096];
+        for page in 0..256u32 {
+            pt[page as usize * 4..page as usize * 4 + 4]
+                .copy_from_slice(&((page << 12) | 3 | user).to_le_bytes());
+        }
+        let _ = m.load(0x1000, &pd);
+        let _ = m.load(0x2000, &pt);
+        m.cpu.cr3 = 0x1000;
+        m.cpu.cr0 |= osviz_machine::Cr0::PG;
+    }
+    let _ = m.load(CODE, &code[..code.len().min(0x4000)]);
+    m.cpu.eip = CODE;
+    m.set_recording(flags & 4 != 0);
+    m.run(2_000);
+    // Reverse stepping and snapshots must hold up too.
+    let _ = m.step_back(7);
+    let snapshot = m.snapshot();
+    m.restore(&snapshot);
+    m.run(100);
+});
