@@ -2,7 +2,9 @@
 
 mod bench;
 
-use osviz_machine::{Machine, MachineConfig, Reg, StopReason, TlbConfig, multiboot, programs};
+use osviz_machine::{
+    EventKind, Machine, MachineConfig, Reg, StopReason, TlbConfig, multiboot, programs,
+};
 use std::io::Write;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -12,14 +14,11 @@ usage:
   osviz demo                       run the built-in sum-loop program and print its registers
   osviz run --multiboot FILE       load a multiboot image and run it
             [--mem-mib N]          physical memory in MiB (default 64)
-            [--max-instructions N] stop after N instructions (default: no limit)
+            [--max-instructions N] stop after N steps (default: no limit)
             [--stats]              print instructions retired and MIPS to standard error
   osviz bench --multiboot FILE     run the benchmark guest and print MIPS per loop
             [--mem-mib N] [--tlb-entries N] [--repeat N]
 ";
-
-/// Instructions run between two flushes of the guest's console output.
-const CHUNK: u64 = 100_000;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -140,14 +139,14 @@ fn run(args: &[String]) -> Result<(), String> {
     });
     multiboot::load(&mut machine, &image).map_err(|e| format!("{}: {e}", opts.image))?;
 
+    // The run stops at every port write, so that each byte the guest writes
+    // to port 0xE9 reaches standard output at once (a harness timestamps them).
+    machine.break_on(EventKind::PortOut, true);
     let start = Instant::now();
     let mut stdout = std::io::stdout().lock();
     let mut printed = 0;
     let stop = loop {
-        let budget = CHUNK.min(opts.max_instructions - machine.retired);
-        let stop = machine.run(budget);
-        // Console bytes go out as soon as the chunk that wrote them ends, so a
-        // harness can timestamp them.
+        let stop = machine.run(opts.max_instructions.saturating_sub(machine.steps));
         let debug = machine.debug_output();
         if debug.len() > printed {
             stdout
@@ -156,7 +155,7 @@ fn run(args: &[String]) -> Result<(), String> {
                 .map_err(|e| e.to_string())?;
             printed = debug.len();
         }
-        if stop != StopReason::InstructionLimit || machine.retired >= opts.max_instructions {
+        if !matches!(stop, StopReason::Event { .. }) {
             break stop;
         }
     };

@@ -1,0 +1,98 @@
+//! The `osviz` binary, run as a user runs it.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The benchmark guest beside the project, assembled small with nasm.
+fn small_bench_image() -> Option<PathBuf> {
+    let asm = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/bench/bench.asm");
+    if !asm.exists() {
+        eprintln!("skipping: {} is not there", asm.display());
+        return None;
+    }
+    let out = std::env::temp_dir().join(format!("osviz-cli-bench-{}.bin", std::process::id()));
+    let status = Command::new("nasm")
+        .args([
+            "-f",
+            "bin",
+            "-DMULTIBOOT",
+            "-DITER1=30000",
+            "-DITER2=3000",
+            "-DITER3=3000",
+            "-o",
+        ])
+        .arg(&out)
+        .arg(&asm)
+        .status()
+        .expect("nasm runs (scripts/bootstrap installs it)");
+    assert!(status.success());
+    Some(out)
+}
+
+fn osviz(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_osviz"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn run_prints_the_guest_debug_output_and_exits_zero() {
+    let Some(image) = small_bench_image() else {
+        return;
+    };
+    let out = osviz(&["run", "--multiboot", image.to_str().unwrap(), "--stats"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "@@A@@B@@C@@D@@E@@F");
+    let stats = String::from_utf8_lossy(&out.stderr);
+    assert!(stats.contains("MIPS:"), "{stats}");
+    // 3 instructions per loop-1 iteration and 7 per loop-2 and loop-3 iteration.
+    let retired: u64 = stats
+        .lines()
+        .find_map(|l| l.strip_prefix("instructions: "))
+        .and_then(|n| n.parse().ok())
+        .unwrap();
+    assert!(retired > 3 * 30_000 + 7 * 6_000, "{retired}");
+    let _ = std::fs::remove_file(image);
+}
+
+#[test]
+fn bench_prints_mips_for_each_loop() {
+    let Some(image) = small_bench_image() else {
+        return;
+    };
+    let out = osviz(&[
+        "bench",
+        "--multiboot",
+        image.to_str().unwrap(),
+        "--repeat",
+        "1",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(text.matches(" MIPS").count(), 6, "{text}");
+    let _ = std::fs::remove_file(image);
+}
+
+#[test]
+fn errors_are_clear() {
+    let out = osviz(&["run", "--multiboot", "/no/such/file"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/no/such/file"));
+    let out = osviz(&["run"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--multiboot"));
+    let not_multiboot =
+        std::env::temp_dir().join(format!("osviz-cli-zeros-{}", std::process::id()));
+    std::fs::write(&not_multiboot, [0u8; 100]).unwrap();
+    let out = osviz(&["run", "--multiboot", not_multiboot.to_str().unwrap()]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no multiboot header"));
+    let _ = std::fs::remove_file(not_multiboot);
+}
