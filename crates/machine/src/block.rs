@@ -178,6 +178,13 @@ fn ends_block(instr: &Instr) -> bool {
     }
 }
 
+/// Step and retirement counts not yet written back (see `run_block`).
+#[derive(Default)]
+struct Lag {
+    steps: u64,
+    retired: u64,
+}
+
 /// How the block path ended.
 pub(crate) enum BlockExit {
     /// The block ran (entirely or up to an instruction that redirected or
@@ -264,133 +271,174 @@ impl Machine {
             }
             let block = &cache.blocks[index];
             self.mem.code_written = false;
-            for (i, (fast, instr)) in block.instrs.iter().enumerate() {
-                if i > 0 {
-                    self.steps += 1;
-                    self.clock += 1;
-                }
-                let next = eip.wrapping_add(u32::from(instr.len));
-                self.cpu.eip = next;
-                // The shortcuts: registers and flags only, so no fault, event or
-                // code write can follow, and nothing is left to check.
-                let gpr = |m: &Machine, r: u8| m.cpu.gpr[usize::from(r & 7)];
-                let outcome = match *fast {
-                    Fast::None => {
-                        if i > 0 {
-                            self.seen = crate::event::KindSet::EMPTY;
-                            self.fault_chain.clear();
+            // The shortcuts below leave their step, tick and retirement
+            // counts (and EIP) to be written once, before anything that could
+            // look at them.
+            let mut lag = Lag::default();
+            let start = eip;
+            'again: loop {
+                for (i, (fast, instr)) in block.instrs.iter().enumerate() {
+                    if i > 0 {
+                        lag.steps += 1;
+                    }
+                    let next = eip.wrapping_add(u32::from(instr.len));
+                    // The shortcuts: registers and flags only, so no fault, event or
+                    // code write can follow, and nothing is left to check.
+                    let gpr = |m: &Machine, r: u8| m.cpu.gpr[usize::from(r & 7)];
+                    let outcome = match *fast {
+                        Fast::None => {
+                            self.settle(&mut lag);
+                            self.cpu.eip = next;
+                            if i > 0 {
+                                self.seen = crate::event::KindSet::EMPTY;
+                                self.fault_chain.clear();
+                            }
+                            self.execute(instr, eip)
                         }
-                        self.execute(instr, eip)
-                    }
-                    Fast::Load { dst, mem } => {
-                        if i > 0 {
-                            self.seen = crate::event::KindSet::EMPTY;
+                        Fast::Load { dst, mem } => {
+                            self.settle(&mut lag);
+                            self.cpu.eip = next;
+                            if i > 0 {
+                                self.seen = crate::event::KindSet::EMPTY;
+                            }
+                            let lin = self.effective_address(&mem);
+                            self.lin_read(lin, 4).map(|v| {
+                                self.cpu.gpr[usize::from(dst & 7)] = v;
+                                Flow::Next
+                            })
                         }
-                        let lin = self.effective_address(&mem);
-                        self.lin_read(lin, 4).map(|v| {
-                            self.cpu.gpr[usize::from(dst & 7)] = v;
-                            Flow::Next
-                        })
-                    }
-                    Fast::Store { src, mem } => {
-                        if i > 0 {
-                            self.seen = crate::event::KindSet::EMPTY;
+                        Fast::Store { src, mem } => {
+                            self.settle(&mut lag);
+                            self.cpu.eip = next;
+                            if i > 0 {
+                                self.seen = crate::event::KindSet::EMPTY;
+                            }
+                            let lin = self.effective_address(&mem);
+                            let v = gpr(self, src);
+                            self.lin_write(lin, 4, v).map(|()| Flow::Next)
                         }
-                        let lin = self.effective_address(&mem);
-                        let v = gpr(self, src);
-                        self.lin_write(lin, 4, v).map(|()| Flow::Next)
-                    }
-                    Fast::AluRR { op, dst, src } => {
-                        let b = gpr(self, src);
-                        self.alu32(op, dst, b);
-                        self.retired += 1;
-                        eip = next;
-                        continue;
-                    }
-                    Fast::AluRI { op, dst, imm } => {
-                        self.alu32(op, dst, imm);
-                        self.retired += 1;
-                        eip = next;
-                        continue;
-                    }
-                    Fast::Inc(r) | Fast::Dec(r) => {
-                        let a = gpr(self, r);
-                        let (op, v) = if matches!(fast, Fast::Inc(_)) {
-                            (LazyOp::Inc, a.wrapping_add(1))
-                        } else {
-                            (LazyOp::Dec, a.wrapping_sub(1))
-                        };
-                        self.cpu.set_lazy(op, Width::Dword, a, 1, v, false);
-                        self.cpu.gpr[usize::from(r & 7)] = v;
-                        self.retired += 1;
-                        eip = next;
-                        continue;
-                    }
-                    Fast::MovRR { dst, src } => {
-                        self.cpu.gpr[usize::from(dst & 7)] = gpr(self, src);
-                        self.retired += 1;
-                        eip = next;
-                        continue;
-                    }
-                    Fast::MovRI { dst, imm } => {
-                        self.cpu.gpr[usize::from(dst & 7)] = imm;
-                        self.retired += 1;
-                        eip = next;
-                        continue;
-                    }
-                    Fast::Jcc { cc, rel } => {
-                        if self.condition(cc) {
+                        Fast::AluRR { op, dst, src } => {
+                            let b = gpr(self, src);
+                            self.alu32(op, dst, b);
+                            lag.retired += 1;
+                            eip = next;
+                            continue;
+                        }
+                        Fast::AluRI { op, dst, imm } => {
+                            self.alu32(op, dst, imm);
+                            lag.retired += 1;
+                            eip = next;
+                            continue;
+                        }
+                        Fast::Inc(r) | Fast::Dec(r) => {
+                            let a = gpr(self, r);
+                            let (op, v) = if matches!(fast, Fast::Inc(_)) {
+                                (LazyOp::Inc, a.wrapping_add(1))
+                            } else {
+                                (LazyOp::Dec, a.wrapping_sub(1))
+                            };
+                            self.cpu.set_lazy(op, Width::Dword, a, 1, v, false);
+                            self.cpu.gpr[usize::from(r & 7)] = v;
+                            lag.retired += 1;
+                            eip = next;
+                            continue;
+                        }
+                        Fast::MovRR { dst, src } => {
+                            self.cpu.gpr[usize::from(dst & 7)] = gpr(self, src);
+                            lag.retired += 1;
+                            eip = next;
+                            continue;
+                        }
+                        Fast::MovRI { dst, imm } => {
+                            self.cpu.gpr[usize::from(dst & 7)] = imm;
+                            lag.retired += 1;
+                            eip = next;
+                            continue;
+                        }
+                        Fast::Jcc { cc, rel } => {
+                            self.cpu.eip = if self.condition(cc) {
+                                next.wrapping_add(rel)
+                            } else {
+                                next
+                            };
+                            lag.retired += 1;
+                            self.settle(&mut lag);
+                            // A loop that jumps back to this block's start runs
+                            // it again at once: same page, same decoded code.
+                            if self.cpu.eip == start
+                                && self.steps < chain_limit
+                                && !self.mem.code_written
+                                && (self.tlb.fetch.is_some() || !self.cpu.paging())
+                            {
+                                self.begin_step();
+                                eip = start;
+                                continue 'again;
+                            }
+                            if self.steps < chain_limit && self.no_breakpoint_near(self.cpu.eip) {
+                                continue 'chain;
+                            }
+                            return BlockExit::Ran;
+                        }
+                        Fast::Jmp { rel } => {
                             self.cpu.eip = next.wrapping_add(rel);
+                            lag.retired += 1;
+                            self.settle(&mut lag);
+                            if self.steps < chain_limit && self.no_breakpoint_near(self.cpu.eip) {
+                                continue 'chain;
+                            }
+                            return BlockExit::Ran;
                         }
-                        self.retired += 1;
-                        if self.steps < chain_limit && self.no_breakpoint_near(self.cpu.eip) {
-                            continue 'chain;
+                    };
+                    match outcome {
+                        Ok(Flow::Next) => self.retired += 1,
+                        Ok(Flow::Faulted) => return BlockExit::Ran,
+                        Ok(Flow::Halt) => {
+                            return match self.after_halt() {
+                                Some(stop) => BlockExit::Stop(stop),
+                                None => BlockExit::Ran,
+                            };
                         }
+                        Ok(Flow::Stop) => {
+                            self.retired += 1;
+                            return BlockExit::Stop(
+                                self.stopped.clone().unwrap_or(StopReason::Halted),
+                            );
+                        }
+                        Err(e) => {
+                            self.cpu.eip = eip;
+                            return self.block_fault(e, eip, u32::from(instr.len));
+                        }
+                    }
+                    if let Some(stop) = self.event_break() {
+                        return BlockExit::Stop(stop);
+                    }
+                    // Leave the block when control went elsewhere, the code was
+                    // written, or the fetch page left the TLB (the next fetch then
+                    // consults the TLB, as a single step would).
+                    if self.cpu.eip != next
+                        || self.mem.code_written
+                        || self.tlb.fetch.is_none() && self.cpu.paging()
+                    {
                         return BlockExit::Ran;
                     }
-                    Fast::Jmp { rel } => {
-                        self.cpu.eip = next.wrapping_add(rel);
-                        self.retired += 1;
-                        if self.steps < chain_limit && self.no_breakpoint_near(self.cpu.eip) {
-                            continue 'chain;
-                        }
-                        return BlockExit::Ran;
-                    }
-                };
-                match outcome {
-                    Ok(Flow::Next) => self.retired += 1,
-                    Ok(Flow::Faulted) => return BlockExit::Ran,
-                    Ok(Flow::Halt) => {
-                        return match self.after_halt() {
-                            Some(stop) => BlockExit::Stop(stop),
-                            None => BlockExit::Ran,
-                        };
-                    }
-                    Ok(Flow::Stop) => {
-                        self.retired += 1;
-                        return BlockExit::Stop(self.stopped.clone().unwrap_or(StopReason::Halted));
-                    }
-                    Err(e) => {
-                        self.cpu.eip = eip;
-                        return self.block_fault(e, eip, u32::from(instr.len));
-                    }
+                    eip = next;
                 }
-                if let Some(stop) = self.event_break() {
-                    return BlockExit::Stop(stop);
-                }
-                // Leave the block when control went elsewhere, the code was
-                // written, or the fetch page left the TLB (the next fetch then
-                // consults the TLB, as a single step would).
-                if self.cpu.eip != next
-                    || self.mem.code_written
-                    || self.tlb.fetch.is_none() && self.cpu.paging()
-                {
-                    return BlockExit::Ran;
-                }
-                eip = next;
+                // The block ended without a jump (at its size limit or the end
+                // of the page): EIP is the next instruction.
+                self.settle(&mut lag);
+                self.cpu.eip = eip;
+                return BlockExit::Ran;
             }
-            return BlockExit::Ran;
         }
+    }
+
+    /// Writes the counts the shortcuts left behind.
+    #[inline(always)]
+    fn settle(&mut self, lag: &mut Lag) {
+        self.steps += lag.steps;
+        self.clock += lag.steps;
+        self.retired += lag.retired;
+        *lag = Lag::default();
     }
 
     /// A 32-bit ALU operation on register `dst` with operand `b`, flags kept lazily.

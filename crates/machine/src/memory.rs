@@ -148,7 +148,7 @@ impl PhysMem {
     }
 
     /// Notes a write to frame `f`.
-    #[inline]
+    #[inline(always)]
     fn touch(&mut self, f: usize) {
         if let Some(d) = self.dirty.get_mut(f) {
             *d = true;
@@ -237,6 +237,15 @@ impl PhysMem {
     #[inline]
     pub fn write(&mut self, addr: u32, n: u32, value: u32) {
         let a = addr as usize;
+        // The common case: a dword within one frame.
+        if n == 4
+            && a & (PAGE_SIZE as usize - 1) <= PAGE_SIZE as usize - 4
+            && let Some(s) = self.bytes.get_mut(a..a + 4)
+        {
+            s.copy_from_slice(&value.to_le_bytes());
+            self.touch(a / PAGE_SIZE as usize);
+            return;
+        }
         if let Some(s) = self.bytes.get_mut(a..a + n as usize) {
             s.copy_from_slice(&value.to_le_bytes()[..n as usize]);
             let f = a / PAGE_SIZE as usize;
