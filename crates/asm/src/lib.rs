@@ -600,7 +600,12 @@ impl<'a> Layout<'a> {
                     let bytes =
                         match self.emit(stmt, &ctx_scope, here, section == 2 || struc.is_some()) {
                             Ok(b) => b,
-                            Err(e) => {
+                            Err(mut e) => {
+                                // An error in an expression of numbers alone
+                                // has no position of its own: it is the line's.
+                                if e.pos.line == 0 {
+                                    e.pos = line.pos;
+                                }
                                 r.errors.push(e);
                                 Emitted::Bytes(Vec::new())
                             }
