@@ -690,24 +690,22 @@ impl<'a> Layout<'a> {
                 }
                 Emitted::Bytes(encode(&ctx, mnemonic, *pos, prefix, ops)?)
             }
-            Stmt::Data { size, items } => {
+            Stmt::Data { unit, items } => {
                 let mut out = Vec::new();
                 for item in items {
                     match item {
                         DataItem::Bytes(b) => out.extend_from_slice(b),
                         DataItem::Value(e, _) => {
                             let v = ctx.value(e)?.unwrap_or(0);
-                            out.extend_from_slice(
-                                &(v as u32).to_le_bytes()[..size.bytes() as usize],
-                            );
+                            out.extend_from_slice(&v.to_le_bytes()[..*unit as usize]);
                         }
                     }
                 }
                 Emitted::Bytes(out)
             }
-            Stmt::Reserve { size, count, pos } => {
+            Stmt::Reserve { unit, count, pos } => {
                 let n = count_value(&ctx, count, *pos)?;
-                Emitted::Space(n * i64::from(size.bytes()))
+                Emitted::Space(n * i64::from(*unit))
             }
             Stmt::Times { count, pos, body } => {
                 let n = count_value(&ctx, count, *pos)?;

@@ -3,7 +3,7 @@
 use crate::error::{Error, Pos};
 use crate::expr::{Expr, Tokens, parse_expr};
 use crate::lexer::{Tok, Token};
-use crate::operand::{Located, Operand, Size, parse_operand};
+use crate::operand::{Located, Operand, parse_operand};
 
 /// One item of `db`, `dw` or `dd`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -23,12 +23,14 @@ pub enum Stmt {
         prefix: Vec<u8>,
         ops: Vec<Located>,
     },
+    /// `db`, `dw`, `dd` or `dq`: `unit` is 1, 2, 4 or 8 bytes.
     Data {
-        size: Size,
+        unit: u32,
         items: Vec<DataItem>,
     },
+    /// `resb`, `resw`, `resd` or `resq`.
     Reserve {
-        size: Size,
+        unit: u32,
         count: Expr,
         pos: Pos,
     },
@@ -57,9 +59,10 @@ pub struct Line {
     pub pos: Pos,
 }
 
-const DIRECTIVES: [&str; 22] = [
-    "db", "dw", "dd", "resb", "resw", "resd", "times", "align", "equ", "section", "segment", "org",
-    "bits", "global", "extern", "struc", "endstruc", "cpu", "default", "use32", "alignb", "istruc",
+const DIRECTIVES: [&str; 24] = [
+    "db", "dw", "dd", "dq", "resb", "resw", "resd", "resq", "times", "align", "equ", "section",
+    "segment", "org", "bits", "global", "extern", "struc", "endstruc", "cpu", "default", "use32",
+    "alignb", "istruc",
 ];
 
 const PREFIXES: [(&str, u8); 6] = [
@@ -191,19 +194,20 @@ impl Parser {
         let word = word.to_ascii_lowercase();
         t.next();
         Ok(match word.as_str() {
-            "db" | "dw" | "dd" => {
-                let size = match word.as_str() {
-                    "db" => Size::Byte,
-                    "dw" => Size::Word,
-                    _ => Size::Dword,
+            "db" | "dw" | "dd" | "dq" => {
+                let unit = match word.as_str() {
+                    "db" => 1,
+                    "dw" => 2,
+                    "dd" => 4,
+                    _ => 8,
                 };
                 let mut items = Vec::new();
                 loop {
                     match t.peek() {
-                        Some(Tok::Str(bytes)) if bytes.len() > 1 || size == Size::Byte => {
+                        Some(Tok::Str(bytes)) if bytes.len() > 1 || unit == 1 => {
                             let mut bytes = bytes.clone();
                             t.next();
-                            while bytes.len() % size.bytes() as usize != 0 {
+                            while bytes.len() % unit as usize != 0 {
                                 bytes.push(0);
                             }
                             items.push(DataItem::Bytes(bytes));
@@ -217,16 +221,17 @@ impl Parser {
                         break;
                     }
                 }
-                Stmt::Data { size, items }
+                Stmt::Data { unit, items }
             }
-            "resb" | "resw" | "resd" => {
-                let size = match word.as_str() {
-                    "resb" => Size::Byte,
-                    "resw" => Size::Word,
-                    _ => Size::Dword,
+            "resb" | "resw" | "resd" | "resq" => {
+                let unit = match word.as_str() {
+                    "resb" => 1,
+                    "resw" => 2,
+                    "resd" => 4,
+                    _ => 8,
                 };
                 Stmt::Reserve {
-                    size,
+                    unit,
                     count: parse_expr(t)?,
                     pos,
                 }
