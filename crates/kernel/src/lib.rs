@@ -83,6 +83,8 @@ pub fn build_program(name: &str, source: &str) -> Result<Output, Vec<Diagnostic>
             Some(source.clone())
         } else if n == "user.inc" {
             Some(programs::USER_INC.to_string())
+        } else if n == "ulib.inc" {
+            Some(programs::ULIB_INC.to_string())
         } else {
             None
         }

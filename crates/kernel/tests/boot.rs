@@ -36,3 +36,114 @@ fn two_programs_say_hello_and_every_frame_comes_back() {
         "{text}"
     );
 }
+
+/// Boots `programs`, runs until the machine stops (typing `keys` once the
+/// console shows a prompt ending in ": "), and returns the console text
+/// after the boot line.
+fn run(programs: &[osviz_kernel::Program], keys: &[u8], disk: &[u8]) -> (String, StopReason) {
+    let mut system = System::boot(programs).unwrap();
+    system.machine.load_disk(disk).unwrap();
+    let mut typed = keys.is_empty();
+    let mut budget = 200u32;
+    let stop = loop {
+        let stop = system.machine.run(100_000);
+        if !typed && console(&system).ends_with(": ") {
+            for &k in keys {
+                system.machine.press_key(k);
+            }
+            typed = true;
+        }
+        budget -= 1;
+        if stop != StopReason::InstructionLimit || budget == 0 {
+            break stop;
+        }
+    };
+    let text = console(&system);
+    let body = text
+        .split_once('\n')
+        .map_or(String::new(), |(_, b)| b.to_string());
+    (body, stop)
+}
+
+/// Whether the kernel's last words say every process exited and every frame
+/// came back (761 are free after boot with the lessons' 4 MiB).
+fn ends_clean(text: &str) -> bool {
+    text.trim_end()
+        .ends_with("all processes have exited; 761 frames free")
+}
+
+#[test]
+fn the_timer_interleaves_two_busy_processes() {
+    let (text, stop) = run(&[programs::SPIN, programs::SPIN], b"", b"");
+    assert_eq!(stop, StopReason::Halted, "{text}");
+    let marks: String = text.chars().take(10).collect();
+    assert_eq!(marks.matches('1').count(), 5, "{text}");
+    assert_eq!(marks.matches('2').count(), 5, "{text}");
+    assert!(!marks.starts_with("11111"), "no preemption: {text}");
+    assert!(ends_clean(&text), "{text}");
+}
+
+#[test]
+fn heap_and_stack_pages_arrive_on_demand() {
+    let (text, stop) = run(&[programs::HEAP], b"", b"");
+    assert_eq!(stop, StopReason::Halted, "{text}");
+    assert!(text.starts_with("heap sum 7\nstack ok\n"), "{text}");
+    assert!(ends_clean(&text), "{text}");
+}
+
+#[test]
+fn faults_kill_the_process_with_a_message() {
+    let (text, stop) = run(
+        &[programs::SEGV, programs::PRIVILEGED, programs::DIVIDE],
+        b"",
+        b"",
+    );
+    assert_eq!(stop, StopReason::Halted, "{text}");
+    assert!(
+        text.contains("segmentation fault: pid 1 touched 0x50000000 at eip 0x00001000"),
+        "{text}"
+    );
+    assert!(
+        text.contains("general protection fault: pid 2 at eip 0x00001000"),
+        "{text}"
+    );
+    assert!(
+        text.contains("divide error: pid 3 at eip 0x00001009"),
+        "{text}"
+    );
+    assert!(!text.contains("still alive"), "{text}");
+    assert!(ends_clean(&text), "{text}");
+}
+
+#[test]
+fn fork_and_wait() {
+    let (text, stop) = run(&[programs::FORKER], b"", b"");
+    assert_eq!(stop, StopReason::Halted, "{text}");
+    assert!(
+        text.starts_with("child running\nparent: child 2 exited with status 7\n"),
+        "{text}"
+    );
+    assert!(ends_clean(&text), "{text}");
+}
+
+#[test]
+fn sleeping_and_blocking_reads() {
+    let mut disk = vec![0u8; 1024];
+    disk[512..512 + 14].copy_from_slice(b"from the disk\n");
+    let (text, stop) = run(&[programs::SLEEPER, programs::DISKREAD], b"", &disk);
+    assert_eq!(stop, StopReason::Halted, "{text}");
+    assert!(text.contains("slept 3 ticks\n"), "{text}");
+    assert!(text.contains("from the disk\n"), "{text}");
+    assert!(ends_clean(&text), "{text}");
+}
+
+#[test]
+fn the_keyboard_wakes_a_reader() {
+    let (text, stop) = run(&[programs::ECHO], b"hi there\n", b"");
+    assert_eq!(stop, StopReason::Halted, "{text}");
+    assert!(
+        text.starts_with("type a line: you typed: hi there\n"),
+        "{text}"
+    );
+    assert!(ends_clean(&text), "{text}");
+}
