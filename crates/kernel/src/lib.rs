@@ -11,6 +11,7 @@
 //! assert!(console.contains("hello from pid 1\nhello from pid 2\n"), "{console}");
 //! ```
 
+pub mod introspect;
 pub mod programs;
 
 use osviz_asm::{Diagnostic, Output};

@@ -1,0 +1,353 @@
+//! The debugger's view of the kernel: its structures read out of the
+//! machine's memory through the symbol table and the record layouts the
+//! kernel declares (`struc proc`, `struc trapframe`, ...), the way a
+//! debugger uses debug information. The kernel is never asked to help.
+
+use crate::{KERNBASE, System};
+use osviz_asm::Output;
+use osviz_machine::{Gate, Machine, Pte};
+use serde::{Deserialize, Serialize};
+
+/// The states of a process, as the kernel numbers them.
+pub const STATES: [&str; 6] = [
+    "unused", "embryo", "sleeping", "runnable", "running", "zombie",
+];
+
+/// One PCB, decoded.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProcessView {
+    /// The slot in the process table.
+    pub slot: usize,
+    /// The PCB's kernel address.
+    pub addr: u32,
+    pub pid: u32,
+    pub state: String,
+    pub name: String,
+    /// The page directory's physical address.
+    pub pgdir: u32,
+    /// The kernel stack's page (kernel address).
+    pub kstack: u32,
+    /// The trap frame's kernel address.
+    pub tf: u32,
+    /// The saved context's kernel address (the kernel ESP when switched out).
+    pub context: u32,
+    pub heap: u32,
+    pub brk: u32,
+    pub chan: u32,
+    /// The parent's pid, if it has one.
+    pub parent: Option<u32>,
+    pub xstate: i32,
+}
+
+/// One field of a record on a kernel stack.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Field {
+    pub name: String,
+    pub addr: u32,
+    pub value: u32,
+    /// Who put it there: "cpu" (the hardware, on the trap), "stub" (the
+    /// vector stub), "entry" (alltraps), or "swtch".
+    pub by: String,
+}
+
+/// A process's kernel stack: its trap frame and, when switched out, the
+/// context swtch saved.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KernelStackView {
+    pub pid: u32,
+    /// The top of the stack, which the TSS's ESP0 holds while it runs.
+    pub top: u32,
+    pub trap_frame: Vec<Field>,
+    pub context: Vec<Field>,
+    /// Where the saved context returns to, as `symbol+offset`.
+    pub context_return: Option<String>,
+}
+
+/// One mapped user page of a process.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Mapping {
+    pub page: u32,
+    pub frame: u32,
+    pub writable: bool,
+    pub user: bool,
+    pub accessed: bool,
+    pub dirty: bool,
+}
+
+/// Who owns a physical frame.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "owner", rename_all = "snake_case")]
+pub enum FrameOwner {
+    Free,
+    Kernel,
+    PageTable,
+    Process { pid: u32 },
+}
+
+/// One IDT gate, decoded.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdtEntry {
+    pub vector: u8,
+    pub handler: u32,
+    pub handler_symbol: Option<String>,
+    /// "interrupt" or "trap".
+    pub gate: String,
+    pub dpl: u8,
+    pub present: bool,
+}
+
+/// A place in the source: symbol+offset, file and line.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourcePlace {
+    pub symbol: Option<String>,
+    pub offset: u32,
+    pub file: Option<String>,
+    pub line: Option<usize>,
+}
+
+/// Reads the kernel's structures.
+#[derive(Debug)]
+pub struct Introspector<'a> {
+    pub kernel: &'a Output,
+    pub programs: &'a [(String, Output)],
+}
+
+fn read(m: &Machine, kernel_addr: u32) -> u32 {
+    m.mem.read(kernel_addr.wrapping_sub(KERNBASE), 4)
+}
+
+impl<'a> Introspector<'a> {
+    pub fn of(system: &'a System) -> Self {
+        Introspector {
+            kernel: &system.kernel,
+            programs: &system.programs,
+        }
+    }
+
+    fn sym(&self, name: &str) -> u32 {
+        self.kernel.symbol(name).unwrap_or(0)
+    }
+
+    /// The field names of a record the kernel declares with `struc`, in
+    /// address order, with their offsets.
+    pub fn layout(&self, record: &str) -> Vec<(String, u32)> {
+        let prefix = format!("{record}.");
+        let mut fields: Vec<(String, u32)> = self
+            .kernel
+            .symbols
+            .iter()
+            .filter_map(|s| {
+                s.name
+                    .strip_prefix(&prefix)
+                    .map(|f| (f.to_string(), s.value))
+            })
+            .collect();
+        fields.sort_by_key(|(_, offset)| *offset);
+        fields
+    }
+
+    fn field(&self, m: &Machine, record: u32, name: &str) -> u32 {
+        read(m, record + self.sym(&format!("proc.{name}")))
+    }
+
+    /// The process table, every slot in use.
+    pub fn processes(&self, m: &Machine) -> Vec<ProcessView> {
+        let table = self.sym("ptable");
+        let size = self.sym("proc_size");
+        let nproc = self.sym("NPROC");
+        (0..nproc)
+            .filter_map(|slot| {
+                let addr = table + slot * size;
+                let state = self.field(m, addr, "state");
+                if state == 0 {
+                    return None;
+                }
+                let name_addr = addr + self.sym("proc.name");
+                let name: String = (0..16)
+                    .map(|i| m.mem.read_u8(name_addr - KERNBASE + i))
+                    .take_while(|&b| b != 0)
+                    .map(char::from)
+                    .collect();
+                let parent = self.field(m, addr, "parent");
+                Some(ProcessView {
+                    slot: slot as usize,
+                    addr,
+                    pid: self.field(m, addr, "pid"),
+                    state: STATES.get(state as usize).unwrap_or(&"?").to_string(),
+                    name,
+                    pgdir: self.field(m, addr, "pgdir"),
+                    kstack: self.field(m, addr, "kstack"),
+                    tf: self.field(m, addr, "tf"),
+                    context: self.field(m, addr, "context"),
+                    heap: self.field(m, addr, "heap"),
+                    brk: self.field(m, addr, "brk"),
+                    chan: self.field(m, addr, "chan"),
+                    parent: (parent != 0).then(|| read(m, parent + self.sym("proc.pid"))),
+                    xstate: self.field(m, addr, "xstate") as i32,
+                })
+            })
+            .collect()
+    }
+
+    /// The PCB of the running process, if a process is running.
+    pub fn current(&self, m: &Machine) -> Option<ProcessView> {
+        let current = read(m, self.sym("current"));
+        self.processes(m).into_iter().find(|p| p.addr == current)
+    }
+
+    /// A process's kernel stack: the trap frame, with who pushed each part,
+    /// and the context saved by swtch.
+    pub fn kernel_stack(&self, m: &Machine, p: &ProcessView) -> KernelStackView {
+        let from_user = read(m, p.tf + self.sym("trapframe.cs")) & 3 == 3;
+        let trap_frame = self
+            .layout("trapframe")
+            .into_iter()
+            .filter(|(name, _)| from_user || !matches!(name.as_str(), "esp" | "ss"))
+            .map(|(name, offset)| {
+                let by = match name.as_str() {
+                    "eip" | "cs" | "eflags" | "esp" | "ss" => "cpu",
+                    "err" | "trapno" => "stub",
+                    _ => "entry",
+                };
+                Field {
+                    addr: p.tf + offset,
+                    value: read(m, p.tf + offset),
+                    by: by.into(),
+                    name,
+                }
+            })
+            .collect();
+        let switched_out = p.state != "running" && p.context != 0;
+        let context: Vec<Field> = if switched_out {
+            self.layout("context")
+                .into_iter()
+                .map(|(name, offset)| Field {
+                    addr: p.context + offset,
+                    value: read(m, p.context + offset),
+                    by: "swtch".into(),
+                    name,
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let context_return = context
+            .iter()
+            .find(|f| f.name == "eip")
+            .and_then(|f| self.kernel.symbolize(f.value))
+            .map(|(s, off)| if off == 0 { s } else { format!("{s}+{off}") });
+        KernelStackView {
+            pid: p.pid,
+            top: p.kstack + 4096,
+            trap_frame,
+            context,
+            context_return,
+        }
+    }
+
+    /// A process's user mappings, read from its page directory and tables.
+    pub fn mappings(&self, m: &Machine, p: &ProcessView) -> Vec<Mapping> {
+        let mut out = Vec::new();
+        for dir in 0..(KERNBASE >> 22) {
+            let pde = m.mem.read(p.pgdir + dir * 4, 4);
+            if pde & Pte::PRESENT == 0 {
+                continue;
+            }
+            for index in 0..1024 {
+                let pte = m.mem.read((pde & Pte::FRAME) + index * 4, 4);
+                if pte & Pte::PRESENT == 0 {
+                    continue;
+                }
+                out.push(Mapping {
+                    page: (dir << 22) | (index << 12),
+                    frame: pte >> 12,
+                    writable: pte & Pte::WRITABLE != 0,
+                    user: pte & Pte::USER != 0,
+                    accessed: pte & Pte::ACCESSED != 0,
+                    dirty: pte & Pte::DIRTY != 0,
+                });
+            }
+        }
+        out
+    }
+
+    /// The owner of every physical frame, from the kernel's core map.
+    pub fn frames(&self, m: &Machine) -> Vec<FrameOwner> {
+        let map = self.sym("coremap") - KERNBASE;
+        let n = self.sym("NFRAMES");
+        (0..n)
+            .map(|f| match m.mem.read_u8(map + f) {
+                0 => FrameOwner::Free,
+                0xFF => FrameOwner::Kernel,
+                0xFE => FrameOwner::PageTable,
+                pid => FrameOwner::Process {
+                    pid: u32::from(pid),
+                },
+            })
+            .collect()
+    }
+
+    /// The free-frame count the kernel keeps.
+    pub fn free_frames(&self, m: &Machine) -> u32 {
+        read(m, self.sym("freecount"))
+    }
+
+    /// The IDT, decoded, with each handler's symbol.
+    pub fn idt(&self, m: &Machine) -> Vec<IdtEntry> {
+        let idt = self.sym("idt");
+        (0..256u32)
+            .map(|v| {
+                let g = Gate::decode(read(m, idt + v * 8), read(m, idt + v * 8 + 4));
+                IdtEntry {
+                    vector: v as u8,
+                    handler: g.offset,
+                    handler_symbol: self
+                        .kernel
+                        .symbolize(g.offset)
+                        .map(|(s, off)| if off == 0 { s } else { format!("{s}+{off}") }),
+                    gate: if g.is_interrupt_gate() {
+                        "interrupt"
+                    } else {
+                        "trap"
+                    }
+                    .into(),
+                    dpl: g.dpl,
+                    present: g.present,
+                }
+            })
+            .collect()
+    }
+
+    /// Where an address is in the source: the kernel's for kernel addresses,
+    /// else the program the running process was started from.
+    pub fn place(&self, m: &Machine, addr: u32) -> SourcePlace {
+        let program = if addr >= KERNBASE {
+            Some(self.kernel)
+        } else {
+            let name = self.current(m).map(|p| p.name);
+            self.programs
+                .iter()
+                .find(|(n, _)| Some(n) == name.as_ref())
+                .map(|(_, o)| o)
+        };
+        let Some(out) = program else {
+            return SourcePlace {
+                symbol: None,
+                offset: 0,
+                file: None,
+                line: None,
+            };
+        };
+        let (symbol, offset) = match out.symbolize(addr) {
+            Some((s, off)) => (Some(s), off),
+            None => (None, 0),
+        };
+        let line = out.line_at(addr);
+        SourcePlace {
+            symbol,
+            offset,
+            file: line.and_then(|l| out.files.get(l.file).cloned()),
+            line: line.map(|l| l.line),
+        }
+    }
+}
