@@ -12,6 +12,7 @@
 //! ```
 
 pub mod introspect;
+pub mod lessons;
 pub mod programs;
 
 use osviz_asm::{Diagnostic, Output};
@@ -68,7 +69,7 @@ pub fn build_kernel() -> Result<Output, Vec<Diagnostic>> {
 }
 
 /// A user program: its name and source.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, serde::Serialize)]
 pub struct Program {
     pub name: &'static str,
     pub source: &'static str,

@@ -67,3 +67,21 @@ pub const ECHO: Program = Program {
     name: "echo",
     source: include_str!("asm/user/echo.asm"),
 };
+
+/// Shows a memory image: code and data, a heap page, a stack page.
+pub const IMAGE: Program = Program {
+    name: "image",
+    source: include_str!("asm/user/image.asm"),
+};
+
+/// Stores into eight pages four times: TLB misses, then hits.
+pub const TLB: Program = Program {
+    name: "tlb",
+    source: include_str!("asm/user/tlb.asm"),
+};
+
+/// Touches three regions far apart: three page tables.
+pub const TWOLEVEL: Program = Program {
+    name: "twolevel",
+    source: include_str!("asm/user/twolevel.asm"),
+};
