@@ -1,6 +1,7 @@
 //! `osviz`: runs the osviz machine from the command line.
 
 mod bench;
+mod lesson;
 
 use osviz_machine::{
     EventKind, Machine, MachineConfig, Reg, StopReason, TlbConfig, multiboot, programs,
@@ -18,6 +19,10 @@ usage:
             [--stats]              print instructions retired and MIPS to standard error
   osviz bench --multiboot FILE     run the benchmark guest and print MIPS per loop
             [--mem-mib N] [--tlb-entries N] [--repeat N]
+  osviz lesson list                list the built-in lessons
+  osviz lesson run NAME            run a lesson on the kernel and print its console output
+            [--max-instructions N] stop after N steps (default 50,000,000)
+            [--events]             first print each event as one JSON object per line
 ";
 
 fn main() -> ExitCode {
@@ -26,6 +31,7 @@ fn main() -> ExitCode {
         Some("demo") => demo(),
         Some("run") => run(&args[1..]),
         Some("bench") => run_bench(&args[1..]),
+        Some("lesson") => lesson_command(&args[1..]),
         Some("help" | "--help" | "-h") => {
             print!("{USAGE}");
             Ok(())
@@ -116,6 +122,37 @@ fn parse_run(args: &[String]) -> Result<RunOptions, String> {
     }
     opts.image = image.ok_or_else(|| format!("needs --multiboot FILE\n{USAGE}"))?;
     Ok(opts)
+}
+
+fn lesson_command(args: &[String]) -> Result<(), String> {
+    match args.first().map(String::as_str) {
+        Some("list") => lesson::list(),
+        Some("run") => {
+            let name = args
+                .get(1)
+                .ok_or_else(|| format!("lesson run needs a NAME\n{USAGE}"))?;
+            let mut max = 50_000_000;
+            let mut events = false;
+            let mut rest = args[2..].iter();
+            while let Some(a) = rest.next() {
+                match a.as_str() {
+                    "--events" => events = true,
+                    "--max-instructions" => {
+                        max = rest
+                            .next()
+                            .ok_or("--max-instructions needs a value")?
+                            .parse()
+                            .map_err(|e| format!("--max-instructions: {e}"))?;
+                    }
+                    other => return Err(format!("unknown option {other}\n{USAGE}")),
+                }
+            }
+            lesson::run(name, max, events)
+        }
+        _ => Err(format!(
+            "expected `lesson list` or `lesson run NAME`\n{USAGE}"
+        )),
+    }
 }
 
 fn run_bench(args: &[String]) -> Result<(), String> {

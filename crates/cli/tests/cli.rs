@@ -96,3 +96,39 @@ fn errors_are_clear() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("no multiboot header"));
     let _ = std::fs::remove_file(not_multiboot);
 }
+
+#[test]
+fn lessons_list_and_run() {
+    let out = osviz(&["lesson", "list"]);
+    assert!(out.status.success());
+    let list = String::from_utf8_lossy(&out.stdout);
+    assert!(list.contains("demand-paging"), "{list}");
+    assert_eq!(list.lines().count(), 9, "{list}");
+
+    let out = osviz(&["lesson", "run", "system-call"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("hello from pid 1\n"), "{text}");
+
+    let out = osviz(&["lesson", "run", "demand-paging", "--events"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    let first_fault = text
+        .lines()
+        .find(|l| l.contains("\"kind\":\"page_fault\""))
+        .expect("a page fault event");
+    assert!(first_fault.contains("\"error_code\":6"), "{first_fault}");
+    assert!(text.contains("heap sum 7"));
+
+    let out = osviz(&["lesson", "run", "nope"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("the lessons are: memory-image"));
+}
