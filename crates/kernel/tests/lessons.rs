@@ -80,3 +80,167 @@ fn some_answers_are_what_the_kernel_implies() {
     // The user stack starts just below the kernel: one push and ESP is there.
     assert_eq!(answer("memory-image", 0), "0x7ffffffc");
 }
+
+use osviz_kernel::introspect::{FrameOwner, Introspector};
+use osviz_machine::{Event, EventKind};
+
+/// Runs a lesson with events recorded, returning every event with its step.
+fn events_of(id: &str) -> (osviz_kernel::System, Vec<(u64, Event)>) {
+    let mut system = lesson(id).unwrap().boot().unwrap();
+    let m = &mut system.machine;
+    m.set_recording(true);
+    let mut all = Vec::new();
+    loop {
+        let outcome = m.step();
+        all.extend(outcome.events.into_iter().map(|e| (m.steps, e)));
+        if outcome.stop.is_some() || m.steps > 5_000_000 {
+            break;
+        }
+    }
+    (system, all)
+}
+
+#[test]
+fn the_system_call_lesson_enters_through_0x40_and_returns_with_iret() {
+    let mut system = lesson("system-call").unwrap().boot().unwrap();
+    let events = run_to(
+        &mut system,
+        osviz_kernel::lessons::Moment::Trap { vector: 0x40 },
+        5_000_000,
+    )
+    .unwrap();
+    let i = Introspector::of(&system);
+    let p = i.current(&system.machine).unwrap();
+    let entry = events
+        .iter()
+        .find_map(|e| match e {
+            Event::TrapEntry {
+                vector: 0x40,
+                cpl_before,
+                cpl_after,
+                stack_switch,
+                pushed,
+                ..
+            } => Some((*cpl_before, *cpl_after, *stack_switch, pushed.clone())),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!((entry.0, entry.1), (3, 0));
+    let switch = entry.2.expect("a stack switch from the TSS");
+    assert_eq!(
+        switch.new_esp,
+        p.kstack + 4096,
+        "ESP0 is the process's kernel stack top"
+    );
+    assert_eq!(switch.old_ss, 0x23);
+    assert_eq!(entry.3.len(), 5, "SS, ESP, EFLAGS, CS, EIP");
+    // The IDT view agrees: vector 0x40 is a DPL 3 gate to vector64.
+    assert_eq!(
+        i.idt(&system.machine)[0x40].handler_symbol.as_deref(),
+        Some("vector64")
+    );
+    // Then the kernel returns with iret, to CPL 3.
+    let m = &mut system.machine;
+    m.break_on(EventKind::Iret, true);
+    m.run(1_000_000);
+    let back = m.last_events().iter().find_map(|e| match e {
+        Event::Iret {
+            cpl_before,
+            cpl_after,
+            ..
+        } => Some((*cpl_before, *cpl_after)),
+        _ => None,
+    });
+    assert_eq!(back, Some((0, 3)));
+}
+
+#[test]
+fn the_context_switch_lesson_writes_cr3_with_each_process_directory() {
+    let (system, events) = events_of("context-switch");
+    let writes: Vec<u32> = events
+        .iter()
+        .filter_map(|(_, e)| match e {
+            Event::Cr3Write { new, .. } => Some(*new),
+            _ => None,
+        })
+        .collect();
+    // The kernel's directory, then the two processes' in turn (and the
+    // kernel's between them, in the scheduler).
+    let kernel = system.kernel.symbol("kpgdir").unwrap() - osviz_kernel::KERNBASE;
+    let processes: std::collections::BTreeSet<u32> =
+        writes.iter().copied().filter(|&d| d != kernel).collect();
+    assert_eq!(processes.len(), 2, "{writes:x?}");
+    let timer_switches = events
+        .iter()
+        .filter(|(_, e)| {
+            matches!(
+                e,
+                Event::TrapEntry {
+                    vector: 32,
+                    cpl_before: 3,
+                    ..
+                }
+            )
+        })
+        .count();
+    assert!(timer_switches >= 4, "{timer_switches}");
+}
+
+#[test]
+fn the_demand_paging_lesson_faults_allocates_and_restarts() {
+    let mut system = lesson("demand-paging").unwrap().boot().unwrap();
+    let events = run_to(
+        &mut system,
+        osviz_kernel::lessons::Moment::Event {
+            event: EventKind::PageFault,
+            nth: 1,
+        },
+        5_000_000,
+    )
+    .unwrap();
+    let (linear, code, eip) = events
+        .iter()
+        .find_map(|e| match e {
+            Event::PageFault {
+                linear,
+                error_code,
+                eip,
+            } => Some((*linear, *error_code, *eip)),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(code, 6, "a user write to a page that is not present");
+    let owned = |system: &osviz_kernel::System, pid: u32| {
+        Introspector::of(system)
+            .frames(&system.machine)
+            .iter()
+            .filter(|f| **f == FrameOwner::Process { pid })
+            .count()
+    };
+    let p = Introspector::of(&system).processes(&system.machine)[0].clone();
+    assert!(
+        linear >= p.heap && linear < p.brk,
+        "a heap page: {linear:#x}"
+    );
+    let owned_before = owned(&system, p.pid);
+    // Run until the faulting instruction executes again, now without a fault.
+    let m = &mut system.machine;
+    m.add_breakpoint(eip);
+    assert!(matches!(
+        m.run(1_000_000),
+        osviz_machine::StopReason::Breakpoint { .. }
+    ));
+    let owned_after = owned(&system, p.pid);
+    assert_eq!(owned_after, owned_before + 1, "one frame allocated");
+    let m = &mut system.machine;
+    let retired = m.retired;
+    let outcome = m.step();
+    assert!(
+        !outcome
+            .events
+            .iter()
+            .any(|e| matches!(e, Event::PageFault { .. })),
+        "the restarted instruction completes"
+    );
+    assert_eq!(m.retired, retired + 1);
+}
