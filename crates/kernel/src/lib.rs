@@ -140,17 +140,27 @@ impl System {
     }
 
     pub fn boot_with(programs: &[Program], config: MachineConfig) -> Result<System, BootError> {
+        let sources: Vec<(&str, &str)> = programs.iter().map(|p| (p.name, p.source)).collect();
+        Self::boot_sources(&sources, config)
+    }
+
+    /// Like [`System::boot`], for programs given as `(name, source)` text
+    /// (a student's edited program, say).
+    pub fn boot_sources(
+        programs: &[(&str, &str)],
+        config: MachineConfig,
+    ) -> Result<System, BootError> {
         let kernel = build_kernel().map_err(|errors| BootError::Assembly {
             name: "kernel".into(),
             errors,
         })?;
         let mut built = Vec::new();
-        for p in programs {
-            let out = build_program(p.name, p.source).map_err(|errors| BootError::Assembly {
-                name: p.name.into(),
+        for &(name, source) in programs {
+            let out = build_program(name, source).map_err(|errors| BootError::Assembly {
+                name: name.into(),
                 errors,
             })?;
-            built.push((p.name.to_string(), out));
+            built.push((name.to_string(), out));
         }
         let mut machine = Machine::with_config(config);
         let (start, image) = kernel.image();

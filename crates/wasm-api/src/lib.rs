@@ -5,6 +5,9 @@
 //! Errors become JavaScript exceptions with a message; nothing panics on
 //! bad input.
 
+use osviz_kernel::introspect::Introspector;
+use osviz_kernel::lessons::{LESSONS, lesson, run_to};
+use osviz_kernel::{Program, System};
 use osviz_machine::{EventKind, Machine, MachineConfig, Snapshot, StopReason, multiboot, programs};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
@@ -37,11 +40,113 @@ struct StepResult<'a> {
     events: &'a [osviz_machine::Event],
 }
 
-/// A handle on one emulated machine.
+/// A handle on one emulated machine, and on the kernel it runs when it
+/// was booted from a lesson or a program (for the kernel views).
 #[wasm_bindgen]
 #[derive(Debug)]
 pub struct MachineHandle {
     machine: Machine,
+    kernel: Option<KernelParts>,
+}
+
+/// What the kernel views need besides the machine.
+#[derive(Debug)]
+struct KernelParts {
+    kernel: osviz_asm::Output,
+    programs: Vec<(String, osviz_asm::Output)>,
+    lesson: Option<&'static str>,
+}
+
+impl MachineHandle {
+    fn plain(machine: Machine) -> MachineHandle {
+        MachineHandle {
+            machine,
+            kernel: None,
+        }
+    }
+
+    fn from_system(system: System, lesson: Option<&'static str>) -> MachineHandle {
+        MachineHandle {
+            machine: system.machine,
+            kernel: Some(KernelParts {
+                kernel: system.kernel,
+                programs: system.programs,
+                lesson,
+            }),
+        }
+    }
+
+    /// Runs `f` with a `System` view of the handle (the machine is moved in
+    /// and back, not copied).
+    fn with_system<T>(&mut self, f: impl FnOnce(&mut System) -> T) -> Result<T, JsError> {
+        let parts = self.kernel.take().ok_or_else(|| {
+            JsError::new("this machine runs no kernel: boot a lesson or a program")
+        })?;
+        let machine = std::mem::replace(&mut self.machine, Machine::new(4096));
+        let mut system = System {
+            machine,
+            kernel: parts.kernel,
+            programs: parts.programs,
+        };
+        let result = f(&mut system);
+        self.machine = system.machine;
+        self.kernel = Some(KernelParts {
+            kernel: system.kernel,
+            programs: system.programs,
+            lesson: parts.lesson,
+        });
+        Ok(result)
+    }
+
+    fn introspector(&self) -> Result<Introspector<'_>, JsError> {
+        let parts = self.kernel.as_ref().ok_or_else(|| {
+            JsError::new("this machine runs no kernel: boot a lesson or a program")
+        })?;
+        Ok(Introspector {
+            kernel: &parts.kernel,
+            programs: &parts.programs,
+        })
+    }
+
+    fn process(&self, pid: u32) -> Result<osviz_kernel::introspect::ProcessView, JsError> {
+        self.introspector()?
+            .processes(&self.machine)
+            .into_iter()
+            .find(|p| p.pid == pid)
+            .ok_or_else(|| JsError::new(&format!("no process with pid {pid}")))
+    }
+}
+
+/// A lesson as JavaScript sees it (the questions without their answers).
+#[derive(Serialize)]
+struct LessonInfo {
+    id: &'static str,
+    title: &'static str,
+    concept: &'static str,
+    paragraphs: &'static [&'static str],
+    programs: &'static [Program],
+    breakpoints: &'static [osviz_kernel::lessons::Moment],
+    questions: Vec<&'static str>,
+    expected_output: &'static str,
+}
+
+/// The built-in lessons.
+#[wasm_bindgen]
+pub fn lessons() -> Result<JsValue, JsError> {
+    let list: Vec<LessonInfo> = LESSONS
+        .iter()
+        .map(|l| LessonInfo {
+            id: l.id,
+            title: l.title,
+            concept: l.concept,
+            paragraphs: l.paragraphs,
+            programs: l.programs,
+            breakpoints: l.breakpoints,
+            questions: l.questions.iter().map(|q| q.prompt).collect(),
+            expected_output: l.expected_output,
+        })
+        .collect();
+    to_js(&list)
 }
 
 #[wasm_bindgen]
@@ -50,9 +155,95 @@ impl MachineHandle {
     /// defaults, and nothing loaded.
     #[wasm_bindgen(constructor)]
     pub fn new(mem_size: usize) -> MachineHandle {
-        MachineHandle {
-            machine: Machine::new(mem_size),
+        MachineHandle::plain(Machine::new(mem_size))
+    }
+
+    /// A machine running the kernel with the programs of lesson `id`.
+    #[wasm_bindgen(js_name = fromLesson)]
+    pub fn from_lesson(id: &str) -> Result<MachineHandle, JsError> {
+        let l = lesson(id).ok_or_else(|| JsError::new(&format!("no lesson `{id}`")))?;
+        let system = l.boot().map_err(|e| JsError::new(&e.to_string()))?;
+        Ok(MachineHandle::from_system(system, Some(l.id)))
+    }
+
+    /// A machine running the kernel with one program from source. A source
+    /// that does not assemble throws an array of `{file, line, column, message}`.
+    #[wasm_bindgen(js_name = fromSource)]
+    pub fn from_source(name: &str, source: &str) -> Result<MachineHandle, JsValue> {
+        match System::boot_sources(&[(name, source)], MachineConfig::default()) {
+            Ok(mut system) => {
+                let _ = system
+                    .machine
+                    .load_disk(&osviz_kernel::lessons::disk_image());
+                Ok(MachineHandle::from_system(system, None))
+            }
+            Err(osviz_kernel::BootError::Assembly { errors, .. }) => {
+                Err(to_js(&errors).map_err(JsValue::from)?)
+            }
+            Err(other) => Err(JsError::new(&other.to_string()).into()),
         }
+    }
+
+    /// Runs to the moment of question `index` of the lesson this machine
+    /// was booted from, and returns `{prompt, answer}` computed there.
+    #[wasm_bindgen(js_name = answerQuestion)]
+    pub fn answer_question(&mut self, index: usize, max_steps: f64) -> Result<JsValue, JsError> {
+        let id = self
+            .kernel
+            .as_ref()
+            .and_then(|k| k.lesson)
+            .ok_or_else(|| JsError::new("this machine was not booted from a lesson"))?;
+        let q = lesson(id)
+            .and_then(|l| l.questions.get(index))
+            .ok_or_else(|| JsError::new(&format!("lesson `{id}` has no question {index}")))?;
+        let max = max_steps.max(0.0) as u64;
+        let answer = self.with_system(|system| {
+            run_to(system, q.moment, max).map(|events| (q.answer)(system, &events))
+        })?;
+        let answer = answer.map_err(|e| JsError::new(&e))?;
+        #[derive(Serialize)]
+        struct Answered<'a> {
+            prompt: &'a str,
+            answer: String,
+        }
+        to_js(&Answered {
+            prompt: q.prompt,
+            answer,
+        })
+    }
+
+    /// The process table, each PCB decoded.
+    pub fn processes(&self) -> Result<JsValue, JsError> {
+        to_js(&self.introspector()?.processes(&self.machine))
+    }
+
+    /// A process's kernel stack: the trap frame (who pushed each field) and
+    /// the context saved when it was switched out.
+    #[wasm_bindgen(js_name = kernelStack)]
+    pub fn kernel_stack(&self, pid: u32) -> Result<JsValue, JsError> {
+        let p = self.process(pid)?;
+        to_js(&self.introspector()?.kernel_stack(&self.machine, &p))
+    }
+
+    /// A process's user mappings: page, frame and flags.
+    pub fn mappings(&self, pid: u32) -> Result<JsValue, JsError> {
+        let p = self.process(pid)?;
+        to_js(&self.introspector()?.mappings(&self.machine, &p))
+    }
+
+    /// The owner of every physical frame.
+    pub fn frames(&self) -> Result<JsValue, JsError> {
+        to_js(&self.introspector()?.frames(&self.machine))
+    }
+
+    /// The IDT, decoded, with handler symbols.
+    pub fn idt(&self) -> Result<JsValue, JsError> {
+        to_js(&self.introspector()?.idt(&self.machine))
+    }
+
+    /// Where an address is in the source: `{symbol, offset, file, line}`.
+    pub fn place(&self, addr: u32) -> Result<JsValue, JsError> {
+        to_js(&self.introspector()?.place(&self.machine, addr))
     }
 
     /// A machine built to a configuration object with the fields of
@@ -66,9 +257,7 @@ impl MachineHandle {
         if config.mem_size > 256 * 1024 * 1024 {
             return Err(JsError::new("mem_size above 256 MiB is not supported"));
         }
-        Ok(MachineHandle {
-            machine: Machine::with_config(config),
-        })
+        Ok(MachineHandle::plain(Machine::with_config(config)))
     }
 
     /// A machine with the built-in sum-loop program loaded and EIP at its start.
@@ -80,7 +269,7 @@ impl MachineHandle {
             .load(program.load_addr, program.bytes)
             .expect("the demo program fits in 64 KiB");
         machine.cpu.eip = program.load_addr;
-        MachineHandle { machine }
+        MachineHandle::plain(machine)
     }
 
     /// Copies `bytes` to physical address `addr` and points EIP at it.

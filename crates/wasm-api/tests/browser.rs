@@ -191,3 +191,91 @@ fn a_bad_configuration_is_an_error() {
     let config = js_sys::JSON::parse(r#"{"mem_size": "lots"}"#).unwrap();
     assert!(MachineHandle::with_config(config).is_err());
 }
+
+#[wasm_bindgen_test]
+fn every_lesson_runs_to_completion_in_the_browser() {
+    let list: js_sys::Array = osviz_wasm::lessons().unwrap().into();
+    assert_eq!(list.length(), 9);
+    for l in list.iter() {
+        let id = field(&l, "id").as_string().unwrap();
+        let expected = field(&l, "expected_output").as_string().unwrap();
+        let mut m = MachineHandle::from_lesson(&id).unwrap();
+        let stop = m.run(50_000_000.0).unwrap();
+        assert_eq!(
+            field(&stop, "reason").as_string().as_deref(),
+            Some("halted"),
+            "{id}"
+        );
+        let console = m.console();
+        assert!(console.contains(&expected), "{id}: {console}");
+        assert!(
+            console
+                .trim_end()
+                .ends_with("all processes have exited; 761 frames free"),
+            "{id}: {console}"
+        );
+    }
+}
+
+#[wasm_bindgen_test]
+fn kernel_views_and_questions_in_the_browser() {
+    let mut m = MachineHandle::from_lesson("demand-paging").unwrap();
+    let answered = m.answer_question(1, 5_000_000.0).unwrap();
+    assert_eq!(
+        field(&answered, "answer").as_string().as_deref(),
+        Some("0x6")
+    );
+    let procs: js_sys::Array = m.processes().unwrap().into();
+    assert_eq!(procs.length(), 1);
+    let pid = num(&procs.get(0), "pid") as u32;
+    assert_eq!(
+        field(&procs.get(0), "name").as_string().as_deref(),
+        Some("heap")
+    );
+    let stack = m.kernel_stack(pid).unwrap();
+    let frame: js_sys::Array = field(&stack, "trap_frame").into();
+    // At the moment of the fault the CPU has pushed its part of the frame
+    // (the error code among it); the stub and the entry code come next.
+    let err = frame
+        .iter()
+        .find(|f| field(f, "name").as_string().as_deref() == Some("err"))
+        .unwrap();
+    assert_eq!(num(&err, "value"), 6.0);
+    let frames: js_sys::Array = m.frames().unwrap().into();
+    assert_eq!(frames.length(), 1024);
+    let idt: js_sys::Array = m.idt().unwrap().into();
+    assert_eq!(
+        field(&idt.get(0x40), "handler_symbol")
+            .as_string()
+            .as_deref(),
+        Some("vector64")
+    );
+    let place = m.place(0x1000).unwrap();
+    assert_eq!(
+        field(&place, "file").as_string().as_deref(),
+        Some("heap.asm")
+    );
+    assert!(m.mappings(pid).is_ok());
+    assert!(m.kernel_stack(99).is_err());
+}
+
+#[wasm_bindgen_test]
+fn a_program_that_does_not_assemble_reports_line_and_column() {
+    let err = MachineHandle::from_source("mine", "start: mov eax, [\n").unwrap_err();
+    let list: js_sys::Array = err.into();
+    let first = list.get(0);
+    assert_eq!(num(&first, "line"), 1.0);
+    assert_eq!(num(&first, "column"), 18.0);
+    let mut ok = MachineHandle::from_source(
+        "mine",
+        "%include \"user.inc\"\nstart: mov eax, SYS_exit\n xor ebx, ebx\n int 0x40\n",
+    )
+    .unwrap();
+    let stop = ok.run(5_000_000.0).unwrap();
+    assert_eq!(
+        field(&stop, "reason").as_string().as_deref(),
+        Some("halted")
+    );
+    let plain = MachineHandle::new(4096);
+    assert!(plain.processes().is_err());
+}
