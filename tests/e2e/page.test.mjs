@@ -1,4 +1,5 @@
-// End-to-end tests of the release page in headless Chromium.
+// End-to-end tests of the release page in headless Chromium: the lessons'
+// key moments, as a student reaches them with the page's own controls.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
@@ -11,6 +12,11 @@ const here = dirname(fileURLToPath(import.meta.url));
 const dist = resolve(here, '../../dist');
 const shots = join(here, 'screenshots');
 mkdirSync(shots, { recursive: true });
+
+const PANELS = [
+  'Registers', 'Code', 'Memory image', 'Page walk', 'TLB', 'Physical frames',
+  'Processes', 'Kernel stack', 'IDT', 'Events', 'Console',
+];
 
 let server;
 let browser;
@@ -25,8 +31,8 @@ after(async () => {
   server?.close();
 });
 
-async function openPage() {
-  const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+async function openPage(width = 1440, height = 900) {
+  const page = await browser.newPage({ viewport: { width, height } });
   const errors = [];
   page.on('pageerror', (e) => errors.push(e.message));
   await page.goto(server.url);
@@ -34,31 +40,107 @@ async function openPage() {
   return { page, errors };
 }
 
+const region = (page, name) => page.getByRole('region', { name, exact: true });
 const eip = (page) => page.locator('[data-reg="eip"] .hex').textContent();
 
-test('Step executes one instruction and EIP moves on', async () => {
+async function chooseLesson(page, id) {
+  await page.getByLabel('Lesson picker').selectOption(id);
+  await page.locator('.lesson-title').waitFor();
+}
+
+test('every panel is there, and Step and Step back move EIP', async () => {
   const { page, errors } = await openPage();
-  assert.equal(await eip(page), '00001000');
-  await page.getByRole('button', { name: 'Step' }).click();
-  assert.equal(await eip(page), '00001005');
-  // mov ecx, 5 changed ECX, and the panel marks it.
-  const ecx = page.locator('[data-reg="ecx"]');
-  assert.equal(await ecx.locator('.hex').textContent(), '00000005');
-  assert.match(await ecx.getAttribute('class'), /changed/);
-  await page.screenshot({ path: join(shots, 'step.png') });
+  for (const name of PANELS) {
+    assert.equal(await region(page, name).count(), 1, name);
+  }
+  assert.equal(await page.getByLabel('Lesson picker').locator('option').count(), 9);
+  const start = await eip(page);
+  await page.getByRole('button', { name: 'Step', exact: true }).click();
+  const next = await eip(page);
+  assert.notEqual(next, start);
+  await page.getByRole('button', { name: 'Step back' }).click();
+  assert.equal(await eip(page), start);
   assert.deepEqual(errors, []);
   await page.close();
 });
 
-test('Run goes to the halt and the console shows the output', async () => {
+test('the system-call lesson: the trap through 0x40, the IDT and the kernel stack', async () => {
   const { page, errors } = await openPage();
-  await page.getByRole('button', { name: 'Run' }).click();
-  const console = page.getByRole('region', { name: 'Console' });
-  assert.equal((await console.locator('pre').textContent()).trim(), '15');
+  await chooseLesson(page, 'system-call');
+  await page.getByRole('button', { name: 'Run to it and reveal' }).click();
+  const answer = page.locator('.answer');
+  await answer.waitFor();
+  assert.match(await answer.textContent(), /The machine says: 0x801/);
+  // The IDT panel shows the dispatch through vector 0x40 from ring 3.
+  const idt = region(page, 'IDT');
+  assert.match(await idt.locator('.gate.active').textContent(), /0x40.*system call.*vector64.*DPL 3/);
+  assert.match(await idt.locator('.dispatch').textContent(), /ring 0.*stack switch to ESP0/);
+  // The kernel stack shows what the CPU pushed.
+  const stack = region(page, 'Kernel stack');
+  const cpuRows = await stack.locator('tr.by-cpu').count();
+  assert.equal(cpuRows, 5, 'SS, ESP, EFLAGS, CS, EIP');
+  assert.match(await stack.textContent(), /= TSS\.ESP0/);
+  await page.screenshot({ path: join(shots, 'system-call.png') });
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('the demand-paging lesson: the walk stops at a missing entry, then a frame arrives', async () => {
+  const { page, errors } = await openPage();
+  await chooseLesson(page, 'demand-paging');
+  const framesOf = () => region(page, 'Physical frames').locator('[data-owner="1"]').count();
+  await page.getByRole('button', { name: 'Run to it and reveal' }).first().click();
+  await page.locator('.answer').first().waitFor();
+  const walk = region(page, 'Page walk');
+  assert.match(await walk.locator('.verdict').textContent(), /not present/);
+  const before = await framesOf();
+  // Step through the kernel's handler until the frame is mapped.
+  for (let i = 0; i < 400 && (await framesOf()) === before; i++) {
+    await page.getByRole('button', { name: 'Step', exact: true }).click();
+  }
+  assert.equal(await framesOf(), before + 1);
+  await page.screenshot({ path: join(shots, 'demand-paging.png') });
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('Run goes to the end of a lesson and the console shows the output', async () => {
+  const { page, errors } = await openPage();
+  await chooseLesson(page, 'context-switch');
+  await page.getByLabel('Speed').selectOption({ label: 'full speed' });
+  await page.getByRole('button', { name: 'Run', exact: true }).click();
+  const console = region(page, 'Console').locator('pre');
+  await page.waitForFunction(
+    () => document.querySelector('.console-text')?.textContent.includes('all processes have exited'),
+    null,
+    { timeout: 20000 },
+  );
+  assert.match(await console.textContent(), /1212/);
   assert.match(await page.locator('#status').textContent(), /Halted/);
-  assert.equal(await page.getByRole('button', { name: 'Step' }).isDisabled(), true);
-  await page.getByRole('button', { name: 'Reset' }).click();
-  assert.equal(await eip(page), '00001000');
+  assert.ok((await region(page, 'Events').locator('li').count()) > 10);
+  await page.screenshot({ path: join(shots, 'context-switch.png') });
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('the editor reports assembly errors at their line and column, then runs the fix', async () => {
+  const { page, errors } = await openPage();
+  await chooseLesson(page, 'playground');
+  const editor = page.getByLabel('Program editor');
+  await editor.fill('%include "user.inc"\nstart: mov eax, [\n');
+  await page.getByRole('button', { name: 'Run my program' }).click();
+  const errs = page.getByLabel('Assembly errors');
+  assert.match(await errs.textContent(), /line 2, column 18/);
+  await editor.fill('%include "user.inc"\nstart: mov eax, SYS_exit\n xor ebx, ebx\n int 0x40\n');
+  await page.getByRole('button', { name: 'Run my program' }).click();
+  assert.equal(await errs.count(), 0);
+  await page.getByLabel('Speed').selectOption({ label: 'full speed' });
+  await page.getByRole('button', { name: 'Run', exact: true }).click();
+  await page.waitForFunction(
+    () => document.querySelector('.console-text')?.textContent.includes('all processes have exited'),
+    null,
+    { timeout: 20000 },
+  );
   assert.deepEqual(errors, []);
   await page.close();
 });

@@ -1,29 +1,38 @@
-//! The top-level component: owns the machine and the controls.
+//! The top-level component: owns the session, runs it frame by frame, and
+//! hands each panel plain data read off the machine and the kernel.
 
+use crate::panels::code::{CodePanel, CodeView};
 use crate::panels::console::ConsolePanel;
+use crate::panels::events::{EventLine, EventsPanel};
+use crate::panels::frames::FramesPanel;
+use crate::panels::idt::IdtPanel;
+use crate::panels::kernel_stack::KernelStackPanel;
+use crate::panels::lesson::LessonPanel;
+use crate::panels::memory_image::{MemoryImagePanel, Region};
+use crate::panels::page_walk::PageWalkPanel;
+use crate::panels::processes::ProcessesPanel;
 use crate::panels::registers::{RegisterView, RegistersPanel};
-use osviz_machine::{Machine, StopReason, programs};
+use crate::panels::tlb::TlbPanel;
+use crate::session::{SPEEDS, Session};
+use gloo::timers::callback::Interval;
+use osviz_kernel::introspect::{Introspector, ProcessView};
+use osviz_kernel::{KERNBASE, source_file};
+use osviz_machine::{Event, StopReason};
+use std::rc::Rc;
+use web_sys::HtmlSelectElement;
 use yew::prelude::*;
 
-/// The most instructions one click of Run executes, so that a program that
-/// never halts cannot freeze the page.
-const RUN_BUDGET: u64 = 1_000_000;
+/// Milliseconds between animation ticks while running.
+const TICK_MS: u32 = 16;
 
-fn demo_machine() -> Machine {
-    let program = programs::SUM_LOOP;
-    let mut machine = Machine::new(64 * 1024);
-    machine
-        .load(program.load_addr, program.bytes)
-        .expect("the demo program fits in 64 KiB");
-    machine.cpu.eip = program.load_addr;
-    machine
-}
-
-/// A sentence for the status line.
-fn describe(stop: &Option<StopReason>) -> String {
-    match stop {
-        None => "Ready".to_string(),
-        Some(StopReason::InstructionLimit) => format!("Paused after {RUN_BUDGET} steps"),
+fn describe(session: &Session) -> String {
+    if session.running {
+        return format!("Running at {}", SPEEDS[session.speed].0);
+    }
+    match &session.stop {
+        None => "Paused".to_string(),
+        Some(StopReason::InstructionLimit) => "Paused".to_string(),
+        Some(StopReason::Idle) => "Waiting for keyboard input".to_string(),
         Some(stop) => {
             let text = stop.to_string();
             let mut chars = text.chars();
@@ -35,43 +44,366 @@ fn describe(stop: &Option<StopReason>) -> String {
     }
 }
 
+fn file_text(session: &Session, file: &str) -> Option<String> {
+    let first = format!("{}.asm", session.lesson.programs[0].name);
+    if file == first {
+        return Some(session.source.clone());
+    }
+    if let Some(p) = session
+        .lesson
+        .programs
+        .iter()
+        .find(|p| format!("{}.asm", p.name) == file)
+    {
+        return Some(p.source.to_string());
+    }
+    source_file(file)
+}
+
+fn code_view(session: &Session) -> CodeView {
+    let m = &session.system.machine;
+    let eip = m.cpu.eip;
+    // Before paging is on, the kernel runs at its physical addresses.
+    let linked = if !m.cpu.paging() && eip < KERNBASE {
+        eip + KERNBASE
+    } else {
+        eip
+    };
+    let place = Introspector::of(&session.system).place(m, linked);
+    let file = place.file.clone().unwrap_or_default();
+    let current = place.line.unwrap_or(0);
+    let lines = file_text(session, &file)
+        .map(|text| {
+            text.lines()
+                .enumerate()
+                .map(|(i, l)| (i + 1, l.to_string()))
+                .skip(current.saturating_sub(8))
+                .take(16)
+                .collect()
+        })
+        .unwrap_or_default();
+    let window: Vec<u8> = m
+        .peek_virtual(eip, 15)
+        .into_iter()
+        .map(|b| b.unwrap_or(0))
+        .collect();
+    let len = osviz_machine::decode(&window).map_or(1, |i| usize::from(i.len));
+    let bytes = window[..len]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    CodeView {
+        file,
+        lines,
+        current,
+        place: match &place.symbol {
+            Some(s) if place.offset == 0 => s.clone(),
+            Some(s) => format!("{s}+{}", place.offset),
+            None => "no symbol".into(),
+        },
+        eip,
+        bytes,
+        ring: m.cpu.cpl(),
+    }
+}
+
+/// The address the latest step's instruction touched: the faulting one if
+/// it faulted, else its first translated access; EIP when it touched none.
+fn latest_access(session: &Session) -> (u32, &'static str) {
+    let m = &session.system.machine;
+    let events = m.last_events();
+    if let Some(linear) = events.iter().find_map(|e| match e {
+        Event::PageFault { linear, .. } => Some(*linear),
+        _ => None,
+    }) {
+        return (linear, "faulting access");
+    }
+    for e in events {
+        match e {
+            Event::PageWalk { linear, .. } => return (*linear, "latest access"),
+            Event::TlbHit { page, .. } | Event::TlbMiss { page } => {
+                return (page << 12, "latest access (page)");
+            }
+            _ => {}
+        }
+    }
+    (m.cpu.eip, "EIP")
+}
+
+fn event_text(e: &Event) -> String {
+    match e {
+        Event::PageWalk { linear, frame, .. } => match frame {
+            Some(f) => format!("walk {linear:08x} → frame {f:#x}"),
+            None => format!("walk {linear:08x} stopped: not present"),
+        },
+        Event::TlbHit { page, slot, .. } => format!("TLB hit page {page:#x} slot {slot}"),
+        Event::TlbMiss { page } => format!("TLB miss page {page:#x}"),
+        Event::TlbFill {
+            page, frame, slot, ..
+        } => format!("TLB fill page {page:#x} → frame {frame:#x} slot {slot}"),
+        Event::TlbEvict { page, slot, .. } => format!("TLB evict page {page:#x} slot {slot}"),
+        Event::TlbFlush {
+            reason, dropped, ..
+        } => format!("TLB flush ({reason:?}), {dropped} dropped"),
+        Event::PageFault {
+            linear,
+            error_code,
+            eip,
+        } => format!("#PF at {linear:08x}, error {error_code:#x}, eip {eip:08x}"),
+        Event::TrapEntry {
+            vector,
+            source,
+            cpl_before,
+            cpl_after,
+            ..
+        } => format!("trap {vector:#x} ({source:?}) ring {cpl_before} → {cpl_after}"),
+        Event::DoubleFault { first, second } => format!("double fault ({first} then {second})"),
+        Event::TripleFault { vector } => format!("triple fault (vector {vector})"),
+        Event::Iret {
+            cpl_before,
+            cpl_after,
+            eip,
+            ..
+        } => format!("iret ring {cpl_before} → {cpl_after} to {eip:08x}"),
+        Event::Cr0Write { new, .. } => format!("CR0 ← {new:08x}"),
+        Event::Cr3Write { new, .. } => format!("CR3 ← {new:08x}"),
+        Event::PortOut { port, value, .. } => format!("out {port:#x} ← {value:#x}"),
+        Event::PortIn { port, value, .. } => format!("in {port:#x} → {value:#x}"),
+        Event::DiskRequest { block, addr, .. } => {
+            format!("disk request block {block} → {addr:08x}")
+        }
+        Event::Dma {
+            block, addr, len, ..
+        } => format!("DMA block {block}: {len} bytes at {addr:08x}"),
+        Event::IrqRaised { irq, vector } => format!("IRQ {irq} raised (vector {vector})"),
+        Event::KeyInput { byte } => format!("key {:?}", char::from(*byte)),
+        Event::Halt { eip } => format!("hlt at {eip:08x}"),
+        Event::InvalidOpcode { eip, message } => format!("invalid opcode at {eip:08x}: {message}"),
+    }
+}
+
+fn events(session: &Session) -> Vec<EventLine> {
+    let filter = session.event_filter.as_str();
+    let all: Vec<_> = session.system.machine.events().collect();
+    all.iter()
+        .rev()
+        .filter(|s| {
+            let k = s.event.kind().name();
+            if filter.is_empty() {
+                k != "tlb_hit"
+            } else {
+                k == filter
+            }
+        })
+        .take(120)
+        .map(|s| EventLine {
+            step: s.step,
+            kind: s.event.kind().name(),
+            text: event_text(&s.event),
+        })
+        .collect()
+}
+
+fn shown_process(session: &Session, procs: &[ProcessView]) -> Option<ProcessView> {
+    let i = Introspector::of(&session.system);
+    session
+        .selected_pid
+        .and_then(|pid| procs.iter().find(|p| p.pid == pid).cloned())
+        .or_else(|| i.current(&session.system.machine))
+        .or_else(|| procs.first().cloned())
+}
+
+fn regions(session: &Session, p: &ProcessView) -> Vec<Region> {
+    let m = &session.system.machine;
+    let i = Introspector::of(&session.system);
+    let maps = i.mappings(m, p);
+    let count = |a: u32, b: u32| maps.iter().filter(|x| x.page >= a && x.page < b).count();
+    let stack_low = KERNBASE - 16 * 4096;
+    let running = i.current(m).is_some_and(|c| c.pid == p.pid);
+    let (eip, esp) = if running {
+        (m.cpu.eip, m.cpu.gpr[4])
+    } else {
+        let tf = p.tf;
+        let read = |off: &str| {
+            let o = session
+                .system
+                .kernel
+                .symbol(&format!("trapframe.{off}"))
+                .unwrap_or(0);
+            m.mem.read(tf + o - KERNBASE, 4)
+        };
+        (read("eip"), read("esp"))
+    };
+    let mut list = vec![
+        Region {
+            name: "null page",
+            start: 0,
+            end: 0x1000,
+            mapped: 0,
+            marks: vec![],
+        },
+        Region {
+            name: "code and data",
+            start: 0x1000,
+            end: p.heap,
+            mapped: count(0x1000, p.heap),
+            marks: vec![],
+        },
+        Region {
+            name: "heap",
+            start: p.heap,
+            end: p.brk.max(p.heap),
+            mapped: count(p.heap, p.brk),
+            marks: vec![],
+        },
+        Region {
+            name: "unmapped",
+            start: p.brk.max(p.heap),
+            end: stack_low,
+            mapped: 0,
+            marks: vec![],
+        },
+        Region {
+            name: "stack",
+            start: stack_low,
+            end: KERNBASE,
+            mapped: count(stack_low, KERNBASE),
+            marks: vec![],
+        },
+        Region {
+            name: "kernel",
+            start: KERNBASE,
+            end: 0xFFFF_FFFF,
+            mapped: 0,
+            marks: vec![],
+        },
+    ];
+    for r in &mut list {
+        if eip >= r.start && eip < r.end {
+            r.marks.push("EIP");
+        }
+        if esp >= r.start && esp <= r.end && esp != 0 {
+            r.marks.push("ESP");
+        }
+    }
+    list
+}
+
+fn idt_story(session: &Session) -> Option<(u8, String)> {
+    let i = Introspector::of(&session.system);
+    session.system.machine.last_events().iter().find_map(|e| match e {
+        Event::TrapEntry { vector, source, cpl_before, cpl_after, gate_dpl, stack_switch, handler, .. } => {
+            let sw = match stack_switch {
+                Some(s) => format!("stack switch to ESP0 {:08x}", s.new_esp),
+                None => "same stack".into(),
+            };
+            let sym = i.place(&session.system.machine, *handler).symbol.unwrap_or_default();
+            Some((*vector, format!(
+                "vector {vector:#x} ({source:?}) → gate DPL {gate_dpl} vs CPL {cpl_before} → ring {cpl_after}, {sw} → {sym}"
+            )))
+        }
+        _ => None,
+    })
+}
+
 #[function_component(App)]
 pub fn app() -> Html {
-    // The machine lives in a mutable cell: stepping it in place avoids copying
-    // its memory on every instruction, and `refresh` re-renders the panels.
-    let machine = use_mut_ref(demo_machine);
-    let previous = use_mut_ref(|| RegisterView::of(&machine.borrow()));
-    let last_stop = use_state(|| None::<StopReason>);
+    let session = use_mut_ref(|| Session::new("system-call"));
     let refresh = use_force_update();
+    let ticker = use_mut_ref(|| None::<Interval>);
 
+    // One callback shape for every control: act on the session, re-render.
     let act = {
-        let machine = machine.clone();
-        let previous = previous.clone();
-        let last_stop = last_stop.clone();
-        move |action: fn(&mut Machine) -> Option<StopReason>| {
-            let machine = machine.clone();
-            let previous = previous.clone();
-            let last_stop = last_stop.clone();
+        let session = session.clone();
+        let refresh = refresh.clone();
+        move |f: Rc<dyn Fn(&mut Session)>| {
+            let session = session.clone();
             let refresh = refresh.clone();
-            Callback::from(move |_: MouseEvent| {
-                let mut m = machine.borrow_mut();
-                *previous.borrow_mut() = RegisterView::of(&m);
-                last_stop.set(action(&mut m));
+            Callback::from(move |_: ()| {
+                f(&mut session.borrow_mut());
                 refresh.force_update();
             })
         }
     };
-    let on_step = act(|m| m.step().stop);
-    let on_run = act(|m| Some(m.run(RUN_BUDGET)));
-    let on_reset = act(|m| {
-        *m = demo_machine();
-        None
+    let running = session.borrow().running;
+    {
+        // While running, tick every animation frame; stop the timer when paused.
+        let session = session.clone();
+        let refresh = refresh.clone();
+        let ticker = ticker.clone();
+        use_effect_with(running, move |&running| {
+            if running {
+                let s = session.clone();
+                *ticker.borrow_mut() = Some(Interval::new(TICK_MS, move || {
+                    s.borrow_mut().tick(f64::from(TICK_MS) / 1000.0);
+                    refresh.force_update();
+                }));
+            } else {
+                *ticker.borrow_mut() = None;
+            }
+        });
+    }
+    let on = |f: Rc<dyn Fn(&mut Session)>| {
+        let cb = act(f);
+        Callback::from(move |_: MouseEvent| cb.emit(()))
+    };
+    let on_step = on(Rc::new(|s| s.step()));
+    let on_back = on(Rc::new(|s| s.step_back()));
+    let on_over = on(Rc::new(|s| s.step_over()));
+    let on_run = on(Rc::new(|s| s.toggle_run()));
+    let on_reset = on(Rc::new(|s| s.reset()));
+    let with_arg = |f: fn(&mut Session, String)| {
+        let session = session.clone();
+        let refresh = refresh.clone();
+        Callback::from(move |v: String| {
+            f(&mut session.borrow_mut(), v);
+            refresh.force_update();
+        })
+    };
+    let on_choose = with_arg(|s, id| s.load_lesson(&id));
+    let on_run_source = with_arg(|s, src| s.run_source(src));
+    let on_keys = with_arg(|s, keys| s.type_keys(&keys));
+    let on_filter = with_arg(|s, f| s.event_filter = f);
+    let on_speed = with_arg(|s, v| s.speed = v.parse().unwrap_or(3).min(SPEEDS.len() - 1));
+    let on_select = {
+        let session = session.clone();
+        let refresh = refresh.clone();
+        Callback::from(move |pid: u32| {
+            session.borrow_mut().selected_pid = Some(pid);
+            refresh.force_update();
+        })
+    };
+    let on_reveal = {
+        let session = session.clone();
+        let refresh = refresh.clone();
+        Callback::from(move |i: usize| {
+            session.borrow_mut().reveal(i);
+            refresh.force_update();
+        })
+    };
+    let speed_change = Callback::from(move |e: web_sys::Event| {
+        let select: HtmlSelectElement = e.target_unchecked_into();
+        on_speed.emit(select.value());
     });
 
-    let m = machine.borrow();
-    let now = RegisterView::of(&m);
-    let before = previous.borrow().clone();
-    let can_step = m.stopped.is_none();
+    let s = session.borrow();
+    let m = &s.system.machine;
+    let i = Introspector::of(&s.system);
+    let procs = i.processes(m);
+    let shown = shown_process(&s, &procs);
+    let tlb = m.tlb_view();
+    let used = m.last_events().iter().rev().find_map(|e| match e {
+        Event::TlbHit { slot, .. } | Event::TlbFill { slot, .. } => Some(*slot),
+        _ => None,
+    });
+    let flushed = m
+        .last_events()
+        .iter()
+        .any(|e| matches!(e, Event::TlbFlush { .. }));
+    let (addr, what) = latest_access(&s);
+    let tss = s.system.kernel.symbol("tss").unwrap_or(KERNBASE);
+    let esp0 = m.mem.read(tss + 4 - KERNBASE, 4);
     html! {
         <>
             <header class="top">
@@ -79,19 +411,35 @@ pub fn app() -> Html {
                 <p class="tagline">{ "watch an operating system virtualize the CPU and memory" }</p>
             </header>
             <nav class="controls" aria-label="Controls">
-                <button id="step" onclick={on_step} disabled={!can_step}>{ "Step" }</button>
-                <button id="run" onclick={on_run} disabled={!can_step}>{ "Run" }</button>
+                <button id="step" onclick={on_step}>{ "Step" }</button>
+                <button id="step-over" onclick={on_over}>{ "Step over" }</button>
+                <button id="step-back" onclick={on_back}>{ "Step back" }</button>
+                <button id="run" onclick={on_run}>{ if s.running { "Pause" } else { "Run" } }</button>
+                <select aria-label="Speed" onchange={speed_change}>
+                    { for SPEEDS.iter().enumerate().map(|(k, (name, _))| html! { <option value={k.to_string()} selected={k == s.speed}>{ *name }</option> }) }
+                </select>
                 <button id="reset" onclick={on_reset}>{ "Reset" }</button>
                 <span class="status" id="status" role="status">
-                    { format!("{} · {} instructions retired", describe(&last_stop), m.retired) }
+                    { format!("{} · step {} · {} instructions retired", describe(&s), m.steps, m.retired) }
                 </span>
             </nav>
-            <main class="panels">
-                <RegistersPanel now={now} before={before} />
-                <ConsolePanel text={
-                    String::from_utf8_lossy(&[m.console(), m.debug_output()].concat()).into_owned()
-                } />
-            </main>
+            <div class="layout">
+                <LessonPanel lesson_id={s.lesson.id} answers={s.answers.clone()} source={s.source.clone()}
+                    errors={s.errors.clone()} on_choose={on_choose} on_reveal={on_reveal} on_run_source={on_run_source} />
+                <main class="panels">
+                    <RegistersPanel now={RegisterView::of(m)} before={s.before.clone()} />
+                    <CodePanel view={code_view(&s)} />
+                    <ProcessesPanel procs={procs.clone()} selected={shown.as_ref().map(|p| p.pid)} on_select={on_select} />
+                    <KernelStackPanel view={shown.as_ref().map(|p| i.kernel_stack(m, p))} esp0={esp0} />
+                    <MemoryImagePanel pid={shown.as_ref().map(|p| p.pid)} regions={shown.as_ref().map(|p| regions(&s, p)).unwrap_or_default()} />
+                    <PageWalkPanel walk={m.walk(addr)} what={what.to_string()} paging={m.cpu.paging()} />
+                    <TlbPanel tlb={tlb} used={used} flushed={flushed} />
+                    <IdtPanel entries={i.idt(m)} active={idt_story(&s)} />
+                    <FramesPanel frames={i.frames(m)} free={i.free_frames(m)} />
+                    <EventsPanel events={events(&s)} filter={s.event_filter.clone()} on_filter={on_filter} />
+                    <ConsolePanel text={String::from_utf8_lossy(m.console()).into_owned()} on_keys={on_keys} />
+                </main>
+            </div>
         </>
     }
 }

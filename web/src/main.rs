@@ -1,8 +1,9 @@
-//! The osviz page. Components render the machine's state; they never
-//! recompute what the machine already knows.
+//! The osviz page. Components render the machine's and the kernel's state;
+//! they never recompute what the machine already knows.
 
 mod app;
 mod panels;
+mod session;
 
 fn main() {
     yew::Renderer::<app::App>::new().render();

@@ -53,6 +53,16 @@ pub fn vectors_source() -> String {
     s
 }
 
+/// The text of one of the kernel's source files (`kernel.asm`, `defs.inc`,
+/// `vectors.inc`) or of the user include files, for the views.
+pub fn source_file(name: &str) -> Option<String> {
+    match name {
+        "user.inc" => Some(programs::USER_INC.to_string()),
+        "ulib.inc" => Some(programs::ULIB_INC.to_string()),
+        other => kernel_loader(other),
+    }
+}
+
 fn kernel_loader(name: &str) -> Option<String> {
     if name == "vectors.inc" {
         return Some(vectors_source());

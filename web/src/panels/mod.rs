@@ -1,5 +1,20 @@
 //! One module per panel of the page. Each panel is a `<section>` whose
 //! `aria-label` names it, and takes plain data as props.
 
+pub mod code;
 pub mod console;
+pub mod events;
+pub mod frames;
+pub mod idt;
+pub mod kernel_stack;
+pub mod lesson;
+pub mod memory_image;
+pub mod page_walk;
+pub mod processes;
 pub mod registers;
+pub mod tlb;
+
+/// A 32-bit value as eight hex digits.
+pub fn hex(v: u32) -> String {
+    format!("{v:08x}")
+}

@@ -1,0 +1,50 @@
+//! The "Code" panel: the source around the current instruction, with its
+//! symbol, and the instruction's bytes.
+
+use yew::prelude::*;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct CodeView {
+    pub file: String,
+    /// Line numbers and text, around the current line.
+    pub lines: Vec<(usize, String)>,
+    pub current: usize,
+    pub place: String,
+    pub eip: u32,
+    pub bytes: String,
+    pub ring: u8,
+}
+
+#[derive(Properties, PartialEq)]
+pub struct CodeProps {
+    pub view: CodeView,
+}
+
+#[function_component(CodePanel)]
+pub fn code_panel(props: &CodeProps) -> Html {
+    let v = &props.view;
+    let lines = v.lines.iter().map(|(n, text)| {
+        let class = if *n == v.current {
+            "src current"
+        } else {
+            "src"
+        };
+        html! {
+            <div class={class} data-line={n.to_string()}>
+                <span class="lineno">{ n }</span>
+                <span class="text">{ text }</span>
+            </div>
+        }
+    });
+    html! {
+        <section class="panel code" aria-label="Code">
+            <h2>{ "Code" }</h2>
+            <div class="where">
+                <span class="mode">{ if v.ring == 0 { "kernel" } else { "user" } }</span>
+                { format!(" {} · eip {:08x} · {}", v.file, v.eip, v.place) }
+            </div>
+            <div class="source">{ for lines }</div>
+            <div class="bytes">{ format!("bytes: {}", v.bytes) }</div>
+        </section>
+    }
+}

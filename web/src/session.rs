@@ -1,0 +1,223 @@
+//! What the page is showing: a booted system for a lesson (or the
+//! student's program), and the state of the controls. Plain Rust; the
+//! components read views of it and send it actions.
+
+use crate::panels::registers::RegisterView;
+use osviz_asm::Diagnostic;
+use osviz_kernel::lessons::{LESSONS, Lesson, disk_image, run_to};
+use osviz_kernel::{BootError, System};
+use osviz_machine::{MachineConfig, StopReason};
+
+/// Steps per second for each position of the speed control; `None` is as
+/// fast as the page can go.
+pub const SPEEDS: [(&str, Option<f64>); 6] = [
+    ("1 / s", Some(1.0)),
+    ("10 / s", Some(10.0)),
+    ("100 / s", Some(100.0)),
+    ("10 k / s", Some(10_000.0)),
+    ("1 M / s", Some(1_000_000.0)),
+    ("full speed", None),
+];
+
+/// The most steps one animation frame runs at full speed, so the page
+/// stays responsive whatever the program does.
+pub const FRAME_BUDGET: u64 = 60_000;
+
+#[derive(Debug)]
+pub struct Session {
+    pub system: System,
+    pub lesson: &'static Lesson,
+    /// The program the editor holds (the lesson's first, or the student's).
+    pub source: String,
+    pub errors: Vec<Diagnostic>,
+    /// The registers before the latest action, to mark what changed.
+    pub before: RegisterView,
+    pub stop: Option<StopReason>,
+    pub running: bool,
+    pub speed: usize,
+    /// Fractional steps carried between animation frames at slow speeds.
+    pub carry: f64,
+    /// The process the kernel-stack and memory-image panels show (the
+    /// running one when none is chosen).
+    pub selected_pid: Option<u32>,
+    pub answers: Vec<Option<String>>,
+    pub event_filter: String,
+}
+
+fn boot(lesson: &Lesson, source: Option<&str>) -> Result<System, BootError> {
+    let mut system = match source {
+        None => lesson.boot()?,
+        Some(text) => {
+            let mut sources: Vec<(&str, &str)> = vec![(lesson.programs[0].name, text)];
+            sources.extend(lesson.programs[1..].iter().map(|p| (p.name, p.source)));
+            let mut s = System::boot_sources(&sources, MachineConfig::default())?;
+            let _ = s.machine.load_disk(&disk_image());
+            s
+        }
+    };
+    system.machine.set_recording(true);
+    Ok(system)
+}
+
+impl Session {
+    pub fn new(lesson_id: &str) -> Session {
+        let lesson = osviz_kernel::lessons::lesson(lesson_id).unwrap_or(&LESSONS[0]);
+        let system = boot(lesson, None).expect("the built-in lessons assemble");
+        let before = RegisterView::of(&system.machine);
+        Session {
+            system,
+            lesson,
+            source: lesson.programs[0].source.to_string(),
+            errors: Vec::new(),
+            before,
+            stop: None,
+            running: false,
+            speed: 3,
+            carry: 0.0,
+            selected_pid: None,
+            answers: vec![None; lesson.questions.len()],
+            event_filter: String::new(),
+        }
+    }
+
+    fn mark(&mut self) {
+        self.before = RegisterView::of(&self.system.machine);
+    }
+
+    pub fn step(&mut self) {
+        self.mark();
+        self.stop = self.system.machine.step().stop;
+        self.running = false;
+    }
+
+    pub fn step_back(&mut self) {
+        self.mark();
+        self.running = false;
+        match self.system.machine.step_back(1) {
+            Ok(_) => self.stop = None,
+            Err(e) => {
+                self.stop = Some(StopReason::TripleFault {
+                    vector: 0,
+                    cause: e,
+                })
+            }
+        }
+    }
+
+    /// Steps over a call: runs until the instruction after it.
+    pub fn step_over(&mut self) {
+        self.mark();
+        let m = &mut self.system.machine;
+        let eip = m.cpu.eip;
+        let bytes: Vec<u8> = m
+            .peek_virtual(eip, 15)
+            .into_iter()
+            .map(|b| b.unwrap_or(0))
+            .collect();
+        match osviz_machine::decode(&bytes) {
+            Ok(i)
+                if matches!(
+                    i.op,
+                    osviz_machine::Op::Call | osviz_machine::Op::CallIndirect
+                ) =>
+            {
+                let next = eip + u32::from(i.len);
+                m.add_breakpoint(next);
+                let stop = m.run(FRAME_BUDGET * 100);
+                m.remove_breakpoint(next);
+                self.stop = (!matches!(stop, StopReason::Breakpoint { .. })).then_some(stop);
+            }
+            _ => self.stop = m.step().stop,
+        }
+        self.running = false;
+    }
+
+    /// One animation frame of running: as many steps as the speed allows.
+    pub fn tick(&mut self, seconds: f64) {
+        if !self.running {
+            return;
+        }
+        let steps = match SPEEDS[self.speed].1 {
+            None => FRAME_BUDGET,
+            Some(rate) => {
+                self.carry += rate * seconds;
+                let n = self.carry.floor();
+                self.carry -= n;
+                (n as u64).min(FRAME_BUDGET)
+            }
+        };
+        if steps == 0 {
+            return;
+        }
+        self.mark();
+        let stop = self.system.machine.run(steps);
+        if stop != StopReason::InstructionLimit {
+            self.running = false;
+            self.stop = Some(stop);
+        }
+    }
+
+    pub fn toggle_run(&mut self) {
+        self.running = !self.running;
+        if self.running {
+            self.stop = None;
+            self.carry = 0.0;
+        }
+    }
+
+    pub fn reset(&mut self) {
+        self.load_lesson(self.lesson.id);
+    }
+
+    pub fn load_lesson(&mut self, id: &str) {
+        let speed = self.speed;
+        *self = Session::new(id);
+        self.speed = speed;
+    }
+
+    /// Rebuilds the machine with the edited program.
+    pub fn run_source(&mut self, source: String) {
+        self.source = source;
+        match boot(self.lesson, Some(&self.source)) {
+            Ok(system) => {
+                self.system = system;
+                self.errors.clear();
+                self.stop = None;
+                self.running = false;
+                self.mark();
+            }
+            Err(BootError::Assembly { errors, .. }) => self.errors = errors,
+            Err(other) => {
+                self.errors = vec![Diagnostic {
+                    file: String::new(),
+                    line: 0,
+                    column: 0,
+                    message: other.to_string(),
+                }]
+            }
+        }
+    }
+
+    /// Runs to the moment of question `i` and records the machine's answer.
+    pub fn reveal(&mut self, i: usize) {
+        let Some(q) = self.lesson.questions.get(i) else {
+            return;
+        };
+        self.mark();
+        self.running = false;
+        let answer = match run_to(&mut self.system, q.moment, FRAME_BUDGET * 500) {
+            Ok(events) => (q.answer)(&self.system, &events),
+            Err(e) => e,
+        };
+        self.answers[i] = Some(answer);
+    }
+
+    pub fn type_keys(&mut self, text: &str) {
+        for b in text.bytes() {
+            self.system.machine.press_key(b);
+        }
+        if self.stop == Some(StopReason::Idle) {
+            self.stop = None;
+        }
+    }
+}
