@@ -144,3 +144,76 @@ test('the editor reports assembly errors at their line and column, then runs the
   assert.deepEqual(errors, []);
   await page.close();
 });
+
+test('a share link reopens the lesson, the breakpoints and the point in time', async () => {
+  const { page, errors } = await openPage();
+  await chooseLesson(page, 'demand-paging');
+  for (let i = 0; i < 25; i++) await page.getByRole('button', { name: 'Step', exact: true }).click();
+  const eipThere = await eip(page);
+  await page.getByRole('button', { name: 'Share link' }).click();
+  const url = page.url();
+  assert.match(url, /#lesson=demand-paging&step=25/);
+  const other = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+  await other.goto(url);
+  await other.getByRole('region', { name: 'Registers' }).waitFor();
+  assert.equal(await other.locator('[data-reg="eip"] .hex').textContent(), eipThere);
+  assert.match(await other.locator('#status').textContent(), /step 25/);
+  // A damaged link opens what it can and says what it ignored; nothing in it becomes markup.
+  const hostile = await browser.newPage();
+  await hostile.goto(server.url + '#lesson=two-level&step=abc&bp=<img src=x onerror=alert(1)>');
+  await hostile.getByRole('region', { name: 'Registers' }).waitFor();
+  assert.match(await hostile.locator('.notice').textContent(), /ignored/);
+  assert.equal(await hostile.locator('img').count(), 0);
+  assert.equal(await hostile.locator('.lesson-title').textContent(), 'Two-level page tables');
+  await other.close();
+  await hostile.close();
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('keyboard shortcuts, help, themes and projector mode at 1280x720', async () => {
+  const { page, errors } = await openPage(1280, 720);
+  await chooseLesson(page, 'context-switch');
+  await page.locator('body').click({ position: { x: 5, y: 5 } });
+  const before = await eip(page);
+  await page.keyboard.press('s');
+  assert.notEqual(await eip(page), before);
+  await page.keyboard.press('?');
+  assert.equal(await page.getByRole('dialog', { name: 'Keyboard shortcuts' }).count(), 1);
+  await page.keyboard.press('Escape');
+  await page.keyboard.press('p');
+  // Projector mode: the lesson's panels only.
+  assert.equal(await region(page, 'Processes').count(), 1);
+  assert.equal(await region(page, 'TLB').count(), 0);
+  await page.screenshot({ path: join(shots, 'projector-light.png') });
+  await page.keyboard.press('t');
+  assert.match(await page.locator('.app').getAttribute('class'), /dark/);
+  await page.screenshot({ path: join(shots, 'projector-dark.png') });
+  // Settings survive a reload (local storage).
+  await page.reload();
+  await page.getByRole('region', { name: 'Registers' }).waitFor();
+  assert.match(await page.locator('.app').getAttribute('class'), /projector/);
+  assert.equal(await page.locator('.lesson-title').textContent(), 'A timer interrupt and a context switch');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('break on an event kind; clicking a source line sets and clears a breakpoint', async () => {
+  const { page, errors } = await openPage();
+  await chooseLesson(page, 'memory-image');
+  await page.getByLabel('Break on').selectOption({ label: 'break on: page fault' });
+  await page.getByLabel('Speed').selectOption({ label: 'full speed' });
+  await page.getByRole('button', { name: 'Run', exact: true }).click();
+  await page.waitForFunction(() => document.querySelector('#status')?.textContent.includes('page_fault'), null, { timeout: 20000 });
+  const walk = region(page, 'Page walk');
+  assert.match(await walk.locator('.verdict').textContent(), /not present/);
+  // Now a breakpoint on the line of the current instruction, from the Code panel.
+  await page.getByLabel('Break on').selectOption({ label: 'break on: nothing' });
+  const line = region(page, 'Code').locator('.src.current');
+  await line.click();
+  assert.equal(await region(page, 'Code').locator('.src.current.breakpoint').count(), 1);
+  await line.click();
+  assert.equal(await region(page, 'Code').locator('.src.breakpoint').count(), 0);
+  assert.deepEqual(errors, []);
+  await page.close();
+});

@@ -19,6 +19,7 @@ use osviz_kernel::introspect::{Introspector, ProcessView};
 use osviz_kernel::{KERNBASE, source_file};
 use osviz_machine::{Event, StopReason};
 use std::rc::Rc;
+use wasm_bindgen::JsCast;
 use web_sys::HtmlSelectElement;
 use yew::prelude::*;
 
@@ -93,10 +94,20 @@ fn code_view(session: &Session) -> CodeView {
         .map(|b| format!("{b:02x}"))
         .collect::<Vec<_>>()
         .join(" ");
+    let breakpoint_lines = m
+        .breakpoints()
+        .filter_map(|b| {
+            let p = Introspector::of(&session.system).place(m, b);
+            (p.file.as_deref() == Some(file.as_str()))
+                .then_some(p.line)
+                .flatten()
+        })
+        .collect();
     CodeView {
         file,
         lines,
         current,
+        breakpoint_lines,
         place: match &place.symbol {
             Some(s) if place.offset == 0 => s.clone(),
             Some(s) => format!("{s}+{}", place.offset),
@@ -307,9 +318,87 @@ fn idt_story(session: &Session) -> Option<(u8, String)> {
     })
 }
 
+/// The settings kept in local storage between visits.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Settings {
+    lesson: String,
+    source: Option<String>,
+    speed: usize,
+    dark: bool,
+    projector: bool,
+}
+
+const SETTINGS_KEY: &str = "osviz.settings";
+
+fn save_settings(s: &Session) {
+    use gloo::storage::Storage;
+    let edited = s.source != s.lesson.programs[0].source;
+    let settings = Settings {
+        lesson: s.lesson.id.to_string(),
+        source: edited.then(|| s.source.clone()),
+        speed: s.speed,
+        dark: s.dark,
+        projector: s.projector,
+    };
+    let _ = gloo::storage::LocalStorage::set(SETTINGS_KEY, settings);
+}
+
+/// A share link in the URL wins; then what the last visit left in local
+/// storage; then the system-call lesson.
+fn initial_session() -> Session {
+    use gloo::storage::Storage;
+    let hash = gloo::utils::window().location().hash().unwrap_or_default();
+    if hash.len() > 1
+        && let Some(s) = Session::open_link(&hash)
+    {
+        return s;
+    }
+    match gloo::storage::LocalStorage::get::<Settings>(SETTINGS_KEY) {
+        Ok(settings) => {
+            let mut s = Session::new(&settings.lesson);
+            if let Some(src) = settings.source {
+                s.run_source(src);
+            }
+            s.speed = settings.speed.min(SPEEDS.len() - 1);
+            s.dark = settings.dark;
+            s.projector = settings.projector;
+            s
+        }
+        Err(_) => Session::new("system-call"),
+    }
+}
+
+/// The panels projector mode shows for each lesson (the lesson text and
+/// the console are always there).
+fn lesson_panels(id: &str) -> &'static [&'static str] {
+    match id {
+        "memory-image" => &["Registers", "Code", "Memory image"],
+        "translation-tlb" => &["Code", "Page walk", "TLB"],
+        "two-level" => &["Page walk", "Memory image", "Physical frames"],
+        "demand-paging" => &["Page walk", "Physical frames", "Memory image"],
+        "user-kernel-mode" => &["Registers", "Code", "IDT"],
+        "system-call" => &["IDT", "Kernel stack", "Registers"],
+        "context-switch" => &["Processes", "Kernel stack", "Registers"],
+        "blocking-io" => &["Processes", "Events", "Physical frames"],
+        _ => &["Registers", "Code", "Processes"],
+    }
+}
+
+const SHORTCUTS: [(&str, &str); 9] = [
+    ("s", "step"),
+    ("o", "step over a call"),
+    ("b", "step back"),
+    ("r", "run or pause"),
+    ("x", "reset"),
+    ("l", "make a share link"),
+    ("p", "projector mode"),
+    ("t", "light or dark theme"),
+    ("?", "this help"),
+];
+
 #[function_component(App)]
 pub fn app() -> Html {
-    let session = use_mut_ref(|| Session::new("system-call"));
+    let session = use_mut_ref(initial_session);
     let refresh = use_force_update();
     let ticker = use_mut_ref(|| None::<Interval>);
 
@@ -382,13 +471,90 @@ pub fn app() -> Html {
             refresh.force_update();
         })
     };
+    let on_line = {
+        let session = session.clone();
+        let refresh = refresh.clone();
+        Callback::from(move |(file, line): (String, usize)| {
+            session.borrow_mut().toggle_line_breakpoint(&file, line);
+            refresh.force_update();
+        })
+    };
+    let on_break = with_arg(|s, v| {
+        let kind = crate::session::BREAK_KINDS
+            .iter()
+            .find(|(name, _)| *name == v)
+            .map(|(_, k)| *k);
+        s.set_break_kind(kind);
+    });
+    let break_change = Callback::from(move |e: web_sys::Event| {
+        let select: HtmlSelectElement = e.target_unchecked_into();
+        on_break.emit(select.value());
+    });
+    let share = |s: &mut Session| {
+        let fragment = s.link().encode();
+        let _ = gloo::utils::window().location().set_hash(&fragment);
+        s.notice = Some(format!(
+            "share link: this page's address now opens step {}",
+            s.system.machine.steps
+        ));
+    };
+    let on_share = on(Rc::new(share));
+    let on_theme = on(Rc::new(|s| s.dark = !s.dark));
+    let on_projector = on(Rc::new(|s| s.projector = !s.projector));
+    let on_help = on(Rc::new(|s| s.help = !s.help));
+    {
+        // Keyboard shortcuts, except while typing in a field.
+        let session = session.clone();
+        let refresh = refresh.clone();
+        use_effect_with((), move |_| {
+            let document = gloo::utils::document();
+            let listener = gloo::events::EventListener::new(&document, "keydown", move |e| {
+                let Some(e) = e.dyn_ref::<web_sys::KeyboardEvent>() else {
+                    return;
+                };
+                let typing = e
+                    .target()
+                    .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+                    .is_some_and(|el| {
+                        matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT")
+                    });
+                if typing || e.ctrl_key() || e.alt_key() || e.meta_key() {
+                    return;
+                }
+                let mut s = session.borrow_mut();
+                match e.key().as_str() {
+                    "s" => s.step(),
+                    "o" => s.step_over(),
+                    "b" => s.step_back(),
+                    "r" => s.toggle_run(),
+                    "x" => s.reset(),
+                    "l" => share(&mut s),
+                    "p" => s.projector = !s.projector,
+                    "t" => s.dark = !s.dark,
+                    "?" => s.help = !s.help,
+                    "Escape" => s.help = false,
+                    _ => return,
+                }
+                drop(s);
+                refresh.force_update();
+            });
+            move || drop(listener)
+        });
+    }
     let speed_change = Callback::from(move |e: web_sys::Event| {
         let select: HtmlSelectElement = e.target_unchecked_into();
         on_speed.emit(select.value());
     });
 
     let s = session.borrow();
+    save_settings(&s);
     let m = &s.system.machine;
+    let shown_panels = |name: &str| !s.projector || lesson_panels(s.lesson.id).contains(&name);
+    let root_class = classes!(
+        "app",
+        s.dark.then_some("dark"),
+        s.projector.then_some("projector")
+    );
     let i = Introspector::of(&s.system);
     let procs = i.processes(m);
     let shown = shown_process(&s, &procs);
@@ -405,7 +571,7 @@ pub fn app() -> Html {
     let tss = s.system.kernel.symbol("tss").unwrap_or(KERNBASE);
     let esp0 = m.mem.read(tss + 4 - KERNBASE, 4);
     html! {
-        <>
+        <div class={root_class}>
             <header class="top">
                 <h1>{ "osviz" }</h1>
                 <p class="tagline">{ "watch an operating system virtualize the CPU and memory" }</p>
@@ -419,27 +585,67 @@ pub fn app() -> Html {
                     { for SPEEDS.iter().enumerate().map(|(k, (name, _))| html! { <option value={k.to_string()} selected={k == s.speed}>{ *name }</option> }) }
                 </select>
                 <button id="reset" onclick={on_reset}>{ "Reset" }</button>
+                <select aria-label="Break on" onchange={break_change}>
+                    <option value="" selected={s.break_kind.is_none()}>{ "break on: nothing" }</option>
+                    { for crate::session::BREAK_KINDS.iter().map(|(name, k)| html! {
+                        <option value={*name} selected={s.break_kind == Some(*k)}>{ format!("break on: {name}") }</option>
+                    }) }
+                </select>
+                <button id="share" class="secondary" onclick={on_share}>{ "Share link" }</button>
+                <button id="projector" class="secondary" onclick={on_projector}>{ if s.projector { "Normal view" } else { "Projector" } }</button>
+                <button id="theme" class="secondary" onclick={on_theme}>{ if s.dark { "Light" } else { "Dark" } }</button>
+                <button id="help" class="secondary" aria-label="Keyboard shortcuts" onclick={on_help}>{ "?" }</button>
                 <span class="status" id="status" role="status">
                     { format!("{} · step {} · {} instructions retired", describe(&s), m.steps, m.retired) }
                 </span>
             </nav>
+            if let Some(n) = &s.notice {
+                <div class="notice" role="status">{ n }</div>
+            }
+            if s.help {
+                <div class="help" role="dialog" aria-label="Keyboard shortcuts">
+                    <h2>{ "Keyboard shortcuts" }</h2>
+                    <table>{ for SHORTCUTS.iter().map(|(k, what)| html! { <tr><td><kbd>{ *k }</kbd></td><td>{ *what }</td></tr> }) }</table>
+                    <p>{ "Click a source line in the Code panel to set or clear a breakpoint there." }</p>
+                </div>
+            }
             <div class="layout">
                 <LessonPanel lesson_id={s.lesson.id} answers={s.answers.clone()} source={s.source.clone()}
                     errors={s.errors.clone()} on_choose={on_choose} on_reveal={on_reveal} on_run_source={on_run_source} />
                 <main class="panels">
-                    <RegistersPanel now={RegisterView::of(m)} before={s.before.clone()} />
-                    <CodePanel view={code_view(&s)} />
-                    <ProcessesPanel procs={procs.clone()} selected={shown.as_ref().map(|p| p.pid)} on_select={on_select} />
-                    <KernelStackPanel view={shown.as_ref().map(|p| i.kernel_stack(m, p))} esp0={esp0} />
-                    <MemoryImagePanel pid={shown.as_ref().map(|p| p.pid)} regions={shown.as_ref().map(|p| regions(&s, p)).unwrap_or_default()} />
-                    <PageWalkPanel walk={m.walk(addr)} what={what.to_string()} paging={m.cpu.paging()} />
-                    <TlbPanel tlb={tlb} used={used} flushed={flushed} />
-                    <IdtPanel entries={i.idt(m)} active={idt_story(&s)} />
-                    <FramesPanel frames={i.frames(m)} free={i.free_frames(m)} />
-                    <EventsPanel events={events(&s)} filter={s.event_filter.clone()} on_filter={on_filter} />
+                    if shown_panels("Registers") {
+                        <RegistersPanel now={RegisterView::of(m)} before={s.before.clone()} />
+                    }
+                    if shown_panels("Code") {
+                        <CodePanel view={code_view(&s)} on_line={on_line} />
+                    }
+                    if shown_panels("Processes") {
+                        <ProcessesPanel procs={procs.clone()} selected={shown.as_ref().map(|p| p.pid)} on_select={on_select} />
+                    }
+                    if shown_panels("Kernel stack") {
+                        <KernelStackPanel view={shown.as_ref().map(|p| i.kernel_stack(m, p))} esp0={esp0} />
+                    }
+                    if shown_panels("Memory image") {
+                        <MemoryImagePanel pid={shown.as_ref().map(|p| p.pid)} regions={shown.as_ref().map(|p| regions(&s, p)).unwrap_or_default()} />
+                    }
+                    if shown_panels("Page walk") {
+                        <PageWalkPanel walk={m.walk(addr)} what={what.to_string()} paging={m.cpu.paging()} />
+                    }
+                    if shown_panels("TLB") {
+                        <TlbPanel tlb={tlb} used={used} flushed={flushed} />
+                    }
+                    if shown_panels("IDT") {
+                        <IdtPanel entries={i.idt(m)} active={idt_story(&s)} />
+                    }
+                    if shown_panels("Physical frames") {
+                        <FramesPanel frames={i.frames(m)} free={i.free_frames(m)} />
+                    }
+                    if shown_panels("Events") {
+                        <EventsPanel events={events(&s)} filter={s.event_filter.clone()} on_filter={on_filter} />
+                    }
                     <ConsolePanel text={String::from_utf8_lossy(m.console()).into_owned()} on_keys={on_keys} />
                 </main>
             </div>
-        </>
+        </div>
     }
 }

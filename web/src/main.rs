@@ -4,6 +4,7 @@
 mod app;
 mod panels;
 mod session;
+mod share;
 
 fn main() {
     yew::Renderer::<app::App>::new().render();

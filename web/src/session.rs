@@ -6,7 +6,7 @@ use crate::panels::registers::RegisterView;
 use osviz_asm::Diagnostic;
 use osviz_kernel::lessons::{LESSONS, Lesson, disk_image, run_to};
 use osviz_kernel::{BootError, System};
-use osviz_machine::{MachineConfig, StopReason};
+use osviz_machine::{EventKind, MachineConfig, StopReason};
 
 /// Steps per second for each position of the speed control; `None` is as
 /// fast as the page can go.
@@ -42,7 +42,25 @@ pub struct Session {
     pub selected_pid: Option<u32>,
     pub answers: Vec<Option<String>>,
     pub event_filter: String,
+    /// The event kind `run` breaks on, if any.
+    pub break_kind: Option<EventKind>,
+    pub dark: bool,
+    pub projector: bool,
+    pub help: bool,
+    /// A message about the latest share link or restored settings.
+    pub notice: Option<String>,
 }
+
+/// The event kinds the break-on control offers.
+pub const BREAK_KINDS: [(&str, EventKind); 7] = [
+    ("page fault", EventKind::PageFault),
+    ("TLB miss", EventKind::TlbMiss),
+    ("trap or interrupt", EventKind::TrapEntry),
+    ("context switch (CR3 write)", EventKind::Cr3Write),
+    ("I/O request", EventKind::DiskRequest),
+    ("I/O completion (DMA)", EventKind::Dma),
+    ("return to user (iret)", EventKind::Iret),
+];
 
 fn boot(lesson: &Lesson, source: Option<&str>) -> Result<System, BootError> {
     let mut system = match source {
@@ -77,7 +95,86 @@ impl Session {
             selected_pid: None,
             answers: vec![None; lesson.questions.len()],
             event_filter: String::new(),
+            break_kind: None,
+            dark: false,
+            projector: false,
+            help: false,
+            notice: None,
         }
+    }
+
+    /// Sets (or clears) the event kind `run` stops on.
+    pub fn set_break_kind(&mut self, kind: Option<EventKind>) {
+        if let Some(old) = self.break_kind.take() {
+            self.system.machine.break_on(old, false);
+        }
+        if let Some(k) = kind {
+            self.system.machine.break_on(k, true);
+        }
+        self.break_kind = kind;
+    }
+
+    /// Adds or removes an address breakpoint at the code of a source line.
+    pub fn toggle_line_breakpoint(&mut self, file: &str, line: usize) {
+        let outputs =
+            std::iter::once(&self.system.kernel).chain(self.system.programs.iter().map(|(_, o)| o));
+        let addr = outputs.into_iter().find_map(|out| {
+            let index = out.files.iter().position(|f| f == file)?;
+            out.lines
+                .iter()
+                .find(|l| l.file == index && l.line == line)
+                .map(|l| l.addr)
+        });
+        let m = &mut self.system.machine;
+        self.notice = Some(match addr {
+            Some(a) if m.breakpoints().any(|b| b == a) => {
+                m.remove_breakpoint(a);
+                format!("breakpoint cleared at {file}:{line}")
+            }
+            Some(a) => {
+                m.add_breakpoint(a);
+                format!("breakpoint set at {file}:{line} ({a:#010x})")
+            }
+            None => format!("{file}:{line} has no code to break at"),
+        });
+    }
+
+    /// The share link for this moment.
+    pub fn link(&self) -> crate::share::Link {
+        let edited = self.source != self.lesson.programs[0].source;
+        crate::share::Link {
+            lesson: Some(self.lesson.id.to_string()),
+            source: edited.then(|| self.source.clone()),
+            breakpoints: self.system.machine.breakpoints().collect(),
+            step: self.system.machine.steps,
+        }
+    }
+
+    /// Opens what a share link describes: the lesson, the program, the
+    /// breakpoints, and the point in time (by deterministic replay).
+    pub fn open_link(fragment: &str) -> Option<Session> {
+        let (link, problems) = crate::share::Link::decode(fragment);
+        let lesson = link.lesson.as_deref()?;
+        let mut session = Session::new(lesson);
+        if let Some(src) = link.source {
+            session.run_source(src);
+        }
+        for b in &link.breakpoints {
+            session.system.machine.add_breakpoint(*b);
+        }
+        if link.step > 0 {
+            let _ = session.system.machine.seek(link.step);
+        }
+        session.mark();
+        session.notice = Some(if problems.is_empty() {
+            format!(
+                "opened a shared link at step {}",
+                session.system.machine.steps
+            )
+        } else {
+            format!("opened a shared link; ignored: {}", problems.join("; "))
+        });
+        Some(session)
     }
 
     fn mark(&mut self) {
@@ -170,9 +267,11 @@ impl Session {
     }
 
     pub fn load_lesson(&mut self, id: &str) {
-        let speed = self.speed;
+        let (speed, dark, projector) = (self.speed, self.dark, self.projector);
         *self = Session::new(id);
         self.speed = speed;
+        self.dark = dark;
+        self.projector = projector;
     }
 
     /// Rebuilds the machine with the edited program.
@@ -219,5 +318,33 @@ impl Session {
         if self.stop == Some(StopReason::Idle) {
             self.stop = None;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_line_breakpoint_lands_on_that_line_and_clears() {
+        let mut s = Session::new("memory-image");
+        s.set_break_kind(Some(EventKind::PageFault));
+        s.running = true;
+        s.speed = SPEEDS.len() - 1;
+        while s.running {
+            s.tick(0.016);
+        }
+        let eip = s.system.machine.cpu.eip;
+        let place =
+            osviz_kernel::introspect::Introspector::of(&s.system).place(&s.system.machine, eip);
+        let (file, line) = (place.file.unwrap(), place.line.unwrap());
+        s.toggle_line_breakpoint(&file, line);
+        assert_eq!(
+            s.system.machine.breakpoints().collect::<Vec<_>>(),
+            [eip],
+            "{file}:{line}"
+        );
+        s.toggle_line_breakpoint(&file, line);
+        assert_eq!(s.system.machine.breakpoints().count(), 0);
     }
 }

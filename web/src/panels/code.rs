@@ -9,6 +9,8 @@ pub struct CodeView {
     /// Line numbers and text, around the current line.
     pub lines: Vec<(usize, String)>,
     pub current: usize,
+    /// Lines with a breakpoint.
+    pub breakpoint_lines: Vec<usize>,
     pub place: String,
     pub eip: u32,
     pub bytes: String,
@@ -18,19 +20,23 @@ pub struct CodeView {
 #[derive(Properties, PartialEq)]
 pub struct CodeProps {
     pub view: CodeView,
+    /// Called with (file, line) when a line is clicked: toggles a breakpoint.
+    pub on_line: Callback<(String, usize)>,
 }
 
 #[function_component(CodePanel)]
 pub fn code_panel(props: &CodeProps) -> Html {
     let v = &props.view;
     let lines = v.lines.iter().map(|(n, text)| {
-        let class = if *n == v.current {
-            "src current"
-        } else {
-            "src"
-        };
+        let class = classes!(
+            "src",
+            (*n == v.current).then_some("current"),
+            v.breakpoint_lines.contains(n).then_some("breakpoint")
+        );
+        let at = (v.file.clone(), *n);
+        let onclick = props.on_line.reform(move |_: MouseEvent| at.clone());
         html! {
-            <div class={class} data-line={n.to_string()}>
+            <div class={class} data-line={n.to_string()} onclick={onclick} title="click: set or clear a breakpoint">
                 <span class="lineno">{ n }</span>
                 <span class="text">{ text }</span>
             </div>
