@@ -425,7 +425,13 @@ pub fn app() -> Html {
             if running {
                 let s = session.clone();
                 *ticker.borrow_mut() = Some(Interval::new(TICK_MS, move || {
-                    s.borrow_mut().tick(f64::from(TICK_MS) / 1000.0);
+                    let clock = gloo::utils::window().performance();
+                    let t0 = clock.as_ref().map_or(0.0, |p| p.now());
+                    let mut session = s.borrow_mut();
+                    session.tick(f64::from(TICK_MS) / 1000.0);
+                    let ms = clock.as_ref().map_or(0.0, |p| p.now()) - t0;
+                    session.adapt(ms);
+                    drop(session);
                     refresh.force_update();
                 }));
             } else {

@@ -19,9 +19,16 @@ pub const SPEEDS: [(&str, Option<f64>); 6] = [
     ("full speed", None),
 ];
 
-/// The most steps one animation frame runs at full speed, so the page
-/// stays responsive whatever the program does.
+/// The steps one animation frame starts with at full speed; the page then
+/// adapts it (see `Session::adapt`) so that running takes about half of
+/// each frame and the page stays responsive whatever the program does.
 pub const FRAME_BUDGET: u64 = 60_000;
+
+/// The bounds of the adaptive budget, and the milliseconds of running per
+/// frame it aims at.
+const MIN_BUDGET: u64 = 5_000;
+const MAX_BUDGET: u64 = 2_000_000;
+const TARGET_MS: f64 = 8.0;
 
 #[derive(Debug)]
 pub struct Session {
@@ -42,6 +49,8 @@ pub struct Session {
     pub selected_pid: Option<u32>,
     pub answers: Vec<Option<String>>,
     pub event_filter: String,
+    /// Steps per frame at full speed.
+    pub budget: u64,
     /// The event kind `run` breaks on, if any.
     pub break_kind: Option<EventKind>,
     pub dark: bool,
@@ -95,6 +104,7 @@ impl Session {
             selected_pid: None,
             answers: vec![None; lesson.questions.len()],
             event_filter: String::new(),
+            budget: FRAME_BUDGET,
             break_kind: None,
             dark: false,
             projector: false,
@@ -235,7 +245,7 @@ impl Session {
             return;
         }
         let steps = match SPEEDS[self.speed].1 {
-            None => FRAME_BUDGET,
+            None => self.budget,
             Some(rate) => {
                 self.carry += rate * seconds;
                 let n = self.carry.floor();
@@ -251,6 +261,18 @@ impl Session {
         if stop != StopReason::InstructionLimit {
             self.running = false;
             self.stop = Some(stop);
+        }
+    }
+
+    /// Adjusts the full-speed budget after a frame whose running took `ms`.
+    pub fn adapt(&mut self, ms: f64) {
+        if SPEEDS[self.speed].1.is_some() || !self.running {
+            return;
+        }
+        if ms < TARGET_MS * 0.7 {
+            self.budget = (self.budget * 5 / 4).min(MAX_BUDGET);
+        } else if ms > TARGET_MS * 1.3 {
+            self.budget = (self.budget * 3 / 4).max(MIN_BUDGET);
         }
     }
 
