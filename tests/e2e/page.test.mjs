@@ -191,7 +191,7 @@ test('keyboard shortcuts, help, themes and projector mode at 1280x720', async ()
   await page.screenshot({ path: join(shots, 'projector-dark.png') });
   // Settings survive a reload (local storage).
   await page.reload();
-  await page.getByRole('region', { name: 'Registers' }).waitFor();
+  await page.getByRole('region', { name: 'Lesson' }).waitFor();
   assert.match(await page.locator('.app').getAttribute('class'), /projector/);
   assert.equal(await page.locator('.lesson-title').textContent(), 'A timer interrupt and a context switch');
   assert.deepEqual(errors, []);
@@ -214,6 +214,33 @@ test('break on an event kind; clicking a source line sets and clears a breakpoin
   assert.equal(await region(page, 'Code').locator('.src.current.breakpoint').count(), 1);
   await line.click();
   assert.equal(await region(page, 'Code').locator('.src.breakpoint').count(), 0);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('the timeline shows who ran and why it stopped; who changed a page table entry', async () => {
+  const { page, errors } = await openPage();
+  await chooseLesson(page, 'blocking-io');
+  await page.getByLabel('Speed').selectOption({ label: 'full speed' });
+  await page.getByRole('button', { name: 'Run', exact: true }).click();
+  await page.waitForFunction(
+    () => document.querySelector('.console-text')?.textContent.includes('all processes have exited'),
+    null,
+    { timeout: 20000 },
+  );
+  const timeline = region(page, 'Timeline');
+  assert.match(await timeline.textContent(), /pid 2 spin/);
+  assert.match(await timeline.textContent(), /stopped: (timer interrupt|system call)/);
+  assert.match(await timeline.locator('.io').first().textContent(), /request @\d+ → DMA @\d+ → interrupt @\d+/);
+  await page.screenshot({ path: join(shots, 'blocking-io.png') });
+
+  await chooseLesson(page, 'demand-paging');
+  await page.getByRole('button', { name: 'Run to it and reveal' }).first().click();
+  await page.locator('.answer').first().waitFor();
+  const stepBefore = await page.locator('#status').textContent();
+  await region(page, 'Page walk').getByRole('button', { name: 'who changed it?' }).first().click();
+  assert.match(await page.locator('.notice').textContent(), /0x0[0-9a-f]{7} (last changed at step \d+|has not changed)/);
+  assert.notEqual(await page.locator('#status').textContent(), stepBefore);
   assert.deepEqual(errors, []);
   await page.close();
 });

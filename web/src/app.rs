@@ -12,6 +12,7 @@ use crate::panels::memory_image::{MemoryImagePanel, Region};
 use crate::panels::page_walk::PageWalkPanel;
 use crate::panels::processes::ProcessesPanel;
 use crate::panels::registers::{RegisterView, RegistersPanel};
+use crate::panels::timeline::{TimelinePanel, timeline};
 use crate::panels::tlb::TlbPanel;
 use crate::session::{SPEEDS, Session};
 use gloo::timers::callback::Interval;
@@ -301,6 +302,26 @@ fn regions(session: &Session, p: &ProcessView) -> Vec<Region> {
     list
 }
 
+fn timeline_view(
+    session: &Session,
+    procs: &[ProcessView],
+) -> crate::panels::timeline::TimelineView {
+    let m = &session.system.machine;
+    let kernel_dir = session.system.kernel.symbol("kpgdir").unwrap_or(KERNBASE) - KERNBASE;
+    let events: Vec<_> = m.events().collect();
+    timeline(
+        &events,
+        |dir| {
+            procs
+                .iter()
+                .find(|p| p.pgdir == dir)
+                .map(|p| format!("pid {} {}", p.pid, p.name))
+                .or_else(|| session.dir_names.get(&dir).cloned())
+        },
+        kernel_dir,
+    )
+}
+
 fn idt_story(session: &Session) -> Option<(u8, String)> {
     let i = Introspector::of(&session.system);
     session.system.machine.last_events().iter().find_map(|e| match e {
@@ -378,8 +399,8 @@ fn lesson_panels(id: &str) -> &'static [&'static str] {
         "demand-paging" => &["Page walk", "Physical frames", "Memory image"],
         "user-kernel-mode" => &["Registers", "Code", "IDT"],
         "system-call" => &["IDT", "Kernel stack", "Registers"],
-        "context-switch" => &["Processes", "Kernel stack", "Registers"],
-        "blocking-io" => &["Processes", "Events", "Physical frames"],
+        "context-switch" => &["Processes", "Kernel stack", "Timeline"],
+        "blocking-io" => &["Processes", "Timeline", "Events"],
         _ => &["Registers", "Code", "Processes"],
     }
 }
@@ -474,6 +495,14 @@ pub fn app() -> Html {
         let refresh = refresh.clone();
         Callback::from(move |i: usize| {
             session.borrow_mut().reveal(i);
+            refresh.force_update();
+        })
+    };
+    let on_who = {
+        let session = session.clone();
+        let refresh = refresh.clone();
+        Callback::from(move |pa: u32| {
+            session.borrow_mut().who_changed(pa, 4);
             refresh.force_update();
         })
     };
@@ -635,7 +664,7 @@ pub fn app() -> Html {
                         <MemoryImagePanel pid={shown.as_ref().map(|p| p.pid)} regions={shown.as_ref().map(|p| regions(&s, p)).unwrap_or_default()} />
                     }
                     if shown_panels("Page walk") {
-                        <PageWalkPanel walk={m.walk(addr)} what={what.to_string()} paging={m.cpu.paging()} />
+                        <PageWalkPanel walk={m.walk(addr)} what={what.to_string()} paging={m.cpu.paging()} on_who={on_who} />
                     }
                     if shown_panels("TLB") {
                         <TlbPanel tlb={tlb} used={used} flushed={flushed} />
@@ -645,6 +674,9 @@ pub fn app() -> Html {
                     }
                     if shown_panels("Physical frames") {
                         <FramesPanel frames={i.frames(m)} free={i.free_frames(m)} />
+                    }
+                    if shown_panels("Timeline") {
+                        <TimelinePanel view={timeline_view(&s, &procs)} />
                     }
                     if shown_panels("Events") {
                         <EventsPanel events={events(&s)} filter={s.event_filter.clone()} on_filter={on_filter} />

@@ -51,6 +51,9 @@ pub struct Session {
     pub event_filter: String,
     /// Steps per frame at full speed.
     pub budget: u64,
+    /// Who each page directory belonged to, remembered after the process
+    /// exits (for the timeline).
+    pub dir_names: std::collections::HashMap<u32, String>,
     /// The event kind `run` breaks on, if any.
     pub break_kind: Option<EventKind>,
     pub dark: bool,
@@ -105,6 +108,7 @@ impl Session {
             answers: vec![None; lesson.questions.len()],
             event_filter: String::new(),
             budget: FRAME_BUDGET,
+            dir_names: std::collections::HashMap::new(),
             break_kind: None,
             dark: false,
             projector: false,
@@ -187,6 +191,15 @@ impl Session {
         Some(session)
     }
 
+    /// Notes the page directory of every live process.
+    pub fn remember_directories(&mut self) {
+        let i = osviz_kernel::introspect::Introspector::of(&self.system);
+        for p in i.processes(&self.system.machine) {
+            self.dir_names
+                .insert(p.pgdir, format!("pid {} {}", p.pid, p.name));
+        }
+    }
+
     fn mark(&mut self) {
         self.before = RegisterView::of(&self.system.machine);
     }
@@ -194,6 +207,7 @@ impl Session {
     pub fn step(&mut self) {
         self.mark();
         self.stop = self.system.machine.step().stop;
+        self.remember_directories();
         self.running = false;
     }
 
@@ -257,11 +271,56 @@ impl Session {
             return;
         }
         self.mark();
+        // Processes may start and end within one frame: look before and after.
+        self.remember_directories();
         let stop = self.system.machine.run(steps);
+        self.remember_directories();
         if stop != StopReason::InstructionLimit {
             self.running = false;
             self.stop = Some(stop);
         }
+    }
+
+    /// "Who last changed this?": finds the latest step that changed the
+    /// `len` bytes at physical address `pa`, and goes back to just before
+    /// it, so EIP points at the instruction that wrote them (kernel or
+    /// user). Replays the run from its earliest checkpoint.
+    pub fn who_changed(&mut self, pa: u32, len: u32) {
+        self.mark();
+        self.running = false;
+        let m = &mut self.system.machine;
+        let now = m.steps;
+        let read = |m: &osviz_machine::Machine| m.mem.read(pa, len);
+        let Some(earliest) = m.earliest_step() else {
+            self.notice = Some("no history to search yet".into());
+            return;
+        };
+        if m.seek(earliest).is_err() {
+            self.notice = Some("the history cannot be replayed".into());
+            return;
+        }
+        let mut last = None;
+        let mut value = read(m);
+        while m.steps < now {
+            if m.step().stop.is_some() && m.stopped.is_some() {
+                break;
+            }
+            let v = read(m);
+            if v != value {
+                last = Some(m.steps);
+                value = v;
+            }
+        }
+        self.notice = Some(match last {
+            Some(step) => {
+                let _ = m.seek(step - 1);
+                format!("{pa:#010x} last changed at step {step}: this instruction wrote it")
+            }
+            None => {
+                let _ = m.seek(now);
+                format!("{pa:#010x} has not changed since step {earliest}")
+            }
+        });
     }
 
     /// Adjusts the full-speed budget after a frame whose running took `ms`.

@@ -12,6 +12,7 @@ pub mod memory_image;
 pub mod page_walk;
 pub mod processes;
 pub mod registers;
+pub mod timeline;
 pub mod tlb;
 
 /// A 32-bit value as eight hex digits.

@@ -11,6 +11,8 @@ pub struct PageWalkProps {
     /// What the address is: "latest access", "EIP", ...
     pub what: String,
     pub paging: bool,
+    /// Asks who last changed the entry at a physical address.
+    pub on_who: Callback<u32>,
 }
 
 fn bits(entry: u32) -> Html {
@@ -52,10 +54,14 @@ pub fn page_walk_panel(props: &PageWalkProps) -> Html {
                 <li>{ format!("CR3 = {}", hex(w.cr3)) }</li>
                 <li class={classes!((!pde_present).then_some("fault"))}>
                     { format!("PDE at {} = {} ", hex(w.pde_addr), hex(w.pde)) }{ bits(w.pde) }
+                    <button class="who" title="go back to the instruction that last changed this entry"
+                        onclick={props.on_who.reform({ let a = w.pde_addr; move |_: MouseEvent| a })}>{ "who changed it?" }</button>
                 </li>
                 if let (Some(addr), Some(pte)) = (w.pte_addr, w.pte) {
                     <li class={classes!((!pte_present).then_some("fault"))}>
                         { format!("PTE at {} = {} ", hex(addr), hex(pte)) }{ bits(pte) }
+                        <button class="who" title="go back to the instruction that last changed this entry"
+                            onclick={props.on_who.reform(move |_: MouseEvent| addr)}>{ "who changed it?" }</button>
                     </li>
                 }
                 if let Some(pa) = w.physical {
