@@ -302,7 +302,7 @@ impl Machine {
                                 self.seen = crate::event::KindSet::EMPTY;
                             }
                             let lin = self.effective_address(&mem);
-                            self.lin_read(lin, 4).map(|v| {
+                            self.lin_read32(lin).map(|v| {
                                 self.cpu.gpr[usize::from(dst & 7)] = v;
                                 Flow::Next
                             })
@@ -315,7 +315,7 @@ impl Machine {
                             }
                             let lin = self.effective_address(&mem);
                             let v = gpr(self, src);
-                            self.lin_write(lin, 4, v).map(|()| Flow::Next)
+                            self.lin_write32(lin, v).map(|()| Flow::Next)
                         }
                         Fast::AluRR { op, dst, src } => {
                             let b = gpr(self, src);

@@ -216,6 +216,26 @@ impl PhysMem {
         }
     }
 
+    /// Reads a dword that does not cross a frame (all ones past the end).
+    #[inline(always)]
+    pub fn read32(&self, addr: u32) -> u32 {
+        let a = addr as usize;
+        match self.bytes.get(a..a + 4) {
+            Some(s) => u32::from_le_bytes([s[0], s[1], s[2], s[3]]),
+            None => self.read(addr, 4),
+        }
+    }
+
+    /// Writes a dword that does not cross a frame.
+    #[inline(always)]
+    pub fn write32(&mut self, addr: u32, value: u32) {
+        let a = addr as usize;
+        if let Some(s) = self.bytes.get_mut(a..a + 4) {
+            s.copy_from_slice(&value.to_le_bytes());
+            self.touch(a / PAGE_SIZE as usize);
+        }
+    }
+
     /// Reads `n` (1, 2 or 4) little-endian bytes.
     #[inline]
     pub fn read(&self, addr: u32, n: u32) -> u32 {

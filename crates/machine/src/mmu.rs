@@ -262,6 +262,30 @@ impl Machine {
         Ok(())
     }
 
+    /// Reads a dword at a linear address with the CPL's privilege: the
+    /// common case, kept short for the block fast path.
+    #[inline(always)]
+    pub(crate) fn lin_read32(&mut self, linear: u32) -> Result<u32, Exception> {
+        if linear & (PAGE_SIZE - 1) <= PAGE_SIZE - 4 {
+            let user = self.cpu.cpl() == 3;
+            let pa = self.translate(linear, Access::Read, user)?;
+            return Ok(self.mem.read32(pa));
+        }
+        self.lin_read(linear, 4)
+    }
+
+    /// Writes a dword at a linear address with the CPL's privilege.
+    #[inline(always)]
+    pub(crate) fn lin_write32(&mut self, linear: u32, value: u32) -> Result<(), Exception> {
+        if linear & (PAGE_SIZE - 1) <= PAGE_SIZE - 4 {
+            let user = self.cpu.cpl() == 3;
+            let pa = self.translate(linear, Access::Write, user)?;
+            self.mem.write32(pa, value);
+            return Ok(());
+        }
+        self.lin_write(linear, 4, value)
+    }
+
     /// Reads with supervisor privilege.
     pub(crate) fn sys_read(&mut self, linear: u32, n: u32) -> Result<u32, Exception> {
         let span = self.locate_as(linear, n, Access::Read, false)?;

@@ -256,6 +256,7 @@ impl Tlb {
         }
     }
 
+    #[inline(always)]
     fn unlink(&mut self, slot: u8) {
         let (p, n) = (self.prev[usize::from(slot)], self.next[usize::from(slot)]);
         if p == NIL {
@@ -270,6 +271,7 @@ impl Tlb {
         }
     }
 
+    #[inline(always)]
     fn link_front(&mut self, slot: u8) {
         self.prev[usize::from(slot)] = NIL;
         self.next[usize::from(slot)] = self.head;
