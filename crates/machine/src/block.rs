@@ -319,13 +319,13 @@ impl Machine {
                         }
                         Fast::AluRR { op, dst, src } => {
                             let b = gpr(self, src);
-                            self.alu32(op, dst, b);
+                            self.alu32_by(op, dst, b);
                             lag.retired += 1;
                             eip = next;
                             continue;
                         }
                         Fast::AluRI { op, dst, imm } => {
-                            self.alu32(op, dst, imm);
+                            self.alu32_by(op, dst, imm);
                             lag.retired += 1;
                             eip = next;
                             continue;
@@ -439,6 +439,22 @@ impl Machine {
         self.clock += lag.steps;
         self.retired += lag.retired;
         *lag = Lag::default();
+    }
+
+    /// `alu32` with the operation made a constant in each arm, so that each
+    /// copy is specialized (no carry to read for ADD, no store for CMP).
+    #[inline(always)]
+    fn alu32_by(&mut self, op: Op, dst: u8, b: u32) {
+        match op {
+            Op::Add => self.alu32(Op::Add, dst, b),
+            Op::Sub => self.alu32(Op::Sub, dst, b),
+            Op::Cmp => self.alu32(Op::Cmp, dst, b),
+            Op::And => self.alu32(Op::And, dst, b),
+            Op::Or => self.alu32(Op::Or, dst, b),
+            Op::Xor => self.alu32(Op::Xor, dst, b),
+            Op::Test => self.alu32(Op::Test, dst, b),
+            other => self.alu32(other, dst, b),
+        }
     }
 
     /// A 32-bit ALU operation on register `dst` with operand `b`, flags kept lazily.

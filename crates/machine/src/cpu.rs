@@ -234,7 +234,6 @@ impl Cpu {
     fn lazy_status(&self) -> u32 {
         let l = &self.lazy;
         let w = l.width;
-        let keep_cf = self.eflags_base & Flags::CF;
         match l.op {
             LazyOp::None => self.eflags_base & Flags::STATUS,
             LazyOp::Add => alu::add(l.a, l.b, false, w).1,
@@ -242,8 +241,8 @@ impl Cpu {
             LazyOp::Sub => alu::sub(l.a, l.b, false, w).1,
             LazyOp::Sbb => alu::sub(l.a, l.b, l.carry, w).1,
             LazyOp::Logic => alu::logic(l.r, w),
-            LazyOp::Inc => (alu::add(l.a, 1, false, w).1 & !Flags::CF) | keep_cf,
-            LazyOp::Dec => (alu::sub(l.a, 1, false, w).1 & !Flags::CF) | keep_cf,
+            LazyOp::Inc => (alu::add(l.a, 1, false, w).1 & !Flags::CF) | u32::from(l.carry),
+            LazyOp::Dec => (alu::sub(l.a, 1, false, w).1 & !Flags::CF) | u32::from(l.carry),
         }
     }
 
@@ -272,7 +271,8 @@ impl Cpu {
             LazyOp::Sub => l.a < l.b,
             LazyOp::Sbb => l.a < l.b || (l.carry && l.a == l.b),
             LazyOp::Logic => false,
-            LazyOp::None | LazyOp::Inc | LazyOp::Dec => self.eflags_base & Flags::CF != 0,
+            LazyOp::Inc | LazyOp::Dec => l.carry,
+            LazyOp::None => self.eflags_base & Flags::CF != 0,
         }
     }
 
@@ -309,11 +309,12 @@ impl Cpu {
         r: u32,
         carry: bool,
     ) {
-        if matches!(op, LazyOp::Inc | LazyOp::Dec) {
-            // Keep the CF that INC and DEC leave alone.
-            let cf = self.flag(Flags::CF);
-            self.eflags_base = (self.eflags_base & !Flags::CF) | u32::from(cf);
-        }
+        // INC and DEC leave CF alone: it is kept in `carry`.
+        let carry = if matches!(op, LazyOp::Inc | LazyOp::Dec) {
+            self.flag(Flags::CF)
+        } else {
+            carry
+        };
         self.lazy = LazyFlags {
             op,
             width,

@@ -126,3 +126,17 @@ fn multiboot_errors_are_reported() {
         Err(multiboot::MultibootError::NoHeader)
     );
 }
+
+#[test]
+fn inc_and_dec_keep_the_carry_flag() {
+    // stc / mov eax, -1 / inc eax / adc ebx, 0 (+1 from CF) / add ecx, 0 (CF now 0)
+    // / dec ecx / adc edx, 0 (+0: CF stayed 0) / hlt
+    let m = run_bytes(&[
+        0xF9, 0xB8, 0xFF, 0xFF, 0xFF, 0xFF, 0x40, 0x83, 0xD3, 0x00, 0x83, 0xC1, 0x00, 0x49, 0x83,
+        0xD2, 0x00, 0xF4,
+    ]);
+    assert_eq!(m.cpu.reg(Reg::Eax), 0);
+    assert_eq!(m.cpu.reg(Reg::Ebx), 1, "INC kept CF = 1");
+    assert_eq!(m.cpu.reg(Reg::Ecx), 0xFFFF_FFFF);
+    assert_eq!(m.cpu.reg(Reg::Edx), 0, "DEC kept CF = 0");
+}
