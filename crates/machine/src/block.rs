@@ -356,25 +356,28 @@ impl Machine {
                             continue;
                         }
                         Fast::Jcc { cc, rel } => {
-                            self.cpu.eip = if self.condition(cc) {
+                            let target = if self.condition(cc) {
                                 next.wrapping_add(rel)
                             } else {
                                 next
                             };
                             lag.retired += 1;
-                            self.settle(&mut lag);
                             // A loop that jumps back to this block's start runs
-                            // it again at once: same page, same decoded code.
-                            if self.cpu.eip == start
-                                && self.steps < chain_limit
+                            // it again at once: same page, same decoded code,
+                            // the counts still left to settle.
+                            if target == start
+                                && self.steps + lag.steps < chain_limit
                                 && !self.mem.code_written
                                 && (self.tlb.fetch.is_some() || !self.cpu.paging())
                             {
-                                self.begin_step();
+                                lag.steps += 1;
+                                self.seen = crate::event::KindSet::EMPTY;
                                 eip = start;
                                 continue 'again;
                             }
-                            if self.steps < chain_limit && self.no_breakpoint_near(self.cpu.eip) {
+                            self.cpu.eip = target;
+                            self.settle(&mut lag);
+                            if self.steps < chain_limit && self.no_breakpoint_near(target) {
                                 continue 'chain;
                             }
                             return BlockExit::Ran;
