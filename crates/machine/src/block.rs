@@ -295,27 +295,42 @@ impl Machine {
                             }
                             self.execute(instr, eip)
                         }
+                        // Loads and stores cannot redirect control; their
+                        // counts stay pending unless they fault or must
+                        // leave the block.
                         Fast::Load { dst, mem } => {
-                            self.settle(&mut lag);
-                            self.cpu.eip = next;
-                            if i > 0 {
-                                self.seen = crate::event::KindSet::EMPTY;
-                            }
+                            self.seen = crate::event::KindSet::EMPTY;
                             let lin = self.effective_address(&mem);
-                            self.lin_read32(lin).map(|v| {
-                                self.cpu.gpr[usize::from(dst & 7)] = v;
-                                Flow::Next
-                            })
+                            match self.lin_read32(lin) {
+                                Ok(v) => self.cpu.gpr[usize::from(dst & 7)] = v,
+                                Err(e) => {
+                                    self.settle(&mut lag);
+                                    self.cpu.eip = eip;
+                                    return self.block_fault(e, eip, u32::from(instr.len));
+                                }
+                            }
+                            lag.retired += 1;
+                            eip = next;
+                            if let Some(exit) = self.after_memory_op(&mut lag, next) {
+                                return exit;
+                            }
+                            continue;
                         }
                         Fast::Store { src, mem } => {
-                            self.settle(&mut lag);
-                            self.cpu.eip = next;
-                            if i > 0 {
-                                self.seen = crate::event::KindSet::EMPTY;
-                            }
+                            self.seen = crate::event::KindSet::EMPTY;
                             let lin = self.effective_address(&mem);
                             let v = gpr(self, src);
-                            self.lin_write32(lin, v).map(|()| Flow::Next)
+                            if let Err(e) = self.lin_write32(lin, v) {
+                                self.settle(&mut lag);
+                                self.cpu.eip = eip;
+                                return self.block_fault(e, eip, u32::from(instr.len));
+                            }
+                            lag.retired += 1;
+                            eip = next;
+                            if let Some(exit) = self.after_memory_op(&mut lag, next) {
+                                return exit;
+                            }
+                            continue;
                         }
                         Fast::AluRR { op, dst, src } => {
                             let b = gpr(self, src);
@@ -433,6 +448,24 @@ impl Machine {
                 return BlockExit::Ran;
             }
         }
+    }
+
+    /// After a shortcut load or store: leave the block if it wrote code,
+    /// pushed the fetch page out of the TLB, or produced an event `run`
+    /// breaks on (settling the counts first).
+    #[inline(always)]
+    fn after_memory_op(&mut self, lag: &mut Lag, next: u32) -> Option<BlockExit> {
+        let leave = self.mem.code_written || (self.tlb.fetch.is_none() && self.cpu.paging());
+        let stop = self.event_break();
+        if !leave && stop.is_none() {
+            return None;
+        }
+        self.settle(lag);
+        self.cpu.eip = next;
+        Some(match stop {
+            Some(stop) => BlockExit::Stop(stop),
+            None => BlockExit::Ran,
+        })
     }
 
     /// Writes the counts the shortcuts left behind.
