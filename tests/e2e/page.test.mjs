@@ -60,6 +60,9 @@ test('every panel is there, and Step and Step back move EIP', async () => {
   assert.notEqual(next, start);
   await page.getByRole('button', { name: 'Step back' }).click();
   assert.equal(await eip(page), start);
+  // The Code panel disassembles from EIP: at boot, the kernel's first instruction.
+  const first = region(page, 'Code').getByLabel('Disassembly').locator('li.current');
+  assert.match(await first.textContent(), /00100000cld/);
   assert.deepEqual(errors, []);
   await page.close();
 });

@@ -95,6 +95,26 @@ fn code_view(session: &Session) -> CodeView {
         .map(|b| format!("{b:02x}"))
         .collect::<Vec<_>>()
         .join(" ");
+    // The next few instructions from EIP, disassembled.
+    let mut disassembly = Vec::new();
+    let mut at = eip;
+    for _ in 0..6 {
+        let w: Vec<u8> = m
+            .peek_virtual(at, 15)
+            .into_iter()
+            .map(|b| b.unwrap_or(0))
+            .collect();
+        match osviz_machine::decode(&w) {
+            Ok(i) => {
+                disassembly.push((at, i.disassemble(at)));
+                at = at.wrapping_add(u32::from(i.len));
+            }
+            Err(e) => {
+                disassembly.push((at, format!("({e})")));
+                break;
+            }
+        }
+    }
     let breakpoint_lines = m
         .breakpoints()
         .filter_map(|b| {
@@ -116,6 +136,7 @@ fn code_view(session: &Session) -> CodeView {
         },
         eip,
         bytes,
+        disassembly,
         ring: m.cpu.cpl(),
     }
 }

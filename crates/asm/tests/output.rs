@@ -110,3 +110,55 @@ fn forward_jumps_settle_to_short_forms() {
     assert_eq!(&bytes[..2], [0xEB, 0x05]); // jmp a: short, over the near jmp b
     assert_eq!(bytes[2], 0xE9); // jmp b: too far for short
 }
+
+/// The machine's disassembly of every instruction of the sample source
+/// assembles back to the same instruction.
+#[test]
+fn disassembly_assembles_back_to_the_same_instruction() {
+    use osviz_machine::{Op, Operand, decode};
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sources/forms.asm");
+    let source = std::fs::read_to_string(path).unwrap();
+    let out = assemble_str("forms.asm", &source).unwrap();
+    let (start, image) = out.image();
+    let text_end = start + out.sections[0].size;
+    let mut checked = 0;
+    // Jumps are compared by target, the rest field by field.
+    let normalize = |i: osviz_machine::Instr, at: u32| {
+        let relative = matches!(i.op, Op::Jcc(_) | Op::Jmp | Op::Call | Op::Loop);
+        let src = match (relative, i.src) {
+            (true, Operand::Imm(rel)) => {
+                Operand::Imm(at.wrapping_add(u32::from(i.len)).wrapping_add(rel))
+            }
+            (_, s) => s,
+        };
+        // XCHG is symmetric: either operand order is the same instruction.
+        let (dst, src) = if i.op == Op::Xchg && format!("{:?}", i.dst) > format!("{src:?}") {
+            (src, i.dst)
+        } else {
+            (i.dst, src)
+        };
+        (i.op, i.width, dst, src, i.extra, i.rep)
+    };
+    for line in out.lines.iter().filter(|l| l.addr < text_end) {
+        let offset = (line.addr - start) as usize;
+        let Ok(instr) = decode(&image[offset..]) else {
+            continue;
+        };
+        if usize::from(instr.len) != line.len as usize {
+            continue; // data, not an instruction
+        }
+        let text = instr.disassemble(line.addr);
+        let again = assemble_str("again.asm", &format!("org {:#x}\n{text}\n", line.addr))
+            .unwrap_or_else(|e| panic!("line {}: `{text}` does not assemble: {e:?}", line.line));
+        let bytes = again.image().1;
+        let back = decode(&bytes).unwrap();
+        assert_eq!(
+            normalize(back, line.addr),
+            normalize(instr, line.addr),
+            "line {}: `{text}`",
+            line.line
+        );
+        checked += 1;
+    }
+    assert!(checked >= 180, "{checked}");
+}

@@ -30,6 +30,7 @@ mod block;
 mod cpu;
 mod decode;
 pub mod devices;
+mod disasm;
 mod event;
 mod execute;
 mod history;

@@ -14,6 +14,8 @@ pub struct CodeView {
     pub place: String,
     pub eip: u32,
     pub bytes: String,
+    /// The instructions from EIP on, disassembled: address and text.
+    pub disassembly: Vec<(u32, String)>,
     pub ring: u8,
 }
 
@@ -51,6 +53,13 @@ pub fn code_panel(props: &CodeProps) -> Html {
             </div>
             <div class="source">{ for lines }</div>
             <div class="bytes">{ format!("bytes: {}", v.bytes) }</div>
+            <ol class="disasm" aria-label="Disassembly">
+                { for v.disassembly.iter().enumerate().map(|(k, (addr, text))| html! {
+                    <li class={classes!((k == 0).then_some("current"))}>
+                        <span class="addr">{ format!("{addr:08x}") }</span>{ text }
+                    </li>
+                }) }
+            </ol>
         </section>
     }
 }

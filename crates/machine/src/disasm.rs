@@ -1,0 +1,286 @@
+//! Disassembly: an [`Instr`] as text in the assembler's own syntax, for the
+//! views (the text assembles back to the same bytes; see the tests).
+
+use crate::cpu::{Reg, Seg};
+use crate::decode::{Instr, MemRef, Op, Operand, Rep, Shift, StringOp, Width};
+
+fn reg_name(index: u8, width: Width) -> &'static str {
+    let i = usize::from(index & 7);
+    match width {
+        Width::Dword => ["eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi"][i],
+        Width::Word => ["ax", "cx", "dx", "bx", "sp", "bp", "si", "di"][i],
+        Width::Byte => ["al", "cl", "dl", "bl", "ah", "ch", "dh", "bh"][i],
+    }
+}
+
+fn size_name(width: Width) -> &'static str {
+    match width {
+        Width::Byte => "byte",
+        Width::Word => "word",
+        Width::Dword => "dword",
+    }
+}
+
+fn mem(m: &MemRef) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    if let Some(b) = m.base {
+        parts.push(Reg::name(b).to_string());
+    }
+    if let Some(i) = m.index {
+        parts.push(if m.scale > 1 {
+            format!("{}*{}", Reg::name(i), m.scale)
+        } else {
+            Reg::name(i).to_string()
+        });
+    }
+    let disp = m.disp as i32;
+    let text = parts.join("+");
+    if parts.is_empty() {
+        format!("[{:#x}]", m.disp)
+    } else if disp > 0 {
+        format!("[{text}+{disp:#x}]")
+    } else if disp < 0 {
+        format!("[{text}-{:#x}]", -(disp as i64))
+    } else {
+        format!("[{text}]")
+    }
+}
+
+fn cond(cc: u8) -> &'static str {
+    [
+        "o", "no", "b", "ae", "e", "ne", "be", "a", "s", "ns", "p", "np", "l", "ge", "le", "g",
+    ][usize::from(cc & 15)]
+}
+
+impl Instr {
+    /// The instruction as text; `eip` is its address (for jump targets).
+    pub fn disassemble(&self, eip: u32) -> String {
+        let w = self.width;
+        let next = eip.wrapping_add(u32::from(self.len));
+        let operand = |o: &Operand, sized: bool| -> String {
+            match o {
+                Operand::None => String::new(),
+                Operand::Reg(r) => reg_name(*r, w).to_string(),
+                Operand::Mem(m) if sized => format!("{} {}", size_name(w), mem(m)),
+                Operand::Mem(m) => mem(m),
+                Operand::Imm(v) => format!("{v:#x}"),
+                Operand::Sreg(s) => Seg::from_index(*s).name().to_string(),
+                Operand::Cr(n) => format!("cr{n}"),
+            }
+        };
+        // A memory operand needs a size keyword when nothing else gives one.
+        let needs_size = !matches!(self.dst, Operand::Reg(_))
+            && !matches!(self.src, Operand::Reg(_) | Operand::Sreg(_));
+        let two = |name: &str| {
+            format!(
+                "{name} {}, {}",
+                operand(&self.dst, needs_size),
+                operand(&self.src, needs_size)
+            )
+        };
+        let one = |name: &str, o: &Operand| format!("{name} {}", operand(o, true));
+        let target = || match self.src {
+            Operand::Imm(rel) => format!("{:#x}", next.wrapping_add(rel)),
+            ref o => operand(o, false),
+        };
+        let rep = match self.rep {
+            Rep::Rep => "rep ",
+            Rep::Repne => "repne ",
+            Rep::None => "",
+        };
+        match self.op {
+            Op::Add
+            | Op::Or
+            | Op::Adc
+            | Op::Sbb
+            | Op::And
+            | Op::Sub
+            | Op::Xor
+            | Op::Cmp
+            | Op::Test
+            | Op::Xchg => two(&format!("{:?}", self.op).to_lowercase()),
+            Op::Mov => match (self.dst, self.src) {
+                (Operand::Sreg(_), _)
+                | (_, Operand::Sreg(_))
+                | (Operand::Cr(_), _)
+                | (_, Operand::Cr(_)) => {
+                    format!(
+                        "mov {}, {}",
+                        operand(&self.dst, false),
+                        operand(&self.src, false)
+                    )
+                }
+                _ => two("mov"),
+            },
+            Op::Not | Op::Neg | Op::Inc | Op::Dec => {
+                let name = format!("{:?}", self.op).to_lowercase();
+                match self.dst {
+                    Operand::Reg(r) => format!("{name} {}", reg_name(r, w)),
+                    ref o => one(&name, o),
+                }
+            }
+            Op::Shift(kind) => {
+                let name = match kind {
+                    Shift::Rol => "rol",
+                    Shift::Ror => "ror",
+                    Shift::Rcl => "rcl",
+                    Shift::Rcr => "rcr",
+                    Shift::Shl | Shift::Sal => "shl",
+                    Shift::Shr => "shr",
+                    Shift::Sar => "sar",
+                };
+                let count = match self.src {
+                    Operand::Reg(_) => "cl".to_string(),
+                    Operand::Imm(v) => v.to_string(),
+                    _ => String::new(),
+                };
+                let d = match self.dst {
+                    Operand::Reg(r) => reg_name(r, w).to_string(),
+                    ref o => operand(o, true),
+                };
+                format!("{name} {d}, {count}")
+            }
+            Op::Mul | Op::Imul1 | Op::Div | Op::Idiv => {
+                let name = match self.op {
+                    Op::Mul => "mul",
+                    Op::Imul1 => "imul",
+                    Op::Div => "div",
+                    _ => "idiv",
+                };
+                match self.src {
+                    Operand::Reg(r) => format!("{name} {}", reg_name(r, w)),
+                    ref o => one(name, o),
+                }
+            }
+            Op::Imul2 => format!(
+                "imul {}, {}",
+                operand(&self.dst, false),
+                operand(&self.src, false)
+            ),
+            Op::Imul3 => format!(
+                "imul {}, {}, {:#x}",
+                operand(&self.dst, false),
+                operand(&self.src, false),
+                self.extra
+            ),
+            Op::Cdq => if w == Width::Word { "cwd" } else { "cdq" }.into(),
+            Op::Cwde => if w == Width::Word { "cbw" } else { "cwde" }.into(),
+            Op::Movzx | Op::Movsx => {
+                let name = if self.op == Op::Movzx {
+                    "movzx"
+                } else {
+                    "movsx"
+                };
+                let dst_width = if self.extra == 1 {
+                    Width::Word
+                } else {
+                    Width::Dword
+                };
+                let d = match self.dst {
+                    Operand::Reg(r) => reg_name(r, dst_width),
+                    _ => "?",
+                };
+                let s = match self.src {
+                    Operand::Reg(r) => reg_name(r, w).to_string(),
+                    Operand::Mem(m) => format!("{} {}", size_name(w), mem(&m)),
+                    _ => String::new(),
+                };
+                format!("{name} {d}, {s}")
+            }
+            Op::Lea => format!(
+                "lea {}, {}",
+                operand(&self.dst, false),
+                operand(&self.src, false)
+            ),
+            Op::Push => match self.src {
+                Operand::Imm(v) => format!("push {v:#x}"),
+                Operand::Reg(r) => format!("push {}", reg_name(r, w)),
+                ref o => one("push", o),
+            },
+            Op::Pop => match self.dst {
+                Operand::Reg(r) => format!("pop {}", reg_name(r, w)),
+                ref o => one("pop", o),
+            },
+            Op::Pushad => "pushad".into(),
+            Op::Popad => "popad".into(),
+            Op::Pushfd => "pushfd".into(),
+            Op::Popfd => "popfd".into(),
+            Op::Cmov => format!(
+                "cmov{} {}, {}",
+                cond(self.extra as u8),
+                operand(&self.dst, false),
+                operand(&self.src, false)
+            ),
+            Op::Setcc => format!(
+                "set{} {}",
+                cond(self.extra as u8),
+                operand(&self.dst, false)
+            ),
+            Op::Jcc(cc) => format!("j{} {}", cond(cc), target()),
+            Op::Loop => {
+                let name = ["loop", "loope", "loopne", "jecxz"][(self.extra & 3) as usize];
+                format!("{name} {}", target())
+            }
+            Op::Jmp => format!("jmp {}", target()),
+            Op::JmpFar => format!("jmp {:#x}:{}", self.extra, operand(&self.src, false)),
+            Op::JmpIndirect => format!("jmp {}", operand(&self.src, true)),
+            Op::Call => format!("call {}", target()),
+            Op::CallIndirect => format!("call {}", operand(&self.src, true)),
+            Op::Ret if self.extra != 0 => format!("ret {:#x}", self.extra),
+            Op::Ret => "ret".into(),
+            Op::Leave => "leave".into(),
+            Op::Int => format!("int {:#x}", self.extra),
+            Op::Int3 => "int3".into(),
+            Op::Iret => "iret".into(),
+            Op::String(kind) => {
+                let name = match kind {
+                    StringOp::Movs => "movs",
+                    StringOp::Cmps => "cmps",
+                    StringOp::Stos => "stos",
+                    StringOp::Lods => "lods",
+                    StringOp::Scas => "scas",
+                };
+                let suffix = match w {
+                    Width::Byte => "b",
+                    Width::Word => "w",
+                    Width::Dword => "d",
+                };
+                format!("{rep}{name}{suffix}")
+            }
+            Op::Cli => "cli".into(),
+            Op::Sti => "sti".into(),
+            Op::Cld => "cld".into(),
+            Op::Std => "std".into(),
+            Op::Clc => "clc".into(),
+            Op::Stc => "stc".into(),
+            Op::Cmc => "cmc".into(),
+            Op::Hlt => "hlt".into(),
+            Op::Nop => "nop".into(),
+            Op::Lgdt => format!("lgdt {}", operand(&self.src, false)),
+            Op::Lidt => format!("lidt {}", operand(&self.src, false)),
+            Op::Ltr => format!(
+                "ltr {}",
+                match self.src {
+                    Operand::Reg(r) => reg_name(r, Width::Word).to_string(),
+                    ref o => operand(o, false),
+                }
+            ),
+            Op::Invlpg => format!("invlpg {}", operand(&self.src, false)),
+            Op::In => {
+                let port = match self.src {
+                    Operand::Imm(p) => format!("{p:#x}"),
+                    _ => "dx".into(),
+                };
+                format!("in {}, {port}", reg_name(0, w))
+            }
+            Op::Out => {
+                let port = match self.dst {
+                    Operand::Imm(p) => format!("{p:#x}"),
+                    _ => "dx".into(),
+                };
+                format!("out {port}, {}", reg_name(0, w))
+            }
+            Op::Ud2 => "ud2".into(),
+        }
+    }
+}
