@@ -247,3 +247,22 @@ test('the timeline shows who ran and why it stopped; who changed a page table en
   assert.deepEqual(errors, []);
   await page.close();
 });
+
+test('selecting a frame marks it in the TLB; the shown process marks its frames', async () => {
+  const { page, errors } = await openPage();
+  await chooseLesson(page, 'system-call');
+  await page.getByRole('button', { name: 'Run to it and reveal' }).click();
+  await page.locator('.answer').waitFor();
+  const tlbRow = region(page, 'TLB').locator('tr.tlb-entry').last();
+  const frameHex = (await tlbRow.locator('td').nth(2).textContent()).trim();
+  const frame = parseInt(frameHex, 16);
+  const cell = region(page, 'Physical frames').locator(`[data-frame="${frame}"]`);
+  await cell.click();
+  assert.match(await cell.getAttribute('class'), /selected/);
+  assert.ok((await region(page, 'TLB').locator('tr.tlb-entry.selected').count()) >= 1);
+  assert.ok((await region(page, 'Physical frames').locator('.of-selected').count()) >= 1);
+  await cell.click();
+  assert.equal(await region(page, 'TLB').locator('tr.tlb-entry.selected').count(), 0);
+  assert.deepEqual(errors, []);
+  await page.close();
+});

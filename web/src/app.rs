@@ -503,6 +503,20 @@ pub fn app() -> Html {
     let on_keys = with_arg(|s, keys| s.type_keys(&keys));
     let on_filter = with_arg(|s, f| s.event_filter = f);
     let on_speed = with_arg(|s, v| s.speed = v.parse().unwrap_or(3).min(SPEEDS.len() - 1));
+    let on_frame = {
+        let session = session.clone();
+        let refresh = refresh.clone();
+        Callback::from(move |f: u32| {
+            let mut s = session.borrow_mut();
+            s.selected_frame = if s.selected_frame == Some(f) {
+                None
+            } else {
+                Some(f)
+            };
+            drop(s);
+            refresh.force_update();
+        })
+    };
     let on_select = {
         let session = session.clone();
         let refresh = refresh.clone();
@@ -685,16 +699,17 @@ pub fn app() -> Html {
                         <MemoryImagePanel pid={shown.as_ref().map(|p| p.pid)} regions={shown.as_ref().map(|p| regions(&s, p)).unwrap_or_default()} />
                     }
                     if shown_panels("Page walk") {
-                        <PageWalkPanel walk={m.walk(addr)} what={what.to_string()} paging={m.cpu.paging()} on_who={on_who} />
+                        <PageWalkPanel walk={m.walk(addr)} what={what.to_string()} paging={m.cpu.paging()} on_who={on_who} selected_frame={s.selected_frame} />
                     }
                     if shown_panels("TLB") {
-                        <TlbPanel tlb={tlb} used={used} flushed={flushed} />
+                        <TlbPanel tlb={tlb} used={used} flushed={flushed} selected_frame={s.selected_frame} />
                     }
                     if shown_panels("IDT") {
                         <IdtPanel entries={i.idt(m)} active={idt_story(&s)} />
                     }
                     if shown_panels("Physical frames") {
-                        <FramesPanel frames={i.frames(m)} free={i.free_frames(m)} />
+                        <FramesPanel frames={i.frames(m)} free={i.free_frames(m)} selected_frame={s.selected_frame}
+                            selected_pid={shown.as_ref().map(|p| p.pid)} on_select={on_frame} />
                     }
                     if shown_panels("Timeline") {
                         <TimelinePanel view={timeline_view(&s, &procs)} />

@@ -47,6 +47,9 @@ pub struct Session {
     /// The process the kernel-stack and memory-image panels show (the
     /// running one when none is chosen).
     pub selected_pid: Option<u32>,
+    /// The physical frame selected in the frames panel: the panels that
+    /// show frames (TLB, page walk) mark it too.
+    pub selected_frame: Option<u32>,
     pub answers: Vec<Option<String>>,
     pub event_filter: String,
     /// Steps per frame at full speed.
@@ -105,6 +108,7 @@ impl Session {
             speed: 3,
             carry: 0.0,
             selected_pid: None,
+            selected_frame: None,
             answers: vec![None; lesson.questions.len()],
             event_filter: String::new(),
             budget: FRAME_BUDGET,

@@ -7,6 +7,10 @@ use yew::prelude::*;
 pub struct FramesProps {
     pub frames: Vec<FrameOwner>,
     pub free: u32,
+    /// The selected frame, and the selected process (whose frames are marked).
+    pub selected_frame: Option<u32>,
+    pub selected_pid: Option<u32>,
+    pub on_select: Callback<u32>,
 }
 
 fn class_of(f: &FrameOwner) -> String {
@@ -37,7 +41,14 @@ pub fn frames_panel(props: &FramesProps) -> Html {
             FrameOwner::Kernel => "kernel".into(),
             FrameOwner::PageTable => "pt".into(),
         };
-        html! { <span class={class_of(f)} title={title_of(i, f)} data-owner={owner}></span> }
+        let mine = matches!(f, FrameOwner::Process { pid } if Some(*pid) == props.selected_pid);
+        let class = classes!(
+            class_of(f),
+            (props.selected_frame == Some(i as u32)).then_some("selected"),
+            mine.then_some("of-selected")
+        );
+        let onclick = props.on_select.reform(move |_: MouseEvent| i as u32);
+        html! { <span class={class} title={title_of(i, f)} data-owner={owner} data-frame={i.to_string()} onclick={onclick}></span> }
     });
     html! {
         <section class="panel frames" aria-label="Physical frames">

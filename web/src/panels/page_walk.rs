@@ -13,6 +13,7 @@ pub struct PageWalkProps {
     pub paging: bool,
     /// Asks who last changed the entry at a physical address.
     pub on_who: Callback<u32>,
+    pub selected_frame: Option<u32>,
 }
 
 fn bits(entry: u32) -> Html {
@@ -65,7 +66,7 @@ pub fn page_walk_panel(props: &PageWalkProps) -> Html {
                     </li>
                 }
                 if let Some(pa) = w.physical {
-                    <li class="frame-found">{ format!("frame {:#x} + offset = physical {}", pa >> 12, hex(pa)) }</li>
+                    <li class={classes!("frame-found", (props.selected_frame == Some(pa >> 12)).then_some("selected"))}>{ format!("frame {:#x} + offset = physical {}", pa >> 12, hex(pa)) }</li>
                 }
             </ol>
             <div class={classes!("verdict", w.physical.is_none().then_some("fault"))}>{ stopped }</div>

@@ -9,13 +9,18 @@ pub struct TlbProps {
     /// The slot the latest step used, if any.
     pub used: Option<u8>,
     pub flushed: bool,
+    pub selected_frame: Option<u32>,
 }
 
 #[function_component(TlbPanel)]
 pub fn tlb_panel(props: &TlbProps) -> Html {
     let t = &props.tlb;
     let rows = t.entries.iter().map(|e| {
-        let class = classes!("tlb-entry", (props.used == Some(e.slot)).then_some("used"));
+        let class = classes!(
+            "tlb-entry",
+            (props.used == Some(e.slot)).then_some("used"),
+            (props.selected_frame == Some(e.frame)).then_some("selected")
+        );
         html! {
             <tr class={class}>
                 <td>{ e.slot }</td>
