@@ -266,3 +266,26 @@ test('selecting a frame marks it in the TLB; the shown process marks its frames'
   assert.deepEqual(errors, []);
   await page.close();
 });
+
+test('who last changed any byte: a kernel variable traced back to the instruction', async () => {
+  const { page, errors } = await openPage();
+  await chooseLesson(page, 'demand-paging');
+  await page.getByLabel('Speed').selectOption({ label: 'full speed' });
+  await page.getByRole('button', { name: 'Run', exact: true }).click();
+  await page.waitForFunction(
+    () => document.querySelector('.console-text')?.textContent.includes('all processes have exited'),
+    null,
+    { timeout: 20000 },
+  );
+  const input = page.getByLabel('Address to trace');
+  await input.fill('freecount');
+  await input.press('Enter');
+  assert.match(await page.locator('.notice').textContent(), /last changed at step \d+/);
+  // The kernel's frame allocator or its free routine wrote it.
+  assert.match(await region(page, 'Code').locator('.where').textContent(), /(kalloc|kfree)/);
+  await input.fill('nonsense!');
+  await input.press('Enter');
+  assert.match(await page.locator('.notice').textContent(), /neither a physical address nor a kernel symbol/);
+  assert.deepEqual(errors, []);
+  await page.close();
+});

@@ -541,6 +541,7 @@ pub fn app() -> Html {
             refresh.force_update();
         })
     };
+    let on_who_text = with_arg(|s, text| s.who_changed_text(&text));
     let on_line = {
         let session = session.clone();
         let refresh = refresh.clone();
@@ -699,7 +700,7 @@ pub fn app() -> Html {
                         <MemoryImagePanel pid={shown.as_ref().map(|p| p.pid)} regions={shown.as_ref().map(|p| regions(&s, p)).unwrap_or_default()} />
                     }
                     if shown_panels("Page walk") {
-                        <PageWalkPanel walk={m.walk(addr)} what={what.to_string()} paging={m.cpu.paging()} on_who={on_who} selected_frame={s.selected_frame} />
+                        <PageWalkPanel walk={m.walk(addr)} what={what.to_string()} paging={m.cpu.paging()} on_who={on_who} selected_frame={s.selected_frame} on_who_text={on_who_text} />
                     }
                     if shown_panels("TLB") {
                         <TlbPanel tlb={tlb} used={used} flushed={flushed} selected_frame={s.selected_frame} />

@@ -327,6 +327,33 @@ impl Session {
         });
     }
 
+    /// "Who last changed this?" for what the student typed: a physical
+    /// address in hex, or a kernel symbol (its dword).
+    pub fn who_changed_text(&mut self, text: &str) {
+        let t = text.trim();
+        let hex = t.trim_start_matches("0x");
+        let target = match u32::from_str_radix(hex, 16) {
+            Ok(pa) if !hex.is_empty() => Some((pa, 1)),
+            _ => self
+                .system
+                .kernel
+                .symbol(t)
+                .filter(|&v| v >= osviz_kernel::KERNBASE)
+                .map(|v| (v - osviz_kernel::KERNBASE, 4)),
+        };
+        match target {
+            Some((pa, len)) if (pa as usize) < self.system.machine.mem.len() => {
+                self.who_changed(pa, len)
+            }
+            _ => {
+                self.notice = Some(format!(
+                    "`{}` is neither a physical address nor a kernel symbol",
+                    t.chars().take(40).collect::<String>()
+                ))
+            }
+        }
+    }
+
     /// Adjusts the full-speed budget after a frame whose running took `ms`.
     pub fn adapt(&mut self, ms: f64) {
         if SPEEDS[self.speed].1.is_some() || !self.running {

@@ -14,6 +14,8 @@ pub struct PageWalkProps {
     /// Asks who last changed the entry at a physical address.
     pub on_who: Callback<u32>,
     pub selected_frame: Option<u32>,
+    /// Asks who last changed any byte: a physical address or a kernel symbol.
+    pub on_who_text: Callback<String>,
 }
 
 fn bits(entry: u32) -> Html {
@@ -70,6 +72,19 @@ pub fn page_walk_panel(props: &PageWalkProps) -> Html {
                 }
             </ol>
             <div class={classes!("verdict", w.physical.is_none().then_some("fault"))}>{ stopped }</div>
+            <div class="who-any">
+                <input aria-label="Address to trace" placeholder="physical address (hex) or kernel symbol"
+                    onkeydown={{
+                        let cb = props.on_who_text.clone();
+                        Callback::from(move |e: KeyboardEvent| {
+                            if e.key() == "Enter" {
+                                let input: web_sys::HtmlInputElement = e.target_unchecked_into();
+                                cb.emit(input.value());
+                            }
+                        })
+                    }} />
+                <span class="hint">{ " Enter: who last changed it?" }</span>
+            </div>
         </section>
     }
 }
