@@ -289,3 +289,24 @@ test('who last changed any byte: a kernel variable traced back to the instructio
   assert.deepEqual(errors, []);
   await page.close();
 });
+
+test('projector mode for every lesson at 1280x720: the lesson panels, nothing cut off', async () => {
+  const { page, errors } = await openPage(1280, 720);
+  await page.locator('body').click({ position: { x: 5, y: 5 } });
+  await page.keyboard.press('p');
+  const ids = await page.getByLabel('Lesson picker').locator('option').evaluateAll((os) => os.map((o) => o.value));
+  for (const id of ids) {
+    await chooseLesson(page, id);
+    // Run a little so the panels have something to show.
+    for (let i = 0; i < 3; i++) await page.keyboard.press('s');
+    const panels = await page.locator('main.panels > section').count();
+    assert.ok(panels >= 2 && panels <= 5, `${id}: ${panels} panels`);
+    // No panel's content is wider than the panel (text would be cut off).
+    const overflowing = await page.locator('main.panels > section').evaluateAll((ss) =>
+      ss.filter((s) => s.scrollWidth > s.clientWidth + 2).map((s) => s.getAttribute('aria-label')));
+    assert.deepEqual(overflowing, [], id);
+    await page.screenshot({ path: join(shots, `projector-${id}.png`) });
+  }
+  assert.deepEqual(errors, []);
+  await page.close();
+});
