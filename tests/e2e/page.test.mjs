@@ -43,6 +43,17 @@ async function openPage(width = 1440, height = 900) {
 const region = (page, name) => page.getByRole('region', { name, exact: true });
 const eip = (page) => page.locator('[data-reg="eip"] .hex').textContent();
 
+/** Runs at full speed until the kernel says every process has exited. */
+async function runToEnd(page) {
+  await page.getByLabel('Speed').selectOption({ label: 'full speed' });
+  await page.getByRole('button', { name: 'Run', exact: true }).click();
+  await page.waitForFunction(
+    () => document.querySelector('.console-text')?.textContent.includes('all processes have exited'),
+    null,
+    { timeout: 20000 },
+  );
+}
+
 async function chooseLesson(page, id) {
   await page.getByLabel('Lesson picker').selectOption(id);
   await page.locator('.lesson-title').waitFor();
@@ -137,13 +148,7 @@ test('the editor reports assembly errors at their line and column, then runs the
   await editor.fill('%include "user.inc"\nstart: mov eax, SYS_exit\n xor ebx, ebx\n int 0x40\n');
   await page.getByRole('button', { name: 'Run my program' }).click();
   assert.equal(await errs.count(), 0);
-  await page.getByLabel('Speed').selectOption({ label: 'full speed' });
-  await page.getByRole('button', { name: 'Run', exact: true }).click();
-  await page.waitForFunction(
-    () => document.querySelector('.console-text')?.textContent.includes('all processes have exited'),
-    null,
-    { timeout: 20000 },
-  );
+  await runToEnd(page);
   assert.deepEqual(errors, []);
   await page.close();
 });
@@ -224,13 +229,7 @@ test('break on an event kind; clicking a source line sets and clears a breakpoin
 test('the timeline shows who ran and why it stopped; who changed a page table entry', async () => {
   const { page, errors } = await openPage();
   await chooseLesson(page, 'blocking-io');
-  await page.getByLabel('Speed').selectOption({ label: 'full speed' });
-  await page.getByRole('button', { name: 'Run', exact: true }).click();
-  await page.waitForFunction(
-    () => document.querySelector('.console-text')?.textContent.includes('all processes have exited'),
-    null,
-    { timeout: 20000 },
-  );
+  await runToEnd(page);
   const timeline = region(page, 'Timeline');
   assert.match(await timeline.textContent(), /pid 2 spin/);
   assert.match(await timeline.textContent(), /stopped: (timer interrupt|system call)/);
@@ -270,13 +269,7 @@ test('selecting a frame marks it in the TLB; the shown process marks its frames'
 test('who last changed any byte: a kernel variable traced back to the instruction', async () => {
   const { page, errors } = await openPage();
   await chooseLesson(page, 'demand-paging');
-  await page.getByLabel('Speed').selectOption({ label: 'full speed' });
-  await page.getByRole('button', { name: 'Run', exact: true }).click();
-  await page.waitForFunction(
-    () => document.querySelector('.console-text')?.textContent.includes('all processes have exited'),
-    null,
-    { timeout: 20000 },
-  );
+  await runToEnd(page);
   const input = page.getByLabel('Address to trace');
   await input.fill('freecount');
   await input.press('Enter');
