@@ -244,3 +244,35 @@ fn the_demand_paging_lesson_faults_allocates_and_restarts() {
     );
     assert_eq!(m.retired, retired + 1);
 }
+
+/// `run` takes the block fast path through the kernel and the programs;
+/// single steps do not. For every lesson both must reach exactly the same
+/// states (registers, memory, TLB and devices), checked at uneven points
+/// that land inside blocks, loops and handlers.
+#[test]
+fn running_and_single_stepping_every_lesson_agree() {
+    for l in LESSONS {
+        let mut ran = l.boot().unwrap();
+        let mut stepped = l.boot().unwrap();
+        let mut chunk = 1u64;
+        while ran.machine.stopped.is_none() && ran.machine.steps < 3_000_000 {
+            let stop = ran.machine.run(chunk);
+            while stepped.machine.steps < ran.machine.steps && stepped.machine.stopped.is_none() {
+                stepped.machine.step();
+            }
+            assert_eq!(
+                (stepped.machine.steps, stepped.machine.state_hash()),
+                (ran.machine.steps, ran.machine.state_hash()),
+                "{}: state after {} steps (run stopped: {stop:?})",
+                l.id,
+                ran.machine.steps
+            );
+            if stop == StopReason::Halted {
+                break;
+            }
+            // Uneven chunk sizes, so that the comparisons fall everywhere.
+            chunk = (chunk * 7 + 13) % 20_011;
+        }
+        assert_eq!(ran.machine.stopped, Some(StopReason::Halted), "{}", l.id);
+    }
+}

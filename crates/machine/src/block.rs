@@ -27,8 +27,17 @@ const BLOCK_CACHE_SIZE: usize = 1024;
 pub(crate) struct Block {
     pa: u32,
     generation: u32,
-    /// Each instruction with its shortcut form, when it has one.
-    instrs: Vec<(Fast, Instr)>,
+    /// Each instruction with its shortcut form and its offset in the block.
+    entries: Vec<Entry>,
+}
+
+/// One instruction of a block.
+#[derive(Clone, Debug)]
+struct Entry {
+    fast: Fast,
+    /// The instruction's offset from the block's first byte.
+    at: u16,
+    instr: Instr,
 }
 
 /// The shapes of the commonest instructions, which the block loop carries
@@ -39,14 +48,70 @@ enum Fast {
     /// No shortcut: the general interpreter executes it.
     #[default]
     None,
-    /// A 32-bit ALU operation between registers (`op` is one of the eight
-    /// ALU operations or TEST).
+    /// 32-bit ALU operations between registers (`dst op= src`) and of a
+    /// register and an immediate, one variant per operation so that the
+    /// block loop dispatches once. ADC and SBB share the generic form.
+    AddRR {
+        dst: u8,
+        src: u8,
+    },
+    AddRI {
+        dst: u8,
+        imm: u32,
+    },
+    SubRR {
+        dst: u8,
+        src: u8,
+    },
+    SubRI {
+        dst: u8,
+        imm: u32,
+    },
+    CmpRR {
+        dst: u8,
+        src: u8,
+    },
+    CmpRI {
+        dst: u8,
+        imm: u32,
+    },
+    AndRR {
+        dst: u8,
+        src: u8,
+    },
+    AndRI {
+        dst: u8,
+        imm: u32,
+    },
+    OrRR {
+        dst: u8,
+        src: u8,
+    },
+    OrRI {
+        dst: u8,
+        imm: u32,
+    },
+    XorRR {
+        dst: u8,
+        src: u8,
+    },
+    XorRI {
+        dst: u8,
+        imm: u32,
+    },
+    TestRR {
+        dst: u8,
+        src: u8,
+    },
+    TestRI {
+        dst: u8,
+        imm: u32,
+    },
     AluRR {
         op: Op,
         dst: u8,
         src: u8,
     },
-    /// A 32-bit ALU operation of a register and an immediate.
     AluRI {
         op: Op,
         dst: u8,
@@ -72,6 +137,12 @@ enum Fast {
         src: u8,
         mem: MemRef,
     },
+    /// `jz` (`negate` false) or `jnz` (`negate` true) by `rel`: the
+    /// commonest loop ends, tested on ZF alone.
+    Jz {
+        rel: u32,
+        negate: bool,
+    },
     /// A conditional jump by `rel` from the next instruction.
     Jcc {
         cc: u8,
@@ -93,18 +164,36 @@ impl Fast {
             Op::Add | Op::Or | Op::Adc | Op::Sbb | Op::And | Op::Sub | Op::Xor | Op::Cmp | Op::Test
         );
         match (instr.op, instr.width, instr.dst, instr.src) {
-            (op, Dword, Operand::Reg(dst), Operand::Reg(src)) if alu => {
-                Fast::AluRR { op, dst, src }
-            }
-            (op, Dword, Operand::Reg(dst), Operand::Imm(imm)) if alu => {
-                Fast::AluRI { op, dst, imm }
-            }
+            (op, Dword, Operand::Reg(dst), Operand::Reg(src)) if alu => match op {
+                Op::Add => Fast::AddRR { dst, src },
+                Op::Sub => Fast::SubRR { dst, src },
+                Op::Cmp => Fast::CmpRR { dst, src },
+                Op::And => Fast::AndRR { dst, src },
+                Op::Or => Fast::OrRR { dst, src },
+                Op::Xor => Fast::XorRR { dst, src },
+                Op::Test => Fast::TestRR { dst, src },
+                _ => Fast::AluRR { op, dst, src },
+            },
+            (op, Dword, Operand::Reg(dst), Operand::Imm(imm)) if alu => match op {
+                Op::Add => Fast::AddRI { dst, imm },
+                Op::Sub => Fast::SubRI { dst, imm },
+                Op::Cmp => Fast::CmpRI { dst, imm },
+                Op::And => Fast::AndRI { dst, imm },
+                Op::Or => Fast::OrRI { dst, imm },
+                Op::Xor => Fast::XorRI { dst, imm },
+                Op::Test => Fast::TestRI { dst, imm },
+                _ => Fast::AluRI { op, dst, imm },
+            },
             (Op::Inc, Dword, Operand::Reg(r), _) => Fast::Inc(r),
             (Op::Dec, Dword, Operand::Reg(r), _) => Fast::Dec(r),
             (Op::Mov, Dword, Operand::Reg(dst), Operand::Reg(src)) => Fast::MovRR { dst, src },
             (Op::Mov, Dword, Operand::Reg(dst), Operand::Imm(imm)) => Fast::MovRI { dst, imm },
             (Op::Mov, Dword, Operand::Reg(dst), Operand::Mem(mem)) => Fast::Load { dst, mem },
             (Op::Mov, Dword, Operand::Mem(mem), Operand::Reg(src)) => Fast::Store { src, mem },
+            (Op::Jcc(cc), _, _, Operand::Imm(rel)) if cc >> 1 == 2 => Fast::Jz {
+                rel,
+                negate: cc & 1 == 1,
+            },
             (Op::Jcc(cc), _, _, Operand::Imm(rel)) => Fast::Jcc { cc, rel },
             (Op::Jmp, _, _, Operand::Imm(rel)) => Fast::Jmp { rel },
             _ => Fast::None,
@@ -178,7 +267,13 @@ fn ends_block(instr: &Instr) -> bool {
     }
 }
 
-/// Step and retirement counts not yet written back (see `run_block`).
+/// Step and retirement counts not yet written back, relative to the start
+/// of the current pass through a block: at instruction `i` of the pass,
+/// `steps + i` steps and `retired + i` retirements are pending (the first
+/// instruction's step was counted by `begin_step`). Each pass adds the
+/// block's length; writing the counts back at index `i` rebases the lag on
+/// `i`, so the fields wrap below zero (modular arithmetic keeps the sums
+/// right).
 #[derive(Default)]
 struct Lag {
     steps: u64,
@@ -240,7 +335,7 @@ impl Machine {
             - margin;
         'chain: loop {
             self.begin_step();
-            let mut eip = self.cpu.eip;
+            let eip = self.cpu.eip;
             let pa = match self.fetch_address(eip) {
                 Ok(pa) => pa,
                 Err(e) => return self.block_fault(e, eip, 0),
@@ -248,7 +343,10 @@ impl Machine {
             let frame = pa >> 12;
             let index = ((pa ^ (pa >> 12)) as usize) % BLOCK_CACHE_SIZE;
             let generation = self.mem.code_gen(frame);
-            if cache.blocks[index].pa != pa || cache.blocks[index].generation != generation {
+            let cached = &cache.blocks[index];
+            // The empty block is the cache's "nothing here" (its address may
+            // equal a real one at the top of the address space).
+            if cached.pa != pa || cached.generation != generation || cached.entries.is_empty() {
                 let instrs = self.decode_block(pa);
                 if instrs.is_empty() {
                     // An instruction that is invalid or crosses into the next
@@ -262,39 +360,73 @@ impl Machine {
                     };
                 }
                 let generation = self.mem.mark_code(frame);
-                let instrs = instrs.into_iter().map(|i| (Fast::of(&i), i)).collect();
+                let mut at = 0u16;
+                let entries = instrs
+                    .into_iter()
+                    .map(|instr| {
+                        let e = Entry {
+                            fast: Fast::of(&instr),
+                            at,
+                            instr,
+                        };
+                        at += u16::from(instr.len);
+                        e
+                    })
+                    .collect();
                 cache.blocks[index] = Block {
                     pa,
                     generation,
-                    instrs,
+                    entries,
                 };
             }
             let block = &cache.blocks[index];
             self.mem.code_written = false;
-            // The shortcuts below leave their step, tick and retirement
-            // counts (and EIP) to be written once, before anything that could
-            // look at them.
+            // The shortcuts leave their step, tick and retirement counts (and
+            // EIP) to be written once, before anything that could look at
+            // them; the counts follow from the instruction's index in the
+            // block and the passes made (see `Lag`).
             let mut lag = Lag::default();
             let start = eip;
+            let n = block.entries.len() as u64;
             'again: loop {
-                for (i, (fast, instr)) in block.instrs.iter().enumerate() {
-                    if i > 0 {
-                        lag.steps += 1;
-                    }
-                    let next = eip.wrapping_add(u32::from(instr.len));
-                    // The shortcuts: registers and flags only, so no fault, event or
-                    // code write can follow, and nothing is left to check.
+                for (i, e) in block.entries.iter().enumerate() {
                     let gpr = |m: &Machine, r: u8| m.cpu.gpr[usize::from(r & 7)];
-                    let outcome = match *fast {
-                        Fast::None => {
-                            self.settle(&mut lag);
-                            self.cpu.eip = next;
-                            if i > 0 {
-                                self.seen = crate::event::KindSet::EMPTY;
-                                self.fault_chain.clear();
-                            }
-                            self.execute(instr, eip)
+                    // The register shortcuts: registers and flags only, so no
+                    // fault, event or code write can follow, and nothing is
+                    // left to check or to count.
+                    match e.fast {
+                        Fast::AddRR { dst, src } => self.alu32(Op::Add, dst, gpr(self, src)),
+                        Fast::AddRI { dst, imm } => self.alu32(Op::Add, dst, imm),
+                        Fast::SubRR { dst, src } => self.alu32(Op::Sub, dst, gpr(self, src)),
+                        Fast::SubRI { dst, imm } => self.alu32(Op::Sub, dst, imm),
+                        Fast::CmpRR { dst, src } => self.alu32(Op::Cmp, dst, gpr(self, src)),
+                        Fast::CmpRI { dst, imm } => self.alu32(Op::Cmp, dst, imm),
+                        Fast::AndRR { dst, src } => self.alu32(Op::And, dst, gpr(self, src)),
+                        Fast::AndRI { dst, imm } => self.alu32(Op::And, dst, imm),
+                        Fast::OrRR { dst, src } => self.alu32(Op::Or, dst, gpr(self, src)),
+                        Fast::OrRI { dst, imm } => self.alu32(Op::Or, dst, imm),
+                        Fast::XorRR { dst, src } => self.alu32(Op::Xor, dst, gpr(self, src)),
+                        Fast::XorRI { dst, imm } => self.alu32(Op::Xor, dst, imm),
+                        Fast::TestRR { dst, src } => self.alu32(Op::Test, dst, gpr(self, src)),
+                        Fast::TestRI { dst, imm } => self.alu32(Op::Test, dst, imm),
+                        Fast::AluRR { op, dst, src } => self.alu32(op, dst, gpr(self, src)),
+                        Fast::AluRI { op, dst, imm } => self.alu32(op, dst, imm),
+                        Fast::Inc(r) => {
+                            let a = gpr(self, r);
+                            let v = a.wrapping_add(1);
+                            self.cpu.set_lazy(LazyOp::Inc, Width::Dword, a, 1, v, false);
+                            self.cpu.gpr[usize::from(r & 7)] = v;
                         }
+                        Fast::Dec(r) => {
+                            let a = gpr(self, r);
+                            let v = a.wrapping_sub(1);
+                            self.cpu.set_lazy(LazyOp::Dec, Width::Dword, a, 1, v, false);
+                            self.cpu.gpr[usize::from(r & 7)] = v;
+                        }
+                        Fast::MovRR { dst, src } => {
+                            self.cpu.gpr[usize::from(dst & 7)] = gpr(self, src);
+                        }
+                        Fast::MovRI { dst, imm } => self.cpu.gpr[usize::from(dst & 7)] = imm,
                         // Loads and stores cannot redirect control; their
                         // counts stay pending unless they fault or must
                         // leave the block.
@@ -303,194 +435,177 @@ impl Machine {
                             let lin = self.effective_address(&mem);
                             match self.lin_read32(lin) {
                                 Ok(v) => self.cpu.gpr[usize::from(dst & 7)] = v,
-                                Err(e) => {
-                                    self.settle(&mut lag);
-                                    self.cpu.eip = eip;
-                                    return self.block_fault(e, eip, u32::from(instr.len));
-                                }
+                                Err(err) => return self.shortcut_fault(&mut lag, i, start, e, err),
                             }
-                            lag.retired += 1;
-                            eip = next;
-                            if let Some(exit) = self.after_memory_op(&mut lag, next) {
+                            if let Some(exit) = self.after_memory_op(&mut lag, i, start, e) {
                                 return exit;
                             }
-                            continue;
                         }
                         Fast::Store { src, mem } => {
                             self.seen = crate::event::KindSet::EMPTY;
                             let lin = self.effective_address(&mem);
                             let v = gpr(self, src);
-                            if let Err(e) = self.lin_write32(lin, v) {
-                                self.settle(&mut lag);
-                                self.cpu.eip = eip;
-                                return self.block_fault(e, eip, u32::from(instr.len));
+                            if let Err(err) = self.lin_write32(lin, v) {
+                                return self.shortcut_fault(&mut lag, i, start, e, err);
                             }
-                            lag.retired += 1;
-                            eip = next;
-                            if let Some(exit) = self.after_memory_op(&mut lag, next) {
+                            if let Some(exit) = self.after_memory_op(&mut lag, i, start, e) {
                                 return exit;
                             }
-                            continue;
                         }
-                        Fast::AluRR { op, dst, src } => {
-                            let b = gpr(self, src);
-                            self.alu32_by(op, dst, b);
-                            lag.retired += 1;
-                            eip = next;
-                            continue;
-                        }
-                        Fast::AluRI { op, dst, imm } => {
-                            self.alu32_by(op, dst, imm);
-                            lag.retired += 1;
-                            eip = next;
-                            continue;
-                        }
-                        Fast::Inc(r) | Fast::Dec(r) => {
-                            let a = gpr(self, r);
-                            let (op, v) = if matches!(fast, Fast::Inc(_)) {
-                                (LazyOp::Inc, a.wrapping_add(1))
-                            } else {
-                                (LazyOp::Dec, a.wrapping_sub(1))
+                        Fast::Jz { .. } | Fast::Jcc { .. } | Fast::Jmp { .. } => {
+                            let next = start
+                                .wrapping_add(u32::from(e.at))
+                                .wrapping_add(u32::from(e.instr.len));
+                            let target = match e.fast {
+                                Fast::Jz { rel, negate } => {
+                                    if self.cpu.flag(crate::cpu::Flags::ZF) != negate {
+                                        next.wrapping_add(rel)
+                                    } else {
+                                        next
+                                    }
+                                }
+                                Fast::Jcc { cc, rel } if self.condition(cc) => {
+                                    next.wrapping_add(rel)
+                                }
+                                Fast::Jmp { rel } => next.wrapping_add(rel),
+                                _ => next,
                             };
-                            self.cpu.set_lazy(op, Width::Dword, a, 1, v, false);
-                            self.cpu.gpr[usize::from(r & 7)] = v;
-                            lag.retired += 1;
-                            eip = next;
-                            continue;
-                        }
-                        Fast::MovRR { dst, src } => {
-                            self.cpu.gpr[usize::from(dst & 7)] = gpr(self, src);
-                            lag.retired += 1;
-                            eip = next;
-                            continue;
-                        }
-                        Fast::MovRI { dst, imm } => {
-                            self.cpu.gpr[usize::from(dst & 7)] = imm;
-                            lag.retired += 1;
-                            eip = next;
-                            continue;
-                        }
-                        Fast::Jcc { cc, rel } => {
-                            let target = if self.condition(cc) {
-                                next.wrapping_add(rel)
-                            } else {
-                                next
-                            };
-                            lag.retired += 1;
                             // A loop that jumps back to this block's start runs
                             // it again at once: same page, same decoded code,
                             // the counts still left to settle.
                             if target == start
-                                && self.steps + lag.steps < chain_limit
+                                && self.steps + lag.steps.wrapping_add(n) < chain_limit
                                 && !self.mem.code_written
                                 && (self.tlb.fetch.is_some() || !self.cpu.paging())
                             {
-                                lag.steps += 1;
+                                lag.steps = lag.steps.wrapping_add(n);
+                                lag.retired = lag.retired.wrapping_add(n);
                                 self.seen = crate::event::KindSet::EMPTY;
-                                eip = start;
                                 continue 'again;
                             }
+                            self.settle(&mut lag, i, 1);
                             self.cpu.eip = target;
-                            self.settle(&mut lag);
                             if self.steps < chain_limit && self.no_breakpoint_near(target) {
                                 continue 'chain;
                             }
                             return BlockExit::Ran;
                         }
-                        Fast::Jmp { rel } => {
-                            self.cpu.eip = next.wrapping_add(rel);
-                            lag.retired += 1;
-                            self.settle(&mut lag);
-                            if self.steps < chain_limit && self.no_breakpoint_near(self.cpu.eip) {
-                                continue 'chain;
+                        Fast::None => {
+                            let here = start.wrapping_add(u32::from(e.at));
+                            let next = here.wrapping_add(u32::from(e.instr.len));
+                            self.settle(&mut lag, i, 0);
+                            self.cpu.eip = next;
+                            if i > 0 {
+                                self.seen = crate::event::KindSet::EMPTY;
+                                self.fault_chain.clear();
                             }
-                            return BlockExit::Ran;
-                        }
-                    };
-                    match outcome {
-                        Ok(Flow::Next) => self.retired += 1,
-                        Ok(Flow::Faulted) => return BlockExit::Ran,
-                        Ok(Flow::Halt) => {
-                            return match self.after_halt() {
-                                Some(stop) => BlockExit::Stop(stop),
-                                None => BlockExit::Ran,
-                            };
-                        }
-                        Ok(Flow::Stop) => {
-                            self.retired += 1;
-                            return BlockExit::Stop(
-                                self.stopped.clone().unwrap_or(StopReason::Halted),
-                            );
-                        }
-                        Err(e) => {
-                            self.cpu.eip = eip;
-                            return self.block_fault(e, eip, u32::from(instr.len));
+                            match self.execute(&e.instr, here) {
+                                Ok(Flow::Next) => {
+                                    self.retired += 1;
+                                    lag.retired = lag.retired.wrapping_sub(1);
+                                }
+                                Ok(Flow::Faulted) => return BlockExit::Ran,
+                                Ok(Flow::Halt) => {
+                                    return match self.after_halt() {
+                                        Some(stop) => BlockExit::Stop(stop),
+                                        None => BlockExit::Ran,
+                                    };
+                                }
+                                Ok(Flow::Stop) => {
+                                    self.retired += 1;
+                                    return BlockExit::Stop(
+                                        self.stopped.clone().unwrap_or(StopReason::Halted),
+                                    );
+                                }
+                                Err(err) => {
+                                    self.cpu.eip = here;
+                                    return self.block_fault(err, here, u32::from(e.instr.len));
+                                }
+                            }
+                            if let Some(stop) = self.event_break() {
+                                return BlockExit::Stop(stop);
+                            }
+                            // Leave the block when control went elsewhere, the
+                            // code was written, or the fetch page left the TLB
+                            // (the next fetch then consults the TLB, as a
+                            // single step would).
+                            if self.cpu.eip != next
+                                || self.mem.code_written
+                                || self.tlb.fetch.is_none() && self.cpu.paging()
+                            {
+                                return BlockExit::Ran;
+                            }
                         }
                     }
-                    if let Some(stop) = self.event_break() {
-                        return BlockExit::Stop(stop);
-                    }
-                    // Leave the block when control went elsewhere, the code was
-                    // written, or the fetch page left the TLB (the next fetch then
-                    // consults the TLB, as a single step would).
-                    if self.cpu.eip != next
-                        || self.mem.code_written
-                        || self.tlb.fetch.is_none() && self.cpu.paging()
-                    {
-                        return BlockExit::Ran;
-                    }
-                    eip = next;
                 }
                 // The block ended without a jump (at its size limit or the end
-                // of the page): EIP is the next instruction.
-                self.settle(&mut lag);
-                self.cpu.eip = eip;
+                // of the page): EIP is the instruction after its last.
+                let last = block.entries.len() - 1;
+                let e = &block.entries[last];
+                self.settle(&mut lag, last, 1);
+                self.cpu.eip = start
+                    .wrapping_add(u32::from(e.at))
+                    .wrapping_add(u32::from(e.instr.len));
                 return BlockExit::Ran;
             }
         }
     }
 
-    /// After a shortcut load or store: leave the block if it wrote code,
-    /// pushed the fetch page out of the TLB, or produced an event `run`
-    /// breaks on (settling the counts first).
+    /// A shortcut load or store at index `i` faulted: the counts up to it
+    /// are written and the fault delivered with EIP at the instruction.
+    #[cold]
+    fn shortcut_fault(
+        &mut self,
+        lag: &mut Lag,
+        i: usize,
+        start: u32,
+        e: &Entry,
+        err: crate::trap::Exception,
+    ) -> BlockExit {
+        let here = start.wrapping_add(u32::from(e.at));
+        self.settle(lag, i, 0);
+        self.cpu.eip = here;
+        self.block_fault(err, here, u32::from(e.instr.len))
+    }
+
+    /// After the shortcut load or store at index `i`: leave the block if it
+    /// wrote code, pushed the fetch page out of the TLB, or produced an event
+    /// `run` breaks on (settling the counts first).
     #[inline(always)]
-    fn after_memory_op(&mut self, lag: &mut Lag, next: u32) -> Option<BlockExit> {
+    fn after_memory_op(
+        &mut self,
+        lag: &mut Lag,
+        i: usize,
+        start: u32,
+        e: &Entry,
+    ) -> Option<BlockExit> {
         let leave = self.mem.code_written || (self.tlb.fetch.is_none() && self.cpu.paging());
         let stop = self.event_break();
         if !leave && stop.is_none() {
             return None;
         }
-        self.settle(lag);
-        self.cpu.eip = next;
+        self.settle(lag, i, 1);
+        self.cpu.eip = start
+            .wrapping_add(u32::from(e.at))
+            .wrapping_add(u32::from(e.instr.len));
         Some(match stop {
             Some(stop) => BlockExit::Stop(stop),
             None => BlockExit::Ran,
         })
     }
 
-    /// Writes the counts the shortcuts left behind.
+    /// Writes the counts the shortcuts left behind, up to the instruction
+    /// at index `i` of the current pass (its step included; its retirement
+    /// if `retired` is 1), and rebases `lag` on that point.
     #[inline(always)]
-    fn settle(&mut self, lag: &mut Lag) {
-        self.steps += lag.steps;
-        self.clock += lag.steps;
-        self.retired += lag.retired;
-        *lag = Lag::default();
-    }
-
-    /// `alu32` with the operation made a constant in each arm, so that each
-    /// copy is specialized (no carry to read for ADD, no store for CMP).
-    #[inline(always)]
-    fn alu32_by(&mut self, op: Op, dst: u8, b: u32) {
-        match op {
-            Op::Add => self.alu32(Op::Add, dst, b),
-            Op::Sub => self.alu32(Op::Sub, dst, b),
-            Op::Cmp => self.alu32(Op::Cmp, dst, b),
-            Op::And => self.alu32(Op::And, dst, b),
-            Op::Or => self.alu32(Op::Or, dst, b),
-            Op::Xor => self.alu32(Op::Xor, dst, b),
-            Op::Test => self.alu32(Op::Test, dst, b),
-            other => self.alu32(other, dst, b),
-        }
+    fn settle(&mut self, lag: &mut Lag, i: usize, retired: u64) {
+        let steps = lag.steps.wrapping_add(i as u64);
+        let done = lag.retired.wrapping_add(i as u64 + retired);
+        self.steps += steps;
+        self.clock += steps;
+        self.retired += done;
+        lag.steps = 0u64.wrapping_sub(i as u64);
+        lag.retired = 0u64.wrapping_sub(i as u64 + retired);
     }
 
     /// A 32-bit ALU operation on register `dst` with operand `b`, flags kept lazily.
