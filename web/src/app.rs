@@ -1,14 +1,15 @@
 //! The top-level component: owns the session, runs it frame by frame, and
 //! hands each panel plain data read off the machine and the kernel.
 
+use crate::focus::Focus;
 use crate::panels::code::{CodePanel, CodeView};
 use crate::panels::console::ConsolePanel;
-use crate::panels::events::{EventLine, EventsPanel};
+use crate::panels::events::{EventLine, EventsPanel, OVERSCAN, VISIBLE_ROWS};
 use crate::panels::frames::FramesPanel;
-use crate::panels::idt::IdtPanel;
+use crate::panels::idt::{Dispatch, IdtPanel, vector_name};
 use crate::panels::kernel_stack::KernelStackPanel;
 use crate::panels::lesson::LessonPanel;
-use crate::panels::memory_image::{MemoryImagePanel, Region};
+use crate::panels::memory_image::{MemoryImagePanel, PageCell, Region};
 use crate::panels::page_walk::PageWalkPanel;
 use crate::panels::processes::ProcessesPanel;
 use crate::panels::registers::{RegisterView, RegistersPanel};
@@ -216,26 +217,65 @@ fn event_text(e: &Event) -> String {
     }
 }
 
-fn events(session: &Session) -> Vec<EventLine> {
+/// What an event names, for linking it to the other panels.
+fn event_links(e: &Event) -> Vec<Focus> {
+    match e {
+        Event::TrapEntry { vector, .. } => vec![Focus::Vector(*vector)],
+        Event::DoubleFault { .. } => vec![Focus::Vector(8)],
+        Event::PageFault { linear, .. } => vec![Focus::Page(linear >> 12)],
+        Event::PageWalk { linear, frame, .. } => {
+            let mut v = vec![Focus::Page(linear >> 12)];
+            v.extend(frame.map(Focus::Frame));
+            v
+        }
+        Event::TlbHit { page, frame, .. } | Event::TlbFill { page, frame, .. } => {
+            vec![Focus::Page(*page), Focus::Frame(*frame)]
+        }
+        Event::TlbMiss { page } | Event::TlbEvict { page, .. } => vec![Focus::Page(*page)],
+        Event::Cr3Write { new, .. } => vec![Focus::Frame(new >> 12)],
+        Event::DiskRequest { addr, .. } | Event::Dma { addr, .. } => vec![Focus::Frame(addr >> 12)],
+        Event::IrqRaised { vector, .. } => vec![Focus::Vector(*vector)],
+        _ => Vec::new(),
+    }
+}
+
+/// The Events panel's rows: the window of the filtered log (newest first)
+/// that is in view, and how many events pass the filter.
+fn events(session: &Session) -> (Vec<EventLine>, usize, usize) {
+    let m = &session.system.machine;
     let filter = session.event_filter.as_str();
-    let all: Vec<_> = session.system.machine.events().collect();
-    all.iter()
-        .rev()
-        .filter(|s| {
-            let k = s.event.kind().name();
-            if filter.is_empty() {
-                k != "tlb_hit"
-            } else {
-                k == filter
-            }
+    let keep = |e: &Event| {
+        let k = e.kind().name();
+        if filter.is_empty() {
+            k != "tlb_hit"
+        } else {
+            k == filter
+        }
+    };
+    let newest_first = || {
+        m.last_events()
+            .iter()
+            .rev()
+            .map(|e| (m.steps, e))
+            .chain(m.event_log().iter().rev().map(|s| (s.step, &s.event)))
+            .filter(|(_, e)| keep(e))
+    };
+    let total = newest_first().count();
+    let first = session
+        .events_first
+        .saturating_sub(OVERSCAN)
+        .min(total.saturating_sub(VISIBLE_ROWS));
+    let rows = newest_first()
+        .skip(first)
+        .take(VISIBLE_ROWS + 2 * OVERSCAN)
+        .map(|(step, e)| EventLine {
+            step,
+            kind: e.kind().name(),
+            text: event_text(e),
+            links: event_links(e),
         })
-        .take(120)
-        .map(|s| EventLine {
-            step: s.step,
-            kind: s.event.kind().name(),
-            text: event_text(&s.event),
-        })
-        .collect()
+        .collect();
+    (rows, first, total)
 }
 
 fn shown_process(session: &Session, procs: &[ProcessView]) -> Option<ProcessView> {
@@ -252,6 +292,21 @@ fn regions(session: &Session, p: &ProcessView) -> Vec<Region> {
     let i = Introspector::of(&session.system);
     let maps = i.mappings(m, p);
     let count = |a: u32, b: u32| maps.iter().filter(|x| x.page >= a && x.page < b).count();
+    // Regions of at most this many pages are drawn page by page.
+    const DRAWN_PAGES: u32 = 128;
+    let pages = |a: u32, b: u32| -> Vec<PageCell> {
+        let n = b.saturating_sub(a) / 4096;
+        if n == 0 || n > DRAWN_PAGES {
+            return Vec::new();
+        }
+        (0..n)
+            .map(|k| {
+                let page = a + k * 4096;
+                let frame = maps.iter().find(|x| x.page == page).map(|x| x.frame);
+                PageCell { page, frame }
+            })
+            .collect()
+    };
     let stack_low = KERNBASE - 16 * 4096;
     let running = i.current(m).is_some_and(|c| c.pid == p.pid);
     let (eip, esp) = if running {
@@ -274,6 +329,7 @@ fn regions(session: &Session, p: &ProcessView) -> Vec<Region> {
             start: 0,
             end: 0x1000,
             mapped: 0,
+            pages: Vec::new(),
             marks: vec![],
         },
         Region {
@@ -281,6 +337,7 @@ fn regions(session: &Session, p: &ProcessView) -> Vec<Region> {
             start: 0x1000,
             end: p.heap,
             mapped: count(0x1000, p.heap),
+            pages: pages(0x1000, p.heap),
             marks: vec![],
         },
         Region {
@@ -288,6 +345,7 @@ fn regions(session: &Session, p: &ProcessView) -> Vec<Region> {
             start: p.heap,
             end: p.brk.max(p.heap),
             mapped: count(p.heap, p.brk),
+            pages: pages(p.heap, p.brk.max(p.heap)),
             marks: vec![],
         },
         Region {
@@ -295,6 +353,7 @@ fn regions(session: &Session, p: &ProcessView) -> Vec<Region> {
             start: p.brk.max(p.heap),
             end: stack_low,
             mapped: 0,
+            pages: Vec::new(),
             marks: vec![],
         },
         Region {
@@ -302,6 +361,7 @@ fn regions(session: &Session, p: &ProcessView) -> Vec<Region> {
             start: stack_low,
             end: KERNBASE,
             mapped: count(stack_low, KERNBASE),
+            pages: pages(stack_low, KERNBASE),
             marks: vec![],
         },
         Region {
@@ -309,6 +369,7 @@ fn regions(session: &Session, p: &ProcessView) -> Vec<Region> {
             start: KERNBASE,
             end: 0xFFFF_FFFF,
             mapped: 0,
+            pages: Vec::new(),
             marks: vec![],
         },
     ];
@@ -329,35 +390,112 @@ fn timeline_view(
 ) -> crate::panels::timeline::TimelineView {
     let m = &session.system.machine;
     let kernel_dir = session.system.kernel.symbol("kpgdir").unwrap_or(KERNBASE) - KERNBASE;
-    let events: Vec<_> = m.events().collect();
+    let events = m
+        .event_log()
+        .iter()
+        .map(|s| (s.step, &s.event))
+        .chain(m.last_events().iter().map(|e| (m.steps, e)));
     timeline(
-        &events,
+        events,
         |dir| {
             procs
                 .iter()
                 .find(|p| p.pgdir == dir)
-                .map(|p| format!("pid {} {}", p.pid, p.name))
+                .map(|p| (format!("pid {} {}", p.pid, p.name), Some(p.pid)))
                 .or_else(|| session.dir_names.get(&dir).cloned())
         },
         kernel_dir,
     )
 }
 
-fn idt_story(session: &Session) -> Option<(u8, String)> {
+/// The latest dispatch through the IDT, stage by stage, and whether it
+/// happened in the latest step; with the `iret` that ended it, once it has.
+fn idt_dispatch(session: &Session) -> Option<(Dispatch, bool)> {
+    let m = &session.system.machine;
     let i = Introspector::of(&session.system);
-    session.system.machine.last_events().iter().find_map(|e| match e {
-        Event::TrapEntry { vector, source, cpl_before, cpl_after, gate_dpl, stack_switch, handler, .. } => {
-            let sw = match stack_switch {
-                Some(s) => format!("stack switch to ESP0 {:08x}", s.new_esp),
-                None => "same stack".into(),
-            };
-            let sym = i.place(&session.system.machine, *handler).symbol.unwrap_or_default();
-            Some((*vector, format!(
-                "vector {vector:#x} ({source:?}) → gate DPL {gate_dpl} vs CPL {cpl_before} → ring {cpl_after}, {sw} → {sym}"
-            )))
+    let newest_first = m
+        .last_events()
+        .iter()
+        .rev()
+        .map(|e| (m.steps, e))
+        .chain(m.event_log().iter().rev().map(|s| (s.step, &s.event)));
+    let mut iret = None;
+    for (step, e) in newest_first {
+        match e {
+            Event::Iret {
+                cpl_before,
+                cpl_after,
+                eip,
+                esp,
+            } if iret.is_none() => {
+                iret = Some(format!(
+                    "ring {cpl_before} → {cpl_after}: popped EIP {eip:08x}, ESP {esp:08x} (step {step})"
+                ));
+            }
+            Event::TrapEntry {
+                vector,
+                source,
+                cpl_before,
+                cpl_after,
+                gate_dpl,
+                interrupt_gate,
+                stack_switch,
+                pushed,
+                handler,
+                ..
+            } => {
+                let name = vector_name(*vector);
+                let sym = i.place(m, *handler).symbol.unwrap_or_default();
+                let gate = if *interrupt_gate {
+                    "interrupt gate (IF cleared)"
+                } else {
+                    "trap gate (IF kept)"
+                };
+                let check = match source {
+                    osviz_machine::TrapKind::Software => format!(
+                        "int from CPL {cpl_before} needs CPL ≤ gate DPL {gate_dpl}: allowed"
+                    ),
+                    _ => format!("{source:?}: no DPL check for faults and device interrupts")
+                        .to_lowercase(),
+                };
+                let switch = match stack_switch {
+                    Some(sw) => format!(
+                        "ring {cpl_before} → ring {cpl_after}: stack switch to ESP0 {:08x} from the TSS; pushed {}",
+                        sw.new_esp,
+                        pushed
+                            .iter()
+                            .map(|p| format!("{:?}", p.what))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                    None => format!("ring {cpl_before} → ring {cpl_after}: same stack, no switch"),
+                };
+                let mut stages = vec![
+                    (
+                        "vector",
+                        format!("{vector:#04x} {name} ({source:?}, step {step})"),
+                    ),
+                    ("gate", format!("{gate}, DPL {gate_dpl}")),
+                    ("privilege check", check),
+                    ("stack switch", switch),
+                    ("handler", format!("{sym} at {handler:08x}")),
+                ];
+                stages.push((
+                    "iret",
+                    iret.unwrap_or_else(|| "not yet: the handler is running".into()),
+                ));
+                return Some((
+                    Dispatch {
+                        vector: *vector,
+                        stages,
+                    },
+                    step == m.steps,
+                ));
+            }
+            _ => {}
         }
-        _ => None,
-    })
+    }
+    None
 }
 
 /// The settings kept in local storage between visits.
@@ -503,26 +641,71 @@ pub fn app() -> Html {
     let on_keys = with_arg(|s, keys| s.type_keys(&keys));
     let on_filter = with_arg(|s, f| s.event_filter = f);
     let on_speed = with_arg(|s, v| s.speed = v.parse().unwrap_or(3).min(SPEEDS.len() - 1));
-    let on_frame = {
+    // Linked selection by delegation: the element under the pointer (or
+    // its nearest ancestor) that carries `data-focus` says what it stands
+    // for. Pointing re-renders only when the focus changes.
+    let focus_at = |e: &MouseEvent| -> Option<Focus> {
+        let el: web_sys::Element = e.target()?.dyn_into().ok()?;
+        let holder = el.closest("[data-focus]").ok()??;
+        Focus::parse(&holder.get_attribute("data-focus")?)
+    };
+    let on_pointer = {
         let session = session.clone();
         let refresh = refresh.clone();
-        Callback::from(move |f: u32| {
+        Callback::from(move |e: MouseEvent| {
+            let f = focus_at(&e);
             let mut s = session.borrow_mut();
-            s.selected_frame = if s.selected_frame == Some(f) {
-                None
-            } else {
-                Some(f)
+            if s.linked.hover != f {
+                s.linked.hover = f;
+                drop(s);
+                refresh.force_update();
+            }
+        })
+    };
+    let on_pointer_leave = {
+        let session = session.clone();
+        let refresh = refresh.clone();
+        Callback::from(move |_: MouseEvent| {
+            let mut s = session.borrow_mut();
+            if s.linked.hover.is_some() {
+                s.linked.hover = None;
+                drop(s);
+                refresh.force_update();
+            }
+        })
+    };
+    let on_pin = {
+        let session = session.clone();
+        let refresh = refresh.clone();
+        Callback::from(move |e: MouseEvent| {
+            // Buttons and fields inside a linked element keep their own meaning.
+            let on_control = e
+                .target()
+                .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+                .is_some_and(|el| matches!(el.tag_name().as_str(), "BUTTON" | "INPUT" | "SELECT"));
+            let Some(f) = focus_at(&e).filter(|_| !on_control) else {
+                return;
             };
+            let mut s = session.borrow_mut();
+            s.linked.toggle_pin(f);
+            // Clicking a process also shows its kernel stack and memory image.
+            if let Focus::Pid(pid) = f {
+                s.selected_pid = Some(pid);
+            }
             drop(s);
             refresh.force_update();
         })
     };
-    let on_select = {
+    let on_events_scroll = {
         let session = session.clone();
         let refresh = refresh.clone();
-        Callback::from(move |pid: u32| {
-            session.borrow_mut().selected_pid = Some(pid);
-            refresh.force_update();
+        Callback::from(move |first: usize| {
+            let mut s = session.borrow_mut();
+            if s.events_first != first {
+                s.events_first = first;
+                drop(s);
+                refresh.force_update();
+            }
         })
     };
     let on_reveal = {
@@ -639,6 +822,13 @@ pub fn app() -> Html {
         .iter()
         .any(|e| matches!(e, Event::TlbFlush { .. }));
     let (addr, what) = latest_access(&s);
+    let linked = s.linked;
+    let dispatch = shown_panels("IDT").then(|| idt_dispatch(&s)).flatten();
+    let (event_rows, event_first, event_total) = if shown_panels("Events") {
+        events(&s)
+    } else {
+        (Vec::new(), 0, 0)
+    };
     let tss = s.system.kernel.symbol("tss").unwrap_or(KERNBASE);
     let esp0 = m.mem.read(tss + 4 - KERNBASE, 4);
     html! {
@@ -668,6 +858,9 @@ pub fn app() -> Html {
                 <button id="help" class="secondary" aria-label="Keyboard shortcuts" onclick={on_help}>{ "?" }</button>
                 <span class="status" id="status" role="status">
                     { format!("{} · step {} · {} instructions retired", describe(&s), m.steps, m.retired) }
+                    if let Some(f) = linked.current() {
+                        <span class="focus-note">{ format!(" · {}: {}", if linked.hover.is_some() { "pointing at" } else { "pinned" }, f.describe()) }</span>
+                    }
                 </span>
             </nav>
             if let Some(n) = &s.notice {
@@ -683,7 +876,7 @@ pub fn app() -> Html {
             <div class="layout">
                 <LessonPanel lesson_id={s.lesson.id} answers={s.answers.clone()} source={s.source.clone()}
                     errors={s.errors.clone()} on_choose={on_choose} on_reveal={on_reveal} on_run_source={on_run_source} />
-                <main class="panels">
+                <main class="panels" onmouseover={on_pointer} onmouseleave={on_pointer_leave} onclick={on_pin}>
                     if shown_panels("Registers") {
                         <RegistersPanel now={RegisterView::of(m)} before={s.before.clone()} />
                     }
@@ -691,32 +884,35 @@ pub fn app() -> Html {
                         <CodePanel view={code_view(&s)} on_line={on_line} />
                     }
                     if shown_panels("Processes") {
-                        <ProcessesPanel procs={procs.clone()} selected={shown.as_ref().map(|p| p.pid)} on_select={on_select} />
+                        <ProcessesPanel procs={procs.clone()} shown={shown.as_ref().map(|p| p.pid)} linked={linked} />
                     }
                     if shown_panels("Kernel stack") {
-                        <KernelStackPanel view={shown.as_ref().map(|p| i.kernel_stack(m, p))} esp0={esp0} />
+                        <KernelStackPanel view={shown.as_ref().map(|p| i.kernel_stack(m, p))} esp0={esp0} linked={linked} />
                     }
                     if shown_panels("Memory image") {
-                        <MemoryImagePanel pid={shown.as_ref().map(|p| p.pid)} regions={shown.as_ref().map(|p| regions(&s, p)).unwrap_or_default()} />
+                        <MemoryImagePanel pid={shown.as_ref().map(|p| p.pid)} regions={shown.as_ref().map(|p| regions(&s, p)).unwrap_or_default()} linked={linked} />
                     }
                     if shown_panels("Page walk") {
-                        <PageWalkPanel walk={m.walk(addr)} what={what.to_string()} paging={m.cpu.paging()} on_who={on_who} selected_frame={s.selected_frame} on_who_text={on_who_text} />
+                        <PageWalkPanel walk={m.walk(addr)} what={what.to_string()} paging={m.cpu.paging()} step={m.steps}
+                            animate={!s.running || SPEEDS[s.speed].1.is_some_and(|r| r <= 10.0)}
+                            on_who={on_who} on_who_text={on_who_text} linked={linked} />
                     }
                     if shown_panels("TLB") {
-                        <TlbPanel tlb={tlb} used={used} flushed={flushed} selected_frame={s.selected_frame} />
+                        <TlbPanel tlb={tlb} used={used} flushed={flushed} linked={linked} />
                     }
                     if shown_panels("IDT") {
-                        <IdtPanel entries={i.idt(m)} active={idt_story(&s)} />
+                        <IdtPanel entries={i.idt(m)} dispatch={dispatch.as_ref().map(|d| d.0.clone())} live={dispatch.as_ref().is_some_and(|d| d.1)} linked={linked} />
                     }
                     if shown_panels("Physical frames") {
-                        <FramesPanel frames={i.frames(m)} free={i.free_frames(m)} selected_frame={s.selected_frame}
-                            selected_pid={shown.as_ref().map(|p| p.pid)} on_select={on_frame} />
+                        <FramesPanel frames={i.frames(m)} free={i.free_frames(m)}
+                            shown_pid={shown.as_ref().map(|p| p.pid)} linked={linked} />
                     }
                     if shown_panels("Timeline") {
-                        <TimelinePanel view={timeline_view(&s, &procs)} />
+                        <TimelinePanel view={timeline_view(&s, &procs)} now={m.steps} linked={linked} />
                     }
                     if shown_panels("Events") {
-                        <EventsPanel events={events(&s)} filter={s.event_filter.clone()} on_filter={on_filter} />
+                        <EventsPanel rows={event_rows} first={event_first} total={event_total} row_px={if s.projector { 34 } else { 22 }}
+                            filter={s.event_filter.clone()} on_filter={on_filter} on_scroll={on_events_scroll} linked={linked} />
                     }
                     <ConsolePanel text={String::from_utf8_lossy(m.console()).into_owned()} on_keys={on_keys} />
                 </main>

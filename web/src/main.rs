@@ -2,6 +2,7 @@
 //! they never recompute what the machine already knows.
 
 mod app;
+mod focus;
 mod panels;
 mod session;
 mod share;

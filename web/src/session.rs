@@ -47,16 +47,18 @@ pub struct Session {
     /// The process the kernel-stack and memory-image panels show (the
     /// running one when none is chosen).
     pub selected_pid: Option<u32>,
-    /// The physical frame selected in the frames panel: the panels that
-    /// show frames (TLB, page walk) mark it too.
-    pub selected_frame: Option<u32>,
+    /// The frame, process, vector or page pointed at or clicked: every
+    /// panel that shows it marks it.
+    pub linked: crate::focus::Linked,
     pub answers: Vec<Option<String>>,
     pub event_filter: String,
     /// Steps per frame at full speed.
     pub budget: u64,
     /// Who each page directory belonged to, remembered after the process
     /// exits (for the timeline).
-    pub dir_names: std::collections::HashMap<u32, String>,
+    pub dir_names: std::collections::HashMap<u32, (String, Option<u32>)>,
+    /// The index (newest first) of the first event row in view.
+    pub events_first: usize,
     /// The event kind `run` breaks on, if any.
     pub break_kind: Option<EventKind>,
     pub dark: bool,
@@ -108,11 +110,12 @@ impl Session {
             speed: 3,
             carry: 0.0,
             selected_pid: None,
-            selected_frame: None,
+            linked: crate::focus::Linked::default(),
             answers: vec![None; lesson.questions.len()],
             event_filter: String::new(),
             budget: FRAME_BUDGET,
             dir_names: std::collections::HashMap::new(),
+            events_first: 0,
             break_kind: None,
             dark: false,
             projector: false,
@@ -200,7 +203,7 @@ impl Session {
         let i = osviz_kernel::introspect::Introspector::of(&self.system);
         for p in i.processes(&self.system.machine) {
             self.dir_names
-                .insert(p.pgdir, format!("pid {} {}", p.pid, p.name));
+                .insert(p.pgdir, (format!("pid {} {}", p.pid, p.name), Some(p.pid)));
         }
     }
 

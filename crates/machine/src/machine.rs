@@ -267,6 +267,12 @@ impl Machine {
         self.log.iter().cloned().chain(latest)
     }
 
+    /// The retained events before the latest step, oldest first, without
+    /// copying them (the latest step's are [`Machine::last_events`]).
+    pub fn event_log(&self) -> &EventLog {
+        &self.log
+    }
+
     /// Forgets the retained events.
     pub fn clear_events(&mut self) {
         self.log.clear();

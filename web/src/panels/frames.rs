@@ -1,5 +1,6 @@
 //! The "Physical frames" panel: every frame as a cell coloured by its owner.
 
+use crate::focus::{Focus, Linked};
 use osviz_kernel::introspect::FrameOwner;
 use yew::prelude::*;
 
@@ -7,10 +8,9 @@ use yew::prelude::*;
 pub struct FramesProps {
     pub frames: Vec<FrameOwner>,
     pub free: u32,
-    /// The selected frame, and the selected process (whose frames are marked).
-    pub selected_frame: Option<u32>,
-    pub selected_pid: Option<u32>,
-    pub on_select: Callback<u32>,
+    /// The process the other panels show: its frames are outlined.
+    pub shown_pid: Option<u32>,
+    pub linked: Linked,
 }
 
 fn class_of(f: &FrameOwner) -> String {
@@ -19,6 +19,15 @@ fn class_of(f: &FrameOwner) -> String {
         FrameOwner::Kernel => "frame kernel".into(),
         FrameOwner::PageTable => "frame pt".into(),
         FrameOwner::Process { pid } => format!("frame p{}", pid % 8),
+    }
+}
+
+fn owner_of(f: &FrameOwner) -> String {
+    match f {
+        FrameOwner::Free => "free".into(),
+        FrameOwner::Kernel => "kernel".into(),
+        FrameOwner::PageTable => "pt".into(),
+        FrameOwner::Process { pid } => pid.to_string(),
     }
 }
 
@@ -34,21 +43,26 @@ fn title_of(i: usize, f: &FrameOwner) -> String {
 
 #[function_component(FramesPanel)]
 pub fn frames_panel(props: &FramesProps) -> Html {
+    let linked = &props.linked;
     let cells = props.frames.iter().enumerate().map(|(i, f)| {
-        let owner = match f {
-            FrameOwner::Process { pid } => pid.to_string(),
-            FrameOwner::Free => "free".into(),
-            FrameOwner::Kernel => "kernel".into(),
-            FrameOwner::PageTable => "pt".into(),
+        let frame = Focus::Frame(i as u32);
+        let owner_pid = match f {
+            FrameOwner::Process { pid } => Some(*pid),
+            _ => None,
         };
-        let mine = matches!(f, FrameOwner::Process { pid } if Some(*pid) == props.selected_pid);
+        let mine = owner_pid.is_some() && owner_pid == props.shown_pid;
+        let mut these = vec![frame];
+        these.extend(owner_pid.map(Focus::Pid));
         let class = classes!(
             class_of(f),
-            (props.selected_frame == Some(i as u32)).then_some("selected"),
+            (linked.pinned == Some(frame)).then_some("selected"),
+            linked.class(&these),
             mine.then_some("of-selected")
         );
-        let onclick = props.on_select.reform(move |_: MouseEvent| i as u32);
-        html! { <span class={class} title={title_of(i, f)} data-owner={owner} data-frame={i.to_string()} onclick={onclick}></span> }
+        html! {
+            <span class={class} title={title_of(i, f)} data-owner={owner_of(f)}
+                data-frame={i.to_string()} data-focus={frame.attr()}></span>
+        }
     });
     html! {
         <section class="panel frames" aria-label="Physical frames">
@@ -58,6 +72,7 @@ pub fn frames_panel(props: &FramesProps) -> Html {
                 <span class="frame pt"></span>{" page table "}
                 <span class="frame p1"></span>{" process "}
                 <span class="frame free"></span>{ format!(" free ({})", props.free) }
+                <span class="hint">{ " · point at a frame to find it elsewhere, click to pin it" }</span>
             </div>
             <div class="frame-grid">{ for cells }</div>
         </section>

@@ -2,6 +2,7 @@
 //! pushed each part, and the context saved when it was switched out.
 
 use super::hex;
+use crate::focus::{Focus, Linked};
 use osviz_kernel::introspect::KernelStackView;
 use yew::prelude::*;
 
@@ -9,6 +10,7 @@ use yew::prelude::*;
 pub struct KernelStackProps {
     pub view: Option<KernelStackView>,
     pub esp0: u32,
+    pub linked: Linked,
 }
 
 #[function_component(KernelStackPanel)]
@@ -21,12 +23,19 @@ pub fn kernel_stack_panel(props: &KernelStackProps) -> Html {
             </section>
         };
     };
+    let linked = &props.linked;
     // Highest address first, as a stack is usually drawn.
     let mut fields = v.trap_frame.clone();
     fields.reverse();
     let rows = fields.iter().map(|f| {
+        // The trap number names an IDT vector: it links to the gate.
+        let vector = (f.name == "trapno" && f.value < 256).then_some(Focus::Vector(f.value as u8));
+        let class = classes!(
+            format!("by-{}", f.by),
+            vector.and_then(|v| linked.class(&[v]))
+        );
         html! {
-            <tr class={format!("by-{}", f.by)}>
+            <tr class={class} data-focus={vector.map(Focus::attr)}>
                 <td class="hex">{ hex(f.addr) }</td>
                 <td>{ &f.name }</td>
                 <td class="hex">{ hex(f.value) }</td>
@@ -39,9 +48,10 @@ pub fn kernel_stack_panel(props: &KernelStackProps) -> Html {
             <td class="hex">{ hex(f.addr) }</td><td>{ &f.name }</td><td class="hex">{ hex(f.value) }</td><td class="by">{ "swtch" }</td>
         </tr>
     });
+    let pid = Focus::Pid(v.pid);
     html! {
         <section class="panel kstack" aria-label="Kernel stack">
-            <h2>{ format!("Kernel stack · pid {}", v.pid) }</h2>
+            <h2 class={classes!(linked.class(&[pid]))} data-focus={pid.attr()}>{ format!("Kernel stack · pid {}", v.pid) }</h2>
             <div class="esp0">{ format!("top {} {}", hex(v.top), if props.esp0 == v.top { "= TSS.ESP0" } else { "" }) }</div>
             <table>
                 <tbody>

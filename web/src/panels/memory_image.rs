@@ -1,7 +1,20 @@
 //! The "Memory image" panel: a process's address space from 0 to 4 GiB:
-//! code and data, heap, the gap, the stack, and the kernel above.
+//! code and data, heap, the gap, the stack, and the kernel above, highest
+//! addresses on top as the course draws it. The regions a process owns
+//! show one cell per page (filled when a frame backs it), so demand paging
+//! and the heap's and stack's growth toward each other can be watched; the
+//! gap and the kernel are drawn as bands, since to scale they would dwarf
+//! everything else.
 
+use crate::focus::{Focus, Linked};
 use yew::prelude::*;
+
+/// One page of a region, and the frame behind it if it is mapped.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PageCell {
+    pub page: u32,
+    pub frame: Option<u32>,
+}
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Region {
@@ -10,6 +23,9 @@ pub struct Region {
     pub end: u32,
     /// Pages of the region that have a frame.
     pub mapped: usize,
+    /// The region's pages, for the regions small enough to draw page by
+    /// page (empty for the gap and the kernel).
+    pub pages: Vec<PageCell>,
     pub marks: Vec<&'static str>,
 }
 
@@ -17,24 +33,59 @@ pub struct Region {
 pub struct MemoryImageProps {
     pub pid: Option<u32>,
     pub regions: Vec<Region>,
+    pub linked: Linked,
+}
+
+/// Which way a region grows, for its label.
+fn growth(name: &str) -> &'static str {
+    match name {
+        "heap" => " ↑ grows up (sbrk)",
+        "stack" => " ↓ grows down",
+        _ => "",
+    }
 }
 
 #[function_component(MemoryImagePanel)]
 pub fn memory_image_panel(props: &MemoryImageProps) -> Html {
-    // Highest addresses at the top, as the course draws it.
+    let linked = &props.linked;
     let rows = props.regions.iter().rev().map(|r| {
+        let pages = r.pages.iter().map(|c| {
+            let page = Focus::Page(c.page >> 12);
+            let mut these = vec![page];
+            these.extend(c.frame.map(Focus::Frame));
+            let title = match c.frame {
+                Some(f) => format!("page {:#010x} → frame {f:#x}", c.page),
+                None => format!("page {:#010x}: no frame yet", c.page),
+            };
+            html! {
+                <span class={classes!("pg", c.frame.is_some().then_some("mapped"), linked.class(&these))}
+                    title={title} data-focus={c.frame.map_or(page, Focus::Frame).attr()}></span>
+            }
+        });
+        let within = |f: Focus| matches!(f, Focus::Page(p) if (r.start >> 12..=r.end.wrapping_sub(1) >> 12).contains(&p));
+        let linked_here = linked.current().is_some_and(within);
         html! {
-            <div class={format!("region {}", r.name.replace(' ', "-"))}>
-                <span class="range">{ format!("{:08x}–{:08x}", r.start, r.end.wrapping_sub(1)) }</span>
-                <span class="rname">{ r.name }</span>
-                <span class="mapped">{ if r.name == "unmapped" { String::new() } else { format!("{} pages mapped", r.mapped) } }</span>
-                { for r.marks.iter().map(|m| html! { <span class="mark">{ format!("← {m}") }</span> }) }
+            <div class={classes!("region", r.name.replace(' ', "-"), linked_here.then_some("linked"))}>
+                <div class="region-head">
+                    <span class="range">{ format!("{:08x}–{:08x}", r.start, r.end.wrapping_sub(1)) }</span>
+                    <span class="rname">{ format!("{}{}", r.name, growth(r.name)) }</span>
+                    <span class="mapped">{
+                        if r.pages.is_empty() { String::new() }
+                        else { format!("{} of {} pages mapped", r.mapped, r.pages.len()) }
+                    }</span>
+                    { for r.marks.iter().map(|m| html! { <span class="mark">{ format!("← {m}") }</span> }) }
+                </div>
+                if !r.pages.is_empty() {
+                    <div class="pages">{ for pages }</div>
+                }
             </div>
         }
     });
     html! {
         <section class="panel image" aria-label="Memory image">
-            <h2>{ match props.pid { Some(p) => format!("Memory image · pid {p}"), None => "Memory image".into() } }</h2>
+            <h2 data-focus={props.pid.map(|p| Focus::Pid(p).attr())}>{
+                match props.pid { Some(p) => format!("Memory image · pid {p}"), None => "Memory image".into() }
+            }</h2>
             <div class="regions">{ for rows }</div>
         </section>
     }

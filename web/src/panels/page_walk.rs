@@ -1,7 +1,12 @@
-//! The "Page walk" panel: a virtual address split 10/10/12, CR3, the
-//! directory entry, the table entry, and the frame.
+//! The "Page walk" panel: a virtual address split 10/10/12, then the walk
+//! drawn as the hardware does it: CR3 to the page directory, the directory
+//! entry to the page table, the table entry to the frame, plus the offset.
+//! The stages light up one after another (when the machine is not running
+//! fast, so the picture does not flicker); a fault shows where the walk
+//! stopped, and a TLB hit shows the short-cut that skips it.
 
 use super::hex;
+use crate::focus::{Focus, Linked};
 use osviz_machine::Walk;
 use yew::prelude::*;
 
@@ -11,26 +16,63 @@ pub struct PageWalkProps {
     /// What the address is: "latest access", "EIP", ...
     pub what: String,
     pub paging: bool,
+    /// Whether to play the walk stage by stage.
+    pub animate: bool,
+    /// The step the walk belongs to: a new step replays the animation.
+    pub step: u64,
     /// Asks who last changed the entry at a physical address.
     pub on_who: Callback<u32>,
-    pub selected_frame: Option<u32>,
     /// Asks who last changed any byte: a physical address or a kernel symbol.
     pub on_who_text: Callback<String>,
+    pub linked: Linked,
 }
 
 fn bits(entry: u32) -> Html {
-    let flag = |name: &str, on: bool| html! { <span class={classes!("bit", on.then_some("on"))}>{ name.to_string() }</span> };
+    let flag = |name: &str, title: &str, on: bool| {
+        html! { <span class={classes!("bit", on.then_some("on"))} title={title.to_string()}>{ name.to_string() }</span> }
+    };
     html! {
         <span class="bits">
-            { flag("P", entry & 1 != 0) }{ flag("W", entry & 2 != 0) }{ flag("U", entry & 4 != 0) }
-            { flag("A", entry & 0x20 != 0) }{ flag("D", entry & 0x40 != 0) }
+            { flag("P", "present", entry & 1 != 0) }{ flag("W", "writable", entry & 2 != 0) }
+            { flag("U", "user", entry & 4 != 0) }{ flag("A", "accessed", entry & 0x20 != 0) }
+            { flag("D", "dirty", entry & 0x40 != 0) }
         </span>
+    }
+}
+
+/// The 32 bits of the address in three coloured groups.
+fn split(linear: u32) -> Html {
+    let group = |class: &'static str, from: u32, width: u32, label: String| {
+        let digits: String = (0..width)
+            .rev()
+            .map(|k| {
+                if linear >> (from + k) & 1 == 1 {
+                    '1'
+                } else {
+                    '0'
+                }
+            })
+            .collect();
+        html! {
+            <span class={classes!("group", class)}>
+                <span class="digits">{ digits }</span>
+                <span class="label">{ label }</span>
+            </span>
+        }
+    };
+    html! {
+        <div class="bits32" aria-label="Address bits">
+            { group("dir", 22, 10, format!("directory index {}", linear >> 22)) }
+            { group("tbl", 12, 10, format!("table index {}", (linear >> 12) & 0x3FF)) }
+            { group("off", 0, 12, format!("offset {:#x}", linear & 0xFFF)) }
+        </div>
     }
 }
 
 #[function_component(PageWalkPanel)]
 pub fn page_walk_panel(props: &PageWalkProps) -> Html {
     let w = &props.walk;
+    let linked = &props.linked;
     let pde_present = w.pde & 1 != 0;
     let pte_present = w.pte.is_some_and(|p| p & 1 != 0);
     let stopped = if !props.paging {
@@ -44,33 +86,80 @@ pub fn page_walk_panel(props: &PageWalkProps) -> Html {
     } else {
         "translated"
     };
+    let page = Focus::Page(w.linear >> 12);
+    let dir_frame = Focus::Frame(w.cr3 >> 12);
+    let table_frame = Focus::Frame(w.pde >> 12);
+    let found = w.physical.map(|pa| Focus::Frame(pa >> 12));
+    let who = |addr: u32| {
+        html! {
+            <button class="who" title="go back to the instruction that last changed this entry"
+                onclick={props.on_who.reform(move |_: MouseEvent| addr)}>{ "who changed it?" }</button>
+        }
+    };
+    // A stage: its place in the animation, whether the walk stopped there.
+    let stage = |i: usize, fault: bool, links: &[Focus]| {
+        classes!(
+            "stage",
+            format!("s{i}"),
+            fault.then_some("fault"),
+            linked.class(links)
+        )
+    };
+    let diagram = html! {
+        <ol class={classes!("steps", props.animate.then_some("animate"), w.in_tlb.then_some("via-tlb"))}>
+            <li class={stage(0, false, &[dir_frame])} data-focus={dir_frame.attr()}>
+                <span class="what">{ "CR3" }</span>
+                { format!("CR3 = {} → page directory in frame {:#x}", hex(w.cr3), w.cr3 >> 12) }
+            </li>
+            <li class={stage(1, !pde_present, &[dir_frame, table_frame])} data-focus={table_frame.attr()}>
+                <span class="what dir">{ format!("directory entry {}", w.directory_index) }</span>
+                { format!("PDE at {} = {} ", hex(w.pde_addr), hex(w.pde)) }{ bits(w.pde) }
+                if pde_present {
+                    <span class="then">{ format!(" → page table in frame {:#x}", w.pde >> 12) }</span>
+                } else {
+                    <span class="then">{ " → not present: #PF" }</span>
+                }
+                { who(w.pde_addr) }
+            </li>
+            if let (Some(addr), Some(pte)) = (w.pte_addr, w.pte) {
+                <li class={stage(2, !pte_present, &[table_frame, Focus::Frame(pte >> 12)])} data-focus={Focus::Frame(pte >> 12).attr()}>
+                    <span class="what tbl">{ format!("table entry {}", w.table_index) }</span>
+                    { format!("PTE at {} = {} ", hex(addr), hex(pte)) }{ bits(pte) }
+                    if pte_present {
+                        <span class="then">{ format!(" → frame {:#x}", pte >> 12) }</span>
+                    } else {
+                        <span class="then">{ " → not present: #PF" }</span>
+                    }
+                    { who(addr) }
+                </li>
+            }
+            if let (Some(pa), Some(frame)) = (w.physical, found) {
+                <li class={classes!(stage(3, false, &[frame]), "frame-found", (linked.pinned == Some(frame)).then_some("selected"))}
+                    data-focus={frame.attr()}>
+                    <span class="what off">{ "frame + offset" }</span>
+                    { format!("frame {:#x} + offset {:#x} = physical {}", pa >> 12, w.offset, hex(pa)) }
+                </li>
+            }
+        </ol>
+    };
     html! {
         <section class="panel walk" aria-label="Page walk">
             <h2>{ "Page walk" }</h2>
-            <div class="va">
-                { format!("{} {:08x} = ", props.what, w.linear) }
-                <span class="dir">{ format!("dir {}", w.directory_index) }</span>{ " | " }
-                <span class="tbl">{ format!("table {}", w.table_index) }</span>{ " | " }
-                <span class="off">{ format!("offset {:#x}", w.offset) }</span>
+            <div class={classes!("va", linked.class(&[page]))} data-focus={page.attr()}>
+                { format!("{} {:08x}", props.what, w.linear) }
             </div>
-            <ol class="steps">
-                <li>{ format!("CR3 = {}", hex(w.cr3)) }</li>
-                <li class={classes!((!pde_present).then_some("fault"))}>
-                    { format!("PDE at {} = {} ", hex(w.pde_addr), hex(w.pde)) }{ bits(w.pde) }
-                    <button class="who" title="go back to the instruction that last changed this entry"
-                        onclick={props.on_who.reform({ let a = w.pde_addr; move |_: MouseEvent| a })}>{ "who changed it?" }</button>
-                </li>
-                if let (Some(addr), Some(pte)) = (w.pte_addr, w.pte) {
-                    <li class={classes!((!pte_present).then_some("fault"))}>
-                        { format!("PTE at {} = {} ", hex(addr), hex(pte)) }{ bits(pte) }
-                        <button class="who" title="go back to the instruction that last changed this entry"
-                            onclick={props.on_who.reform(move |_: MouseEvent| addr)}>{ "who changed it?" }</button>
-                    </li>
-                }
+            { split(w.linear) }
+            if props.paging && w.in_tlb {
                 if let Some(pa) = w.physical {
-                    <li class={classes!("frame-found", (props.selected_frame == Some(pa >> 12)).then_some("selected"))}>{ format!("frame {:#x} + offset = physical {}", pa >> 12, hex(pa)) }</li>
+                    <div class="tlb-shortcut" role="note">
+                        { format!("TLB hit: page {:#x} → frame {:#x} straight away; the walk below is what a miss costs", w.linear >> 12, pa >> 12) }
+                    </div>
                 }
-            </ol>
+            }
+            // A new step or address makes a new list, which replays the animation.
+            if props.paging {
+                <div key={format!("{}-{}", props.step, w.linear)}>{ diagram }</div>
+            }
             <div class={classes!("verdict", w.physical.is_none().then_some("fault"))}>{ stopped }</div>
             <div class="who-any">
                 <input aria-label="Address to trace" placeholder="physical address (hex) or kernel symbol"

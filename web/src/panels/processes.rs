@@ -1,33 +1,41 @@
 //! The "Processes" panel: the process table, one PCB per row.
 
 use super::hex;
+use crate::focus::{Focus, Linked};
+use osviz_kernel::KERNBASE;
 use osviz_kernel::introspect::ProcessView;
 use yew::prelude::*;
 
 #[derive(Properties, PartialEq)]
 pub struct ProcessesProps {
     pub procs: Vec<ProcessView>,
-    pub selected: Option<u32>,
-    pub on_select: Callback<u32>,
+    /// The process the other panels show.
+    pub shown: Option<u32>,
+    pub linked: Linked,
 }
 
 #[function_component(ProcessesPanel)]
 pub fn processes_panel(props: &ProcessesProps) -> Html {
+    let linked = &props.linked;
     let rows = props.procs.iter().map(|p| {
-        let pid = p.pid;
-        let on_click = props.on_select.reform(move |_| pid);
+        let pid = Focus::Pid(p.pid);
+        // The directory is a physical address; the kernel stack a kernel
+        // virtual one, which maps physical memory at KERNBASE.
+        let dir = Focus::Frame(p.pgdir >> 12);
+        let kstack = Focus::Frame(p.kstack.wrapping_sub(KERNBASE) >> 12);
         let class = classes!(
             "proc",
             format!("state-{}", p.state),
-            (props.selected == Some(p.pid)).then_some("selected")
+            (props.shown == Some(p.pid)).then_some("selected"),
+            linked.class(&[pid])
         );
         html! {
-            <tr class={class} data-pid={p.pid.to_string()} onclick={on_click}>
+            <tr class={class} data-pid={p.pid.to_string()} data-focus={pid.attr()}>
                 <td>{ p.pid }</td>
                 <td>{ &p.name }</td>
                 <td class="state">{ &p.state }</td>
-                <td class="hex">{ hex(p.pgdir) }</td>
-                <td class="hex">{ hex(p.kstack) }</td>
+                <td class={classes!("hex", linked.class(&[dir]))} data-focus={dir.attr()}>{ hex(p.pgdir) }</td>
+                <td class={classes!("hex", linked.class(&[kstack]))} data-focus={kstack.attr()}>{ hex(p.kstack) }</td>
                 <td class="hex">{ hex(p.brk) }</td>
             </tr>
         }
@@ -42,6 +50,7 @@ pub fn processes_panel(props: &ProcessesProps) -> Html {
                     <thead><tr><th>{"pid"}</th><th>{"name"}</th><th>{"state"}</th><th>{"page dir"}</th><th>{"kernel stack"}</th><th>{"break"}</th></tr></thead>
                     <tbody>{ for rows }</tbody>
                 </table>
+                <p class="hint">{ "click a process to show its kernel stack and memory image" }</p>
             }
         </section>
     }

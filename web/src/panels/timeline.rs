@@ -1,7 +1,8 @@
 //! The "Timeline" panel: which process ran when, and why it stopped; and
 //! each disk request with its DMA transfer and interrupt.
 
-use osviz_machine::{Event, Stamped};
+use crate::focus::{Focus, Linked};
+use osviz_machine::Event;
 use yew::prelude::*;
 
 #[derive(Clone, Debug, PartialEq)]
@@ -9,7 +10,11 @@ pub struct Slice {
     pub from: u64,
     pub to: u64,
     pub who: String,
+    /// The process's pid, when the directory belonged to one.
+    pub pid: Option<u32>,
     pub why: String,
+    /// The vector of the trap that ended the slice.
+    pub vector: Option<u8>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -17,6 +22,10 @@ pub struct IoStory {
     pub requested: u64,
     pub dma: Option<u64>,
     pub interrupt: Option<u64>,
+    /// The step the requesting process next ran after the interrupt.
+    pub wake: Option<u64>,
+    /// The process that asked (the one running at the request).
+    pub who: Option<String>,
     pub text: String,
 }
 
@@ -42,32 +51,43 @@ fn reason(vector: u8) -> &'static str {
 /// Builds the timeline from the event log: a CR3 write to a process's page
 /// directory starts its slice; the trap that took it into the kernel before
 /// the scheduler's next CR3 write is why the slice ended.
-pub fn timeline(
-    events: &[Stamped],
-    owner: impl Fn(u32) -> Option<String>,
+pub fn timeline<'a>(
+    events: impl Iterator<Item = (u64, &'a Event)>,
+    owner: impl Fn(u32) -> Option<(String, Option<u32>)>,
     kernel_dir: u32,
 ) -> TimelineView {
     let mut view = TimelineView::default();
-    let mut open: Option<(u64, String)> = None;
+    let mut open: Option<(u64, String, Option<u32>)> = None;
+    let mut last_who: Option<String> = None;
     let mut last_trap: Option<u8> = None;
-    for s in events {
-        match &s.event {
+    for (step, event) in events {
+        match event {
             Event::Cr3Write { new, .. } if *new == kernel_dir => {
-                if let Some((from, who)) = open.take() {
+                if let Some((from, who, pid)) = open.take() {
                     let why = last_trap.map_or("switched out", reason).to_string();
                     view.slices.push(Slice {
                         from,
-                        to: s.step,
+                        to: step,
                         who,
+                        pid,
                         why,
+                        vector: last_trap,
                     });
                 }
             }
             Event::Cr3Write { new, .. } => {
-                open = Some((
-                    s.step,
-                    owner(*new).unwrap_or_else(|| format!("directory {new:#x}")),
-                ));
+                let (who, pid) =
+                    owner(*new).unwrap_or_else(|| (format!("directory {new:#x}"), None));
+                // The first slice of a process after its I/O completed is
+                // its wake-up.
+                for io in view.io.iter_mut() {
+                    if io.interrupt.is_some() && io.wake.is_none() && io.who.as_ref() == Some(&who)
+                    {
+                        io.wake = Some(step);
+                    }
+                }
+                last_who = Some(who.clone());
+                open = Some((step, who, pid));
                 last_trap = None;
             }
             Event::TrapEntry {
@@ -76,30 +96,37 @@ pub fn timeline(
                 ..
             } => last_trap = Some(*vector),
             Event::DiskRequest { block, addr, .. } => view.io.push(IoStory {
-                requested: s.step,
+                requested: step,
                 dma: None,
                 interrupt: None,
+                wake: None,
+                who: open
+                    .as_ref()
+                    .map(|o| o.1.clone())
+                    .or_else(|| last_who.clone()),
                 text: format!("block {block} into {addr:#x}"),
             }),
             Event::Dma { .. } => {
                 if let Some(io) = view.io.iter_mut().rev().find(|i| i.dma.is_none()) {
-                    io.dma = Some(s.step);
+                    io.dma = Some(step);
                 }
             }
             Event::IrqRaised { irq: 14, .. } => {
                 if let Some(io) = view.io.iter_mut().rev().find(|i| i.interrupt.is_none()) {
-                    io.interrupt = Some(s.step);
+                    io.interrupt = Some(step);
                 }
             }
             _ => {}
         }
     }
-    if let Some((from, who)) = open {
+    if let Some((from, who, pid)) = open {
         view.slices.push(Slice {
             from,
             to: u64::MAX,
             who,
+            pid,
             why: "running now".into(),
+            vector: None,
         });
     }
     let keep = view.slices.len().saturating_sub(12);
@@ -110,29 +137,135 @@ pub fn timeline(
 #[derive(Properties, PartialEq)]
 pub struct TimelineProps {
     pub view: TimelineView,
+    /// The machine's step now (where a running slice ends on the chart).
+    pub now: u64,
+    pub linked: Linked,
+}
+
+/// The chart's size in SVG units; it scales to the panel's width.
+const CHART_W: f64 = 600.0;
+const LANE_H: f64 = 22.0;
+const LABEL_W: f64 = 110.0;
+
+/// The chart: one lane per process and one for the disk; a bar per slice;
+/// each I/O as request (on the asking process's lane) → DMA → interrupt (on
+/// the disk lane) → wake-up (back on the process's lane), joined by lines.
+fn chart(v: &TimelineView, now: u64, linked: &Linked) -> Html {
+    let Some(first) = v.slices.first().map(|s| s.from) else {
+        return html! {};
+    };
+    let end = now.max(first + 1);
+    let mut lanes: Vec<String> = Vec::new();
+    for s in &v.slices {
+        if !lanes.contains(&s.who) {
+            lanes.push(s.who.clone());
+        }
+    }
+    let disk_lane = lanes.len();
+    let height = LANE_H * (disk_lane + 1) as f64 + 18.0;
+    let x = |step: u64| {
+        LABEL_W
+            + (step.clamp(first, end) - first) as f64 / (end - first) as f64
+                * (CHART_W - LABEL_W - 4.0)
+    };
+    let y = |lane: usize| LANE_H * lane as f64 + 3.0;
+    let lane_of = |who: &str| lanes.iter().position(|l| l == who);
+    let labels = lanes.iter().enumerate().map(|(i, name)| {
+        html! {
+            <text class="lane-label" x="2" y={(y(i) + 13.0).to_string()}>{ name }</text>
+        }
+    });
+    let bars = v.slices.iter().map(|s| {
+        let lane = lane_of(&s.who).unwrap_or(0);
+        let to = if s.to == u64::MAX { now } else { s.to };
+        let (x0, x1) = (x(s.from), x(to));
+        let pid = s.pid.map(Focus::Pid);
+        let class = classes!(
+            "bar",
+            format!("p{}", s.pid.unwrap_or(0) % 8),
+            pid.and_then(|p| linked.class(&[p]))
+        );
+        html! {
+            <rect class={class} x={x0.to_string()} y={y(lane).to_string()}
+                width={(x1 - x0).max(1.5).to_string()} height={(LANE_H - 6.0).to_string()}
+                data-focus={pid.map(Focus::attr)}>
+                <title>{ format!("{}: steps {}–{}, stopped: {}", s.who, s.from, to, s.why) }</title>
+            </rect>
+        }
+    });
+    let ios = v.io.iter().filter(|io| io.requested >= first).map(|io| {
+        let mid = y(disk_lane) + (LANE_H - 6.0) / 2.0;
+        let lane = io.who.as_deref().and_then(lane_of);
+        let proc_y = lane.map_or(mid, |l| y(l) + (LANE_H - 6.0) / 2.0);
+        let mut points = vec![(x(io.requested), proc_y, "request")];
+        if let Some(d) = io.dma {
+            points.push((x(d), mid, "DMA"));
+        }
+        if let Some(i) = io.interrupt {
+            points.push((x(i), mid, "interrupt"));
+        }
+        if let Some(w) = io.wake {
+            points.push((x(w), proc_y, "wake-up"));
+        }
+        let path = points
+            .iter()
+            .map(|(px, py, _)| format!("{px:.1},{py:.1}"))
+            .collect::<Vec<_>>()
+            .join(" ");
+        html! {
+            <g class="io-link">
+                <polyline points={path} />
+                { for points.iter().map(|(px, py, what)| html! {
+                    <circle class={format!("io-{}", what.replace(' ', "-"))} cx={format!("{px:.1}")} cy={format!("{py:.1}")} r="4">
+                        <title>{ format!("{what} ({})", io.text) }</title>
+                    </circle>
+                }) }
+            </g>
+        }
+    });
+    html! {
+        <svg class="chart" viewBox={format!("0 0 {CHART_W} {height}")} role="img"
+            aria-label="Who ran when, and each I/O from request to wake-up">
+            { for labels }
+            <text class="lane-label" x="2" y={(y(disk_lane) + 13.0).to_string()}>{ "disk" }</text>
+            <line class="lane-line" x1={LABEL_W.to_string()} x2={CHART_W.to_string()}
+                y1={(y(disk_lane) + 8.0).to_string()} y2={(y(disk_lane) + 8.0).to_string()} />
+            { for bars }
+            { for ios }
+            <text class="axis" x={LABEL_W.to_string()} y={(height - 3.0).to_string()}>{ format!("step {first}") }</text>
+            <text class="axis end" x={CHART_W.to_string()} y={(height - 3.0).to_string()}>{ format!("step {end}") }</text>
+        </svg>
+    }
 }
 
 #[function_component(TimelinePanel)]
 pub fn timeline_panel(props: &TimelineProps) -> Html {
     let v = &props.view;
+    let linked = &props.linked;
     let slices = v.slices.iter().rev().map(|s| {
         let to = if s.to == u64::MAX {
             "now".to_string()
         } else {
             s.to.to_string()
         };
+        let pid = s.pid.map(Focus::Pid);
+        let vector = s.vector.map(Focus::Vector);
         html! {
-            <li class="slice">
+            <li class={classes!("slice", pid.and_then(|p| linked.class(&[p])))} data-focus={pid.map(Focus::attr)}>
                 <span class="steps">{ format!("{}–{}", s.from, to) }</span>
                 <span class="who">{ &s.who }</span>
-                <span class="why">{ format!("stopped: {}", s.why) }</span>
+                <span class={classes!("why", vector.and_then(|v| linked.class(&[v])))} data-focus={vector.map(Focus::attr)}>
+                    { format!("stopped: {}", s.why) }
+                </span>
             </li>
         }
     });
     let io = v.io.iter().rev().take(6).map(|i| {
         let at = |s: Option<u64>| s.map_or("…".to_string(), |s| s.to_string());
         html! {
-            <li class="io">{ format!("I/O {}: request @{} → DMA @{} → interrupt @{} → wake-up", i.text, i.requested, at(i.dma), at(i.interrupt)) }</li>
+            <li class="io">{ format!("I/O {}{}: request @{} → DMA @{} → interrupt @{} → wake-up @{}",
+                i.text, i.who.as_ref().map(|w| format!(" for {w}")).unwrap_or_default(),
+                i.requested, at(i.dma), at(i.interrupt), at(i.wake)) }</li>
         }
     });
     html! {
@@ -141,6 +274,7 @@ pub fn timeline_panel(props: &TimelineProps) -> Html {
             if v.slices.is_empty() && v.io.is_empty() {
                 <p class="empty">{ "nothing has run yet" }</p>
             }
+            { chart(v, props.now, linked) }
             <ol class="slices">{ for slices }</ol>
             if !v.io.is_empty() {
                 <ol class="ios">{ for io }</ol>

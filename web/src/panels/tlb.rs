@@ -1,5 +1,6 @@
 //! The "TLB" panel: the entries, the one just used, and the counters.
 
+use crate::focus::{Focus, Linked};
 use osviz_machine::TlbView;
 use yew::prelude::*;
 
@@ -9,23 +10,26 @@ pub struct TlbProps {
     /// The slot the latest step used, if any.
     pub used: Option<u8>,
     pub flushed: bool,
-    pub selected_frame: Option<u32>,
+    pub linked: Linked,
 }
 
 #[function_component(TlbPanel)]
 pub fn tlb_panel(props: &TlbProps) -> Html {
     let t = &props.tlb;
+    let linked = &props.linked;
     let rows = t.entries.iter().map(|e| {
+        let (page, frame) = (Focus::Page(e.page), Focus::Frame(e.frame));
         let class = classes!(
             "tlb-entry",
             (props.used == Some(e.slot)).then_some("used"),
-            (props.selected_frame == Some(e.frame)).then_some("selected")
+            (linked.pinned == Some(frame)).then_some("selected"),
+            linked.class(&[page, frame])
         );
         html! {
             <tr class={class}>
                 <td>{ e.slot }</td>
-                <td class="hex">{ format!("{:05x}", e.page) }</td>
-                <td class="hex">{ format!("{:05x}", e.frame) }</td>
+                <td class="hex" data-focus={page.attr()}>{ format!("{:05x}", e.page) }</td>
+                <td class="hex" data-focus={frame.attr()}>{ format!("{:05x}", e.frame) }</td>
                 <td>{ format!("{}{}{}", if e.writable {"W"} else {"-"}, if e.user {"U"} else {"S"}, if e.dirty {"D"} else {"-"}) }</td>
             </tr>
         }
