@@ -107,6 +107,9 @@ test('the demand-paging lesson: the walk stops at a missing entry, then a frame 
   await page.locator('.answer').first().waitFor();
   const walk = region(page, 'Page walk');
   assert.match(await walk.locator('.verdict').textContent(), /not present/);
+  // The diagram: the address split 10/10/12, and the stage where the walk stopped.
+  assert.equal(await walk.getByLabel('Address bits').locator('.group').count(), 3);
+  assert.match(await walk.locator('.stage.fault').textContent(), /not present: #PF/);
   const before = await framesOf();
   // Step through the kernel's handler until the frame is mapped.
   for (let i = 0; i < 400 && (await framesOf()) === before; i++) {
@@ -233,7 +236,12 @@ test('the timeline shows who ran and why it stopped; who changed a page table en
   const timeline = region(page, 'Timeline');
   assert.match(await timeline.textContent(), /pid 2 spin/);
   assert.match(await timeline.textContent(), /stopped: (timer interrupt|system call)/);
-  assert.match(await timeline.locator('.io').first().textContent(), /request @\d+ → DMA @\d+ → interrupt @\d+/);
+  assert.match(await timeline.locator('.io').first().textContent(), /request @\d+ → DMA @\d+ → interrupt @\d+ → wake-up @\d+/);
+  // The chart draws each I/O from the request to the wake-up.
+  const chart = timeline.getByRole('img', { name: /Who ran when/ });
+  for (const what of ['request', 'DMA', 'interrupt', 'wake-up']) {
+    assert.ok((await chart.locator(`circle.io-${what}`).count()) >= 1, what);
+  }
   await page.screenshot({ path: join(shots, 'blocking-io.png') });
 
   await chooseLesson(page, 'demand-paging');
@@ -300,6 +308,68 @@ test('projector mode for every lesson at 1280x720: the lesson panels, nothing cu
     assert.deepEqual(overflowing, [], id);
     await page.screenshot({ path: join(shots, `projector-${id}.png`) });
   }
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('pointing at a frame, a process or a vector marks it in every panel', async () => {
+  const { page, errors } = await openPage();
+  await chooseLesson(page, 'context-switch');
+  await page.getByRole('button', { name: 'Run to it and reveal' }).first().click();
+  await page.locator('.answer').first().waitFor();
+  // A frame named in the process table (a page directory): its cell in the frame map is marked.
+  const tlbFrame = region(page, 'Processes').locator('td[data-focus^="frame:"]').first();
+  const frame = await tlbFrame.getAttribute('data-focus');
+  await tlbFrame.hover();
+  assert.match(await region(page, 'Physical frames').locator(`[data-focus="${frame}"]`).getAttribute('class'), /linked/);
+  assert.match(await page.locator('#status').textContent(), /pointing at: frame/);
+  // A process: every frame it owns is marked.
+  const row = region(page, 'Processes').locator('tr.proc').first();
+  const pid = await row.getAttribute('data-pid');
+  await row.locator('td').nth(1).hover();
+  const owned = await region(page, 'Physical frames').locator(`[data-owner="${pid}"]`).count();
+  assert.ok(owned > 0);
+  assert.equal(await region(page, 'Physical frames').locator(`[data-owner="${pid}"].linked`).count(), owned);
+  // A vector: the trap events through it are marked in the event log.
+  await page.getByLabel('Event filter').selectOption('trap_entry');
+  const gate = region(page, 'IDT').locator('tr.gate.active');
+  const vector = await gate.getAttribute('data-vector');
+  await gate.hover();
+  const events = region(page, 'Events');
+  assert.ok((await events.locator('li.ev.linked').count()) >= 1);
+  assert.equal(await events.locator('li.ev.linked').count(),
+    await events.locator('li.ev').filter({ hasText: new RegExp(`trap 0x${Number(vector).toString(16)} `) }).count());
+  // Leaving the panels clears the mark; a click pins it.
+  await page.locator('header.top').hover();
+  assert.equal(await page.locator('main .linked').count(), 0);
+  await gate.click();
+  await page.locator('header.top').hover();
+  assert.ok((await events.locator('li.ev.linked').count()) >= 1);
+  assert.match(await page.locator('#status').textContent(), /pinned: vector/);
+  // The dispatch is told stage by stage.
+  const stages = await region(page, 'IDT').getByLabel('Dispatch').locator('.stage-name').allTextContents();
+  assert.deepEqual(stages, ['vector', 'gate', 'privilege check', 'stack switch', 'handler', 'iret']);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('the event log is a virtual list: the whole log scrolls, a window is rendered', async () => {
+  const { page, errors } = await openPage();
+  await chooseLesson(page, 'context-switch');
+  await runToEnd(page);
+  const events = region(page, 'Events');
+  const total = Number((await events.locator('.count').textContent()).match(/^(\d+) events/)[1]);
+  const rendered = await events.locator('li.ev').count();
+  assert.ok(total > 1000, `${total} events`);
+  assert.ok(rendered < 40, `${rendered} rows rendered`);
+  const newest = Number(await events.locator('li.ev .step').first().textContent());
+  // Scroll to the oldest events: the rows in the page are replaced by older ones.
+  await events.locator('.event-scroll').evaluate((el) => { el.scrollTop = el.scrollHeight; el.dispatchEvent(new Event('scroll')); });
+  await page.waitForFunction((n) => Number(document.querySelector('.event-list li.ev .step')?.textContent) < n, newest);
+  assert.ok((await events.locator('li.ev').count()) < 40);
+  const box = await events.locator('.event-scroll').boundingBox();
+  const last = await events.locator('li.ev').last().boundingBox();
+  assert.ok(last.y < box.y + box.height + 1, 'the oldest row is in view');
   assert.deepEqual(errors, []);
   await page.close();
 });

@@ -143,22 +143,36 @@ pub struct TimelineProps {
 }
 
 /// The chart's size in SVG units; it scales to the panel's width.
-const CHART_W: f64 = 600.0;
+const CHART_W: f64 = 360.0;
 const LANE_H: f64 = 22.0;
-const LABEL_W: f64 = 110.0;
+const LABEL_W: f64 = 96.0;
 
 /// The chart: one lane per process and one for the disk; a bar per slice;
 /// each I/O as request (on the asking process's lane) → DMA → interrupt (on
 /// the disk lane) → wake-up (back on the process's lane), joined by lines.
 fn chart(v: &TimelineView, now: u64, linked: &Linked) -> Html {
-    let Some(first) = v.slices.first().map(|s| s.from) else {
+    // The I/Os drawn are the latest few; the chart spans them and the slices.
+    let ios: Vec<&IoStory> = v.io.iter().rev().take(6).collect();
+    let Some(first) = v
+        .slices
+        .first()
+        .map(|s| s.from)
+        .into_iter()
+        .chain(ios.iter().map(|io| io.requested))
+        .min()
+    else {
         return html! {};
     };
     let end = now.max(first + 1);
     let mut lanes: Vec<String> = Vec::new();
-    for s in &v.slices {
-        if !lanes.contains(&s.who) {
-            lanes.push(s.who.clone());
+    for who in v
+        .slices
+        .iter()
+        .map(|s| &s.who)
+        .chain(ios.iter().filter_map(|io| io.who.as_ref()))
+    {
+        if !lanes.contains(who) {
+            lanes.push(who.clone());
         }
     }
     let disk_lane = lanes.len();
@@ -193,7 +207,7 @@ fn chart(v: &TimelineView, now: u64, linked: &Linked) -> Html {
             </rect>
         }
     });
-    let ios = v.io.iter().filter(|io| io.requested >= first).map(|io| {
+    let ios = ios.iter().map(|io| {
         let mid = y(disk_lane) + (LANE_H - 6.0) / 2.0;
         let lane = io.who.as_deref().and_then(lane_of);
         let proc_y = lane.map_or(mid, |l| y(l) + (LANE_H - 6.0) / 2.0);
