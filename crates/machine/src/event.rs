@@ -1,7 +1,6 @@
 //! What happened during a step, as plain serializable data for the views.
 
 use serde::{Deserialize, Serialize};
-use std::collections::VecDeque;
 
 /// What kind of access a memory reference was.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -362,33 +361,39 @@ pub struct Stamped {
 }
 
 /// The recent events of a run: a ring buffer that forgets the oldest.
+/// Once full, a new event overwrites the oldest in place (no element is
+/// moved), which keeps recording cheap at full speed.
 #[derive(Clone, Debug, Default)]
 pub struct EventLog {
     capacity: usize,
-    ring: VecDeque<Stamped>,
+    ring: Vec<Stamped>,
+    /// Where the oldest event is once the ring is full (and so where the
+    /// next one goes).
+    head: usize,
 }
 
 impl EventLog {
     pub fn new(capacity: usize) -> Self {
         EventLog {
             capacity,
-            ring: VecDeque::with_capacity(capacity.min(4096)),
+            ring: Vec::with_capacity(capacity.min(4096)),
+            head: 0,
         }
     }
 
     pub fn push(&mut self, step: u64, event: Event) {
-        if self.capacity == 0 {
-            return;
+        if self.ring.len() < self.capacity {
+            self.ring.push(Stamped { step, event });
+        } else if let Some(oldest) = self.ring.get_mut(self.head) {
+            *oldest = Stamped { step, event };
+            self.head = (self.head + 1) % self.capacity;
         }
-        if self.ring.len() == self.capacity {
-            self.ring.pop_front();
-        }
-        self.ring.push_back(Stamped { step, event });
     }
 
     /// The retained events, oldest first.
     pub fn iter(&self) -> impl DoubleEndedIterator<Item = &Stamped> {
-        self.ring.iter()
+        let (newer, older) = self.ring.split_at(self.head.min(self.ring.len()));
+        older.iter().chain(newer)
     }
 
     pub fn len(&self) -> usize {
@@ -401,5 +406,38 @@ impl EventLog {
 
     pub fn clear(&mut self) {
         self.ring.clear();
+        self.head = 0;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn steps(log: &EventLog) -> Vec<u64> {
+        log.iter().map(|s| s.step).collect()
+    }
+
+    #[test]
+    fn the_log_keeps_the_newest_events_oldest_first() {
+        let mut log = EventLog::new(3);
+        for step in 1..=2 {
+            log.push(step, Event::TlbMiss { page: 0 });
+        }
+        assert_eq!(steps(&log), [1, 2]);
+        for step in 3..=7 {
+            log.push(step, Event::TlbMiss { page: 0 });
+        }
+        assert_eq!(steps(&log), [5, 6, 7]);
+        assert_eq!(
+            log.iter().rev().map(|s| s.step).collect::<Vec<_>>(),
+            [7, 6, 5]
+        );
+        log.clear();
+        log.push(8, Event::TlbMiss { page: 0 });
+        assert_eq!(steps(&log), [8]);
+        let mut none = EventLog::new(0);
+        none.push(1, Event::TlbMiss { page: 0 });
+        assert!(none.is_empty());
     }
 }

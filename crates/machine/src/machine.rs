@@ -351,10 +351,13 @@ impl Machine {
                 }
             }
             first = false;
-            match self.run_block(max_steps - done, blocks) {
-                BlockExit::Ran => continue,
-                BlockExit::Stop(stop) => return stop,
-                BlockExit::Declined => {}
+            // Recording events takes single steps (the block path records none).
+            if !self.recording {
+                match self.run_block(max_steps - done, blocks) {
+                    BlockExit::Ran => continue,
+                    BlockExit::Stop(stop) => return stop,
+                    BlockExit::Declined => {}
+                }
             }
             if let Some(stop) = self.step_inner() {
                 return stop;
