@@ -373,3 +373,30 @@ test('the event log is a virtual list: the whole log scrolls, a window is render
   assert.deepEqual(errors, []);
   await page.close();
 });
+
+test('break on a system call skips other traps; the page walk walks a typed address', async () => {
+  const { page, errors } = await openPage();
+  await chooseLesson(page, 'demand-paging');
+  await page.getByLabel('Break on').selectOption({ label: 'break on: system call (int 0x40)' });
+  await page.getByLabel('Speed').selectOption({ label: 'full speed' });
+  await page.getByRole('button', { name: 'Run', exact: true }).click();
+  await page.waitForFunction(() => document.querySelector('#status')?.textContent.includes('trap_entry'), null, { timeout: 20000 });
+  const stages = region(page, 'IDT').getByLabel('Dispatch');
+  assert.match(await stages.locator('li').first().textContent(), /0x40 system call/);
+  // Walk the kernel's own mapping of physical frame 0x100: through the directory entry 512.
+  const walk = region(page, 'Page walk');
+  const input = walk.getByLabel('Virtual address to walk');
+  await input.fill('0x80100000');
+  await input.press('Enter');
+  assert.match(await walk.locator('.va').textContent(), /typed address 80100000/);
+  assert.match(await walk.locator('.stage.s1').textContent(), /directory entry 512/);
+  assert.match(await walk.locator('.stage.s3').textContent(), /physical 00100000/);
+  // Page 0 is never mapped: the walk stops there.
+  await input.fill('0');
+  await input.press('Enter');
+  assert.match(await walk.locator('.verdict').textContent(), /not present/);
+  await walk.getByRole('button', { name: 'latest access' }).click();
+  assert.doesNotMatch(await walk.locator('.va').textContent(), /typed address/);
+  assert.deepEqual(errors, []);
+  await page.close();
+});

@@ -725,6 +725,7 @@ pub fn app() -> Html {
         })
     };
     let on_who_text = with_arg(|s, text| s.who_changed_text(&text));
+    let on_walk_text = with_arg(|s, text| s.walk_text(&text));
     let on_line = {
         let session = session.clone();
         let refresh = refresh.clone();
@@ -733,13 +734,7 @@ pub fn app() -> Html {
             refresh.force_update();
         })
     };
-    let on_break = with_arg(|s, v| {
-        let kind = crate::session::BREAK_KINDS
-            .iter()
-            .find(|(name, _)| *name == v)
-            .map(|(_, k)| *k);
-        s.set_break_kind(kind);
-    });
+    let on_break = with_arg(|s, v| s.set_break(&v));
     let break_change = Callback::from(move |e: web_sys::Event| {
         let select: HtmlSelectElement = e.target_unchecked_into();
         on_break.emit(select.value());
@@ -821,7 +816,10 @@ pub fn app() -> Html {
         .last_events()
         .iter()
         .any(|e| matches!(e, Event::TlbFlush { .. }));
-    let (addr, what) = latest_access(&s);
+    let (addr, what) = match s.walk_addr {
+        Some(a) => (a, "typed address"),
+        None => latest_access(&s),
+    };
     let linked = s.linked;
     let dispatch = shown_panels("IDT").then(|| idt_dispatch(&s)).flatten();
     let (event_rows, event_first, event_total) = if shown_panels("Events") {
@@ -847,9 +845,9 @@ pub fn app() -> Html {
                 </select>
                 <button id="reset" onclick={on_reset}>{ "Reset" }</button>
                 <select aria-label="Break on" onchange={break_change}>
-                    <option value="" selected={s.break_kind.is_none()}>{ "break on: nothing" }</option>
-                    { for crate::session::BREAK_KINDS.iter().map(|(name, k)| html! {
-                        <option value={*name} selected={s.break_kind == Some(*k)}>{ format!("break on: {name}") }</option>
+                    <option value="" selected={s.break_on.is_none()}>{ "break on: nothing" }</option>
+                    { for crate::session::BREAK_KINDS.iter().map(|b| html! {
+                        <option value={b.name} selected={s.break_on == Some(b)}>{ format!("break on: {}", b.name) }</option>
                     }) }
                 </select>
                 <button id="share" class="secondary" onclick={on_share}>{ "Share link" }</button>
@@ -878,7 +876,7 @@ pub fn app() -> Html {
                     errors={s.errors.clone()} on_choose={on_choose} on_reveal={on_reveal} on_run_source={on_run_source} />
                 <main class="panels" onmouseover={on_pointer} onmouseleave={on_pointer_leave} onclick={on_pin}>
                     if shown_panels("Registers") {
-                        <RegistersPanel now={RegisterView::of(m)} before={s.before.clone()} />
+                        <RegistersPanel now={RegisterView::of(m)} before={s.before.clone()} linked={linked} />
                     }
                     if shown_panels("Code") {
                         <CodePanel view={code_view(&s)} on_line={on_line} />
@@ -895,7 +893,7 @@ pub fn app() -> Html {
                     if shown_panels("Page walk") {
                         <PageWalkPanel walk={m.walk(addr)} what={what.to_string()} paging={m.cpu.paging()} step={m.steps}
                             animate={!s.running || SPEEDS[s.speed].1.is_some_and(|r| r <= 10.0)}
-                            on_who={on_who} on_who_text={on_who_text} linked={linked} />
+                            on_who={on_who} on_who_text={on_who_text} on_walk_text={on_walk_text} linked={linked} />
                     }
                     if shown_panels("TLB") {
                         <TlbPanel tlb={tlb} used={used} flushed={flushed} linked={linked} />

@@ -57,10 +57,13 @@ pub struct Session {
     /// Who each page directory belonged to, remembered after the process
     /// exits (for the timeline).
     pub dir_names: std::collections::HashMap<u32, (String, Option<u32>)>,
+    /// A virtual address the student typed for the Page walk panel (it
+    /// shows the latest access when there is none).
+    pub walk_addr: Option<u32>,
     /// The index (newest first) of the first event row in view.
     pub events_first: usize,
-    /// The event kind `run` breaks on, if any.
-    pub break_kind: Option<EventKind>,
+    /// What `run` breaks on, if anything: an entry of `BREAK_KINDS`.
+    pub break_on: Option<&'static BreakOn>,
     pub dark: bool,
     pub projector: bool,
     pub help: bool,
@@ -68,15 +71,30 @@ pub struct Session {
     pub notice: Option<String>,
 }
 
-/// The event kinds the break-on control offers.
-pub const BREAK_KINDS: [(&str, EventKind); 7] = [
-    ("page fault", EventKind::PageFault),
-    ("TLB miss", EventKind::TlbMiss),
-    ("trap or interrupt", EventKind::TrapEntry),
-    ("context switch (CR3 write)", EventKind::Cr3Write),
-    ("I/O request", EventKind::DiskRequest),
-    ("I/O completion (DMA)", EventKind::Dma),
-    ("return to user (iret)", EventKind::Iret),
+/// One choice of the break-on control: the machine breaks on an event
+/// kind; a choice may narrow it to one IDT vector (a system call is a trap
+/// through vector 0x40), and the page then runs on past the other vectors.
+#[derive(Debug, PartialEq, Eq)]
+pub struct BreakOn {
+    pub name: &'static str,
+    pub kind: EventKind,
+    pub vector: Option<u8>,
+}
+
+const fn on(name: &'static str, kind: EventKind, vector: Option<u8>) -> BreakOn {
+    BreakOn { name, kind, vector }
+}
+
+/// What the break-on control offers.
+pub const BREAK_KINDS: [BreakOn; 8] = [
+    on("page fault", EventKind::PageFault, None),
+    on("TLB miss", EventKind::TlbMiss, None),
+    on("trap or interrupt", EventKind::TrapEntry, None),
+    on("system call (int 0x40)", EventKind::TrapEntry, Some(0x40)),
+    on("context switch (CR3 write)", EventKind::Cr3Write, None),
+    on("I/O request", EventKind::DiskRequest, None),
+    on("I/O completion (DMA)", EventKind::Dma, None),
+    on("return to user (iret)", EventKind::Iret, None),
 ];
 
 fn boot(lesson: &Lesson, source: Option<&str>) -> Result<System, BootError> {
@@ -116,7 +134,8 @@ impl Session {
             budget: FRAME_BUDGET,
             dir_names: std::collections::HashMap::new(),
             events_first: 0,
-            break_kind: None,
+            walk_addr: None,
+            break_on: None,
             dark: false,
             projector: false,
             help: false,
@@ -124,15 +143,62 @@ impl Session {
         }
     }
 
-    /// Sets (or clears) the event kind `run` stops on.
-    pub fn set_break_kind(&mut self, kind: Option<EventKind>) {
-        if let Some(old) = self.break_kind.take() {
-            self.system.machine.break_on(old, false);
+    /// Sets what `run` stops on, by the name of a `BREAK_KINDS` entry (any
+    /// other name clears it).
+    pub fn set_break(&mut self, name: &str) {
+        if let Some(old) = self.break_on.take() {
+            self.system.machine.break_on(old.kind, false);
         }
-        if let Some(k) = kind {
-            self.system.machine.break_on(k, true);
+        self.break_on = BREAK_KINDS.iter().find(|b| b.name == name);
+        if let Some(b) = self.break_on {
+            self.system.machine.break_on(b.kind, true);
         }
-        self.break_kind = kind;
+    }
+
+    /// Walks a typed virtual address (hex, with or without 0x); an empty
+    /// text goes back to the latest access.
+    pub fn walk_text(&mut self, text: &str) {
+        let t = text.trim();
+        if t.is_empty() {
+            self.walk_addr = None;
+            return;
+        }
+        let digits = t
+            .strip_prefix("0x")
+            .or_else(|| t.strip_prefix("0X"))
+            .unwrap_or(t);
+        match u32::from_str_radix(digits, 16) {
+            Ok(a) => self.walk_addr = Some(a),
+            Err(_) => self.notice = Some(format!("{t:?} is not a virtual address (hex)")),
+        }
+    }
+
+    /// Runs at most `steps` steps, stopping where the break-on choice says:
+    /// past a break of the right kind through another vector, it runs on.
+    fn run_to_break(&mut self, steps: u64) -> StopReason {
+        let m = &mut self.system.machine;
+        let end = m.steps + steps;
+        loop {
+            let stop = m.run(end - m.steps);
+            let wanted = match (&stop, self.break_on) {
+                (
+                    StopReason::Event { .. },
+                    Some(BreakOn {
+                        vector: Some(v), ..
+                    }),
+                ) => m.last_events().iter().any(
+                    |e| matches!(e, osviz_machine::Event::TrapEntry { vector, .. } if vector == v),
+                ),
+                _ => true,
+            };
+            if wanted || m.steps >= end {
+                return if wanted {
+                    stop
+                } else {
+                    StopReason::InstructionLimit
+                };
+            }
+        }
     }
 
     /// Adds or removes an address breakpoint at the code of a source line.
@@ -280,7 +346,7 @@ impl Session {
         self.mark();
         // Processes may start and end within one frame: look before and after.
         self.remember_directories();
-        let stop = self.system.machine.run(steps);
+        let stop = self.run_to_break(steps);
         self.remember_directories();
         if stop != StopReason::InstructionLimit {
             self.running = false;
@@ -443,7 +509,7 @@ mod tests {
     #[test]
     fn a_line_breakpoint_lands_on_that_line_and_clears() {
         let mut s = Session::new("memory-image");
-        s.set_break_kind(Some(EventKind::PageFault));
+        s.set_break("page fault");
         s.running = true;
         s.speed = SPEEDS.len() - 1;
         while s.running {
@@ -461,5 +527,56 @@ mod tests {
         );
         s.toggle_line_breakpoint(&file, line);
         assert_eq!(s.system.machine.breakpoints().count(), 0);
+    }
+
+    /// Breaking on a system call runs past the timer and the page faults
+    /// (traps too, through other vectors) and stops at an `int 0x40`.
+    #[test]
+    fn break_on_system_call_skips_other_traps() {
+        let mut s = Session::new("context-switch");
+        s.set_break("trap or interrupt");
+        s.running = true;
+        s.speed = SPEEDS.len() - 1;
+        let mut vectors = Vec::new();
+        for _ in 0..3 {
+            s.running = true;
+            while s.running {
+                s.tick(0.016);
+            }
+            vectors.extend(
+                s.system
+                    .machine
+                    .last_events()
+                    .iter()
+                    .filter_map(|e| match e {
+                        osviz_machine::Event::TrapEntry { vector, .. } => Some(*vector),
+                        _ => None,
+                    }),
+            );
+        }
+        assert!(
+            vectors.iter().any(|&v| v != 0x40),
+            "other traps come first: {vectors:?}"
+        );
+        let mut s = Session::new("context-switch");
+        s.set_break("system call (int 0x40)");
+        for _ in 0..3 {
+            s.running = true;
+            s.speed = SPEEDS.len() - 1;
+            while s.running {
+                s.tick(0.016);
+            }
+            let traps: Vec<u8> = s
+                .system
+                .machine
+                .last_events()
+                .iter()
+                .filter_map(|e| match e {
+                    osviz_machine::Event::TrapEntry { vector, .. } => Some(*vector),
+                    _ => None,
+                })
+                .collect();
+            assert_eq!(traps, [0x40], "stopped at {:?}", s.stop);
+        }
     }
 }

@@ -24,6 +24,8 @@ pub struct PageWalkProps {
     pub on_who: Callback<u32>,
     /// Asks who last changed any byte: a physical address or a kernel symbol.
     pub on_who_text: Callback<String>,
+    /// Walks a typed virtual address (an empty text: the latest access).
+    pub on_walk_text: Callback<String>,
     pub linked: Linked,
 }
 
@@ -145,8 +147,23 @@ pub fn page_walk_panel(props: &PageWalkProps) -> Html {
     html! {
         <section class="panel walk" aria-label="Page walk">
             <h2>{ "Page walk" }</h2>
-            <div class={classes!("va", linked.class(&[page]))} data-focus={page.attr()}>
-                { format!("{} {:08x}", props.what, w.linear) }
+            <div class="walk-head">
+                <span class={classes!("va", linked.class(&[page]))} data-focus={page.attr()}>
+                    { format!("{} {:08x}", props.what, w.linear) }
+                </span>
+                <input class="walk-addr" aria-label="Virtual address to walk" placeholder="walk address (hex)"
+                    onkeydown={{
+                        let cb = props.on_walk_text.clone();
+                        Callback::from(move |e: KeyboardEvent| {
+                            if e.key() == "Enter" {
+                                let input: web_sys::HtmlInputElement = e.target_unchecked_into();
+                                cb.emit(input.value());
+                            }
+                        })
+                    }} />
+                if props.what == "typed address" {
+                    <button class="who" onclick={props.on_walk_text.reform(|_: MouseEvent| String::new())}>{ "latest access" }</button>
+                }
             </div>
             { split(w.linear) }
             if props.paging && w.in_tlb {

@@ -1,6 +1,7 @@
 //! The "Registers" panel: general registers, EIP, EFLAGS bits, ring and
 //! control registers, with the values the latest action changed marked.
 
+use crate::focus::{Focus, Linked};
 use osviz_machine::{Flags, Machine, Reg};
 use yew::prelude::*;
 
@@ -37,6 +38,7 @@ impl RegisterView {
 pub struct RegistersProps {
     pub now: RegisterView,
     pub before: RegisterView,
+    pub linked: Linked,
 }
 
 const FLAG_BITS: [(&str, u32); 9] = [
@@ -60,8 +62,15 @@ pub fn registers_panel(props: &RegistersProps) -> Html {
         .zip(&props.before.rows)
         .map(|(&(name, value), &(_, old))| {
             let class = if value != old { "reg changed" } else { "reg" };
+            // CR3 names the page directory's frame; EIP and ESP a page.
+            let focus = match name {
+                "cr3" => Some(Focus::Frame(value >> 12)),
+                "eip" | "esp" => Some(Focus::Page(value >> 12)),
+                _ => None,
+            };
             html! {
-                <tr class={class} data-reg={name}>
+                <tr class={classes!(class, focus.and_then(|f| props.linked.class(&[f])))} data-reg={name}
+                    data-focus={focus.map(Focus::attr)}>
                     <th scope="row">{ name.to_uppercase() }</th>
                     <td class="hex">{ format!("{value:08X}") }</td>
                     <td class="dec">{ value.to_string() }</td>
