@@ -506,15 +506,33 @@ impl Session {
 mod tests {
     use super::*;
 
-    #[test]
-    fn a_line_breakpoint_lands_on_that_line_and_clears() {
-        let mut s = Session::new("memory-image");
-        s.set_break("page fault");
+    /// Runs at full speed, frame by frame, until the page stops.
+    fn run_until_stopped(s: &mut Session) {
         s.running = true;
         s.speed = SPEEDS.len() - 1;
         while s.running {
             s.tick(0.016);
         }
+    }
+
+    /// The vectors the latest step trapped through.
+    fn trapped(s: &Session) -> Vec<u8> {
+        s.system
+            .machine
+            .last_events()
+            .iter()
+            .filter_map(|e| match e {
+                osviz_machine::Event::TrapEntry { vector, .. } => Some(*vector),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_line_breakpoint_lands_on_that_line_and_clears() {
+        let mut s = Session::new("memory-image");
+        s.set_break("page fault");
+        run_until_stopped(&mut s);
         let eip = s.system.machine.cpu.eip;
         let place =
             osviz_kernel::introspect::Introspector::of(&s.system).place(&s.system.machine, eip);
@@ -535,24 +553,10 @@ mod tests {
     fn break_on_system_call_skips_other_traps() {
         let mut s = Session::new("context-switch");
         s.set_break("trap or interrupt");
-        s.running = true;
-        s.speed = SPEEDS.len() - 1;
         let mut vectors = Vec::new();
         for _ in 0..3 {
-            s.running = true;
-            while s.running {
-                s.tick(0.016);
-            }
-            vectors.extend(
-                s.system
-                    .machine
-                    .last_events()
-                    .iter()
-                    .filter_map(|e| match e {
-                        osviz_machine::Event::TrapEntry { vector, .. } => Some(*vector),
-                        _ => None,
-                    }),
-            );
+            run_until_stopped(&mut s);
+            vectors.extend(trapped(&s));
         }
         assert!(
             vectors.iter().any(|&v| v != 0x40),
@@ -561,22 +565,8 @@ mod tests {
         let mut s = Session::new("context-switch");
         s.set_break("system call (int 0x40)");
         for _ in 0..3 {
-            s.running = true;
-            s.speed = SPEEDS.len() - 1;
-            while s.running {
-                s.tick(0.016);
-            }
-            let traps: Vec<u8> = s
-                .system
-                .machine
-                .last_events()
-                .iter()
-                .filter_map(|e| match e {
-                    osviz_machine::Event::TrapEntry { vector, .. } => Some(*vector),
-                    _ => None,
-                })
-                .collect();
-            assert_eq!(traps, [0x40], "stopped at {:?}", s.stop);
+            run_until_stopped(&mut s);
+            assert_eq!(trapped(&s), [0x40], "stopped at {:?}", s.stop);
         }
     }
 }

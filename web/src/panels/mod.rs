@@ -1,6 +1,8 @@
 //! One module per panel of the page. Each panel is a `<section>` whose
 //! `aria-label` names it, and takes plain data as props.
 
+use yew::TargetCast;
+
 pub mod code;
 pub mod console;
 pub mod events;
@@ -18,4 +20,15 @@ pub mod tlb;
 /// A 32-bit value as eight hex digits.
 pub fn hex(v: u32) -> String {
     format!("{v:08x}")
+}
+
+/// A keydown handler for a text field: Enter sends the field's text.
+pub fn on_enter(cb: &yew::Callback<String>) -> yew::Callback<yew::KeyboardEvent> {
+    let cb = cb.clone();
+    yew::Callback::from(move |e: yew::KeyboardEvent| {
+        if e.key() == "Enter" {
+            let input: web_sys::HtmlInputElement = e.target_unchecked_into();
+            cb.emit(input.value());
+        }
+    })
 }

@@ -5,7 +5,7 @@
 //! fast, so the picture does not flicker); a fault shows where the walk
 //! stopped, and a TLB hit shows the short-cut that skips it.
 
-use super::hex;
+use super::{hex, on_enter};
 use crate::focus::{Focus, Linked};
 use osviz_machine::Walk;
 use yew::prelude::*;
@@ -152,15 +152,7 @@ pub fn page_walk_panel(props: &PageWalkProps) -> Html {
                     { format!("{} {:08x}", props.what, w.linear) }
                 </span>
                 <input class="walk-addr" aria-label="Virtual address to walk" placeholder="walk address (hex)"
-                    onkeydown={{
-                        let cb = props.on_walk_text.clone();
-                        Callback::from(move |e: KeyboardEvent| {
-                            if e.key() == "Enter" {
-                                let input: web_sys::HtmlInputElement = e.target_unchecked_into();
-                                cb.emit(input.value());
-                            }
-                        })
-                    }} />
+                    onkeydown={on_enter(&props.on_walk_text)} />
                 if props.what == "typed address" {
                     <button class="who" onclick={props.on_walk_text.reform(|_: MouseEvent| String::new())}>{ "latest access" }</button>
                 }
@@ -180,15 +172,7 @@ pub fn page_walk_panel(props: &PageWalkProps) -> Html {
             <div class={classes!("verdict", w.physical.is_none().then_some("fault"))}>{ stopped }</div>
             <div class="who-any">
                 <input aria-label="Address to trace" placeholder="physical address (hex) or kernel symbol"
-                    onkeydown={{
-                        let cb = props.on_who_text.clone();
-                        Callback::from(move |e: KeyboardEvent| {
-                            if e.key() == "Enter" {
-                                let input: web_sys::HtmlInputElement = e.target_unchecked_into();
-                                cb.emit(input.value());
-                            }
-                        })
-                    }} />
+                    onkeydown={on_enter(&props.on_who_text)} />
                 <span class="hint">{ " Enter: who last changed it?" }</span>
             </div>
         </section>
