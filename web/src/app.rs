@@ -377,7 +377,9 @@ fn regions(session: &Session, p: &ProcessView) -> Vec<Region> {
         if eip >= r.start && eip < r.end {
             r.marks.push("EIP");
         }
-        if esp >= r.start && esp <= r.end && esp != 0 {
+        // A push decrements ESP first, so an ESP at a region's end belongs
+        // to that region (an empty stack), not to the one above.
+        if esp > r.start && esp <= r.end {
             r.marks.push("ESP");
         }
     }
