@@ -165,9 +165,10 @@ pub fn page_walk_panel(props: &PageWalkProps) -> Html {
                     </div>
                 }
             }
-            // A new step or address makes a new list, which replays the animation.
+            // When animating, a new step or address makes a new list, which
+            // replays the animation; otherwise the list is patched in place.
             if props.paging {
-                <div key={format!("{}-{}", props.step, w.linear)}>{ diagram }</div>
+                <div key={if props.animate { format!("{}-{}", props.step, w.linear) } else { "still".to_string() }}>{ diagram }</div>
             }
             <div class={classes!("verdict", w.physical.is_none().then_some("fault"))}>{ stopped }</div>
             <div class="who-any">
