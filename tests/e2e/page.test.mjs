@@ -189,6 +189,15 @@ test('keyboard shortcuts, help, themes and projector mode at 1280x720', async ()
   const before = await eip(page);
   await page.keyboard.press('s');
   assert.notEqual(await eip(page), before);
+  // Speed and break-on have keys too.
+  const speed = () => page.getByLabel('Speed').evaluate((el) => el.selectedOptions[0].textContent);
+  const before10k = await speed();
+  await page.keyboard.press('+');
+  assert.notEqual(await speed(), before10k);
+  await page.keyboard.press('-');
+  assert.equal(await speed(), before10k);
+  await page.keyboard.press('e');
+  assert.equal(await page.getByLabel('Break on').evaluate((el) => el.selectedOptions[0].textContent), 'break on: page fault');
   await page.keyboard.press('?');
   assert.equal(await page.getByRole('dialog', { name: 'Keyboard shortcuts' }).count(), 1);
   await page.keyboard.press('Escape');
@@ -397,6 +406,11 @@ test('break on a system call skips other traps; the page walk walks a typed addr
   assert.match(await walk.locator('.verdict').textContent(), /not present/);
   await walk.getByRole('button', { name: 'latest access' }).click();
   assert.doesNotMatch(await walk.locator('.va').textContent(), /typed address/);
+  // At a context switch the TLB says what the CR3 write did to it.
+  await page.getByLabel('Break on').selectOption({ label: 'break on: context switch (CR3 write)' });
+  await page.getByRole('button', { name: 'Run', exact: true }).click();
+  await page.waitForFunction(() => document.querySelector('#status')?.textContent.includes('cr3_write'), null, { timeout: 20000 });
+  assert.match(await region(page, 'TLB').locator('.flash').textContent(), /CR3 write flushed every entry \(\d+ dropped\)/);
   assert.deepEqual(errors, []);
   await page.close();
 });

@@ -566,11 +566,14 @@ fn lesson_panels(id: &str) -> &'static [&'static str] {
     }
 }
 
-const SHORTCUTS: [(&str, &str); 9] = [
+const SHORTCUTS: [(&str, &str); 12] = [
     ("s", "step"),
     ("o", "step over a call"),
     ("b", "step back"),
     ("r", "run or pause"),
+    ("+", "run faster"),
+    ("-", "run slower"),
+    ("e", "next break-on event kind"),
     ("x", "reset"),
     ("l", "make a share link"),
     ("p", "projector mode"),
@@ -782,6 +785,9 @@ pub fn app() -> Html {
                     "l" => share(&mut s),
                     "p" => s.projector = !s.projector,
                     "t" => s.dark = !s.dark,
+                    "+" | "=" => s.speed = (s.speed + 1).min(SPEEDS.len() - 1),
+                    "-" => s.speed = s.speed.saturating_sub(1),
+                    "e" => s.next_break(),
                     "?" => s.help = !s.help,
                     "Escape" => s.help = false,
                     _ => return,
@@ -814,10 +820,22 @@ pub fn app() -> Html {
         Event::TlbHit { slot, .. } | Event::TlbFill { slot, .. } => Some(*slot),
         _ => None,
     });
-    let flushed = m
-        .last_events()
-        .iter()
-        .any(|e| matches!(e, Event::TlbFlush { .. }));
+    let flushed = m.last_events().iter().find_map(|e| match e {
+        Event::TlbFlush {
+            reason,
+            page,
+            dropped,
+        } => Some(match (reason, page) {
+            (osviz_machine::FlushReason::Invlpg, Some(p)) => {
+                format!("invlpg dropped page {p:#x} ({dropped} entry)")
+            }
+            (osviz_machine::FlushReason::Cr3Write, _) => {
+                format!("CR3 write flushed every entry ({dropped} dropped)")
+            }
+            _ => format!("paging switched: {dropped} entries dropped"),
+        }),
+        _ => None,
+    });
     let (addr, what) = match s.walk_addr {
         Some(a) => (a, "typed address"),
         None => latest_access(&s),

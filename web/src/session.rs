@@ -157,6 +157,18 @@ impl Session {
         }
     }
 
+    /// Moves the break-on choice to the next kind (after the last: none).
+    pub fn next_break(&mut self) {
+        let next = match self.break_on {
+            None => BREAK_KINDS.first(),
+            Some(b) => BREAK_KINDS
+                .iter()
+                .position(|k| k == b)
+                .and_then(|i| BREAK_KINDS.get(i + 1)),
+        };
+        self.set_break(next.map_or("", |b| b.name));
+    }
+
     /// Walks a typed virtual address (hex, with or without 0x); an empty
     /// text goes back to the latest access.
     pub fn walk_text(&mut self, text: &str) {
@@ -547,6 +559,20 @@ mod tests {
         );
         s.toggle_line_breakpoint(&file, line);
         assert_eq!(s.system.machine.breakpoints().count(), 0);
+    }
+
+    #[test]
+    fn the_break_on_shortcut_cycles_through_every_kind_and_back_to_none() {
+        let mut s = Session::new("memory-image");
+        let mut seen = Vec::new();
+        for _ in 0..BREAK_KINDS.len() {
+            s.next_break();
+            seen.push(s.break_on.map(|b| b.name));
+        }
+        let all: Vec<_> = BREAK_KINDS.iter().map(|b| Some(b.name)).collect();
+        assert_eq!(seen, all);
+        s.next_break();
+        assert_eq!(s.break_on, None);
     }
 
     /// Breaking on a system call runs past the timer and the page faults

@@ -9,7 +9,8 @@ pub struct TlbProps {
     pub tlb: TlbView,
     /// The slot the latest step used, if any.
     pub used: Option<u8>,
-    pub flushed: bool,
+    /// What the latest step's flush did, if it flushed.
+    pub flushed: Option<String>,
     pub linked: Linked,
 }
 
@@ -40,7 +41,7 @@ pub fn tlb_panel(props: &TlbProps) -> Html {
             <div class="counters">
                 { format!("{} entries, {:?} · hits {} · misses {} · evictions {} · flushes {}",
                     t.size, t.replacement, t.hits, t.misses, t.evictions, t.flushes) }
-                if props.flushed { <span class="flash">{ " flushed" }</span> }
+                if let Some(what) = &props.flushed { <div class="flash">{ what }</div> }
             </div>
             <table>
                 <thead><tr><th>{"slot"}</th><th>{"page"}</th><th>{"frame"}</th><th>{"flags"}</th></tr></thead>
