@@ -5,7 +5,7 @@
 
 use crate::{KERNBASE, System};
 use osviz_asm::Output;
-use osviz_machine::{Gate, Machine, Pte};
+use osviz_machine::{Exception, Gate, Machine, Pte};
 use serde::{Deserialize, Serialize};
 
 /// The states of a process, as the kernel numbers them.
@@ -39,28 +39,135 @@ pub struct ProcessView {
     pub xstate: i32,
 }
 
+/// Who put a slot on a kernel stack.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Pusher {
+    /// The hardware, on the trap: EIP, CS, EFLAGS (and ESP, SS from ring
+    /// 3), and the error code of the exceptions that have one.
+    Cpu,
+    /// The vector stub: the trap number, and a 0 error code where the CPU
+    /// pushes none.
+    Stub,
+    /// The common entry code (`alltraps`): segment registers and `pushad`.
+    Entry,
+    /// The context switch, saving the callee-saved registers.
+    Swtch,
+}
+
+impl Pusher {
+    /// The name a student reads.
+    pub fn label(self) -> &'static str {
+        match self {
+            Pusher::Cpu => "CPU",
+            Pusher::Stub => "vector stub",
+            Pusher::Entry => "entry code",
+            Pusher::Swtch => "swtch",
+        }
+    }
+}
+
 /// One field of a record on a kernel stack.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Field {
     pub name: String,
     pub addr: u32,
     pub value: u32,
-    /// Who put it there: "cpu" (the hardware, on the trap), "stub" (the
-    /// vector stub), "entry" (alltraps), or "swtch".
-    pub by: String,
+    pub by: Pusher,
 }
 
-/// A process's kernel stack: its trap frame and, when switched out, the
-/// context swtch saved.
+/// Where a kernel stack's ESP comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StackState {
+    /// The process runs in user mode: its kernel stack is empty, and ESP0
+    /// in the TSS points at the top for the next trap.
+    UserMode,
+    /// The process runs in the kernel on this stack: ESP is the CPU's.
+    InKernel,
+    /// The process is switched out: ESP is where swtch saved its context.
+    SwitchedOut,
+}
+
+/// A process's kernel stack: what is on it from its top down to ESP, the
+/// trap frame with who pushed each slot, and, when switched out, the
+/// context swtch saved. Slots below ESP (not pushed yet, or left over from
+/// an earlier trap) are not part of it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KernelStackView {
     pub pid: u32,
     /// The top of the stack, which the TSS's ESP0 holds while it runs.
     pub top: u32,
+    /// The stack pointer on this stack.
+    pub esp: u32,
+    pub state: StackState,
+    /// The TSS's ESP0 now.
+    pub esp0: u32,
+    /// The vector the trap frame is for, once known.
+    pub vector: Option<u8>,
+    /// The trap frame's slots at or above ESP, lowest address first.
     pub trap_frame: Vec<Field>,
     pub context: Vec<Field>,
     /// Where the saved context returns to, as `symbol+offset`.
     pub context_return: Option<String>,
+}
+
+/// A part of a process's address space, as the kernel lays it out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RegionKind {
+    NullPage,
+    CodeData,
+    Heap,
+    Gap,
+    Stack,
+    Kernel,
+}
+
+impl RegionKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            RegionKind::NullPage => "null page",
+            RegionKind::CodeData => "code and data",
+            RegionKind::Heap => "heap",
+            RegionKind::Gap => "unmapped",
+            RegionKind::Stack => "stack",
+            RegionKind::Kernel => "kernel",
+        }
+    }
+}
+
+/// One region of an address space: `start` up to, not including, `end`
+/// (which can be 2^32, for the kernel's region at the top).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemoryRegion {
+    pub kind: RegionKind,
+    pub start: u32,
+    pub end: u64,
+}
+
+impl MemoryRegion {
+    pub fn is_empty(&self) -> bool {
+        u64::from(self.start) >= self.end
+    }
+
+    /// The last address in the region (for an empty one, `start`).
+    pub fn last(&self) -> u32 {
+        if self.is_empty() {
+            self.start
+        } else {
+            (self.end - 1) as u32
+        }
+    }
+
+    pub fn contains(&self, addr: u32) -> bool {
+        u64::from(addr) >= u64::from(self.start) && u64::from(addr) < self.end
+    }
+
+    /// How many pages the region spans.
+    pub fn pages(&self) -> u64 {
+        self.end.saturating_sub(u64::from(self.start)) / 4096
+    }
 }
 
 /// One mapped user page of a process.
@@ -195,36 +302,69 @@ impl<'a> Introspector<'a> {
         self.processes(m).into_iter().find(|p| p.addr == current)
     }
 
-    /// A process's kernel stack: the trap frame, with who pushed each part,
-    /// and the context saved by swtch.
+    /// The TSS's ESP0: the kernel stack the next trap from user mode uses.
+    pub fn esp0(&self, m: &Machine) -> u32 {
+        read(m, self.sym("tss") + 4)
+    }
+
+    /// A process's kernel stack, from its top down to ESP: the trap frame,
+    /// with who pushed each slot, and the context swtch saved.
     pub fn kernel_stack(&self, m: &Machine, p: &ProcessView) -> KernelStackView {
-        let from_user = read(m, p.tf + self.sym("trapframe.cs")) & 3 == 3;
+        let top = p.kstack + 4096;
+        let running = p.state == "running";
+        let on_this_stack = (p.kstack..=top).contains(&m.cpu.gpr[4]);
+        let (state, esp) = if running && m.cpu.cpl() == 3 {
+            (StackState::UserMode, top)
+        } else if running && on_this_stack {
+            (StackState::InKernel, m.cpu.gpr[4])
+        } else if p.context != 0 {
+            (StackState::SwitchedOut, p.context)
+        } else {
+            (StackState::UserMode, top)
+        };
+        let pushed = |addr: u32| addr >= esp && addr < top;
+        // The trap number, once the stub pushed it; before that, the stub
+        // the CPU is in says which vector this is.
+        let trapno_at = p.tf + self.sym("trapframe.trapno");
+        let vector = if pushed(trapno_at) {
+            u8::try_from(read(m, trapno_at)).ok()
+        } else if state == StackState::InKernel {
+            self.kernel
+                .symbolize(m.cpu.eip)
+                .and_then(|(s, _)| s.strip_prefix("vector")?.parse().ok())
+        } else {
+            None
+        };
+        let err_by = match vector {
+            Some(v) if !Exception::pushes_error_code(v) => Pusher::Stub,
+            _ => Pusher::Cpu,
+        };
         let trap_frame = self
             .layout("trapframe")
             .into_iter()
-            .filter(|(name, _)| from_user || !matches!(name.as_str(), "esp" | "ss"))
+            .filter(|(_, offset)| pushed(p.tf + offset))
             .map(|(name, offset)| {
                 let by = match name.as_str() {
-                    "eip" | "cs" | "eflags" | "esp" | "ss" => "cpu",
-                    "err" | "trapno" => "stub",
-                    _ => "entry",
+                    "eip" | "cs" | "eflags" | "esp" | "ss" => Pusher::Cpu,
+                    "err" => err_by,
+                    "trapno" => Pusher::Stub,
+                    _ => Pusher::Entry,
                 };
                 Field {
                     addr: p.tf + offset,
                     value: read(m, p.tf + offset),
-                    by: by.into(),
+                    by,
                     name,
                 }
             })
             .collect();
-        let switched_out = p.state != "running" && p.context != 0;
-        let context: Vec<Field> = if switched_out {
+        let context: Vec<Field> = if state == StackState::SwitchedOut {
             self.layout("context")
                 .into_iter()
                 .map(|(name, offset)| Field {
                     addr: p.context + offset,
                     value: read(m, p.context + offset),
-                    by: "swtch".into(),
+                    by: Pusher::Swtch,
                     name,
                 })
                 .collect()
@@ -238,11 +378,54 @@ impl<'a> Introspector<'a> {
             .map(|(s, off)| if off == 0 { s } else { format!("{s}+{off}") });
         KernelStackView {
             pid: p.pid,
-            top: p.kstack + 4096,
+            top,
+            esp,
+            state,
+            esp0: self.esp0(m),
+            vector,
             trap_frame,
             context,
             context_return,
         }
+    }
+
+    /// The user EIP and ESP of a process: the CPU's while it runs in user
+    /// mode, else the ones its trap frame saved.
+    pub fn user_context(&self, m: &Machine, p: &ProcessView) -> (u32, u32) {
+        if p.state == "running" && m.cpu.cpl() == 3 {
+            return (m.cpu.eip, m.cpu.gpr[4]);
+        }
+        (
+            read(m, p.tf + self.sym("trapframe.eip")),
+            read(m, p.tf + self.sym("trapframe.esp")),
+        )
+    }
+
+    /// A process's address space as the kernel lays it out: the null page,
+    /// code and data from `USER_BASE`, the heap up to the break, the gap,
+    /// the stack below `USTACK_TOP` (at most `USTACK_PAGES`), the kernel.
+    pub fn regions(&self, p: &ProcessView) -> Vec<MemoryRegion> {
+        let base = self.sym("USER_BASE");
+        let stack_top = self.sym("USTACK_TOP");
+        let stack_low = stack_top - self.sym("USTACK_PAGES") * 4096;
+        let brk = p.brk.max(p.heap);
+        let region = |kind, start: u32, end: u32| MemoryRegion {
+            kind,
+            start,
+            end: u64::from(end),
+        };
+        vec![
+            region(RegionKind::NullPage, 0, base),
+            region(RegionKind::CodeData, base, p.heap),
+            region(RegionKind::Heap, p.heap, brk),
+            region(RegionKind::Gap, brk, stack_low),
+            region(RegionKind::Stack, stack_low, stack_top),
+            MemoryRegion {
+                kind: RegionKind::Kernel,
+                start: KERNBASE,
+                end: 1 << 32,
+            },
+        ]
     }
 
     /// A process's user mappings, read from its page directory and tables.

@@ -43,6 +43,10 @@ pub struct Lesson {
     pub questions: &'static [Question],
     /// Text the console shows by the end of the run.
     pub expected_output: &'static str,
+    /// The panels that show this lesson's concept, the key one first: what
+    /// projector mode opens with (the lesson text and the console are
+    /// always there).
+    pub panels: &'static [&'static str],
 }
 
 fn hex(v: u32) -> String {
@@ -81,6 +85,7 @@ pub const LESSONS: &[Lesson] = &[
             },
         ],
         expected_output: "heap starts at ",
+        panels: &["Memory image", "Registers", "Code"],
     },
     Lesson {
         id: "translation-tlb",
@@ -114,6 +119,7 @@ pub const LESSONS: &[Lesson] = &[
             },
         }],
         expected_output: "8 pages, 4 passes",
+        panels: &["TLB", "Page walk", "Code"],
     },
     Lesson {
         id: "two-level",
@@ -143,6 +149,7 @@ pub const LESSONS: &[Lesson] = &[
             },
         }],
         expected_output: "three regions touched",
+        panels: &["Page walk", "Memory image", "Physical frames"],
     },
     Lesson {
         id: "demand-paging",
@@ -184,6 +191,7 @@ pub const LESSONS: &[Lesson] = &[
             },
         ],
         expected_output: "heap sum 7\nstack ok\n",
+        panels: &["Physical frames", "Page walk", "Memory image"],
     },
     Lesson {
         id: "user-kernel-mode",
@@ -209,6 +217,7 @@ pub const LESSONS: &[Lesson] = &[
             },
         }],
         expected_output: "general protection fault: pid 1",
+        panels: &["IDT", "Registers", "Code"],
     },
     Lesson {
         id: "system-call",
@@ -237,6 +246,7 @@ pub const LESSONS: &[Lesson] = &[
             },
         }],
         expected_output: "hello from pid 1\n",
+        panels: &["IDT", "Kernel stack", "Code"],
     },
     Lesson {
         id: "context-switch",
@@ -260,6 +270,7 @@ pub const LESSONS: &[Lesson] = &[
             answer: |s, _| current_pid(s),
         }],
         expected_output: "1212",
+        panels: &["Timeline", "Processes", "Kernel stack"],
     },
     Lesson {
         id: "blocking-io",
@@ -297,6 +308,7 @@ pub const LESSONS: &[Lesson] = &[
             },
         }],
         expected_output: "osviz disk",
+        panels: &["Timeline", "Processes", "Events"],
     },
     Lesson {
         id: "playground",
@@ -309,6 +321,7 @@ pub const LESSONS: &[Lesson] = &[
         breakpoints: &[],
         questions: &[],
         expected_output: "hello from pid 1\n",
+        panels: &["Code", "Registers", "Processes"],
     },
 ];
 
@@ -340,7 +353,28 @@ impl Lesson {
 /// Runs `system` to `moment` (at most `max_steps` steps); returns the
 /// events of the step that reached it. Recording is turned on.
 pub fn run_to(system: &mut System, moment: Moment, max_steps: u64) -> Result<Vec<Event>, String> {
-    let m = &mut system.machine;
+    let program = system.programs.first().map(|(_, out)| out);
+    let symbol_addr = match moment {
+        Moment::Symbol { symbol } => Some(
+            program
+                .and_then(|out| out.symbol(symbol))
+                .ok_or_else(|| format!("no symbol `{symbol}` in the lesson's program"))?,
+        ),
+        _ => None,
+    };
+    // The student's breakpoints and break-on choice must not stop the run
+    // short of the moment.
+    system
+        .machine
+        .with_breaks_set_aside(|m| run_machine_to(m, moment, symbol_addr, max_steps))
+}
+
+fn run_machine_to(
+    m: &mut osviz_machine::Machine,
+    moment: Moment,
+    symbol_addr: Option<u32>,
+    max_steps: u64,
+) -> Result<Vec<Event>, String> {
     m.set_recording(true);
     match moment {
         Moment::Event { event, nth } => {
@@ -380,12 +414,7 @@ pub fn run_to(system: &mut System, moment: Moment, max_steps: u64) -> Result<Vec
             result
         }
         Moment::Symbol { symbol } => {
-            let addr = system
-                .programs
-                .first()
-                .and_then(|(_, out)| out.symbol(symbol))
-                .ok_or_else(|| format!("no symbol `{symbol}` in the lesson's program"))?;
-            let m = &mut system.machine;
+            let addr = symbol_addr.unwrap_or_default();
             m.add_breakpoint(addr);
             let result = match m.run(max_steps) {
                 StopReason::Breakpoint { .. } => Ok(m.last_events().to_vec()),
@@ -397,4 +426,33 @@ pub fn run_to(system: &mut System, moment: Moment, max_steps: u64) -> Result<Vec
             result
         }
     }
+}
+
+/// Runs the boot to the first instruction of the first user program: where
+/// a lesson starts, so that a student's first Step is in their program, not
+/// in the kernel's page-table loops. Returns the step reached. The boot
+/// stays in the history (the page's "show the boot" goes back to step 0).
+pub fn run_to_user_mode(system: &mut System, max_steps: u64) -> Result<u64, String> {
+    let m = &mut system.machine;
+    let recording = m.recording();
+    m.set_recording(false);
+    let was = m.break_kinds().contains(EventKind::Iret);
+    m.break_on(EventKind::Iret, true);
+    let end = m.steps + max_steps;
+    let result = loop {
+        if m.cpu.cpl() == 3 {
+            break Ok(m.steps);
+        }
+        if m.steps >= end {
+            break Err("the boot did not reach user mode".to_string());
+        }
+        match m.run(end - m.steps) {
+            StopReason::Event { .. } | StopReason::Breakpoint { .. } => {}
+            StopReason::InstructionLimit => {}
+            other => break Err(format!("the boot ended ({other}) before user mode")),
+        }
+    };
+    m.break_on(EventKind::Iret, was);
+    m.set_recording(recording);
+    result
 }

@@ -14,6 +14,9 @@
 pub mod introspect;
 pub mod lessons;
 pub mod programs;
+pub mod vectors;
+
+pub use vectors::vectors_source;
 
 use osviz_asm::{Diagnostic, Output};
 use osviz_machine::{Machine, MachineConfig};
@@ -32,26 +35,6 @@ pub const BOOT_TABLE: u32 = 0x8000;
 pub const PROGRAMS_AT: u32 = 0x1_0000;
 /// Where user programs are linked.
 pub const USER_BASE: u32 = 0x1000;
-
-/// The vector stubs: each pushes an error code (0 where the CPU pushes none)
-/// and its vector, and jumps to the common entry. Generated, as the classic
-/// teaching kernels generate theirs.
-pub fn vectors_source() -> String {
-    let mut s = String::from("; Generated: one stub per interrupt vector.\n");
-    for v in 0..256 {
-        s.push_str(&format!("vector{v}:\n"));
-        if !matches!(v, 8 | 10..=14 | 17) {
-            s.push_str("        push 0\n");
-        }
-        s.push_str(&format!("        push {v}\n        jmp alltraps\n"));
-    }
-    s.push_str("\n        section .data\n        align 4\nvectors:\n");
-    for v in 0..256 {
-        s.push_str(&format!("        dd vector{v}\n"));
-    }
-    s.push_str("        section .text\n");
-    s
-}
 
 /// The text of one of the kernel's source files (`kernel.asm`, `defs.inc`,
 /// `vectors.inc`) or of the user include files, for the views.

@@ -1,6 +1,6 @@
 //! The debugger views read the kernel's structures correctly.
 
-use osviz_kernel::introspect::{FrameOwner, Introspector};
+use osviz_kernel::introspect::{FrameOwner, Introspector, Pusher, RegionKind, StackState};
 use osviz_kernel::{System, programs};
 use osviz_machine::EventKind;
 
@@ -45,10 +45,10 @@ fn the_process_table_and_kernel_stacks() {
     let stack = i.kernel_stack(m, waiting[0]);
     let field = |name: &str| stack.trap_frame.iter().find(|f| f.name == name).unwrap();
     assert_eq!(field("cs").value, 0x1B);
-    assert_eq!(field("cs").by, "cpu");
+    assert_eq!(field("cs").by, Pusher::Cpu);
     assert_eq!(field("trapno").value, 32);
-    assert_eq!(field("trapno").by, "stub");
-    assert_eq!(field("eax").by, "entry");
+    assert_eq!(field("trapno").by, Pusher::Stub);
+    assert_eq!(field("eax").by, Pusher::Entry);
     assert!(field("eip").value < 0x8000_0000);
     assert_eq!(field("ss").value, 0x23);
     assert_eq!(stack.top, waiting[0].kstack + 4096);
@@ -100,4 +100,105 @@ fn mappings_frames_and_the_idt() {
     let k = i.place(m, trap + 1);
     assert_eq!((k.symbol.as_deref(), k.offset), (Some("trap"), 1));
     assert_eq!(k.file.as_deref(), Some("kernel.asm"));
+}
+
+/// Runs a lesson until the first step that produces an event of `kind`.
+fn lesson_at(id: &str, kind: EventKind) -> System {
+    let mut system = osviz_kernel::lessons::lesson(id).unwrap().boot().unwrap();
+    system.machine.break_on(kind, true);
+    assert!(matches!(
+        system.machine.run(5_000_000),
+        osviz_machine::StopReason::Event { .. }
+    ));
+    system.machine.break_on(kind, false);
+    system
+}
+
+/// At a page fault the CPU has pushed the error code; the trap number is
+/// not pushed yet, so it is not shown (whatever an earlier trap left there).
+#[test]
+fn at_a_page_fault_the_error_code_is_the_cpus_and_nothing_below_esp_is_shown() {
+    let system = lesson_at("demand-paging", EventKind::PageFault);
+    let m = &system.machine;
+    let i = Introspector::of(&system);
+    let p = i.current(m).unwrap();
+    let stack = i.kernel_stack(m, &p);
+    assert_eq!(stack.state, StackState::InKernel);
+    assert_eq!(stack.esp, m.cpu.gpr[4]);
+    assert_eq!(stack.vector, Some(14));
+    let names: Vec<_> = stack.trap_frame.iter().map(|f| f.name.as_str()).collect();
+    assert_eq!(names, ["err", "eip", "cs", "eflags", "esp", "ss"]);
+    let err = &stack.trap_frame[0];
+    assert_eq!((err.by, err.addr), (Pusher::Cpu, stack.esp));
+    assert_eq!(err.value & 4, 4, "a user-mode access");
+    assert!(stack.trap_frame.iter().all(|f| f.addr >= stack.esp));
+    assert_eq!(stack.esp0, stack.top);
+}
+
+/// A system call has no error code: the stub pushes the 0, then the vector.
+#[test]
+fn at_a_system_call_the_stub_pushes_the_error_code_and_the_vector() {
+    let mut system = lesson_at("system-call", EventKind::TrapEntry);
+    let by_after = |system: &System| {
+        let i = Introspector::of(system);
+        let p = i.current(&system.machine).unwrap();
+        let s = i.kernel_stack(&system.machine, &p);
+        let fields: Vec<_> = s.trap_frame.iter().map(|f| (f.name.clone(), f.by)).collect();
+        (s.vector, fields)
+    };
+    let (vector, fields) = by_after(&system);
+    assert_eq!(vector, Some(0x40), "the CPU is at the start of vector64");
+    assert_eq!(fields.len(), 5, "only what the CPU pushed: {fields:?}");
+    system.machine.step(); // push 0
+    let (_, fields) = by_after(&system);
+    assert_eq!(fields[0], ("err".to_string(), Pusher::Stub));
+    system.machine.step(); // push 64
+    let (_, fields) = by_after(&system);
+    assert_eq!(fields[0], ("trapno".to_string(), Pusher::Stub));
+    assert_eq!(fields.len(), 7);
+}
+
+#[test]
+fn a_process_in_user_mode_has_an_empty_kernel_stack() {
+    let system = two_processes();
+    let i = Introspector::of(&system);
+    let p = i.current(&system.machine).unwrap();
+    let stack = i.kernel_stack(&system.machine, &p);
+    assert_eq!(stack.state, StackState::UserMode);
+    assert!(stack.trap_frame.is_empty());
+    assert_eq!(stack.esp, stack.top);
+}
+
+#[test]
+fn regions_are_laid_out_as_the_kernel_does_and_an_empty_heap_is_empty() {
+    let mut system = osviz_kernel::lessons::lesson("system-call")
+        .unwrap()
+        .boot()
+        .unwrap();
+    osviz_kernel::lessons::run_to_user_mode(&mut system, 1_000_000).unwrap();
+    assert_eq!(system.machine.cpu.cpl(), 3);
+    assert_eq!(system.machine.cpu.eip, 0x1000, "the program's first instruction");
+    let i = Introspector::of(&system);
+    let p = i.current(&system.machine).unwrap();
+    let regions = i.regions(&p);
+    let kinds: Vec<_> = regions.iter().map(|r| r.kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            RegionKind::NullPage,
+            RegionKind::CodeData,
+            RegionKind::Heap,
+            RegionKind::Gap,
+            RegionKind::Stack,
+            RegionKind::Kernel
+        ]
+    );
+    let heap = regions[2];
+    assert!(heap.is_empty(), "no sbrk yet: {heap:?}");
+    assert_eq!(heap.last(), heap.start);
+    assert_eq!(regions[5].last(), 0xFFFF_FFFF);
+    assert_eq!(regions[4].pages(), 16);
+    let (eip, esp) = i.user_context(&system.machine, &p);
+    assert_eq!(eip, 0x1000);
+    assert!(regions[4].contains(esp - 4));
 }

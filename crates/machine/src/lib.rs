@@ -28,6 +28,7 @@
 mod alu;
 mod block;
 mod cpu;
+mod debugger;
 mod decode;
 pub mod devices;
 mod disasm;
@@ -46,6 +47,7 @@ mod view;
 
 pub use alu::shift;
 pub use cpu::{Cpu, Cr0, Flags, Reg, Seg, TableReg};
+pub use debugger::DisasmLine;
 pub use decode::{
     DecodeError, Instr, MAX_INSTR_LEN, MemRef, Op, Operand, Rep, Shift, StringOp, Width, decode,
 };

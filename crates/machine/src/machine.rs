@@ -152,13 +152,13 @@ pub struct Machine {
     pub(crate) next_deadline: u64,
     /// The faults of the current step, for the message of a triple fault.
     pub(crate) fault_chain: Vec<String>,
-    recording: bool,
+    pub(crate) recording: bool,
     /// The kinds of event the current step produced (kept even when not recording).
     pub(crate) seen: KindSet,
     step_events: Vec<Event>,
     log: EventLog,
-    breakpoints: BTreeSet<u32>,
-    break_kinds: KindSet,
+    pub(crate) breakpoints: BTreeSet<u32>,
+    pub(crate) break_kinds: KindSet,
     decoded: Vec<Decoded>,
     pub(crate) history: History,
     blocks: BlockCache,

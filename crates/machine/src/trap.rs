@@ -70,6 +70,13 @@ impl Exception {
         }
     }
 
+    /// Whether the CPU pushes an error code when it raises `vector` as an
+    /// exception: #DF, #TS, #NP, #SS, #GP, #PF and #AC do; an `int n`
+    /// through the same vector, and every other vector, push none.
+    pub fn pushes_error_code(vector: u8) -> bool {
+        matches!(vector, 8 | 10..=14 | 17)
+    }
+
     /// The error code the CPU pushes, for the vectors that have one.
     pub fn error_code(self) -> Option<u32> {
         match self {

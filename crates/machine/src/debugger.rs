@@ -1,0 +1,269 @@
+//! Debugger queries over a machine: the instruction at an address, the
+//! disassembly from there, stepping over a call or a trap, and who last
+//! changed some bytes. They live here, not in a front end, so that the page,
+//! the wasm API and the command line all ask the same questions the same way.
+
+use crate::event::KindSet;
+use crate::{DecodeError, Instr, MAX_INSTR_LEN, Machine, Op, StopReason, decode};
+use std::collections::BTreeSet;
+
+/// One line of disassembly: the address and the instruction's text, or why
+/// the bytes there do not decode.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DisasmLine {
+    pub addr: u32,
+    /// The instruction's encoding.
+    pub bytes: Vec<u8>,
+    pub text: Result<String, String>,
+}
+
+/// The breakpoints and break-on kinds of a machine, set aside while a
+/// debugger query runs the machine for its own purpose.
+#[derive(Debug)]
+pub(crate) struct SetAside {
+    breakpoints: BTreeSet<u32>,
+    kinds: KindSet,
+    recording: bool,
+}
+
+impl Machine {
+    /// Takes the breakpoints and break kinds out (and turns recording off
+    /// when `quiet`), for a run that must not stop at them.
+    pub(crate) fn set_aside(&mut self, quiet: bool) -> SetAside {
+        let aside = SetAside {
+            breakpoints: std::mem::take(&mut self.breakpoints),
+            kinds: std::mem::replace(&mut self.break_kinds, KindSet::EMPTY),
+            recording: self.recording,
+        };
+        if quiet {
+            self.set_recording(false);
+        }
+        aside
+    }
+
+    /// Puts back what [`Machine::set_aside`] took out.
+    pub(crate) fn put_back(&mut self, aside: SetAside) {
+        self.breakpoints = aside.breakpoints;
+        self.break_kinds = aside.kinds;
+        self.set_recording(aside.recording);
+    }
+
+    /// Runs `f` with the breakpoints and break-on kinds set aside (so a
+    /// query that runs the machine to a moment of its own is not stopped by
+    /// the student's), and puts them back afterwards, dropping whatever `f`
+    /// set for itself.
+    pub fn with_breaks_set_aside<R>(&mut self, f: impl FnOnce(&mut Machine) -> R) -> R {
+        let aside = self.set_aside(false);
+        let result = f(self);
+        let recording = self.recording;
+        self.put_back(aside);
+        self.set_recording(recording);
+        result
+    }
+
+    /// The bytes at a virtual address as the CPU would fetch them now
+    /// (unmapped bytes read as zero), and how many of them are mapped.
+    fn fetch_window(&self, linear: u32) -> (Vec<u8>, usize) {
+        let bytes = self.peek_virtual(linear, MAX_INSTR_LEN);
+        let mapped = bytes.iter().take_while(|b| b.is_some()).count();
+        (bytes.into_iter().map(|b| b.unwrap_or(0)).collect(), mapped)
+    }
+
+    /// The instruction at a virtual address of the current address space.
+    pub fn instruction_at(&self, linear: u32) -> Result<Instr, DecodeError> {
+        let (bytes, mapped) = self.fetch_window(linear);
+        let instr = decode(&bytes[..mapped])?;
+        Ok(instr)
+    }
+
+    /// `count` instructions from `linear` on, disassembled in the
+    /// assembler's syntax; the list ends at the first that does not decode.
+    pub fn disassemble(&self, linear: u32, count: usize) -> Vec<DisasmLine> {
+        let mut out = Vec::new();
+        let mut at = linear;
+        for _ in 0..count {
+            let (bytes, mapped) = self.fetch_window(at);
+            match decode(&bytes[..mapped]) {
+                Ok(i) => {
+                    let len = usize::from(i.len);
+                    out.push(DisasmLine {
+                        addr: at,
+                        bytes: bytes[..len].to_vec(),
+                        text: Ok(i.disassemble(at)),
+                    });
+                    at = at.wrapping_add(u32::from(i.len));
+                }
+                Err(e) => {
+                    let why = if mapped == 0 {
+                        "not mapped".to_string()
+                    } else {
+                        e.to_string()
+                    };
+                    out.push(DisasmLine {
+                        addr: at,
+                        bytes: bytes[..mapped.min(1)].to_vec(),
+                        text: Err(why),
+                    });
+                    break;
+                }
+            }
+        }
+        out
+    }
+
+    /// Steps over the instruction at EIP. A `call` or an `int n` runs until
+    /// the instruction after it is reached again in the same address space
+    /// with the stack back where it was (so a recursive call, or the same
+    /// program running in another process, does not stop it); any other
+    /// instruction is one step. Address breakpoints still stop it (as in a
+    /// debugger); break-on kinds do not. At most `max_steps` steps.
+    pub fn step_over(&mut self, max_steps: u64) -> Option<StopReason> {
+        let eip = self.cpu.eip;
+        let over = match self.instruction_at(eip) {
+            Ok(i) if matches!(i.op, Op::Call | Op::CallIndirect | Op::Int) => Some(i),
+            _ => None,
+        };
+        let Some(instr) = over else {
+            return self.step().stop;
+        };
+        let next = eip.wrapping_add(u32::from(instr.len));
+        let (cr3, esp) = (self.cpu.cr3, self.cpu.gpr[4]);
+        let kinds = std::mem::replace(&mut self.break_kinds, KindSet::EMPTY);
+        let had = self.breakpoints.contains(&next);
+        self.breakpoints.insert(next);
+        let end = self.steps + max_steps;
+        let stop = loop {
+            let stop = self.run(end - self.steps);
+            match stop {
+                StopReason::Breakpoint { eip: at }
+                    if at == next && (self.cpu.cr3 != cr3 || self.cpu.gpr[4] < esp) =>
+                {
+                    // The same address in another process, or deeper in a
+                    // recursion: not the return. Run on.
+                    if self.steps >= end {
+                        break Some(StopReason::InstructionLimit);
+                    }
+                }
+                StopReason::Breakpoint { eip: at } if at == next => break None,
+                other => break Some(other),
+            }
+        };
+        if !had {
+            self.breakpoints.remove(&next);
+        }
+        self.break_kinds = kinds;
+        stop
+    }
+
+    /// Who last changed the `len` bytes at physical address `pa` before the
+    /// current step: replays the run from its earliest checkpoint and returns
+    /// the step that last changed them (`None` when none did since then),
+    /// leaving the machine where it was.
+    pub fn last_change(&mut self, pa: u32, len: u32) -> Result<Option<u64>, String> {
+        let now = self.steps;
+        let earliest = self
+            .earliest_step()
+            .ok_or_else(|| "no history to search yet".to_string())?;
+        self.seek(earliest)?;
+        let aside = self.set_aside(true);
+        let mut last = None;
+        let mut value = self.mem.read(pa, len);
+        while self.steps < now {
+            if self.step_inner().is_some() && self.stopped.is_some() {
+                break;
+            }
+            let v = self.mem.read(pa, len);
+            if v != value {
+                last = Some(self.steps);
+                value = v;
+            }
+        }
+        self.put_back(aside);
+        self.clear_events();
+        Ok(last)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Machine, StopReason};
+
+    /// mov ecx, 2 / call f / hlt / f: dec ecx / jz .out / call f / .out: ret
+    const RECURSIVE: [u8; 18] = [
+        0xB9, 2, 0, 0, 0, // 1000 mov ecx, 2
+        0xE8, 1, 0, 0, 0,  // 1005 call 100b
+        0xF4, // 100a hlt
+        0x49, // 100b dec ecx
+        0x74, 0x05, // 100c jz 1013
+        0xE8, 0xF8, 0xFF, 0xFF, // 100e call 100b (4 bytes + 1 below)
+    ];
+
+    fn machine() -> Machine {
+        let mut program = RECURSIVE.to_vec();
+        program.extend([0xFF, 0xC3]); // rel32 high byte, then 1013: ret
+        let mut m = Machine::new(64 * 1024);
+        m.load(0x1000, &program).unwrap();
+        m.cpu.eip = 0x1000;
+        m.cpu.gpr[4] = 0x8000;
+        m
+    }
+
+    #[test]
+    fn step_over_a_recursive_call_stops_after_it_at_the_same_depth() {
+        let mut m = machine();
+        m.step();
+        assert_eq!(m.cpu.eip, 0x1005);
+        assert_eq!(m.step_over(1000), None);
+        assert_eq!(m.cpu.eip, 0x100A, "after the outer call returns");
+        assert_eq!(m.cpu.gpr[4], 0x8000);
+        assert_eq!(m.breakpoints().count(), 0, "its breakpoint is gone");
+    }
+
+    #[test]
+    fn step_over_the_inner_call_runs_past_its_return_address_reached_deeper() {
+        let mut m = machine();
+        // mov, call, dec, jz: now at the inner call, one level deep.
+        for _ in 0..4 {
+            m.step();
+        }
+        assert_eq!(m.cpu.eip, 0x100E);
+        let esp = m.cpu.gpr[4];
+        // Inside, the jz lands on 0x1013 one level deeper: that is not the return.
+        assert_eq!(m.step_over(1000), None);
+        assert_eq!((m.cpu.eip, m.cpu.gpr[4]), (0x1013, esp));
+        assert_eq!(m.steps, 4 + 4, "call, dec, jz, ret");
+    }
+
+    #[test]
+    fn step_over_something_else_is_one_step() {
+        let mut m = machine();
+        assert_eq!(m.step_over(1000), None);
+        assert_eq!((m.steps, m.cpu.eip), (1, 0x1005));
+    }
+
+    #[test]
+    fn step_over_keeps_a_breakpoint_the_student_set_there() {
+        let mut m = machine();
+        m.step();
+        m.add_breakpoint(0x100A);
+        m.add_breakpoint(0x1013);
+        assert_eq!(
+            m.step_over(1000),
+            Some(StopReason::Breakpoint { eip: 0x1013 }),
+            "a breakpoint inside the call stops it"
+        );
+        assert_eq!(m.breakpoints().collect::<Vec<_>>(), [0x100A, 0x1013]);
+    }
+
+    #[test]
+    fn disassembly_lists_instructions_and_says_where_it_cannot() {
+        let m = machine();
+        let lines = m.disassemble(0x1000, 3);
+        let texts: Vec<_> = lines.iter().map(|l| l.text.clone().unwrap()).collect();
+        assert_eq!(texts, ["mov ecx, 0x2", "call 0x100b", "hlt"]);
+        assert_eq!(lines[0].bytes, [0xB9, 2, 0, 0, 0]);
+        let far = m.disassemble(0x20_0000, 2);
+        assert_eq!(far.len(), 1);
+        assert_eq!(far[0].text, Err("not mapped".to_string()));
+    }
+}
