@@ -1,12 +1,17 @@
 //! What the page is showing: a booted system for a lesson (or the
 //! student's program), and the state of the controls. Plain Rust; the
-//! components read views of it and send it actions.
+//! components read views of it and send it [`Action`]s.
 
-use crate::panels::registers::RegisterView;
+use crate::action::Action;
+use crate::focus::{Focus, Linked};
+use crate::share::Link;
+use crate::views::registers::RegisterView;
 use osviz_asm::Diagnostic;
-use osviz_kernel::lessons::{LESSONS, Lesson, disk_image, run_to};
-use osviz_kernel::{BootError, System};
-use osviz_machine::{EventKind, MachineConfig, StopReason};
+use osviz_kernel::introspect::Introspector;
+use osviz_kernel::lessons::{LESSONS, Lesson, disk_image, run_to, run_to_user_mode};
+use osviz_kernel::{BootError, System, source_file};
+use osviz_machine::{Event, EventKind, MachineConfig, StopReason};
+use std::collections::{BTreeMap, HashMap};
 
 /// Steps per second for each position of the speed control; `None` is as
 /// fast as the page can go.
@@ -24,6 +29,10 @@ pub const SPEEDS: [(&str, Option<f64>); 6] = [
 /// each frame and the page stays responsive whatever the program does.
 pub const FRAME_BUDGET: u64 = 60_000;
 
+/// The most steps a query that runs the machine (a reveal, a step over)
+/// may take before it gives up.
+const QUERY_STEPS: u64 = FRAME_BUDGET * 500;
+
 /// The bounds of the adaptive budget, and the milliseconds of running per
 /// frame it aims at. With every panel open, rendering, layout and paint
 /// take most of the rest of a 16.7 ms frame (measured in headless Chromium:
@@ -32,33 +41,118 @@ const MIN_BUDGET: u64 = 5_000;
 const MAX_BUDGET: u64 = 2_000_000;
 const TARGET_MS: f64 = 5.0;
 
+/// What narrows a break-on choice beyond its event kind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Narrow {
+    /// Every event of the kind.
+    Any,
+    /// Only traps through this vector.
+    Vector(u8),
+    /// Only a CR3 write that switches from one process's address space to
+    /// another's (not the kernel's own directory, not the same process again).
+    ProcessSwitch,
+}
+
+/// One choice of the break-on control.
+#[derive(Debug, PartialEq, Eq)]
+pub struct BreakOn {
+    pub name: &'static str,
+    pub kind: EventKind,
+    pub narrow: Narrow,
+}
+
+const fn on(name: &'static str, kind: EventKind, narrow: Narrow) -> BreakOn {
+    BreakOn { name, kind, narrow }
+}
+
+/// What the break-on control offers.
+pub const BREAK_KINDS: [BreakOn; 8] = [
+    on("page fault", EventKind::PageFault, Narrow::Any),
+    on("TLB miss", EventKind::TlbMiss, Narrow::Any),
+    on("trap or interrupt", EventKind::TrapEntry, Narrow::Any),
+    on(
+        "system call (int 0x40)",
+        EventKind::TrapEntry,
+        Narrow::Vector(0x40),
+    ),
+    on("context switch", EventKind::Cr3Write, Narrow::ProcessSwitch),
+    on("I/O request", EventKind::DiskRequest, Narrow::Any),
+    on("DMA transfer", EventKind::Dma, Narrow::Any),
+    on("return from trap (iret)", EventKind::Iret, Narrow::Any),
+];
+
+/// The index of the context-switch choice in `BREAK_KINDS`.
+#[cfg(test)]
+pub const BREAK_SWITCH: usize = 4;
+
+/// A breakpoint as the student set it: on a source line. It is bound to an
+/// address on every boot, so it survives Reset and "Run my program".
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct SourceLine {
+    pub file: String,
+    pub line: usize,
+}
+
+/// A breakpoint, and the address it is bound to now (none when the line
+/// has no code in the program as it is now).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Breakpoint {
+    pub file: String,
+    pub line: usize,
+    pub addr: Option<u32>,
+}
+
+/// The machine's answer to a question, and the step it was read at.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Answer {
+    pub text: String,
+    pub step: Option<u64>,
+}
+
+/// What an action asks of the browser, which the session cannot do itself.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Effect {
+    /// Copy this link (the page's address with the fragment) to the clipboard.
+    CopyLink(String),
+}
+
 #[derive(Debug)]
 pub struct Session {
     pub system: System,
     pub lesson: &'static Lesson,
-    /// The program the editor holds (the lesson's first, or the student's).
-    pub source: String,
+    /// The first program's source as the machine runs it now.
+    program: String,
+    /// The editor's text for each lesson the student edited: what they
+    /// typed is theirs until they revert it, run or not.
+    pub drafts: BTreeMap<String, String>,
+    /// The program last run in each lesson where it is not the lesson's
+    /// own: coming back to the lesson runs it again.
+    pub ran: BTreeMap<String, String>,
     pub errors: Vec<Diagnostic>,
+    /// Things worth saying about a program that assembled.
+    pub warnings: Vec<String>,
     /// The registers before the latest action, to mark what changed.
     pub before: RegisterView,
     pub stop: Option<StopReason>,
     pub running: bool,
     pub speed: usize,
     /// Fractional steps carried between animation frames at slow speeds.
-    pub carry: f64,
+    carry: f64,
     /// The process the kernel-stack and memory-image panels show (the
     /// running one when none is chosen).
     pub selected_pid: Option<u32>,
     /// The frame, process, vector or page pointed at or clicked: every
     /// panel that shows it marks it.
-    pub linked: crate::focus::Linked,
-    pub answers: Vec<Option<String>>,
-    pub event_filter: String,
+    pub linked: Linked,
+    pub answers: Vec<Option<Answer>>,
+    pub guesses: Vec<String>,
+    /// The event kind the log shows (`None`: all but TLB hits).
+    pub event_filter: Option<EventKind>,
     /// Steps per frame at full speed.
     pub budget: u64,
     /// Who each page directory belonged to, remembered after the process
     /// exits (for the timeline).
-    pub dir_names: std::collections::HashMap<u32, (String, Option<u32>)>,
+    pub dir_names: HashMap<u32, (String, Option<u32>)>,
     /// A virtual address the student typed for the Page walk panel (it
     /// shows the latest access when there is none).
     pub walk_addr: Option<u32>,
@@ -69,34 +163,38 @@ pub struct Session {
     pub dark: bool,
     pub projector: bool,
     pub help: bool,
-    /// A message about the latest share link or restored settings.
+    /// The panels projector mode shows, per lesson, where the instructor
+    /// chose them (else the lesson's own list).
+    pub panel_choice: BTreeMap<String, Vec<String>>,
+    /// A message about what the latest action did.
     pub notice: Option<String>,
+    breakpoints: Vec<SourceLine>,
+    /// The step where the lesson starts: the user program's first instruction.
+    pub start_step: u64,
+    /// Where the student was before a reveal or "show the boot" moved time.
+    pub return_to: Option<u64>,
+    /// For each step over not yet undone: the step it ended at and the one
+    /// it started from, so Step back undoes it as one step.
+    step_overs: Vec<(u64, u64)>,
+    /// The page directory of the process last switched to, for breaking on
+    /// a context switch; with the step it was known at.
+    last_switch: Option<(u64, u32)>,
 }
 
-/// One choice of the break-on control: the machine breaks on an event
-/// kind; a choice may narrow it to one IDT vector (a system call is a trap
-/// through vector 0x40), and the page then runs on past the other vectors.
-#[derive(Debug, PartialEq, Eq)]
-pub struct BreakOn {
-    pub name: &'static str,
-    pub kind: EventKind,
-    pub vector: Option<u8>,
-}
-
-const fn on(name: &'static str, kind: EventKind, vector: Option<u8>) -> BreakOn {
-    BreakOn { name, kind, vector }
-}
-
-/// What the break-on control offers.
-pub const BREAK_KINDS: [BreakOn; 8] = [
-    on("page fault", EventKind::PageFault, None),
-    on("TLB miss", EventKind::TlbMiss, None),
-    on("trap or interrupt", EventKind::TrapEntry, None),
-    on("system call (int 0x40)", EventKind::TrapEntry, Some(0x40)),
-    on("context switch (CR3 write)", EventKind::Cr3Write, None),
-    on("I/O request", EventKind::DiskRequest, None),
-    on("I/O completion (DMA)", EventKind::Dma, None),
-    on("return to user (iret)", EventKind::Iret, None),
+/// Every panel the page has, by the name its section carries.
+pub const PANELS: [&str; 12] = [
+    "Registers",
+    "Code",
+    "Processes",
+    "Kernel stack",
+    "Memory image",
+    "Page walk",
+    "TLB",
+    "IDT",
+    "Physical frames",
+    "Timeline",
+    "Events",
+    "Console",
 ];
 
 fn boot(lesson: &Lesson, source: Option<&str>) -> Result<System, BootError> {
@@ -106,7 +204,9 @@ fn boot(lesson: &Lesson, source: Option<&str>) -> Result<System, BootError> {
             let mut sources: Vec<(&str, &str)> = vec![(lesson.programs[0].name, text)];
             sources.extend(lesson.programs[1..].iter().map(|p| (p.name, p.source)));
             let mut s = System::boot_sources(&sources, MachineConfig::default())?;
-            let _ = s.machine.load_disk(&disk_image());
+            s.machine
+                .load_disk(&disk_image())
+                .map_err(|e| BootError::TooLarge(e.to_string()))?;
             s
         }
     };
@@ -119,59 +219,253 @@ impl Session {
         let lesson = osviz_kernel::lessons::lesson(lesson_id).unwrap_or(&LESSONS[0]);
         let system = boot(lesson, None).expect("the built-in lessons assemble");
         let before = RegisterView::of(&system.machine);
-        Session {
+        let mut s = Session {
             system,
             lesson,
-            source: lesson.programs[0].source.to_string(),
+            program: lesson.programs[0].source.to_string(),
+            drafts: BTreeMap::new(),
+            ran: BTreeMap::new(),
             errors: Vec::new(),
+            warnings: Vec::new(),
             before,
             stop: None,
             running: false,
             speed: 3,
             carry: 0.0,
             selected_pid: None,
-            linked: crate::focus::Linked::default(),
+            linked: Linked::default(),
             answers: vec![None; lesson.questions.len()],
-            event_filter: String::new(),
+            guesses: vec![String::new(); lesson.questions.len()],
+            event_filter: None,
             budget: FRAME_BUDGET,
-            dir_names: std::collections::HashMap::new(),
+            dir_names: HashMap::new(),
             events_first: 0,
             walk_addr: None,
             break_on: None,
             dark: false,
             projector: false,
             help: false,
+            panel_choice: BTreeMap::new(),
             notice: None,
+            breakpoints: Vec::new(),
+            start_step: 0,
+            return_to: None,
+            step_overs: Vec::new(),
+            last_switch: None,
+        };
+        s.go_to_start();
+        s
+    }
+
+    /// Fast-forwards the boot to the user program's first instruction.
+    fn go_to_start(&mut self) {
+        self.start_step = run_to_user_mode(&mut self.system, QUERY_STEPS).unwrap_or(0);
+        self.remember_directories();
+        self.mark();
+    }
+
+    /// The editor's text: the student's draft, else the program as it runs.
+    pub fn draft(&self) -> &str {
+        self.drafts
+            .get(self.lesson.id)
+            .map_or(self.program.as_str(), String::as_str)
+    }
+
+    /// Whether the editor holds something other than the lesson's program.
+    pub fn edited(&self) -> bool {
+        self.draft() != self.lesson.programs[0].source
+    }
+
+    /// The source the machine runs now for the lesson's first program.
+    pub fn program(&self) -> &str {
+        &self.program
+    }
+
+    /// The first program's file name, as the line table knows it.
+    pub fn program_file(&self) -> String {
+        format!("{}.asm", self.lesson.programs[0].name)
+    }
+
+    /// The text of a source file as the machine runs it.
+    pub fn file_text(&self, file: &str) -> Option<String> {
+        if file == self.program_file() {
+            return Some(self.program.clone());
+        }
+        if let Some(p) = self
+            .lesson
+            .programs
+            .iter()
+            .find(|p| format!("{}.asm", p.name) == file)
+        {
+            return Some(p.source.to_string());
+        }
+        source_file(file)
+    }
+
+    /// The physical address of the kernel's own page directory.
+    pub fn kernel_dir(&self) -> u32 {
+        Introspector::of(&self.system).kernel_dir()
+    }
+
+    /// The breakpoints, with the addresses they are bound to now.
+    pub fn breakpoints(&self) -> Vec<Breakpoint> {
+        let i = Introspector::of(&self.system);
+        self.breakpoints
+            .iter()
+            .map(|b| Breakpoint {
+                file: b.file.clone(),
+                line: b.line,
+                addr: i.line_address(&b.file, b.line),
+            })
+            .collect()
+    }
+
+    /// Binds the source-line breakpoints to the machine as it is now.
+    fn bind_breakpoints(&mut self) {
+        let m = &mut self.system.machine;
+        let old: Vec<u32> = m.breakpoints().collect();
+        for a in old {
+            m.remove_breakpoint(a);
+        }
+        let i = Introspector::of(&self.system);
+        let addrs: Vec<u32> = self
+            .breakpoints
+            .iter()
+            .filter_map(|b| i.line_address(&b.file, b.line))
+            .collect();
+        for a in addrs {
+            self.system.machine.add_breakpoint(a);
         }
     }
 
-    /// Sets what `run` stops on, by the name of a `BREAK_KINDS` entry (any
-    /// other name clears it).
-    pub fn set_break(&mut self, name: &str) {
+    /// The panels projector mode shows for this lesson.
+    pub fn projector_panels(&self) -> Vec<String> {
+        match self.panel_choice.get(self.lesson.id) {
+            Some(list) => list.clone(),
+            None => self.lesson.panels.iter().map(|p| p.to_string()).collect(),
+        }
+    }
+
+    /// Does what the student asked. Returns what the browser must do, if
+    /// anything.
+    pub fn apply(&mut self, action: Action) -> Option<Effect> {
+        match action {
+            Action::Step => self.step(),
+            Action::StepOver => self.step_over(),
+            Action::StepBack => self.step_back(),
+            Action::ToggleRun => self.toggle_run(),
+            Action::Reset => self.reset(),
+            Action::ShowBoot => self.move_time(0, "the boot, from the kernel's first instruction"),
+            Action::ReturnToWhereIWas => {
+                if let Some(step) = self.return_to.take() {
+                    self.seek(step);
+                    self.notice = Some(format!("back at step {step}, where you were"));
+                }
+            }
+            Action::Faster => self.speed = (self.speed + 1).min(SPEEDS.len() - 1),
+            Action::Slower => self.speed = self.speed.saturating_sub(1),
+            Action::SetSpeed(k) => self.speed = k.min(SPEEDS.len() - 1),
+            Action::SetBreak(choice) => self.set_break(choice),
+            Action::NextBreak => {
+                let next = match self.break_on {
+                    None => Some(0),
+                    Some(b) => BREAK_KINDS
+                        .iter()
+                        .position(|k| k == b)
+                        .map(|i| i + 1)
+                        .filter(|&i| i < BREAK_KINDS.len()),
+                };
+                self.set_break(next);
+            }
+            Action::Share => {
+                let fragment = self.link().encode();
+                return Some(Effect::CopyLink(fragment));
+            }
+            Action::ToggleProjector => self.projector = !self.projector,
+            Action::ToggleTheme => self.dark = !self.dark,
+            Action::ToggleHelp => self.help = !self.help,
+            Action::CloseHelp => self.help = false,
+            Action::ChooseLesson(id) => self.load_lesson(&id),
+            Action::Edit(text) => {
+                if text == self.lesson.programs[0].source {
+                    self.drafts.remove(self.lesson.id);
+                } else {
+                    self.drafts.insert(self.lesson.id.to_string(), text);
+                }
+            }
+            Action::RunDraft => {
+                let text = self.draft().to_string();
+                self.run_source(text);
+            }
+            Action::RevertDraft => {
+                self.drafts.remove(self.lesson.id);
+                let original = self.lesson.programs[0].source.to_string();
+                self.run_source(original);
+                self.notice = Some("the editor holds the lesson's own program again".into());
+            }
+            Action::Reveal(i) => self.reveal(i),
+            Action::Guess(i, text) => {
+                if let Some(g) = self.guesses.get_mut(i) {
+                    *g = text;
+                }
+            }
+            Action::TypeKeys(text) => self.type_keys(&text),
+            Action::Filter(name) => {
+                self.event_filter = EventKind::from_name(&name);
+                self.events_first = 0;
+            }
+            Action::Hover(f) => self.linked.hover = f,
+            Action::Pin(f) => {
+                self.linked.toggle_pin(f);
+                // Clicking a process also shows its kernel stack and memory image.
+                if let Focus::Pid(pid) = f {
+                    self.selected_pid = Some(pid);
+                }
+            }
+            Action::ScrollEvents(first) => self.events_first = first,
+            Action::WhoChanged(pa) => self.who_changed(pa, 4),
+            Action::WhoChangedText(text) => self.who_changed_text(&text),
+            Action::WalkText(text) => self.walk_text(&text),
+            Action::ToggleBreakpoint { file, line } => self.toggle_line_breakpoint(&file, line),
+            Action::RemoveBreakpoint(i) => {
+                if i < self.breakpoints.len() {
+                    let b = self.breakpoints.remove(i);
+                    self.bind_breakpoints();
+                    self.notice = Some(format!("breakpoint removed at {}:{}", b.file, b.line));
+                }
+            }
+            Action::TogglePanel(name) => {
+                if PANELS.contains(&name.as_str()) {
+                    let mut list = self.projector_panels();
+                    match list.iter().position(|p| *p == name) {
+                        Some(i) => {
+                            list.remove(i);
+                        }
+                        None => list.push(name),
+                    }
+                    self.panel_choice.insert(self.lesson.id.to_string(), list);
+                }
+            }
+            Action::DismissNotice => self.notice = None,
+        }
+        None
+    }
+
+    /// Sets what `run` stops on: an index into `BREAK_KINDS`, or nothing.
+    fn set_break(&mut self, choice: Option<usize>) {
         if let Some(old) = self.break_on.take() {
             self.system.machine.break_on(old.kind, false);
         }
-        self.break_on = BREAK_KINDS.iter().find(|b| b.name == name);
+        self.break_on = choice.and_then(|i| BREAK_KINDS.get(i));
         if let Some(b) = self.break_on {
             self.system.machine.break_on(b.kind, true);
         }
-    }
-
-    /// Moves the break-on choice to the next kind (after the last: none).
-    pub fn next_break(&mut self) {
-        let next = match self.break_on {
-            None => BREAK_KINDS.first(),
-            Some(b) => BREAK_KINDS
-                .iter()
-                .position(|k| k == b)
-                .and_then(|i| BREAK_KINDS.get(i + 1)),
-        };
-        self.set_break(next.map_or("", |b| b.name));
+        self.last_switch = None;
     }
 
     /// Walks a typed virtual address (hex, with or without 0x); an empty
     /// text goes back to the latest access.
-    pub fn walk_text(&mut self, text: &str) {
+    fn walk_text(&mut self, text: &str) {
         let t = text.trim();
         if t.is_empty() {
             self.walk_addr = None;
@@ -187,100 +481,192 @@ impl Session {
         }
     }
 
-    /// Runs at most `steps` steps, stopping where the break-on choice says:
-    /// past a break of the right kind through another vector, it runs on.
-    fn run_to_break(&mut self, steps: u64) -> StopReason {
-        let m = &mut self.system.machine;
-        let end = m.steps + steps;
-        loop {
-            let stop = m.run(end - m.steps);
-            let wanted = match (&stop, self.break_on) {
-                (
-                    StopReason::Event { .. },
-                    Some(BreakOn {
-                        vector: Some(v), ..
-                    }),
-                ) => m.last_events().iter().any(
-                    |e| matches!(e, osviz_machine::Event::TrapEntry { vector, .. } if vector == v),
-                ),
-                _ => true,
-            };
-            if wanted || m.steps >= end {
-                return if wanted {
-                    stop
-                } else {
-                    StopReason::InstructionLimit
+    /// The page directory of the process that ran before the CR3 write of
+    /// the latest step: known from the previous switch-break stop, else read
+    /// back from the event log, else the running process's.
+    fn previous_process_dir(&self) -> Option<u32> {
+        let m = &self.system.machine;
+        let kernel = self.kernel_dir();
+        if let Some((_, dir)) = self.last_switch {
+            return Some(dir);
+        }
+        m.event_log().iter().rev().find_map(|s| match s.event {
+            Event::Cr3Write { new, .. } if new != kernel => Some(new),
+            _ => None,
+        })
+    }
+
+    /// Whether the latest step is a stop the break-on choice wants.
+    fn wanted(&mut self, b: &BreakOn) -> bool {
+        let m = &self.system.machine;
+        match b.narrow {
+            Narrow::Any => true,
+            Narrow::Vector(v) => m
+                .last_events()
+                .iter()
+                .any(|e| matches!(e, Event::TrapEntry { vector, .. } if *vector == v)),
+            Narrow::ProcessSwitch => {
+                let kernel = self.kernel_dir();
+                let new = m.last_events().iter().find_map(|e| match e {
+                    Event::Cr3Write { new, .. } if *new != kernel => Some(*new),
+                    _ => None,
+                });
+                let Some(new) = new else {
+                    return false;
                 };
+                let before = self.previous_process_dir();
+                self.last_switch = Some((m.steps, new));
+                before.is_some_and(|d| d != new)
             }
         }
     }
 
-    /// Adds or removes an address breakpoint at the code of a source line.
-    pub fn toggle_line_breakpoint(&mut self, file: &str, line: usize) {
-        let outputs =
-            std::iter::once(&self.system.kernel).chain(self.system.programs.iter().map(|(_, o)| o));
-        let addr = outputs.into_iter().find_map(|out| {
-            let index = out.files.iter().position(|f| f == file)?;
-            out.lines
-                .iter()
-                .find(|l| l.file == index && l.line == line)
-                .map(|l| l.addr)
-        });
-        let m = &mut self.system.machine;
-        self.notice = Some(match addr {
-            Some(a) if m.breakpoints().any(|b| b == a) => {
-                m.remove_breakpoint(a);
-                format!("breakpoint cleared at {file}:{line}")
+    /// Runs at most `steps` steps, stopping where the break-on choice says:
+    /// past an event it does not want (a trap through another vector, a
+    /// CR3 write that is no switch between processes), it runs on.
+    fn run_to_break(&mut self, steps: u64) -> StopReason {
+        let end = self.system.machine.steps + steps;
+        // A switch-break remembered from another point in time is stale.
+        if self
+            .last_switch
+            .is_some_and(|(at, _)| at > self.system.machine.steps)
+        {
+            self.last_switch = None;
+        }
+        loop {
+            let m = &mut self.system.machine;
+            let stop = m.run(end - m.steps);
+            let wanted = match (&stop, self.break_on) {
+                (StopReason::Event { .. }, Some(b)) => self.wanted(b),
+                _ => true,
+            };
+            if wanted {
+                return stop;
             }
-            Some(a) => {
-                m.add_breakpoint(a);
-                format!("breakpoint set at {file}:{line} ({a:#010x})")
+            if self.system.machine.steps >= end {
+                return StopReason::InstructionLimit;
             }
-            None => format!("{file}:{line} has no code to break at"),
-        });
+        }
+    }
+
+    /// Adds or removes a breakpoint at a source line.
+    fn toggle_line_breakpoint(&mut self, file: &str, line: usize) {
+        let at = SourceLine {
+            file: file.to_string(),
+            line,
+        };
+        if let Some(i) = self.breakpoints.iter().position(|b| *b == at) {
+            self.breakpoints.remove(i);
+            self.notice = Some(format!("breakpoint cleared at {file}:{line}"));
+        } else {
+            match Introspector::of(&self.system).line_address(file, line) {
+                Some(a) => {
+                    self.breakpoints.push(at);
+                    self.notice = Some(format!("breakpoint set at {file}:{line} ({a:#010x})"));
+                }
+                None => self.notice = Some(format!("{file}:{line} has no code to break at")),
+            }
+        }
+        self.bind_breakpoints();
     }
 
     /// The share link for this moment.
-    pub fn link(&self) -> crate::share::Link {
-        let edited = self.source != self.lesson.programs[0].source;
-        crate::share::Link {
+    pub fn link(&self) -> Link {
+        Link {
             lesson: Some(self.lesson.id.to_string()),
-            source: edited.then(|| self.source.clone()),
-            breakpoints: self.system.machine.breakpoints().collect(),
-            step: self.system.machine.steps,
+            source: (self.program != self.lesson.programs[0].source).then(|| self.program.clone()),
+            breakpoints: self
+                .breakpoints
+                .iter()
+                .map(|b| (b.file.clone(), b.line))
+                .collect(),
+            step: Some(self.system.machine.steps),
+            panels: self.panel_choice.get(self.lesson.id).cloned(),
+            projector: self.projector,
         }
     }
 
     /// Opens what a share link describes: the lesson, the program, the
-    /// breakpoints, and the point in time (by deterministic replay).
-    pub fn open_link(fragment: &str) -> Option<Session> {
-        let (link, problems) = crate::share::Link::decode(fragment);
-        let lesson = link.lesson.as_deref()?;
-        let mut session = Session::new(lesson);
+    /// breakpoints, and the point in time (by deterministic replay). The
+    /// notice says what was asked and what opened where they differ.
+    pub fn open_link(fragment: &str) -> Session {
+        let (link, mut problems) = Link::decode(fragment);
+        let asked = link.lesson.clone();
+        let known = asked
+            .as_deref()
+            .and_then(osviz_kernel::lessons::lesson)
+            .map(|l| l.id);
+        let mut session = Session::new(known.unwrap_or(LESSONS[0].id));
+        match (&asked, known) {
+            (Some(a), None) => problems.insert(
+                0,
+                format!(
+                    "there is no lesson `{a}`: opened “{}” instead",
+                    session.lesson.title
+                ),
+            ),
+            (None, _) => problems.insert(
+                0,
+                format!(
+                    "the link names no lesson: opened “{}”",
+                    session.lesson.title
+                ),
+            ),
+            _ => {}
+        }
         if let Some(src) = link.source {
-            session.run_source(src);
+            session.run_source(src.clone());
+            session.drafts.insert(session.lesson.id.to_string(), src);
+            if !session.errors.is_empty() {
+                problems.push("the program in the link does not assemble".into());
+            }
         }
-        for b in &link.breakpoints {
-            session.system.machine.add_breakpoint(*b);
+        session.breakpoints = link
+            .breakpoints
+            .iter()
+            .map(|(file, line)| SourceLine {
+                file: file.clone(),
+                line: *line,
+            })
+            .collect();
+        session.bind_breakpoints();
+        if let Some(p) = link.panels {
+            let known: Vec<String> = p
+                .into_iter()
+                .filter(|p| PANELS.contains(&p.as_str()))
+                .collect();
+            session
+                .panel_choice
+                .insert(session.lesson.id.to_string(), known);
         }
-        if link.step > 0 {
-            let _ = session.system.machine.seek(link.step);
+        session.projector = link.projector;
+        let mut opened = String::new();
+        if let Some(step) = link.step {
+            let reached = session
+                .system
+                .machine
+                .seek(step)
+                .unwrap_or(session.system.machine.steps);
+            if reached < step {
+                problems.push(format!(
+                    "step {step} is past the end of this run: opened at step {reached}, where it stopped"
+                ));
+            }
+            opened = format!(" at step {reached}");
         }
+        session.remember_directories();
         session.mark();
         session.notice = Some(if problems.is_empty() {
-            format!(
-                "opened a shared link at step {}",
-                session.system.machine.steps
-            )
+            format!("opened a shared link to “{}”{opened}", session.lesson.title)
         } else {
-            format!("opened a shared link; ignored: {}", problems.join("; "))
+            format!("opened a shared link{opened}; {}", problems.join("; "))
         });
-        Some(session)
+        session
     }
 
     /// Notes the page directory of every live process.
     pub fn remember_directories(&mut self) {
-        let i = osviz_kernel::introspect::Introspector::of(&self.system);
+        let i = Introspector::of(&self.system);
         for p in i.processes(&self.system.machine) {
             self.dir_names
                 .insert(p.pgdir, (format!("pid {} {}", p.pid, p.name), Some(p.pid)));
@@ -291,53 +677,62 @@ impl Session {
         self.before = RegisterView::of(&self.system.machine);
     }
 
-    pub fn step(&mut self) {
+    /// Goes to a step (the machine's history replays to it).
+    fn seek(&mut self, step: u64) {
+        self.mark();
+        self.running = false;
+        self.step_overs.clear();
+        self.last_switch = None;
+        match self.system.machine.seek(step) {
+            Ok(_) => self.stop = None,
+            Err(e) => self.notice = Some(format!("cannot go to step {step}: {e}")),
+        }
+        self.remember_directories();
+    }
+
+    /// Moves time for a query, remembering where the student was.
+    fn move_time(&mut self, step: u64, what: &str) {
+        let here = self.system.machine.steps;
+        self.seek(step);
+        if here != step {
+            self.return_to = Some(here);
+        }
+        self.notice = Some(format!("step {step}: {what}"));
+    }
+
+    fn step(&mut self) {
         self.mark();
         self.stop = self.system.machine.step().stop;
         self.remember_directories();
         self.running = false;
     }
 
-    pub fn step_back(&mut self) {
-        self.mark();
-        self.running = false;
-        match self.system.machine.step_back(1) {
-            Ok(_) => self.stop = None,
-            Err(e) => {
-                self.stop = Some(StopReason::TripleFault {
-                    vector: 0,
-                    cause: e,
-                })
+    fn step_back(&mut self) {
+        let now = self.system.machine.steps;
+        let target = match self.step_overs.last() {
+            Some(&(after, before)) if after == now => {
+                self.step_overs.pop();
+                before
             }
-        }
+            _ => now.saturating_sub(1),
+        };
+        let overs = std::mem::take(&mut self.step_overs);
+        self.seek(target);
+        self.step_overs = overs;
     }
 
-    /// Steps over a call: runs until the instruction after it.
-    pub fn step_over(&mut self) {
+    /// Steps over a call or an `int n`: runs until the instruction after it
+    /// in the same process; Step back undoes it as one step.
+    fn step_over(&mut self) {
         self.mark();
-        let m = &mut self.system.machine;
-        let eip = m.cpu.eip;
-        let bytes: Vec<u8> = m
-            .peek_virtual(eip, 15)
-            .into_iter()
-            .map(|b| b.unwrap_or(0))
-            .collect();
-        match osviz_machine::decode(&bytes) {
-            Ok(i)
-                if matches!(
-                    i.op,
-                    osviz_machine::Op::Call | osviz_machine::Op::CallIndirect
-                ) =>
-            {
-                let next = eip + u32::from(i.len);
-                m.add_breakpoint(next);
-                let stop = m.run(FRAME_BUDGET * 100);
-                m.remove_breakpoint(next);
-                self.stop = (!matches!(stop, StopReason::Breakpoint { .. })).then_some(stop);
-            }
-            _ => self.stop = m.step().stop,
-        }
         self.running = false;
+        let before = self.system.machine.steps;
+        self.stop = self.system.machine.step_over(QUERY_STEPS);
+        let after = self.system.machine.steps;
+        if after > before + 1 {
+            self.step_overs.push((after, before));
+        }
+        self.remember_directories();
     }
 
     /// One animation frame of running: as many steps as the speed allows.
@@ -372,57 +767,38 @@ impl Session {
     /// `len` bytes at physical address `pa`, and goes back to just before
     /// it, so EIP points at the instruction that wrote them (kernel or
     /// user). Replays the run from its earliest checkpoint.
-    pub fn who_changed(&mut self, pa: u32, len: u32) {
-        self.mark();
-        self.running = false;
-        let m = &mut self.system.machine;
-        let now = m.steps;
-        let read = |m: &osviz_machine::Machine| m.mem.read(pa, len);
-        let Some(earliest) = m.earliest_step() else {
-            self.notice = Some("no history to search yet".into());
-            return;
-        };
-        if m.seek(earliest).is_err() {
-            self.notice = Some("the history cannot be replayed".into());
-            return;
-        }
-        let mut last = None;
-        let mut value = read(m);
-        while m.steps < now {
-            if m.step().stop.is_some() && m.stopped.is_some() {
-                break;
+    fn who_changed(&mut self, pa: u32, len: u32) {
+        let now = self.system.machine.steps;
+        match self.system.machine.last_change(pa, len) {
+            Err(e) => self.notice = Some(e),
+            Ok(Some(step)) => {
+                self.move_time(step - 1, "");
+                self.notice = Some(format!(
+                    "{pa:#010x} last changed at step {step}: this instruction wrote it"
+                ));
             }
-            let v = read(m);
-            if v != value {
-                last = Some(m.steps);
-                value = v;
+            Ok(None) => {
+                self.notice = Some(format!(
+                    "{pa:#010x} has not changed since step {}",
+                    self.system.machine.earliest_step().unwrap_or(0)
+                ));
+                let _ = now;
             }
         }
-        self.notice = Some(match last {
-            Some(step) => {
-                let _ = m.seek(step - 1);
-                format!("{pa:#010x} last changed at step {step}: this instruction wrote it")
-            }
-            None => {
-                let _ = m.seek(now);
-                format!("{pa:#010x} has not changed since step {earliest}")
-            }
-        });
+        // The break-on choice describes running; a query moved time.
+        self.stop = None;
     }
 
     /// "Who last changed this?" for what the student typed: a physical
     /// address in hex, or a kernel symbol (its dword).
-    pub fn who_changed_text(&mut self, text: &str) {
+    fn who_changed_text(&mut self, text: &str) {
         let t = text.trim();
         let hex = t.trim_start_matches("0x");
         let target = match u32::from_str_radix(hex, 16) {
             Ok(pa) if !hex.is_empty() => Some((pa, 1)),
-            _ => self
-                .system
-                .kernel
-                .symbol(t)
-                .filter(|&v| v >= osviz_kernel::KERNBASE)
-                .map(|v| (v - osviz_kernel::KERNBASE, 4)),
+            _ => Introspector::of(&self.system)
+                .symbol_physical(t)
+                .map(|pa| (pa, 4)),
         };
         match target {
             Some((pa, len)) if (pa as usize) < self.system.machine.mem.len() => {
@@ -449,38 +825,89 @@ impl Session {
         }
     }
 
-    pub fn toggle_run(&mut self) {
+    fn toggle_run(&mut self) {
         self.running = !self.running;
         if self.running {
             self.stop = None;
             self.carry = 0.0;
+            self.notice = None;
         }
     }
 
-    pub fn reset(&mut self) {
-        self.load_lesson(self.lesson.id);
+    /// Boots the lesson again with the program as it runs now; drafts,
+    /// breakpoints and settings stay.
+    fn reset(&mut self) {
+        let program = self.program.clone();
+        self.run_source(program);
+        self.notice = Some(format!(
+            "reset: the lesson starts again at step {}{}",
+            self.start_step,
+            match self.breakpoints.len() {
+                0 => String::new(),
+                n => format!(", with your {n} breakpoint(s)"),
+            }
+        ));
     }
 
-    pub fn load_lesson(&mut self, id: &str) {
-        let (speed, dark, projector) = (self.speed, self.dark, self.projector);
-        *self = Session::new(id);
-        self.speed = speed;
-        self.dark = dark;
-        self.projector = projector;
+    fn load_lesson(&mut self, id: &str) {
+        let mut next = Session::new(id);
+        next.speed = self.speed;
+        next.dark = self.dark;
+        next.projector = self.projector;
+        next.drafts = std::mem::take(&mut self.drafts);
+        next.ran = std::mem::take(&mut self.ran);
+        next.panel_choice = std::mem::take(&mut self.panel_choice);
+        next.event_filter = self.event_filter;
+        next.breakpoints = std::mem::take(&mut self.breakpoints);
+        // A program the student ran in that lesson before runs again.
+        if let Some(program) = next.ran.get(next.lesson.id).cloned() {
+            next.run_source(program);
+        }
+        next.bind_breakpoints();
+        *self = next;
     }
 
-    /// Rebuilds the machine with the edited program.
-    pub fn run_source(&mut self, source: String) {
-        self.source = source;
-        match boot(self.lesson, Some(&self.source)) {
+    /// Rebuilds the machine with a program for the lesson's first one.
+    fn run_source(&mut self, source: String) {
+        match boot(self.lesson, Some(&source)) {
             Ok(system) => {
                 self.system = system;
+                if source == self.lesson.programs[0].source {
+                    self.ran.remove(self.lesson.id);
+                } else {
+                    self.ran.insert(self.lesson.id.to_string(), source.clone());
+                }
+                self.program = source;
                 self.errors.clear();
+                self.warnings = self.check_program();
                 self.stop = None;
                 self.running = false;
-                self.mark();
+                self.return_to = None;
+                self.step_overs.clear();
+                self.last_switch = None;
+                self.answers = vec![None; self.lesson.questions.len()];
+                let kinds = self.break_on;
+                self.break_on = None;
+                self.set_break(kinds.and_then(|b| BREAK_KINDS.iter().position(|k| k == b)));
+                self.go_to_start();
+                self.bind_breakpoints();
+                let lost: Vec<String> = self
+                    .breakpoints()
+                    .iter()
+                    .filter(|b| b.addr.is_none())
+                    .map(|b| format!("{}:{}", b.file, b.line))
+                    .collect();
+                self.notice = (!lost.is_empty())
+                    .then(|| format!("no code at {} now: those breakpoints wait", lost.join(", ")));
             }
-            Err(BootError::Assembly { errors, .. }) => self.errors = errors,
+            Err(BootError::Assembly { errors, .. }) => {
+                self.errors = errors;
+                self.notice = Some(format!(
+                    "the program does not assemble ({} error{}): the previous one still runs",
+                    self.errors.len(),
+                    if self.errors.len() == 1 { "" } else { "s" }
+                ));
+            }
             Err(other) => {
                 self.errors = vec![Diagnostic {
                     file: String::new(),
@@ -492,21 +919,48 @@ impl Session {
         }
     }
 
-    /// Runs to the moment of question `i` and records the machine's answer.
-    pub fn reveal(&mut self, i: usize) {
+    /// What is worth saying about a program that assembled.
+    fn check_program(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let first = self.system.programs.first().map(|(_, o)| o);
+        if first.is_some_and(|o| o.symbol("start").is_none()) {
+            out.push(
+                "there is no `start` label: the program runs from its first byte at 0x1000".into(),
+            );
+        }
+        out
+    }
+
+    /// Answers question `i` from the lesson's own start, whatever the
+    /// current step: replays from the boot to its moment, and remembers
+    /// where the student was.
+    fn reveal(&mut self, i: usize) {
         let Some(q) = self.lesson.questions.get(i) else {
             return;
         };
-        self.mark();
-        self.running = false;
-        let answer = match run_to(&mut self.system, q.moment, FRAME_BUDGET * 500) {
-            Ok(events) => (q.answer)(&self.system, &events),
-            Err(e) => e,
+        let here = self.system.machine.steps;
+        self.seek(0);
+        let answer = match run_to(&mut self.system, q.moment, QUERY_STEPS) {
+            Ok(events) => Answer {
+                text: (q.answer)(&self.system, &events),
+                step: Some(self.system.machine.steps),
+            },
+            Err(e) => Answer {
+                text: e,
+                step: None,
+            },
         };
+        self.remember_directories();
+        if here != self.system.machine.steps {
+            self.return_to = Some(here);
+        }
+        self.notice = answer
+            .step
+            .map(|s| format!("question {}: the machine is at its moment, step {s}", i + 1));
         self.answers[i] = Some(answer);
     }
 
-    pub fn type_keys(&mut self, text: &str) {
+    fn type_keys(&mut self, text: &str) {
         for b in text.bytes() {
             self.system.machine.press_key(b);
         }
@@ -521,9 +975,9 @@ mod tests {
     use super::*;
 
     /// Runs at full speed, frame by frame, until the page stops.
-    fn run_until_stopped(s: &mut Session) {
-        s.running = true;
-        s.speed = SPEEDS.len() - 1;
+    pub(crate) fn run_until_stopped(s: &mut Session) {
+        s.apply(Action::SetSpeed(SPEEDS.len() - 1));
+        s.apply(Action::ToggleRun);
         while s.running {
             s.tick(0.016);
         }
@@ -536,29 +990,69 @@ mod tests {
             .last_events()
             .iter()
             .filter_map(|e| match e {
-                osviz_machine::Event::TrapEntry { vector, .. } => Some(*vector),
+                Event::TrapEntry { vector, .. } => Some(*vector),
                 _ => None,
             })
             .collect()
     }
 
+    fn place(s: &Session) -> (String, usize) {
+        let p = Introspector::of(&s.system).place_of_eip(&s.system.machine);
+        (p.file.unwrap(), p.line.unwrap())
+    }
+
     #[test]
-    fn a_line_breakpoint_lands_on_that_line_and_clears() {
+    fn a_line_breakpoint_lands_on_that_line_survives_reset_and_clears() {
         let mut s = Session::new("memory-image");
-        s.set_break("page fault");
+        s.apply(Action::SetBreak(Some(0)));
         run_until_stopped(&mut s);
         let eip = s.system.machine.cpu.eip;
-        let place =
-            osviz_kernel::introspect::Introspector::of(&s.system).place(&s.system.machine, eip);
-        let (file, line) = (place.file.unwrap(), place.line.unwrap());
-        s.toggle_line_breakpoint(&file, line);
+        let (file, line) = place(&s);
+        s.apply(Action::ToggleBreakpoint {
+            file: file.clone(),
+            line,
+        });
+        assert_eq!(s.system.machine.breakpoints().collect::<Vec<_>>(), [eip]);
+        s.apply(Action::Reset);
+        assert_eq!(s.system.machine.breakpoints().collect::<Vec<_>>(), [eip]);
+        s.apply(Action::SetBreak(None));
+        run_until_stopped(&mut s);
+        assert_eq!(s.stop, Some(StopReason::Breakpoint { eip }));
+        assert_eq!(place(&s), (file.clone(), line));
+        s.apply(Action::ToggleBreakpoint { file, line });
+        assert_eq!(s.system.machine.breakpoints().count(), 0);
+    }
+
+    #[test]
+    fn breakpoints_are_bound_again_by_line_when_the_program_changes() {
+        let mut s = Session::new("system-call");
+        let file = s.program_file();
+        // The line of `int 0x40` in the lesson's program.
+        let line = 1 + s
+            .program()
+            .lines()
+            .position(|l| l.contains("int 0x40"))
+            .unwrap();
+        s.apply(Action::ToggleBreakpoint {
+            file: file.clone(),
+            line,
+        });
+        let before = s.breakpoints()[0].addr.unwrap();
+        // One byte of code more before it, on the same line count: the
+        // line's address moves by one.
+        let edited = s
+            .program()
+            .replacen("mov eax, SYS_getpid", "lea eax, [SYS_getpid]", 1);
+        s.apply(Action::Edit(edited));
+        s.apply(Action::RunDraft);
+        assert!(s.errors.is_empty(), "{:?}", s.errors);
+        let b = &s.breakpoints()[0];
+        assert_eq!((b.file.as_str(), b.line), (file.as_str(), line));
+        assert_eq!(b.addr, Some(before + 1));
         assert_eq!(
             s.system.machine.breakpoints().collect::<Vec<_>>(),
-            [eip],
-            "{file}:{line}"
+            [before + 1]
         );
-        s.toggle_line_breakpoint(&file, line);
-        assert_eq!(s.system.machine.breakpoints().count(), 0);
     }
 
     #[test]
@@ -566,12 +1060,12 @@ mod tests {
         let mut s = Session::new("memory-image");
         let mut seen = Vec::new();
         for _ in 0..BREAK_KINDS.len() {
-            s.next_break();
+            s.apply(Action::NextBreak);
             seen.push(s.break_on.map(|b| b.name));
         }
         let all: Vec<_> = BREAK_KINDS.iter().map(|b| Some(b.name)).collect();
         assert_eq!(seen, all);
-        s.next_break();
+        s.apply(Action::NextBreak);
         assert_eq!(s.break_on, None);
     }
 
@@ -580,7 +1074,7 @@ mod tests {
     #[test]
     fn break_on_system_call_skips_other_traps() {
         let mut s = Session::new("context-switch");
-        s.set_break("trap or interrupt");
+        s.apply(Action::SetBreak(Some(2)));
         let mut vectors = Vec::new();
         for _ in 0..3 {
             run_until_stopped(&mut s);
@@ -591,10 +1085,177 @@ mod tests {
             "other traps come first: {vectors:?}"
         );
         let mut s = Session::new("context-switch");
-        s.set_break("system call (int 0x40)");
+        s.apply(Action::SetBreak(Some(3)));
         for _ in 0..3 {
             run_until_stopped(&mut s);
             assert_eq!(trapped(&s), [0x40], "stopped at {:?}", s.stop);
         }
+    }
+
+    /// Breaking on a context switch stops only where the running process
+    /// changes: never at the kernel's own directory, never twice in a row
+    /// on the same process, and each stop names the other process.
+    #[test]
+    fn break_on_context_switch_stops_only_between_two_processes() {
+        let mut s = Session::new("context-switch");
+        s.apply(Action::ShowBoot);
+        s.apply(Action::SetBreak(Some(BREAK_SWITCH)));
+        let mut dirs = Vec::new();
+        for _ in 0..4 {
+            run_until_stopped(&mut s);
+            assert!(
+                matches!(s.stop, Some(StopReason::Event { .. })),
+                "{:?}",
+                s.stop
+            );
+            dirs.push(s.system.machine.cpu.cr3);
+        }
+        assert!(dirs.iter().all(|&d| d != s.kernel_dir()), "{dirs:x?}");
+        for w in dirs.windows(2) {
+            assert_ne!(w[0], w[1], "{dirs:x?}");
+        }
+        let i = Introspector::of(&s.system);
+        let procs = i.processes(&s.system.machine);
+        assert!(dirs.iter().all(|d| procs.iter().any(|p| p.pgdir == *d)));
+    }
+
+    #[test]
+    fn step_over_int_0x40_lands_after_it_in_user_mode_and_step_back_undoes_it() {
+        let mut s = Session::new("system-call");
+        while s
+            .system
+            .machine
+            .instruction_at(s.system.machine.cpu.eip)
+            .map(|i| i.op)
+            != Ok(osviz_machine::Op::Int)
+        {
+            s.apply(Action::Step);
+        }
+        let (eip, steps) = (s.system.machine.cpu.eip, s.system.machine.steps);
+        s.apply(Action::StepOver);
+        assert_eq!(s.system.machine.cpu.eip, eip + 2);
+        assert_eq!(s.system.machine.cpu.cpl(), 3);
+        assert!(
+            s.system.machine.steps > steps + 10,
+            "the whole system call ran"
+        );
+        s.apply(Action::StepBack);
+        assert_eq!(
+            (s.system.machine.steps, s.system.machine.cpu.eip),
+            (steps, eip)
+        );
+        s.apply(Action::StepBack);
+        assert_eq!(s.system.machine.steps, steps - 1, "then one step at a time");
+    }
+
+    /// Each question is answered from the lesson's start, whatever step the
+    /// student is at, and the page can go back to where they were.
+    #[test]
+    fn questions_are_answered_from_the_start_in_any_order() {
+        for id in ["memory-image", "demand-paging"] {
+            let mut fresh = Vec::new();
+            for i in 0..2 {
+                let mut s = Session::new(id);
+                s.apply(Action::Reveal(i));
+                fresh.push(s.answers[i].clone().unwrap());
+            }
+            let mut s = Session::new(id);
+            s.apply(Action::Reveal(0));
+            s.apply(Action::Reveal(1));
+            assert_eq!(s.answers[1].as_ref(), Some(&fresh[1]), "{id}");
+            s.apply(Action::Reveal(0));
+            assert_eq!(s.answers[0].as_ref(), Some(&fresh[0]), "{id}");
+            assert!(fresh.iter().all(|a| a.step.is_some()), "{id}: {fresh:?}");
+        }
+        let mut s = Session::new("demand-paging");
+        for _ in 0..50 {
+            s.apply(Action::Step);
+        }
+        let here = s.system.machine.steps;
+        s.apply(Action::Reveal(0));
+        assert_ne!(s.system.machine.steps, here);
+        s.apply(Action::ReturnToWhereIWas);
+        assert_eq!(s.system.machine.steps, here);
+    }
+
+    #[test]
+    fn a_lesson_starts_at_its_program_and_the_boot_is_one_action_away() {
+        let mut s = Session::new("memory-image");
+        assert!(s.start_step > 1000, "the boot ran: {}", s.start_step);
+        assert_eq!(s.system.machine.cpu.cpl(), 3);
+        s.apply(Action::ShowBoot);
+        assert_eq!(s.system.machine.steps, 0);
+        s.apply(Action::ReturnToWhereIWas);
+        assert_eq!(s.system.machine.steps, s.start_step);
+    }
+
+    #[test]
+    fn drafts_survive_switching_lessons_and_reverting_restores_the_lesson() {
+        let mut s = Session::new("playground");
+        let mine = format!("{}\n; mine\n", s.program());
+        s.apply(Action::Edit(mine.clone()));
+        s.apply(Action::Step);
+        assert_eq!(s.draft(), mine, "stepping keeps what was typed");
+        s.apply(Action::ChooseLesson("memory-image".into()));
+        s.apply(Action::ChooseLesson("playground".into()));
+        assert_eq!(s.draft(), mine);
+        s.apply(Action::RunDraft);
+        assert_eq!(s.program(), mine);
+        s.apply(Action::ChooseLesson("memory-image".into()));
+        s.apply(Action::ChooseLesson("playground".into()));
+        assert_eq!(s.program(), mine, "the program run there runs again");
+        s.apply(Action::RevertDraft);
+        assert!(!s.edited());
+        assert_eq!(s.program(), s.lesson.programs[0].source);
+    }
+
+    #[test]
+    fn a_program_without_start_is_warned_about() {
+        let mut s = Session::new("playground");
+        s.apply(Action::Edit("        mov eax, 1\n        jmp $\n".into()));
+        s.apply(Action::RunDraft);
+        assert!(s.errors.is_empty(), "{:?}", s.errors);
+        assert!(s.warnings[0].contains("no `start`"), "{:?}", s.warnings);
+    }
+
+    #[test]
+    fn bad_share_links_say_what_was_asked_and_what_opened() {
+        let s = Session::open_link("#lesson=paging&step=100");
+        assert_eq!(s.lesson.id, LESSONS[0].id);
+        let n = s.notice.clone().unwrap();
+        assert!(n.contains("no lesson `paging`"), "{n}");
+        assert_eq!(s.system.machine.steps, 100);
+        let s = Session::open_link("#lesson=system-call&step=4000000");
+        let n = s.notice.clone().unwrap();
+        assert!(n.contains("past the end"), "{n}");
+        assert!(s.system.machine.steps < 4_000_000);
+        let s = Session::open_link("#lesson=system-call&step=9000");
+        assert_eq!(s.system.machine.steps, 9000);
+        assert!(!s.notice.unwrap().contains(';'));
+    }
+
+    #[test]
+    fn a_share_link_round_trips_the_moment_the_program_and_the_breakpoints() {
+        let mut s = Session::new("playground");
+        let src = s.program().replace("hello", "howdy");
+        s.apply(Action::Edit(src.clone()));
+        s.apply(Action::RunDraft);
+        s.apply(Action::ToggleBreakpoint {
+            file: s.program_file(),
+            line: 1 + src.lines().position(|l| l.contains("int 0x40")).unwrap(),
+        });
+        s.apply(Action::TogglePanel("TLB".into()));
+        for _ in 0..30 {
+            s.apply(Action::Step);
+        }
+        let Some(Effect::CopyLink(fragment)) = s.apply(Action::Share) else {
+            panic!("share gives a link");
+        };
+        let t = Session::open_link(&fragment);
+        assert_eq!(t.system.machine.steps, s.system.machine.steps);
+        assert_eq!(t.system.machine.cpu.eip, s.system.machine.cpu.eip);
+        assert_eq!(t.program(), src);
+        assert_eq!(t.breakpoints(), s.breakpoints());
+        assert_eq!(t.projector_panels(), s.projector_panels());
     }
 }

@@ -1,5 +1,6 @@
-//! Share links: the lesson, the program (if edited), the breakpoints and
-//! the point in time, in the URL's fragment. A link is untrusted input: it
+//! Share links: the lesson, the program (if edited), the breakpoints (by
+//! source line), the point in time and projector mode's panels, in the
+//! URL's fragment. A link is untrusted input: it
 //! is decoded defensively, bounded, and nothing in it becomes markup.
 
 /// What a link says.
@@ -7,8 +8,12 @@
 pub struct Link {
     pub lesson: Option<String>,
     pub source: Option<String>,
-    pub breakpoints: Vec<u32>,
-    pub step: u64,
+    /// Breakpoints as (file, line).
+    pub breakpoints: Vec<(String, usize)>,
+    pub step: Option<u64>,
+    /// The panels projector mode shows, when the instructor chose them.
+    pub panels: Option<Vec<String>>,
+    pub projector: bool,
 }
 
 /// The most steps a link may ask to replay, so a link cannot freeze the page.
@@ -65,11 +70,22 @@ impl Link {
             parts.push(format!("src={}", b64_encode(s.as_bytes())));
         }
         if !self.breakpoints.is_empty() {
-            let list: Vec<String> = self.breakpoints.iter().map(|b| format!("{b:x}")).collect();
-            parts.push(format!("bp={}", list.join(",")));
+            let list: Vec<String> = self
+                .breakpoints
+                .iter()
+                .map(|(f, l)| format!("{f}:{l}"))
+                .collect();
+            parts.push(format!("bl={}", list.join(",")));
         }
-        if self.step > 0 {
-            parts.push(format!("step={}", self.step));
+        if let Some(step) = self.step {
+            parts.push(format!("step={step}"));
+        }
+        if let Some(p) = &self.panels {
+            let names: Vec<String> = p.iter().map(|n| n.replace(' ', "_")).collect();
+            parts.push(format!("panels={}", names.join(",")));
+        }
+        if self.projector {
+            parts.push("projector=1".into());
         }
         parts.join("&")
     }
@@ -101,21 +117,41 @@ impl Link {
                     Some(s) => link.source = Some(s),
                     None => problems.push("the program in the link is damaged".to_string()),
                 },
-                "bp" => {
-                    for b in value.split(',').take(64) {
-                        match u32::from_str_radix(b, 16) {
-                            Ok(a) => link.breakpoints.push(a),
-                            Err(_) => problems.push(format!(
-                                "breakpoint `{}` is not an address",
-                                b.chars().take(12).collect::<String>()
+                "bl" => {
+                    for b in value.split(',').filter(|b| !b.is_empty()).take(64) {
+                        let parsed = b.rsplit_once(':').and_then(|(f, l)| {
+                            let ok = f.len() <= 40
+                                && f.bytes()
+                                    .all(|c| c.is_ascii_alphanumeric() || b"._-".contains(&c));
+                            Some((f.to_string(), l.parse::<usize>().ok()?)).filter(|_| ok)
+                        });
+                        match parsed {
+                            Some(bl) => link.breakpoints.push(bl),
+                            None => problems.push(format!(
+                                "breakpoint `{}` is not file:line",
+                                b.chars().take(24).collect::<String>()
                             )),
                         }
                     }
                 }
                 "step" => match value.parse::<u64>() {
-                    Ok(n) if n <= MAX_LINK_STEPS => link.step = n,
-                    _ => problems.push(format!("the step must be a number up to {MAX_LINK_STEPS}")),
+                    Ok(n) if n <= MAX_LINK_STEPS => link.step = Some(n),
+                    _ => problems.push(format!(
+                        "the step `{}` is not a number up to {MAX_LINK_STEPS}",
+                        value.chars().take(20).collect::<String>()
+                    )),
                 },
+                "panels" => {
+                    link.panels = Some(
+                        value
+                            .split(',')
+                            .filter(|n| !n.is_empty())
+                            .take(16)
+                            .map(|n| n.replace('_', " ").chars().take(20).collect())
+                            .collect(),
+                    )
+                }
+                "projector" => link.projector = value == "1",
                 _ => problems.push(format!(
                     "unknown part `{}`",
                     key.chars().take(12).collect::<String>()
@@ -135,8 +171,10 @@ mod tests {
         let link = Link {
             lesson: Some("demand-paging".into()),
             source: Some("mov eax, 1 ; ünïcode\n".into()),
-            breakpoints: vec![0x1000, 0x8010_0000],
-            step: 1234,
+            breakpoints: vec![("hello.asm".into(), 12), ("kernel.asm".into(), 300)],
+            step: Some(1234),
+            panels: Some(vec!["Kernel stack".into(), "IDT".into()]),
+            projector: true,
         };
         let (back, problems) = Link::decode(&link.encode());
         assert_eq!(back, link);
@@ -146,10 +184,10 @@ mod tests {
     #[test]
     fn hostile_links_are_refused_piece_by_piece() {
         let (link, problems) =
-            Link::decode("#lesson=<script>&step=99999999999&bp=zz,10&src=%%%&x=1");
+            Link::decode("#lesson=<script>&step=99999999999&bl=zz,a.asm:10&src=%%%&x=1");
         assert_eq!(link.lesson, None);
-        assert_eq!(link.step, 0);
-        assert_eq!(link.breakpoints, [0x10]);
+        assert_eq!(link.step, None);
+        assert_eq!(link.breakpoints, [("a.asm".to_string(), 10)]);
         assert_eq!(link.source, None);
         assert_eq!(problems.len(), 5, "{problems:?}");
     }

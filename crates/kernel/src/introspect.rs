@@ -27,6 +27,8 @@ pub struct ProcessView {
     pub pgdir: u32,
     /// The kernel stack's page (kernel address).
     pub kstack: u32,
+    /// The physical frame that holds the kernel stack.
+    pub kstack_frame: u32,
     /// The trap frame's kernel address.
     pub tf: u32,
     /// The saved context's kernel address (the kernel ESP when switched out).
@@ -284,6 +286,7 @@ impl<'a> Introspector<'a> {
                     name,
                     pgdir: self.field(m, addr, "pgdir"),
                     kstack: self.field(m, addr, "kstack"),
+                    kstack_frame: self.field(m, addr, "kstack").wrapping_sub(KERNBASE) >> 12,
                     tf: self.field(m, addr, "tf"),
                     context: self.field(m, addr, "context"),
                     heap: self.field(m, addr, "heap"),
@@ -300,6 +303,21 @@ impl<'a> Introspector<'a> {
     pub fn current(&self, m: &Machine) -> Option<ProcessView> {
         let current = read(m, self.sym("current"));
         self.processes(m).into_iter().find(|p| p.addr == current)
+    }
+
+    /// The physical address of the kernel's own page directory (the one
+    /// the scheduler runs on).
+    pub fn kernel_dir(&self) -> u32 {
+        self.sym("kpgdir").wrapping_sub(KERNBASE)
+    }
+
+    /// The physical address of a kernel symbol's data, for symbols in the
+    /// kernel's mapping of physical memory.
+    pub fn symbol_physical(&self, name: &str) -> Option<u32> {
+        self.kernel
+            .symbol(name)
+            .filter(|&v| v >= KERNBASE)
+            .map(|v| v - KERNBASE)
     }
 
     /// The TSS's ESP0: the kernel stack the next trap from user mode uses.
@@ -499,6 +517,31 @@ impl<'a> Introspector<'a> {
                 }
             })
             .collect()
+    }
+
+    /// Where the CPU is in the source. Before paging is on, the kernel
+    /// runs at its physical addresses, its link addresses less KERNBASE.
+    pub fn place_of_eip(&self, m: &Machine) -> SourcePlace {
+        let eip = m.cpu.eip;
+        let linked = if !m.cpu.paging() && eip < KERNBASE {
+            eip + KERNBASE
+        } else {
+            eip
+        };
+        self.place(m, linked)
+    }
+
+    /// The code address of a source line, in the kernel or in a program.
+    pub fn line_address(&self, file: &str, line: usize) -> Option<u32> {
+        std::iter::once(self.kernel)
+            .chain(self.programs.iter().map(|(_, o)| o))
+            .find_map(|out| {
+                let index = out.files.iter().position(|f| f == file)?;
+                out.lines
+                    .iter()
+                    .find(|l| l.file == index && l.line == line)
+                    .map(|l| l.addr)
+            })
     }
 
     /// Where an address is in the source: the kernel's for kernel addresses,

@@ -143,7 +143,11 @@ fn at_a_system_call_the_stub_pushes_the_error_code_and_the_vector() {
         let i = Introspector::of(system);
         let p = i.current(&system.machine).unwrap();
         let s = i.kernel_stack(&system.machine, &p);
-        let fields: Vec<_> = s.trap_frame.iter().map(|f| (f.name.clone(), f.by)).collect();
+        let fields: Vec<_> = s
+            .trap_frame
+            .iter()
+            .map(|f| (f.name.clone(), f.by))
+            .collect();
         (s.vector, fields)
     };
     let (vector, fields) = by_after(&system);
@@ -177,7 +181,10 @@ fn regions_are_laid_out_as_the_kernel_does_and_an_empty_heap_is_empty() {
         .unwrap();
     osviz_kernel::lessons::run_to_user_mode(&mut system, 1_000_000).unwrap();
     assert_eq!(system.machine.cpu.cpl(), 3);
-    assert_eq!(system.machine.cpu.eip, 0x1000, "the program's first instruction");
+    assert_eq!(
+        system.machine.cpu.eip, 0x1000,
+        "the program's first instruction"
+    );
     let i = Introspector::of(&system);
     let p = i.current(&system.machine).unwrap();
     let regions = i.regions(&p);

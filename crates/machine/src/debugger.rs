@@ -191,7 +191,7 @@ mod tests {
     /// mov ecx, 2 / call f / hlt / f: dec ecx / jz .out / call f / .out: ret
     const RECURSIVE: [u8; 18] = [
         0xB9, 2, 0, 0, 0, // 1000 mov ecx, 2
-        0xE8, 1, 0, 0, 0,  // 1005 call 100b
+        0xE8, 1, 0, 0, 0,    // 1005 call 100b
         0xF4, // 100a hlt
         0x49, // 100b dec ecx
         0x74, 0x05, // 100c jz 1013

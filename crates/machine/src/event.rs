@@ -281,6 +281,33 @@ impl EventKind {
         }
     }
 
+    /// What a course calls it, for people to read (`name` is for machines).
+    pub fn label(self) -> &'static str {
+        match self {
+            EventKind::PageWalk => "page walk",
+            EventKind::TlbHit => "TLB hit",
+            EventKind::TlbMiss => "TLB miss",
+            EventKind::TlbFill => "TLB fill",
+            EventKind::TlbEvict => "TLB eviction",
+            EventKind::TlbFlush => "TLB flush",
+            EventKind::PageFault => "page fault",
+            EventKind::TrapEntry => "trap or interrupt",
+            EventKind::DoubleFault => "double fault",
+            EventKind::TripleFault => "triple fault",
+            EventKind::Iret => "return from trap (iret)",
+            EventKind::Cr0Write => "CR0 write",
+            EventKind::Cr3Write => "CR3 write (address space switch)",
+            EventKind::PortOut => "port output",
+            EventKind::PortIn => "port input",
+            EventKind::DiskRequest => "I/O request",
+            EventKind::Dma => "DMA transfer",
+            EventKind::IrqRaised => "interrupt request",
+            EventKind::KeyInput => "key press",
+            EventKind::Halt => "halt",
+            EventKind::InvalidOpcode => "invalid opcode",
+        }
+    }
+
     /// The kind with the given name.
     pub fn from_name(name: &str) -> Option<EventKind> {
         EventKind::ALL.into_iter().find(|k| k.name() == name)

@@ -82,7 +82,7 @@ impl std::fmt::Display for StopReason {
                 write!(f, "triple fault (vector {vector}): {cause}")
             }
             StopReason::Breakpoint { eip } => write!(f, "breakpoint at {eip:#010x}"),
-            StopReason::Event { kind } => write!(f, "break on {}", kind.name()),
+            StopReason::Event { kind } => write!(f, "stopped at a {}", kind.label()),
         }
     }
 }

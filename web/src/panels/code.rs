@@ -1,29 +1,17 @@
 //! The "Code" panel: the source around the current instruction, with its
 //! symbol, and the instruction's bytes.
 
+use crate::action::Action;
+use crate::session::Breakpoint;
+pub use crate::views::code::CodeView;
 use yew::prelude::*;
-
-#[derive(Clone, Debug, PartialEq)]
-pub struct CodeView {
-    pub file: String,
-    /// Line numbers and text, around the current line.
-    pub lines: Vec<(usize, String)>,
-    pub current: usize,
-    /// Lines with a breakpoint.
-    pub breakpoint_lines: Vec<usize>,
-    pub place: String,
-    pub eip: u32,
-    pub bytes: String,
-    /// The instructions from EIP on, disassembled: address and text.
-    pub disassembly: Vec<(u32, String)>,
-    pub ring: u8,
-}
 
 #[derive(Properties, PartialEq)]
 pub struct CodeProps {
     pub view: CodeView,
-    /// Called with (file, line) when a line is clicked: toggles a breakpoint.
-    pub on_line: Callback<(String, usize)>,
+    /// Gets the breakpoint toggles of clicked lines.
+    pub on_action: Callback<Action>,
+    pub breakpoints: Vec<Breakpoint>,
 }
 
 #[function_component(CodePanel)]
@@ -35,8 +23,11 @@ pub fn code_panel(props: &CodeProps) -> Html {
             (*n == v.current).then_some("current"),
             v.breakpoint_lines.contains(n).then_some("breakpoint")
         );
-        let at = (v.file.clone(), *n);
-        let onclick = props.on_line.reform(move |_: MouseEvent| at.clone());
+        let (file, line) = (v.file.clone(), *n);
+        let onclick = props.on_action.reform(move |_: MouseEvent| Action::ToggleBreakpoint {
+            file: file.clone(),
+            line,
+        });
         html! {
             <div class={class} data-line={n.to_string()} onclick={onclick} title="click: set or clear a breakpoint">
                 <span class="lineno">{ n }</span>

@@ -3,42 +3,17 @@
 //! stack switch, handler, and the `iret` that ends it.
 
 use crate::focus::{Focus, Linked};
+use crate::views::dispatch::Dispatch;
 use osviz_kernel::introspect::IdtEntry;
+use osviz_kernel::vectors::vector_name;
 use yew::prelude::*;
-
-/// One trap's way through the IDT, as plain text per stage.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Dispatch {
-    pub vector: u8,
-    /// (stage name, what happened there), in order.
-    pub stages: Vec<(&'static str, String)>,
-}
 
 #[derive(Properties, PartialEq)]
 pub struct IdtProps {
     pub entries: Vec<IdtEntry>,
     /// The latest dispatch, if the run has made one.
     pub dispatch: Option<Dispatch>,
-    /// Whether the dispatch happened in the latest step (it is then marked
-    /// as live; otherwise it is the latest one before).
-    pub live: bool,
     pub linked: Linked,
-}
-
-/// The name of a vector as the kernel uses it.
-pub fn vector_name(v: u8) -> &'static str {
-    match v {
-        0 => "divide error",
-        6 => "invalid opcode",
-        8 => "double fault",
-        13 => "general protection",
-        14 => "page fault",
-        32 => "timer",
-        33 => "keyboard",
-        46 => "disk",
-        0x40 => "system call",
-        _ => "",
-    }
 }
 
 #[function_component(IdtPanel)]
@@ -49,7 +24,7 @@ pub fn idt_panel(props: &IdtProps) -> Html {
         .entries
         .iter()
         .filter(|e| e.vector < 20 || (32..48).contains(&e.vector) || e.vector == 0x40)
-        .filter(|e| !vector_name(e.vector).is_empty() || active == Some(e.vector))
+        .filter(|e| vector_name(e.vector).is_some() || active == Some(e.vector))
         .map(|e| {
             let v = Focus::Vector(e.vector);
             let class = classes!(
@@ -60,10 +35,14 @@ pub fn idt_panel(props: &IdtProps) -> Html {
             html! {
                 <tr class={class} data-vector={e.vector.to_string()} data-focus={v.attr()}>
                     <td>{ format!("{:#04x}", e.vector) }</td>
-                    <td>{ vector_name(e.vector) }</td>
-                    <td>{ e.handler_symbol.clone().unwrap_or_default() }</td>
-                    <td>{ &e.gate }</td>
-                    <td>{ format!("DPL {}", e.dpl) }</td>
+                    <td>{ vector_name(e.vector).unwrap_or_default() }</td>
+                    if e.present {
+                        <td class="handler">{ e.handler_symbol.clone().unwrap_or_default() }</td>
+                        <td>{ &e.gate }</td>
+                        <td class="dpl">{ format!("DPL {}", e.dpl) }</td>
+                    } else {
+                        <td class="unset" colspan="3">{ "not yet set (the kernel fills the IDT at boot)" }</td>
+                    }
                 </tr>
             }
         });
@@ -71,7 +50,7 @@ pub fn idt_panel(props: &IdtProps) -> Html {
         <section class="panel idt" aria-label="IDT">
             <h2>{ "IDT" }</h2>
             if let Some(d) = &props.dispatch {
-                <ol class={classes!("dispatch", props.live.then_some("live"))} aria-label="Dispatch"
+                <ol class={classes!("dispatch", d.live.then_some("live"))} aria-label="Dispatch"
                     data-focus={Focus::Vector(d.vector).attr()}>
                     { for d.stages.iter().map(|(name, text)| html! {
                         <li><span class="stage-name">{ *name }</span>{ text }</li>

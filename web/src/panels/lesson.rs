@@ -1,73 +1,148 @@
 //! The lesson: its text, its questions (predict, then reveal), and the
-//! program editor.
+//! program editor with line numbers, breakpoints in the gutter and the
+//! assembler's errors marked on their lines.
 
-use osviz_asm::Diagnostic;
-use osviz_kernel::lessons::{LESSONS, Lesson};
-use web_sys::{HtmlSelectElement, HtmlTextAreaElement};
+use crate::action::Action;
+use crate::views::lesson::{Inline, LessonView};
+use osviz_kernel::lessons::LESSONS;
+use web_sys::{HtmlInputElement, HtmlSelectElement, HtmlTextAreaElement};
 use yew::prelude::*;
 
 #[derive(Properties, PartialEq)]
 pub struct LessonProps {
-    pub lesson_id: &'static str,
-    pub answers: Vec<Option<String>>,
-    pub source: String,
-    pub errors: Vec<Diagnostic>,
-    pub on_choose: Callback<String>,
-    pub on_reveal: Callback<usize>,
-    pub on_run_source: Callback<String>,
+    pub view: LessonView,
+    pub on_action: Callback<Action>,
+}
+
+/// Lesson text: prose as text, code in `<code>`; never markup from the text.
+fn text(pieces: &[Inline]) -> Html {
+    html! {
+        { for pieces.iter().map(|p| match p {
+            Inline::Text(t) => html! { { t.clone() } },
+            Inline::Code(c) => html! { <code>{ c.clone() }</code> },
+        }) }
+    }
 }
 
 #[function_component(LessonPanel)]
 pub fn lesson_panel(props: &LessonProps) -> Html {
-    let l: &Lesson = osviz_kernel::lessons::lesson(props.lesson_id).unwrap_or(&LESSONS[0]);
-    let editor = use_node_ref();
-    let on_choose = {
-        let cb = props.on_choose.clone();
-        Callback::from(move |e: Event| {
-            let select: HtmlSelectElement = e.target_unchecked_into();
-            cb.emit(select.value());
-        })
-    };
-    let on_run = {
-        let cb = props.on_run_source.clone();
-        let editor = editor.clone();
-        Callback::from(move |_: MouseEvent| {
-            if let Some(area) = editor.cast::<HtmlTextAreaElement>() {
-                cb.emit(area.value());
-            }
-        })
-    };
-    let questions = l.questions.iter().enumerate().map(|(i, q)| {
-        let reveal = props.on_reveal.reform(move |_: MouseEvent| i);
+    let v = &props.view;
+    let act = &props.on_action;
+    let on_choose = act.reform(|e: Event| {
+        let select: HtmlSelectElement = e.target_unchecked_into();
+        Action::ChooseLesson(select.value())
+    });
+    // The editor is controlled: every keystroke goes to the session as a
+    // draft, so a re-render (a step, a hover, a running frame) writes back
+    // exactly what is there.
+    let on_input = act.reform(|e: InputEvent| {
+        let area: HtmlTextAreaElement = e.target_unchecked_into();
+        Action::Edit(area.value())
+    });
+    let questions = v.questions.iter().enumerate().map(|(i, q)| {
+        let on_guess = act.reform(move |e: InputEvent| {
+            let input: HtmlInputElement = e.target_unchecked_into();
+            Action::Guess(i, input.value())
+        });
+        let verdict = match q.right {
+            Some(true) => Some(("right", "✓ your prediction was right")),
+            Some(false) => Some(("wrong", "✗ your prediction differs")),
+            None => None,
+        };
         html! {
             <li class="question">
-                <p>{ q.prompt }</p>
-                <input class="guess" aria-label={format!("Your answer to question {}", i + 1)} placeholder="your prediction" />
-                <button class="reveal" onclick={reveal}>{ "Run to it and reveal" }</button>
-                if let Some(Some(a)) = props.answers.get(i) {
-                    <p class="answer">{ format!("The machine says: {a}") }</p>
+                <p>{ text(&q.prompt) }</p>
+                <input class="guess" aria-label={format!("Your answer to question {}", i + 1)}
+                    placeholder="your prediction" value={q.guess.clone()} oninput={on_guess} />
+                <button class="reveal" onclick={act.reform(move |_: MouseEvent| Action::Reveal(i))}>{ "Run to it and reveal" }</button>
+                if let Some(a) = &q.answer {
+                    <p class={classes!("answer", verdict.map(|v| v.0))}>
+                        { format!("The machine says: {}", a.text) }
+                        if let Some(step) = a.step {
+                            <span class="at">{ format!(" (step {step})") }</span>
+                        }
+                        if let Some((_, words)) = verdict {
+                            <span class="verdict">{ format!(" {words}") }</span>
+                        }
+                    </p>
                 }
             </li>
         }
     });
+    let error_lines: Vec<usize> = v
+        .errors
+        .iter()
+        .filter(|e| e.file.is_empty() || e.file == v.file)
+        .map(|e| e.line)
+        .collect();
+    let line_count = v.draft.lines().count().max(1) + usize::from(v.draft.ends_with('\n'));
+    let gutter = (1..=line_count).map(|n| {
+        let class = classes!(
+            "gutter-line",
+            v.breakpoint_lines.contains(&n).then_some("breakpoint"),
+            error_lines.contains(&n).then_some("error")
+        );
+        let file = v.file.clone();
+        let onclick = act.reform(move |_: MouseEvent| Action::ToggleBreakpoint {
+            file: file.clone(),
+            line: n,
+        });
+        html! { <div class={class} data-line={n.to_string()} onclick={onclick}
+        title="click: set or clear a breakpoint on this line">{ n }</div> }
+    });
     html! {
         <section class="panel lesson" aria-label="Lesson">
             <select aria-label="Lesson picker" onchange={on_choose}>
-                { for LESSONS.iter().map(|x| html! { <option value={x.id} selected={x.id == l.id}>{ x.title }</option> }) }
+                { for LESSONS.iter().enumerate().map(|(k, x)| html! {
+                    <option value={x.id} selected={x.id == v.id}>{ format!("{}. {}", k + 1, x.title) }</option>
+                }) }
             </select>
-            <h2 class="lesson-title">{ l.title }</h2>
-            <p class="concept">{ l.concept }</p>
-            { for l.paragraphs.iter().map(|p| html! { <p>{ *p }</p> }) }
-            if !l.questions.is_empty() {
+            <h2 class="lesson-title">{ v.title }</h2>
+            <p class="concept">{ text(&v.concept) }</p>
+            { for v.paragraphs.iter().map(|p| html! { <p>{ text(p) }</p> }) }
+            <p class="start-note">
+                { format!("The lesson starts at step {}, the program's first instruction; ", v.start_step) }
+                <button class="link" id="show-boot" onclick={act.reform(|_: MouseEvent| Action::ShowBoot)}>{ "show the boot" }</button>
+            </p>
+            if !v.questions.is_empty() {
                 <h3>{ "Predict, then reveal" }</h3>
                 <ol class="questions">{ for questions }</ol>
             }
-            <h3>{ format!("Program: {}.asm", l.programs[0].name) }</h3>
-            <textarea ref={editor} class="editor" aria-label="Program editor" spellcheck="false" value={props.source.clone()} />
-            <button class="run-source" onclick={on_run}>{ "Run my program" }</button>
-            if !props.errors.is_empty() {
+            <h3>{ format!("Program: {}", v.file) }
+                if v.unsaved { <span class="unsaved">{ " · edited, not run yet" }</span> }
+            </h3>
+            <div class="editor-box">
+                <div class="gutter" aria-label="Line numbers">{ for gutter }</div>
+                <textarea class="editor" aria-label="Program editor" spellcheck="false" wrap="off"
+                    rows={line_count.to_string()} value={v.draft.clone()} oninput={on_input} />
+            </div>
+            <div class="editor-actions">
+                <button class="run-source" onclick={act.reform(|_: MouseEvent| Action::RunDraft)}>{ "Run my program" }</button>
+                if v.edited {
+                    <button class="revert secondary" onclick={act.reform(|_: MouseEvent| Action::RevertDraft)}>{ "Revert to the lesson's program" }</button>
+                }
+            </div>
+            if !v.errors.is_empty() {
                 <ul class="errors" aria-label="Assembly errors">
-                    { for props.errors.iter().map(|e| html! { <li>{ format!("line {}, column {}: {}", e.line, e.column, e.message) }</li> }) }
+                    { for v.errors.iter().map(|e| html! { <li>{ format!("line {}, column {}: {}", e.line, e.column, e.message) }</li> }) }
+                </ul>
+            }
+            if !v.warnings.is_empty() {
+                <ul class="warnings" aria-label="Warnings">
+                    { for v.warnings.iter().map(|w| html! { <li>{ w }</li> }) }
+                </ul>
+            }
+            if !v.breakpoints.is_empty() {
+                <h3>{ "Breakpoints" }</h3>
+                <ul class="breakpoint-list" aria-label="Breakpoints">
+                    { for v.breakpoints.iter().enumerate().map(|(k, (place, bound))| html! {
+                        <li>
+                            { place.clone() }
+                            if !bound { <span class="unbound">{ " (no code there now)" }</span> }
+                            <button class="secondary remove" aria-label={format!("Remove the breakpoint at {place}")}
+                                onclick={act.reform(move |_: MouseEvent| Action::RemoveBreakpoint(k))}>{ "remove" }</button>
+                        </li>
+                    }) }
                 </ul>
             }
         </section>

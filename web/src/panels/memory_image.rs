@@ -7,27 +7,9 @@
 //! everything else.
 
 use crate::focus::{Focus, Linked};
+use crate::views::memory::Region;
+use osviz_kernel::introspect::RegionKind;
 use yew::prelude::*;
-
-/// One page of a region, and the frame behind it if it is mapped.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct PageCell {
-    pub page: u32,
-    pub frame: Option<u32>,
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub struct Region {
-    pub name: &'static str,
-    pub start: u32,
-    pub end: u32,
-    /// Pages of the region that have a frame.
-    pub mapped: usize,
-    /// The region's pages, for the regions small enough to draw page by
-    /// page (empty for the gap and the kernel).
-    pub pages: Vec<PageCell>,
-    pub marks: Vec<&'static str>,
-}
 
 #[derive(Properties, PartialEq)]
 pub struct MemoryImageProps {
@@ -37,10 +19,10 @@ pub struct MemoryImageProps {
 }
 
 /// Which way a region grows, for its label.
-fn growth(name: &str) -> &'static str {
-    match name {
-        "heap" => " ↑ grows up (sbrk)",
-        "stack" => " ↓ grows down",
+fn growth(kind: RegionKind) -> &'static str {
+    match kind {
+        RegionKind::Heap => " ↑ grows up (sbrk)",
+        RegionKind::Stack => " ↓ grows down",
         _ => "",
     }
 }
@@ -62,13 +44,13 @@ pub fn memory_image_panel(props: &MemoryImageProps) -> Html {
                     title={title} data-focus={c.frame.map_or(page, Focus::Frame).attr()}></span>
             }
         });
-        let within = |f: Focus| matches!(f, Focus::Page(p) if (r.start >> 12..=r.end.wrapping_sub(1) >> 12).contains(&p));
+        let within = |f: Focus| matches!(f, Focus::Page(p) if !r.region.is_empty() && (r.region.start >> 12..=r.region.last() >> 12).contains(&p));
         let linked_here = linked.current().is_some_and(within);
         html! {
-            <div class={classes!("region", r.name.replace(' ', "-"), linked_here.then_some("linked"))}>
+            <div class={classes!("region", r.kind.name().replace(' ', "-"), linked_here.then_some("linked"))}>
                 <div class="region-head">
-                    <span class="range">{ format!("{:08x}–{:08x}", r.start, r.end.wrapping_sub(1)) }</span>
-                    <span class="rname">{ format!("{}{}", r.name, growth(r.name)) }</span>
+                    <span class="range">{ &r.range }</span>
+                    <span class="rname">{ format!("{}{}", r.kind.name(), growth(r.kind)) }</span>
                     <span class="mapped">{
                         if r.pages.is_empty() { String::new() }
                         else { format!("{} of {} pages mapped", r.mapped, r.pages.len()) }

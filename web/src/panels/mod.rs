@@ -17,10 +17,7 @@ pub mod registers;
 pub mod timeline;
 pub mod tlb;
 
-/// A 32-bit value as eight hex digits.
-pub fn hex(v: u32) -> String {
-    format!("{v:08x}")
-}
+pub use crate::views::hex;
 
 /// A keydown handler for a text field: Enter sends the field's text.
 pub fn on_enter(cb: &yew::Callback<String>) -> yew::Callback<yew::KeyboardEvent> {

@@ -2,7 +2,6 @@
 
 use super::hex;
 use crate::focus::{Focus, Linked};
-use osviz_kernel::KERNBASE;
 use osviz_kernel::introspect::ProcessView;
 use yew::prelude::*;
 
@@ -19,10 +18,9 @@ pub fn processes_panel(props: &ProcessesProps) -> Html {
     let linked = &props.linked;
     let rows = props.procs.iter().map(|p| {
         let pid = Focus::Pid(p.pid);
-        // The directory is a physical address; the kernel stack a kernel
-        // virtual one, which maps physical memory at KERNBASE.
+        // The directory and the kernel stack, by the frames that hold them.
         let dir = Focus::Frame(p.pgdir >> 12);
-        let kstack = Focus::Frame(p.kstack.wrapping_sub(KERNBASE) >> 12);
+        let kstack = Focus::Frame(p.kstack_frame);
         let class = classes!(
             "proc",
             format!("state-{}", p.state),

@@ -2,37 +2,9 @@
 //! control registers, with the values the latest action changed marked.
 
 use crate::focus::{Focus, Linked};
-use osviz_machine::{Flags, Machine, Reg};
+pub use crate::views::registers::RegisterView;
+use osviz_machine::Flags;
 use yew::prelude::*;
-
-/// The register values the panel shows, as plain data.
-#[derive(Clone, Debug, PartialEq)]
-pub struct RegisterView {
-    /// Name and value of each register row, in display order.
-    pub rows: Vec<(&'static str, u32)>,
-    pub eflags: u32,
-    pub cpl: u8,
-}
-
-impl RegisterView {
-    pub fn of(machine: &Machine) -> Self {
-        let c = &machine.cpu;
-        let mut rows: Vec<(&'static str, u32)> =
-            Reg::ALL.iter().map(|&r| (r.name(), c.reg(r))).collect();
-        rows.extend([
-            ("eip", c.eip),
-            ("eflags", c.eflags()),
-            ("cr0", c.cr0),
-            ("cr2", c.cr2),
-            ("cr3", c.cr3),
-        ]);
-        RegisterView {
-            rows,
-            eflags: c.eflags(),
-            cpl: c.cpl(),
-        }
-    }
-}
 
 #[derive(Properties, PartialEq)]
 pub struct RegistersProps {

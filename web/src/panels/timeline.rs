@@ -2,137 +2,8 @@
 //! each disk request with its DMA transfer and interrupt.
 
 use crate::focus::{Focus, Linked};
-use osviz_machine::Event;
+use crate::views::timeline::{IoStory, TimelineView};
 use yew::prelude::*;
-
-#[derive(Clone, Debug, PartialEq)]
-pub struct Slice {
-    pub from: u64,
-    pub to: u64,
-    pub who: String,
-    /// The process's pid, when the directory belonged to one.
-    pub pid: Option<u32>,
-    pub why: String,
-    /// The vector of the trap that ended the slice.
-    pub vector: Option<u8>,
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub struct IoStory {
-    pub requested: u64,
-    pub dma: Option<u64>,
-    pub interrupt: Option<u64>,
-    /// The step the requesting process next ran after the interrupt.
-    pub wake: Option<u64>,
-    /// The process that asked (the one running at the request).
-    pub who: Option<String>,
-    pub text: String,
-}
-
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct TimelineView {
-    pub slices: Vec<Slice>,
-    pub io: Vec<IoStory>,
-}
-
-fn reason(vector: u8) -> &'static str {
-    match vector {
-        32 => "timer interrupt",
-        0x40 => "system call",
-        14 => "page fault",
-        13 => "protection fault",
-        0 => "divide error",
-        33 => "keyboard interrupt",
-        46 => "disk interrupt",
-        _ => "trap",
-    }
-}
-
-/// Builds the timeline from the event log: a CR3 write to a process's page
-/// directory starts its slice; the trap that took it into the kernel before
-/// the scheduler's next CR3 write is why the slice ended.
-pub fn timeline<'a>(
-    events: impl Iterator<Item = (u64, &'a Event)>,
-    owner: impl Fn(u32) -> Option<(String, Option<u32>)>,
-    kernel_dir: u32,
-) -> TimelineView {
-    let mut view = TimelineView::default();
-    let mut open: Option<(u64, String, Option<u32>)> = None;
-    let mut last_who: Option<String> = None;
-    let mut last_trap: Option<u8> = None;
-    for (step, event) in events {
-        match event {
-            Event::Cr3Write { new, .. } if *new == kernel_dir => {
-                if let Some((from, who, pid)) = open.take() {
-                    let why = last_trap.map_or("switched out", reason).to_string();
-                    view.slices.push(Slice {
-                        from,
-                        to: step,
-                        who,
-                        pid,
-                        why,
-                        vector: last_trap,
-                    });
-                }
-            }
-            Event::Cr3Write { new, .. } => {
-                let (who, pid) =
-                    owner(*new).unwrap_or_else(|| (format!("directory {new:#x}"), None));
-                // The first slice of a process after its I/O completed is
-                // its wake-up.
-                for io in view.io.iter_mut() {
-                    if io.interrupt.is_some() && io.wake.is_none() && io.who.as_ref() == Some(&who)
-                    {
-                        io.wake = Some(step);
-                    }
-                }
-                last_who = Some(who.clone());
-                open = Some((step, who, pid));
-                last_trap = None;
-            }
-            Event::TrapEntry {
-                vector,
-                cpl_before: 3,
-                ..
-            } => last_trap = Some(*vector),
-            Event::DiskRequest { block, addr, .. } => view.io.push(IoStory {
-                requested: step,
-                dma: None,
-                interrupt: None,
-                wake: None,
-                who: open
-                    .as_ref()
-                    .map(|o| o.1.clone())
-                    .or_else(|| last_who.clone()),
-                text: format!("block {block} into {addr:#x}"),
-            }),
-            Event::Dma { .. } => {
-                if let Some(io) = view.io.iter_mut().rev().find(|i| i.dma.is_none()) {
-                    io.dma = Some(step);
-                }
-            }
-            Event::IrqRaised { irq: 14, .. } => {
-                if let Some(io) = view.io.iter_mut().rev().find(|i| i.interrupt.is_none()) {
-                    io.interrupt = Some(step);
-                }
-            }
-            _ => {}
-        }
-    }
-    if let Some((from, who, pid)) = open {
-        view.slices.push(Slice {
-            from,
-            to: u64::MAX,
-            who,
-            pid,
-            why: "running now".into(),
-            vector: None,
-        });
-    }
-    let keep = view.slices.len().saturating_sub(12);
-    view.slices.drain(..keep);
-    view
-}
 
 #[derive(Properties, PartialEq)]
 pub struct TimelineProps {
@@ -152,15 +23,16 @@ const LABEL_W: f64 = 96.0;
 /// the disk lane) → wake-up (back on the process's lane), joined by lines.
 fn chart(v: &TimelineView, now: u64, linked: &Linked) -> Html {
     // The I/Os drawn are the latest few; the chart spans them and the slices.
-    let ios: Vec<&IoStory> = v.io.iter().rev().take(6).collect();
-    let Some(first) = v
-        .slices
-        .first()
-        .map(|s| s.from)
-        .into_iter()
-        .chain(ios.iter().map(|io| io.requested))
-        .min()
-    else {
+    // The axis starts at the first slice drawn; I/Os from before it are
+    // left out rather than stretching the chart over empty time.
+    let slice_start = v.slices.first().map(|s| s.from);
+    let ios: Vec<&IoStory> =
+        v.io.iter()
+            .rev()
+            .take(6)
+            .filter(|io| slice_start.is_none_or(|f| io.requested >= f))
+            .collect();
+    let Some(first) = slice_start.or_else(|| ios.iter().map(|io| io.requested).min()) else {
         return html! {};
     };
     let end = now.max(first + 1);

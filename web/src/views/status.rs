@@ -1,0 +1,56 @@
+//! The status line: whether the machine runs, why it stopped, where it is.
+
+use crate::session::{SPEEDS, Session};
+use osviz_machine::StopReason;
+
+/// Why the machine is not running (or how fast it runs), in words.
+pub fn describe(session: &Session) -> String {
+    if session.running {
+        return format!("Running at {}", SPEEDS[session.speed].0);
+    }
+    match &session.stop {
+        None | Some(StopReason::InstructionLimit) => "Paused".to_string(),
+        Some(StopReason::Idle) => "Waiting for keyboard input".to_string(),
+        Some(StopReason::Event { kind }) => match session.break_on {
+            Some(b) => format!("Stopped at a {}", b.name),
+            None => format!("Stopped at a {}", kind.label()),
+        },
+        Some(stop) => {
+            let text = stop.to_string();
+            let mut chars = text.chars();
+            chars
+                .next()
+                .map(|c| c.to_uppercase().chain(chars).collect())
+                .unwrap_or_default()
+        }
+    }
+}
+
+/// The whole status line.
+pub fn status_line(session: &Session) -> String {
+    let m = &session.system.machine;
+    format!(
+        "{} · step {} · {} instructions retired",
+        describe(session),
+        m.steps,
+        m.retired
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::action::Action;
+
+    #[test]
+    fn a_break_is_told_in_course_words() {
+        let mut s = Session::new("demand-paging");
+        s.apply(Action::SetBreak(Some(0)));
+        s.apply(Action::ToggleRun);
+        while s.running {
+            s.tick(0.016);
+        }
+        assert_eq!(describe(&s), "Stopped at a page fault");
+        assert!(!status_line(&s).contains('_'));
+    }
+}
