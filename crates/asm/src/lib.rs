@@ -190,13 +190,35 @@ pub fn assemble(main: &str, loader: &dyn Loader) -> Result<Output, Vec<Diagnosti
             format!("cannot read `{main}`"),
         )),
     }
-    if errors.is_empty() {
-        match Layout::run(&lines) {
-            Ok(mut out) => {
-                out.files = files.clone();
-                return Ok(out);
-            }
-            Err(e) => errors = e,
+    // Lay out what parsed even when some lines did not, so that every error
+    // the assembler can find comes in one list, not in waves; an undefined
+    // symbol that a line in error mentions is left out (that line may be the
+    // one defining it).
+    let parse_failed = !errors.is_empty();
+    match Layout::run(&lines) {
+        Ok(mut out) if !parse_failed => {
+            out.files = files.clone();
+            return Ok(out);
+        }
+        Ok(_) => {}
+        Err(layout) if !parse_failed => errors = layout,
+        Err(layout) => {
+            let failed: Vec<String> = errors
+                .iter()
+                .filter_map(|e| {
+                    let text = loader.load(files.get(e.pos.file)?)?;
+                    text.lines()
+                        .nth(e.pos.line.checked_sub(1)?)
+                        .map(str::to_string)
+                })
+                .collect();
+            let mentioned = |e: &Error| {
+                e.message
+                    .strip_prefix("undefined symbol `")
+                    .and_then(|m| m.strip_suffix('`'))
+                    .is_some_and(|name| failed.iter().any(|line| mentions(line, name)))
+            };
+            errors.extend(layout.into_iter().filter(|e| !mentioned(e)));
         }
     }
     errors.sort_by_key(|e| (e.pos.file, e.pos.line, e.pos.column));
@@ -210,6 +232,16 @@ pub fn assemble(main: &str, loader: &dyn Loader) -> Result<Output, Vec<Diagnosti
             message: e.message,
         })
         .collect())
+}
+
+/// Whether `line` names `name` as a whole word.
+fn mentions(line: &str, name: &str) -> bool {
+    let word = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '$' | '@' | '?');
+    line.match_indices(name).any(|(at, _)| {
+        let before = line[..at].chars().next_back();
+        let after = line[at + name.len()..].chars().next();
+        !before.is_some_and(word) && !after.is_some_and(word)
+    })
 }
 
 /// The deepest `%include` nesting allowed (a file including itself stops here).

@@ -153,3 +153,20 @@ fn no_input_makes_it_panic() {
         let _ = assemble_str("fuzz.asm", &src);
     }
 }
+
+/// Every error comes in one list: a line that does not parse does not hide
+/// an undefined symbol on a later line, and a symbol the broken line would
+/// have defined is not reported as undefined.
+#[test]
+fn errors_come_in_one_list_not_in_waves() {
+    let e = errors("start: mov eax, [\n  jmp nowhere\nfine: bogus eax\n  jmp fine\n");
+    let found: Vec<(usize, &str)> = e.iter().map(|d| (d.line, d.message.as_str())).collect();
+    assert_eq!(found.len(), 3, "{found:?}");
+    assert_eq!(found[0].0, 1);
+    assert_eq!(found[1], (2, "undefined symbol `nowhere`"));
+    assert_eq!(found[2].0, 3);
+    assert!(
+        !found.iter().any(|(_, m)| m.contains("`fine`")),
+        "{found:?}"
+    );
+}

@@ -35,7 +35,7 @@ pub fn idt_panel(props: &IdtProps) -> Html {
             html! {
                 <tr class={class} data-vector={e.vector.to_string()} data-focus={v.attr()}>
                     <td>{ format!("{:#04x}", e.vector) }</td>
-                    <td>{ vector_name(e.vector).unwrap_or_default() }</td>
+                    <td class="vname">{ vector_name(e.vector).unwrap_or_default() }</td>
                     if e.present {
                         <td class="handler">{ e.handler_symbol.clone().unwrap_or_default() }</td>
                         <td>{ &e.gate }</td>

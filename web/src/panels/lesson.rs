@@ -108,7 +108,7 @@ pub fn lesson_panel(props: &LessonProps) -> Html {
                 <h3>{ "Predict, then reveal" }</h3>
                 <ol class="questions">{ for questions }</ol>
             }
-            <h3>{ format!("Program: {}", v.file) }
+            <h3 class="program-head">{ format!("Program: {}", v.file) }
                 if v.unsaved { <span class="unsaved">{ " · edited, not run yet" }</span> }
             </h3>
             <div class="editor-box">

@@ -1,0 +1,91 @@
+// What the browser tests share: the server and browser, opening the page
+// the way a student does, and the checks every test ends with (no page
+// error, no Content-Security-Policy violation).
+import { before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { dirname, join, resolve } from 'node:path';
+import { serveDist } from './serve-dist.mjs';
+import { launch } from './browser.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const dist = resolve(here, '../../dist');
+export const shots = join(here, 'screenshots');
+mkdirSync(shots, { recursive: true });
+
+export const ctx = { server: null, browser: null };
+
+before(async () => {
+  ctx.server = await serveDist(dist);
+  ctx.browser = await launch();
+});
+
+after(async () => {
+  await ctx.browser?.close();
+  ctx.server?.close();
+});
+
+/** Watches a page for errors and CSP violations; `problems()` lists them. */
+export async function watch(page) {
+  const problems = [];
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  page.on('console', (m) => {
+    if (/Content Security Policy/i.test(m.text())) problems.push(`CSP: ${m.text()}`);
+  });
+  await page.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (e) => {
+      console.error(`Content Security Policy violation: ${e.violatedDirective} ${e.blockedURI}`);
+    });
+  });
+  return problems;
+}
+
+/** A new page (its own storage) at the page's address, ready. */
+export async function openPage(width = 1440, height = 900, hash = '') {
+  const page = await ctx.browser.newPage({ viewport: { width, height } });
+  const errors = await watch(page);
+  await page.goto(ctx.server.url + hash);
+  await page.getByRole('region', { name: 'Registers' }).waitFor();
+  return { page, errors };
+}
+
+export const region = (page, name) => page.getByRole('region', { name, exact: true });
+export const eip = (page) => page.locator('[data-reg="eip"] .hex').textContent();
+export const status = (page) => page.locator('#status').textContent();
+export const step = (page) => page.getByRole('button', { name: 'Step', exact: true }).click();
+
+/** The step count the status line shows. */
+export async function stepCount(page) {
+  return Number((await status(page)).match(/step (\d+)/)[1]);
+}
+
+/** Runs at full speed until the kernel says every process has exited. */
+export async function runToEnd(page) {
+  await page.getByLabel('Speed').selectOption({ label: 'full speed' });
+  await page.getByRole('button', { name: 'Run', exact: true }).click();
+  await page.waitForFunction(
+    () => document.querySelector('.console-text')?.textContent.includes('all processes have exited'),
+    null,
+    { timeout: 20000 },
+  );
+}
+
+/** Runs at full speed until the status line matches `pattern`. */
+export async function runUntilStatus(page, pattern) {
+  await page.getByLabel('Speed').selectOption({ label: 'full speed' });
+  await page.getByRole('button', { name: 'Run', exact: true }).click();
+  await page.waitForFunction((p) => new RegExp(p).test(document.querySelector('#status')?.textContent ?? ''),
+    pattern.source, { timeout: 20000 });
+}
+
+export async function chooseLesson(page, id) {
+  await page.getByLabel('Lesson picker').selectOption(id);
+  await page.locator('.lesson-title').waitFor();
+}
+
+/** Ends a test: no page errors and no CSP violations happened. */
+export async function done(page, errors) {
+  assert.deepEqual(errors, []);
+  await page.close();
+}

@@ -1,0 +1,34 @@
+// Screenshots of the release page for looking at it as a student does:
+// `node shoot.mjs OUT_DIR [WIDTHxHEIGHT] [projector] [dark] [lesson...]`.
+// Not a test; a tool for reviewing what the page shows.
+import { serveDist } from './serve-dist.mjs';
+import { launch } from './browser.mjs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { mkdirSync } from 'node:fs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const [out = 'screenshots', size = '1440x900', ...rest] = process.argv.slice(2);
+const [width, height] = size.split('x').map(Number);
+const projector = rest.includes('projector');
+const dark = rest.includes('dark');
+const lessons = rest.filter((r) => r !== 'projector' && r !== 'dark');
+mkdirSync(out, { recursive: true });
+const server = await serveDist(resolve(here, '../../dist'));
+const browser = await launch();
+const page = await browser.newPage({ viewport: { width, height } });
+page.on('console', (m) => { if (m.type() === 'error') console.log('console:', m.text()); });
+page.on('pageerror', (e) => console.log('pageerror:', e.message));
+await page.goto(server.url);
+await page.getByRole('region', { name: 'Registers' }).waitFor();
+if (projector) await page.keyboard.press('p');
+if (dark) await page.keyboard.press('t');
+for (const id of lessons.length ? lessons : ['memory-image']) {
+  await page.getByLabel('Lesson picker').selectOption(id);
+  await page.waitForTimeout(200);
+  const name = join(out, `${id}-${size}${projector ? '-projector' : ''}${dark ? '-dark' : ''}.png`);
+  await page.screenshot({ path: name, fullPage: !!process.env.FULL });
+  console.log(name);
+}
+await browser.close();
+server.close();
