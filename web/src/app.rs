@@ -12,6 +12,7 @@ use crate::panels::idt::IdtPanel;
 use crate::panels::kernel_stack::KernelStackPanel;
 use crate::panels::lesson::LessonPanel;
 use crate::panels::memory_image::MemoryImagePanel;
+use crate::panels::page_tables::PageTablesPanel;
 use crate::panels::page_walk::PageWalkPanel;
 use crate::panels::processes::ProcessesPanel;
 use crate::panels::registers::RegistersPanel;
@@ -270,6 +271,9 @@ pub fn app() -> Html {
                         animate={!s.running || SPEEDS[s.speed].1.is_some_and(|r| r <= 10.0)}
                         on_who={dispatch.reform(Action::WhoChanged)} on_who_text={dispatch.reform(Action::WhoChangedText)}
                         on_walk_text={dispatch.reform(Action::WalkText)} linked={linked} />
+            },
+            "Page tables" => html! {
+                <PageTablesPanel pid={shown.as_ref().map(|p| p.pid)} tables={shown.as_ref().map(|p| i.page_tables(m, p)).unwrap_or_default()} linked={linked} />
             },
             "TLB" => html! {
                     <TlbPanel tlb={m.tlb_view()} used={views::tlb::used_slot(m)} flushed={views::tlb::flushed(m)} linked={linked} />

@@ -179,16 +179,20 @@ pub struct Session {
     /// The page directory of the process last switched to, for breaking on
     /// a context switch; with the step it was known at.
     last_switch: Option<(u64, u32)>,
+    /// The process running when the event log last started empty (after
+    /// the fast-forward or a move in time), for the timeline's first slice.
+    pub log_owner: Option<(u64, String, Option<u32>)>,
 }
 
 /// Every panel the page has, by the name its section carries.
-pub const PANELS: [&str; 12] = [
+pub const PANELS: [&str; 13] = [
     "Registers",
     "Code",
     "Processes",
     "Kernel stack",
     "Memory image",
     "Page walk",
+    "Page tables",
     "TLB",
     "IDT",
     "Physical frames",
@@ -252,6 +256,7 @@ impl Session {
             return_to: None,
             step_overs: Vec::new(),
             last_switch: None,
+            log_owner: None,
         };
         s.go_to_start();
         s
@@ -260,6 +265,8 @@ impl Session {
     /// Fast-forwards the boot to the user program's first instruction.
     fn go_to_start(&mut self) {
         self.start_step = run_to_user_mode(&mut self.system, QUERY_STEPS).unwrap_or(0);
+        self.system.machine.clear_events();
+        self.note_log_owner();
         self.remember_directories();
         self.mark();
     }
@@ -642,11 +649,8 @@ impl Session {
         session.projector = link.projector;
         let mut opened = String::new();
         if let Some(step) = link.step {
-            let reached = session
-                .system
-                .machine
-                .seek(step)
-                .unwrap_or(session.system.machine.steps);
+            session.seek(step);
+            let reached = session.system.machine.steps;
             if reached < step {
                 problems.push(format!(
                     "step {step} is past the end of this run: opened at step {reached}, where it stopped"
@@ -662,6 +666,14 @@ impl Session {
             format!("opened a shared link{opened}; {}", problems.join("; "))
         });
         session
+    }
+
+    /// Notes who runs now, as the log starts empty.
+    fn note_log_owner(&mut self) {
+        let m = &self.system.machine;
+        self.log_owner = Introspector::of(&self.system)
+            .current(m)
+            .map(|p| (m.steps, format!("pid {} {}", p.pid, p.name), Some(p.pid)));
     }
 
     /// Notes the page directory of every live process.
@@ -687,6 +699,7 @@ impl Session {
             Ok(_) => self.stop = None,
             Err(e) => self.notice = Some(format!("cannot go to step {step}: {e}")),
         }
+        self.note_log_owner();
         self.remember_directories();
     }
 

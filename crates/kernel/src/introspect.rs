@@ -183,6 +183,20 @@ pub struct Mapping {
     pub dirty: bool,
 }
 
+/// One present entry of a page directory's user part, with its table's
+/// present entries: the two levels as tables.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PageTable {
+    /// The directory index (the top 10 bits of the addresses it covers).
+    pub dir_index: u32,
+    /// The directory entry itself.
+    pub pde: u32,
+    /// The first virtual address it covers.
+    pub covers: u32,
+    /// The present table entries: (table index, entry).
+    pub entries: Vec<(u32, u32)>,
+}
+
 /// Who owns a physical frame.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "owner", rename_all = "snake_case")]
@@ -444,6 +458,29 @@ impl<'a> Introspector<'a> {
                 end: 1 << 32,
             },
         ]
+    }
+
+    /// A process's page directory below the kernel, as tables: each present
+    /// directory entry with the present entries of its page table.
+    pub fn page_tables(&self, m: &Machine, p: &ProcessView) -> Vec<PageTable> {
+        (0..(KERNBASE >> 22))
+            .filter_map(|dir| {
+                let pde = m.mem.read(p.pgdir + dir * 4, 4);
+                if pde & Pte::PRESENT == 0 {
+                    return None;
+                }
+                let entries = (0..1024)
+                    .map(|i| (i, m.mem.read((pde & Pte::FRAME) + i * 4, 4)))
+                    .filter(|(_, pte)| pte & Pte::PRESENT != 0)
+                    .collect();
+                Some(PageTable {
+                    dir_index: dir,
+                    pde,
+                    covers: dir << 22,
+                    entries,
+                })
+            })
+            .collect()
     }
 
     /// A process's user mappings, read from its page directory and tables.

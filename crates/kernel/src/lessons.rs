@@ -149,7 +149,7 @@ pub const LESSONS: &[Lesson] = &[
             },
         }],
         expected_output: "three regions touched",
-        panels: &["Page walk", "Memory image", "Physical frames"],
+        panels: &["Page tables", "Page walk", "Memory image"],
     },
     Lesson {
         id: "demand-paging",

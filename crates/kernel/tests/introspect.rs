@@ -209,3 +209,17 @@ fn regions_are_laid_out_as_the_kernel_does_and_an_empty_heap_is_empty() {
     assert_eq!(eip, 0x1000);
     assert!(regions[4].contains(esp - 4));
 }
+
+#[test]
+fn page_tables_list_the_two_levels_below_the_kernel() {
+    let system = two_processes();
+    let i = Introspector::of(&system);
+    let p = i.current(&system.machine).unwrap();
+    let tables = i.page_tables(&system.machine, &p);
+    let dirs: Vec<u32> = tables.iter().map(|t| t.dir_index).collect();
+    assert_eq!(dirs, [0, 511], "code near 0 and the stack under 0x80000000");
+    let entries: usize = tables.iter().map(|t| t.entries.len()).sum();
+    assert_eq!(entries, i.mappings(&system.machine, &p).len());
+    assert_eq!(tables[1].covers, 511 << 22);
+    assert_eq!(tables[1].entries.last().unwrap().0, 1023, "the top stack page");
+}

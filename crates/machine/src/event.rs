@@ -431,6 +431,12 @@ impl EventLog {
         self.ring.is_empty()
     }
 
+    /// Whether the ring is full, so that older events may have been
+    /// overwritten since it was last cleared.
+    pub fn is_full(&self) -> bool {
+        self.ring.len() >= self.capacity
+    }
+
     pub fn clear(&mut self) {
         self.ring.clear();
         self.head = 0;

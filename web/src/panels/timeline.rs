@@ -2,7 +2,7 @@
 //! each disk request with its DMA transfer and interrupt.
 
 use crate::focus::{Focus, Linked};
-use crate::views::timeline::{IoStory, TimelineView};
+use crate::views::timeline::{IOS_DRAWN, IoStory, TimelineView};
 use yew::prelude::*;
 
 #[derive(Properties, PartialEq)]
@@ -29,7 +29,7 @@ fn chart(v: &TimelineView, now: u64, linked: &Linked) -> Html {
     let ios: Vec<&IoStory> =
         v.io.iter()
             .rev()
-            .take(6)
+            .take(IOS_DRAWN)
             .filter(|io| slice_start.is_none_or(|f| io.requested >= f))
             .collect();
     let Some(first) = slice_start.or_else(|| ios.iter().map(|io| io.requested).min()) else {
@@ -75,7 +75,7 @@ fn chart(v: &TimelineView, now: u64, linked: &Linked) -> Html {
             <rect class={class} x={x0.to_string()} y={y(lane).to_string()}
                 width={(x1 - x0).max(1.5).to_string()} height={(LANE_H - 6.0).to_string()}
                 data-focus={pid.map(Focus::attr)}>
-                <title>{ format!("{}: steps {}–{}, stopped: {}", s.who, s.from, to, s.why) }</title>
+                <title>{ if s.to == u64::MAX { format!("{}: from step {}, running now", s.who, s.from) } else { format!("{}: steps {}–{}, stopped: {}", s.who, s.from, to, s.why) } }</title>
             </rect>
         }
     });
@@ -141,12 +141,12 @@ pub fn timeline_panel(props: &TimelineProps) -> Html {
                 <span class="steps">{ format!("{}–{}", s.from, to) }</span>
                 <span class="who">{ &s.who }</span>
                 <span class={classes!("why", vector.and_then(|v| linked.class(&[v])))} data-focus={vector.map(Focus::attr)}>
-                    { format!("stopped: {}", s.why) }
+                    { if s.to == u64::MAX { "running now".to_string() } else { format!("stopped: {}", s.why) } }
                 </span>
             </li>
         }
     });
-    let io = v.io.iter().rev().take(6).map(|i| {
+    let io = v.io.iter().rev().take(IOS_DRAWN).map(|i| {
         let at = |s: Option<u64>| s.map_or("…".to_string(), |s| s.to_string());
         html! {
             <li class="io">{ format!("I/O {}{}: request @{} → DMA @{} → interrupt @{} → wake-up @{}",

@@ -37,6 +37,9 @@ pub struct TimelineView {
     pub io: Vec<IoStory>,
 }
 
+/// How many of the latest I/Os the chart draws.
+pub const IOS_DRAWN: usize = 6;
+
 fn reason(vector: u8) -> &'static str {
     vector_name(vector).unwrap_or("trap")
 }
@@ -48,9 +51,11 @@ pub fn timeline<'a>(
     events: impl Iterator<Item = (u64, &'a Event)>,
     owner: impl Fn(u32) -> Option<(String, Option<u32>)>,
     kernel_dir: u32,
+    running_at_start: Option<(u64, String, Option<u32>)>,
 ) -> TimelineView {
     let mut view = TimelineView::default();
-    let mut open: Option<(u64, String, Option<u32>)> = None;
+    // Who ran when the log begins (its CR3 write was before the log).
+    let mut open: Option<(u64, String, Option<u32>)> = running_at_start;
     let mut last_who: Option<String> = None;
     let mut last_trap: Option<u8> = None;
     for (step, event) in events {
@@ -118,12 +123,18 @@ pub fn timeline<'a>(
             to: u64::MAX,
             who,
             pid,
-            why: "still running".into(),
+            why: "running now".into(),
             vector: None,
         });
     }
-    let keep = view.slices.len().saturating_sub(12);
-    view.slices.drain(..keep);
+    // Keep the latest slices: at least 12, and every one since the oldest of
+    // the I/Os the chart draws (so each I/O is drawn with who ran around
+    // it), at most 40.
+    let io_start = view.io.iter().rev().take(IOS_DRAWN).map(|io| io.requested).min();
+    let since_io = io_start.map_or(0, |start| view.slices.iter().filter(|s| s.to >= start).count());
+    let keep = since_io.clamp(12, 40);
+    let drop = view.slices.len().saturating_sub(keep);
+    view.slices.drain(..drop);
     view
 }
 
@@ -146,6 +157,10 @@ pub fn of_session(session: &Session, procs: &[ProcessView]) -> TimelineView {
                 .or_else(|| session.dir_names.get(&dir).cloned())
         },
         session.kernel_dir(),
+        session
+            .log_owner
+            .clone()
+            .filter(|_| !m.event_log().is_full()),
     )
 }
 

@@ -1,0 +1,62 @@
+//! The "Page tables" panel: the shown process's page directory below the
+//! kernel and each of its page tables, as tables of their present entries.
+//! Only the regions in use have a table: the two-level saving, on screen.
+
+use crate::focus::{Focus, Linked};
+use crate::views::hex;
+use osviz_kernel::introspect::PageTable;
+use yew::prelude::*;
+
+#[derive(Properties, PartialEq)]
+pub struct PageTablesProps {
+    pub pid: Option<u32>,
+    pub tables: Vec<PageTable>,
+    pub linked: Linked,
+}
+
+fn flags(entry: u32) -> String {
+    [(1, 'P'), (2, 'W'), (4, 'U'), (0x20, 'A'), (0x40, 'D')]
+        .iter()
+        .map(|&(bit, c)| if entry & bit != 0 { c } else { '-' })
+        .collect()
+}
+
+#[function_component(PageTablesPanel)]
+pub fn page_tables_panel(props: &PageTablesProps) -> Html {
+    let linked = &props.linked;
+    let tables = props.tables.iter().map(|t| {
+        let table_frame = Focus::Frame(t.pde >> 12);
+        let rows = t.entries.iter().map(|&(i, pte)| {
+            let page = Focus::Page((t.covers >> 12) + i);
+            let frame = Focus::Frame(pte >> 12);
+            html! {
+                <tr class={classes!(linked.class(&[page, frame]))} data-focus={frame.attr()}>
+                    <td class="hex">{ format!("{i}") }</td>
+                    <td class="hex">{ hex(t.covers + (i << 12)) }</td>
+                    <td class="hex">{ format!("{:#x}", pte >> 12) }</td>
+                    <td class="flags">{ flags(pte) }</td>
+                </tr>
+            }
+        });
+        html! {
+            <div class="pt">
+                <div class={classes!("pde", linked.class(&[table_frame]))} data-focus={table_frame.attr()}>
+                    { format!("directory entry {} → page table in frame {:#x} ({}), covers {}–{}",
+                        t.dir_index, t.pde >> 12, flags(t.pde), hex(t.covers), hex(t.covers + (1 << 22) - 1)) }
+                </div>
+                <table>
+                    <thead><tr><th>{ "entry" }</th><th>{ "virtual page" }</th><th>{ "frame" }</th><th>{ "flags" }</th></tr></thead>
+                    <tbody>{ for rows }</tbody>
+                </table>
+            </div>
+        }
+    });
+    let present: usize = props.tables.len();
+    html! {
+        <section class="panel page-tables" aria-label="Page tables">
+            <h2>{ match props.pid { Some(p) => format!("Page tables · pid {p}"), None => "Page tables".into() } }</h2>
+            <p class="summary">{ format!("{present} of the 512 user directory entries have a page table; the other {} need none", 512 - present) }</p>
+            { for tables }
+        </section>
+    }
+}
