@@ -32,6 +32,9 @@ use yew::prelude::*;
 
 /// Milliseconds between animation ticks while running.
 const TICK_MS: u32 = 16;
+/// The longest real time one tick makes up for (a tab in the background
+/// does not come back to a burst of steps).
+const MAX_TICK_MS: f64 = 100.0;
 /// How long typing pauses before the draft is saved.
 const SAVE_DRAFT_MS: u32 = 400;
 
@@ -127,15 +130,27 @@ pub fn app() -> Html {
         use_effect_with(running, move |&running| {
             if running {
                 let s = session.clone();
+                // Each tick runs for the time that really passed since the
+                // last one, so a speed setting keeps its rate even when the
+                // browser fires the timer late.
+                let last = Rc::new(std::cell::Cell::new(None::<f64>));
                 *ticker.borrow_mut() = Some(Interval::new(TICK_MS, move || {
                     let clock = gloo::utils::window().performance();
                     let t0 = clock.as_ref().map_or(0.0, |p| p.now());
+                    let elapsed = last
+                        .replace(Some(t0))
+                        .map_or(f64::from(TICK_MS), |t| t0 - t);
                     let mut session = s.borrow_mut();
-                    session.tick(f64::from(TICK_MS) / 1000.0);
+                    session.tick(elapsed.clamp(0.0, MAX_TICK_MS) / 1000.0);
                     let ms = clock.as_ref().map_or(0.0, |p| p.now()) - t0;
-                    session.adapt(ms);
+                    session.adapt(ms, elapsed);
                     drop(session);
+                    // Yew renders within this call: the time it takes is the
+                    // render's, which the next frame's budget allows for.
+                    let t1 = clock.as_ref().map_or(0.0, |p| p.now());
                     refresh.force_update();
+                    let rendered = clock.as_ref().map_or(0.0, |p| p.now()) - t1;
+                    s.borrow_mut().note_render(rendered);
                 }));
             } else {
                 *ticker.borrow_mut() = None;

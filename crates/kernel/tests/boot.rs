@@ -147,3 +147,42 @@ fn the_keyboard_wakes_a_reader() {
     );
     assert!(ends_clean(&text), "{text}");
 }
+
+/// Pids fit the core map's byte: a system that has made more processes than
+/// that reuses them, and every child's pages still come back.
+#[test]
+fn pids_are_reused_after_maxpid_and_every_frame_comes_back() {
+    let source = r#"%include "user.inc"
+start:  mov esi, 300
+.again: mov eax, SYS_fork
+        int 0x40
+        test eax, eax
+        jz child
+        mov eax, SYS_wait
+        int 0x40
+        dec esi
+        jnz .again
+        mov eax, SYS_getpid
+        int 0x40
+        mov eax, SYS_exit
+        xor ebx, ebx
+        int 0x40
+child:  mov eax, SYS_sbrk
+        mov ebx, 4096
+        int 0x40
+        mov dword [eax], 1
+        mov eax, SYS_exit
+        xor ebx, ebx
+        int 0x40
+"#;
+    let mut system = System::boot_sources(&[("forks", source)], Default::default()).unwrap();
+    let stop = system.machine.run(50_000_000);
+    let text = console(&system);
+    assert_eq!(stop, StopReason::Halted, "{text}");
+    assert!(ends_clean(&text), "{text}");
+    let nextpid = system.kernel.symbol("nextpid").unwrap() - osviz_kernel::KERNBASE;
+    let next = system.machine.mem.read(nextpid, 4);
+    // The parent is pid 1; children took 2 to 253, then wrapped past the
+    // parent's 1 to 2..=49: the next one is 50.
+    assert_eq!(next, 50, "the pids wrapped");
+}

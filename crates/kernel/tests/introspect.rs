@@ -221,5 +221,9 @@ fn page_tables_list_the_two_levels_below_the_kernel() {
     let entries: usize = tables.iter().map(|t| t.entries.len()).sum();
     assert_eq!(entries, i.mappings(&system.machine, &p).len());
     assert_eq!(tables[1].covers, 511 << 22);
-    assert_eq!(tables[1].entries.last().unwrap().0, 1023, "the top stack page");
+    assert_eq!(
+        tables[1].entries.last().unwrap().0,
+        1023,
+        "the top stack page"
+    );
 }

@@ -56,6 +56,8 @@ pub fn idt_panel(props: &IdtProps) -> Html {
                         <li><span class="stage-name">{ *name }</span>{ text }</li>
                     }) }
                 </ol>
+            } else {
+                <ol class="dispatch" aria-label="Dispatch"><li class="none">{ "no trap since the lesson started: the next one is told here stage by stage" }</li></ol>
             }
             <table><tbody>{ for rows }</tbody></table>
         </section>

@@ -130,8 +130,16 @@ pub fn timeline<'a>(
     // Keep the latest slices: at least 12, and every one since the oldest of
     // the I/Os the chart draws (so each I/O is drawn with who ran around
     // it), at most 40.
-    let io_start = view.io.iter().rev().take(IOS_DRAWN).map(|io| io.requested).min();
-    let since_io = io_start.map_or(0, |start| view.slices.iter().filter(|s| s.to >= start).count());
+    let io_start = view
+        .io
+        .iter()
+        .rev()
+        .take(IOS_DRAWN)
+        .map(|io| io.requested)
+        .min();
+    let since_io = io_start.map_or(0, |start| {
+        view.slices.iter().filter(|s| s.to >= start).count()
+    });
     let keep = since_io.clamp(12, 40);
     let drop = view.slices.len().saturating_sub(keep);
     view.slices.drain(..drop);

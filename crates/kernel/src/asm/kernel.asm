@@ -310,6 +310,27 @@ free_uvm:
 ; Processes.
 ; ---------------------------------------------------------------------------
 
+; newpid() -> EAX: the next pid that no process has, from 1 to MAXPID. The
+; core map keeps an owner's pid in one byte, so pids wrap around and are
+; reused, as a long-running system's must be.
+newpid:
+        push ebx
+.next:  mov eax, [nextpid]
+        inc dword [nextpid]
+        cmp dword [nextpid], MAXPID
+        jbe .check
+        mov dword [nextpid], 1
+.check: mov ebx, ptable
+.scan:  cmp dword [ebx + proc.state], UNUSED
+        je .skip
+        cmp [ebx + proc.pid], eax
+        je .next
+.skip:  add ebx, proc_size
+        cmp ebx, ptable + NPROC * proc_size
+        jb .scan
+        pop ebx
+        ret
+
 ; allocproc() -> EAX: a fresh PCB in the EMBRYO state with a kernel stack
 ; holding an empty trap frame and a context that returns to trapret; 0 if
 ; the table or memory is full.
@@ -325,9 +346,9 @@ allocproc:
         pop ebx
         ret
 .found: mov dword [ebx + proc.state], EMBRYO
-        mov eax, [nextpid]
+        mov dword [ebx + proc.pid], 0
+        call newpid
         mov [ebx + proc.pid], eax
-        inc dword [nextpid]
         push FRAME_KERN
         call kalloc
         add esp, 4
