@@ -321,6 +321,52 @@ impl MachineHandle {
             .map_err(|e| JsError::new(&e))
     }
 
+    /// Steps over a `call` or an `int n` (to the instruction after it in
+    /// the same address space), else one step; returns why it stopped
+    /// early, or `null`.
+    #[wasm_bindgen(js_name = stepOver)]
+    pub fn step_over(&mut self, max_steps: f64) -> Result<JsValue, JsError> {
+        let stop = self.machine.step_over(max_steps.max(0.0) as u64);
+        to_js(&stop)
+    }
+
+    /// `count` instructions from `addr` on, as `{addr, bytes, text}` (or
+    /// `{addr, bytes, error}` where the bytes do not decode).
+    pub fn disassemble(&self, addr: u32, count: usize) -> Result<JsValue, JsError> {
+        #[derive(Serialize)]
+        struct Line {
+            addr: u32,
+            bytes: Vec<u8>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            text: Option<String>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            error: Option<String>,
+        }
+        let lines: Vec<Line> = self
+            .machine
+            .disassemble(addr, count.min(256))
+            .into_iter()
+            .map(|l| Line {
+                addr: l.addr,
+                bytes: l.bytes,
+                text: l.text.clone().ok(),
+                error: l.text.err(),
+            })
+            .collect();
+        to_js(&lines)
+    }
+
+    /// The step that last changed the `len` bytes at physical address `pa`
+    /// (replaying the run), or `null` if none did since the earliest
+    /// checkpoint. The machine stays where it was.
+    #[wasm_bindgen(js_name = lastChange)]
+    pub fn last_change(&mut self, pa: u32, len: u32) -> Result<Option<f64>, JsError> {
+        self.machine
+            .last_change(pa, len.clamp(1, 4))
+            .map(|s| s.map(|s| s as f64))
+            .map_err(|e| JsError::new(&e))
+    }
+
     /// The whole machine state as bytes.
     pub fn snapshot(&self) -> Vec<u8> {
         self.machine.snapshot().to_bytes()

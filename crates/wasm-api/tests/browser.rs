@@ -279,3 +279,25 @@ fn a_program_that_does_not_assemble_reports_line_and_column() {
     let plain = MachineHandle::new(4096);
     assert!(plain.processes().is_err());
 }
+
+#[wasm_bindgen_test]
+fn the_debugger_queries_step_over_disassemble_and_trace_a_write() {
+    // The demo: mov ecx, 5 / the loop that writes digits to the console.
+    let mut m = MachineHandle::with_demo();
+    let lines = m.disassemble(0x1000, 2).unwrap();
+    let first = js_sys::Reflect::get(&lines, &JsValue::from(0)).unwrap();
+    assert_eq!(
+        field(&first, "text").as_string().as_deref(),
+        Some("mov ecx, 0x5")
+    );
+    assert!(
+        m.step_over(1000.0).unwrap().is_null(),
+        "one step, nothing stopped it"
+    );
+    assert_eq!(m.steps(), 1.0);
+    // ECX is not memory: nothing at physical 0 changed since the start.
+    m.run(10.0).unwrap();
+    let before = m.steps();
+    assert_eq!(m.last_change(0, 4).unwrap(), None);
+    assert_eq!(m.steps(), before, "the machine stays where it was");
+}

@@ -45,7 +45,7 @@ pub fn events_panel(props: &EventsProps) -> Html {
         // The full line is the title too: a line cut at the panel's edge
         // can be read on hover.
         html! {
-            <li class={classes!("ev", e.kind.name(), linked.class(&e.links))} title={format!("step {}: {}", e.step, e.text)}
+            <li class={classes!("ev", e.kind.name(), linked.class(&e.links))} title={format!("step {}: {}", e.step, e.text)} tabindex="0"
                 data-focus={e.links.first().map(|f| f.attr())}>
                 <span class="step">{ e.step }</span><span class="text">{ &e.text }</span>
             </li>
