@@ -52,8 +52,11 @@ pub fn memory_image_panel(props: &MemoryImageProps) -> Html {
                     <span class="range">{ &r.range }</span>
                     <span class="rname">{ format!("{}{}", r.kind.name(), growth(r.kind)) }</span>
                     <span class="mapped">{
-                        if r.pages.is_empty() { String::new() }
-                        else { format!("{} of {} pages mapped", r.mapped, r.pages.len()) }
+                        match r.kind {
+                            RegionKind::CodeData | RegionKind::Heap | RegionKind::Stack if !r.region.is_empty() =>
+                                format!("{} of {} pages mapped", r.mapped, r.region.pages()),
+                            _ => String::new(),
+                        }
                     }</span>
                     { for r.marks.iter().map(|m| html! { <span class="mark">{ format!("← {m}") }</span> }) }
                 </div>
