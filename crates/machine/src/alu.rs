@@ -4,8 +4,68 @@
 //! returns the truncated result with the new status flags (only the six status
 //! bits of [`Flags::STATUS`] are meaningful in the returned flags).
 
-use crate::cpu::Flags;
-use crate::decode::{Shift, Width};
+use crate::cpu::{Cpu, Flags, LazyOp};
+use crate::decode::{Op, Shift, Width};
+
+/// The ALU instructions with two operands: what [`Cpu::binary`] computes.
+pub(crate) fn is_binary(op: Op) -> bool {
+    matches!(
+        op,
+        Op::Add | Op::Or | Op::Adc | Op::Sbb | Op::And | Op::Sub | Op::Xor | Op::Cmp | Op::Test
+    )
+}
+
+/// Whether a two-operand ALU instruction stores its result (`cmp` and
+/// `test` only set the flags).
+#[inline(always)]
+pub(crate) fn stores(op: Op) -> bool {
+    !matches!(op, Op::Cmp | Op::Test)
+}
+
+impl Cpu {
+    /// `dst op= src` for the two-operand ALU instructions (`add`, `or`,
+    /// `adc`, `sbb`, `and`, `sub`, `xor`, `cmp`, `test`): records the
+    /// flags lazily and returns the result, which `cmp` and `test` do not
+    /// store ([`stores`]). This is the one definition of these
+    /// instructions: the step path (`execute.rs`) and the block path
+    /// (`block.rs`) both call it, the block path on register operands.
+    #[inline(always)]
+    pub(crate) fn binary(&mut self, op: Op, w: Width, a: u32, b: u32) -> u32 {
+        debug_assert!(is_binary(op), "{op:?} is not a two-operand ALU instruction");
+        let (lazy, r, carry) = match op {
+            Op::Add => (LazyOp::Add, a.wrapping_add(b), false),
+            Op::Sub | Op::Cmp => (LazyOp::Sub, a.wrapping_sub(b), false),
+            Op::And | Op::Test => (LazyOp::Logic, a & b, false),
+            Op::Or => (LazyOp::Logic, a | b, false),
+            Op::Xor => (LazyOp::Logic, a ^ b, false),
+            Op::Adc => {
+                let c = self.flag(Flags::CF);
+                (LazyOp::Adc, a.wrapping_add(b).wrapping_add(u32::from(c)), c)
+            }
+            // Sbb, the last of the nine.
+            _ => {
+                let c = self.flag(Flags::CF);
+                (LazyOp::Sbb, a.wrapping_sub(b).wrapping_sub(u32::from(c)), c)
+            }
+        };
+        let r = r & w.mask();
+        self.set_lazy(lazy, w, a, b, r, carry);
+        r
+    }
+
+    /// `inc` (`up`) or `dec`: the result, with the flags recorded lazily
+    /// (CF kept). Shared by the step and the block paths.
+    #[inline(always)]
+    pub(crate) fn inc_dec(&mut self, up: bool, w: Width, a: u32) -> u32 {
+        let (op, r) = if up {
+            (LazyOp::Inc, a.wrapping_add(1) & w.mask())
+        } else {
+            (LazyOp::Dec, a.wrapping_sub(1) & w.mask())
+        };
+        self.set_lazy(op, w, a, 1, r, false);
+        r
+    }
+}
 
 /// Parity flag: set when the low byte of the result has an even number of ones.
 #[inline]

@@ -9,10 +9,8 @@
 //! deadlines, pending interrupts, checkpoints), which are made once before
 //! it. Whenever any of them might matter, `run` takes single steps instead.
 
-use crate::cpu::LazyOp;
 use crate::decode::{DecodeError, Instr, MemRef, Op, Operand, Width, decode};
-use crate::execute::Flow;
-use crate::machine::{Machine, StopReason};
+use crate::machine::{Finish, Machine, StopReason};
 use crate::memory::PAGE_SIZE;
 
 /// The most instructions in one block.
@@ -159,10 +157,7 @@ impl Fast {
         if instr.rep != crate::decode::Rep::None {
             return Fast::None;
         }
-        let alu = matches!(
-            instr.op,
-            Op::Add | Op::Or | Op::Adc | Op::Sbb | Op::And | Op::Sub | Op::Xor | Op::Cmp | Op::Test
-        );
+        let alu = crate::alu::is_binary(instr.op);
         match (instr.op, instr.width, instr.dst, instr.src) {
             (op, Dword, Operand::Reg(dst), Operand::Reg(src)) if alu => match op {
                 Op::Add => Fast::AddRR { dst, src },
@@ -353,10 +348,7 @@ impl Machine {
                     // page: this step goes on the single-step way.
                     return match self.execute_at(eip, pa) {
                         Some(stop) => BlockExit::Stop(stop),
-                        None => match self.event_break() {
-                            Some(stop) => BlockExit::Stop(stop),
-                            None => BlockExit::Ran,
-                        },
+                        None => self.leave(),
                     };
                 }
                 let generation = self.mem.mark_code(frame);
@@ -411,18 +403,8 @@ impl Machine {
                         Fast::TestRI { dst, imm } => self.alu32(Op::Test, dst, imm),
                         Fast::AluRR { op, dst, src } => self.alu32(op, dst, gpr(self, src)),
                         Fast::AluRI { op, dst, imm } => self.alu32(op, dst, imm),
-                        Fast::Inc(r) => {
-                            let a = gpr(self, r);
-                            let v = a.wrapping_add(1);
-                            self.cpu.set_lazy(LazyOp::Inc, Width::Dword, a, 1, v, false);
-                            self.cpu.gpr[usize::from(r & 7)] = v;
-                        }
-                        Fast::Dec(r) => {
-                            let a = gpr(self, r);
-                            let v = a.wrapping_sub(1);
-                            self.cpu.set_lazy(LazyOp::Dec, Width::Dword, a, 1, v, false);
-                            self.cpu.gpr[usize::from(r & 7)] = v;
-                        }
+                        Fast::Inc(r) => self.inc_dec32(true, r),
+                        Fast::Dec(r) => self.inc_dec32(false, r),
                         Fast::MovRR { dst, src } => {
                             self.cpu.gpr[usize::from(dst & 7)] = gpr(self, src);
                         }
@@ -499,28 +481,11 @@ impl Machine {
                                 self.seen = crate::event::KindSet::EMPTY;
                                 self.fault_chain.clear();
                             }
-                            match self.execute(&e.instr, here) {
-                                Ok(Flow::Next) => {
-                                    self.retired += 1;
-                                    lag.retired = lag.retired.wrapping_sub(1);
-                                }
-                                Ok(Flow::Faulted) => return BlockExit::Ran,
-                                Ok(Flow::Halt) => {
-                                    return match self.after_halt() {
-                                        Some(stop) => BlockExit::Stop(stop),
-                                        None => BlockExit::Ran,
-                                    };
-                                }
-                                Ok(Flow::Stop) => {
-                                    self.retired += 1;
-                                    return BlockExit::Stop(
-                                        self.stopped.clone().unwrap_or(StopReason::Halted),
-                                    );
-                                }
-                                Err(err) => {
-                                    self.cpu.eip = here;
-                                    return self.block_fault(err, here, u32::from(e.instr.len));
-                                }
+                            let result = self.execute(&e.instr, here);
+                            match self.finish(result, here, e.instr.len) {
+                                Finish::Next => lag.retired = lag.retired.wrapping_sub(1),
+                                Finish::Left(Some(stop)) => return BlockExit::Stop(stop),
+                                Finish::Left(None) => return self.leave(),
                             }
                             if let Some(stop) = self.event_break() {
                                 return BlockExit::Stop(stop);
@@ -608,39 +573,39 @@ impl Machine {
         lag.retired = 0u64.wrapping_sub(i as u64 + retired);
     }
 
-    /// A 32-bit ALU operation on register `dst` with operand `b`, flags kept lazily.
+    /// A 32-bit ALU operation on register `dst` with operand `b`: the
+    /// shared definition ([`crate::cpu::Cpu::binary`]) on a register.
     #[inline(always)]
     fn alu32(&mut self, op: Op, dst: u8, b: u32) {
-        let a = self.cpu.gpr[usize::from(dst & 7)];
-        let carry = matches!(op, Op::Adc | Op::Sbb) && self.cpu.flag(crate::cpu::Flags::CF);
-        let (lazy, r) = match op {
-            Op::Add => (LazyOp::Add, a.wrapping_add(b)),
-            Op::Adc => (
-                LazyOp::Adc,
-                a.wrapping_add(b).wrapping_add(u32::from(carry)),
-            ),
-            Op::Sub | Op::Cmp => (LazyOp::Sub, a.wrapping_sub(b)),
-            Op::Sbb => (
-                LazyOp::Sbb,
-                a.wrapping_sub(b).wrapping_sub(u32::from(carry)),
-            ),
-            Op::And | Op::Test => (LazyOp::Logic, a & b),
-            Op::Or => (LazyOp::Logic, a | b),
-            _ => (LazyOp::Logic, a ^ b),
-        };
-        self.cpu.set_lazy(lazy, Width::Dword, a, b, r, carry);
-        if !matches!(op, Op::Cmp | Op::Test) {
-            self.cpu.gpr[usize::from(dst & 7)] = r;
+        let r = usize::from(dst & 7);
+        let v = self.cpu.binary(op, Width::Dword, self.cpu.gpr[r], b);
+        if crate::alu::stores(op) {
+            self.cpu.gpr[r] = v;
         }
     }
 
+    /// `inc` or `dec` of a 32-bit register: the shared definition.
+    #[inline(always)]
+    fn inc_dec32(&mut self, up: bool, reg: u8) {
+        let r = usize::from(reg & 7);
+        self.cpu.gpr[r] = self.cpu.inc_dec(up, Width::Dword, self.cpu.gpr[r]);
+    }
+
+    /// Leaves the block path after a step that faulted or halted, stopping
+    /// if that step produced an event `run` breaks on, as `run` does after
+    /// a single step.
+    fn leave(&mut self) -> BlockExit {
+        match self.event_break() {
+            Some(stop) => BlockExit::Stop(stop),
+            None => BlockExit::Ran,
+        }
+    }
+
+    /// Delivers a fault from inside a block, the way a single step does.
     fn block_fault(&mut self, e: crate::trap::Exception, eip: u32, len: u32) -> BlockExit {
-        match self.raise(e, eip, len) {
-            Ok(()) => match self.event_break() {
-                Some(stop) => BlockExit::Stop(stop),
-                None => BlockExit::Ran,
-            },
-            Err(t) => BlockExit::Stop(self.triple_fault_stop(t.vector)),
+        match self.fault(e, eip, len) {
+            Some(stop) => BlockExit::Stop(stop),
+            None => self.leave(),
         }
     }
 

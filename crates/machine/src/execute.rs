@@ -266,6 +266,24 @@ impl Machine {
         }
     }
 
+    /// A two-operand ALU instruction on its operands (`Cpu::binary` says
+    /// what it computes).
+    #[inline(always)]
+    fn binary(&mut self, instr: &Instr) -> Result<()> {
+        let w = instr.width;
+        let b = self.read(&instr.src, w)?;
+        if crate::alu::stores(instr.op) {
+            let (loc, a) = self.rmw(&instr.dst, w)?;
+            let r = self.cpu.binary(instr.op, w, a, b);
+            self.store_loc(loc, w, r);
+        } else {
+            let loc = self.resolve(&instr.dst, w, Access::Read)?;
+            let a = self.load_loc(loc, w);
+            self.cpu.binary(instr.op, w, a, b);
+        }
+        Ok(())
+    }
+
     /// Executes `instr`, which started at `eip` and whose length EIP has
     /// already stepped over. The common instructions are handled here; the
     /// rest in [`Machine::execute_rare`], kept out of line so that this hot
@@ -274,56 +292,18 @@ impl Machine {
     pub(crate) fn execute(&mut self, instr: &Instr, eip: u32) -> Result<Flow> {
         let w = instr.width;
         match instr.op {
-            Op::Add | Op::Adc | Op::Sub | Op::Sbb | Op::Cmp => {
-                let b = self.read(&instr.src, w)?;
-                let (loc, a) = if instr.op == Op::Cmp {
-                    let loc = self.resolve(&instr.dst, w, Access::Read)?;
-                    (loc, self.load_loc(loc, w))
-                } else {
-                    self.rmw(&instr.dst, w)?
-                };
-                let (lazy, carry) = match instr.op {
-                    Op::Add => (LazyOp::Add, false),
-                    Op::Adc => (LazyOp::Adc, self.cpu.flag(Flags::CF)),
-                    Op::Sbb => (LazyOp::Sbb, self.cpu.flag(Flags::CF)),
-                    _ => (LazyOp::Sub, false),
-                };
-                let r = if matches!(lazy, LazyOp::Add | LazyOp::Adc) {
-                    a.wrapping_add(b).wrapping_add(u32::from(carry))
-                } else {
-                    a.wrapping_sub(b).wrapping_sub(u32::from(carry))
-                } & w.mask();
-                self.cpu.set_lazy(lazy, w, a, b, r, carry);
-                if instr.op != Op::Cmp {
-                    self.store_loc(loc, w, r);
-                }
-            }
-            Op::And | Op::Or | Op::Xor | Op::Test => {
-                let b = self.read(&instr.src, w)?;
-                let (loc, a) = if instr.op == Op::Test {
-                    let loc = self.resolve(&instr.dst, w, Access::Read)?;
-                    (loc, self.load_loc(loc, w))
-                } else {
-                    self.rmw(&instr.dst, w)?
-                };
-                let r = match instr.op {
-                    Op::Or => a | b,
-                    Op::Xor => a ^ b,
-                    _ => a & b,
-                };
-                self.cpu.set_lazy(LazyOp::Logic, w, a, b, r, false);
-                if instr.op != Op::Test {
-                    self.store_loc(loc, w, r);
-                }
-            }
+            Op::Add
+            | Op::Adc
+            | Op::Sub
+            | Op::Sbb
+            | Op::Cmp
+            | Op::And
+            | Op::Or
+            | Op::Xor
+            | Op::Test => self.binary(instr)?,
             Op::Inc | Op::Dec => {
                 let (loc, a) = self.rmw(&instr.dst, w)?;
-                let (op, r) = if instr.op == Op::Inc {
-                    (LazyOp::Inc, a.wrapping_add(1) & w.mask())
-                } else {
-                    (LazyOp::Dec, a.wrapping_sub(1) & w.mask())
-                };
-                self.cpu.set_lazy(op, w, a, 1, r, false);
+                let r = self.cpu.inc_dec(instr.op == Op::Inc, w, a);
                 self.store_loc(loc, w, r);
             }
             Op::Movzx | Op::Movsx => {

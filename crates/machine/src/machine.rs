@@ -87,6 +87,16 @@ impl std::fmt::Display for StopReason {
     }
 }
 
+/// What follows an executed instruction (see [`Machine::finish`]).
+pub(crate) enum Finish {
+    /// It completed and control falls through to the next instruction
+    /// (unless the instruction itself changed EIP).
+    Next,
+    /// It faulted, halted or stopped the machine: whoever runs it must
+    /// leave its loop, with a stop reason if the machine stopped.
+    Left(Option<StopReason>),
+}
+
 /// What one step did.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StepOutcome {
@@ -464,20 +474,31 @@ impl Machine {
         self.cpu.eip = eip.wrapping_add(u32::from(len));
         let result = self.execute(instr, eip);
         self.decoded = decoded;
+        match self.finish(result, eip, len) {
+            Finish::Next => None,
+            Finish::Left(stop) => stop,
+        }
+    }
+
+    /// What follows executing an instruction, the same on the step and the
+    /// block paths: counts its retirement, enters `hlt`, stops the machine,
+    /// or delivers the fault it raised (with EIP back at the instruction).
+    #[inline(always)]
+    pub(crate) fn finish(&mut self, result: Result<Flow, Exception>, eip: u32, len: u8) -> Finish {
         match result {
             Ok(Flow::Next) => {
                 self.retired += 1;
-                None
+                Finish::Next
             }
-            Ok(Flow::Faulted) => None,
-            Ok(Flow::Halt) => self.after_halt(),
+            Ok(Flow::Faulted) => Finish::Left(None),
+            Ok(Flow::Halt) => Finish::Left(self.after_halt()),
             Ok(Flow::Stop) => {
                 self.retired += 1;
-                self.stopped.clone()
+                Finish::Left(self.stopped.clone())
             }
             Err(e) => {
                 self.cpu.eip = eip;
-                self.fault(e, eip, u32::from(len))
+                Finish::Left(self.fault(e, eip, u32::from(len)))
             }
         }
     }
@@ -523,7 +544,9 @@ impl Machine {
         None
     }
 
-    fn fault(&mut self, e: Exception, eip: u32, len: u32) -> Option<StopReason> {
+    /// Delivers a fault raised by the instruction at `eip`; a stop reason
+    /// only if the delivery itself failed (a triple fault).
+    pub(crate) fn fault(&mut self, e: Exception, eip: u32, len: u32) -> Option<StopReason> {
         match self.raise(e, eip, len) {
             Ok(()) => None,
             Err(t) => Some(self.triple_fault_stop(t.vector)),
