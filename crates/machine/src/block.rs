@@ -298,8 +298,7 @@ impl Machine {
             && !self.recording()
             && steps_left > margin
             && self.clock + margin < self.next_deadline
-            && !(self.cpu.flag(crate::cpu::Flags::IF)
-                && self.devices.pic.pending & !self.devices.pic.mask != 0)
+            && !(self.cpu.flag(crate::cpu::Flags::IF) && self.bus.controller().requesting())
             && self.history_horizon() > self.steps + margin
             && self.no_breakpoint_near(self.cpu.eip)
     }
@@ -373,6 +372,7 @@ impl Machine {
             }
             let block = &cache.blocks[index];
             self.mem.code_written = false;
+            self.mmio_touched = false;
             // The shortcuts leave their step, tick and retirement counts (and
             // EIP) to be written once, before anything that could look at
             // them; the counts follow from the instruction's index in the
@@ -414,6 +414,12 @@ impl Machine {
                         // leave the block.
                         Fast::Load { dst, mem } => {
                             self.seen = crate::event::KindSet::EMPTY;
+                            // A memory-mapped device may read the clock: on
+                            // a board that has one, the counts are settled
+                            // before each access, as a single step has them.
+                            if self.bus.has_mmio() {
+                                self.settle(&mut lag, i, 0);
+                            }
                             let lin = self.effective_address(&mem);
                             match self.lin_read32(lin) {
                                 Ok(v) => self.cpu.gpr[usize::from(dst & 7)] = v,
@@ -425,6 +431,9 @@ impl Machine {
                         }
                         Fast::Store { src, mem } => {
                             self.seen = crate::event::KindSet::EMPTY;
+                            if self.bus.has_mmio() {
+                                self.settle(&mut lag, i, 0);
+                            }
                             let lin = self.effective_address(&mem);
                             let v = gpr(self, src);
                             if let Err(err) = self.lin_write32(lin, v) {
@@ -496,6 +505,7 @@ impl Machine {
                             // single step would).
                             if self.cpu.eip != next
                                 || self.mem.code_written
+                                || self.mmio_touched
                                 || self.tlb.fetch.is_none() && self.cpu.paging()
                             {
                                 return BlockExit::Ran;
@@ -544,7 +554,9 @@ impl Machine {
         start: u32,
         e: &Entry,
     ) -> Option<BlockExit> {
-        let leave = self.mem.code_written || (self.tlb.fetch.is_none() && self.cpu.paging());
+        let leave = self.mem.code_written
+            || self.mmio_touched
+            || (self.tlb.fetch.is_none() && self.cpu.paging());
         let stop = self.event_break();
         if !leave && stop.is_none() {
             return None;

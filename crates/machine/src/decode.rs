@@ -48,6 +48,16 @@ impl Width {
         }
     }
 
+    /// The width of an access of `n` bytes (1, 2, else 4).
+    #[inline]
+    pub fn of_bytes(n: u32) -> Width {
+        match n {
+            1 => Width::Byte,
+            2 => Width::Word,
+            _ => Width::Dword,
+        }
+    }
+
     /// The size in bits.
     #[inline]
     pub fn bits(self) -> u32 {

@@ -151,6 +151,13 @@ pub enum Event {
         old: u32,
         new: u32,
     },
+    /// A load or store that a memory-mapped device answered.
+    Mmio {
+        addr: u32,
+        value: u32,
+        size: u8,
+        write: bool,
+    },
     PortOut {
         port: u16,
         value: u32,
@@ -213,6 +220,7 @@ pub enum EventKind {
     Iret,
     Cr0Write,
     Cr3Write,
+    Mmio,
     PortOut,
     PortIn,
     DiskRequest,
@@ -224,7 +232,7 @@ pub enum EventKind {
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 21] = [
+    pub const ALL: [EventKind; 22] = [
         EventKind::PageWalk,
         EventKind::TlbHit,
         EventKind::TlbMiss,
@@ -238,6 +246,7 @@ impl EventKind {
         EventKind::Iret,
         EventKind::Cr0Write,
         EventKind::Cr3Write,
+        EventKind::Mmio,
         EventKind::PortOut,
         EventKind::PortIn,
         EventKind::DiskRequest,
@@ -270,6 +279,7 @@ impl EventKind {
             EventKind::Iret => "iret",
             EventKind::Cr0Write => "cr0_write",
             EventKind::Cr3Write => "cr3_write",
+            EventKind::Mmio => "mmio",
             EventKind::PortOut => "port_out",
             EventKind::PortIn => "port_in",
             EventKind::DiskRequest => "disk_request",
@@ -297,6 +307,7 @@ impl EventKind {
             EventKind::Iret => "return from trap (iret)",
             EventKind::Cr0Write => "CR0 write",
             EventKind::Cr3Write => "CR3 write (address space switch)",
+            EventKind::Mmio => "memory-mapped I/O",
             EventKind::PortOut => "port output",
             EventKind::PortIn => "port input",
             EventKind::DiskRequest => "I/O request",
@@ -331,6 +342,7 @@ impl Event {
             Event::Iret { .. } => EventKind::Iret,
             Event::Cr0Write { .. } => EventKind::Cr0Write,
             Event::Cr3Write { .. } => EventKind::Cr3Write,
+            Event::Mmio { .. } => EventKind::Mmio,
             Event::PortOut { .. } => EventKind::PortOut,
             Event::PortIn { .. } => EventKind::PortIn,
             Event::DiskRequest { .. } => EventKind::DiskRequest,

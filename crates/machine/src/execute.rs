@@ -92,7 +92,7 @@ impl Machine {
     }
 
     #[inline(always)]
-    fn load_loc(&self, loc: Loc, width: Width) -> u32 {
+    fn load_loc(&mut self, loc: Loc, width: Width) -> u32 {
         match loc {
             Loc::Reg(i) => self.read_reg(i, width),
             Loc::Mem(span) => self.load_span(span, width.bytes()),

@@ -7,8 +7,8 @@
 //! every other one is dropped and the interval doubles: memory stays bounded
 //! however long the run.
 
+use crate::bus::Bus;
 use crate::cpu::Cpu;
-use crate::devices::Devices;
 use crate::machine::{Machine, StopReason};
 use crate::memory::{PAGE_SIZE, PhysMem};
 use crate::tlb::Tlb;
@@ -21,7 +21,7 @@ use std::sync::Arc;
 pub struct CoreState {
     pub cpu: Cpu,
     pub tlb: Tlb,
-    pub devices: Devices,
+    pub bus: Bus,
     pub clock: u64,
     pub steps: u64,
     pub retired: u64,
@@ -147,7 +147,7 @@ impl Machine {
         CoreState {
             cpu: self.cpu.clone(),
             tlb: self.tlb.clone(),
-            devices: self.devices.clone(),
+            bus: self.bus.clone(),
             clock: self.clock,
             steps: self.steps,
             retired: self.retired,
@@ -160,14 +160,14 @@ impl Machine {
     fn set_core_state(&mut self, core: CoreState) {
         self.cpu = core.cpu;
         self.tlb = core.tlb;
-        self.devices = core.devices;
+        self.bus = core.bus;
         self.clock = core.clock;
         self.steps = core.steps;
         self.retired = core.retired;
         self.halted = core.halted;
         self.stopped = core.stopped;
         self.irq_inhibit = core.irq_inhibit;
-        self.next_deadline = self.devices.next_deadline();
+        self.next_deadline = self.bus.next_deadline();
         self.clear_events();
     }
 

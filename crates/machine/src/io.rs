@@ -1,54 +1,29 @@
-//! Port I/O and device time: what `in` and `out` reach, and what devices do
-//! when their moment comes.
+//! Port I/O, device time and input, as the machine sees them: each goes to
+//! the [`crate::bus::Bus`], lending it memory and the event record.
 
 use crate::decode::Width;
-use crate::devices::*;
+use crate::devices::Component;
 use crate::event::{Event, EventKind};
 use crate::machine::{Machine, StopReason};
+
+/// What the bus may borrow from the machine for one call.
+macro_rules! lend_from {
+    ($m:expr) => {
+        $crate::bus::Lend {
+            clock: $m.clock,
+            mem: &mut $m.mem,
+            recording: $m.recording,
+            seen: &mut $m.seen,
+            events: &mut $m.step_events,
+        }
+    };
+}
+pub(crate) use lend_from as lend;
 
 impl Machine {
     /// `in`: reads a port.
     pub(crate) fn port_in(&mut self, port: u16, w: Width) -> u32 {
-        let d = &mut self.devices;
-        let value = match port {
-            PIC_CMD => u32::from(d.pic.pending & 0xFF),
-            PIC2_CMD => u32::from(d.pic.pending >> 8),
-            PIC_MASK_LOW => u32::from(d.pic.mask & 0xFF),
-            PIC_MASK_HIGH => u32::from(d.pic.mask >> 8),
-            TIMER_PORT => {
-                if d.timer.period == 0 {
-                    0
-                } else {
-                    d.timer.next.saturating_sub(self.clock) as u32
-                }
-            }
-            KEYBOARD_DATA => {
-                let byte = d.keyboard.queue.pop_front().unwrap_or(0);
-                // More bytes waiting raise the line again, as a keyboard
-                // controller does after each read.
-                if !d.keyboard.queue.is_empty() {
-                    d.pic.raise(IRQ_KEYBOARD);
-                }
-                u32::from(byte)
-            }
-            KEYBOARD_STATUS => u32::from(!d.keyboard.queue.is_empty()),
-            CONSOLE_STATUS => 0x60,
-            DISK_BLOCK => d.disk.block_reg,
-            DISK_ADDR => d.disk.addr_reg,
-            DISK_COMMAND => {
-                if d.disk.busy.is_some() {
-                    DISK_STATUS_BUSY
-                } else if d.disk.error {
-                    DISK_STATUS_READY | DISK_STATUS_ERROR
-                } else {
-                    DISK_STATUS_READY
-                }
-            }
-            DISK_SIZE => d.disk.block_count(),
-            DEBUG_CONSOLE => 0xE9,
-            // Nothing answers: the bus floats high, as on a PC.
-            _ => 0xFFFF_FFFF,
-        } & w.mask();
+        let value = self.bus.port_in(port, w, lend_from!(self));
         self.emit(EventKind::PortIn, || Event::PortIn {
             port,
             value,
@@ -64,112 +39,17 @@ impl Machine {
             value,
             size: w.bytes() as u8,
         });
-        let clock = self.clock;
-        let d = &mut self.devices;
-        match port {
-            PIC_CMD | PIC2_CMD if value & 0xFF == EOI => d.pic.eoi(),
-            PIC_MASK_LOW => d.pic.mask = (d.pic.mask & 0xFF00) | (value as u16 & 0xFF),
-            PIC_MASK_HIGH => d.pic.mask = (d.pic.mask & 0x00FF) | ((value as u16 & 0xFF) << 8),
-            TIMER_PORT => {
-                d.timer.period = u64::from(value);
-                d.timer.next = clock + u64::from(value);
-                self.next_deadline = d.next_deadline();
-            }
-            CONSOLE_DATA => d.console.push(value as u8),
-            DEBUG_CONSOLE => d.debug.push(value as u8),
-            DEBUG_EXIT => return Some(StopReason::DebugExit { code: value as u8 }),
-            DISK_BLOCK => d.disk.block_reg = value,
-            DISK_ADDR => d.disk.addr_reg = value,
-            DISK_COMMAND => self.disk_command(value),
-            _ => {}
-        }
-        None
-    }
-
-    fn disk_command(&mut self, command: u32) {
-        let clock = self.clock;
-        let disk = &mut self.devices.disk;
-        let write = match command & 0xFF {
-            DISK_CMD_READ => false,
-            DISK_CMD_WRITE => true,
-            _ => return,
-        };
-        if disk.busy.is_some() || disk.block_reg >= disk.block_count() {
-            disk.error = true;
-            return;
-        }
-        disk.error = false;
-        let request = DiskRequest {
-            block: disk.block_reg,
-            addr: disk.addr_reg,
-            write,
-            done_at: clock + disk.latency.max(1),
-        };
-        let (block, addr, done_at) = (request.block, request.addr, request.done_at);
-        disk.busy = Some(request);
-        self.next_deadline = self.devices.next_deadline();
-        self.emit(EventKind::DiskRequest, || Event::DiskRequest {
-            block,
-            addr,
-            write,
-            done_at,
-        });
-    }
-
-    /// Raises device line `irq` at the interrupt controller.
-    pub(crate) fn raise_irq(&mut self, irq: u8) {
-        self.devices.pic.raise(irq);
-        self.emit(EventKind::IrqRaised, || Event::IrqRaised {
-            irq,
-            vector: IRQ_BASE + irq,
-        });
+        let stop = self.bus.port_out(port, w, value, lend_from!(self));
+        // A write may have set a device's deadline (a timer period, a disk
+        // command).
+        self.next_deadline = self.bus.next_deadline();
+        stop
     }
 
     /// Runs every device whose deadline has come.
     pub(crate) fn service_devices(&mut self) {
-        let clock = self.clock;
-        let timer = &mut self.devices.timer;
-        if timer.period > 0 && clock >= timer.next {
-            // A timer far behind (after a long halt) fires once, not once per
-            // missed period, as a real interrupt line stays raised once.
-            timer.next = (timer.next + timer.period).max(clock + 1);
-            self.raise_irq(IRQ_TIMER);
-        }
-        let done = self
-            .devices
-            .disk
-            .busy
-            .as_ref()
-            .is_some_and(|r| clock >= r.done_at);
-        if done && let Some(r) = self.devices.disk.busy.take() {
-            self.dma(r);
-            self.raise_irq(IRQ_DISK);
-        }
-        self.next_deadline = self.devices.next_deadline();
-    }
-
-    /// Moves one block between the disk and physical memory. DMA uses
-    /// physical addresses: it bypasses paging and the TLB.
-    fn dma(&mut self, r: DiskRequest) {
-        let start = r.block as usize * BLOCK_SIZE;
-        let len = BLOCK_SIZE as u32;
-        if r.write {
-            let data: Vec<u8> = (0..len)
-                .map(|i| self.mem.read_u8(r.addr.wrapping_add(i)))
-                .collect();
-            self.devices.disk.blocks[start..start + BLOCK_SIZE].copy_from_slice(&data);
-        } else {
-            let data = self.devices.disk.blocks[start..start + BLOCK_SIZE].to_vec();
-            for (i, b) in data.into_iter().enumerate() {
-                self.mem.write_u8(r.addr.wrapping_add(i as u32), b);
-            }
-        }
-        self.emit(EventKind::Dma, || Event::Dma {
-            block: r.block,
-            addr: r.addr,
-            len,
-            to_memory: !r.write,
-        });
+        self.bus.service(lend_from!(self));
+        self.next_deadline = self.bus.next_deadline();
     }
 
     /// Types a byte on the keyboard now. The byte is recorded with the
@@ -181,8 +61,17 @@ impl Machine {
     }
 
     pub(crate) fn deliver_key(&mut self, byte: u8) {
-        self.devices.keyboard.queue.push_back(byte);
+        let keyboard = self.bus.device_mut(|c| match c {
+            Component::Keyboard(k) => Some(k),
+            _ => None,
+        });
+        // A board without a keyboard drops what is typed.
+        let Some(keyboard) = keyboard else {
+            return;
+        };
+        keyboard.queue.push_back(byte);
+        let line = keyboard.line;
         self.emit(EventKind::KeyInput, || Event::KeyInput { byte });
-        self.raise_irq(IRQ_KEYBOARD);
+        self.bus.raise(line, lend_from!(self));
     }
 }

@@ -27,6 +27,7 @@
 
 mod alu;
 mod block;
+pub mod bus;
 mod cpu;
 mod debugger;
 mod decode;
@@ -46,6 +47,7 @@ mod trap;
 mod view;
 
 pub use alu::shift;
+pub use bus::{Board, BoardKind, Bus, InterruptController, Part};
 pub use cpu::{Cpu, Cr0, Flags, Reg, Seg, TableReg};
 pub use debugger::DisasmLine;
 pub use decode::{

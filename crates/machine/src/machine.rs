@@ -2,9 +2,10 @@
 //! steps them.
 
 use crate::block::{BlockCache, BlockExit};
+use crate::bus::{Board, BoardKind, Bus};
 use crate::cpu::{Cpu, Flags};
 use crate::decode::{DecodeError, Instr, MAX_INSTR_LEN, decode};
-use crate::devices::Devices;
+use crate::devices::Component;
 use crate::event::{Access, Event, EventKind, EventLog, KindSet, Stamped};
 use crate::execute::Flow;
 use crate::history::History;
@@ -33,6 +34,8 @@ pub struct MachineConfig {
     /// The most checkpoints kept; when full, every other one is dropped and
     /// the interval doubles, so memory stays bounded however long a run is.
     pub max_checkpoints: usize,
+    /// The board: which devices, where, on which interrupt lines.
+    pub board: BoardKind,
 }
 
 impl Default for MachineConfig {
@@ -46,6 +49,7 @@ impl Default for MachineConfig {
             event_capacity: 20_000,
             checkpoint_interval: 20_000,
             max_checkpoints: 64,
+            board: BoardKind::Lessons,
         }
     }
 }
@@ -142,7 +146,7 @@ pub struct Machine {
     pub cpu: Cpu,
     pub mem: PhysMem,
     pub tlb: Tlb,
-    pub devices: Devices,
+    pub(crate) bus: Bus,
     /// Device time in ticks: one per step, plus the ticks skipped while halted.
     pub clock: u64,
     /// Steps taken since power-on: each executes an instruction (which may
@@ -160,12 +164,17 @@ pub struct Machine {
     pub(crate) irq_inhibit: bool,
     /// The earliest clock tick at which a device needs attention.
     pub(crate) next_deadline: u64,
+    /// Set when an access reached a memory-mapped device: the block path
+    /// leaves its block then, so that what the device did (an interrupt
+    /// raised, a deadline set) is seen before the next instruction, as a
+    /// single step sees it.
+    pub(crate) mmio_touched: bool,
     /// The faults of the current step, for the message of a triple fault.
     pub(crate) fault_chain: Vec<String>,
     pub(crate) recording: bool,
     /// The kinds of event the current step produced (kept even when not recording).
     pub(crate) seen: KindSet,
-    step_events: Vec<Event>,
+    pub(crate) step_events: Vec<Event>,
     log: EventLog,
     pub(crate) breakpoints: BTreeSet<u32>,
     pub(crate) break_kinds: KindSet,
@@ -186,13 +195,19 @@ impl Machine {
         })
     }
 
-    /// A machine built to `config`.
+    /// A machine built to `config`, on the board `config.board` names.
     pub fn with_config(config: MachineConfig) -> Self {
+        let board = Board::of(config.board, config.disk_blocks, config.disk_latency);
+        Machine::with_board(config, board)
+    }
+
+    /// A machine built to `config` on a board of the caller's making.
+    pub fn with_board(config: MachineConfig, board: Board) -> Self {
         Machine {
             cpu: Cpu::default(),
             mem: PhysMem::new(config.mem_size),
             tlb: Tlb::new(config.tlb),
-            devices: Devices::new(config.disk_blocks, config.disk_latency),
+            bus: Bus::new(board),
             clock: 0,
             steps: 0,
             retired: 0,
@@ -200,6 +215,7 @@ impl Machine {
             stopped: None,
             irq_inhibit: false,
             next_deadline: u64::MAX,
+            mmio_touched: false,
             fault_chain: Vec::new(),
             recording: false,
             seen: KindSet::EMPTY,
@@ -229,7 +245,18 @@ impl Machine {
 
     /// Replaces the disk's contents from its first block on.
     pub fn load_disk(&mut self, data: &[u8]) -> Result<(), LoadError> {
-        let blocks = &mut self.devices.disk.blocks;
+        let disk = self.bus.device_mut(|c| match c {
+            Component::Disk(d) => Some(d),
+            _ => None,
+        });
+        let Some(disk) = disk else {
+            return Err(LoadError {
+                addr: 0,
+                len: data.len(),
+                mem_size: 0,
+            });
+        };
+        let blocks = &mut disk.blocks;
         if data.len() > blocks.len() {
             return Err(LoadError {
                 addr: 0,
@@ -244,12 +271,27 @@ impl Machine {
 
     /// The bytes the guest wrote to the console port.
     pub fn console(&self) -> &[u8] {
-        &self.devices.console
+        self.bus
+            .device(|c| match c {
+                Component::Console(c) => Some(&c.output),
+                _ => None,
+            })
+            .map_or(&[], Vec::as_slice)
     }
 
     /// The bytes the guest wrote to the debug port 0xE9.
     pub fn debug_output(&self) -> &[u8] {
-        &self.devices.debug
+        self.bus
+            .device(|c| match c {
+                Component::DebugPort(d) => Some(&d.output),
+                _ => None,
+            })
+            .map_or(&[], Vec::as_slice)
+    }
+
+    /// The bus: the board's devices and interrupt controller.
+    pub fn bus(&self) -> &Bus {
+        &self.bus
     }
 
     /// Turns event recording on or off. Off, steps cost no more than the
@@ -438,9 +480,9 @@ impl Machine {
         }
 
         if self.cpu.flag(Flags::IF)
-            && self.devices.pic.pending & !self.devices.pic.mask != 0
+            && self.bus.controller().requesting()
             && !std::mem::take(&mut self.irq_inhibit)
-            && let Some(irq) = self.devices.pic.next()
+            && let Some(irq) = self.bus.controller().next()
         {
             return self.take_interrupt(irq);
         }
@@ -516,9 +558,8 @@ impl Machine {
     }
 
     fn take_interrupt(&mut self, irq: u8) -> Option<StopReason> {
-        self.devices.pic.acknowledge(irq);
+        let vector = self.bus.controller_mut().acknowledge(irq);
         self.halted = false;
-        let vector = crate::devices::IRQ_BASE + irq;
         let eip = self.cpu.eip;
         match self.deliver_with_nesting(Source::External { vector }, eip) {
             Ok(()) => None,
@@ -536,9 +577,7 @@ impl Machine {
         }
         self.clock = self.clock.max(self.next_deadline);
         self.service_devices();
-        if self.devices.pic.next().is_some()
-            && let Some(irq) = self.devices.pic.next()
-        {
+        if let Some(irq) = self.bus.controller().next() {
             return self.take_interrupt(irq);
         }
         None

@@ -216,6 +216,39 @@ impl PhysMem {
         }
     }
 
+    /// Reads `n` (1, 2 or 4) bytes, or `None` if any of them is past the
+    /// end of RAM (where a memory-mapped device may answer).
+    #[inline(always)]
+    pub fn try_read(&self, addr: u32, n: u32) -> Option<u32> {
+        let a = addr as usize;
+        if n == 4 {
+            let s = self.bytes.get(a..a + 4)?;
+            return Some(u32::from_le_bytes([s[0], s[1], s[2], s[3]]));
+        }
+        let s = self.bytes.get(a..a + n as usize)?;
+        Some(s.iter().rev().fold(0, |acc, &b| (acc << 8) | u32::from(b)))
+    }
+
+    /// Writes `n` (1, 2 or 4) bytes; false, writing nothing, if any of them
+    /// is past the end of RAM.
+    #[inline(always)]
+    pub fn try_write(&mut self, addr: u32, n: u32, value: u32) -> bool {
+        let a = addr as usize;
+        let Some(s) = self.bytes.get_mut(a..a + n as usize) else {
+            return false;
+        };
+        s.copy_from_slice(&value.to_le_bytes()[..n as usize]);
+        let (first, last) = (
+            a / PAGE_SIZE as usize,
+            (a + n as usize - 1) / PAGE_SIZE as usize,
+        );
+        self.touch(first);
+        if last != first {
+            self.touch(last);
+        }
+        true
+    }
+
     /// Reads a dword that does not cross a frame (all ones past the end).
     #[inline(always)]
     pub fn read32(&self, addr: u32) -> u32 {

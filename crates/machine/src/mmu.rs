@@ -215,10 +215,70 @@ impl Machine {
         self.locate_as(linear, 4, access, false)
     }
 
+    /// Reads `n` bytes at a physical address as the CPU does: RAM, else a
+    /// memory-mapped device, else all ones (nothing answers).
     #[inline(always)]
-    pub(crate) fn load_span(&self, span: Span, n: u32) -> u32 {
+    pub(crate) fn phys_read(&mut self, pa: u32, n: u32) -> u32 {
+        match self.mem.try_read(pa, n) {
+            Some(v) => v,
+            None => self.mmio_read(pa, n),
+        }
+    }
+
+    /// Writes `n` bytes at a physical address as the CPU does.
+    #[inline(always)]
+    pub(crate) fn phys_write(&mut self, pa: u32, n: u32, value: u32) {
+        if !self.mem.try_write(pa, n, value) {
+            self.mmio_write(pa, n, value);
+        }
+    }
+
+    #[cold]
+    fn mmio_read(&mut self, pa: u32, n: u32) -> u32 {
+        let width = crate::decode::Width::of_bytes(n);
+        let value = if self.bus.has_mmio() {
+            self.bus.mmio_read(pa, width, crate::io::lend!(self))
+        } else {
+            None
+        };
+        match value {
+            Some(v) => {
+                self.mmio_touched = true;
+                self.emit(EventKind::Mmio, || Event::Mmio {
+                    addr: pa,
+                    value: v,
+                    size: n as u8,
+                    write: false,
+                });
+                v
+            }
+            None => self.mem.read(pa, n),
+        }
+    }
+
+    #[cold]
+    fn mmio_write(&mut self, pa: u32, n: u32, value: u32) {
+        let width = crate::decode::Width::of_bytes(n);
+        if self.bus.has_mmio()
+            && self
+                .bus
+                .mmio_write(pa, width, value, crate::io::lend!(self))
+        {
+            self.mmio_touched = true;
+            self.next_deadline = self.bus.next_deadline();
+            self.emit(EventKind::Mmio, || Event::Mmio {
+                addr: pa,
+                value: value & width.mask(),
+                size: n as u8,
+                write: true,
+            });
+        }
+    }
+
+    #[inline(always)]
+    pub(crate) fn load_span(&mut self, span: Span, n: u32) -> u32 {
         match span.split {
-            None => self.mem.read(span.pa, n),
+            None => self.phys_read(span.pa, n),
             Some((pa2, first)) => (0..n).rev().fold(0, |acc, i| {
                 let pa = if i < u32::from(first) {
                     span.pa + i
@@ -233,7 +293,7 @@ impl Machine {
     #[inline(always)]
     pub(crate) fn store_span(&mut self, span: Span, n: u32, value: u32) {
         match span.split {
-            None => self.mem.write(span.pa, n, value),
+            None => self.phys_write(span.pa, n, value),
             Some((pa2, first)) => {
                 for i in 0..n {
                     let pa = if i < u32::from(first) {
@@ -269,7 +329,7 @@ impl Machine {
         if linear & (PAGE_SIZE - 1) <= PAGE_SIZE - 4 {
             let user = self.cpu.cpl() == 3;
             let pa = self.translate(linear, Access::Read, user)?;
-            return Ok(self.mem.read32(pa));
+            return Ok(self.phys_read(pa, 4));
         }
         self.lin_read(linear, 4)
     }
@@ -280,7 +340,7 @@ impl Machine {
         if linear & (PAGE_SIZE - 1) <= PAGE_SIZE - 4 {
             let user = self.cpu.cpl() == 3;
             let pa = self.translate(linear, Access::Write, user)?;
-            self.mem.write32(pa, value);
+            self.phys_write(pa, 4, value);
             return Ok(());
         }
         self.lin_write(linear, 4, value)

@@ -99,6 +99,13 @@ pub fn event_text(e: &Event) -> String {
         } => format!("return from trap (iret), ring {cpl_before} → {cpl_after}, to {eip:08x}"),
         Event::Cr0Write { new, .. } => format!("CR0 ← {new:08x}"),
         Event::Cr3Write { new, .. } => format!("CR3 ← {new:08x} (page directory)"),
+        Event::Mmio {
+            addr,
+            value,
+            write: true,
+            ..
+        } => format!("memory-mapped write {addr:08x} ← {value:#x}"),
+        Event::Mmio { addr, value, .. } => format!("memory-mapped read {addr:08x} → {value:#x}"),
         Event::PortOut { port, value, .. } => format!("port output {port:#x} ← {value:#x}"),
         Event::PortIn { port, value, .. } => format!("port input {port:#x} → {value:#x}"),
         Event::DiskRequest { block, addr, .. } => {

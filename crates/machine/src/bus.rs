@@ -1,0 +1,438 @@
+//! The bus: port I/O and memory-mapped I/O dispatched to the devices a
+//! board profile puts on it, the interrupt controller the CPU asks for the
+//! next vector, and device time (each device's deadline, serviced when it
+//! comes).
+//!
+//! A [`Board`] says which devices a machine has, at which ports and
+//! physical address ranges, wired to which interrupt lines. The lessons'
+//! board is [`Board::lessons`]; a PC board is another profile on the same
+//! bus.
+
+use crate::decode::Width;
+use crate::devices::{
+    CONSOLE_DATA, CONSOLE_STATUS, Component, Console, Ctx, DEBUG_CONSOLE, DEBUG_EXIT, DISK_BLOCK,
+    DISK_SIZE, DebugPort, Disk, IRQ_DISK, IRQ_KEYBOARD, IRQ_TIMER, KEYBOARD_DATA, KEYBOARD_STATUS,
+    Keyboard, PIC_CMD, PIC_MASK_HIGH, PIC_MASK_LOW, PIC2_CMD, Pic, TIMER_PORT, Timer,
+};
+use crate::event::{Event, EventKind, KindSet};
+use crate::machine::StopReason;
+use crate::memory::PhysMem;
+use serde::{Deserialize, Serialize};
+
+/// The interrupt controllers a board can have, behind one interface: the
+/// CPU asks whether a line requests service, which vector comes next, and
+/// acknowledges it; devices raise lines.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum InterruptController {
+    /// The lessons' controller (see [`Pic`]).
+    Pic(Pic),
+}
+
+impl InterruptController {
+    /// Raises a device line.
+    pub fn raise(&mut self, line: u8) {
+        match self {
+            InterruptController::Pic(p) => p.raise(line),
+        }
+    }
+
+    /// Whether some unmasked line is pending.
+    #[inline(always)]
+    pub fn requesting(&self) -> bool {
+        match self {
+            InterruptController::Pic(p) => p.requesting(),
+        }
+    }
+
+    /// The line the CPU would take now, if any.
+    pub fn next(&self) -> Option<u8> {
+        match self {
+            InterruptController::Pic(p) => p.next(),
+        }
+    }
+
+    /// The CPU takes `line`: returns the vector to deliver.
+    pub fn acknowledge(&mut self, line: u8) -> u8 {
+        match self {
+            InterruptController::Pic(p) => {
+                p.acknowledge(line);
+                p.vector(line)
+            }
+        }
+    }
+
+    /// The vector a line raises.
+    pub fn vector(&self, line: u8) -> u8 {
+        match self {
+            InterruptController::Pic(p) => p.vector(line),
+        }
+    }
+
+    fn read(&mut self, addr: u32) -> u32 {
+        match self {
+            InterruptController::Pic(p) => p.read(addr),
+        }
+    }
+
+    fn write(&mut self, addr: u32, width: Width, value: u32) {
+        match self {
+            InterruptController::Pic(p) => p.write(addr, width, value),
+        }
+    }
+}
+
+/// Who answers an address.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+enum Target {
+    Controller,
+    Component(usize),
+}
+
+/// A range of ports or of physical addresses, inclusive, and who answers it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+struct Window {
+    first: u32,
+    last: u32,
+    target: Target,
+}
+
+/// A device of a board and where it answers.
+#[derive(Clone, Debug)]
+pub struct Part {
+    pub device: Component,
+    /// Inclusive port ranges.
+    pub ports: Vec<(u16, u16)>,
+    /// An inclusive physical address range, for memory-mapped registers.
+    pub mmio: Option<(u32, u32)>,
+}
+
+/// A board profile: the interrupt controller and the devices, with their
+/// ports, memory-mapped ranges and interrupt lines (each device holds its
+/// line).
+#[derive(Clone, Debug)]
+pub struct Board {
+    pub name: &'static str,
+    pub controller: InterruptController,
+    /// The controller's ports.
+    pub controller_ports: Vec<(u16, u16)>,
+    pub parts: Vec<Part>,
+}
+
+/// Which board a machine is built on.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BoardKind {
+    /// The teaching machine of the lessons (see [`Board::lessons`]).
+    #[default]
+    Lessons,
+}
+
+impl Board {
+    /// The lessons' board: the interrupt controller, a timer on line 0, the
+    /// keyboard on line 1, the console, a DMA disk on line 14, and the
+    /// debug ports (the port map is in [`crate::devices`]).
+    pub fn lessons(disk_blocks: usize, disk_latency: u64) -> Board {
+        let one = |port: u16| (port, port);
+        Board {
+            name: "lessons",
+            controller: InterruptController::Pic(Pic::default()),
+            controller_ports: vec![(PIC_CMD, PIC_MASK_LOW), (PIC2_CMD, PIC_MASK_HIGH)],
+            parts: vec![
+                Part {
+                    device: Component::Timer(Timer {
+                        line: IRQ_TIMER,
+                        ..Timer::default()
+                    }),
+                    ports: vec![one(TIMER_PORT)],
+                    mmio: None,
+                },
+                Part {
+                    device: Component::Keyboard(Keyboard {
+                        line: IRQ_KEYBOARD,
+                        ..Keyboard::default()
+                    }),
+                    ports: vec![one(KEYBOARD_DATA), one(KEYBOARD_STATUS)],
+                    mmio: None,
+                },
+                Part {
+                    device: Component::Console(Console::default()),
+                    ports: vec![one(CONSOLE_DATA), one(CONSOLE_STATUS)],
+                    mmio: None,
+                },
+                Part {
+                    device: Component::Disk(Disk::new(disk_blocks, disk_latency, IRQ_DISK)),
+                    ports: vec![(DISK_BLOCK, DISK_SIZE)],
+                    mmio: None,
+                },
+                Part {
+                    device: Component::DebugPort(DebugPort::default()),
+                    ports: vec![one(DEBUG_CONSOLE), one(DEBUG_EXIT)],
+                    mmio: None,
+                },
+            ],
+        }
+    }
+
+    pub fn of(kind: BoardKind, disk_blocks: usize, disk_latency: u64) -> Board {
+        match kind {
+            BoardKind::Lessons => Board::lessons(disk_blocks, disk_latency),
+        }
+    }
+}
+
+/// What the machine lends the bus for one access: memory for DMA, and the
+/// event record.
+pub(crate) struct Lend<'a> {
+    pub clock: u64,
+    pub mem: &'a mut PhysMem,
+    pub recording: bool,
+    pub seen: &'a mut KindSet,
+    pub events: &'a mut Vec<Event>,
+}
+
+/// The devices of a machine, where they answer, and its interrupt
+/// controller. Plain data: snapshots serialize it and the state hash
+/// hashes it.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Bus {
+    controller: InterruptController,
+    components: Vec<Component>,
+    ports: Vec<Window>,
+    mmio: Vec<Window>,
+}
+
+impl Bus {
+    pub fn new(board: Board) -> Bus {
+        let mut ports: Vec<Window> = board
+            .controller_ports
+            .iter()
+            .map(|&(first, last)| Window {
+                first: u32::from(first),
+                last: u32::from(last),
+                target: Target::Controller,
+            })
+            .collect();
+        let mut mmio = Vec::new();
+        let mut components = Vec::new();
+        for (i, part) in board.parts.into_iter().enumerate() {
+            let target = Target::Component(i);
+            ports.extend(part.ports.iter().map(|&(first, last)| Window {
+                first: u32::from(first),
+                last: u32::from(last),
+                target,
+            }));
+            if let Some((first, last)) = part.mmio {
+                mmio.push(Window {
+                    first,
+                    last,
+                    target,
+                });
+            }
+            components.push(part.device);
+        }
+        Bus {
+            controller: board.controller,
+            components,
+            ports,
+            mmio,
+        }
+    }
+
+    /// The interrupt controller.
+    #[inline(always)]
+    pub fn controller(&self) -> &InterruptController {
+        &self.controller
+    }
+
+    pub(crate) fn controller_mut(&mut self) -> &mut InterruptController {
+        &mut self.controller
+    }
+
+    /// The devices, in the board's order.
+    pub fn components(&self) -> &[Component] {
+        &self.components
+    }
+
+    fn find(windows: &[Window], addr: u32) -> Option<Target> {
+        windows
+            .iter()
+            .find(|w| (w.first..=w.last).contains(&addr))
+            .map(|w| w.target)
+    }
+
+    /// Whether a physical address belongs to a memory-mapped device.
+    #[inline(always)]
+    pub fn is_mmio(&self, pa: u32) -> bool {
+        !self.mmio.is_empty() && Self::find(&self.mmio, pa).is_some()
+    }
+
+    /// Whether the board has any memory-mapped device.
+    #[inline(always)]
+    pub fn has_mmio(&self) -> bool {
+        !self.mmio.is_empty()
+    }
+
+    /// Calls `f` on device `index` with the context it may use; then hands
+    /// the lines it raised to the interrupt controller (each with its
+    /// event). Returns `f`'s result and the stop a device asked for.
+    fn with_device<R>(
+        &mut self,
+        index: usize,
+        lend: Lend,
+        f: impl FnOnce(&mut Component, &mut Ctx) -> R,
+    ) -> (R, Option<StopReason>) {
+        let mut ctx = Ctx {
+            clock: lend.clock,
+            mem: lend.mem,
+            raised: 0,
+            stop: None,
+            recording: lend.recording,
+            seen: lend.seen,
+            events: lend.events,
+        };
+        let result = f(&mut self.components[index], &mut ctx);
+        let (raised, stop) = (ctx.raised, ctx.stop.take());
+        self.raise_lines(raised, &mut ctx);
+        (result, stop)
+    }
+
+    fn raise_lines(&mut self, mut lines: u32, ctx: &mut Ctx) {
+        while lines != 0 {
+            let line = lines.trailing_zeros() as u8;
+            lines &= lines - 1;
+            self.controller.raise(line);
+            let vector = self.controller.vector(line);
+            ctx.emit(EventKind::IrqRaised, || Event::IrqRaised {
+                irq: line,
+                vector,
+            });
+        }
+    }
+
+    /// Raises a line from outside a device access (input arriving).
+    pub(crate) fn raise(&mut self, line: u8, lend: Lend) {
+        let mut ctx = Ctx {
+            clock: lend.clock,
+            mem: lend.mem,
+            raised: 0,
+            stop: None,
+            recording: lend.recording,
+            seen: lend.seen,
+            events: lend.events,
+        };
+        self.raise_lines(1 << line, &mut ctx);
+    }
+
+    /// `in`: what the port reads; all ones where no device answers, as on a PC.
+    pub(crate) fn port_in(&mut self, port: u16, width: Width, lend: Lend) -> u32 {
+        let addr = u32::from(port);
+        let value = match Self::find(&self.ports, addr) {
+            None => u32::MAX,
+            Some(Target::Controller) => self.controller.read(addr),
+            Some(Target::Component(i)) => {
+                self.with_device(i, lend, |d, ctx| d.read(addr, width, ctx))
+                    .0
+            }
+        };
+        value & width.mask()
+    }
+
+    /// `out`: writes a port; a stop reason when a device stops the machine.
+    pub(crate) fn port_out(
+        &mut self,
+        port: u16,
+        width: Width,
+        value: u32,
+        lend: Lend,
+    ) -> Option<StopReason> {
+        let addr = u32::from(port);
+        match Self::find(&self.ports, addr) {
+            None => None,
+            Some(Target::Controller) => {
+                self.controller.write(addr, width, value & width.mask());
+                None
+            }
+            Some(Target::Component(i)) => {
+                self.with_device(i, lend, |d, ctx| {
+                    d.write(addr, width, value & width.mask(), ctx)
+                })
+                .1
+            }
+        }
+    }
+
+    /// A memory-mapped read; `None` when no device answers there.
+    pub(crate) fn mmio_read(&mut self, pa: u32, width: Width, lend: Lend) -> Option<u32> {
+        match Self::find(&self.mmio, pa)? {
+            Target::Controller => Some(self.controller.read(pa) & width.mask()),
+            Target::Component(i) => {
+                let (v, _) = self.with_device(i, lend, |d, ctx| d.read(pa, width, ctx));
+                Some(v & width.mask())
+            }
+        }
+    }
+
+    /// A memory-mapped write; false when no device answers there.
+    pub(crate) fn mmio_write(&mut self, pa: u32, width: Width, value: u32, lend: Lend) -> bool {
+        match Self::find(&self.mmio, pa) {
+            None => false,
+            Some(Target::Controller) => {
+                self.controller.write(pa, width, value & width.mask());
+                true
+            }
+            Some(Target::Component(i)) => {
+                self.with_device(i, lend, |d, ctx| {
+                    d.write(pa, width, value & width.mask(), ctx)
+                });
+                true
+            }
+        }
+    }
+
+    /// The earliest tick at which a device has something to do.
+    pub fn next_deadline(&self) -> u64 {
+        self.components
+            .iter()
+            .map(Component::deadline)
+            .min()
+            .unwrap_or(u64::MAX)
+    }
+
+    /// Services every device whose deadline has come, in the board's order.
+    pub(crate) fn service(&mut self, lend: Lend) {
+        let Lend {
+            clock,
+            mem,
+            recording,
+            seen,
+            events,
+        } = lend;
+        for i in 0..self.components.len() {
+            if self.components[i].deadline() > clock {
+                continue;
+            }
+            let lend = Lend {
+                clock,
+                mem: &mut *mem,
+                recording,
+                seen: &mut *seen,
+                events: &mut *events,
+            };
+            self.with_device(i, lend, |d, ctx| d.service(ctx));
+        }
+    }
+
+    /// The first device of a kind, by a selector such as
+    /// `|c| match c { Component::Disk(d) => Some(d), _ => None }`.
+    pub fn device<'a, T>(&'a self, pick: impl Fn(&'a Component) -> Option<&'a T>) -> Option<&'a T> {
+        self.components.iter().find_map(pick)
+    }
+
+    /// The first device of a kind, to change it.
+    pub(crate) fn device_mut<'a, T>(
+        &'a mut self,
+        pick: impl Fn(&'a mut Component) -> Option<&'a mut T>,
+    ) -> Option<&'a mut T> {
+        self.components.iter_mut().find_map(pick)
+    }
+}

@@ -1,0 +1,165 @@
+//! The devices: each a component with its own state (serialized in
+//! snapshots, hashed in the state hash), its registers, its deadline and the
+//! events it produces. They sit on the [`crate::bus::Bus`], which a board
+//! profile ([`crate::bus::Board`]) fills. All of them count time in machine
+//! ticks (one per step, see [`crate::Machine::clock`]), never the wall clock,
+//! so every run replays exactly.
+//!
+//! The lessons' board:
+//!
+//! | ports | device | |
+//! |---|---|---|
+//! | 0x20, 0xA0 | interrupt controller | write 0x20: end of interrupt (EOI); read: pending lines |
+//! | 0x21, 0xA1 | interrupt controller | mask of lines 0–7 and 8–15 (a set bit masks the line) |
+//! | 0x40 | timer | write (32-bit): period in ticks, 0 stops it; read: ticks to the next interrupt |
+//! | 0x60 | keyboard | read: the next byte typed |
+//! | 0x64 | keyboard | read: status, bit 0 set when a byte is waiting |
+//! | 0x3F8 | console | write: one byte of output |
+//! | 0x3FD | console | read: line status, always ready (0x60) |
+//! | 0x1F0 | disk | write (32-bit): block number |
+//! | 0x1F4 | disk | write (32-bit): physical address of the 512-byte DMA buffer |
+//! | 0x1F7 | disk | write: 0x20 read block, 0x30 write block; read: status (0x80 busy, 0x40 ready, 0x01 error) |
+//! | 0x1F8 | disk | read (32-bit): number of blocks |
+//! | 0xE9 | debug console | write: one byte of debug output; read: 0xE9 |
+//! | 0xF4 | debug exit | write: stops the machine with that exit code |
+//!
+//! Device line n raises vector 32 + n: the timer is line 0, the keyboard
+//! line 1, the disk line 14. Any other port reads all ones and ignores writes,
+//! as on a PC.
+
+mod console;
+mod disk;
+mod keyboard;
+mod pic;
+mod timer;
+
+pub use console::{Console, DebugPort};
+pub use disk::{BLOCK_SIZE, Disk, DiskRequest};
+pub use keyboard::Keyboard;
+pub use pic::Pic;
+pub use timer::Timer;
+
+use crate::decode::Width;
+use crate::event::{Event, EventKind, KindSet};
+use crate::machine::StopReason;
+use crate::memory::PhysMem;
+use serde::{Deserialize, Serialize};
+
+pub const PIC_CMD: u16 = 0x20;
+pub const PIC_MASK_LOW: u16 = 0x21;
+pub const PIC2_CMD: u16 = 0xA0;
+pub const PIC_MASK_HIGH: u16 = 0xA1;
+pub const TIMER_PORT: u16 = 0x40;
+pub const KEYBOARD_DATA: u16 = 0x60;
+pub const KEYBOARD_STATUS: u16 = 0x64;
+pub const CONSOLE_DATA: u16 = 0x3F8;
+pub const CONSOLE_STATUS: u16 = 0x3FD;
+pub const DISK_BLOCK: u16 = 0x1F0;
+pub const DISK_ADDR: u16 = 0x1F4;
+pub const DISK_COMMAND: u16 = 0x1F7;
+pub const DISK_SIZE: u16 = 0x1F8;
+pub const DEBUG_CONSOLE: u16 = 0xE9;
+pub const DEBUG_EXIT: u16 = 0xF4;
+
+/// The vector of device line 0.
+pub const IRQ_BASE: u8 = 32;
+pub const IRQ_TIMER: u8 = 0;
+pub const IRQ_KEYBOARD: u8 = 1;
+pub const IRQ_DISK: u8 = 14;
+
+/// The end-of-interrupt command.
+pub const EOI: u32 = 0x20;
+pub const DISK_CMD_READ: u32 = 0x20;
+pub const DISK_CMD_WRITE: u32 = 0x30;
+pub const DISK_STATUS_BUSY: u32 = 0x80;
+pub const DISK_STATUS_READY: u32 = 0x40;
+pub const DISK_STATUS_ERROR: u32 = 0x01;
+
+/// What a device may touch while it answers an access or does what its
+/// deadline brought: the clock, physical memory (for DMA), its interrupt
+/// lines, the event record, and the machine's stop (the debug-exit port).
+pub(crate) struct Ctx<'a> {
+    pub clock: u64,
+    pub mem: &'a mut PhysMem,
+    /// The lines raised during the call, one bit each; the bus hands them to
+    /// the interrupt controller afterwards.
+    pub raised: u32,
+    pub stop: Option<StopReason>,
+    pub recording: bool,
+    pub seen: &'a mut KindSet,
+    pub events: &'a mut Vec<Event>,
+}
+
+impl Ctx<'_> {
+    /// Records an event of `kind` (built only when recording is on).
+    pub fn emit(&mut self, kind: EventKind, make: impl FnOnce() -> Event) {
+        self.seen.insert(kind);
+        if self.recording {
+            self.events.push(make());
+        }
+    }
+
+    /// Raises interrupt line `line`.
+    pub fn raise(&mut self, line: u8) {
+        self.raised |= 1 << line;
+    }
+}
+
+/// A device's registers and time.
+pub(crate) trait Device {
+    /// Reads the register at `addr` (a port, or a physical address for a
+    /// memory-mapped device).
+    fn read(&mut self, addr: u32, width: Width, ctx: &mut Ctx) -> u32;
+    /// Writes the register at `addr`.
+    fn write(&mut self, addr: u32, width: Width, value: u32, ctx: &mut Ctx);
+    /// The earliest tick at which the device has something to do.
+    fn deadline(&self) -> u64 {
+        u64::MAX
+    }
+    /// Does what is due by `ctx.clock`.
+    fn service(&mut self, _ctx: &mut Ctx) {}
+}
+
+/// A device on the bus. An enum rather than boxed trait objects: the
+/// components are plain data that snapshots serialize, the state hash
+/// hashes, and a clone copies, and a call dispatches without indirection.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Component {
+    Timer(Timer),
+    Keyboard(Keyboard),
+    Console(Console),
+    Disk(Disk),
+    DebugPort(DebugPort),
+}
+
+impl Component {
+    fn device(&mut self) -> &mut dyn Device {
+        match self {
+            Component::Timer(d) => d,
+            Component::Keyboard(d) => d,
+            Component::Console(d) => d,
+            Component::Disk(d) => d,
+            Component::DebugPort(d) => d,
+        }
+    }
+
+    pub(crate) fn read(&mut self, addr: u32, width: Width, ctx: &mut Ctx) -> u32 {
+        self.device().read(addr, width, ctx)
+    }
+
+    pub(crate) fn write(&mut self, addr: u32, width: Width, value: u32, ctx: &mut Ctx) {
+        self.device().write(addr, width, value, ctx)
+    }
+
+    pub(crate) fn deadline(&self) -> u64 {
+        match self {
+            Component::Timer(d) => d.deadline(),
+            Component::Disk(d) => d.deadline(),
+            Component::Keyboard(_) | Component::Console(_) | Component::DebugPort(_) => u64::MAX,
+        }
+    }
+
+    pub(crate) fn service(&mut self, ctx: &mut Ctx) {
+        self.device().service(ctx)
+    }
+}
