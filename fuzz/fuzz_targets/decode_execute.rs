@@ -1,9 +1,13 @@
 //! Decodes and executes arbitrary bytes: the machine must never panic,
-//! whatever the code, the registers, or the paging state.
+//! whatever the code, the registers, the paging state or the board. The
+//! machine is small (64 KiB) so that each input costs little: building it,
+//! running, stepping back and a snapshot's round trip take well under a
+//! millisecond.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use osviz_machine::{Machine, MachineConfig, Reg};
+use osviz_machine::devices::{Component, Timer};
+use osviz_machine::{Board, InterruptController, Machine, MachineConfig, Part, Reg};
 
 /// Where the fuzzed code runs.
 const CODE: u32 = 0x8000;
@@ -13,17 +17,36 @@ fuzz_target!(|data: &[u8]| {
         return;
     }
     let (head, code) = data.split_at(33);
-    let mut m = Machine::with_config(MachineConfig {
-        mem_size: 1 << 20,
+    let config = MachineConfig {
+        mem_size: 64 << 10,
         checkpoint_interval: 64,
         max_checkpoints: 4,
         ..MachineConfig::default()
-    });
+    };
+    let flags = head[32];
+    // Bit 3: a board with a memory-mapped timer just past RAM, so that
+    // random loads and stores reach the bus's memory-mapped path.
+    let mut m = if flags & 8 != 0 {
+        Machine::with_board(
+            config,
+            Board {
+                name: "fuzz",
+                controller: InterruptController::Pic(Default::default()),
+                controller_ports: vec![(0x20, 0x21)],
+                parts: vec![Part {
+                    device: Component::Timer(Timer::default()),
+                    ports: vec![(0x40, 0x40)],
+                    mmio: Some((0x1_0000, 0x1_0003)),
+                }],
+            },
+        )
+    } else {
+        Machine::with_config(config)
+    };
     for (i, r) in Reg::ALL.iter().enumerate() {
         let v = u32::from_le_bytes([head[4 * i], head[4 * i + 1], head[4 * i + 2], head[4 * i + 3]]);
         m.cpu.set_reg(*r, v);
     }
-    let flags = head[32];
     if flags & 1 != 0 {
         // Identity-map the first 4 MiB through tables at 0x1000 and 0x2000,
         // with user pages when bit 1 is set, and turn paging on.
