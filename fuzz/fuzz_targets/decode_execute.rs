@@ -45,7 +45,7 @@ fuzz_target!(|data: &[u8]| {
     };
     for (i, r) in Reg::ALL.iter().enumerate() {
         let v = u32::from_le_bytes([head[4 * i], head[4 * i + 1], head[4 * i + 2], head[4 * i + 3]]);
-        m.cpu.set_reg(*r, v);
+        m.set_reg(*r, v);
     }
     if flags & 1 != 0 {
         // Identity-map the first 4 MiB through tables at 0x1000 and 0x2000,
@@ -60,11 +60,10 @@ fuzz_target!(|data: &[u8]| {
         }
         let _ = m.load(0x1000, &pd);
         let _ = m.load(0x2000, &pt);
-        m.cpu.cr3 = 0x1000;
-        m.cpu.cr0 |= osviz_machine::Cr0::PG;
+        m.enable_paging(0x1000);
     }
     let _ = m.load(CODE, &code[..code.len().min(0x4000)]);
-    m.cpu.eip = CODE;
+    m.set_eip(CODE);
     m.set_recording(flags & 4 != 0);
     m.run(2_000);
     // Reverse stepping and snapshots must hold up too.

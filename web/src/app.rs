@@ -72,7 +72,7 @@ fn copy_link(fragment: String, session: Rc<RefCell<Session>>, refresh: UseForceU
     let window = gloo::utils::window();
     let _ = window.location().set_hash(&fragment);
     let url = window.location().href().unwrap_or_default();
-    let step = session.borrow().system.machine.steps;
+    let step = session.borrow().system.machine.steps();
     let promise = window.navigator().clipboard().write_text(&url);
     wasm_bindgen_futures::spawn_local(async move {
         let copied = wasm_bindgen_futures::JsFuture::from(promise).await.is_ok();
@@ -282,7 +282,7 @@ pub fn app() -> Html {
                     <MemoryImagePanel pid={shown.as_ref().map(|p| p.pid)} regions={shown.as_ref().map(|p| views::memory::regions(&s.system, p)).unwrap_or_default()} linked={linked} />
             },
             "Page walk" => html! {
-                    <PageWalkPanel walk={m.walk(walk_addr)} what={walk_what.to_string()} paging={m.cpu.paging()} step={m.steps}
+                    <PageWalkPanel walk={m.walk(walk_addr)} what={walk_what.to_string()} paging={m.cpu().paging()} step={m.steps()}
                         animate={!s.running || SPEEDS[s.speed].1.is_some_and(|r| r <= 10.0)}
                         on_who={dispatch.reform(Action::WhoChanged)} on_who_text={dispatch.reform(Action::WhoChangedText)}
                         on_walk_text={dispatch.reform(Action::WalkText)} linked={linked} />
@@ -301,7 +301,7 @@ pub fn app() -> Html {
                         shown_pid={shown.as_ref().map(|p| p.pid)} linked={linked} />
             },
             "Timeline" => html! {
-                    <TimelinePanel view={views::timeline::of_session(&s, &procs)} now={m.steps} linked={linked} />
+                    <TimelinePanel view={views::timeline::of_session(&s, &procs)} now={m.steps()} linked={linked} />
             },
             "Events" => html! {
                     <EventsPanel rows={views::events::rows(&s)} row_px={if s.projector { 34 } else { 22 }}

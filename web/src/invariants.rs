@@ -9,6 +9,7 @@ fn the_page_reads_no_raw_machine_state() {
     let forbidden = [
         "osviz_machine::decode",
         "osviz_machine::{decode",
+        ".mem().read",
         ".mem.read",
         "read_u8(",
         "peek_virtual",

@@ -530,7 +530,7 @@ impl Session {
                     return false;
                 };
                 let before = self.previous_process_dir();
-                self.last_switch = Some((m.steps, new));
+                self.last_switch = Some((m.steps(), new));
                 before.is_some_and(|d| d != new)
             }
         }
@@ -540,17 +540,17 @@ impl Session {
     /// past an event it does not want (a trap through another vector, a
     /// CR3 write that is no switch between processes), it runs on.
     fn run_to_break(&mut self, steps: u64) -> StopReason {
-        let end = self.system.machine.steps + steps;
+        let end = self.system.machine.steps() + steps;
         // A switch-break remembered from another point in time is stale.
         if self
             .last_switch
-            .is_some_and(|(at, _)| at > self.system.machine.steps)
+            .is_some_and(|(at, _)| at > self.system.machine.steps())
         {
             self.last_switch = None;
         }
         loop {
             let m = &mut self.system.machine;
-            let stop = m.run(end - m.steps);
+            let stop = m.run(end - m.steps());
             let wanted = match (&stop, self.break_on) {
                 (StopReason::Event { .. }, Some(b)) => self.wanted(b),
                 _ => true,
@@ -558,7 +558,7 @@ impl Session {
             if wanted {
                 return stop;
             }
-            if self.system.machine.steps >= end {
+            if self.system.machine.steps() >= end {
                 return StopReason::InstructionLimit;
             }
         }
@@ -595,7 +595,7 @@ impl Session {
                 .iter()
                 .map(|b| (b.file.clone(), b.line))
                 .collect(),
-            step: Some(self.system.machine.steps),
+            step: Some(self.system.machine.steps()),
             panels: self.panel_choice.get(self.lesson.id).cloned(),
             projector: self.projector,
         }
@@ -658,7 +658,7 @@ impl Session {
         let mut opened = String::new();
         if let Some(step) = link.step {
             session.seek(step);
-            let reached = session.system.machine.steps;
+            let reached = session.system.machine.steps();
             if reached < step {
                 problems.push(format!(
                     "step {step} is past the end of this run: opened at step {reached}, where it stopped"
@@ -681,7 +681,7 @@ impl Session {
         let m = &self.system.machine;
         self.log_owner = Introspector::of(&self.system)
             .current(m)
-            .map(|p| (m.steps, format!("pid {} {}", p.pid, p.name), Some(p.pid)));
+            .map(|p| (m.steps(), format!("pid {} {}", p.pid, p.name), Some(p.pid)));
     }
 
     /// Notes the page directory of every live process.
@@ -713,7 +713,7 @@ impl Session {
 
     /// Moves time for a query, remembering where the student was.
     fn move_time(&mut self, step: u64, what: &str) {
-        let here = self.system.machine.steps;
+        let here = self.system.machine.steps();
         self.seek(step);
         if here != step {
             self.return_to = Some(here);
@@ -729,7 +729,7 @@ impl Session {
     }
 
     fn step_back(&mut self) {
-        let now = self.system.machine.steps;
+        let now = self.system.machine.steps();
         let target = match self.step_overs.last() {
             Some(&(after, before)) if after == now => {
                 self.step_overs.pop();
@@ -747,9 +747,9 @@ impl Session {
     fn step_over(&mut self) {
         self.mark();
         self.running = false;
-        let before = self.system.machine.steps;
+        let before = self.system.machine.steps();
         self.stop = self.system.machine.step_over(QUERY_STEPS);
-        let after = self.system.machine.steps;
+        let after = self.system.machine.steps();
         if after > before + 1 {
             self.step_overs.push((after, before));
         }
@@ -789,7 +789,7 @@ impl Session {
     /// it, so EIP points at the instruction that wrote them (kernel or
     /// user). Replays the run from its earliest checkpoint.
     fn who_changed(&mut self, pa: u32, len: u32) {
-        let now = self.system.machine.steps;
+        let now = self.system.machine.steps();
         match self.system.machine.last_change(pa, len) {
             Err(e) => self.notice = Some(e),
             Ok(Some(step)) => {
@@ -822,7 +822,7 @@ impl Session {
                 .map(|pa| (pa, 4)),
         };
         match target {
-            Some((pa, len)) if (pa as usize) < self.system.machine.mem.len() => {
+            Some((pa, len)) if (pa as usize) < self.system.machine.mem().len() => {
                 self.who_changed(pa, len)
             }
             _ => {
@@ -969,12 +969,12 @@ impl Session {
         let Some(q) = self.lesson.questions.get(i) else {
             return;
         };
-        let here = self.system.machine.steps;
+        let here = self.system.machine.steps();
         self.seek(0);
         let answer = match run_to(&mut self.system, q.moment, QUERY_STEPS) {
             Ok(events) => Answer {
                 text: (q.answer)(&self.system, &events),
-                step: Some(self.system.machine.steps),
+                step: Some(self.system.machine.steps()),
             },
             Err(e) => Answer {
                 text: e,
@@ -982,7 +982,7 @@ impl Session {
             },
         };
         self.remember_directories();
-        if here != self.system.machine.steps {
+        if here != self.system.machine.steps() {
             self.return_to = Some(here);
         }
         self.notice = answer
@@ -1037,7 +1037,7 @@ mod tests {
         let mut s = Session::new("memory-image");
         s.apply(Action::SetBreak(Some(0)));
         run_until_stopped(&mut s);
-        let eip = s.system.machine.cpu.eip;
+        let eip = s.system.machine.cpu().eip;
         let (file, line) = place(&s);
         s.apply(Action::ToggleBreakpoint {
             file: file.clone(),
@@ -1139,7 +1139,7 @@ mod tests {
                 "{:?}",
                 s.stop
             );
-            dirs.push(s.system.machine.cpu.cr3);
+            dirs.push(s.system.machine.cpu().cr3);
         }
         assert!(dirs.iter().all(|&d| d != s.kernel_dir()), "{dirs:x?}");
         for w in dirs.windows(2) {
@@ -1156,27 +1156,31 @@ mod tests {
         while s
             .system
             .machine
-            .instruction_at(s.system.machine.cpu.eip)
+            .instruction_at(s.system.machine.cpu().eip)
             .map(|i| i.op)
             != Ok(osviz_machine::Op::Int)
         {
             s.apply(Action::Step);
         }
-        let (eip, steps) = (s.system.machine.cpu.eip, s.system.machine.steps);
+        let (eip, steps) = (s.system.machine.cpu().eip, s.system.machine.steps());
         s.apply(Action::StepOver);
-        assert_eq!(s.system.machine.cpu.eip, eip + 2);
-        assert_eq!(s.system.machine.cpu.cpl(), 3);
+        assert_eq!(s.system.machine.cpu().eip, eip + 2);
+        assert_eq!(s.system.machine.cpu().cpl(), 3);
         assert!(
-            s.system.machine.steps > steps + 10,
+            s.system.machine.steps() > steps + 10,
             "the whole system call ran"
         );
         s.apply(Action::StepBack);
         assert_eq!(
-            (s.system.machine.steps, s.system.machine.cpu.eip),
+            (s.system.machine.steps(), s.system.machine.cpu().eip),
             (steps, eip)
         );
         s.apply(Action::StepBack);
-        assert_eq!(s.system.machine.steps, steps - 1, "then one step at a time");
+        assert_eq!(
+            s.system.machine.steps(),
+            steps - 1,
+            "then one step at a time"
+        );
     }
 
     /// Each question is answered from the lesson's start, whatever step the
@@ -1202,22 +1206,22 @@ mod tests {
         for _ in 0..50 {
             s.apply(Action::Step);
         }
-        let here = s.system.machine.steps;
+        let here = s.system.machine.steps();
         s.apply(Action::Reveal(0));
-        assert_ne!(s.system.machine.steps, here);
+        assert_ne!(s.system.machine.steps(), here);
         s.apply(Action::ReturnToWhereIWas);
-        assert_eq!(s.system.machine.steps, here);
+        assert_eq!(s.system.machine.steps(), here);
     }
 
     #[test]
     fn a_lesson_starts_at_its_program_and_the_boot_is_one_action_away() {
         let mut s = Session::new("memory-image");
         assert!(s.start_step > 1000, "the boot ran: {}", s.start_step);
-        assert_eq!(s.system.machine.cpu.cpl(), 3);
+        assert_eq!(s.system.machine.cpu().cpl(), 3);
         s.apply(Action::ShowBoot);
-        assert_eq!(s.system.machine.steps, 0);
+        assert_eq!(s.system.machine.steps(), 0);
         s.apply(Action::ReturnToWhereIWas);
-        assert_eq!(s.system.machine.steps, s.start_step);
+        assert_eq!(s.system.machine.steps(), s.start_step);
     }
 
     #[test]
@@ -1255,13 +1259,13 @@ mod tests {
         assert_eq!(s.lesson.id, LESSONS[0].id);
         let n = s.notice.clone().unwrap();
         assert!(n.contains("no lesson `paging`"), "{n}");
-        assert_eq!(s.system.machine.steps, 100);
+        assert_eq!(s.system.machine.steps(), 100);
         let s = Session::open_link("#lesson=system-call&step=4000000");
         let n = s.notice.clone().unwrap();
         assert!(n.contains("past the end"), "{n}");
-        assert!(s.system.machine.steps < 4_000_000);
+        assert!(s.system.machine.steps() < 4_000_000);
         let s = Session::open_link("#lesson=system-call&step=9000");
-        assert_eq!(s.system.machine.steps, 9000);
+        assert_eq!(s.system.machine.steps(), 9000);
         assert!(!s.notice.unwrap().contains(';'));
     }
 
@@ -1283,8 +1287,8 @@ mod tests {
             panic!("share gives a link");
         };
         let t = Session::open_link(&fragment);
-        assert_eq!(t.system.machine.steps, s.system.machine.steps);
-        assert_eq!(t.system.machine.cpu.eip, s.system.machine.cpu.eip);
+        assert_eq!(t.system.machine.steps(), s.system.machine.steps());
+        assert_eq!(t.system.machine.cpu().eip, s.system.machine.cpu().eip);
         assert_eq!(t.program(), src);
         assert_eq!(t.breakpoints(), s.breakpoints());
         assert_eq!(t.projector_panels(), s.projector_panels());

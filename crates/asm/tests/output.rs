@@ -65,11 +65,11 @@ fn the_assembled_program_runs_on_the_machine() {
     let (start, image) = out.image();
     let mut m = Machine::new(64 * 1024);
     m.load(start, &image).unwrap();
-    m.cpu.eip = out.symbol("start").unwrap();
+    m.set_eip(out.symbol("start").unwrap());
     assert_eq!(m.run(10_000), StopReason::Halted);
     assert_eq!(m.debug_output(), b"55");
-    assert_eq!(m.mem.read(out.symbol("total").unwrap(), 4), 55);
-    assert_eq!(m.cpu.reg(Reg::Ecx), 0);
+    assert_eq!(m.mem().read(out.symbol("total").unwrap(), 4), 55);
+    assert_eq!(m.cpu().reg(Reg::Ecx), 0);
 }
 
 #[test]

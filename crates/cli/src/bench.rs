@@ -53,7 +53,7 @@ fn run_once(
             if seen >= 2 && out[seen - 2] == b'@' && out[seen - 1] == b'@' {
                 marks.push(Mark {
                     letter: out[seen],
-                    retired: m.retired,
+                    retired: m.retired(),
                     seconds: start.elapsed().as_secs_f64(),
                 });
             }

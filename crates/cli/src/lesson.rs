@@ -26,13 +26,13 @@ pub fn run(name: &str, max: u64, events: bool) -> Result<(), String> {
         loop {
             let outcome = m.step();
             for e in &outcome.events {
-                let line = serde_json::json!({ "step": m.steps, "event": e });
+                let line = serde_json::json!({ "step": m.steps(), "event": e });
                 writeln!(out, "{line}").map_err(|e| e.to_string())?;
             }
             if let Some(stop) = outcome.stop {
                 break stop;
             }
-            if m.steps >= max {
+            if m.steps() >= max {
                 break StopReason::InstructionLimit;
             }
         }

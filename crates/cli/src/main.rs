@@ -53,18 +53,18 @@ fn demo() -> Result<(), String> {
     machine
         .load(program.load_addr, program.bytes)
         .map_err(|e| e.to_string())?;
-    machine.cpu.eip = program.load_addr;
+    machine.set_eip(program.load_addr);
     let stop = machine.run(10_000);
     println!("program: {}", program.name);
-    println!("stopped: {stop:?} after {} instructions", machine.retired);
+    println!("stopped: {stop:?} after {} instructions", machine.retired());
     println!(
         "debug output: {}",
         String::from_utf8_lossy(machine.debug_output())
     );
     for r in Reg::ALL {
-        println!("{:>4} = {:#010x}", r.name(), machine.cpu.reg(r));
+        println!("{:>4} = {:#010x}", r.name(), machine.cpu().reg(r));
     }
-    println!(" eip = {:#010x}", machine.cpu.eip);
+    println!(" eip = {:#010x}", machine.cpu().eip);
     Ok(())
 }
 
@@ -183,7 +183,7 @@ fn run(args: &[String]) -> Result<(), String> {
     let mut stdout = std::io::stdout().lock();
     let mut printed = 0;
     let stop = loop {
-        let stop = machine.run(opts.max_instructions.saturating_sub(machine.steps));
+        let stop = machine.run(opts.max_instructions.saturating_sub(machine.steps()));
         let debug = machine.debug_output();
         if debug.len() > printed {
             stdout
@@ -200,15 +200,15 @@ fn run(args: &[String]) -> Result<(), String> {
     if opts.stats {
         eprintln!(
             "instructions: {}\nseconds: {seconds:.3}\nMIPS: {:.1}\nstopped: {stop:?}",
-            machine.retired,
-            machine.retired as f64 / seconds / 1e6
+            machine.retired(),
+            machine.retired() as f64 / seconds / 1e6
         );
     }
     match stop {
         StopReason::Halted | StopReason::DebugExit { .. } => Ok(()),
         StopReason::InstructionLimit => Err(format!(
             "stopped after {} instructions without halting",
-            machine.retired
+            machine.retired()
         )),
         other => Err(other.to_string()),
     }

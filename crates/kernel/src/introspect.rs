@@ -236,7 +236,7 @@ pub struct Introspector<'a> {
 }
 
 fn read(m: &Machine, kernel_addr: u32) -> u32 {
-    m.mem.read(kernel_addr.wrapping_sub(KERNBASE), 4)
+    m.mem().read(kernel_addr.wrapping_sub(KERNBASE), 4)
 }
 
 impl<'a> Introspector<'a> {
@@ -287,7 +287,7 @@ impl<'a> Introspector<'a> {
                 }
                 let name_addr = addr + self.sym("proc.name");
                 let name: String = (0..16)
-                    .map(|i| m.mem.read_u8(name_addr - KERNBASE + i))
+                    .map(|i| m.mem().read_u8(name_addr - KERNBASE + i))
                     .take_while(|&b| b != 0)
                     .map(char::from)
                     .collect();
@@ -344,11 +344,11 @@ impl<'a> Introspector<'a> {
     pub fn kernel_stack(&self, m: &Machine, p: &ProcessView) -> KernelStackView {
         let top = p.kstack + 4096;
         let running = p.state == "running";
-        let on_this_stack = (p.kstack..=top).contains(&m.cpu.gpr[4]);
-        let (state, esp) = if running && m.cpu.cpl() == 3 {
+        let on_this_stack = (p.kstack..=top).contains(&m.cpu().gpr[4]);
+        let (state, esp) = if running && m.cpu().cpl() == 3 {
             (StackState::UserMode, top)
         } else if running && on_this_stack {
-            (StackState::InKernel, m.cpu.gpr[4])
+            (StackState::InKernel, m.cpu().gpr[4])
         } else if p.context != 0 {
             (StackState::SwitchedOut, p.context)
         } else {
@@ -362,7 +362,7 @@ impl<'a> Introspector<'a> {
             u8::try_from(read(m, trapno_at)).ok()
         } else if state == StackState::InKernel {
             self.kernel
-                .symbolize(m.cpu.eip)
+                .symbolize(m.cpu().eip)
                 .and_then(|(s, _)| s.strip_prefix("vector")?.parse().ok())
         } else {
             None
@@ -424,8 +424,8 @@ impl<'a> Introspector<'a> {
     /// The user EIP and ESP of a process: the CPU's while it runs in user
     /// mode, else the ones its trap frame saved.
     pub fn user_context(&self, m: &Machine, p: &ProcessView) -> (u32, u32) {
-        if p.state == "running" && m.cpu.cpl() == 3 {
-            return (m.cpu.eip, m.cpu.gpr[4]);
+        if p.state == "running" && m.cpu().cpl() == 3 {
+            return (m.cpu().eip, m.cpu().gpr[4]);
         }
         (
             read(m, p.tf + self.sym("trapframe.eip")),
@@ -465,12 +465,12 @@ impl<'a> Introspector<'a> {
     pub fn page_tables(&self, m: &Machine, p: &ProcessView) -> Vec<PageTable> {
         (0..(KERNBASE >> 22))
             .filter_map(|dir| {
-                let pde = m.mem.read(p.pgdir + dir * 4, 4);
+                let pde = m.mem().read(p.pgdir + dir * 4, 4);
                 if pde & Pte::PRESENT == 0 {
                     return None;
                 }
                 let entries = (0..1024)
-                    .map(|i| (i, m.mem.read((pde & Pte::FRAME) + i * 4, 4)))
+                    .map(|i| (i, m.mem().read((pde & Pte::FRAME) + i * 4, 4)))
                     .filter(|(_, pte)| pte & Pte::PRESENT != 0)
                     .collect();
                 Some(PageTable {
@@ -487,12 +487,12 @@ impl<'a> Introspector<'a> {
     pub fn mappings(&self, m: &Machine, p: &ProcessView) -> Vec<Mapping> {
         let mut out = Vec::new();
         for dir in 0..(KERNBASE >> 22) {
-            let pde = m.mem.read(p.pgdir + dir * 4, 4);
+            let pde = m.mem().read(p.pgdir + dir * 4, 4);
             if pde & Pte::PRESENT == 0 {
                 continue;
             }
             for index in 0..1024 {
-                let pte = m.mem.read((pde & Pte::FRAME) + index * 4, 4);
+                let pte = m.mem().read((pde & Pte::FRAME) + index * 4, 4);
                 if pte & Pte::PRESENT == 0 {
                     continue;
                 }
@@ -514,7 +514,7 @@ impl<'a> Introspector<'a> {
         let map = self.sym("coremap") - KERNBASE;
         let n = self.sym("NFRAMES");
         (0..n)
-            .map(|f| match m.mem.read_u8(map + f) {
+            .map(|f| match m.mem().read_u8(map + f) {
                 0 => FrameOwner::Free,
                 0xFF => FrameOwner::Kernel,
                 0xFE => FrameOwner::PageTable,
@@ -559,8 +559,8 @@ impl<'a> Introspector<'a> {
     /// Where the CPU is in the source. Before paging is on, the kernel
     /// runs at its physical addresses, its link addresses less KERNBASE.
     pub fn place_of_eip(&self, m: &Machine) -> SourcePlace {
-        let eip = m.cpu.eip;
-        let linked = if !m.cpu.paging() && eip < KERNBASE {
+        let eip = m.cpu().eip;
+        let linked = if !m.cpu().paging() && eip < KERNBASE {
             eip + KERNBASE
         } else {
             eip

@@ -76,12 +76,12 @@ pub const LESSONS: &[Lesson] = &[
             Question {
                 prompt: "When the program reaches `show`, what will ESP be?",
                 moment: Moment::Symbol { symbol: "show" },
-                answer: |s, _| hex(s.machine.cpu.gpr[4]),
+                answer: |s, _| hex(s.machine.cpu().gpr[4]),
             },
             Question {
                 prompt: "Where does the heap start (the address sbrk returned)?",
                 moment: Moment::Symbol { symbol: "show" },
-                answer: |s, _| hex(s.machine.cpu.gpr[3]),
+                answer: |s, _| hex(s.machine.cpu().gpr[3]),
             },
         ],
         expected_output: "heap starts at ",
@@ -111,7 +111,7 @@ pub const LESSONS: &[Lesson] = &[
                 symbol: "start.store",
             },
             answer: |s, _| {
-                let esi = s.machine.cpu.gpr[6];
+                let esi = s.machine.cpu().gpr[6];
                 match s.machine.peek_translate(esi) {
                     Some(pa) => format!("frame {:#x}", pa >> 12),
                     None => "none yet: the page is not mapped, so the store will fault and the kernel will map a frame".to_string(),
@@ -143,7 +143,7 @@ pub const LESSONS: &[Lesson] = &[
                     return "no process".into();
                 };
                 let tables = (0..(KERNBASE >> 22))
-                    .filter(|d| s.machine.mem.read(p.pgdir + d * 4, 4) & 1 != 0)
+                    .filter(|d| s.machine.mem().read(p.pgdir + d * 4, 4) & 1 != 0)
                     .count();
                 tables.to_string()
             },
@@ -171,7 +171,7 @@ pub const LESSONS: &[Lesson] = &[
                     event: EventKind::PageFault,
                     nth: 1,
                 },
-                answer: |s, _| hex(s.machine.cpu.cr2),
+                answer: |s, _| hex(s.machine.cpu().cr2),
             },
             Question {
                 prompt: "What error code did the CPU push (bit 0 present, bit 1 write, bit 2 user)?",
@@ -438,15 +438,15 @@ pub fn run_to_user_mode(system: &mut System, max_steps: u64) -> Result<u64, Stri
     m.set_recording(false);
     let was = m.break_kinds().contains(EventKind::Iret);
     m.break_on(EventKind::Iret, true);
-    let end = m.steps + max_steps;
+    let end = m.steps() + max_steps;
     let result = loop {
-        if m.cpu.cpl() == 3 {
-            break Ok(m.steps);
+        if m.cpu().cpl() == 3 {
+            break Ok(m.steps());
         }
-        if m.steps >= end {
+        if m.steps() >= end {
             break Err("the boot did not reach user mode".to_string());
         }
-        match m.run(end - m.steps) {
+        match m.run(end - m.steps()) {
             StopReason::Event { .. } | StopReason::Breakpoint { .. } => {}
             StopReason::InstructionLimit => {}
             other => break Err(format!("the boot ended ({other}) before user mode")),

@@ -188,7 +188,7 @@ impl System {
             .load(BOOT_TABLE, &table)
             .map_err(|e| BootError::TooLarge(format!("the boot table: {e}")))?;
         let entry = kernel.symbol("entry").unwrap_or(start);
-        machine.cpu.eip = entry.wrapping_sub(KERNBASE);
+        machine.set_eip(entry.wrapping_sub(KERNBASE));
         Ok(System {
             machine,
             kernel,

@@ -181,7 +181,7 @@ child:  mov eax, SYS_sbrk
     assert_eq!(stop, StopReason::Halted, "{text}");
     assert!(ends_clean(&text), "{text}");
     let nextpid = system.kernel.symbol("nextpid").unwrap() - osviz_kernel::KERNBASE;
-    let next = system.machine.mem.read(nextpid, 4);
+    let next = system.machine.mem().read(nextpid, 4);
     // The parent is pid 1; children took 2 to 253, then wrapped past the
     // parent's 1 to 2..=49: the next one is 50.
     assert_eq!(next, 50, "the pids wrapped");

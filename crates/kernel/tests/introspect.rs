@@ -19,7 +19,7 @@ fn two_processes() -> System {
     }
     m.break_on(EventKind::Cr3Write, false);
     // Into user mode of whichever process runs now.
-    while m.cpu.cpl() != 3 {
+    while m.cpu().cpl() != 3 {
         m.step();
     }
     system
@@ -38,7 +38,7 @@ fn the_process_table_and_kernel_stacks() {
     assert_eq!((running.len(), waiting.len()), (1, 1), "{procs:?}");
     assert_eq!(i.current(m).map(|p| p.pid), Some(running[0].pid));
     // The running process's CR3 is its page directory.
-    assert_eq!(m.cpu.cr3, running[0].pgdir);
+    assert_eq!(m.cpu().cr3, running[0].pgdir);
 
     // The switched-out process: a trap frame from ring 3 (the timer
     // interrupted it), and the context swtch saved, returning into sched.
@@ -93,7 +93,7 @@ fn mappings_frames_and_the_idt() {
     assert_eq!(idt[32].gate, "interrupt");
 
     // Source places: user code in spin.asm, kernel code in kernel.asm.
-    let user = i.place(m, m.cpu.eip);
+    let user = i.place(m, m.cpu().eip);
     assert_eq!(user.file.as_deref(), Some("spin.asm"));
     assert!(user.symbol.is_some());
     let trap = system.kernel.symbol("trap").unwrap();
@@ -124,7 +124,7 @@ fn at_a_page_fault_the_error_code_is_the_cpus_and_nothing_below_esp_is_shown() {
     let p = i.current(m).unwrap();
     let stack = i.kernel_stack(m, &p);
     assert_eq!(stack.state, StackState::InKernel);
-    assert_eq!(stack.esp, m.cpu.gpr[4]);
+    assert_eq!(stack.esp, m.cpu().gpr[4]);
     assert_eq!(stack.vector, Some(14));
     let names: Vec<_> = stack.trap_frame.iter().map(|f| f.name.as_str()).collect();
     assert_eq!(names, ["err", "eip", "cs", "eflags", "esp", "ss"]);
@@ -180,9 +180,10 @@ fn regions_are_laid_out_as_the_kernel_does_and_an_empty_heap_is_empty() {
         .boot()
         .unwrap();
     osviz_kernel::lessons::run_to_user_mode(&mut system, 1_000_000).unwrap();
-    assert_eq!(system.machine.cpu.cpl(), 3);
+    assert_eq!(system.machine.cpu().cpl(), 3);
     assert_eq!(
-        system.machine.cpu.eip, 0x1000,
+        system.machine.cpu().eip,
+        0x1000,
         "the program's first instruction"
     );
     let i = Introspector::of(&system);

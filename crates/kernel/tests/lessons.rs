@@ -92,8 +92,8 @@ fn events_of(id: &str) -> (osviz_kernel::System, Vec<(u64, Event)>) {
     let mut all = Vec::new();
     loop {
         let outcome = m.step();
-        all.extend(outcome.events.into_iter().map(|e| (m.steps, e)));
-        if outcome.stop.is_some() || m.steps > 5_000_000 {
+        all.extend(outcome.events.into_iter().map(|e| (m.steps(), e)));
+        if outcome.stop.is_some() || m.steps() > 5_000_000 {
             break;
         }
     }
@@ -233,7 +233,7 @@ fn the_demand_paging_lesson_faults_allocates_and_restarts() {
     let owned_after = owned(&system, p.pid);
     assert_eq!(owned_after, owned_before + 1, "one frame allocated");
     let m = &mut system.machine;
-    let retired = m.retired;
+    let retired = m.retired();
     let outcome = m.step();
     assert!(
         !outcome
@@ -242,7 +242,7 @@ fn the_demand_paging_lesson_faults_allocates_and_restarts() {
             .any(|e| matches!(e, Event::PageFault { .. })),
         "the restarted instruction completes"
     );
-    assert_eq!(m.retired, retired + 1);
+    assert_eq!(m.retired(), retired + 1);
 }
 
 /// `run` takes the block fast path through the kernel and the programs;
@@ -255,17 +255,19 @@ fn running_and_single_stepping_every_lesson_agree() {
         let mut ran = l.boot().unwrap();
         let mut stepped = l.boot().unwrap();
         let mut chunk = 1u64;
-        while ran.machine.stopped.is_none() && ran.machine.steps < 3_000_000 {
+        while ran.machine.stopped().is_none() && ran.machine.steps() < 3_000_000 {
             let stop = ran.machine.run(chunk);
-            while stepped.machine.steps < ran.machine.steps && stepped.machine.stopped.is_none() {
+            while stepped.machine.steps() < ran.machine.steps()
+                && stepped.machine.stopped().is_none()
+            {
                 stepped.machine.step();
             }
             assert_eq!(
-                (stepped.machine.steps, stepped.machine.state_hash()),
-                (ran.machine.steps, ran.machine.state_hash()),
+                (stepped.machine.steps(), stepped.machine.state_hash()),
+                (ran.machine.steps(), ran.machine.state_hash()),
                 "{}: state after {} steps (run stopped: {stop:?})",
                 l.id,
-                ran.machine.steps
+                ran.machine.steps()
             );
             if stop == StopReason::Halted {
                 break;
@@ -273,6 +275,6 @@ fn running_and_single_stepping_every_lesson_agree() {
             // Uneven chunk sizes, so that the comparisons fall everywhere.
             chunk = (chunk * 7 + 13) % 20_011;
         }
-        assert_eq!(ran.machine.stopped, Some(StopReason::Halted), "{}", l.id);
+        assert_eq!(ran.machine.stopped(), Some(&StopReason::Halted), "{}", l.id);
     }
 }

@@ -14,15 +14,15 @@
 //! ];
 //! let mut machine = Machine::new(64 * 1024);
 //! machine.load(0x1000, &program).unwrap();
-//! machine.cpu.eip = 0x1000;
+//! machine.set_eip(0x1000);
 //! let stop = machine.run(1_000);
 //! assert_eq!(stop, StopReason::Halted);
-//! assert_eq!(machine.cpu.reg(Reg::Eax), 3 + 2 + 1);
+//! assert_eq!(machine.cpu().reg(Reg::Eax), 3 + 2 + 1);
 //!
 //! // Every step can be undone: go back to just after `mov eax, 0`.
 //! machine.seek(2).unwrap();
-//! assert_eq!(machine.cpu.reg(Reg::Eax), 0);
-//! assert_eq!(machine.cpu.eip, 0x100A);
+//! assert_eq!(machine.cpu().reg(Reg::Eax), 0);
+//! assert_eq!(machine.cpu().eip, 0x100A);
 //! ```
 
 mod alu;

@@ -141,25 +141,30 @@ fn empty_decode_cache() -> Vec<Decoded> {
 }
 
 /// An emulated 32-bit x86 machine.
+///
+/// Its state is private: reads are borrowed views ([`Machine::cpu`],
+/// [`Machine::mem`], [`Machine::steps`], ...); writes from outside go
+/// through methods that keep the invariants (loading memory or setting a
+/// register starts a new history, turning paging on flushes the TLB).
 #[derive(Clone, Debug)]
 pub struct Machine {
-    pub cpu: Cpu,
-    pub mem: PhysMem,
-    pub tlb: Tlb,
+    pub(crate) cpu: Cpu,
+    pub(crate) mem: PhysMem,
+    pub(crate) tlb: Tlb,
     pub(crate) bus: Bus,
     /// Device time in ticks: one per step, plus the ticks skipped while halted.
-    pub clock: u64,
+    pub(crate) clock: u64,
     /// Steps taken since power-on: each executes an instruction (which may
     /// fault), takes an interrupt, or waits in `hlt`. This is the machine's
     /// notion of "when", used by `seek` and share links.
-    pub steps: u64,
+    pub(crate) steps: u64,
     /// Instructions completed since power-on.
-    pub retired: u64,
+    pub(crate) retired: u64,
     /// Set while the CPU waits in `hlt`.
-    pub halted: bool,
+    pub(crate) halted: bool,
     /// Set once the machine stopped for good (halted with interrupts off,
     /// exited, or triple-faulted).
-    pub stopped: Option<StopReason>,
+    pub(crate) stopped: Option<StopReason>,
     /// Set by `sti`: interrupts wait one more instruction.
     pub(crate) irq_inhibit: bool,
     /// The earliest clock tick at which a device needs attention.
@@ -233,6 +238,86 @@ impl Machine {
 
     pub fn config(&self) -> &MachineConfig {
         &self.config
+    }
+
+    /// The CPU's registers and flags.
+    #[inline]
+    pub fn cpu(&self) -> &Cpu {
+        &self.cpu
+    }
+
+    /// Physical memory.
+    #[inline]
+    pub fn mem(&self) -> &PhysMem {
+        &self.mem
+    }
+
+    /// The TLB model.
+    #[inline]
+    pub fn tlb(&self) -> &Tlb {
+        &self.tlb
+    }
+
+    /// Steps taken since power-on: each executes an instruction (which may
+    /// fault), takes an interrupt, or waits in `hlt`. The machine's notion
+    /// of "when", used by `seek` and share links.
+    #[inline]
+    pub fn steps(&self) -> u64 {
+        self.steps
+    }
+
+    /// Instructions completed since power-on.
+    #[inline]
+    pub fn retired(&self) -> u64 {
+        self.retired
+    }
+
+    /// Device time in ticks: one per step, plus the ticks skipped while halted.
+    #[inline]
+    pub fn clock(&self) -> u64 {
+        self.clock
+    }
+
+    /// Whether the CPU waits in `hlt`.
+    #[inline]
+    pub fn halted(&self) -> bool {
+        self.halted
+    }
+
+    /// Why the machine stopped for good (halted with interrupts off, exited,
+    /// or triple-faulted), once it has.
+    #[inline]
+    pub fn stopped(&self) -> Option<&StopReason> {
+        self.stopped.as_ref()
+    }
+
+    /// Points the CPU at `eip`, as a loader does to enter a program.
+    /// Changing the machine from outside starts a new history.
+    pub fn set_eip(&mut self, eip: u32) {
+        self.cpu.eip = eip;
+        self.history.clear();
+    }
+
+    /// Sets a general register from outside (a new history starts).
+    pub fn set_reg(&mut self, r: crate::Reg, value: u32) {
+        self.cpu.set_reg(r, value);
+        self.history.clear();
+    }
+
+    /// Sets EFLAGS from outside (a new history starts).
+    pub fn set_eflags(&mut self, value: u32) {
+        self.cpu.set_eflags(value);
+        self.history.clear();
+    }
+
+    /// Turns paging on with the page directory at physical `cr3`, as a
+    /// `mov cr3` and a `mov cr0` would: the TLB starts empty. A new history
+    /// starts.
+    pub fn enable_paging(&mut self, cr3: u32) {
+        self.cpu.cr3 = cr3;
+        self.cpu.cr0 |= crate::Cr0::PG;
+        let _dropped = self.tlb.flush_all();
+        self.history.clear();
     }
 
     /// Copies raw bytes to a physical address. Changing memory from outside

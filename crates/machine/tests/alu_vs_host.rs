@@ -93,12 +93,12 @@ fn machine_binary(prefix: &[u8], opcode: u8, a: u32, b: u32, flags_in: u32) -> (
         ..MachineConfig::default()
     });
     m.load(0x100, &code).unwrap();
-    m.cpu.eip = 0x100;
-    m.cpu.set_reg(Reg::Eax, a);
-    m.cpu.set_reg(Reg::Ebx, b);
-    m.cpu.set_eflags(flags_in | Flags::RESERVED_ONE);
+    m.set_eip(0x100);
+    m.set_reg(Reg::Eax, a);
+    m.set_reg(Reg::Ebx, b);
+    m.set_eflags(flags_in | Flags::RESERVED_ONE);
     assert_eq!(m.run(10), StopReason::Halted);
-    (m.cpu.reg(Reg::Eax), m.cpu.eflags())
+    (m.cpu().reg(Reg::Eax), m.cpu().eflags())
 }
 
 fn check(name: &str, opcode_rm_r: u8, hosts: [HostFn; 3], define_af: bool) {
@@ -234,12 +234,12 @@ fn check_shift(name: &str, ext: u8, hosts: [HostShift; 3], rotate: bool) {
                 code.extend([opcode, 0xC0 | (ext << 3), 0xF4]);
                 m.restore(&Machine::new(4096).snapshot());
                 m.load(0x100, &code).unwrap();
-                m.cpu.eip = 0x100;
-                m.cpu.set_reg(Reg::Eax, a);
-                m.cpu.set_reg(Reg::Ecx, u32::from(count));
-                m.cpu.set_eflags(carry_in | Flags::RESERVED_ONE);
+                m.set_eip(0x100);
+                m.set_reg(Reg::Eax, a);
+                m.set_reg(Reg::Ecx, u32::from(count));
+                m.set_eflags(carry_in | Flags::RESERVED_ONE);
                 assert_eq!(m.run(10), StopReason::Halted);
-                let (mach_r, mach_f) = (m.cpu.reg(Reg::Eax), u64::from(m.cpu.eflags()));
+                let (mach_r, mach_f) = (m.cpu().reg(Reg::Eax), u64::from(m.cpu().eflags()));
                 // Defined flags: CF while the count stays within the operand
                 // (always for rotates), OF for one-bit counts, and for shifts
                 // SF, ZF and PF.

@@ -44,7 +44,7 @@ fn program() -> Vec<u8> {
 fn machine() -> Machine {
     let mut m = Machine::with_board(MachineConfig::default(), mmio_board());
     m.load(0x1000, &program()).unwrap();
-    m.cpu.eip = 0x1000;
+    m.set_eip(0x1000);
     m
 }
 
@@ -81,7 +81,7 @@ fn a_memory_mapped_device_answers_loads_and_stores_past_ram() {
         "{:?}",
         read.events
     );
-    assert_eq!(m.cpu.gpr[0], 498);
+    assert_eq!(m.cpu().gpr[0], 498);
     // Nothing is mapped at the next dword: it floats high, as on a PC.
     assert!(!m.bus().is_mmio(TIMER_MMIO + 4));
 }
@@ -92,12 +92,12 @@ fn running_and_single_stepping_agree_across_memory_mapped_accesses() {
     assert_eq!(run.run(1_000), StopReason::Halted);
     let mut stepped = machine();
     while stepped.step().stop.is_none() {}
-    assert_eq!(run.steps, stepped.steps);
+    assert_eq!(run.steps(), stepped.steps());
     assert_eq!(run.state_hash(), stepped.state_hash());
     // 20 reads of the count down: 498 ticks left at the first, four steps
     // (one pass of the loop) fewer at each next.
     let expected: u32 = (0..20).map(|i| 498 - 4 * i).sum();
-    assert_eq!(run.cpu.gpr[3], expected);
+    assert_eq!(run.cpu().gpr[3], expected);
 }
 
 #[test]

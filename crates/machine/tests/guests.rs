@@ -66,7 +66,7 @@ fn run_guest(path: &Path) -> Result<(), String> {
     });
     m.set_recording(expect.events.is_some());
     m.load(LOAD_ADDR, &image).unwrap();
-    m.cpu.eip = LOAD_ADDR;
+    m.set_eip(LOAD_ADDR);
     let mut kinds = Vec::new();
     let stop = loop {
         let outcome = m.step();
@@ -82,7 +82,7 @@ fn run_guest(path: &Path) -> Result<(), String> {
         if let Some(stop) = outcome.stop {
             break stop;
         }
-        if m.steps > 2_000_000 {
+        if m.steps() > 2_000_000 {
             break StopReason::InstructionLimit;
         }
     };
@@ -160,7 +160,7 @@ fn running_and_single_stepping_reach_the_same_states() {
                 ..MachineConfig::default()
             });
             m.load(LOAD_ADDR, &image).unwrap();
-            m.cpu.eip = LOAD_ADDR;
+            m.set_eip(LOAD_ADDR);
             m
         };
         let mut ran = fresh();
@@ -168,19 +168,19 @@ fn running_and_single_stepping_reach_the_same_states() {
         // Run in uneven chunks, comparing with single steps after each.
         for chunk in [1u64, 7, 100, 33, 1000, 5000, 100_000, 2_000_000] {
             ran.run(chunk);
-            while stepped.steps < ran.steps && stepped.stopped.is_none() {
+            while stepped.steps() < ran.steps() && stepped.stopped().is_none() {
                 if stepped.step().stop == Some(StopReason::Idle) {
                     break;
                 }
             }
             assert_eq!(
-                (stepped.steps, stepped.state_hash()),
-                (ran.steps, ran.state_hash()),
+                (stepped.steps(), stepped.state_hash()),
+                (ran.steps(), ran.state_hash()),
                 "{}: state after {} steps",
                 path.display(),
-                ran.steps
+                ran.steps()
             );
-            if ran.stopped.is_some() {
+            if ran.stopped().is_some() {
                 break;
             }
         }

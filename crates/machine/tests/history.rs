@@ -21,7 +21,7 @@ fn the_same_program_run_twice_ends_in_the_same_state() {
     assert_eq!(b.run(1_000_000), StopReason::Halted);
     assert_eq!(a.state_hash(), b.state_hash());
     assert!(
-        a.steps > 2_000,
+        a.steps() > 2_000,
         "the run should be long enough to checkpoint"
     );
 }
@@ -38,13 +38,13 @@ fn seeking_back_and_forward_reproduces_every_state() {
     );
     let points = [4_000u64, 17, 2_500, 0, 999, 1_000, 1_001, 3_333];
     let mut hashes = std::collections::HashMap::new();
-    while m.stopped.is_none() && m.steps < 5_000 {
-        if points.contains(&m.steps) {
-            hashes.insert(m.steps, m.state_hash());
+    while m.stopped().is_none() && m.steps() < 5_000 {
+        if points.contains(&m.steps()) {
+            hashes.insert(m.steps(), m.state_hash());
         }
         m.step();
     }
-    let end = (m.steps, m.state_hash());
+    let end = (m.steps(), m.state_hash());
     // Back to many earlier points, in no particular order.
     for step in points {
         let hash = hashes[&step];
@@ -53,7 +53,7 @@ fn seeking_back_and_forward_reproduces_every_state() {
     }
     // And forward again to the end.
     m.seek(end.0).unwrap();
-    assert_eq!((m.steps, m.state_hash()), end);
+    assert_eq!((m.steps(), m.state_hash()), end);
     // Checkpoints stay bounded.
     let kept = m.checkpoint_steps();
     assert!(kept.len() <= 3, "{kept:?}");
@@ -65,13 +65,13 @@ fn step_back_undoes_single_steps() {
     let mut m = guest_machine("arith.asm", config());
     m.run(200);
     let before = m.state_hash();
-    let eip = m.cpu.eip;
+    let eip = m.cpu().eip;
     m.step();
     m.step();
     assert_ne!(m.state_hash(), before);
     m.step_back(2).unwrap();
     assert_eq!(m.state_hash(), before);
-    assert_eq!(m.cpu.eip, eip);
+    assert_eq!(m.cpu().eip, eip);
 }
 
 #[test]
@@ -80,20 +80,20 @@ fn keyboard_input_is_replayed_at_the_same_step() {
     assert_eq!(m.run(100_000), StopReason::Idle);
     m.press_key(b'o');
     assert_eq!(m.run(100_000), StopReason::Idle);
-    let between = m.steps;
+    let between = m.steps();
     m.press_key(b'k');
     assert_eq!(m.run(100_000), StopReason::Idle);
     m.press_key(b'.');
     assert_eq!(m.run(100_000), StopReason::Halted);
     assert_eq!(m.debug_output(), b"ok.");
-    let end = (m.steps, m.state_hash());
+    let end = (m.steps(), m.state_hash());
 
     // Back to before the second key, then forward: the keys come again.
     m.seek(between - 1).unwrap();
     assert_eq!(m.debug_output(), b"o");
     m.seek(end.0).unwrap();
     assert_eq!(m.debug_output(), b"ok.");
-    assert_eq!((m.steps, m.state_hash()), end);
+    assert_eq!((m.steps(), m.state_hash()), end);
 
     // Typing something else at an earlier point rewrites the future.
     m.seek(between).unwrap();
@@ -130,14 +130,14 @@ fn run_stops_at_address_breakpoints_and_event_kinds() {
         StopReason::Event { kind } => assert_eq!(kind, EventKind::PageFault),
         other => panic!("expected a page-fault break, got {other:?}"),
     }
-    assert_eq!(m.cpu.cr2, 0x201000);
+    assert_eq!(m.cpu().cr2, 0x201000);
     // The handler runs next: EIP is at the page-fault stub.
-    let handler = m.cpu.eip;
+    let handler = m.cpu().eip;
     m.break_on(EventKind::PageFault, false);
     m.break_on(EventKind::Cr3Write, true);
     m.add_breakpoint(handler);
     assert_eq!(m.run(1_000_000), StopReason::Breakpoint { eip: handler });
-    assert_eq!(m.cpu.cr2, 0x200000, "the second page fault's handler");
+    assert_eq!(m.cpu().cr2, 0x200000, "the second page fault's handler");
 }
 
 #[test]
@@ -160,14 +160,14 @@ fn restoring_a_snapshot_forgets_code_decoded_before() {
     let program = |value: u8| {
         let mut m = Machine::new(64 * 1024);
         m.load(0x1000, &[0xB8, value, 0, 0, 0, 0xF4]).unwrap();
-        m.cpu.eip = 0x1000;
+        m.set_eip(0x1000);
         m
     };
     let two = program(2).snapshot();
     let mut m = program(1);
     m.run(10);
-    assert_eq!(m.cpu.gpr[0], 1);
+    assert_eq!(m.cpu().gpr[0], 1);
     m.restore(&two);
     m.run(10);
-    assert_eq!(m.cpu.gpr[0], 2);
+    assert_eq!(m.cpu().gpr[0], 2);
 }

@@ -5,8 +5,8 @@ use osviz_machine::{Machine, Reg, StopReason, decode, multiboot, programs};
 fn run_bytes(code: &[u8]) -> Machine {
     let mut m = Machine::new(64 * 1024);
     m.load(0x1000, code).unwrap();
-    m.cpu.eip = 0x1000;
-    m.cpu.set_reg(Reg::Esp, 0x8000);
+    m.set_eip(0x1000);
+    m.set_reg(Reg::Esp, 0x8000);
     m.run(100_000);
     m
 }
@@ -15,11 +15,11 @@ fn run_bytes(code: &[u8]) -> Machine {
 fn sum_loop_prints_fifteen_and_halts() {
     let p = programs::SUM_LOOP;
     let m = run_bytes(p.bytes);
-    assert_eq!(m.stopped, Some(StopReason::Halted));
-    assert_eq!(m.cpu.reg(Reg::Eax) & 0xFFFF_FF00, 0);
+    assert_eq!(m.stopped(), Some(&StopReason::Halted));
+    assert_eq!(m.cpu().reg(Reg::Eax) & 0xFFFF_FF00, 0);
     assert_eq!(String::from_utf8_lossy(m.debug_output()), "15");
     // 2 setup + 5 iterations of 3 + 8 after the loop.
-    assert_eq!(m.retired, 2 + 15 + 8);
+    assert_eq!(m.retired(), 2 + 15 + 8);
 }
 
 #[test]
@@ -38,21 +38,21 @@ fn call_ret_push_pop_and_memory_operands() {
         0xC3, // ret
     ];
     let m = run_bytes(&code);
-    assert_eq!(m.stopped, Some(StopReason::Halted));
-    assert_eq!(m.cpu.reg(Reg::Eax), 42);
-    assert_eq!(m.cpu.reg(Reg::Ecx), 42);
-    assert_eq!(m.cpu.reg(Reg::Esp), 0x8000);
-    assert_eq!(m.mem.read(0x2000, 4), 42);
+    assert_eq!(m.stopped(), Some(&StopReason::Halted));
+    assert_eq!(m.cpu().reg(Reg::Eax), 42);
+    assert_eq!(m.cpu().reg(Reg::Ecx), 42);
+    assert_eq!(m.cpu().reg(Reg::Esp), 0x8000);
+    assert_eq!(m.mem().read(0x2000, 4), 42);
     // Halted at the hlt after the call returned.
-    assert_eq!(m.cpu.eip, 0x1000 + 16);
+    assert_eq!(m.cpu().eip, 0x1000 + 16);
 }
 
 #[test]
 fn byte_registers_address_the_high_halves() {
     // mov eax, 0x11223344 ; mov ah, 0x99 ; mov bl, ah ; hlt
     let m = run_bytes(&[0xB8, 0x44, 0x33, 0x22, 0x11, 0xB4, 0x99, 0x88, 0xE3, 0xF4]);
-    assert_eq!(m.cpu.reg(Reg::Eax), 0x1122_9944);
-    assert_eq!(m.cpu.reg(Reg::Ebx), 0x99);
+    assert_eq!(m.cpu().reg(Reg::Eax), 0x1122_9944);
+    assert_eq!(m.cpu().reg(Reg::Ebx), 0x99);
 }
 
 #[test]
@@ -60,9 +60,9 @@ fn unsupported_opcode_without_an_idt_ends_in_a_triple_fault_naming_it() {
     // 0F FF is no instruction. With no IDT, #UD cannot be delivered (#GP),
     // nor can that (#DF), and the machine shuts down.
     let m = run_bytes(&[0x90, 0x0F, 0xFF]);
-    match m.stopped {
+    match m.stopped() {
         Some(StopReason::TripleFault { vector, cause }) => {
-            assert_eq!(vector, 13);
+            assert_eq!(*vector, 13);
             assert!(
                 cause.contains("unsupported opcode 0F FF at eip 0x00001001"),
                 "{cause}"
@@ -112,8 +112,8 @@ fn multiboot_image_is_loaded_and_entered() {
     image.extend([0xB0, b'K', 0xE6, 0xE9, 0xF4]);
     let mut m = Machine::new(4 * 1024 * 1024);
     multiboot::load(&mut m, &image).unwrap();
-    assert_eq!(m.cpu.reg(Reg::Eax), multiboot::LOADER_MAGIC);
-    assert_eq!(m.cpu.eip, 0x10_0020);
+    assert_eq!(m.cpu().reg(Reg::Eax), multiboot::LOADER_MAGIC);
+    assert_eq!(m.cpu().eip, 0x10_0020);
     assert_eq!(m.run(10), StopReason::Halted);
     assert_eq!(m.debug_output(), b"K");
 }
@@ -135,8 +135,8 @@ fn inc_and_dec_keep_the_carry_flag() {
         0xF9, 0xB8, 0xFF, 0xFF, 0xFF, 0xFF, 0x40, 0x83, 0xD3, 0x00, 0x83, 0xC1, 0x00, 0x49, 0x83,
         0xD2, 0x00, 0xF4,
     ]);
-    assert_eq!(m.cpu.reg(Reg::Eax), 0);
-    assert_eq!(m.cpu.reg(Reg::Ebx), 1, "INC kept CF = 1");
-    assert_eq!(m.cpu.reg(Reg::Ecx), 0xFFFF_FFFF);
-    assert_eq!(m.cpu.reg(Reg::Edx), 0, "DEC kept CF = 0");
+    assert_eq!(m.cpu().reg(Reg::Eax), 0);
+    assert_eq!(m.cpu().reg(Reg::Ebx), 1, "INC kept CF = 1");
+    assert_eq!(m.cpu().reg(Reg::Ecx), 0xFFFF_FFFF);
+    assert_eq!(m.cpu().reg(Reg::Edx), 0, "DEC kept CF = 0");
 }

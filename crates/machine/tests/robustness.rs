@@ -2,7 +2,7 @@
 //! machine never panics, and a run always ends in a stop it can explain.
 //! (The deeper search is the cargo-fuzz target in `fuzz/`.)
 
-use osviz_machine::{Cr0, Machine, MachineConfig, Reg, StopReason};
+use osviz_machine::{Machine, MachineConfig, Reg, StopReason};
 
 struct XorShift(u64);
 
@@ -26,7 +26,7 @@ fn random_code_never_panics() {
             ..MachineConfig::default()
         });
         for r in Reg::ALL {
-            m.cpu.set_reg(r, rng.next() as u32);
+            m.set_reg(r, rng.next() as u32);
         }
         if round % 2 == 1 {
             // Identity map with user pages, so ring-3-like accesses succeed.
@@ -39,12 +39,11 @@ fn random_code_never_panics() {
             }
             m.load(0x1000, &pd).unwrap();
             m.load(0x2000, &pt).unwrap();
-            m.cpu.cr3 = 0x1000;
-            m.cpu.cr0 |= Cr0::PG;
+            m.enable_paging(0x1000);
         }
         let code: Vec<u8> = (0..64).map(|_| rng.next() as u8).collect();
         m.load(0x8000, &code).unwrap();
-        m.cpu.eip = 0x8000;
+        m.set_eip(0x8000);
         m.set_recording(round % 3 == 0);
         let stop = m.run(5_000);
         let name = match stop {

@@ -268,7 +268,7 @@ impl MachineHandle {
         machine
             .load(program.load_addr, program.bytes)
             .expect("the demo program fits in 64 KiB");
-        machine.cpu.eip = program.load_addr;
+        machine.set_eip(program.load_addr);
         MachineHandle::plain(machine)
     }
 
@@ -278,7 +278,7 @@ impl MachineHandle {
         self.machine
             .load(addr, bytes)
             .map_err(|e| JsError::new(&e.to_string()))?;
-        self.machine.cpu.eip = addr;
+        self.machine.set_eip(addr);
         Ok(())
     }
 
@@ -394,7 +394,7 @@ impl MachineHandle {
     #[wasm_bindgen(js_name = readPhysical)]
     pub fn read_physical(&self, addr: u32, len: u32) -> Vec<u8> {
         (0..len.min(1 << 20))
-            .map(|i| self.machine.mem.read_u8(addr.wrapping_add(i)))
+            .map(|i| self.machine.mem().read_u8(addr.wrapping_add(i)))
             .collect()
     }
 
@@ -455,13 +455,13 @@ impl MachineHandle {
     /// Steps taken since power-on.
     #[wasm_bindgen(getter)]
     pub fn steps(&self) -> f64 {
-        self.machine.steps as f64
+        self.machine.steps() as f64
     }
 
     /// Instructions retired since power-on.
     #[wasm_bindgen(getter)]
     pub fn retired(&self) -> f64 {
-        self.machine.retired as f64
+        self.machine.retired() as f64
     }
 
     /// The bytes the guest wrote to the console port 0x3F8, as text.

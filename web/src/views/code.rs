@@ -25,7 +25,7 @@ pub struct CodeView {
 
 pub fn code(session: &Session) -> CodeView {
     let m = &session.system.machine;
-    let eip = m.cpu.eip;
+    let eip = m.cpu().eip;
     let place = Introspector::of(&session.system).place_of_eip(m);
     let file = place.file.clone().unwrap_or_default();
     let current = place.line.unwrap_or(0);
@@ -77,7 +77,7 @@ pub fn code(session: &Session) -> CodeView {
         eip,
         bytes,
         disassembly,
-        ring: m.cpu.cpl(),
+        ring: m.cpu().cpl(),
     }
 }
 
@@ -101,7 +101,7 @@ pub fn latest_access(m: &osviz_machine::Machine) -> (u32, &'static str) {
             _ => {}
         }
     }
-    (m.cpu.eip, "EIP")
+    (m.cpu().eip, "EIP")
 }
 
 #[cfg(test)]

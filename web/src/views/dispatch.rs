@@ -32,7 +32,7 @@ pub fn dispatch(session: &Session) -> Option<Dispatch> {
         .last_events()
         .iter()
         .rev()
-        .map(|e| (m.steps, e))
+        .map(|e| (m.steps(), e))
         .chain(m.event_log().iter().rev().map(|s| (s.step, &s.event)));
     let mut iret = None;
     for (step, e) in newest_first {
@@ -109,7 +109,7 @@ pub fn dispatch(session: &Session) -> Option<Dispatch> {
                 return Some(Dispatch {
                     vector: *vector,
                     stages,
-                    live: step == m.steps,
+                    live: step == m.steps(),
                 });
             }
             _ => {}

@@ -167,7 +167,7 @@ pub fn rows(session: &Session) -> EventRows {
         m.last_events()
             .iter()
             .rev()
-            .map(|e| (m.steps, e))
+            .map(|e| (m.steps(), e))
             .chain(m.event_log().iter().rev().map(|s| (s.step, &s.event)))
             .filter(|(_, e)| keep(e))
     };

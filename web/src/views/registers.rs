@@ -13,7 +13,7 @@ pub struct RegisterView {
 
 impl RegisterView {
     pub fn of(machine: &Machine) -> Self {
-        let c = &machine.cpu;
+        let c = machine.cpu();
         let mut rows: Vec<(&'static str, u32)> =
             Reg::ALL.iter().map(|&r| (r.name(), c.reg(r))).collect();
         rows.extend([

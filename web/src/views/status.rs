@@ -32,8 +32,8 @@ pub fn status_line(session: &Session) -> String {
     format!(
         "{} · step {} · {} instructions retired",
         describe(session),
-        m.steps,
-        m.retired
+        m.steps(),
+        m.retired()
     )
 }
 

@@ -154,7 +154,7 @@ pub fn of_session(session: &Session, procs: &[ProcessView]) -> TimelineView {
         .event_log()
         .iter()
         .map(|s| (s.step, &s.event))
-        .chain(m.last_events().iter().map(|e| (m.steps, e)));
+        .chain(m.last_events().iter().map(|e| (m.steps(), e)));
     timeline(
         events,
         |dir| {

@@ -50,6 +50,6 @@ pub fn guest_machine(name: &str, config: MachineConfig) -> Machine {
     let image = assemble(&guests_dir().join(name));
     let mut m = Machine::with_config(config);
     m.load(LOAD_ADDR, &image).unwrap();
-    m.cpu.eip = LOAD_ADDR;
+    m.set_eip(LOAD_ADDR);
     m
 }
