@@ -791,7 +791,7 @@ impl Session {
     fn who_changed(&mut self, pa: u32, len: u32) {
         let now = self.system.machine.steps();
         match self.system.machine.last_change(pa, len) {
-            Err(e) => self.notice = Some(e),
+            Err(e) => self.notice = Some(e.to_string()),
             Ok(Some(step)) => {
                 self.move_time(step - 1, "");
                 self.notice = Some(format!(

@@ -3,6 +3,7 @@
 //! changed some bytes. They live here, not in a front end, so that the page,
 //! the wasm API and the command line all ask the same questions the same way.
 
+use crate::SeekError;
 use crate::event::KindSet;
 use crate::{DecodeError, Instr, MAX_INSTR_LEN, Machine, Op, StopReason, decode};
 use std::collections::BTreeSet;
@@ -159,11 +160,9 @@ impl Machine {
     /// current step: replays the run from its earliest checkpoint and returns
     /// the step that last changed them (`None` when none did since then),
     /// leaving the machine where it was.
-    pub fn last_change(&mut self, pa: u32, len: u32) -> Result<Option<u64>, String> {
+    pub fn last_change(&mut self, pa: u32, len: u32) -> Result<Option<u64>, SeekError> {
         let now = self.steps;
-        let earliest = self
-            .earliest_step()
-            .ok_or_else(|| "no history to search yet".to_string())?;
+        let earliest = self.earliest_step().ok_or(SeekError::NoHistory)?;
         self.seek(earliest)?;
         let aside = self.set_aside(true);
         let mut last = None;

@@ -49,6 +49,33 @@ impl std::fmt::Display for SnapshotError {
 
 impl std::error::Error for SnapshotError {}
 
+/// Why a point in time cannot be reached.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SeekError {
+    /// Reverse stepping is off, or nothing has run since the history began.
+    NoHistory,
+    /// The step is before the earliest checkpoint kept.
+    BeforeHistory { step: u64, earliest: u64 },
+}
+
+impl std::fmt::Display for SeekError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SeekError::NoHistory => {
+                write!(f, "no history: reverse stepping is off or nothing has run")
+            }
+            SeekError::BeforeHistory { step, earliest } => {
+                write!(
+                    f,
+                    "step {step} is before the earliest checkpoint ({earliest})"
+                )
+            }
+        }
+    }
+}
+
+impl std::error::Error for SeekError {}
+
 impl Snapshot {
     /// The snapshot as bytes (a compact binary form).
     pub fn to_bytes(&self) -> Vec<u8> {
@@ -294,7 +321,7 @@ impl Machine {
     /// checkpoint and replaying, or forward by running. Events are not
     /// recorded and breakpoints are ignored on the way. Returns the step
     /// reached, which is less than `target` only if the machine stopped first.
-    pub fn seek(&mut self, target: u64) -> Result<u64, String> {
+    pub fn seek(&mut self, target: u64) -> Result<u64, SeekError> {
         if target < self.steps {
             let index = self
                 .history
@@ -302,8 +329,11 @@ impl Machine {
                 .iter()
                 .rposition(|c| c.core.steps <= target)
                 .ok_or_else(|| match self.earliest_step() {
-                    Some(s) => format!("step {target} is before the earliest checkpoint ({s})"),
-                    None => "no history: reverse stepping is off or nothing has run".to_string(),
+                    Some(earliest) => SeekError::BeforeHistory {
+                        step: target,
+                        earliest,
+                    },
+                    None => SeekError::NoHistory,
                 })?;
             let checkpoint = self.history.checkpoints[index].clone();
             for (f, bytes) in checkpoint.frames.iter().enumerate() {
@@ -330,7 +360,7 @@ impl Machine {
     }
 
     /// Goes back `n` steps.
-    pub fn step_back(&mut self, n: u64) -> Result<u64, String> {
+    pub fn step_back(&mut self, n: u64) -> Result<u64, SeekError> {
         self.seek(self.steps.saturating_sub(n))
     }
 }

@@ -57,7 +57,7 @@ pub use event::{
     Access, Event, EventKind, EventLog, FlushReason, KindSet, Pushed, PushedValue, StackSwitch,
     Stamped, TrapKind,
 };
-pub use history::{CoreState, Input, Snapshot, SnapshotError};
+pub use history::{CoreState, Input, SeekError, Snapshot, SnapshotError};
 pub use machine::{Machine, MachineConfig, StepOutcome, StopReason};
 pub use memory::{LoadError, PAGE_SIZE, PhysMem};
 pub use mmu::{Pte, Walk};

@@ -512,10 +512,9 @@ impl Machine {
         if !self.seen.intersects(self.break_kinds) {
             return None;
         }
-        let kind = KindSet(self.seen.0 & self.break_kinds.0)
-            .kinds()
-            .next()
-            .unwrap_or(EventKind::Halt);
+        // The first kind both produced and asked for (there is one: the
+        // sets intersect).
+        let kind = KindSet(self.seen.0 & self.break_kinds.0).kinds().next()?;
         Some(StopReason::Event { kind })
     }
 

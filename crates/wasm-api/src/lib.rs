@@ -200,7 +200,7 @@ impl MachineHandle {
         let answer = self.with_system(|system| {
             run_to(system, q.moment, max).map(|events| (q.answer)(system, &events))
         })?;
-        let answer = answer.map_err(|e| JsError::new(&e))?;
+        let answer = answer.map_err(|e| JsError::new(&e.to_string()))?;
         #[derive(Serialize)]
         struct Answered<'a> {
             prompt: &'a str,
@@ -310,7 +310,7 @@ impl MachineHandle {
         self.machine
             .step_back(n.max(0.0) as u64)
             .map(|s| s as f64)
-            .map_err(|e| JsError::new(&e))
+            .map_err(|e| JsError::new(&e.to_string()))
     }
 
     /// Goes to the state after `step` steps, back or forward; returns the step reached.
@@ -318,7 +318,7 @@ impl MachineHandle {
         self.machine
             .seek(step.max(0.0) as u64)
             .map(|s| s as f64)
-            .map_err(|e| JsError::new(&e))
+            .map_err(|e| JsError::new(&e.to_string()))
     }
 
     /// Steps over a `call` or an `int n` (to the instruction after it in
@@ -364,7 +364,7 @@ impl MachineHandle {
         self.machine
             .last_change(pa, len.clamp(1, 4))
             .map(|s| s.map(|s| s as f64))
-            .map_err(|e| JsError::new(&e))
+            .map_err(|e| JsError::new(&e.to_string()))
     }
 
     /// The whole machine state as bytes.
