@@ -12,36 +12,47 @@ use osviz_machine::{Board, InterruptController, Machine, MachineConfig, Part, Re
 /// Where the fuzzed code runs.
 const CODE: u32 = 0x8000;
 
+
+fn config() -> MachineConfig {
+    MachineConfig {
+        mem_size: 64 << 10,
+        checkpoint_interval: 64,
+        max_checkpoints: 4,
+        ..MachineConfig::default()
+    }
+}
+
+// Each input starts from a copy of a machine built once: a clone is a few
+// memory copies, where building one initializes its caches entry by entry.
+thread_local! {
+    static LESSONS: Machine = Machine::with_config(config());
+    static MMIO: Machine = Machine::with_board(
+        config(),
+        Board {
+            name: "fuzz",
+            controller: InterruptController::Pic(Default::default()),
+            controller_ports: vec![(0x20, 0x21)],
+            parts: vec![Part {
+                device: Component::Timer(Timer::default()),
+                ports: vec![(0x40, 0x40)],
+                mmio: Some((0x1_0000, 0x1_0003)),
+            }],
+        },
+    );
+}
+
 fuzz_target!(|data: &[u8]| {
     if data.len() < 33 {
         return;
     }
     let (head, code) = data.split_at(33);
-    let config = MachineConfig {
-        mem_size: 64 << 10,
-        checkpoint_interval: 64,
-        max_checkpoints: 4,
-        ..MachineConfig::default()
-    };
     let flags = head[32];
     // Bit 3: a board with a memory-mapped timer just past RAM, so that
     // random loads and stores reach the bus's memory-mapped path.
     let mut m = if flags & 8 != 0 {
-        Machine::with_board(
-            config,
-            Board {
-                name: "fuzz",
-                controller: InterruptController::Pic(Default::default()),
-                controller_ports: vec![(0x20, 0x21)],
-                parts: vec![Part {
-                    device: Component::Timer(Timer::default()),
-                    ports: vec![(0x40, 0x40)],
-                    mmio: Some((0x1_0000, 0x1_0003)),
-                }],
-            },
-        )
+        MMIO.with(Machine::clone)
     } else {
-        Machine::with_config(config)
+        LESSONS.with(Machine::clone)
     };
     for (i, r) in Reg::ALL.iter().enumerate() {
         let v = u32::from_le_bytes([head[4 * i], head[4 * i + 1], head[4 * i + 2], head[4 * i + 3]]);
@@ -65,7 +76,7 @@ fuzz_target!(|data: &[u8]| {
     let _ = m.load(CODE, &code[..code.len().min(0x4000)]);
     m.set_eip(CODE);
     m.set_recording(flags & 4 != 0);
-    m.run(2_000);
+    m.run(1_000);
     // Reverse stepping and snapshots must hold up too.
     let _ = m.step_back(7);
     let snapshot = m.snapshot();
