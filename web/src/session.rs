@@ -847,7 +847,10 @@ impl Session {
             return;
         }
         let target = (FRAME_MS - self.render_ms).clamp(MIN_RUN_MS, MAX_RUN_MS);
-        if since_last > LATE_FRAME_MS {
+        // A late frame shrinks the budget only while running takes more than
+        // its floor: lateness from elsewhere (another tab, a busy machine)
+        // must not starve the run.
+        if since_last > LATE_FRAME_MS && ms > MIN_RUN_MS {
             self.budget = (self.budget * 7 / 8).max(MIN_BUDGET);
         } else if ms < target * 0.8 {
             self.budget = (self.budget * 9 / 8).min(MAX_BUDGET);
@@ -1242,6 +1245,32 @@ mod tests {
         s.apply(Action::RevertDraft);
         assert!(!s.edited());
         assert_eq!(s.program(), s.lesson.programs[0].source);
+    }
+
+    #[test]
+    fn the_full_speed_budget_follows_the_frame_and_is_not_starved_by_outside_lateness() {
+        let mut s = Session::new("playground");
+        s.apply(Action::SetSpeed(SPEEDS.len() - 1));
+        s.apply(Action::ToggleRun);
+        let start = s.budget;
+        // Running is cheap and frames are on time: the budget grows.
+        for _ in 0..10 {
+            s.adapt(1.0, 16.0);
+        }
+        assert!(s.budget > start, "{} > {start}", s.budget);
+        // Frames come late while running is at its floor: something else is
+        // busy, so the budget holds.
+        let held = s.budget;
+        for _ in 0..10 {
+            s.adapt(MIN_RUN_MS * 0.5, 40.0);
+        }
+        assert!(s.budget >= held);
+        // Frames come late and running takes much of them: it shrinks.
+        for _ in 0..10 {
+            s.adapt(MAX_RUN_MS, 40.0);
+        }
+        assert!(s.budget < held);
+        assert!(s.budget >= MIN_BUDGET);
     }
 
     #[test]
