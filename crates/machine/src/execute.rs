@@ -11,7 +11,7 @@ use crate::decode::{Instr, MemRef, Op, Operand, Rep, StringOp, Width};
 use crate::event::{Access, Event, EventKind, FlushReason};
 use crate::machine::Machine;
 use crate::mmu::Span;
-use crate::trap::Exception;
+use crate::trap::{Descriptor, Exception, changeable_flags};
 
 /// What the step loop does after an instruction.
 #[derive(Debug)]
@@ -210,11 +210,12 @@ impl Machine {
             return Ok(());
         }
         let (_, high) = self.descriptor(selector)?;
-        let dpl = ((high >> 13) & 3) as u16;
-        let present = high & (1 << 15) != 0;
-        let system = high & (1 << 12) == 0;
-        let code = high & (1 << 11) != 0;
-        let writable_or_readable = high & (1 << 9) != 0;
+        let d = Descriptor::decode(high);
+        let dpl = u16::from(d.dpl);
+        let present = d.present;
+        let system = !d.is_segment();
+        let code = d.is_code();
+        let writable_or_readable = d.readable_or_writable();
         let rpl = selector & 3;
         if seg == Seg::Ss {
             if rpl != cpl || dpl != cpl || system || code || !writable_or_readable {
@@ -544,15 +545,14 @@ impl Machine {
             Op::JmpFar => {
                 let selector = instr.extra as u16;
                 let (_, high) = self.descriptor(selector)?;
-                let dpl = ((high >> 13) & 3) as u8;
-                let is_code = high & (1 << 11) != 0 && high & (1 << 12) != 0;
-                if !is_code || dpl != self.cpu.cpl() {
+                let d = Descriptor::decode(high);
+                if !d.is_code() || d.dpl != self.cpu.cpl() {
                     return Err(Exception::GeneralProtection(u32::from(selector & !3)));
                 }
-                if high & (1 << 15) == 0 {
+                if !d.present {
                     return Err(Exception::NotPresent(u32::from(selector & !3)));
                 }
-                self.cpu.seg[Seg::Cs as usize] = (selector & !3) | u16::from(dpl);
+                self.cpu.seg[Seg::Cs as usize] = (selector & !3) | u16::from(d.dpl);
                 if let Operand::Imm(offset) = instr.src {
                     self.cpu.eip = offset;
                 }
@@ -672,14 +672,7 @@ impl Machine {
     /// unless IOPL allows it, IF.
     fn popf(&mut self, value: u32, w: Width) {
         let old = self.cpu.eflags();
-        let mut writable = Flags::WRITABLE & w.mask();
-        let cpl = u32::from(self.cpu.cpl());
-        if cpl > 0 {
-            writable &= !Flags::IOPL;
-            if cpl > (old & Flags::IOPL) >> 12 {
-                writable &= !Flags::IF;
-            }
-        }
+        let writable = changeable_flags(self.cpu.cpl(), old) & w.mask();
         self.cpu.set_eflags((old & !writable) | (value & writable));
     }
 
@@ -754,11 +747,11 @@ impl Machine {
 
     fn load_task_register(&mut self, selector: u16) -> Result<()> {
         let (low, high) = self.descriptor(selector)?;
-        let kind = (high >> 8) & 0x1F;
-        if kind != 0x9 {
+        let d = Descriptor::decode(high);
+        if !d.is_available_tss() {
             return Err(Exception::GeneralProtection(u32::from(selector & !3)));
         }
-        if high & (1 << 15) == 0 {
+        if !d.present {
             return Err(Exception::NotPresent(u32::from(selector & !3)));
         }
         // Mark the descriptor busy, as `ltr` does.

@@ -62,5 +62,5 @@ pub use machine::{Machine, MachineConfig, StepOutcome, StopReason};
 pub use memory::{LoadError, PAGE_SIZE, PhysMem};
 pub use mmu::{Pte, Walk};
 pub use tlb::{Replacement, Tlb, TlbConfig, TlbEntry};
-pub use trap::{Exception, Gate, PfCode};
+pub use trap::{Descriptor, Exception, Gate, PfCode};
 pub use view::{Registers, TlbSlot, TlbView};

@@ -169,6 +169,62 @@ impl Gate {
     }
 }
 
+/// A GDT segment or system descriptor, decoded: the one place its bits are
+/// read (the gates have [`Gate`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Descriptor {
+    /// The type field with the S bit: bits 8-12 of the high word.
+    pub kind: u8,
+    pub dpl: u8,
+    pub present: bool,
+}
+
+impl Descriptor {
+    /// Decodes the high word of a descriptor (the low word holds base and
+    /// limit, which flat segments do not use).
+    pub fn decode(high: u32) -> Descriptor {
+        Descriptor {
+            kind: ((high >> 8) & 0x1F) as u8,
+            dpl: ((high >> 13) & 3) as u8,
+            present: high & (1 << 15) != 0,
+        }
+    }
+
+    /// A code or data segment (S set), not a system descriptor.
+    pub fn is_segment(self) -> bool {
+        self.kind & 0x10 != 0
+    }
+
+    /// A code segment.
+    pub fn is_code(self) -> bool {
+        self.is_segment() && self.kind & 0x08 != 0
+    }
+
+    /// Readable (code) or writable (data).
+    pub fn readable_or_writable(self) -> bool {
+        self.kind & 0x02 != 0
+    }
+
+    /// An available 32-bit TSS.
+    pub fn is_available_tss(self) -> bool {
+        self.kind == 0x09
+    }
+}
+
+/// The EFLAGS bits that `popfd` and `iret` may change at `cpl` with the
+/// current flags `old`: ring 0 every writable bit; a higher ring not IOPL,
+/// nor IF unless IOPL allows it.
+pub(crate) fn changeable_flags(cpl: u8, old: u32) -> u32 {
+    let mut writable = Flags::WRITABLE;
+    if cpl > 0 {
+        writable &= !Flags::IOPL;
+        if u32::from(cpl) > (old & Flags::IOPL) >> 12 {
+            writable &= !Flags::IF;
+        }
+    }
+    writable
+}
+
 /// What is being delivered.
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Source {
@@ -241,14 +297,14 @@ impl Machine {
             return Err(Exception::NotPresent(idt_code));
         }
         let (_, cs_high) = self.descriptor(gate.selector)?;
-        let target_dpl = ((cs_high >> 13) & 3) as u8;
-        let is_code = cs_high & (1 << 11) != 0 && cs_high & (1 << 12) != 0;
-        if !is_code || target_dpl > cpl || gate.selector & !3 == 0 {
+        let cs = Descriptor::decode(cs_high);
+        let target_dpl = cs.dpl;
+        if !cs.is_code() || target_dpl > cpl || gate.selector & !3 == 0 {
             return Err(Exception::GeneralProtection(
                 u32::from(gate.selector & !3) + ext,
             ));
         }
-        if cs_high & (1 << 15) == 0 {
+        if !cs.present {
             return Err(Exception::NotPresent(u32::from(gate.selector & !3) + ext));
         }
         let new_cpl = target_dpl;
@@ -448,8 +504,8 @@ impl Machine {
             return Err(Exception::GeneralProtection(u32::from(cs & !3)));
         }
         let (_, cs_high) = self.descriptor(cs)?;
-        let is_code = cs_high & (1 << 11) != 0 && cs_high & (1 << 12) != 0;
-        if !is_code || ((cs_high >> 13) & 3) as u8 != rpl {
+        let code = Descriptor::decode(cs_high);
+        if !code.is_code() || code.dpl != rpl {
             return Err(Exception::GeneralProtection(u32::from(cs & !3)));
         }
         let (new_esp, new_ss) = if rpl > cpl {
@@ -464,13 +520,7 @@ impl Machine {
             (esp.wrapping_add(12), self.cpu.sreg(Seg::Ss))
         };
         let old = self.cpu.eflags();
-        let mut writable = Flags::WRITABLE;
-        if cpl > 0 {
-            writable &= !Flags::IOPL;
-            if u32::from(cpl) > (old & Flags::IOPL) >> 12 {
-                writable &= !Flags::IF;
-            }
-        }
+        let writable = changeable_flags(cpl, old);
         self.cpu.set_eflags((old & !writable) | (eflags & writable));
         self.cpu.seg[Seg::Cs as usize] = cs;
         self.cpu.seg[Seg::Ss as usize] = new_ss;
