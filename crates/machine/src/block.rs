@@ -216,52 +216,6 @@ impl Default for BlockCache {
     }
 }
 
-/// Whether `instr` ends a block: it may jump, trap, change what interrupts
-/// are taken or how memory is mapped, or talk to a device.
-fn ends_block(instr: &Instr) -> bool {
-    match instr.op {
-        Op::Mov => matches!(instr.dst, Operand::Sreg(_) | Operand::Cr(_)),
-        Op::Pop => matches!(instr.dst, Operand::Sreg(_)),
-        Op::Add
-        | Op::Or
-        | Op::Adc
-        | Op::Sbb
-        | Op::And
-        | Op::Sub
-        | Op::Xor
-        | Op::Cmp
-        | Op::Test
-        | Op::Not
-        | Op::Neg
-        | Op::Inc
-        | Op::Dec
-        | Op::Shift(_)
-        | Op::Mul
-        | Op::Imul1
-        | Op::Imul2
-        | Op::Imul3
-        | Op::Cdq
-        | Op::Cwde
-        | Op::Movzx
-        | Op::Movsx
-        | Op::Lea
-        | Op::Xchg
-        | Op::Push
-        | Op::Pushad
-        | Op::Popad
-        | Op::Pushfd
-        | Op::Cmov
-        | Op::Setcc
-        | Op::Cld
-        | Op::Std
-        | Op::Clc
-        | Op::Stc
-        | Op::Cmc
-        | Op::Nop => false,
-        _ => true,
-    }
-}
-
 /// Step and retirement counts not yet written back, relative to the start
 /// of the current pass through a block: at instruction `i` of the pass,
 /// `steps + i` steps and `retired + i` retirements are pending (the first
@@ -632,7 +586,7 @@ impl Machine {
                 Ok(instr) => {
                     instrs.push(instr);
                     at += u32::from(instr.len);
-                    if ends_block(&instr) || at & (PAGE_SIZE - 1) == 0 {
+                    if instr.ends_block() || at & (PAGE_SIZE - 1) == 0 {
                         break;
                     }
                 }
