@@ -323,18 +323,48 @@ impl Bus {
         self.raise_lines(1 << line, &mut ctx);
     }
 
-    /// `in`: what the port reads; all ones where no device answers, as on a PC.
-    pub(crate) fn port_in(&mut self, port: u16, width: Width, lend: Lend) -> u32 {
-        let addr = u32::from(port);
-        let value = match Self::find(&self.ports, addr) {
-            None => u32::MAX,
-            Some(Target::Controller) => self.controller.read(addr),
-            Some(Target::Component(i)) => {
+    /// Reads the register at `addr` of whoever answers it.
+    fn read_in(&mut self, target: Target, addr: u32, width: Width, lend: Lend) -> u32 {
+        let value = match target {
+            Target::Controller => self.controller.read(addr),
+            Target::Component(i) => {
                 self.with_device(i, lend, |d, ctx| d.read(addr, width, ctx))
                     .0
             }
         };
         value & width.mask()
+    }
+
+    /// Writes the register at `addr` of whoever answers it; a stop reason
+    /// when a device stops the machine.
+    fn write_in(
+        &mut self,
+        target: Target,
+        addr: u32,
+        width: Width,
+        value: u32,
+        lend: Lend,
+    ) -> Option<StopReason> {
+        let value = value & width.mask();
+        match target {
+            Target::Controller => {
+                self.controller.write(addr, width, value);
+                None
+            }
+            Target::Component(i) => {
+                self.with_device(i, lend, |d, ctx| d.write(addr, width, value, ctx))
+                    .1
+            }
+        }
+    }
+
+    /// `in`: what the port reads; all ones where no device answers, as on a PC.
+    pub(crate) fn port_in(&mut self, port: u16, width: Width, lend: Lend) -> u32 {
+        let addr = u32::from(port);
+        match Self::find(&self.ports, addr) {
+            Some(target) => self.read_in(target, addr, width, lend),
+            None => width.mask(),
+        }
     }
 
     /// `out`: writes a port; a stop reason when a device stops the machine.
@@ -346,47 +376,23 @@ impl Bus {
         lend: Lend,
     ) -> Option<StopReason> {
         let addr = u32::from(port);
-        match Self::find(&self.ports, addr) {
-            None => None,
-            Some(Target::Controller) => {
-                self.controller.write(addr, width, value & width.mask());
-                None
-            }
-            Some(Target::Component(i)) => {
-                self.with_device(i, lend, |d, ctx| {
-                    d.write(addr, width, value & width.mask(), ctx)
-                })
-                .1
-            }
-        }
+        let target = Self::find(&self.ports, addr)?;
+        self.write_in(target, addr, width, value, lend)
     }
 
     /// A memory-mapped read; `None` when no device answers there.
     pub(crate) fn mmio_read(&mut self, pa: u32, width: Width, lend: Lend) -> Option<u32> {
-        match Self::find(&self.mmio, pa)? {
-            Target::Controller => Some(self.controller.read(pa) & width.mask()),
-            Target::Component(i) => {
-                let (v, _) = self.with_device(i, lend, |d, ctx| d.read(pa, width, ctx));
-                Some(v & width.mask())
-            }
-        }
+        let target = Self::find(&self.mmio, pa)?;
+        Some(self.read_in(target, pa, width, lend))
     }
 
     /// A memory-mapped write; false when no device answers there.
     pub(crate) fn mmio_write(&mut self, pa: u32, width: Width, value: u32, lend: Lend) -> bool {
-        match Self::find(&self.mmio, pa) {
-            None => false,
-            Some(Target::Controller) => {
-                self.controller.write(pa, width, value & width.mask());
-                true
-            }
-            Some(Target::Component(i)) => {
-                self.with_device(i, lend, |d, ctx| {
-                    d.write(pa, width, value & width.mask(), ctx)
-                });
-                true
-            }
-        }
+        let Some(target) = Self::find(&self.mmio, pa) else {
+            return false;
+        };
+        self.write_in(target, pa, width, value, lend);
+        true
     }
 
     /// The earliest tick at which a device has something to do.
