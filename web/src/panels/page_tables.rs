@@ -56,7 +56,7 @@ pub fn page_tables_panel(props: &PageTablesProps) -> Html {
         <section class="panel page-tables" aria-label="Page tables">
             <h2>{ match props.pid { Some(p) => format!("Page tables · pid {p}"), None => "Page tables".into() } }</h2>
             <p class="summary">{ format!("page tables in use: {present} of the 512 user directory entries point to one; the other {} need none", 512 - present) }</p>
-            { for tables }
+            <div class="pt-list">{ for tables }</div>
         </section>
     }
 }
