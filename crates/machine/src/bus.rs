@@ -190,6 +190,21 @@ pub(crate) struct Lend<'a> {
     pub events: &'a mut Vec<Event>,
 }
 
+impl<'a> Lend<'a> {
+    /// The context a device gets: what was lent, no lines raised yet, no stop.
+    fn into_ctx(self) -> Ctx<'a> {
+        Ctx {
+            clock: self.clock,
+            mem: self.mem,
+            raised: 0,
+            stop: None,
+            recording: self.recording,
+            seen: self.seen,
+            events: self.events,
+        }
+    }
+}
+
 /// The devices of a machine, where they answer, and its interrupt
 /// controller. Plain data: snapshots serialize it and the state hash
 /// hashes it.
@@ -281,15 +296,7 @@ impl Bus {
         lend: Lend,
         f: impl FnOnce(&mut Component, &mut Ctx) -> R,
     ) -> (R, Option<StopReason>) {
-        let mut ctx = Ctx {
-            clock: lend.clock,
-            mem: lend.mem,
-            raised: 0,
-            stop: None,
-            recording: lend.recording,
-            seen: lend.seen,
-            events: lend.events,
-        };
+        let mut ctx = lend.into_ctx();
         let result = f(&mut self.components[index], &mut ctx);
         let (raised, stop) = (ctx.raised, ctx.stop.take());
         self.raise_lines(raised, &mut ctx);
@@ -311,15 +318,7 @@ impl Bus {
 
     /// Raises a line from outside a device access (input arriving).
     pub(crate) fn raise(&mut self, line: u8, lend: Lend) {
-        let mut ctx = Ctx {
-            clock: lend.clock,
-            mem: lend.mem,
-            raised: 0,
-            stop: None,
-            recording: lend.recording,
-            seen: lend.seen,
-            events: lend.events,
-        };
+        let mut ctx = lend.into_ctx();
         self.raise_lines(1 << line, &mut ctx);
     }
 
