@@ -1,5 +1,6 @@
 //! Decodes and executes arbitrary bytes: the machine must never panic,
-//! whatever the code, the registers, the paging state or the board. The
+//! whatever the code, the registers, the paging state or the board (the
+//! lessons', one with a memory-mapped timer, or the PC's). The
 //! machine is small (64 KiB) so that each input costs little: building it,
 //! running, stepping back and a snapshot's round trip take well under a
 //! millisecond.
@@ -32,12 +33,22 @@ thread_local! {
             name: "fuzz",
             controller: InterruptController::Pic(Default::default()),
             controller_ports: vec![(0x20, 0x21)],
+            controller_mmio: vec![],
             parts: vec![Part {
                 device: Component::Timer(Timer::default()),
                 ports: vec![(0x40, 0x40)],
                 mmio: Some((0x1_0000, 0x1_0003)),
             }],
         },
+    );
+    // The PC board's devices (APIC, I/O APIC, IDE, UART, PS/2, CGA) on a
+    // small RAM: ports and the APICs' registers are reached by random code.
+    static PC: Machine = Machine::with_board(
+        MachineConfig {
+            board: osviz_machine::BoardKind::Pc,
+            ..config()
+        },
+        Board::pc(Some(vec![0x5A; 4 * 512]), Some(vec![0xA5; 8 * 512])),
     );
 }
 
@@ -49,7 +60,10 @@ fuzz_target!(|data: &[u8]| {
     let flags = head[32];
     // Bit 3: a board with a memory-mapped timer just past RAM, so that
     // random loads and stores reach the bus's memory-mapped path.
-    let mut m = if flags & 8 != 0 {
+    // Bit 4: the PC board.
+    let mut m = if flags & 16 != 0 {
+        PC.with(Machine::clone)
+    } else if flags & 8 != 0 {
         MMIO.with(Machine::clone)
     } else {
         LESSONS.with(Machine::clone)

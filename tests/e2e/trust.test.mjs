@@ -45,6 +45,20 @@ test('what a student types survives hovering, stepping, running, reloading and s
   await done(page, errors);
 });
 
+test('a prediction typed survives a reload and a trip to another lesson', async () => {
+  const { page, errors } = await openPage();
+  await chooseLesson(page, 'two-level');
+  const guess = page.getByLabel('Your answer to question 1');
+  await guess.fill('3');
+  await page.reload();
+  await page.getByRole('region', { name: 'Lesson' }).waitFor();
+  assert.equal(await page.getByLabel('Your answer to question 1').inputValue(), '3');
+  await chooseLesson(page, 'system-call');
+  await chooseLesson(page, 'two-level');
+  assert.equal(await page.getByLabel('Your answer to question 1').inputValue(), '3');
+  await done(page, errors);
+});
+
 test('the editor numbers its lines, marks errors on them, and sets breakpoints from the gutter', async () => {
   const { page, errors } = await openPage();
   await chooseLesson(page, 'system-call');

@@ -4,6 +4,20 @@
 //! once and the shortcut list below is the only one.
 
 use crate::focus::Focus;
+use crate::guest::Xv6Build;
+use std::rc::Rc;
+
+/// An xv6 build handed to the session (equal when it is the same build).
+#[derive(Clone, Debug)]
+pub struct Build(pub Rc<Xv6Build>);
+
+impl PartialEq for Build {
+    fn eq(&self, other: &Build) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for Build {}
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Action {
@@ -54,6 +68,19 @@ pub enum Action {
     /// Show or hide a panel in projector mode.
     TogglePanel(String),
     DismissNotice,
+    /// The page fetched xv6 (or the student opened a build): boot the
+    /// xv6 lesson that waits for it.
+    Xv6Loaded(Build),
+    /// xv6 could not be fetched or read: why.
+    Xv6Failed(String),
+    /// The student opened their own xv6 build: boot it.
+    Xv6Opened(Build),
+    /// Step by source line: into calls, over them, or out of the function.
+    StepLine,
+    NextLine,
+    StepOut,
+    /// Set a breakpoint on a function (its first line) or on `file:line`.
+    BreakAt(String),
 }
 
 /// A keyboard shortcut: the keys, the action, and what the help says.
@@ -69,9 +96,24 @@ const fn key(keys: &'static [&'static str], action: Action, what: &'static str) 
 }
 
 /// Every keyboard shortcut: the key handler and the help overlay read this.
-pub const SHORTCUTS: [Shortcut; 14] = [
+pub const SHORTCUTS: [Shortcut; 17] = [
     key(&["s"], Action::Step, "step one instruction"),
     key(&["o"], Action::StepOver, "step over a call or an int n"),
+    key(
+        &["n"],
+        Action::StepLine,
+        "step to the next source line (into calls)",
+    ),
+    key(
+        &["j"],
+        Action::NextLine,
+        "next source line of this function (over calls)",
+    ),
+    key(
+        &["u"],
+        Action::StepOut,
+        "step out of the function, to its caller",
+    ),
     key(
         &["b"],
         Action::StepBack,

@@ -23,7 +23,6 @@ use crate::settings::{SETTINGS_KEY, Settings};
 use crate::views;
 use gloo::storage::Storage;
 use gloo::timers::callback::{Interval, Timeout};
-use osviz_kernel::introspect::Introspector;
 use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::JsCast;
@@ -87,12 +86,59 @@ fn copy_link(fragment: String, session: Rc<RefCell<Session>>, refresh: UseForceU
     });
 }
 
+/// Fetches the xv6 build the page serves and hands it to the session,
+/// which boots the xv6 lesson that waits for it.
+fn load_xv6(session: Rc<RefCell<Session>>, refresh: UseForceUpdateHandle) {
+    wasm_bindgen_futures::spawn_local(async move {
+        let action = match crate::loader::served_xv6().await {
+            Ok(build) => Action::Xv6Loaded(crate::action::Build(Rc::new(build))),
+            Err(why) => Action::Xv6Failed(why),
+        };
+        session.borrow_mut().apply(action);
+        refresh.force_update();
+    });
+}
+
+/// The frame owners as last read, with when (page time) and at which step.
+#[derive(Default)]
+struct FramesCache {
+    at_ms: f64,
+    step: Option<u64>,
+    owners: (Rc<[osviz_view::FrameOwner]>, u32),
+}
+
+/// While the machine runs, the frames panel is read at most this often:
+/// reading 57,344 owners (xv6's free list and every page table) takes
+/// milliseconds, which every frame cannot spare; paused, it is always now.
+const FRAMES_EVERY_MS: f64 = 250.0;
+
+/// Who owns each physical frame, and how many are free: now when paused or
+/// stepping, at most every `FRAMES_EVERY_MS` while running.
+fn frame_owners(s: &Session, cache: &RefCell<FramesCache>) -> (Rc<[osviz_view::FrameOwner]>, u32) {
+    let m = &s.system.machine;
+    let now = gloo::utils::window().performance().map_or(0.0, |p| p.now());
+    let mut c = cache.borrow_mut();
+    let fresh = c.step == Some(m.steps()) || (s.running && now - c.at_ms < FRAMES_EVERY_MS);
+    if !fresh {
+        let i = s.system.view();
+        let owners = i.frames(m);
+        let free = i.free_frames(m);
+        *c = FramesCache {
+            at_ms: now,
+            step: Some(m.steps()),
+            owners: (owners.into(), free),
+        };
+    }
+    c.owners.clone()
+}
+
 #[function_component(App)]
 pub fn app() -> Html {
     let session = use_mut_ref(initial_session);
     let saved = use_mut_ref(|| None::<Settings>);
     let refresh = use_force_update();
     let ticker = use_mut_ref(|| None::<Interval>);
+    let frames_cache = use_mut_ref(FramesCache::default);
     let draft_timer = use_mut_ref(|| None::<Timeout>);
 
     // Every control sends an action here: apply it, do what it asks of the
@@ -105,8 +151,12 @@ pub fn app() -> Html {
             let editing = matches!(action, Action::Edit(_));
             let hover = matches!(action, Action::Hover(_) | Action::ScrollEvents(_));
             let effect = session.borrow_mut().apply(action);
-            if let Some(Effect::CopyLink(fragment)) = effect {
-                copy_link(fragment, session.clone(), refresh.clone());
+            match effect {
+                Some(Effect::CopyLink(fragment)) => {
+                    copy_link(fragment, session.clone(), refresh.clone())
+                }
+                Some(Effect::LoadXv6) => load_xv6(session.clone(), refresh.clone()),
+                None => {}
             }
             if editing {
                 // Typing saves the draft once it pauses.
@@ -121,6 +171,16 @@ pub fn app() -> Html {
             refresh.force_update();
         })
     };
+    {
+        // A lesson restored or linked on xv6 waits for xv6 to load.
+        let session = session.clone();
+        let refresh = refresh.clone();
+        use_effect_with((), move |_| {
+            if session.borrow().pending_lesson.is_some() {
+                load_xv6(session, refresh);
+            }
+        });
+    }
     let running = session.borrow().running;
     {
         // While running, tick every animation frame; stop the timer when paused.
@@ -162,24 +222,32 @@ pub fn app() -> Html {
         let dispatch = dispatch.clone();
         use_effect_with((), move |_| {
             let document = gloo::utils::document();
-            let listener = gloo::events::EventListener::new(&document, "keydown", move |e| {
-                let Some(e) = e.dyn_ref::<web_sys::KeyboardEvent>() else {
-                    return;
-                };
-                let typing = e
-                    .target()
-                    .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-                    .is_some_and(|el| {
-                        matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT")
-                    });
-                if typing || e.ctrl_key() || e.alt_key() || e.meta_key() {
-                    return;
-                }
-                if let Some(action) = for_key(&e.key()) {
-                    e.prevent_default();
-                    dispatch.emit(action);
-                }
-            });
+            // Not passive: a shortcut's key must not also scroll the page.
+            let options = gloo::events::EventListenerOptions::enable_prevent_default();
+            let listener = gloo::events::EventListener::new_with_options(
+                &document,
+                "keydown",
+                options,
+                move |e| {
+                    let Some(e) = e.dyn_ref::<web_sys::KeyboardEvent>() else {
+                        return;
+                    };
+                    let typing = e
+                        .target()
+                        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+                        .is_some_and(|el| {
+                            matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT")
+                                || el.has_attribute("data-keyboard")
+                        });
+                    if typing || e.ctrl_key() || e.alt_key() || e.meta_key() {
+                        return;
+                    }
+                    if let Some(action) = for_key(&e.key()) {
+                        e.prevent_default();
+                        dispatch.emit(action);
+                    }
+                },
+            );
             move || drop(listener)
         });
     }
@@ -240,7 +308,7 @@ pub fn app() -> Html {
         s.dark.then_some("dark"),
         s.projector.then_some("projector")
     );
-    let i = Introspector::of(&s.system);
+    let i = s.system.view();
     let procs = i.processes(m);
     let shown = s
         .selected_pid
@@ -262,6 +330,7 @@ pub fn app() -> Html {
     };
     let breakpoints = s.breakpoints();
     let projector_panels = s.projector_panels();
+    let frames = frame_owners(&s, &frames_cache);
     // Each panel by name; projector mode shows the chosen ones in the
     // chosen order (the key panel first), the normal view all of them.
     let render = |name: &str| -> Html {
@@ -297,7 +366,7 @@ pub fn app() -> Html {
                     <IdtPanel entries={i.idt(m)} dispatch={views::dispatch::dispatch(&s)} linked={linked} />
             },
             "Physical frames" => html! {
-                    <FramesPanel frames={i.frames(m)} free={i.free_frames(m)}
+                    <FramesPanel frames={frames.0.clone()} free={frames.1} on_hover={dispatch.reform(Action::Hover)}
                         shown_pid={shown.as_ref().map(|p| p.pid)} linked={linked} />
             },
             "Timeline" => html! {
@@ -309,7 +378,9 @@ pub fn app() -> Html {
                         on_scroll={dispatch.reform(Action::ScrollEvents)} linked={linked} />
             },
             _ => html! {
-                <ConsolePanel text={String::from_utf8_lossy(m.console()).into_owned()} on_keys={dispatch.reform(Action::TypeKeys)} />
+                <ConsolePanel text={String::from_utf8_lossy(m.console()).into_owned()}
+                    screen={m.text_screen().map(|t| crate::panels::console::Screen { rows: t.rows, cursor: t.cursor })}
+                    on_keys={dispatch.reform(Action::TypeKeys)} />
             },
         }
     };

@@ -4,6 +4,8 @@
 mod action;
 mod app;
 mod focus;
+mod guest;
+mod loader;
 mod panels;
 mod session;
 mod settings;

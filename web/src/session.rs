@@ -4,14 +4,16 @@
 
 use crate::action::Action;
 use crate::focus::{Focus, Linked};
+use crate::guest::{Guest, GuestKernel, Xv6Build};
 use crate::share::Link;
 use crate::views::registers::RegisterView;
 use osviz_asm::Diagnostic;
-use osviz_kernel::introspect::Introspector;
-use osviz_kernel::lessons::{LESSONS, Lesson, disk_image, run_to, run_to_user_mode};
+use osviz_kernel::lessons::{Kernel, LESSONS, Lesson, disk_image, run_to, run_to_user_mode};
+use osviz_kernel::xv6_lessons::XV6_LESSONS;
 use osviz_kernel::{BootError, System, source_file};
 use osviz_machine::{Event, EventKind, MachineConfig, StopReason};
 use std::collections::{BTreeMap, HashMap};
+use std::rc::Rc;
 
 /// Steps per second for each position of the speed control; `None` is as
 /// fast as the page can go.
@@ -24,6 +26,9 @@ pub const SPEEDS: [(&str, Option<f64>); 6] = [
     ("full speed", None),
 ];
 
+/// The speed a lesson of the teaching kernel starts at (10 k / s).
+const DEFAULT_SPEED: usize = 3;
+
 /// The steps one animation frame starts with at full speed; the page then
 /// adapts it (see `Session::adapt`) so that running takes a set share of
 /// each frame and the page stays responsive whatever the program does.
@@ -33,6 +38,9 @@ pub const FRAME_BUDGET: u64 = 60_000;
 /// may take before it gives up.
 const QUERY_STEPS: u64 = FRAME_BUDGET * 500;
 
+/// The most steps xv6's boot may take to its prompt (it takes 14 M).
+const XV6_BOOT_STEPS: u64 = 60_000_000;
+
 /// The bounds of the adaptive budget, and the milliseconds of running and
 /// rendering per frame it aims at: the rest of a 16.7 ms frame is style,
 /// layout and paint (measured with `bench/page-fps.mjs`, which prints the
@@ -40,9 +48,9 @@ const QUERY_STEPS: u64 = FRAME_BUDGET * 500;
 /// panel open rendering costs about 1 to 4 ms, so running gets about 5 to 7.
 const MIN_BUDGET: u64 = 5_000;
 const MAX_BUDGET: u64 = 2_000_000;
-const FRAME_MS: f64 = 9.0;
+const FRAME_MS: f64 = 12.0;
 const MIN_RUN_MS: f64 = 3.0;
-const MAX_RUN_MS: f64 = 7.0;
+const MAX_RUN_MS: f64 = 10.0;
 /// A frame that comes this much later than the 16 ms timer asks for.
 const LATE_FRAME_MS: f64 = 19.0;
 
@@ -119,11 +127,13 @@ pub struct Answer {
 pub enum Effect {
     /// Copy this link (the page's address with the fragment) to the clipboard.
     CopyLink(String),
+    /// Fetch the xv6 build the page serves, then send `Action::Xv6Loaded`.
+    LoadXv6,
 }
 
 #[derive(Debug)]
 pub struct Session {
-    pub system: System,
+    pub system: Guest,
     pub lesson: &'static Lesson,
     /// The first program's source as the machine runs it now.
     program: String,
@@ -150,7 +160,9 @@ pub struct Session {
     /// panel that shows it marks it.
     pub linked: Linked,
     pub answers: Vec<Option<Answer>>,
-    pub guesses: Vec<String>,
+    /// The predictions the student typed, per lesson (question by
+    /// question): kept across lessons and reloads like drafts.
+    pub predictions: BTreeMap<String, Vec<String>>,
     /// The event kind the log shows (`None`: all but TLB hits).
     pub event_filter: Option<EventKind>,
     /// Steps per frame at full speed.
@@ -189,7 +201,22 @@ pub struct Session {
     /// The process running when the event log last started empty (after
     /// the fast-forward or a move in time), for the timeline's first slice.
     pub log_owner: Option<(u64, String, Option<u32>)>,
+    /// The xv6 build, once the page has fetched it (or the student opened
+    /// one): kept across lessons.
+    pub xv6: Option<Rc<Xv6Build>>,
+    /// An xv6 lesson asked for before xv6 was loaded: opened when it is.
+    pub pending_lesson: Option<String>,
+    /// A share link to an xv6 lesson, opened once xv6 is loaded.
+    pending_link: Option<String>,
+    /// Processes seen asleep on a channel, and when they woke (for the
+    /// timeline).
+    pub sleeps: Vec<crate::views::timeline::SleepSpan>,
+    /// The step the sleeps were last looked at.
+    sleeps_seen: u64,
 }
+
+/// How many sleeps the timeline keeps.
+const SLEEPS_KEPT: usize = 24;
 
 /// Every panel the page has, by the name its section carries.
 pub const PANELS: [&str; 13] = [
@@ -208,7 +235,7 @@ pub const PANELS: [&str; 13] = [
     "Console",
 ];
 
-fn boot(lesson: &Lesson, source: Option<&str>) -> Result<System, BootError> {
+fn boot(lesson: &Lesson, source: Option<&str>) -> Result<Guest, BootError> {
     let mut system = match source {
         None => lesson.boot()?,
         Some(text) => {
@@ -222,18 +249,67 @@ fn boot(lesson: &Lesson, source: Option<&str>) -> Result<System, BootError> {
         }
     };
     system.machine.set_recording(true);
-    Ok(system)
+    Ok(Guest::teaching(system))
+}
+
+/// The latest device interrupt the CPU took between steps `from` and `to`
+/// (the machine remembers the latest few, recorded or not).
+fn last_device_interrupt(m: &osviz_machine::Machine, from: u64, to: u64) -> Option<u8> {
+    m.recent_interrupts()
+        .filter(|(step, _)| *step >= from && *step <= to)
+        .map(|(_, v)| v)
+        .last()
+}
+
+/// The lesson's own first program's source ("" for xv6's lessons, which
+/// run xv6's programs).
+fn lesson_source(lesson: &Lesson) -> &'static str {
+    lesson.programs.first().map_or("", |p| p.source)
+}
+
+/// Boots xv6 from a build, for a lesson.
+fn boot_xv6(build: &Rc<Xv6Build>) -> Result<Guest, crate::guest::OpenError> {
+    let mut machine = build.boot()?;
+    machine.set_recording(true);
+    Ok(Guest {
+        machine,
+        kernel: GuestKernel::Xv6(build.clone()),
+    })
 }
 
 impl Session {
     pub fn new(lesson_id: &str) -> Session {
-        let lesson = osviz_kernel::lessons::lesson(lesson_id).unwrap_or(&LESSONS[0]);
-        let system = boot(lesson, None).expect("the built-in lessons assemble");
+        Session::with_xv6(lesson_id, None)
+    }
+
+    /// A session on a lesson, with the xv6 build if the page has one. An
+    /// xv6 lesson without a build opens the first lesson and waits for it
+    /// (`pending_lesson`).
+    pub fn with_xv6(lesson_id: &str, xv6: Option<Rc<Xv6Build>>) -> Session {
+        let mut pending = None;
+        let mut lesson = osviz_kernel::lessons::lesson(lesson_id).unwrap_or(&LESSONS[0]);
+        if lesson.kernel == Kernel::Xv6 && xv6.is_none() {
+            pending = Some(lesson.id.to_string());
+            lesson = &LESSONS[0];
+        }
+        let system = match (lesson.kernel, &xv6) {
+            (Kernel::Xv6, Some(build)) => boot_xv6(build).ok(),
+            _ => None,
+        };
+        let system = match system {
+            Some(s) => s,
+            None => {
+                if lesson.kernel == Kernel::Xv6 {
+                    lesson = &LESSONS[0];
+                }
+                boot(lesson, None).expect("the built-in lessons assemble")
+            }
+        };
         let before = RegisterView::of(&system.machine);
         let mut s = Session {
             system,
             lesson,
-            program: lesson.programs[0].source.to_string(),
+            program: lesson_source(lesson).to_string(),
             drafts: BTreeMap::new(),
             ran: BTreeMap::new(),
             errors: Vec::new(),
@@ -241,12 +317,15 @@ impl Session {
             before,
             stop: None,
             running: false,
-            speed: 3,
+            speed: match lesson.kernel {
+                Kernel::Teaching => DEFAULT_SPEED,
+                Kernel::Xv6 => SPEEDS.len() - 1,
+            },
             carry: 0.0,
             selected_pid: None,
             linked: Linked::default(),
             answers: vec![None; lesson.questions.len()],
-            guesses: vec![String::new(); lesson.questions.len()],
+            predictions: BTreeMap::new(),
             event_filter: None,
             budget: FRAME_BUDGET,
             render_ms: 0.0,
@@ -265,18 +344,48 @@ impl Session {
             step_overs: Vec::new(),
             last_switch: None,
             log_owner: None,
+            xv6,
+            pending_lesson: pending,
+            pending_link: None,
+            sleeps: Vec::new(),
+            sleeps_seen: 0,
         };
         s.go_to_start();
         s
     }
 
-    /// Fast-forwards the boot to the user program's first instruction.
+    /// Fast-forwards the boot to where the lesson starts: the user
+    /// program's first instruction, or xv6's shell prompt with the lesson's
+    /// command typed.
     fn go_to_start(&mut self) {
-        self.start_step = run_to_user_mode(&mut self.system, QUERY_STEPS).unwrap_or(0);
+        let m = &mut self.system.machine;
+        self.start_step = match self.lesson.kernel {
+            Kernel::Teaching => run_to_user_mode(m, QUERY_STEPS).unwrap_or(0),
+            Kernel::Xv6 => match osviz_xv6::run_to_prompt(m, XV6_BOOT_STEPS) {
+                Ok(step) => {
+                    for b in self.lesson.typed.bytes() {
+                        m.press_key(b);
+                    }
+                    step
+                }
+                Err(e) => {
+                    self.notice = Some(format!("xv6 did not reach its prompt: {e}"));
+                    m.steps()
+                }
+            },
+        };
         self.system.machine.clear_events();
         self.note_log_owner();
         self.remember_directories();
         self.mark();
+    }
+
+    /// The prediction typed for question `i` of this lesson ("" if none).
+    pub fn guess(&self, i: usize) -> &str {
+        self.predictions
+            .get(self.lesson.id)
+            .and_then(|g| g.get(i))
+            .map_or("", String::as_str)
     }
 
     /// The editor's text: the student's draft, else the program as it runs.
@@ -288,7 +397,7 @@ impl Session {
 
     /// Whether the editor holds something other than the lesson's program.
     pub fn edited(&self) -> bool {
-        self.draft() != self.lesson.programs[0].source
+        self.draft() != lesson_source(self.lesson)
     }
 
     /// The source the machine runs now for the lesson's first program.
@@ -298,11 +407,17 @@ impl Session {
 
     /// The first program's file name, as the line table knows it.
     pub fn program_file(&self) -> String {
-        format!("{}.asm", self.lesson.programs[0].name)
+        self.lesson
+            .programs
+            .first()
+            .map_or(String::new(), |p| format!("{}.asm", p.name))
     }
 
     /// The text of a source file as the machine runs it.
     pub fn file_text(&self, file: &str) -> Option<String> {
+        if let Some(build) = self.system.xv6() {
+            return build.sources.get(file).cloned();
+        }
         if file == self.program_file() {
             return Some(self.program.clone());
         }
@@ -319,12 +434,12 @@ impl Session {
 
     /// The physical address of the kernel's own page directory.
     pub fn kernel_dir(&self) -> u32 {
-        Introspector::of(&self.system).kernel_dir()
+        self.system.view().kernel_dir(&self.system.machine)
     }
 
     /// The breakpoints, with the addresses they are bound to now.
     pub fn breakpoints(&self) -> Vec<Breakpoint> {
-        let i = Introspector::of(&self.system);
+        let i = self.system.view();
         self.breakpoints
             .iter()
             .map(|b| Breakpoint {
@@ -342,7 +457,7 @@ impl Session {
         for a in old {
             m.remove_breakpoint(a);
         }
-        let i = Introspector::of(&self.system);
+        let i = self.system.view();
         let addrs: Vec<u32> = self
             .breakpoints
             .iter()
@@ -400,9 +515,52 @@ impl Session {
             Action::ToggleTheme => self.dark = !self.dark,
             Action::ToggleHelp => self.help = !self.help,
             Action::CloseHelp => self.help = false,
-            Action::ChooseLesson(id) => self.load_lesson(&id),
+            Action::ChooseLesson(id) => {
+                let wants_xv6 =
+                    osviz_kernel::lessons::lesson(&id).is_some_and(|l| l.kernel == Kernel::Xv6);
+                if wants_xv6 && self.xv6.is_none() {
+                    self.pending_lesson = Some(id);
+                    self.notice = Some("loading xv6 (kernel, fs.img and its sources)…".into());
+                    return Some(Effect::LoadXv6);
+                }
+                self.load_lesson(&id);
+            }
+            Action::Xv6Loaded(build) => {
+                self.xv6 = Some(build.0);
+                if let Some(link) = self.pending_link.take() {
+                    let mut opened = Session::open_link_with(&link, self.xv6.clone());
+                    opened.dark = self.dark;
+                    *self = opened;
+                } else if let Some(id) = self.pending_lesson.take() {
+                    self.load_lesson(&id);
+                }
+            }
+            Action::Xv6Opened(build) => {
+                let origin = build.0.origin.clone();
+                self.xv6 = Some(build.0);
+                self.pending_lesson = None;
+                let id = match self.lesson.kernel {
+                    Kernel::Xv6 => self.lesson.id,
+                    Kernel::Teaching => XV6_LESSONS[0].id,
+                };
+                self.load_lesson(id);
+                let note = self.system.view().limitation();
+                self.notice = Some(match note {
+                    Some(why) => format!("opened {origin}; {why}"),
+                    None => format!("opened {origin}"),
+                });
+            }
+            Action::StepLine => self.step_line(osviz_view::LineStep::Into),
+            Action::NextLine => self.step_line(osviz_view::LineStep::Over),
+            Action::StepOut => self.step_line(osviz_view::LineStep::Out),
+            Action::BreakAt(text) => self.break_at(&text),
+            Action::Xv6Failed(why) => {
+                self.pending_lesson = None;
+                self.pending_link = None;
+                self.notice = Some(format!("xv6 could not be loaded: {why}"));
+            }
             Action::Edit(text) => {
-                if text == self.lesson.programs[0].source {
+                if text == lesson_source(self.lesson) {
                     self.drafts.remove(self.lesson.id);
                 } else {
                     self.drafts.insert(self.lesson.id.to_string(), text);
@@ -414,14 +572,20 @@ impl Session {
             }
             Action::RevertDraft => {
                 self.drafts.remove(self.lesson.id);
-                let original = self.lesson.programs[0].source.to_string();
+                let original = lesson_source(self.lesson).to_string();
                 self.run_source(original);
                 self.notice = Some("the editor holds the lesson's own program again".into());
             }
             Action::Reveal(i) => self.reveal(i),
             Action::Guess(i, text) => {
-                if let Some(g) = self.guesses.get_mut(i) {
-                    *g = text;
+                let n = self.lesson.questions.len();
+                if i < n {
+                    let guesses = self
+                        .predictions
+                        .entry(self.lesson.id.to_string())
+                        .or_insert_with(|| vec![String::new(); n]);
+                    guesses.resize(n, String::new());
+                    guesses[i] = text;
                 }
             }
             Action::TypeKeys(text) => self.type_keys(&text),
@@ -574,7 +738,7 @@ impl Session {
             self.breakpoints.remove(i);
             self.notice = Some(format!("breakpoint cleared at {file}:{line}"));
         } else {
-            match Introspector::of(&self.system).line_address(file, line) {
+            match self.system.view().line_address(file, line) {
                 Some(a) => {
                     self.breakpoints.push(at);
                     self.notice = Some(format!("breakpoint set at {file}:{line} ({a:#010x})"));
@@ -589,7 +753,7 @@ impl Session {
     pub fn link(&self) -> Link {
         Link {
             lesson: Some(self.lesson.id.to_string()),
-            source: (self.program != self.lesson.programs[0].source).then(|| self.program.clone()),
+            source: (self.program != lesson_source(self.lesson)).then(|| self.program.clone()),
             breakpoints: self
                 .breakpoints
                 .iter()
@@ -598,20 +762,49 @@ impl Session {
             step: Some(self.system.machine.steps()),
             panels: self.panel_choice.get(self.lesson.id).cloned(),
             projector: self.projector,
+            keys: self.typed_keys(),
         }
+    }
+
+    /// The keys typed since the lesson's start (not the ones the lesson
+    /// typed itself), up to now: what a share link replays.
+    fn typed_keys(&self) -> Vec<(u64, u8)> {
+        let m = &self.system.machine;
+        let own = self.lesson.typed.len();
+        m.inputs()
+            .iter()
+            .enumerate()
+            .filter(|(k, i)| !(*k < own && i.step == self.start_step))
+            .map(|(_, i)| i)
+            .filter(|i| i.step <= m.steps() && i.channel == osviz_machine::InputChannel::Keyboard)
+            .map(|i| (i.step, i.byte))
+            .take(crate::share::MAX_LINK_KEYS)
+            .collect()
     }
 
     /// Opens what a share link describes: the lesson, the program, the
     /// breakpoints, and the point in time (by deterministic replay). The
     /// notice says what was asked and what opened where they differ.
     pub fn open_link(fragment: &str) -> Session {
+        Session::open_link_with(fragment, None)
+    }
+
+    /// Opens a share link with the xv6 build, if the page has one. A link to
+    /// an xv6 lesson without it opens the first lesson and waits for xv6
+    /// (`pending_link`), then opens again.
+    pub fn open_link_with(fragment: &str, xv6: Option<Rc<Xv6Build>>) -> Session {
         let (link, mut problems) = Link::decode(fragment);
         let asked = link.lesson.clone();
         let known = asked
             .as_deref()
             .and_then(osviz_kernel::lessons::lesson)
             .map(|l| l.id);
-        let mut session = Session::new(known.unwrap_or(LESSONS[0].id));
+        let mut session = Session::with_xv6(known.unwrap_or(LESSONS[0].id), xv6);
+        if session.pending_lesson.is_some() {
+            session.pending_link = Some(fragment.to_string());
+            session.notice = Some("loading xv6 to open the shared link…".into());
+            return session;
+        }
         match (&asked, known) {
             (Some(a), None) => problems.insert(
                 0,
@@ -656,6 +849,17 @@ impl Session {
         }
         session.projector = link.projector;
         let mut opened = String::new();
+        // What was typed, each key at its step (replayed as it was typed).
+        for &(step, byte) in &link.keys {
+            if step < session.system.machine.steps() {
+                continue;
+            }
+            session.seek(step);
+            if session.system.machine.steps() < step {
+                break;
+            }
+            session.system.machine.press_key(byte);
+        }
         if let Some(step) = link.step {
             session.seek(step);
             let reached = session.system.machine.steps();
@@ -679,18 +883,77 @@ impl Session {
     /// Notes who runs now, as the log starts empty.
     fn note_log_owner(&mut self) {
         let m = &self.system.machine;
-        self.log_owner = Introspector::of(&self.system)
+        self.log_owner = self
+            .system
+            .view()
             .current(m)
             .map(|p| (m.steps(), format!("pid {} {}", p.pid, p.name), Some(p.pid)));
     }
 
-    /// Notes the page directory of every live process.
+    /// Notes the page directory of every live process, and who sleeps on
+    /// what: a sleep seen ending is closed with the device interrupt taken
+    /// since it was last seen asleep.
     pub fn remember_directories(&mut self) {
-        let i = Introspector::of(&self.system);
-        for p in i.processes(&self.system.machine) {
+        let m = &self.system.machine;
+        let now = m.steps();
+        let i = self.system.view();
+        let procs = i.processes(m);
+        for p in &procs {
             self.dir_names
                 .insert(p.pgdir, (format!("pid {} {}", p.pid, p.name), Some(p.pid)));
         }
+        // After a move back in time the later sleeps never happened.
+        self.sleeps.retain(|s| s.from <= now);
+        for s in self
+            .sleeps
+            .iter_mut()
+            .filter(|s| s.to.is_some_and(|t| t > now))
+        {
+            s.to = None;
+            s.woken_by = None;
+        }
+        let asleep = |pid: u32, chan: &str| {
+            procs.iter().any(|p| {
+                p.pid == pid
+                    && p.phase == osviz_view::Phase::Sleeping
+                    && p.chan_name.as_deref() == Some(chan)
+            })
+        };
+        let seen = self.sleeps_seen;
+        for s in self.sleeps.iter_mut().filter(|s| s.to.is_none()) {
+            if !asleep(s.pid, &s.chan) {
+                s.to = Some(now);
+                s.woken_by = last_device_interrupt(m, seen.max(s.from), now).map(|v| {
+                    match i.vector_name(v) {
+                        Some(n) => format!("interrupt {v} ({n})"),
+                        None => format!("interrupt {v}"),
+                    }
+                });
+            }
+        }
+        for p in procs
+            .iter()
+            .filter(|p| p.phase == osviz_view::Phase::Sleeping)
+        {
+            let Some(chan) = &p.chan_name else { continue };
+            let open = self
+                .sleeps
+                .iter()
+                .any(|s| s.to.is_none() && s.pid == p.pid && &s.chan == chan);
+            if !open {
+                self.sleeps.push(crate::views::timeline::SleepSpan {
+                    pid: p.pid,
+                    name: p.name.clone(),
+                    chan: chan.clone(),
+                    from: now,
+                    to: None,
+                    woken_by: None,
+                });
+            }
+        }
+        let extra = self.sleeps.len().saturating_sub(SLEEPS_KEPT);
+        self.sleeps.drain(..extra);
+        self.sleeps_seen = now;
     }
 
     fn mark(&mut self) {
@@ -756,6 +1019,74 @@ impl Session {
         self.remember_directories();
     }
 
+    /// Steps by source line; Step back undoes it as one step.
+    fn step_line(&mut self, how: osviz_view::LineStep) {
+        use osviz_view::LineStop;
+        self.mark();
+        self.running = false;
+        let before = self.system.machine.steps();
+        let (m, view) = self.system.split();
+        let stop = osviz_view::step_line(m, &*view, how, QUERY_STEPS);
+        let after = self.system.machine.steps();
+        if after > before + 1 {
+            self.step_overs.push((after, before));
+        }
+        self.stop = None;
+        match stop {
+            LineStop::Line(_) => {}
+            LineStop::NoLine(p) => {
+                self.notice = Some(format!(
+                    "stopped at {}: no source line for this code",
+                    p.symbol.map_or("an address without a symbol".into(), |s| {
+                        osviz_view::symbol_plus(&s, p.offset)
+                    })
+                ))
+            }
+            LineStop::Machine(reason) => self.stop = Some(reason),
+        }
+        self.remember_directories();
+    }
+
+    /// A breakpoint on what the student typed: `file:line`, or a function
+    /// (bound to its first line, so it lasts across reboots as lines do).
+    fn break_at(&mut self, text: &str) {
+        let t = text.trim();
+        if let Some((file, line)) = t.rsplit_once(':')
+            && let Ok(line) = line.trim().parse::<usize>()
+        {
+            self.add_line_breakpoint(file.trim(), line);
+            return;
+        }
+        let m = &self.system.machine;
+        let view = self.system.view();
+        let place = view
+            .code_address(t)
+            .or_else(|| view.symbol_address(t))
+            .map(|a| view.place(m, a));
+        match place.and_then(|p| Some((p.file?, p.line?))) {
+            Some((file, line)) => self.add_line_breakpoint(&file, line),
+            None => {
+                self.notice = Some(format!(
+                    "`{}` is neither a function with source lines nor file:line",
+                    t.chars().take(40).collect::<String>()
+                ))
+            }
+        }
+    }
+
+    /// Adds a breakpoint at a source line (not a toggle: it stays if set).
+    fn add_line_breakpoint(&mut self, file: &str, line: usize) {
+        let at = SourceLine {
+            file: file.to_string(),
+            line,
+        };
+        if self.breakpoints.contains(&at) {
+            self.notice = Some(format!("a breakpoint is set at {file}:{line} already"));
+            return;
+        }
+        self.toggle_line_breakpoint(file, line);
+    }
+
     /// One animation frame of running: as many steps as the speed allows.
     pub fn tick(&mut self, seconds: f64) {
         if !self.running {
@@ -776,7 +1107,22 @@ impl Session {
         self.mark();
         // Processes may start and end within one frame: look before and after.
         self.remember_directories();
+        // At full speed TLB hits are left out of the record (millions a
+        // second that no one reads one by one; the TLB panel's counts come
+        // from the TLB itself): a sixth of a recorded step's cost. Every
+        // other event, and every kind a break can name, stays.
+        let full_speed = SPEEDS[self.speed].1.is_none();
+        if full_speed {
+            self.system
+                .machine
+                .set_unrecorded(osviz_machine::KindSet::of(&[EventKind::TlbHit]));
+        }
         let stop = self.run_to_break(steps);
+        if full_speed {
+            self.system
+                .machine
+                .set_unrecorded(osviz_machine::KindSet::EMPTY);
+        }
         self.remember_directories();
         if stop != StopReason::InstructionLimit {
             self.running = false;
@@ -817,9 +1163,7 @@ impl Session {
         let hex = t.trim_start_matches("0x");
         let target = match u32::from_str_radix(hex, 16) {
             Ok(pa) if !hex.is_empty() => Some((pa, 1)),
-            _ => Introspector::of(&self.system)
-                .symbol_physical(t)
-                .map(|pa| (pa, 4)),
+            _ => self.system.view().symbol_physical(t).map(|pa| (pa, 4)),
         };
         match target {
             Some((pa, len)) if (pa as usize) < self.system.machine.mem().len() => {
@@ -884,11 +1228,22 @@ impl Session {
     }
 
     fn load_lesson(&mut self, id: &str) {
-        let mut next = Session::new(id);
-        next.speed = self.speed;
+        let mut next = Session::with_xv6(id, self.xv6.clone());
+        // xv6 takes millions of steps to answer a command and the teaching
+        // kernel's programs are read a few instructions a second: changing
+        // kernels starts at the speed that kernel is watched at.
+        next.speed = if next.lesson.kernel == self.lesson.kernel {
+            self.speed
+        } else {
+            match next.lesson.kernel {
+                Kernel::Xv6 => SPEEDS.len() - 1,
+                Kernel::Teaching => DEFAULT_SPEED,
+            }
+        };
         next.dark = self.dark;
         next.projector = self.projector;
         next.drafts = std::mem::take(&mut self.drafts);
+        next.predictions = std::mem::take(&mut self.predictions);
         next.ran = std::mem::take(&mut self.ran);
         next.panel_choice = std::mem::take(&mut self.panel_choice);
         next.event_filter = self.event_filter;
@@ -903,28 +1258,21 @@ impl Session {
 
     /// Rebuilds the machine with a program for the lesson's first one.
     fn run_source(&mut self, source: String) {
+        if self.lesson.kernel == Kernel::Xv6 {
+            self.reboot_xv6();
+            return;
+        }
         match boot(self.lesson, Some(&source)) {
             Ok(system) => {
-                self.system = system;
-                if source == self.lesson.programs[0].source {
+                if source == lesson_source(self.lesson) {
                     self.ran.remove(self.lesson.id);
                 } else {
                     self.ran.insert(self.lesson.id.to_string(), source.clone());
                 }
                 self.program = source;
                 self.errors.clear();
-                self.warnings = self.check_program();
-                self.stop = None;
-                self.running = false;
-                self.return_to = None;
-                self.step_overs.clear();
-                self.last_switch = None;
-                self.answers = vec![None; self.lesson.questions.len()];
-                let kinds = self.break_on;
-                self.break_on = None;
-                self.set_break(kinds.and_then(|b| BREAK_KINDS.iter().position(|k| k == b)));
-                self.go_to_start();
-                self.bind_breakpoints();
+                self.warnings = self.check_program_of(&system);
+                self.start_again(system);
                 let lost: Vec<String> = self
                     .breakpoints()
                     .iter()
@@ -953,10 +1301,42 @@ impl Session {
         }
     }
 
+    /// Takes a freshly booted system: the run's state starts over (stops,
+    /// answers, step overs), the break-on choice and breakpoints are bound
+    /// to it, and it runs to the lesson's start.
+    fn start_again(&mut self, system: Guest) {
+        self.system = system;
+        self.stop = None;
+        self.running = false;
+        self.return_to = None;
+        self.step_overs.clear();
+        self.last_switch = None;
+        self.answers = vec![None; self.lesson.questions.len()];
+        let kinds = self.break_on;
+        self.break_on = None;
+        self.set_break(kinds.and_then(|b| BREAK_KINDS.iter().position(|k| k == b)));
+        self.go_to_start();
+        self.bind_breakpoints();
+    }
+
+    /// Boots xv6 again to the lesson's start; breakpoints and settings stay.
+    fn reboot_xv6(&mut self) {
+        let Some(build) = self.xv6.clone() else {
+            return;
+        };
+        match boot_xv6(&build) {
+            Ok(system) => {
+                self.errors.clear();
+                self.start_again(system);
+            }
+            Err(e) => self.notice = Some(e.to_string()),
+        }
+    }
+
     /// What is worth saying about a program that assembled.
-    fn check_program(&self) -> Vec<String> {
+    fn check_program_of(&self, system: &Guest) -> Vec<String> {
         let mut out = Vec::new();
-        let first = self.system.programs.first().map(|(_, o)| o);
+        let first = system.programs().first().map(|(_, o)| o);
         if first.is_some_and(|o| o.symbol("start").is_none()) {
             out.push(
                 "there is no `start` label: the program runs from its first byte at 0x1000".into(),
@@ -973,10 +1353,16 @@ impl Session {
             return;
         };
         let here = self.system.machine.steps();
-        self.seek(0);
-        let answer = match run_to(&mut self.system, q.moment, QUERY_STEPS) {
+        // The teaching kernel's moments count from the boot; xv6's from the
+        // prompt, where the lesson types its command.
+        self.seek(match self.lesson.kernel {
+            Kernel::Teaching => 0,
+            Kernel::Xv6 => self.start_step,
+        });
+        let (m, view) = self.system.split();
+        let answer = match run_to(m, &*view, q.moment, QUERY_STEPS) {
             Ok(events) => Answer {
-                text: (q.answer)(&self.system, &events),
+                text: (q.answer)(m, &*view, &events),
                 step: Some(self.system.machine.steps()),
             },
             Err(e) => Answer {
@@ -1031,8 +1417,213 @@ mod tests {
     }
 
     fn place(s: &Session) -> (String, usize) {
-        let p = Introspector::of(&s.system).place_of_eip(&s.system.machine);
+        let p = s.system.view().place_of_eip(&s.system.machine);
         (p.file.unwrap(), p.line.unwrap())
+    }
+
+    /// The xv6 build scripts/xv6 makes, as the page gets it.
+    pub(crate) fn xv6_build() -> crate::action::Build {
+        let dir = osviz_xv6::build::default_build().unwrap_or_else(|e| panic!("{e}"));
+        let read = |f: &str| std::fs::read(dir.join(f)).unwrap();
+        let sources: BTreeMap<String, String> =
+            serde_json::from_slice(&read("www/sources.json")).unwrap();
+        crate::action::Build(Rc::new(
+            Xv6Build::new("xv6 (test)", read("kernel"), read("fs.img"), sources).unwrap(),
+        ))
+    }
+
+    #[test]
+    fn an_xv6_lesson_waits_for_xv6_then_boots_to_the_prompt_and_runs_ls() {
+        let mut s = Session::new("memory-image");
+        assert_eq!(
+            s.apply(Action::ChooseLesson("xv6-shell".into())),
+            Some(Effect::LoadXv6)
+        );
+        assert_eq!(
+            s.lesson.id, "memory-image",
+            "the lesson stays until xv6 is here"
+        );
+        s.apply(Action::Xv6Loaded(xv6_build()));
+        assert_eq!(s.lesson.id, "xv6-shell");
+        assert!(s.start_step > 10_000_000, "{}", s.start_step);
+        let screen = s.system.machine.text_screen().unwrap();
+        assert!(
+            screen.rows.iter().any(|r| r.starts_with("$ ")),
+            "{screen:?}"
+        );
+        let names: Vec<String> = s
+            .system
+            .view()
+            .processes(&s.system.machine)
+            .into_iter()
+            .map(|p| format!("{} {} {}", p.pid, p.name, p.state))
+            .collect();
+        assert_eq!(names, ["1 init SLEEPING", "2 sh SLEEPING"]);
+        // The lesson typed `ls`: running shows its listing and the prompt again.
+        s.apply(Action::SetSpeed(SPEEDS.len() - 1));
+        s.apply(Action::ToggleRun);
+        let mut seen_ls = false;
+        for _ in 0..2_000 {
+            s.tick(0.016);
+            seen_ls |= s
+                .system
+                .view()
+                .processes(&s.system.machine)
+                .iter()
+                .any(|p| p.name == "ls");
+            let out = String::from_utf8_lossy(s.system.machine.serial_output()).into_owned();
+            if out.matches("$ ").count() >= 2 {
+                break;
+            }
+        }
+        let out = String::from_utf8_lossy(s.system.machine.serial_output()).into_owned();
+        assert!(out.contains("README"), "{out}");
+        assert!(seen_ls, "ls appeared in the process table");
+        // The code panel shows xv6's C, the kernel's or a program's.
+        let code = crate::views::code::code(&s);
+        assert!(
+            code.file.ends_with(".c") || code.file.ends_with(".S"),
+            "{}",
+            code.file
+        );
+        assert!(!code.lines.is_empty());
+        // A reveal answers from the prompt.
+        s.apply(Action::Reveal(0));
+        assert_eq!(
+            s.answers[0].as_ref().map(|a| a.text.as_str()),
+            Some("pid 3 (sh)")
+        );
+    }
+
+    #[test]
+    fn an_xv6_share_link_carries_the_kernel_the_typing_and_the_moment() {
+        let build = xv6_build();
+        let mut s = Session::with_xv6("xv6-idt", Some(build.0.clone()));
+        assert!(s.lesson.typed.is_empty());
+        s.apply(Action::TypeKeys("echo hi\n".into()));
+        while !String::from_utf8_lossy(s.system.machine.serial_output()).ends_with("hi\n$ ") {
+            assert!(
+                s.system.machine.steps() < s.start_step + 30_000_000,
+                "no answer"
+            );
+            s.system.machine.run(100_000);
+        }
+        eprintln!(
+            "echo hi answered in {} steps",
+            s.system.machine.steps() - s.start_step
+        );
+        let mut t = s.system.machine.clone();
+        let at = t.steps();
+        for b in b"ls\n" {
+            t.press_key(*b);
+        }
+        while !String::from_utf8_lossy(t.serial_output()).ends_with("0\n$ ") {
+            t.run(10_000);
+        }
+        eprintln!("ls answered in {} steps", t.steps() - at);
+        let out = String::from_utf8_lossy(s.system.machine.serial_output()).into_owned();
+        assert!(out.ends_with("hi\n$ "), "{out}");
+        let fragment = s.link().encode();
+        assert!(
+            fragment.contains("lesson=xv6-idt") && fragment.contains("keys="),
+            "{fragment}"
+        );
+        // Opened before xv6 is loaded, the link waits for it, then opens.
+        let mut opened = Session::open_link(&fragment);
+        assert_eq!(opened.pending_lesson.as_deref(), Some("xv6-idt"));
+        opened.apply(Action::Xv6Loaded(build));
+        assert_eq!(opened.lesson.id, "xv6-idt");
+        assert_eq!(opened.system.machine.steps(), s.system.machine.steps());
+        assert_eq!(
+            opened.system.machine.serial_output(),
+            s.system.machine.serial_output()
+        );
+        assert_eq!(
+            opened.system.machine.state_hash(),
+            s.system.machine.state_hash()
+        );
+    }
+
+    #[test]
+    fn a_breakpoint_on_sys_write_stops_there_and_c_lines_step_on() {
+        let mut s = Session::with_xv6("xv6-syscall", Some(xv6_build().0));
+        s.apply(Action::BreakAt("sys_write".into()));
+        assert_eq!(s.breakpoints().len(), 1, "{:?}", s.notice);
+        assert_eq!(s.breakpoints()[0].file, "sysfile.c");
+        run_until_stopped(&mut s);
+        assert!(
+            matches!(s.stop, Some(StopReason::Breakpoint { .. })),
+            "{:?}",
+            s.stop
+        );
+        let code = crate::views::code::code(&s);
+        assert_eq!(
+            (code.file.as_str(), code.place.as_str()),
+            ("sysfile.c", "sys_write")
+        );
+        assert!(
+            code.stack.len() >= 3 && code.stack[1].starts_with("syscall"),
+            "{:?}",
+            code.stack
+        );
+        {
+            let view = s.system.view();
+            let p = view.current(&s.system.machine).unwrap();
+            let stack = view.kernel_stack(&s.system.machine, &p);
+            assert_eq!(stack.vector, Some(64));
+        }
+        let line = code.current;
+        s.apply(Action::NextLine);
+        let next = crate::views::code::code(&s);
+        assert_eq!(next.place.split('+').next(), Some("sys_write"));
+        assert_ne!(next.current, line);
+        // Step back undoes the whole line step.
+        s.apply(Action::StepBack);
+        assert_eq!(crate::views::code::code(&s).current, line);
+        s.apply(Action::BreakAt("no_such_function".into()));
+        assert!(
+            s.notice.as_deref().is_some_and(|n| n.contains("neither")),
+            "{:?}",
+            s.notice
+        );
+    }
+
+    #[test]
+    fn the_timeline_shows_sh_asleep_on_console_input_and_woken_by_the_keyboard() {
+        let mut s = Session::with_xv6("xv6-idt", Some(xv6_build().0));
+        let sleeps = crate::views::timeline::of_session(&s, &[]).sleeps;
+        let sh = sleeps
+            .iter()
+            .find(|x| x.name == "sh")
+            .expect("sh asleep at the prompt");
+        assert_eq!((sh.chan.as_str(), sh.to), ("input.r", None));
+        s.apply(Action::TypeKeys("echo hi\n".into()));
+        s.apply(Action::SetSpeed(SPEEDS.len() - 1));
+        s.apply(Action::ToggleRun);
+        for _ in 0..200 {
+            s.tick(0.016);
+            if String::from_utf8_lossy(s.system.machine.serial_output()).ends_with("hi\n$ ") {
+                break;
+            }
+        }
+        let sleeps = crate::views::timeline::of_session(&s, &[]).sleeps;
+        let woke = sleeps
+            .iter()
+            .find(|x| x.name == "sh" && x.chan == "input.r" && x.to.is_some())
+            .expect("sh woke");
+        assert_eq!(
+            woke.woken_by.as_deref(),
+            Some("interrupt 33 (keyboard (IRQ 1))"),
+            "{}",
+            woke.text()
+        );
+        assert!(woke.text().contains("console input"), "{}", woke.text());
+        // sh sleeps again on its next read, and init still waits for a child.
+        assert!(
+            sleeps
+                .iter()
+                .any(|x| x.name == "init" && x.chan.starts_with("ptable.proc"))
+        );
     }
 
     #[test]
@@ -1148,7 +1739,7 @@ mod tests {
         for w in dirs.windows(2) {
             assert_ne!(w[0], w[1], "{dirs:x?}");
         }
-        let i = Introspector::of(&s.system);
+        let i = s.system.view();
         let procs = i.processes(&s.system.machine);
         assert!(dirs.iter().all(|d| procs.iter().any(|p| p.pgdir == *d)));
     }
@@ -1245,6 +1836,12 @@ mod tests {
         s.apply(Action::RevertDraft);
         assert!(!s.edited());
         assert_eq!(s.program(), s.lesson.programs[0].source);
+        // A prediction typed in a lesson is there again when the student comes back.
+        s.apply(Action::ChooseLesson("memory-image".into()));
+        s.apply(Action::Guess(1, "0x4000".into()));
+        s.apply(Action::ChooseLesson("playground".into()));
+        s.apply(Action::ChooseLesson("memory-image".into()));
+        assert_eq!((s.guess(0), s.guess(1)), ("", "0x4000"));
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! What the page keeps in local storage between visits: the last lesson,
-//! the controls' settings, projector mode's panels, and every draft the
-//! student typed (so nothing typed is lost on reload).
+//! the controls' settings, projector mode's panels, and every draft and
+//! prediction the student typed (so nothing typed is lost on reload).
 
 use crate::session::{SPEEDS, Session};
 use serde::{Deserialize, Serialize};
@@ -18,6 +18,8 @@ pub struct Settings {
     pub drafts: BTreeMap<String, String>,
     pub ran: BTreeMap<String, String>,
     pub panels: BTreeMap<String, Vec<String>>,
+    /// The predictions typed, per lesson.
+    pub predictions: BTreeMap<String, Vec<String>>,
 }
 
 impl Settings {
@@ -30,6 +32,7 @@ impl Settings {
             drafts: s.drafts.clone(),
             ran: s.ran.clone(),
             panels: s.panel_choice.clone(),
+            predictions: s.predictions.clone(),
         }
     }
 
@@ -40,6 +43,7 @@ impl Settings {
         s.drafts = self.drafts;
         s.ran = self.ran;
         s.panel_choice = self.panels;
+        s.predictions = self.predictions;
         if s.ran.contains_key(s.lesson.id) {
             let id = s.lesson.id.to_string();
             s.apply(crate::action::Action::ChooseLesson(id));
@@ -61,6 +65,7 @@ mod tests {
         let mut s = Session::new("two-level");
         let typed = format!("{}; typed, not run\n", s.draft());
         s.apply(Action::Edit(typed.clone()));
+        s.apply(Action::Guess(0, "3 tables".into()));
         s.apply(Action::ToggleTheme);
         s.apply(Action::TogglePanel("Events".into()));
         let saved = serde_json::to_string(&Settings::of(&s)).unwrap();
@@ -68,6 +73,7 @@ mod tests {
         let t = back.restore();
         assert_eq!(t.lesson.id, "two-level");
         assert_eq!(t.draft(), typed);
+        assert_eq!(t.guess(0), "3 tables", "the prediction too");
         assert!(t.dark);
         assert!(t.projector_panels().contains(&"Events".to_string()));
         assert!(t.errors.is_empty());

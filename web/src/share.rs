@@ -1,6 +1,6 @@
-//! Share links: the lesson, the program (if edited), the breakpoints (by
-//! source line), the point in time and projector mode's panels, in the
-//! URL's fragment. A link is untrusted input: it
+//! Share links: the lesson (and so the kernel), the program (if edited),
+//! the breakpoints (by source line), what was typed and when, the point in
+//! time and projector mode's panels, in the URL's fragment. A link is untrusted input: it
 //! is decoded defensively, bounded, and nothing in it becomes markup.
 
 /// What a link says.
@@ -14,10 +14,17 @@ pub struct Link {
     /// The panels projector mode shows, when the instructor chose them.
     pub panels: Option<Vec<String>>,
     pub projector: bool,
+    /// Keys typed after the lesson's start: (step, byte), in order.
+    pub keys: Vec<(u64, u8)>,
 }
 
-/// The most steps a link may ask to replay, so a link cannot freeze the page.
-pub const MAX_LINK_STEPS: u64 = 5_000_000;
+/// The most typed keys a link carries.
+pub const MAX_LINK_KEYS: usize = 512;
+
+/// The most steps a link may ask to replay, so a link cannot freeze the
+/// page: xv6 reaches its prompt at 14 M, and the replay takes the block
+/// path (about 0.5 s for 100 M steps in the page).
+pub const MAX_LINK_STEPS: u64 = 100_000_000;
 /// The longest program a link may carry.
 const MAX_SOURCE: usize = 64 * 1024;
 
@@ -83,6 +90,14 @@ impl Link {
         if let Some(p) = &self.panels {
             let names: Vec<String> = p.iter().map(|n| n.replace(' ', "_")).collect();
             parts.push(format!("panels={}", names.join(",")));
+        }
+        if !self.keys.is_empty() {
+            let list: Vec<String> = self
+                .keys
+                .iter()
+                .map(|(step, b)| format!("{step}.{b:x}"))
+                .collect();
+            parts.push(format!("keys={}", list.join(",")));
         }
         if self.projector {
             parts.push("projector=1".into());
@@ -152,6 +167,30 @@ impl Link {
                     )
                 }
                 "projector" => link.projector = value == "1",
+                "keys" => {
+                    for k in value
+                        .split(',')
+                        .filter(|k| !k.is_empty())
+                        .take(MAX_LINK_KEYS)
+                    {
+                        let parsed = k.split_once('.').and_then(|(step, byte)| {
+                            let step = step.parse::<u64>().ok().filter(|&s| s <= MAX_LINK_STEPS)?;
+                            Some((step, u8::from_str_radix(byte, 16).ok()?))
+                        });
+                        match parsed {
+                            Some(key) if link.keys.last().is_none_or(|l| l.0 <= key.0) => {
+                                link.keys.push(key)
+                            }
+                            _ => {
+                                problems.push(format!(
+                                    "typed key `{}` is not step.hex in order",
+                                    k.chars().take(24).collect::<String>()
+                                ));
+                                break;
+                            }
+                        }
+                    }
+                }
                 _ => problems.push(format!(
                     "unknown part `{}`",
                     key.chars().take(12).collect::<String>()
@@ -175,6 +214,7 @@ mod tests {
             step: Some(1234),
             panels: Some(vec!["Kernel stack".into(), "IDT".into()]),
             projector: true,
+            keys: vec![(14_100_000, b'l'), (14_100_000, b's'), (14_200_000, b'\n')],
         };
         let (back, problems) = Link::decode(&link.encode());
         assert_eq!(back, link);
@@ -183,12 +223,14 @@ mod tests {
 
     #[test]
     fn hostile_links_are_refused_piece_by_piece() {
-        let (link, problems) =
-            Link::decode("#lesson=<script>&step=99999999999&bl=zz,a.asm:10&src=%%%&x=1");
+        let (link, problems) = Link::decode(
+            "#lesson=<script>&step=99999999999&bl=zz,a.asm:10&src=%%%&x=1&keys=5.6c,4.zz",
+        );
         assert_eq!(link.lesson, None);
         assert_eq!(link.step, None);
         assert_eq!(link.breakpoints, [("a.asm".to_string(), 10)]);
         assert_eq!(link.source, None);
-        assert_eq!(problems.len(), 5, "{problems:?}");
+        assert_eq!(link.keys, [(5, b'l')], "keys up to the first bad one");
+        assert_eq!(problems.len(), 6, "{problems:?}");
     }
 }

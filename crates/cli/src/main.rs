@@ -2,6 +2,7 @@
 
 mod bench;
 mod lesson;
+mod pc;
 
 use osviz_machine::{
     EventKind, Machine, MachineConfig, Reg, StopReason, TlbConfig, multiboot, programs,
@@ -32,11 +33,12 @@ fn main() -> ExitCode {
         Some("run") => run(&args[1..]),
         Some("bench") => run_bench(&args[1..]),
         Some("lesson") => lesson_command(&args[1..]),
+        Some("pc") => pc::run(&args[1..]),
         Some("help" | "--help" | "-h") => {
-            print!("{USAGE}");
+            print!("{USAGE}{}", pc::USAGE);
             Ok(())
         }
-        _ => Err(format!("expected a command\n{USAGE}")),
+        _ => Err(format!("expected a command\n{USAGE}{}", pc::USAGE)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -45,6 +47,14 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// An option's value as a number, or a message naming the option.
+fn number<T: std::str::FromStr>(option: &str, value: String) -> Result<T, String>
+where
+    T::Err: std::fmt::Display,
+{
+    value.parse().map_err(|e| format!("{option}: {e}"))
 }
 
 fn demo() -> Result<(), String> {
@@ -96,27 +106,13 @@ fn parse_run(args: &[String]) -> Result<RunOptions, String> {
         };
         match arg.as_str() {
             "--multiboot" => image = Some(value("--multiboot")?),
-            "--mem-mib" => {
-                opts.mem_mib = value("--mem-mib")?
-                    .parse()
-                    .map_err(|e| format!("--mem-mib: {e}"))?
-            }
+            "--mem-mib" => opts.mem_mib = number("--mem-mib", value("--mem-mib")?)?,
             "--max-instructions" => {
-                opts.max_instructions = value("--max-instructions")?
-                    .parse()
-                    .map_err(|e| format!("--max-instructions: {e}"))?
+                opts.max_instructions = number("--max-instructions", value("--max-instructions")?)?
             }
             "--stats" => opts.stats = true,
-            "--tlb-entries" => {
-                opts.tlb_entries = value("--tlb-entries")?
-                    .parse()
-                    .map_err(|e| format!("--tlb-entries: {e}"))?
-            }
-            "--repeat" => {
-                opts.repeat = value("--repeat")?
-                    .parse()
-                    .map_err(|e| format!("--repeat: {e}"))?
-            }
+            "--tlb-entries" => opts.tlb_entries = number("--tlb-entries", value("--tlb-entries")?)?,
+            "--repeat" => opts.repeat = number("--repeat", value("--repeat")?)?,
             other => return Err(format!("unknown option {other}\n{USAGE}")),
         }
     }
@@ -138,11 +134,8 @@ fn lesson_command(args: &[String]) -> Result<(), String> {
                 match a.as_str() {
                     "--events" => events = true,
                     "--max-instructions" => {
-                        max = rest
-                            .next()
-                            .ok_or("--max-instructions needs a value")?
-                            .parse()
-                            .map_err(|e| format!("--max-instructions: {e}"))?;
+                        let value = rest.next().ok_or("--max-instructions needs a value")?;
+                        max = number("--max-instructions", value.clone())?;
                     }
                     other => return Err(format!("unknown option {other}\n{USAGE}")),
                 }

@@ -2,9 +2,9 @@
 //! paragraphs for students, the programs to run, suggested breakpoints, and
 //! predict-then-reveal questions whose answers the machine computes.
 
-use crate::introspect::Introspector;
+use crate::introspect::KernelView;
 use crate::{KERNBASE, Program, System, programs};
-use osviz_machine::{Event, EventKind, StopReason};
+use osviz_machine::{Event, EventKind, Machine, StopReason};
 use serde::Serialize;
 
 /// A point in a run a lesson stops at.
@@ -27,7 +27,7 @@ pub struct Question {
     /// Computes the answer from the system and the events of the step that
     /// reached the moment.
     #[serde(skip)]
-    pub answer: fn(&System, &[Event]) -> String,
+    pub answer: fn(&Machine, &dyn KernelView, &[Event]) -> String,
 }
 
 /// A lesson.
@@ -47,15 +47,33 @@ pub struct Lesson {
     /// projector mode opens with (the lesson text and the console are
     /// always there).
     pub panels: &'static [&'static str],
+    /// The kernel the lesson runs.
+    pub kernel: Kernel,
+    /// What the lesson types at the shell's prompt before its moments (xv6
+    /// lessons; the teaching kernel's programs need no input).
+    pub typed: &'static str,
+}
+
+/// The kernels a lesson can run on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kernel {
+    /// osviz's own teaching kernel, with the lesson's programs.
+    Teaching,
+    /// xv6 (the build the page serves, or one the student opened).
+    Xv6,
+}
+
+fn current_pid_answer(m: &Machine, i: &dyn KernelView, _: &[Event]) -> String {
+    current_pid(m, i)
 }
 
 fn hex(v: u32) -> String {
     format!("{v:#010x}")
 }
 
-fn current_pid(s: &System) -> String {
-    Introspector::of(s)
-        .current(&s.machine)
+fn current_pid(m: &Machine, i: &dyn KernelView) -> String {
+    i.current(m)
         .map_or("none (the scheduler)".to_string(), |p| p.pid.to_string())
 }
 
@@ -76,16 +94,18 @@ pub const LESSONS: &[Lesson] = &[
             Question {
                 prompt: "When the program reaches `show`, what will ESP be?",
                 moment: Moment::Symbol { symbol: "show" },
-                answer: |s, _| hex(s.machine.cpu().gpr[4]),
+                answer: |m, _, _| hex(m.cpu().gpr[4]),
             },
             Question {
                 prompt: "Where does the heap start (the address sbrk returned)?",
                 moment: Moment::Symbol { symbol: "show" },
-                answer: |s, _| hex(s.machine.cpu().gpr[3]),
+                answer: |m, _, _| hex(m.cpu().gpr[3]),
             },
         ],
         expected_output: "heap starts at ",
         panels: &["Memory image", "Registers", "Code"],
+        kernel: Kernel::Teaching,
+        typed: "",
     },
     Lesson {
         id: "translation-tlb",
@@ -110,9 +130,9 @@ pub const LESSONS: &[Lesson] = &[
             moment: Moment::Symbol {
                 symbol: "start.store",
             },
-            answer: |s, _| {
-                let esi = s.machine.cpu().gpr[6];
-                match s.machine.peek_translate(esi) {
+            answer: |m, _, _| {
+                let esi = m.cpu().gpr[6];
+                match m.peek_translate(esi) {
                     Some(pa) => format!("frame {:#x}", pa >> 12),
                     None => "none yet: the page is not mapped, so the store will fault and the kernel will map a frame".to_string(),
                 }
@@ -120,6 +140,8 @@ pub const LESSONS: &[Lesson] = &[
         }],
         expected_output: "8 pages, 4 passes",
         panels: &["TLB", "Page walk", "Code"],
+        kernel: Kernel::Teaching,
+        typed: "",
     },
     Lesson {
         id: "two-level",
@@ -137,19 +159,20 @@ pub const LESSONS: &[Lesson] = &[
         questions: &[Question {
             prompt: "Once the stack is touched too (at `counted`), how many page tables does this process have below the kernel?",
             moment: Moment::Symbol { symbol: "counted" },
-            answer: |s, _| {
-                let i = Introspector::of(s);
-                let Some(p) = i.current(&s.machine) else {
+            answer: |m, i, _| {
+                let Some(p) = i.current(m) else {
                     return "no process".into();
                 };
                 let tables = (0..(KERNBASE >> 22))
-                    .filter(|d| s.machine.mem().read(p.pgdir + d * 4, 4) & 1 != 0)
+                    .filter(|d| m.mem().read(p.pgdir + d * 4, 4) & 1 != 0)
                     .count();
                 tables.to_string()
             },
         }],
         expected_output: "three regions touched",
         panels: &["Page tables", "Page walk", "Memory image"],
+        kernel: Kernel::Teaching,
+        typed: "",
     },
     Lesson {
         id: "demand-paging",
@@ -171,7 +194,7 @@ pub const LESSONS: &[Lesson] = &[
                     event: EventKind::PageFault,
                     nth: 1,
                 },
-                answer: |s, _| hex(s.machine.cpu().cr2),
+                answer: |m, _, _| hex(m.cpu().cr2),
             },
             Question {
                 prompt: "What error code did the CPU push (bit 0 present, bit 1 write, bit 2 user)?",
@@ -179,7 +202,7 @@ pub const LESSONS: &[Lesson] = &[
                     event: EventKind::PageFault,
                     nth: 1,
                 },
-                answer: |_, events| {
+                answer: |_, _, events| {
                     events
                         .iter()
                         .find_map(|e| match e {
@@ -192,6 +215,8 @@ pub const LESSONS: &[Lesson] = &[
         ],
         expected_output: "heap sum 7\nstack ok\n",
         panels: &["Physical frames", "Page walk", "Memory image"],
+        kernel: Kernel::Teaching,
+        typed: "",
     },
     Lesson {
         id: "user-kernel-mode",
@@ -206,7 +231,7 @@ pub const LESSONS: &[Lesson] = &[
         questions: &[Question {
             prompt: "When the CPU refuses cli, which vector does it raise?",
             moment: Moment::Trap { vector: 13 },
-            answer: |_, events| {
+            answer: |_, _, events| {
                 events
                     .iter()
                     .find_map(|e| match e {
@@ -218,6 +243,8 @@ pub const LESSONS: &[Lesson] = &[
         }],
         expected_output: "general protection fault: pid 1",
         panels: &["IDT", "Registers", "Code"],
+        kernel: Kernel::Teaching,
+        typed: "",
     },
     Lesson {
         id: "system-call",
@@ -232,7 +259,7 @@ pub const LESSONS: &[Lesson] = &[
         questions: &[Question {
             prompt: "On the first system call, to which ESP does the CPU switch (the TSS's ESP0)?",
             moment: Moment::Trap { vector: 0x40 },
-            answer: |_, events| {
+            answer: |_, _, events| {
                 events
                     .iter()
                     .find_map(|e| match e {
@@ -247,6 +274,8 @@ pub const LESSONS: &[Lesson] = &[
         }],
         expected_output: "hello from pid 1\n",
         panels: &["IDT", "Kernel stack", "Code"],
+        kernel: Kernel::Teaching,
+        typed: "",
     },
     Lesson {
         id: "context-switch",
@@ -267,10 +296,12 @@ pub const LESSONS: &[Lesson] = &[
                 event: EventKind::Cr3Write,
                 nth: 4,
             },
-            answer: |s, _| current_pid(s),
+            answer: current_pid_answer,
         }],
         expected_output: "1212",
         panels: &["Timeline", "Processes", "Kernel stack"],
+        kernel: Kernel::Teaching,
+        typed: "",
     },
     Lesson {
         id: "blocking-io",
@@ -297,7 +328,7 @@ pub const LESSONS: &[Lesson] = &[
                 event: EventKind::Dma,
                 nth: 1,
             },
-            answer: |_, events| {
+            answer: |_, _, events| {
                 events
                     .iter()
                     .find_map(|e| match e {
@@ -309,6 +340,8 @@ pub const LESSONS: &[Lesson] = &[
         }],
         expected_output: "osviz disk",
         panels: &["Timeline", "Processes", "Events"],
+        kernel: Kernel::Teaching,
+        typed: "",
     },
     Lesson {
         id: "playground",
@@ -322,12 +355,20 @@ pub const LESSONS: &[Lesson] = &[
         questions: &[],
         expected_output: "hello from pid 1\n",
         panels: &["Code", "Registers", "Processes"],
+        kernel: Kernel::Teaching,
+        typed: "",
     },
 ];
 
 /// The lesson with this id.
+/// A lesson of either kernel by its id.
 pub fn lesson(id: &str) -> Option<&'static Lesson> {
-    LESSONS.iter().find(|l| l.id == id)
+    all().find(|l| l.id == id)
+}
+
+/// Every lesson: the teaching kernel's, then xv6's.
+pub fn all() -> impl Iterator<Item = &'static Lesson> {
+    LESSONS.iter().chain(crate::xv6_lessons::XV6_LESSONS)
 }
 
 /// The disk contents every lesson boots with: block 1 holds a line of text.
@@ -352,25 +393,26 @@ impl Lesson {
 
 /// Runs `system` to `moment` (at most `max_steps` steps); returns the
 /// events of the step that reached it. Recording is turned on.
-pub fn run_to(system: &mut System, moment: Moment, max_steps: u64) -> Result<Vec<Event>, String> {
-    let program = system.programs.first().map(|(_, out)| out);
+pub fn run_to(
+    m: &mut Machine,
+    view: &dyn KernelView,
+    moment: Moment,
+    max_steps: u64,
+) -> Result<Vec<Event>, String> {
     let symbol_addr = match moment {
         Moment::Symbol { symbol } => Some(
-            program
-                .and_then(|out| out.symbol(symbol))
+            view.code_address(symbol)
                 .ok_or_else(|| format!("no symbol `{symbol}` in the lesson's program"))?,
         ),
         _ => None,
     };
     // The student's breakpoints and break-on choice must not stop the run
     // short of the moment.
-    system
-        .machine
-        .with_breaks_set_aside(|m| run_machine_to(m, moment, symbol_addr, max_steps))
+    m.with_breaks_set_aside(|m| run_machine_to(m, moment, symbol_addr, max_steps))
 }
 
 fn run_machine_to(
-    m: &mut osviz_machine::Machine,
+    m: &mut Machine,
     moment: Moment,
     symbol_addr: Option<u32>,
     max_steps: u64,
@@ -432,8 +474,7 @@ fn run_machine_to(
 /// a lesson starts, so that a student's first Step is in their program, not
 /// in the kernel's page-table loops. Returns the step reached. The boot
 /// stays in the history (the page's "show the boot" goes back to step 0).
-pub fn run_to_user_mode(system: &mut System, max_steps: u64) -> Result<u64, String> {
-    let m = &mut system.machine;
+pub fn run_to_user_mode(m: &mut Machine, max_steps: u64) -> Result<u64, String> {
     let recording = m.recording();
     m.set_recording(false);
     let was = m.break_kinds().contains(EventKind::Iret);
@@ -455,4 +496,21 @@ pub fn run_to_user_mode(system: &mut System, max_steps: u64) -> Result<u64, Stri
     m.break_on(EventKind::Iret, was);
     m.set_recording(recording);
     result
+}
+
+impl System {
+    /// Runs the teaching kernel to a lesson's moment (see [`run_to`]).
+    pub fn run_to(&mut self, moment: Moment, max_steps: u64) -> Result<Vec<Event>, String> {
+        let (m, view) = crate::introspect::Introspector::split(self);
+        run_to(m, &view, moment, max_steps)
+    }
+
+    /// A question's answer, read from the system as it is now.
+    pub fn answer(&self, q: &Question, events: &[Event]) -> String {
+        (q.answer)(
+            &self.machine,
+            &crate::introspect::Introspector::of(self),
+            events,
+        )
+    }
 }

@@ -15,6 +15,7 @@ pub mod introspect;
 pub mod lessons;
 pub mod programs;
 pub mod vectors;
+pub mod xv6_lessons;
 
 pub use vectors::vectors_source;
 

@@ -1,6 +1,8 @@
 //! The debugger views read the kernel's structures correctly.
 
-use osviz_kernel::introspect::{FrameOwner, Introspector, Pusher, RegionKind, StackState};
+use osviz_kernel::introspect::{
+    FrameOwner, Introspector, KernelView, Pusher, RegionKind, StackState,
+};
 use osviz_kernel::{System, programs};
 use osviz_machine::EventKind;
 
@@ -179,7 +181,7 @@ fn regions_are_laid_out_as_the_kernel_does_and_an_empty_heap_is_empty() {
         .unwrap()
         .boot()
         .unwrap();
-    osviz_kernel::lessons::run_to_user_mode(&mut system, 1_000_000).unwrap();
+    osviz_kernel::lessons::run_to_user_mode(&mut system.machine, 1_000_000).unwrap();
     assert_eq!(system.machine.cpu().cpl(), 3);
     assert_eq!(
         system.machine.cpu().eip,
@@ -188,7 +190,7 @@ fn regions_are_laid_out_as_the_kernel_does_and_an_empty_heap_is_empty() {
     );
     let i = Introspector::of(&system);
     let p = i.current(&system.machine).unwrap();
-    let regions = i.regions(&p);
+    let regions = i.regions(&system.machine, &p);
     let kinds: Vec<_> = regions.iter().map(|r| r.kind).collect();
     assert_eq!(
         kinds,

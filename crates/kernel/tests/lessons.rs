@@ -1,7 +1,7 @@
 //! Every lesson runs to completion with its expected output, and every
 //! question can be answered at its moment.
 
-use osviz_kernel::lessons::{LESSONS, lesson, run_to};
+use osviz_kernel::lessons::{LESSONS, lesson};
 use osviz_machine::StopReason;
 
 #[test]
@@ -52,9 +52,10 @@ fn every_question_is_answered_by_the_machine() {
     for l in LESSONS {
         for q in l.questions {
             let mut system = l.boot().unwrap();
-            let events = run_to(&mut system, q.moment, 50_000_000)
+            let events = system
+                .run_to(q.moment, 50_000_000)
                 .unwrap_or_else(|e| panic!("{}: {}: {e}", l.id, q.prompt));
-            let answer = (q.answer)(&system, &events);
+            let answer = system.answer(q, &events);
             assert!(!answer.is_empty(), "{}: {} has no answer", l.id, q.prompt);
             println!("{}: {} -> {answer}", l.id, q.prompt);
         }
@@ -67,8 +68,8 @@ fn some_answers_are_what_the_kernel_implies() {
         let l = lesson(id).unwrap();
         let q = &l.questions[n];
         let mut system = l.boot().unwrap();
-        let events = run_to(&mut system, q.moment, 50_000_000).unwrap();
-        (q.answer)(&system, &events)
+        let events = system.run_to(q.moment, 50_000_000).unwrap();
+        system.answer(q, &events)
     };
     // The first page fault of the heap program is a user write to a page
     // that is not present: error code 6.
@@ -81,7 +82,7 @@ fn some_answers_are_what_the_kernel_implies() {
     assert_eq!(answer("memory-image", 0), "0x7ffffffc");
 }
 
-use osviz_kernel::introspect::{FrameOwner, Introspector};
+use osviz_kernel::introspect::{FrameOwner, Introspector, KernelView};
 use osviz_machine::{Event, EventKind};
 
 /// Runs a lesson with events recorded, returning every event with its step.
@@ -103,12 +104,12 @@ fn events_of(id: &str) -> (osviz_kernel::System, Vec<(u64, Event)>) {
 #[test]
 fn the_system_call_lesson_enters_through_0x40_and_returns_with_iret() {
     let mut system = lesson("system-call").unwrap().boot().unwrap();
-    let events = run_to(
-        &mut system,
-        osviz_kernel::lessons::Moment::Trap { vector: 0x40 },
-        5_000_000,
-    )
-    .unwrap();
+    let events = system
+        .run_to(
+            osviz_kernel::lessons::Moment::Trap { vector: 0x40 },
+            5_000_000,
+        )
+        .unwrap();
     let i = Introspector::of(&system);
     let p = i.current(&system.machine).unwrap();
     let entry = events
@@ -189,15 +190,15 @@ fn the_context_switch_lesson_writes_cr3_with_each_process_directory() {
 #[test]
 fn the_demand_paging_lesson_faults_allocates_and_restarts() {
     let mut system = lesson("demand-paging").unwrap().boot().unwrap();
-    let events = run_to(
-        &mut system,
-        osviz_kernel::lessons::Moment::Event {
-            event: EventKind::PageFault,
-            nth: 1,
-        },
-        5_000_000,
-    )
-    .unwrap();
+    let events = system
+        .run_to(
+            osviz_kernel::lessons::Moment::Event {
+                event: EventKind::PageFault,
+                nth: 1,
+            },
+            5_000_000,
+        )
+        .unwrap();
     let (linear, code, eip) = events
         .iter()
         .find_map(|e| match e {

@@ -6,13 +6,12 @@
 
 use crate::cpu::{Cpu, Flags, LazyOp};
 use crate::decode::{Op, Shift, Width};
+use crate::optable::Class;
 
-/// The ALU instructions with two operands: what [`Cpu::binary`] computes.
+/// The ALU instructions with two operands: what [`Cpu::binary`] computes
+/// (the operations of class [`Class::Alu`] in the operation table).
 pub(crate) fn is_binary(op: Op) -> bool {
-    matches!(
-        op,
-        Op::Add | Op::Or | Op::Adc | Op::Sbb | Op::And | Op::Sub | Op::Xor | Op::Cmp | Op::Test
-    )
+    matches!(op.info().class, Class::Alu)
 }
 
 /// Whether a two-operand ALU instruction stores its result (`cmp` and

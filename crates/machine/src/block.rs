@@ -12,12 +12,13 @@
 use crate::decode::{DecodeError, Instr, MemRef, Op, Operand, Width, decode};
 use crate::machine::{Finish, Machine, StopReason};
 use crate::memory::PAGE_SIZE;
+use crate::optable::Class;
 
 /// The most instructions in one block.
 pub(crate) const MAX_BLOCK: usize = 32;
 
 /// The number of blocks the block cache holds.
-const BLOCK_CACHE_SIZE: usize = 1024;
+const BLOCK_CACHE_SIZE: usize = 8192;
 
 /// A decoded block, tagged with the physical address of its first
 /// instruction and its frame's code generation when it was decoded.
@@ -39,16 +40,23 @@ struct Entry {
 }
 
 /// The shapes of the commonest instructions, which the block loop carries
-/// out directly. They touch only registers and flags (or jump), so they
-/// cannot fault, produce events, or write code.
+/// out directly, each with the shared definition of what it does (the ALU
+/// in `alu.rs`, `push` and `pop` in `execute.rs`). The register forms touch
+/// only registers and flags (or jump), so they cannot fault, produce events
+/// or write code; the forms that reach memory go through the TLB and are
+/// checked after each access, as the general interpreter's instructions are.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 enum Fast {
     /// No shortcut: the general interpreter executes it.
     #[default]
     None,
     /// 32-bit ALU operations between registers (`dst op= src`) and of a
-    /// register and an immediate, one variant per operation so that the
-    /// block loop dispatches once. ADC and SBB share the generic form.
+    /// register and an immediate, one variant per common operation so that
+    /// the block loop dispatches once: each calls the one definition
+    /// (`Cpu::binary`) with a constant operation, which the compiler folds.
+    /// Folding them into the generic `AluRR`/`AluRI` forms costs a second
+    /// dispatch per instruction, measured at 8% on the benchmark's third
+    /// loop. ADC and SBB share the generic form.
     AddRR {
         dst: u8,
         src: u8,
@@ -117,6 +125,36 @@ enum Fast {
     },
     Inc(u8),
     Dec(u8),
+    /// A byte ALU operation between registers or of a register and an
+    /// immediate (`test ah, 2`), through the shared `Cpu::binary`.
+    AluByteRR {
+        op: Op,
+        dst: u8,
+        src: u8,
+    },
+    AluByteRI {
+        op: Op,
+        dst: u8,
+        imm: u32,
+    },
+    /// A shift or rotate of a 32-bit register by an immediate count (1 to
+    /// 31; a count of 0 changes nothing and takes the general path), and
+    /// the two- and three-operand `imul` of registers: the shared
+    /// `Machine::shift` and `Machine::imul`.
+    ShiftRI {
+        kind: crate::decode::Shift,
+        dst: u8,
+        count: u32,
+    },
+    ImulRR {
+        dst: u8,
+        src: u8,
+    },
+    ImulRRI {
+        dst: u8,
+        src: u8,
+        imm: u32,
+    },
     MovRR {
         dst: u8,
         src: u8,
@@ -135,6 +173,11 @@ enum Fast {
         src: u8,
         mem: MemRef,
     },
+    /// `mov dword [mem], imm`.
+    StoreImm {
+        mem: MemRef,
+        imm: u32,
+    },
     /// `jz` (`negate` false) or `jnz` (`negate` true) by `rel`: the
     /// commonest loop ends, tested on ZF alone.
     Jz {
@@ -149,6 +192,43 @@ enum Fast {
     Jmp {
         rel: u32,
     },
+    /// `lea r32, [mem]`: the address arithmetic, no memory access.
+    Lea {
+        dst: u8,
+        mem: MemRef,
+    },
+    /// `push r32` and `pop r32`, through the shared `push` and `pop` (which
+    /// go through the TLB and may fault, so they are checked as loads).
+    Push(u8),
+    Pop(u8),
+    /// `pushfd` (EFLAGS through the shared `push`) and `leave` (the shared
+    /// `Machine::leave_frame`): one stack access each, checked as `push` is.
+    Pushf,
+    Leave,
+    /// A 32-bit ALU operation with a memory source (`dst op= [mem]`), and
+    /// `cmp`/`test` of memory with a register or an immediate (which only
+    /// read it): one read through the TLB, then the shared ALU.
+    AluRM {
+        op: Op,
+        dst: u8,
+        mem: MemRef,
+    },
+    CompareM {
+        op: Op,
+        mem: MemRef,
+        with: Operand,
+    },
+    /// `movzx r32, byte [mem]`.
+    MovzxByte {
+        dst: u8,
+        mem: MemRef,
+    },
+    /// `call rel32` and `ret`: the shared `push` and `pop`, then on to the
+    /// target as a jump does.
+    Call {
+        rel: u32,
+    },
+    Ret,
 }
 
 impl Fast {
@@ -157,6 +237,8 @@ impl Fast {
         if instr.rep != crate::decode::Rep::None {
             return Fast::None;
         }
+        // Which operations have a register shortcut is the operation
+        // table's class; whether this instruction may end a block is too.
         let alu = crate::alu::is_binary(instr.op);
         match (instr.op, instr.width, instr.dst, instr.src) {
             (op, Dword, Operand::Reg(dst), Operand::Reg(src)) if alu => match op {
@@ -179,18 +261,57 @@ impl Fast {
                 Op::Test => Fast::TestRI { dst, imm },
                 _ => Fast::AluRI { op, dst, imm },
             },
+            (op, Width::Byte, Operand::Reg(dst), Operand::Reg(src)) if alu => {
+                Fast::AluByteRR { op, dst, src }
+            }
+            (op, Width::Byte, Operand::Reg(dst), Operand::Imm(imm)) if alu => {
+                Fast::AluByteRI { op, dst, imm }
+            }
+            (Op::Shift(kind), Dword, Operand::Reg(dst), Operand::Imm(c)) if c & 0x1F != 0 => {
+                Fast::ShiftRI {
+                    kind,
+                    dst,
+                    count: c & 0x1F,
+                }
+            }
+            (Op::Imul2, Dword, Operand::Reg(dst), Operand::Reg(src)) => Fast::ImulRR { dst, src },
+            (Op::Imul3, Dword, Operand::Reg(dst), Operand::Reg(src)) => Fast::ImulRRI {
+                dst,
+                src,
+                imm: instr.extra,
+            },
             (Op::Inc, Dword, Operand::Reg(r), _) => Fast::Inc(r),
             (Op::Dec, Dword, Operand::Reg(r), _) => Fast::Dec(r),
             (Op::Mov, Dword, Operand::Reg(dst), Operand::Reg(src)) => Fast::MovRR { dst, src },
             (Op::Mov, Dword, Operand::Reg(dst), Operand::Imm(imm)) => Fast::MovRI { dst, imm },
             (Op::Mov, Dword, Operand::Reg(dst), Operand::Mem(mem)) => Fast::Load { dst, mem },
             (Op::Mov, Dword, Operand::Mem(mem), Operand::Reg(src)) => Fast::Store { src, mem },
+            (Op::Mov, Dword, Operand::Mem(mem), Operand::Imm(imm)) => Fast::StoreImm { mem, imm },
             (Op::Jcc(cc), _, _, Operand::Imm(rel)) if cc >> 1 == 2 => Fast::Jz {
                 rel,
                 negate: cc & 1 == 1,
             },
             (Op::Jcc(cc), _, _, Operand::Imm(rel)) => Fast::Jcc { cc, rel },
             (Op::Jmp, _, _, Operand::Imm(rel)) => Fast::Jmp { rel },
+            (Op::Lea, Dword, Operand::Reg(dst), Operand::Mem(mem)) => Fast::Lea { dst, mem },
+            (op, Dword, Operand::Reg(dst), Operand::Mem(mem)) if alu => {
+                Fast::AluRM { op, dst, mem }
+            }
+            (
+                op @ (Op::Cmp | Op::Test),
+                Dword,
+                Operand::Mem(mem),
+                with @ (Operand::Reg(_) | Operand::Imm(_)),
+            ) => Fast::CompareM { op, mem, with },
+            (Op::Movzx, Width::Byte, Operand::Reg(dst), Operand::Mem(mem)) if instr.extra == 0 => {
+                Fast::MovzxByte { dst, mem }
+            }
+            (Op::Push, Dword, _, Operand::Reg(r)) => Fast::Push(r),
+            (Op::Pop, Dword, Operand::Reg(r), _) => Fast::Pop(r),
+            (Op::Pushfd, Dword, _, _) => Fast::Pushf,
+            (Op::Leave, Dword, _, _) => Fast::Leave,
+            (Op::Call, _, _, Operand::Imm(rel)) => Fast::Call { rel },
+            (Op::Ret, _, _, _) if instr.extra == 0 => Fast::Ret,
             _ => Fast::None,
         }
     }
@@ -203,15 +324,26 @@ pub(crate) struct BlockCache {
 }
 
 impl Default for BlockCache {
+    /// An empty cache that takes no memory until the block path first runs,
+    /// so that a machine that has not run yet clones cheaply (the fuzzer
+    /// clones one per input).
     fn default() -> Self {
-        BlockCache {
-            blocks: vec![
+        BlockCache { blocks: Vec::new() }
+    }
+}
+
+impl BlockCache {
+    /// Allocates the slots, every one empty, if that has not been done.
+    #[inline(always)]
+    fn ready(&mut self) {
+        if self.blocks.is_empty() {
+            self.blocks = vec![
                 Block {
                     pa: u32::MAX,
                     ..Block::default()
                 };
                 BLOCK_CACHE_SIZE
-            ],
+            ];
         }
     }
 }
@@ -222,11 +354,16 @@ impl Default for BlockCache {
 /// instruction's step was counted by `begin_step`). Each pass adds the
 /// block's length; writing the counts back at index `i` rebases the lag on
 /// `i`, so the fields wrap below zero (modular arithmetic keeps the sums
-/// right).
-#[derive(Default)]
-struct Lag {
+/// right). `at` is the index the last write-back or memory access was at:
+/// an access that reaches a memory-mapped device writes the counts back up
+/// to it first (see [`Machine::settle_for_device`]), so a device reads the
+/// clock a single step gives it, while an access to RAM costs nothing more.
+/// Outside the block path the lag is zero.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Lag {
     steps: u64,
     retired: u64,
+    at: usize,
 }
 
 /// How the block path ended.
@@ -251,7 +388,7 @@ impl Machine {
             && !self.irq_inhibit
             && !self.recording()
             && steps_left > margin
-            && self.clock + margin < self.next_deadline
+            && self.clock() + margin < self.next_deadline
             && !(self.cpu.flag(crate::cpu::Flags::IF) && self.bus.controller().requesting())
             && self.history_horizon() > self.steps + margin
             && self.no_breakpoint_near(self.cpu.eip)
@@ -272,17 +409,28 @@ impl Machine {
         if !self.block_may_run(steps_left) {
             return BlockExit::Declined;
         }
+        let exit = self.run_blocks(steps_left, cache);
+        self.lag = Lag::default();
+        exit
+    }
+
+    /// Runs blocks from EIP on, chaining them (see [`Machine::run_block`]).
+    #[inline(always)]
+    fn run_blocks(&mut self, steps_left: u64, cache: &mut BlockCache) -> BlockExit {
+        cache.ready();
         // Blocks chain one to the next, without coming back to `run`, while
         // a whole block more still fits before anything needs checking.
         let margin = MAX_BLOCK as u64;
         let chain_limit = self
             .steps
             .saturating_add(steps_left)
-            .min(self.steps.saturating_add(self.next_deadline - self.clock))
+            .min(self.steps.saturating_add(self.next_deadline - self.clock()))
             .min(self.history_horizon())
             - margin;
         'chain: loop {
             self.begin_step();
+            // Nothing is pending at a block's start (its step was counted).
+            self.lag = Lag::default();
             let eip = self.cpu.eip;
             let pa = match self.fetch_address(eip) {
                 Ok(pa) => pa,
@@ -331,7 +479,6 @@ impl Machine {
             // EIP) to be written once, before anything that could look at
             // them; the counts follow from the instruction's index in the
             // block and the passes made (see `Lag`).
-            let mut lag = Lag::default();
             let start = eip;
             let n = block.entries.len() as u64;
             'again: loop {
@@ -357,6 +504,24 @@ impl Machine {
                         Fast::TestRI { dst, imm } => self.alu32(Op::Test, dst, imm),
                         Fast::AluRR { op, dst, src } => self.alu32(op, dst, gpr(self, src)),
                         Fast::AluRI { op, dst, imm } => self.alu32(op, dst, imm),
+                        Fast::AluByteRR { op, dst, src } => {
+                            let b = self.read_reg(src, Width::Byte);
+                            self.alu8(op, dst, b);
+                        }
+                        Fast::AluByteRI { op, dst, imm } => self.alu8(op, dst, imm & 0xFF),
+                        Fast::ShiftRI { kind, dst, count } => {
+                            let r = usize::from(dst & 7);
+                            self.cpu.gpr[r] =
+                                self.shift(kind, Width::Dword, self.cpu.gpr[r], count);
+                        }
+                        Fast::ImulRR { dst, src } => {
+                            let (a, b) = (gpr(self, dst), gpr(self, src));
+                            self.cpu.gpr[usize::from(dst & 7)] = self.imul(Width::Dword, a, b);
+                        }
+                        Fast::ImulRRI { dst, src, imm } => {
+                            let a = gpr(self, src);
+                            self.cpu.gpr[usize::from(dst & 7)] = self.imul(Width::Dword, a, imm);
+                        }
                         Fast::Inc(r) => self.inc_dec32(true, r),
                         Fast::Dec(r) => self.inc_dec32(false, r),
                         Fast::MovRR { dst, src } => {
@@ -368,34 +533,122 @@ impl Machine {
                         // leave the block.
                         Fast::Load { dst, mem } => {
                             self.seen = crate::event::KindSet::EMPTY;
-                            // A memory-mapped device may read the clock: on
-                            // a board that has one, the counts are settled
-                            // before each access, as a single step has them.
-                            if self.bus.has_mmio() {
-                                self.settle(&mut lag, i, 0);
-                            }
+                            // A memory-mapped device may read the clock: an
+                            // access that reaches one writes the counts back
+                            // up to this instruction first, as a single step
+                            // has them (`settle_for_device`).
+                            self.lag.at = i;
                             let lin = self.effective_address(&mem);
                             match self.lin_read32(lin) {
                                 Ok(v) => self.cpu.gpr[usize::from(dst & 7)] = v,
-                                Err(err) => return self.shortcut_fault(&mut lag, i, start, e, err),
+                                Err(err) => return self.shortcut_fault(i, start, e, err),
                             }
-                            if let Some(exit) = self.after_memory_op(&mut lag, i, start, e) {
+                            if let Some(exit) = self.after_memory_op(i, start, e) {
                                 return exit;
                             }
                         }
-                        Fast::Store { src, mem } => {
+                        Fast::Store { .. } | Fast::StoreImm { .. } => {
                             self.seen = crate::event::KindSet::EMPTY;
-                            if self.bus.has_mmio() {
-                                self.settle(&mut lag, i, 0);
-                            }
-                            let lin = self.effective_address(&mem);
-                            let v = gpr(self, src);
+                            self.lag.at = i;
+                            let (lin, v) = match e.fast {
+                                Fast::Store { src, mem } => {
+                                    (self.effective_address(&mem), gpr(self, src))
+                                }
+                                Fast::StoreImm { mem, imm } => (self.effective_address(&mem), imm),
+                                _ => (0, 0),
+                            };
                             if let Err(err) = self.lin_write32(lin, v) {
-                                return self.shortcut_fault(&mut lag, i, start, e, err);
+                                return self.shortcut_fault(i, start, e, err);
                             }
-                            if let Some(exit) = self.after_memory_op(&mut lag, i, start, e) {
+                            if let Some(exit) = self.after_memory_op(i, start, e) {
                                 return exit;
                             }
+                        }
+                        Fast::Lea { dst, mem } => {
+                            self.cpu.gpr[usize::from(dst & 7)] = self.effective_address(&mem);
+                        }
+                        Fast::AluRM { .. } | Fast::CompareM { .. } | Fast::MovzxByte { .. } => {
+                            self.seen = crate::event::KindSet::EMPTY;
+                            self.lag.at = i;
+                            let result = match e.fast {
+                                Fast::AluRM { op, dst, mem } => {
+                                    let lin = self.effective_address(&mem);
+                                    self.lin_read32(lin).map(|v| self.alu32(op, dst, v))
+                                }
+                                Fast::CompareM { op, mem, with } => {
+                                    let b = match with {
+                                        Operand::Reg(r) => gpr(self, r),
+                                        Operand::Imm(v) => v,
+                                        _ => 0,
+                                    };
+                                    let lin = self.effective_address(&mem);
+                                    self.lin_read32(lin).map(|a| {
+                                        self.cpu.binary(op, Width::Dword, a, b);
+                                    })
+                                }
+                                Fast::MovzxByte { dst, mem } => {
+                                    let lin = self.effective_address(&mem);
+                                    self.lin_read(lin, 1)
+                                        .map(|v| self.cpu.gpr[usize::from(dst & 7)] = v)
+                                }
+                                _ => Ok(()),
+                            };
+                            if let Err(err) = result {
+                                return self.shortcut_fault(i, start, e, err);
+                            }
+                            if let Some(exit) = self.after_memory_op(i, start, e) {
+                                return exit;
+                            }
+                        }
+                        Fast::Push(_) | Fast::Pop(_) | Fast::Pushf | Fast::Leave => {
+                            self.seen = crate::event::KindSet::EMPTY;
+                            self.lag.at = i;
+                            let result = match e.fast {
+                                Fast::Push(r) => self.push(Width::Dword, gpr(self, r)),
+                                Fast::Pop(r) => self
+                                    .pop(Width::Dword)
+                                    .map(|v| self.cpu.gpr[usize::from(r & 7)] = v),
+                                Fast::Pushf => self.push(Width::Dword, self.cpu.eflags()),
+                                _ => self.leave_frame(),
+                            };
+                            if let Err(err) = result {
+                                return self.shortcut_fault(i, start, e, err);
+                            }
+                            if let Some(exit) = self.after_memory_op(i, start, e) {
+                                return exit;
+                            }
+                        }
+                        Fast::Call { .. } | Fast::Ret => {
+                            self.seen = crate::event::KindSet::EMPTY;
+                            self.lag.at = i;
+                            let next = start
+                                .wrapping_add(u32::from(e.at))
+                                .wrapping_add(u32::from(e.instr.len));
+                            let target = match e.fast {
+                                Fast::Call { rel } => self
+                                    .push(Width::Dword, next)
+                                    .map(|()| next.wrapping_add(rel)),
+                                _ => self.pop(Width::Dword),
+                            };
+                            let target = match target {
+                                Ok(t) => t,
+                                Err(err) => return self.shortcut_fault(i, start, e, err),
+                            };
+                            self.settle(i, 1);
+                            self.cpu.eip = target;
+                            if self.mem.code_written
+                                || self.mmio_touched
+                                || (self.tlb.fetch.is_none() && self.cpu.paging())
+                            {
+                                return BlockExit::Ran;
+                            }
+                            if let Some(stop) = self.event_break() {
+                                return BlockExit::Stop(stop);
+                            }
+                            if self.steps < chain_limit && self.no_breakpoint_near(target) {
+                                continue 'chain;
+                            }
+                            return BlockExit::Ran;
                         }
                         Fast::Jz { .. } | Fast::Jcc { .. } | Fast::Jmp { .. } => {
                             let next = start
@@ -419,16 +672,16 @@ impl Machine {
                             // it again at once: same page, same decoded code,
                             // the counts still left to settle.
                             if target == start
-                                && self.steps + lag.steps.wrapping_add(n) < chain_limit
+                                && self.steps + self.lag.steps.wrapping_add(n) < chain_limit
                                 && !self.mem.code_written
                                 && (self.tlb.fetch.is_some() || !self.cpu.paging())
                             {
-                                lag.steps = lag.steps.wrapping_add(n);
-                                lag.retired = lag.retired.wrapping_add(n);
+                                self.lag.steps = self.lag.steps.wrapping_add(n);
+                                self.lag.retired = self.lag.retired.wrapping_add(n);
                                 self.seen = crate::event::KindSet::EMPTY;
                                 continue 'again;
                             }
-                            self.settle(&mut lag, i, 1);
+                            self.settle(i, 1);
                             self.cpu.eip = target;
                             if self.steps < chain_limit && self.no_breakpoint_near(target) {
                                 continue 'chain;
@@ -438,7 +691,7 @@ impl Machine {
                         Fast::None => {
                             let here = start.wrapping_add(u32::from(e.at));
                             let next = here.wrapping_add(u32::from(e.instr.len));
-                            self.settle(&mut lag, i, 0);
+                            self.settle(i, 0);
                             self.cpu.eip = next;
                             if i > 0 {
                                 self.seen = crate::event::KindSet::EMPTY;
@@ -446,7 +699,7 @@ impl Machine {
                             }
                             let result = self.execute(&e.instr, here);
                             match self.finish(result, here, e.instr.len) {
-                                Finish::Next => lag.retired = lag.retired.wrapping_sub(1),
+                                Finish::Next => self.lag.retired = self.lag.retired.wrapping_sub(1),
                                 Finish::Left(Some(stop)) => return BlockExit::Stop(stop),
                                 Finish::Left(None) => return self.leave(),
                             }
@@ -457,11 +710,24 @@ impl Machine {
                             // code was written, or the fetch page left the TLB
                             // (the next fetch then consults the TLB, as a
                             // single step would).
-                            if self.cpu.eip != next
-                                || self.mem.code_written
+                            if self.mem.code_written
                                 || self.mmio_touched
                                 || self.tlb.fetch.is_none() && self.cpu.paging()
                             {
+                                return BlockExit::Ran;
+                            }
+                            if self.cpu.eip != next {
+                                // A call, return or indirect jump (the
+                                // table's branches) changes nothing the
+                                // block path checked before the block: go
+                                // on with the block at the target, as a
+                                // shortcut jump does.
+                                if e.instr.class() == Class::Branch
+                                    && self.steps < chain_limit
+                                    && self.no_breakpoint_near(self.cpu.eip)
+                                {
+                                    continue 'chain;
+                                }
                                 return BlockExit::Ran;
                             }
                         }
@@ -471,7 +737,7 @@ impl Machine {
                 // of the page): EIP is the instruction after its last.
                 let last = block.entries.len() - 1;
                 let e = &block.entries[last];
-                self.settle(&mut lag, last, 1);
+                self.settle(last, 1);
                 self.cpu.eip = start
                     .wrapping_add(u32::from(e.at))
                     .wrapping_add(u32::from(e.instr.len));
@@ -485,14 +751,13 @@ impl Machine {
     #[cold]
     fn shortcut_fault(
         &mut self,
-        lag: &mut Lag,
         i: usize,
         start: u32,
         e: &Entry,
         err: crate::trap::Exception,
     ) -> BlockExit {
         let here = start.wrapping_add(u32::from(e.at));
-        self.settle(lag, i, 0);
+        self.settle(i, 0);
         self.cpu.eip = here;
         self.block_fault(err, here, u32::from(e.instr.len))
     }
@@ -501,13 +766,7 @@ impl Machine {
     /// wrote code, pushed the fetch page out of the TLB, or produced an event
     /// `run` breaks on (settling the counts first).
     #[inline(always)]
-    fn after_memory_op(
-        &mut self,
-        lag: &mut Lag,
-        i: usize,
-        start: u32,
-        e: &Entry,
-    ) -> Option<BlockExit> {
+    fn after_memory_op(&mut self, i: usize, start: u32, e: &Entry) -> Option<BlockExit> {
         let leave = self.mem.code_written
             || self.mmio_touched
             || (self.tlb.fetch.is_none() && self.cpu.paging());
@@ -515,7 +774,7 @@ impl Machine {
         if !leave && stop.is_none() {
             return None;
         }
-        self.settle(lag, i, 1);
+        self.settle(i, 1);
         self.cpu.eip = start
             .wrapping_add(u32::from(e.at))
             .wrapping_add(u32::from(e.instr.len));
@@ -527,16 +786,26 @@ impl Machine {
 
     /// Writes the counts the shortcuts left behind, up to the instruction
     /// at index `i` of the current pass (its step included; its retirement
-    /// if `retired` is 1), and rebases `lag` on that point.
+    /// if `retired` is 1), and rebases the lag on that point.
     #[inline(always)]
-    fn settle(&mut self, lag: &mut Lag, i: usize, retired: u64) {
+    fn settle(&mut self, i: usize, retired: u64) {
+        let lag = &mut self.lag;
         let steps = lag.steps.wrapping_add(i as u64);
         let done = lag.retired.wrapping_add(i as u64 + retired);
-        self.steps += steps;
-        self.clock += steps;
-        self.retired += done;
         lag.steps = 0u64.wrapping_sub(i as u64);
         lag.retired = 0u64.wrapping_sub(i as u64 + retired);
+        lag.at = i;
+        self.steps += steps;
+        self.retired += done;
+    }
+
+    /// Before an access reaches a memory-mapped device: writes back the
+    /// counts up to the instruction making it (`lag.at`, not yet retired),
+    /// so the device reads the clock a single step gives it. Nothing is
+    /// pending outside the block path, so there this does nothing.
+    #[inline]
+    pub(crate) fn settle_for_device(&mut self) {
+        self.settle(self.lag.at, 0);
     }
 
     /// A 32-bit ALU operation on register `dst` with operand `b`: the
@@ -547,6 +816,17 @@ impl Machine {
         let v = self.cpu.binary(op, Width::Dword, self.cpu.gpr[r], b);
         if crate::alu::stores(op) {
             self.cpu.gpr[r] = v;
+        }
+    }
+
+    /// A byte ALU operation on register `dst` (AL to BH) with operand `b`:
+    /// the shared definition on a byte register.
+    #[inline(always)]
+    fn alu8(&mut self, op: Op, dst: u8, b: u32) {
+        let a = self.read_reg(dst, Width::Byte);
+        let v = self.cpu.binary(op, Width::Byte, a, b);
+        if crate::alu::stores(op) {
+            self.write_reg(dst, Width::Byte, v);
         }
     }
 

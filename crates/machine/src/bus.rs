@@ -10,11 +10,13 @@
 
 use crate::decode::Width;
 use crate::devices::{
-    CONSOLE_DATA, CONSOLE_STATUS, Component, Console, Ctx, DEBUG_CONSOLE, DEBUG_EXIT, DISK_BLOCK,
-    DISK_SIZE, DebugPort, Disk, IRQ_DISK, IRQ_KEYBOARD, IRQ_TIMER, KEYBOARD_DATA, KEYBOARD_STATUS,
-    Keyboard, PIC_CMD, PIC_MASK_HIGH, PIC_MASK_LOW, PIC2_CMD, Pic, TIMER_PORT, Timer,
+    Apic, CONSOLE_DATA, CONSOLE_STATUS, Component, Console, Ctx, DEBUG_CONSOLE, DEBUG_EXIT,
+    DISK_BLOCK, DISK_SIZE, DebugPort, Disk, IRQ_DISK, IRQ_KEYBOARD, IRQ_TIMER, KEYBOARD_DATA,
+    KEYBOARD_STATUS, Keyboard, PIC_CMD, PIC_MASK_HIGH, PIC_MASK_LOW, PIC2_CMD, Pic, TIMER_PORT,
+    Timer,
 };
 use crate::event::{Event, EventKind, KindSet};
+use crate::history::InputChannel;
 use crate::machine::StopReason;
 use crate::memory::PhysMem;
 use serde::{Deserialize, Serialize};
@@ -26,6 +28,8 @@ use serde::{Deserialize, Serialize};
 pub enum InterruptController {
     /// The lessons' controller (see [`Pic`]).
     Pic(Pic),
+    /// The PC's local APIC, I/O APIC and masked 8259 pair (see [`Apic`]).
+    Apic(Apic),
 }
 
 impl InterruptController {
@@ -33,6 +37,7 @@ impl InterruptController {
     pub fn raise(&mut self, line: u8) {
         match self {
             InterruptController::Pic(p) => p.raise(line),
+            InterruptController::Apic(a) => a.raise(line),
         }
     }
 
@@ -41,42 +46,66 @@ impl InterruptController {
     pub fn requesting(&self) -> bool {
         match self {
             InterruptController::Pic(p) => p.requesting(),
+            InterruptController::Apic(a) => a.requesting(),
         }
     }
 
-    /// The line the CPU would take now, if any.
+    /// What the CPU would take now, if anything: a line of the PIC, a
+    /// vector of the APIC (either is handed back to
+    /// [`InterruptController::acknowledge`]).
     pub fn next(&self) -> Option<u8> {
         match self {
             InterruptController::Pic(p) => p.next(),
+            InterruptController::Apic(a) => a.next(),
         }
     }
 
-    /// The CPU takes `line`: returns the vector to deliver.
-    pub fn acknowledge(&mut self, line: u8) -> u8 {
+    /// The CPU takes what [`InterruptController::next`] offered: returns
+    /// the vector to deliver.
+    pub fn acknowledge(&mut self, next: u8) -> u8 {
         match self {
             InterruptController::Pic(p) => {
-                p.acknowledge(line);
-                p.vector(line)
+                p.acknowledge(next);
+                p.vector(next)
             }
+            InterruptController::Apic(a) => a.acknowledge(next),
+        }
+    }
+
+    /// The vector a device line raises now, and whether it is masked on
+    /// the way (the I/O APIC's redirection entry).
+    pub fn route(&self, line: u8) -> (u8, bool) {
+        match self {
+            InterruptController::Pic(p) => (p.vector(line), false),
+            InterruptController::Apic(a) => a.ioapic.route(line),
         }
     }
 
     /// The vector a line raises.
     pub fn vector(&self, line: u8) -> u8 {
+        self.route(line).0
+    }
+
+    /// The step at which the controller itself has something to do (the
+    /// local APIC timer).
+    pub fn deadline(&self) -> u64 {
         match self {
-            InterruptController::Pic(p) => p.vector(line),
+            InterruptController::Pic(_) => u64::MAX,
+            InterruptController::Apic(a) => a.deadline(),
         }
     }
 
-    fn read(&mut self, addr: u32) -> u32 {
+    fn read(&mut self, addr: u32, clock: u64) -> u32 {
         match self {
             InterruptController::Pic(p) => p.read(addr),
+            InterruptController::Apic(a) => a.read(addr, clock),
         }
     }
 
-    fn write(&mut self, addr: u32, width: Width, value: u32) {
+    fn write(&mut self, addr: u32, width: Width, value: u32, clock: u64) {
         match self {
             InterruptController::Pic(p) => p.write(addr, width, value),
+            InterruptController::Apic(a) => a.write(addr, width, value, clock),
         }
     }
 }
@@ -115,6 +144,8 @@ pub struct Board {
     pub controller: InterruptController,
     /// The controller's ports.
     pub controller_ports: Vec<(u16, u16)>,
+    /// The controller's memory-mapped ranges, inclusive.
+    pub controller_mmio: Vec<(u32, u32)>,
     pub parts: Vec<Part>,
 }
 
@@ -125,6 +156,9 @@ pub enum BoardKind {
     /// The teaching machine of the lessons (see [`Board::lessons`]).
     #[default]
     Lessons,
+    /// A PC as xv6 needs one (see [`Board::pc`]); built with its drives by
+    /// [`crate::Machine::pc`].
+    Pc,
 }
 
 impl Board {
@@ -137,6 +171,7 @@ impl Board {
             name: "lessons",
             controller: InterruptController::Pic(Pic::default()),
             controller_ports: vec![(PIC_CMD, PIC_MASK_LOW), (PIC2_CMD, PIC_MASK_HIGH)],
+            controller_mmio: Vec::new(),
             parts: vec![
                 Part {
                     device: Component::Timer(Timer {
@@ -176,6 +211,7 @@ impl Board {
     pub fn of(kind: BoardKind, disk_blocks: usize, disk_latency: u64) -> Board {
         match kind {
             BoardKind::Lessons => Board::lessons(disk_blocks, disk_latency),
+            BoardKind::Pc => Board::pc(None, None),
         }
     }
 }
@@ -227,7 +263,15 @@ impl Bus {
                 target: Target::Controller,
             })
             .collect();
-        let mut mmio = Vec::new();
+        let mut mmio: Vec<Window> = board
+            .controller_mmio
+            .iter()
+            .map(|&(first, last)| Window {
+                first,
+                last,
+                target: Target::Controller,
+            })
+            .collect();
         let mut components = Vec::new();
         for (i, part) in board.parts.into_iter().enumerate() {
             let target = Target::Component(i);
@@ -308,24 +352,47 @@ impl Bus {
             let line = lines.trailing_zeros() as u8;
             lines &= lines - 1;
             self.controller.raise(line);
-            let vector = self.controller.vector(line);
+            let (vector, masked) = self.controller.route(line);
             ctx.emit(EventKind::IrqRaised, || Event::IrqRaised {
                 irq: line,
                 vector,
             });
+            if matches!(self.controller, InterruptController::Apic(_)) {
+                ctx.emit(EventKind::IoApicDelivery, || Event::IoApicDelivery {
+                    irq: line,
+                    vector,
+                    masked,
+                });
+            }
         }
     }
 
-    /// Raises a line from outside a device access (input arriving).
-    pub(crate) fn raise(&mut self, line: u8, lend: Lend) {
-        let mut ctx = lend.into_ctx();
-        self.raise_lines(1 << line, &mut ctx);
+    /// A byte typed: the device of its channel takes it (a board without
+    /// one drops it). The lessons' keyboard queues the byte; the PC's PS/2
+    /// controller its scancodes; the UART waits to receive it.
+    pub(crate) fn type_input(&mut self, byte: u8, channel: InputChannel, lend: Lend) {
+        let index = self.components.iter().position(|c| match channel {
+            InputChannel::Keyboard => matches!(c, Component::Keyboard(_) | Component::Ps2(_)),
+            InputChannel::Serial => matches!(c, Component::Uart(_)),
+        });
+        let Some(index) = index else {
+            return;
+        };
+        self.with_device(index, lend, |d, ctx| match d {
+            Component::Keyboard(k) => {
+                k.queue.push_back(byte);
+                ctx.raise(k.line);
+            }
+            Component::Ps2(p) => p.type_byte(byte, ctx),
+            Component::Uart(u) => u.type_byte(byte, ctx),
+            _ => {}
+        });
     }
 
     /// Reads the register at `addr` of whoever answers it.
     fn read_in(&mut self, target: Target, addr: u32, width: Width, lend: Lend) -> u32 {
         let value = match target {
-            Target::Controller => self.controller.read(addr),
+            Target::Controller => self.controller.read(addr, lend.clock),
             Target::Component(i) => {
                 self.with_device(i, lend, |d, ctx| d.read(addr, width, ctx))
                     .0
@@ -347,7 +414,7 @@ impl Bus {
         let value = value & width.mask();
         match target {
             Target::Controller => {
-                self.controller.write(addr, width, value);
+                self.controller.write(addr, width, value, lend.clock);
                 None
             }
             Target::Component(i) => {
@@ -379,10 +446,15 @@ impl Bus {
         self.write_in(target, addr, width, value, lend)
     }
 
-    /// A memory-mapped read; `None` when no device answers there.
-    pub(crate) fn mmio_read(&mut self, pa: u32, width: Width, lend: Lend) -> Option<u32> {
+    /// A memory-mapped read; `None` when no device answers there. The flag
+    /// says whether the read may have changed something (a device's state,
+    /// a line raised): reads of the interrupt controllers' registers do
+    /// not (the local APIC's current count is computed from the clock), so
+    /// the block path need not leave its block after them.
+    pub(crate) fn mmio_read(&mut self, pa: u32, width: Width, lend: Lend) -> Option<(u32, bool)> {
         let target = Self::find(&self.mmio, pa)?;
-        Some(self.read_in(target, pa, width, lend))
+        let effects = target != Target::Controller;
+        Some((self.read_in(target, pa, width, lend), effects))
     }
 
     /// A memory-mapped write; false when no device answers there.
@@ -399,8 +471,7 @@ impl Bus {
         self.components
             .iter()
             .map(Component::deadline)
-            .min()
-            .unwrap_or(u64::MAX)
+            .fold(self.controller.deadline(), u64::min)
     }
 
     /// Services every device whose deadline has come, in the board's order.
@@ -412,6 +483,14 @@ impl Bus {
             seen,
             events,
         } = lend;
+        if let InterruptController::Apic(apic) = &mut self.controller
+            && let Some(vector) = apic.service(clock)
+        {
+            seen.insert(EventKind::LapicTimer);
+            if recording {
+                events.push(Event::LapicTimer { vector });
+            }
+        }
         for i in 0..self.components.len() {
             if self.components[i].deadline() > clock {
                 continue;

@@ -102,6 +102,15 @@ impl Cr0 {
     pub const PG: u32 = 1 << 31;
 }
 
+/// CR4 bits.
+#[derive(Debug)]
+pub struct Cr4;
+
+impl Cr4 {
+    /// Page size extension: a directory entry with PS set maps 4 MiB.
+    pub const PSE: u32 = 1 << 4;
+}
+
 /// A descriptor-table register (GDTR or IDTR).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct TableReg {
@@ -157,6 +166,9 @@ pub struct Cpu {
     /// The task register's selector, and the TSS base read from its descriptor.
     pub tr: u16,
     pub tss_base: u32,
+    /// The limit of the task state segment `ltr` loaded (where its I/O
+    /// permission bitmap must end).
+    pub tss_limit: u32,
 }
 
 impl Default for Cpu {
@@ -182,6 +194,7 @@ impl Default for Cpu {
             idtr: TableReg::default(),
             tr: 0,
             tss_base: 0,
+            tss_limit: 0,
         }
     }
 }

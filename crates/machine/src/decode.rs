@@ -121,6 +121,10 @@ pub enum StringOp {
     Stos,
     Lods,
     Scas,
+    /// `ins`: a port (DX) into memory at EDI.
+    Ins,
+    /// `outs`: memory at ESI out to a port (DX).
+    Outs,
 }
 
 /// A REP prefix.
@@ -415,57 +419,6 @@ impl Parts {
     }
 }
 
-impl Instr {
-    /// Whether this instruction ends a block of the run fast path: it may
-    /// jump, trap, change what interrupts are taken or how memory is mapped,
-    /// or talk to a device. The one list, kept beside the decoder so that an
-    /// instruction added here is classified here; anything not listed as
-    /// straight-line ends a block, so a new operation is safe by default.
-    pub(crate) fn ends_block(&self) -> bool {
-        match self.op {
-            Op::Mov => matches!(self.dst, Operand::Sreg(_) | Operand::Cr(_)),
-            Op::Pop => matches!(self.dst, Operand::Sreg(_)),
-            Op::Add
-            | Op::Or
-            | Op::Adc
-            | Op::Sbb
-            | Op::And
-            | Op::Sub
-            | Op::Xor
-            | Op::Cmp
-            | Op::Test
-            | Op::Not
-            | Op::Neg
-            | Op::Inc
-            | Op::Dec
-            | Op::Shift(_)
-            | Op::Mul
-            | Op::Imul1
-            | Op::Imul2
-            | Op::Imul3
-            | Op::Cdq
-            | Op::Cwde
-            | Op::Movzx
-            | Op::Movsx
-            | Op::Lea
-            | Op::Xchg
-            | Op::Push
-            | Op::Pushad
-            | Op::Popad
-            | Op::Pushfd
-            | Op::Cmov
-            | Op::Setcc
-            | Op::Cld
-            | Op::Std
-            | Op::Clc
-            | Op::Stc
-            | Op::Cmc
-            | Op::Nop => false,
-            _ => true,
-        }
-    }
-}
-
 /// Decodes the instruction at the start of `bytes` (32-bit code segment).
 pub fn decode(bytes: &[u8]) -> Result<Instr, DecodeError> {
     let mut d = Decoder {
@@ -559,6 +512,8 @@ impl Decoder<'_> {
                 };
                 parts(Op::Imul3, os, R(reg), rm).extra(imm)
             }
+            0x6C | 0x6D => parts(Op::String(StringOp::Ins), self.byte_or(opcode), none, none),
+            0x6E | 0x6F => parts(Op::String(StringOp::Outs), self.byte_or(opcode), none, none),
             0x70..=0x7F => parts(
                 Op::Jcc(opcode & 0xF),
                 Width::Dword,

@@ -2,7 +2,7 @@
 //! views (the text assembles back to the same bytes; see the tests).
 
 use crate::cpu::{Reg, Seg};
-use crate::decode::{Instr, MemRef, Op, Operand, Rep, Shift, StringOp, Width};
+use crate::decode::{Instr, MemRef, Op, Operand, Rep, Width};
 
 fn reg_name(index: u8, width: Width) -> &'static str {
     let i = usize::from(index & 7);
@@ -88,6 +88,9 @@ impl Instr {
             Rep::Repne => "repne ",
             Rep::None => "",
         };
+        // The name comes from the operation table; the arms below only lay
+        // out the operands of each shape of instruction.
+        let name = self.op.info().mnemonic;
         match self.op {
             Op::Add
             | Op::Or
@@ -98,7 +101,7 @@ impl Instr {
             | Op::Xor
             | Op::Cmp
             | Op::Test
-            | Op::Xchg => two(&format!("{:?}", self.op).to_lowercase()),
+            | Op::Xchg => two(name),
             Op::Mov => match (self.dst, self.src) {
                 (Operand::Sreg(_), _)
                 | (_, Operand::Sreg(_))
@@ -110,25 +113,13 @@ impl Instr {
                         operand(&self.src, false)
                     )
                 }
-                _ => two("mov"),
+                _ => two(name),
             },
-            Op::Not | Op::Neg | Op::Inc | Op::Dec => {
-                let name = format!("{:?}", self.op).to_lowercase();
-                match self.dst {
-                    Operand::Reg(r) => format!("{name} {}", reg_name(r, w)),
-                    ref o => one(&name, o),
-                }
-            }
-            Op::Shift(kind) => {
-                let name = match kind {
-                    Shift::Rol => "rol",
-                    Shift::Ror => "ror",
-                    Shift::Rcl => "rcl",
-                    Shift::Rcr => "rcr",
-                    Shift::Shl | Shift::Sal => "shl",
-                    Shift::Shr => "shr",
-                    Shift::Sar => "sar",
-                };
+            Op::Not | Op::Neg | Op::Inc | Op::Dec => match self.dst {
+                Operand::Reg(r) => format!("{name} {}", reg_name(r, w)),
+                ref o => one(name, o),
+            },
+            Op::Shift(_) => {
                 let count = match self.src {
                     Operand::Reg(_) => "cl".to_string(),
                     Operand::Imm(v) => v.to_string(),
@@ -140,37 +131,25 @@ impl Instr {
                 };
                 format!("{name} {d}, {count}")
             }
-            Op::Mul | Op::Imul1 | Op::Div | Op::Idiv => {
-                let name = match self.op {
-                    Op::Mul => "mul",
-                    Op::Imul1 => "imul",
-                    Op::Div => "div",
-                    _ => "idiv",
-                };
-                match self.src {
-                    Operand::Reg(r) => format!("{name} {}", reg_name(r, w)),
-                    ref o => one(name, o),
-                }
-            }
+            Op::Mul | Op::Imul1 | Op::Div | Op::Idiv => match self.src {
+                Operand::Reg(r) => format!("{name} {}", reg_name(r, w)),
+                ref o => one(name, o),
+            },
             Op::Imul2 => format!(
-                "imul {}, {}",
+                "{name} {}, {}",
                 operand(&self.dst, false),
                 operand(&self.src, false)
             ),
             Op::Imul3 => format!(
-                "imul {}, {}, {:#x}",
+                "{name} {}, {}, {:#x}",
                 operand(&self.dst, false),
                 operand(&self.src, false),
                 self.extra
             ),
-            Op::Cdq => if w == Width::Word { "cwd" } else { "cdq" }.into(),
-            Op::Cwde => if w == Width::Word { "cbw" } else { "cwde" }.into(),
+            // The 16-bit forms of these two have names of their own.
+            Op::Cdq => if w == Width::Word { "cwd" } else { name }.into(),
+            Op::Cwde => if w == Width::Word { "cbw" } else { name }.into(),
             Op::Movzx | Op::Movsx => {
-                let name = if self.op == Op::Movzx {
-                    "movzx"
-                } else {
-                    "movsx"
-                };
                 let dst_width = if self.extra == 1 {
                     Width::Word
                 } else {
@@ -188,58 +167,60 @@ impl Instr {
                 format!("{name} {d}, {s}")
             }
             Op::Lea => format!(
-                "lea {}, {}",
+                "{name} {}, {}",
                 operand(&self.dst, false),
                 operand(&self.src, false)
             ),
+            // A 16-bit push of a segment register has no operand to carry
+            // the size, so it takes NASM's `o16` prefix.
+            Op::Push | Op::Pop
+                if w == Width::Word
+                    && matches!(
+                        (self.dst, self.src),
+                        (Operand::Sreg(_), _) | (_, Operand::Sreg(_))
+                    ) =>
+            {
+                let seg = if let Operand::Sreg(s) = self.dst {
+                    s
+                } else if let Operand::Sreg(s) = self.src {
+                    s
+                } else {
+                    0
+                };
+                format!("o16 {name} {}", Seg::from_index(seg).name())
+            }
             Op::Push => match self.src {
-                Operand::Imm(v) => format!("push {v:#x}"),
-                Operand::Reg(r) => format!("push {}", reg_name(r, w)),
-                ref o => one("push", o),
+                Operand::Imm(v) if w == Width::Word => format!("{name} word {v:#x}"),
+                Operand::Imm(v) => format!("{name} {v:#x}"),
+                Operand::Reg(r) => format!("{name} {}", reg_name(r, w)),
+                ref o => one(name, o),
             },
             Op::Pop => match self.dst {
-                Operand::Reg(r) => format!("pop {}", reg_name(r, w)),
-                ref o => one("pop", o),
+                Operand::Reg(r) => format!("{name} {}", reg_name(r, w)),
+                ref o => one(name, o),
             },
-            Op::Pushad => "pushad".into(),
-            Op::Popad => "popad".into(),
-            Op::Pushfd => "pushfd".into(),
-            Op::Popfd => "popfd".into(),
             Op::Cmov => format!(
-                "cmov{} {}, {}",
+                "{name}{} {}, {}",
                 cond(self.extra as u8),
                 operand(&self.dst, false),
                 operand(&self.src, false)
             ),
             Op::Setcc => format!(
-                "set{} {}",
+                "{name}{} {}",
                 cond(self.extra as u8),
                 operand(&self.dst, false)
             ),
-            Op::Jcc(cc) => format!("j{} {}", cond(cc), target()),
+            Op::Jcc(cc) => format!("{name}{} {}", cond(cc), target()),
             Op::Loop => {
                 let name = ["loop", "loope", "loopne", "jecxz"][(self.extra & 3) as usize];
                 format!("{name} {}", target())
             }
-            Op::Jmp => format!("jmp {}", target()),
-            Op::JmpFar => format!("jmp {:#x}:{}", self.extra, operand(&self.src, false)),
-            Op::JmpIndirect => format!("jmp {}", operand(&self.src, true)),
-            Op::Call => format!("call {}", target()),
-            Op::CallIndirect => format!("call {}", operand(&self.src, true)),
-            Op::Ret if self.extra != 0 => format!("ret {:#x}", self.extra),
-            Op::Ret => "ret".into(),
-            Op::Leave => "leave".into(),
-            Op::Int => format!("int {:#x}", self.extra),
-            Op::Int3 => "int3".into(),
-            Op::Iret => "iret".into(),
-            Op::String(kind) => {
-                let name = match kind {
-                    StringOp::Movs => "movs",
-                    StringOp::Cmps => "cmps",
-                    StringOp::Stos => "stos",
-                    StringOp::Lods => "lods",
-                    StringOp::Scas => "scas",
-                };
+            Op::Jmp | Op::Call => format!("{name} {}", target()),
+            Op::JmpFar => format!("{name} {:#x}:{}", self.extra, operand(&self.src, false)),
+            Op::JmpIndirect | Op::CallIndirect => format!("{name} {}", operand(&self.src, true)),
+            Op::Ret if self.extra != 0 => format!("{name} {:#x}", self.extra),
+            Op::Int => format!("{name} {:#x}", self.extra),
+            Op::String(_) => {
                 let suffix = match w {
                     Width::Byte => "b",
                     Width::Word => "w",
@@ -247,40 +228,50 @@ impl Instr {
                 };
                 format!("{rep}{name}{suffix}")
             }
-            Op::Cli => "cli".into(),
-            Op::Sti => "sti".into(),
-            Op::Cld => "cld".into(),
-            Op::Std => "std".into(),
-            Op::Clc => "clc".into(),
-            Op::Stc => "stc".into(),
-            Op::Cmc => "cmc".into(),
-            Op::Hlt => "hlt".into(),
-            Op::Nop => "nop".into(),
-            Op::Lgdt => format!("lgdt {}", operand(&self.src, false)),
-            Op::Lidt => format!("lidt {}", operand(&self.src, false)),
+            // The 16-bit forms of these have names of their own.
+            Op::Pushad | Op::Popad | Op::Pushfd | Op::Popfd if w == Width::Word => {
+                format!("{}w", &name[..name.len() - 1])
+            }
+            Op::Ret
+            | Op::Leave
+            | Op::Int3
+            | Op::Iret
+            | Op::Pushad
+            | Op::Popad
+            | Op::Pushfd
+            | Op::Popfd
+            | Op::Cli
+            | Op::Sti
+            | Op::Cld
+            | Op::Std
+            | Op::Clc
+            | Op::Stc
+            | Op::Cmc
+            | Op::Hlt
+            | Op::Nop
+            | Op::Ud2 => name.into(),
+            Op::Lgdt | Op::Lidt | Op::Invlpg => format!("{name} {}", operand(&self.src, false)),
             Op::Ltr => format!(
-                "ltr {}",
+                "{name} {}",
                 match self.src {
                     Operand::Reg(r) => reg_name(r, Width::Word).to_string(),
                     ref o => operand(o, false),
                 }
             ),
-            Op::Invlpg => format!("invlpg {}", operand(&self.src, false)),
             Op::In => {
                 let port = match self.src {
                     Operand::Imm(p) => format!("{p:#x}"),
                     _ => "dx".into(),
                 };
-                format!("in {}, {port}", reg_name(0, w))
+                format!("{name} {}, {port}", reg_name(0, w))
             }
             Op::Out => {
                 let port = match self.dst {
                     Operand::Imm(p) => format!("{p:#x}"),
                     _ => "dx".into(),
                 };
-                format!("out {port}, {}", reg_name(0, w))
+                format!("{name} {port}, {}", reg_name(0, w))
             }
-            Op::Ud2 => "ud2".into(),
         }
     }
 }

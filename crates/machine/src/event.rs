@@ -60,8 +60,10 @@ pub enum FlushReason {
     Cr3Write,
     /// `invlpg` drops the entry of one page.
     Invlpg,
-    /// Turning paging on or off.
+    /// Turning paging or write protection on or off.
     Cr0Write,
+    /// Turning 4 MiB pages (CR4.PSE) on or off.
+    Cr4Write,
 }
 
 /// One observable happening inside a step.
@@ -200,6 +202,40 @@ pub enum Event {
         eip: u32,
         message: String,
     },
+    /// The local APIC's timer ran out and requested its vector.
+    LapicTimer {
+        vector: u8,
+    },
+    /// The I/O APIC routed a device line through its redirection table:
+    /// to `vector`, or nowhere when the entry is masked.
+    IoApicDelivery {
+        irq: u8,
+        vector: u8,
+        masked: bool,
+    },
+    /// The IDE controller took a command for `drive` (0 master, 1 slave).
+    IdeCommand {
+        drive: u8,
+        command: u8,
+        sector: u32,
+        count: u8,
+    },
+    /// The IDE controller finished moving one sector between the drive and
+    /// its data register (the CPU moves it by programmed I/O).
+    IdeSector {
+        drive: u8,
+        sector: u32,
+        write: bool,
+    },
+    /// A byte crossed the serial port: sent by the guest, or received.
+    UartByte {
+        byte: u8,
+        received: bool,
+    },
+    /// The PS/2 controller queued a set-1 scancode for a key.
+    Scancode {
+        code: u8,
+    },
 }
 
 /// The kinds of [`Event`], for filters and break-on-event.
@@ -229,10 +265,16 @@ pub enum EventKind {
     KeyInput,
     Halt,
     InvalidOpcode,
+    LapicTimer,
+    IoApicDelivery,
+    IdeCommand,
+    IdeSector,
+    UartByte,
+    Scancode,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 22] = [
+    pub const ALL: [EventKind; 28] = [
         EventKind::PageWalk,
         EventKind::TlbHit,
         EventKind::TlbMiss,
@@ -255,6 +297,12 @@ impl EventKind {
         EventKind::KeyInput,
         EventKind::Halt,
         EventKind::InvalidOpcode,
+        EventKind::LapicTimer,
+        EventKind::IoApicDelivery,
+        EventKind::IdeCommand,
+        EventKind::IdeSector,
+        EventKind::UartByte,
+        EventKind::Scancode,
     ];
 
     /// This kind's bit in a [`KindSet`].
@@ -288,6 +336,12 @@ impl EventKind {
             EventKind::KeyInput => "key_input",
             EventKind::Halt => "halt",
             EventKind::InvalidOpcode => "invalid_opcode",
+            EventKind::LapicTimer => "lapic_timer",
+            EventKind::IoApicDelivery => "ioapic_delivery",
+            EventKind::IdeCommand => "ide_command",
+            EventKind::IdeSector => "ide_sector",
+            EventKind::UartByte => "uart_byte",
+            EventKind::Scancode => "scancode",
         }
     }
 
@@ -316,6 +370,12 @@ impl EventKind {
             EventKind::KeyInput => "key press",
             EventKind::Halt => "halt",
             EventKind::InvalidOpcode => "invalid opcode",
+            EventKind::LapicTimer => "timer interrupt (local APIC)",
+            EventKind::IoApicDelivery => "interrupt routed (I/O APIC)",
+            EventKind::IdeCommand => "I/O request (IDE command)",
+            EventKind::IdeSector => "disk sector transfer",
+            EventKind::UartByte => "serial byte",
+            EventKind::Scancode => "keyboard scancode",
         }
     }
 
@@ -351,6 +411,12 @@ impl Event {
             Event::KeyInput { .. } => EventKind::KeyInput,
             Event::Halt { .. } => EventKind::Halt,
             Event::InvalidOpcode { .. } => EventKind::InvalidOpcode,
+            Event::LapicTimer { .. } => EventKind::LapicTimer,
+            Event::IoApicDelivery { .. } => EventKind::IoApicDelivery,
+            Event::IdeCommand { .. } => EventKind::IdeCommand,
+            Event::IdeSector { .. } => EventKind::IdeSector,
+            Event::UartByte { .. } => EventKind::UartByte,
+            Event::Scancode { .. } => EventKind::Scancode,
         }
     }
 }

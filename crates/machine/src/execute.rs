@@ -6,10 +6,11 @@
 //! depends on that).
 
 use crate::alu;
-use crate::cpu::{Cr0, Flags, LazyOp, Reg, Seg};
+use crate::cpu::{Cr0, Cr4, Flags, LazyOp, Reg, Seg};
 use crate::decode::{Instr, MemRef, Op, Operand, Rep, StringOp, Width};
 use crate::event::{Access, Event, EventKind, FlushReason};
 use crate::machine::Machine;
+use crate::memory::PAGE_SIZE;
 use crate::mmu::Span;
 use crate::trap::{Descriptor, Exception, changeable_flags};
 
@@ -50,7 +51,7 @@ impl Machine {
     }
 
     #[inline(always)]
-    fn read_reg(&self, index: u8, width: Width) -> u32 {
+    pub(crate) fn read_reg(&self, index: u8, width: Width) -> u32 {
         match width {
             Width::Dword => self.cpu.gpr[usize::from(index & 7)],
             Width::Word => self.cpu.gpr[usize::from(index & 7)] & 0xFFFF,
@@ -60,7 +61,7 @@ impl Machine {
     }
 
     #[inline(always)]
-    fn write_reg(&mut self, index: u8, width: Width, value: u32) {
+    pub(crate) fn write_reg(&mut self, index: u8, width: Width, value: u32) {
         let (slot, mask, shift) = match width {
             Width::Dword => {
                 self.cpu.gpr[usize::from(index & 7)] = value;
@@ -147,17 +148,25 @@ impl Machine {
     }
 
     #[inline(always)]
-    fn push(&mut self, width: Width, value: u32) -> Result<()> {
+    pub(crate) fn push(&mut self, width: Width, value: u32) -> Result<()> {
         let esp = self.cpu.reg(Reg::Esp).wrapping_sub(width.bytes());
-        self.lin_write(esp, width.bytes(), value)?;
+        if width == Width::Dword {
+            self.lin_write32(esp, value)?;
+        } else {
+            self.lin_write(esp, width.bytes(), value)?;
+        }
         self.cpu.set_reg(Reg::Esp, esp);
         Ok(())
     }
 
     #[inline(always)]
-    fn pop(&mut self, width: Width) -> Result<u32> {
+    pub(crate) fn pop(&mut self, width: Width) -> Result<u32> {
         let esp = self.cpu.reg(Reg::Esp);
-        let value = self.lin_read(esp, width.bytes())?;
+        let value = if width == Width::Dword {
+            self.lin_read32(esp)?
+        } else {
+            self.lin_read(esp, width.bytes())?
+        };
         self.cpu.set_reg(Reg::Esp, esp.wrapping_add(width.bytes()));
         Ok(value)
     }
@@ -187,7 +196,7 @@ impl Machine {
         }
     }
 
-    /// `cli`, `sti`, `in` and `out` need CPL <= IOPL.
+    /// `cli` and `sti` need CPL <= IOPL.
     fn require_io_privilege(&self) -> Result<()> {
         let iopl = (self.cpu.eflags() & Flags::IOPL) >> 12;
         if u32::from(self.cpu.cpl()) <= iopl {
@@ -195,6 +204,32 @@ impl Machine {
         } else {
             Err(Exception::GeneralProtection(0))
         }
+    }
+
+    /// `in`, `out`, `ins` and `outs` of `width` at `port`: allowed when
+    /// CPL <= IOPL, else only if the TSS's I/O permission bitmap clears
+    /// every bit of the ports touched. A bitmap base past the TSS limit
+    /// (xv6 sets 0xFFFF) means no port is allowed: #GP(0).
+    fn require_port_access(&mut self, port: u16, width: Width) -> Result<()> {
+        if self.require_io_privilege().is_ok() {
+            return Ok(());
+        }
+        let denied = Exception::GeneralProtection(0);
+        if self.cpu.tr == 0 || self.cpu.tss_limit < 0x67 {
+            return Err(denied);
+        }
+        let base = self.cpu.tss_base;
+        let map = self.sys_read(base.wrapping_add(0x66), 2)?;
+        let first = map + u32::from(port) / 8;
+        if first + 1 > self.cpu.tss_limit {
+            return Err(denied);
+        }
+        let bits = self.sys_read(base.wrapping_add(first), 2)?;
+        let mask = ((1u32 << width.bytes()) - 1) << (port % 8);
+        if bits & mask != 0 {
+            return Err(denied);
+        }
+        Ok(())
     }
 
     /// Loads a data segment register (DS, ES, FS, GS or SS) with the checks
@@ -263,7 +298,18 @@ impl Machine {
                     dropped,
                 });
             }
-            _ => self.cpu.cr4 = value,
+            _ => {
+                let old = self.cpu.cr4;
+                self.cpu.cr4 = value;
+                if (old ^ value) & Cr4::PSE != 0 {
+                    let dropped = self.tlb.flush_all();
+                    self.emit(EventKind::TlbFlush, || Event::TlbFlush {
+                        reason: FlushReason::Cr4Write,
+                        page: None,
+                        dropped,
+                    });
+                }
+            }
         }
     }
 
@@ -394,12 +440,7 @@ impl Machine {
                 self.cpu.set_reg(Reg::Esp, esp);
                 self.cpu.eip = target;
             }
-            Op::Leave => {
-                let ebp = self.cpu.reg(Reg::Ebp);
-                let saved = self.lin_read(ebp, 4)?;
-                self.cpu.set_reg(Reg::Esp, ebp.wrapping_add(4));
-                self.cpu.set_reg(Reg::Ebp, saved);
-            }
+            Op::Leave => self.leave_frame()?,
             Op::Nop => {}
             Op::Mov
                 if matches!(
@@ -438,9 +479,7 @@ impl Machine {
                 let count = self.read(&instr.src, Width::Byte)? & 0x1F;
                 let (loc, a) = self.rmw(&instr.dst, w)?;
                 if count != 0 {
-                    let carry = self.cpu.flag(Flags::CF);
-                    let (r, status, mask) = alu::shift(kind, a, count, carry, w);
-                    self.cpu.set_status(status, mask);
+                    let r = self.shift(kind, w, a, count);
                     self.store_loc(loc, w, r);
                 }
             }
@@ -454,10 +493,7 @@ impl Machine {
                 } else {
                     (self.read(&instr.src, w)?, instr.extra & w.mask())
                 };
-                let wide = i64::from(w.sign_extend(a) as i32) * i64::from(w.sign_extend(b) as i32);
-                let r = wide as u32 & w.mask();
-                let overflow = i64::from(w.sign_extend(r) as i32) != wide;
-                self.set_mul_flags(r, w, overflow);
+                let r = self.imul(w, a, b);
                 self.write(&instr.dst, w, r)?;
             }
             Op::Div | Op::Idiv => {
@@ -632,14 +668,14 @@ impl Machine {
                 }
             }
             Op::In => {
-                self.require_io_privilege()?;
                 let port = self.port_operand(&instr.src);
+                self.require_port_access(port, w)?;
                 let v = self.port_in(port, w);
                 self.write_reg(0, w, v);
             }
             Op::Out => {
-                self.require_io_privilege()?;
                 let port = self.port_operand(&instr.dst);
+                self.require_port_access(port, w)?;
                 let v = self.read_reg(0, w);
                 if let Some(stop) = self.port_out(port, w, v) {
                     self.stopped = Some(stop);
@@ -674,6 +710,46 @@ impl Machine {
         let old = self.cpu.eflags();
         let writable = changeable_flags(self.cpu.cpl(), old) & w.mask();
         self.cpu.set_eflags((old & !writable) | (value & writable));
+    }
+
+    /// A shift or rotate of `a` by `count` (1 to 31, already masked; a
+    /// count of 0 changes nothing and is not passed here): the result, with
+    /// the flags set. Shared by the step and the block paths.
+    #[inline(always)]
+    pub(crate) fn shift(
+        &mut self,
+        kind: crate::decode::Shift,
+        w: Width,
+        a: u32,
+        count: u32,
+    ) -> u32 {
+        let carry = self.cpu.flag(Flags::CF);
+        let (r, status, mask) = alu::shift(kind, a, count, carry, w);
+        self.cpu.set_status(status, mask);
+        r
+    }
+
+    /// The two- and three-operand `imul`: the truncated signed product,
+    /// with CF and OF set when it does not fit. Shared by the step and the
+    /// block paths.
+    #[inline(always)]
+    pub(crate) fn imul(&mut self, w: Width, a: u32, b: u32) -> u32 {
+        let wide = i64::from(w.sign_extend(a) as i32) * i64::from(w.sign_extend(b) as i32);
+        let r = wide as u32 & w.mask();
+        let overflow = i64::from(w.sign_extend(r) as i32) != wide;
+        self.set_mul_flags(r, w, overflow);
+        r
+    }
+
+    /// `leave`: ESP from EBP, then EBP popped. Shared by the step and the
+    /// block paths.
+    #[inline(always)]
+    pub(crate) fn leave_frame(&mut self) -> Result<()> {
+        let ebp = self.cpu.reg(Reg::Ebp);
+        let saved = self.lin_read(ebp, 4)?;
+        self.cpu.set_reg(Reg::Esp, ebp.wrapping_add(4));
+        self.cpu.set_reg(Reg::Ebp, saved);
+        Ok(())
     }
 
     fn set_mul_flags(&mut self, low: u32, w: Width, overflow: bool) {
@@ -765,7 +841,71 @@ impl Machine {
         self.store_span(span, 4, high | (1 << 9));
         self.cpu.tr = selector;
         self.cpu.tss_base = (low >> 16) | ((high & 0xFF) << 16) | (high & 0xFF00_0000);
+        self.cpu.tss_limit = Descriptor::limit(low, high);
         Ok(())
+    }
+
+    /// The fast form of `rep stos` and `rep movs` going forward with events
+    /// off: the elements that lie in the current page (of the source and
+    /// the destination) are moved at once. The first goes through the TLB
+    /// as a single element would (so a fault, a miss or a first write is
+    /// handled the usual way); the rest are hits on the same entries, which
+    /// is all the TLB model counts. `None` when the fast form does not
+    /// apply (one element, memory-mapped or overlapping ranges); the caller
+    /// then moves one element the usual way.
+    fn bulk_string(
+        &mut self,
+        kind: StringOp,
+        w: Width,
+        esi: u32,
+        edi: u32,
+        left: u32,
+    ) -> Result<Option<u32>> {
+        let n = w.bytes();
+        let in_page = |a: u32| (PAGE_SIZE - (a & (PAGE_SIZE - 1))) / n;
+        let ecx = self.cpu.reg(Reg::Ecx);
+        let mut k = ecx.min(left).min(in_page(edi));
+        if kind == StringOp::Movs {
+            k = k.min(in_page(esi));
+        }
+        if k < 2 || !matches!(kind, StringOp::Stos | StringOp::Movs) {
+            return Ok(None);
+        }
+        let paging = self.cpu.paging();
+        let len = (k * n) as usize;
+        match kind {
+            StringOp::Stos => {
+                let dst = self.locate(edi, n, Access::Write)?;
+                let value = self.read_reg(0, w);
+                if dst.split.is_some() || !self.mem.fill(dst.pa, k as usize, n as usize, value) {
+                    self.store_span(dst, n, value);
+                    self.cpu.set_reg(Reg::Edi, edi.wrapping_add(n));
+                    return Ok(Some(1));
+                }
+                self.cpu.set_reg(Reg::Edi, edi.wrapping_add(k * n));
+            }
+            _ => {
+                let src = self.locate(esi, n, Access::Read)?;
+                let dst = self.locate(edi, n, Access::Write)?;
+                if src.split.is_some() || dst.split.is_some() || !self.mem.copy(src.pa, dst.pa, len)
+                {
+                    let v = self.load_span(src, n);
+                    self.store_span(dst, n, v);
+                    self.cpu.set_reg(Reg::Esi, esi.wrapping_add(n));
+                    self.cpu.set_reg(Reg::Edi, edi.wrapping_add(n));
+                    return Ok(Some(1));
+                }
+                self.cpu.set_reg(Reg::Esi, esi.wrapping_add(k * n));
+                self.cpu.set_reg(Reg::Edi, edi.wrapping_add(k * n));
+            }
+        }
+        if paging {
+            // Each later element would hit the entries the first one used:
+            // one (the destination) for `stos`, two for `movs`.
+            let per_element = if kind == StringOp::Movs { 2 } else { 1 };
+            self.tlb.count_hits(per_element * u64::from(k - 1));
+        }
+        Ok(Some(k))
     }
 
     /// One step of a string instruction: up to [`REP_CHUNK`] iterations.
@@ -778,6 +918,10 @@ impl Machine {
             n
         };
         let repeated = instr.rep != Rep::None;
+        let port = self.cpu.reg(Reg::Edx) as u16;
+        if matches!(kind, StringOp::Ins | StringOp::Outs) {
+            self.require_port_access(port, w)?;
+        }
         let mut left = REP_CHUNK;
         loop {
             if repeated && self.cpu.reg(Reg::Ecx) == 0 {
@@ -785,6 +929,24 @@ impl Machine {
             }
             let esi = self.cpu.reg(Reg::Esi);
             let edi = self.cpu.reg(Reg::Edi);
+            if repeated
+                && !self.recording
+                && step == n
+                && let Some(done) = self.bulk_string(kind, w, esi, edi, left)?
+            {
+                // `done` elements moved at once, exactly as one at a time.
+                let ecx = self.cpu.reg(Reg::Ecx) - done;
+                self.cpu.set_reg(Reg::Ecx, ecx);
+                if ecx == 0 {
+                    return Ok(Flow::Next);
+                }
+                left -= done;
+                if left == 0 {
+                    self.cpu.eip = eip;
+                    return Ok(Flow::Next);
+                }
+                continue;
+            }
             match kind {
                 StringOp::Movs => {
                     let v = self.lin_read(esi, n)?;
@@ -796,6 +958,23 @@ impl Machine {
                     let v = self.read_reg(0, w);
                     self.lin_write(edi, n, v)?;
                     self.cpu.set_reg(Reg::Edi, edi.wrapping_add(step));
+                }
+                StringOp::Ins => {
+                    // The destination is checked before the port is read,
+                    // so that a page fault leaves the device untouched and
+                    // the instruction restarts cleanly.
+                    let span = self.locate(edi, n, Access::Write)?;
+                    let v = self.port_in(port, w);
+                    self.store_span(span, n, v);
+                    self.cpu.set_reg(Reg::Edi, edi.wrapping_add(step));
+                }
+                StringOp::Outs => {
+                    let v = self.lin_read(esi, n)?;
+                    self.cpu.set_reg(Reg::Esi, esi.wrapping_add(step));
+                    if let Some(stop) = self.port_out(port, w, v) {
+                        self.stopped = Some(stop);
+                        return Ok(Flow::Stop);
+                    }
                 }
                 StringOp::Lods => {
                     let v = self.lin_read(esi, n)?;

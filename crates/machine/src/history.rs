@@ -3,9 +3,12 @@
 //! The machine is deterministic, so any earlier point of a run can be
 //! reached again by restoring the latest checkpoint before it and executing
 //! forward, replaying the keyboard input recorded with its step. Checkpoints
-//! share unchanged frames with the one before, and when there are too many,
-//! every other one is dropped and the interval doubles: memory stays bounded
-//! however long the run.
+//! share unchanged frames with the one before, and a frame that is mostly one
+//! byte (zeroed pages; the pages a kernel fills with junk when it frees them,
+//! but for the free list's link) is kept as that byte and the few that
+//! differ (see [`encode_frame`]); frames of one byte share one copy per value. When there are too many checkpoints, or the
+//! frames they hold pass the memory budget, every other one is dropped and
+//! the interval doubles: memory stays bounded however long the run.
 
 use crate::bus::Bus;
 use crate::cpu::Cpu;
@@ -95,11 +98,26 @@ struct Checkpoint {
     frames: Arc<Vec<Arc<[u8]>>>,
 }
 
-/// One byte typed at the keyboard, after `step` steps.
+/// One byte typed, after `step` steps, at the keyboard or on the serial
+/// line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Input {
     pub step: u64,
     pub byte: u8,
+    #[serde(default)]
+    pub channel: InputChannel,
+}
+
+/// Where typed input enters the machine.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InputChannel {
+    /// The board's keyboard (the lessons' keyboard, or the PC's PS/2
+    /// controller as scancodes).
+    #[default]
+    Keyboard,
+    /// The PC's serial port.
+    Serial,
 }
 
 #[derive(Clone, Debug)]
@@ -114,14 +132,24 @@ pub(crate) struct History {
     inputs: Vec<Input>,
     /// The next input to replay.
     cursor: usize,
+    /// The most bytes of frames the checkpoints may hold.
+    budget: usize,
+    /// The bytes of frames the checkpoints hold (exact after each thinning,
+    /// an over-estimate in between).
+    held: usize,
+    /// The one shared copy of a frame filled with each byte value.
+    uniform: Vec<Option<Arc<[u8]>>>,
 }
 
 impl History {
-    pub fn new(interval: u64, max: usize) -> Self {
+    pub fn new(interval: u64, max: usize, budget: usize) -> Self {
         History {
             interval,
             base_interval: interval,
             max: max.max(2),
+            budget,
+            held: 0,
+            uniform: vec![None; 256],
             checkpoints: Vec::new(),
             base: None,
             inputs: Vec::new(),
@@ -137,6 +165,7 @@ impl History {
     pub fn clear(&mut self) {
         self.checkpoints.clear();
         self.base = None;
+        self.held = 0;
         self.inputs.clear();
         self.cursor = 0;
         self.interval = self.base_interval;
@@ -145,9 +174,13 @@ impl History {
     /// Records a byte typed now. Input recorded for later steps belonged to
     /// a future that is now rewritten, so it is dropped, and so are the
     /// checkpoints taken after this point.
-    pub fn record_input(&mut self, step: u64, byte: u8) {
+    pub fn record_input(&mut self, step: u64, byte: u8, channel: InputChannel) {
         self.inputs.truncate(self.cursor);
-        self.inputs.push(Input { step, byte });
+        self.inputs.push(Input {
+            step,
+            byte,
+            channel,
+        });
         self.cursor = self.inputs.len();
         self.checkpoints.retain(|c| c.core.steps <= step);
     }
@@ -164,8 +197,107 @@ impl History {
     }
 }
 
-fn zero_frame() -> Arc<[u8]> {
-    Arc::from(vec![0u8; PAGE_SIZE as usize].into_boxed_slice())
+/// The most bytes of a frame that may differ from its fill byte for the
+/// frame to be kept sparse.
+const SPARSE_MAX: usize = 64;
+
+/// A frame as a checkpoint keeps it: `[0, bytes...]` whole, or
+/// `[1, fill, n (u16), n times (offset u16, byte)]` when at most
+/// [`SPARSE_MAX`] bytes differ from the fill byte (the frame's last).
+fn encode_frame(bytes: &[u8]) -> Vec<u8> {
+    let fill = bytes[bytes.len() - 1];
+    let pattern = u64::from_ne_bytes([fill; 8]);
+    // A first pass by words: a frame with many differing words is kept
+    // whole at once (most frames of code and data stop this pass early).
+    let whole = || {
+        let mut whole = Vec::with_capacity(bytes.len() + 1);
+        whole.push(0);
+        whole.extend_from_slice(bytes);
+        whole
+    };
+    let mut differing = Vec::new();
+    for (w, chunk) in bytes.chunks_exact(8).enumerate() {
+        let word = u64::from_ne_bytes(chunk.try_into().unwrap_or([0; 8]));
+        if word != pattern {
+            differing.push(w);
+            // Each differing word holds at least one differing byte.
+            if differing.len() > SPARSE_MAX {
+                return whole();
+            }
+        }
+    }
+    let mut out = vec![1, fill, 0, 0];
+    let mut n = 0usize;
+    for w in differing {
+        for (i, &b) in bytes.iter().enumerate().skip(w * 8).take(8) {
+            if b != fill {
+                n += 1;
+                if n > SPARSE_MAX {
+                    return whole();
+                }
+                out.extend_from_slice(&(i as u16).to_le_bytes());
+                out.push(b);
+            }
+        }
+    }
+    out[2..4].copy_from_slice(&(n as u16).to_le_bytes());
+    out
+}
+
+/// The frame bytes an [`encode_frame`] result stands for.
+fn decode_frame(encoded: &[u8], out: &mut [u8]) {
+    match encoded[0] {
+        0 => out.copy_from_slice(&encoded[1..]),
+        _ => {
+            out.fill(encoded[1]);
+            let n = usize::from(u16::from_le_bytes([encoded[2], encoded[3]]));
+            for patch in encoded[4..4 + 3 * n].chunks_exact(3) {
+                out[usize::from(u16::from_le_bytes([patch[0], patch[1]]))] = patch[2];
+            }
+        }
+    }
+}
+
+impl History {
+    /// A checkpoint's copy of `bytes`, encoded (see [`encode_frame`]): the
+    /// shared one if every byte is the same, else a new one (counted in
+    /// `held`).
+    fn keep_frame(&mut self, bytes: &[u8]) -> Arc<[u8]> {
+        let encoded = encode_frame(bytes);
+        // Sparse with no byte differing from the fill: one byte throughout.
+        if encoded[..2] == [1, encoded[1]] && encoded[2..4] == [0, 0] {
+            return self.uniform[usize::from(encoded[1])]
+                .get_or_insert_with(|| Arc::from(encoded))
+                .clone();
+        }
+        self.held += encoded.len();
+        Arc::from(encoded)
+    }
+
+    /// The bytes of frames held by the checkpoints, each shared frame once.
+    fn measure(&self) -> usize {
+        let mut seen = std::collections::HashSet::new();
+        let mut bytes = 0;
+        for c in &self.checkpoints {
+            for f in c.frames.iter() {
+                if seen.insert(Arc::as_ptr(f) as *const u8) {
+                    bytes += f.len();
+                }
+            }
+        }
+        bytes
+    }
+
+    /// Drops every other checkpoint (keeping the first) and doubles the
+    /// interval.
+    fn thin(&mut self) {
+        let mut i = 0;
+        self.checkpoints.retain(|_| {
+            i += 1;
+            i % 2 == 1
+        });
+        self.interval *= 2;
+    }
 }
 
 impl Machine {
@@ -175,7 +307,7 @@ impl Machine {
             cpu: self.cpu.clone(),
             tlb: self.tlb.clone(),
             bus: self.bus.clone(),
-            clock: self.clock,
+            clock: self.clock(),
             steps: self.steps,
             retired: self.retired,
             halted: self.halted,
@@ -185,10 +317,12 @@ impl Machine {
     }
 
     fn set_core_state(&mut self, core: CoreState) {
+        self.recent_interrupts.clear();
         self.cpu = core.cpu;
         self.tlb = core.tlb;
+        self.tlb.rebuild_hint();
         self.bus = core.bus;
-        self.clock = core.clock;
+        self.clock_ahead = core.clock - core.steps;
         self.steps = core.steps;
         self.retired = core.retired;
         self.halted = core.halted;
@@ -231,10 +365,10 @@ impl Machine {
             if input.step > self.steps {
                 break;
             }
-            let byte = input.byte;
+            let (byte, channel) = (input.byte, input.channel);
             self.history.cursor += 1;
             if input.step == self.steps {
-                self.deliver_key(byte);
+                self.deliver_input(byte, channel);
             }
         }
         if self.history.due(self.steps) {
@@ -244,27 +378,17 @@ impl Machine {
 
     fn take_checkpoint(&mut self) {
         let dirty = self.mem.take_dirty();
-        let frames: Vec<Arc<[u8]>> = match &self.history.base {
+        let frames: Vec<Arc<[u8]>> = match self.history.base.clone() {
             Some(base) if base.len() == self.mem.frames() => {
                 let mut frames = base.as_ref().clone();
                 for f in dirty {
-                    frames[f] = Arc::from(self.mem.frame(f as u32));
+                    frames[f] = self.history.keep_frame(self.mem.frame(f as u32));
                 }
                 frames
             }
-            _ => {
-                let zero = zero_frame();
-                (0..self.mem.frames())
-                    .map(|f| {
-                        let bytes = self.mem.frame(f as u32);
-                        if bytes.iter().all(|&b| b == 0) {
-                            zero.clone()
-                        } else {
-                            Arc::from(bytes)
-                        }
-                    })
-                    .collect()
-            }
+            _ => (0..self.mem.frames())
+                .map(|f| self.history.keep_frame(self.mem.frame(f as u32)))
+                .collect(),
         };
         let frames = Arc::new(frames);
         self.history.base = Some(frames.clone());
@@ -272,14 +396,14 @@ impl Machine {
             core: self.core_state(),
             frames,
         });
-        if self.history.checkpoints.len() > self.history.max {
-            // Keep the first and every other one after it.
-            let mut i = 0;
-            self.history.checkpoints.retain(|_| {
-                i += 1;
-                i % 2 == 1
-            });
-            self.history.interval *= 2;
+        let h = &mut self.history;
+        if h.checkpoints.len() > h.max {
+            h.thin();
+            h.held = h.measure();
+        }
+        while h.held > h.budget && h.checkpoints.len() > 2 {
+            h.thin();
+            h.held = h.measure();
         }
     }
 
@@ -296,6 +420,12 @@ impl Machine {
         };
         let input = h.inputs.get(h.cursor).map_or(u64::MAX, |i| i.step);
         checkpoint.min(input)
+    }
+
+    /// The bytes of memory frames the checkpoints hold (each shared frame
+    /// once): what reverse stepping costs in memory beyond the machine's own.
+    pub fn history_bytes(&self) -> usize {
+        self.history.measure()
     }
 
     /// The steps at which checkpoints exist (for views and tests).
@@ -336,8 +466,10 @@ impl Machine {
                     None => SeekError::NoHistory,
                 })?;
             let checkpoint = self.history.checkpoints[index].clone();
-            for (f, bytes) in checkpoint.frames.iter().enumerate() {
-                self.mem.restore_frame(f, bytes);
+            let mut bytes = vec![0u8; PAGE_SIZE as usize];
+            for (f, encoded) in checkpoint.frames.iter().enumerate() {
+                decode_frame(encoded, &mut bytes);
+                self.mem.restore_frame(f, &bytes);
             }
             self.mem.take_dirty();
             self.history.base = Some(checkpoint.frames.clone());
@@ -362,5 +494,39 @@ impl Machine {
     /// Goes back `n` steps.
     pub fn step_back(&mut self, n: u64) -> Result<u64, SeekError> {
         self.seek(self.steps.saturating_sub(n))
+    }
+}
+
+#[cfg(test)]
+mod frame_tests {
+    use super::{decode_frame, encode_frame};
+
+    #[test]
+    fn frames_come_back_as_they_were_and_mostly_uniform_ones_are_small() {
+        let mut free = vec![1u8; 4096];
+        free[..4].copy_from_slice(&0x8012_3000u32.to_le_bytes());
+        let mut text = vec![0u8; 4096];
+        for (i, b) in text.iter_mut().enumerate() {
+            *b = (i * 7 % 251) as u8;
+        }
+        let mut spread = vec![0u8; 4096];
+        for i in 0..65 {
+            spread[i * 60] = 1;
+        }
+        let mut late = vec![7u8; 4096];
+        late[4090] = 1;
+        assert_eq!(
+            encode_frame(&spread)[0],
+            0,
+            "65 differing bytes: kept whole"
+        );
+        assert_eq!(encode_frame(&late)[0], 1, "one differing byte: sparse");
+        for frame in [vec![0u8; 4096], free.clone(), text, spread, late] {
+            let encoded = encode_frame(&frame);
+            let mut back = vec![0xAAu8; 4096];
+            decode_frame(&encoded, &mut back);
+            assert_eq!(back, frame);
+        }
+        assert!(encode_frame(&free).len() < 20);
     }
 }

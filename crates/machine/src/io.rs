@@ -4,13 +4,14 @@
 use crate::decode::Width;
 use crate::devices::Component;
 use crate::event::{Event, EventKind};
+use crate::history::InputChannel;
 use crate::machine::{Machine, StopReason};
 
 /// What the bus may borrow from the machine for one call.
 macro_rules! lend_from {
     ($m:expr) => {
         $crate::bus::Lend {
-            clock: $m.clock,
+            clock: $m.steps + $m.clock_ahead,
             mem: &mut $m.mem,
             recording: $m.recording,
             seen: &mut $m.seen,
@@ -56,22 +57,34 @@ impl Machine {
     /// current step so that replays (reverse stepping, share links) deliver
     /// it at exactly the same point.
     pub fn press_key(&mut self, byte: u8) {
-        self.history.record_input(self.steps, byte);
-        self.deliver_key(byte);
+        self.history
+            .record_input(self.steps, byte, InputChannel::Keyboard);
+        self.deliver_input(byte, InputChannel::Keyboard);
     }
 
-    pub(crate) fn deliver_key(&mut self, byte: u8) {
-        let keyboard = self.bus.device_mut(|c| match c {
-            Component::Keyboard(k) => Some(k),
-            _ => None,
-        });
-        // A board without a keyboard drops what is typed.
-        let Some(keyboard) = keyboard else {
-            return;
-        };
-        keyboard.queue.push_back(byte);
-        let line = keyboard.line;
+    /// Sends a byte down the serial line now (recorded as
+    /// [`Machine::press_key`] records keys). It enters the UART's receive
+    /// register when that is empty.
+    pub fn send_serial(&mut self, byte: u8) {
+        self.history
+            .record_input(self.steps, byte, InputChannel::Serial);
+        self.deliver_input(byte, InputChannel::Serial);
+    }
+
+    /// Whether the serial line still holds typed bytes the guest has not
+    /// taken into the receive register.
+    pub fn serial_input_waiting(&self) -> usize {
+        self.bus
+            .device(|c| match c {
+                Component::Uart(u) => Some(u),
+                _ => None,
+            })
+            .map_or(0, |u| u.input.len() + usize::from(u.received.is_some()))
+    }
+
+    pub(crate) fn deliver_input(&mut self, byte: u8, channel: InputChannel) {
         self.emit(EventKind::KeyInput, || Event::KeyInput { byte });
-        self.bus.raise(line, lend_from!(self));
+        self.bus.type_input(byte, channel, lend_from!(self));
+        self.next_deadline = self.bus.next_deadline();
     }
 }

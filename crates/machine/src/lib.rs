@@ -41,14 +41,18 @@ mod machine;
 mod memory;
 mod mmu;
 pub mod multiboot;
+mod optable;
+pub mod pc;
 pub mod programs;
+mod screen;
 mod tlb;
 mod trap;
+pub mod typist;
 mod view;
 
 pub use alu::shift;
 pub use bus::{Board, BoardKind, Bus, InterruptController, Part};
-pub use cpu::{Cpu, Cr0, Flags, Reg, Seg, TableReg};
+pub use cpu::{Cpu, Cr0, Cr4, Flags, Reg, Seg, TableReg};
 pub use debugger::DisasmLine;
 pub use decode::{
     DecodeError, Instr, MAX_INSTR_LEN, MemRef, Op, Operand, Rep, Shift, StringOp, Width, decode,
@@ -57,10 +61,13 @@ pub use event::{
     Access, Event, EventKind, EventLog, FlushReason, KindSet, Pushed, PushedValue, StackSwitch,
     Stamped, TrapKind,
 };
-pub use history::{CoreState, Input, SeekError, Snapshot, SnapshotError};
+pub use history::{CoreState, Input, InputChannel, SeekError, Snapshot, SnapshotError};
 pub use machine::{Machine, MachineConfig, StepOutcome, StopReason};
 pub use memory::{LoadError, PAGE_SIZE, PhysMem};
 pub use mmu::{Pte, Walk};
+pub use optable::{Class, OpInfo};
+pub use pc::{PcConfig, PcError};
+pub use screen::TextScreen;
 pub use tlb::{Replacement, Tlb, TlbConfig, TlbEntry};
 pub use trap::{Descriptor, Exception, Gate, PfCode};
 pub use view::{Registers, TlbSlot, TlbView};

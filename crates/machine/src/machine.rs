@@ -34,6 +34,9 @@ pub struct MachineConfig {
     /// The most checkpoints kept; when full, every other one is dropped and
     /// the interval doubles, so memory stays bounded however long a run is.
     pub max_checkpoints: usize,
+    /// The most bytes of memory frames the checkpoints may hold (shared
+    /// frames counted once); past it they are thinned the same way.
+    pub history_budget: usize,
     /// The board: which devices, where, on which interrupt lines.
     pub board: BoardKind,
 }
@@ -49,6 +52,7 @@ impl Default for MachineConfig {
             event_capacity: 20_000,
             checkpoint_interval: 20_000,
             max_checkpoints: 64,
+            history_budget: 160 << 20,
             board: BoardKind::Lessons,
         }
     }
@@ -146,14 +150,19 @@ fn empty_decode_cache() -> Vec<Decoded> {
 /// [`Machine::mem`], [`Machine::steps`], ...); writes from outside go
 /// through methods that keep the invariants (loading memory or setting a
 /// register starts a new history, turning paging on flushes the TLB).
+/// How many of the latest device interrupts the machine remembers.
+const RECENT_INTERRUPTS: usize = 64;
+
 #[derive(Clone, Debug)]
 pub struct Machine {
     pub(crate) cpu: Cpu,
     pub(crate) mem: PhysMem,
     pub(crate) tlb: Tlb,
     pub(crate) bus: Bus,
-    /// Device time in ticks: one per step, plus the ticks skipped while halted.
-    pub(crate) clock: u64,
+    /// Device time runs ahead of the step count by the ticks skipped while
+    /// halted: the clock is `steps + clock_ahead`. Keeping the difference
+    /// rather than a second counter means a step counts once.
+    pub(crate) clock_ahead: u64,
     /// Steps taken since power-on: each executes an instruction (which may
     /// fault), takes an interrupt, or waits in `hlt`. This is the machine's
     /// notion of "when", used by `seek` and share links.
@@ -176,16 +185,28 @@ pub struct Machine {
     pub(crate) mmio_touched: bool,
     /// The faults of the current step, for the message of a triple fault.
     pub(crate) fault_chain: Vec<String>,
+    /// Returns to ring 3 (`iret` to a user segment) counted as the machine
+    /// ran: a statistic for watching a guest from outside (is any process
+    /// running?), not part of its state, so seeking does not change it.
+    pub(crate) user_entries: u64,
     pub(crate) recording: bool,
+    /// Kinds left out of the record while recording (counted elsewhere).
+    pub(crate) unrecorded: KindSet,
     /// The kinds of event the current step produced (kept even when not recording).
     pub(crate) seen: KindSet,
     pub(crate) step_events: Vec<Event>,
+    /// The latest device interrupts taken (step, vector), whether or not
+    /// events are recorded: the page says which interrupt woke a sleeper
+    /// long after the bounded event log has moved on. Not machine state.
+    pub(crate) recent_interrupts: std::collections::VecDeque<(u64, u8)>,
     log: EventLog,
     pub(crate) breakpoints: BTreeSet<u32>,
     pub(crate) break_kinds: KindSet,
     decoded: Vec<Decoded>,
     pub(crate) history: History,
     blocks: BlockCache,
+    /// The block path's counts not yet written back (zero outside it).
+    pub(crate) lag: crate::block::Lag,
     config: MachineConfig,
 }
 
@@ -213,7 +234,7 @@ impl Machine {
             mem: PhysMem::new(config.mem_size),
             tlb: Tlb::new(config.tlb),
             bus: Bus::new(board),
-            clock: 0,
+            clock_ahead: 0,
             steps: 0,
             retired: 0,
             halted: false,
@@ -222,16 +243,24 @@ impl Machine {
             next_deadline: u64::MAX,
             mmio_touched: false,
             fault_chain: Vec::new(),
+            user_entries: 0,
             recording: false,
             seen: KindSet::EMPTY,
+            unrecorded: KindSet::EMPTY,
             step_events: Vec::new(),
+            recent_interrupts: std::collections::VecDeque::new(),
             log: EventLog::new(config.event_capacity),
             breakpoints: BTreeSet::new(),
             break_kinds: KindSet::EMPTY,
             // One more slot holds an instruction that crosses a page boundary.
             decoded: empty_decode_cache(),
-            history: History::new(config.checkpoint_interval, config.max_checkpoints),
+            history: History::new(
+                config.checkpoint_interval,
+                config.max_checkpoints,
+                config.history_budget,
+            ),
             blocks: BlockCache::default(),
+            lag: crate::block::Lag::default(),
             config,
         }
     }
@@ -272,10 +301,16 @@ impl Machine {
         self.retired
     }
 
+    /// How many times the CPU has returned to ring 3 in this run (see the
+    /// field's comment).
+    pub fn user_entries(&self) -> u64 {
+        self.user_entries
+    }
+
     /// Device time in ticks: one per step, plus the ticks skipped while halted.
     #[inline]
     pub fn clock(&self) -> u64 {
-        self.clock
+        self.steps + self.clock_ahead
     }
 
     /// Whether the CPU waits in `hlt`.
@@ -389,6 +424,14 @@ impl Machine {
         self.recording
     }
 
+    /// Leaves these kinds out of the record while recording: a page running
+    /// at full speed can leave out TLB hits (the TLB counts them anyway, and
+    /// nobody reads millions of them), and have every other event. Breaking
+    /// on a kind still works: the machine sees every kind it produces.
+    pub fn set_unrecorded(&mut self, kinds: KindSet) {
+        self.unrecorded = kinds;
+    }
+
     /// The events of the latest step (empty unless recording).
     pub fn last_events(&self) -> &[Event] {
         &self.step_events
@@ -420,7 +463,7 @@ impl Machine {
     #[inline(always)]
     pub(crate) fn emit(&mut self, kind: EventKind, make: impl FnOnce() -> Event) {
         self.seen.insert(kind);
-        if self.recording {
+        if self.recording && !self.unrecorded.contains(kind) {
             self.step_events.push(make());
         }
     }
@@ -541,7 +584,6 @@ impl Machine {
             self.fault_chain.clear();
         }
         self.steps += 1;
-        self.clock += 1;
     }
 
     /// One step: deliver a due interrupt, wait in `hlt`, or execute one instruction.
@@ -559,7 +601,7 @@ impl Machine {
             self.history_before_step();
         }
         self.begin_step();
-        if self.clock >= self.next_deadline {
+        if self.clock() >= self.next_deadline {
             self.service_devices();
         }
 
@@ -646,9 +688,21 @@ impl Machine {
         self.halted = false;
         let eip = self.cpu.eip;
         match self.deliver_with_nesting(Source::External { vector }, eip) {
-            Ok(()) => None,
+            Ok(()) => {
+                if self.recent_interrupts.len() == RECENT_INTERRUPTS {
+                    self.recent_interrupts.pop_front();
+                }
+                self.recent_interrupts.push_back((self.steps, vector));
+                None
+            }
             Err(t) => Some(self.triple_fault_stop(t.vector)),
         }
+    }
+
+    /// The latest device interrupts the CPU took, oldest first: the step
+    /// and the vector (at most 64; a move back in time forgets them).
+    pub fn recent_interrupts(&self) -> impl Iterator<Item = (u64, u8)> + '_ {
+        self.recent_interrupts.iter().copied()
     }
 
     /// A step in `hlt`: time jumps to the next device deadline.
@@ -656,10 +710,10 @@ impl Machine {
         if self.next_deadline == u64::MAX {
             // Nothing happens until input arrives: this step did not happen.
             self.steps -= 1;
-            self.clock -= 1;
             return Some(StopReason::Idle);
         }
-        self.clock = self.clock.max(self.next_deadline);
+        let now = self.clock();
+        self.clock_ahead += self.next_deadline.saturating_sub(now);
         self.service_devices();
         if let Some(irq) = self.bus.controller().next() {
             return self.take_interrupt(irq);

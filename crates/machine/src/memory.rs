@@ -141,6 +141,45 @@ impl PhysMem {
         }
     }
 
+    /// Writes `count` copies of the `n`-byte little-endian `value` from
+    /// `addr` on (as `rep stos` does); false, writing nothing, when the
+    /// range is not all RAM.
+    pub(crate) fn fill(&mut self, addr: u32, count: usize, n: usize, value: u32) -> bool {
+        let a = addr as usize;
+        let len = count * n;
+        let Some(s) = self.bytes.get_mut(a..a + len) else {
+            return false;
+        };
+        if n == 1 || value.to_le_bytes()[..n].iter().all(|&b| b == value as u8) {
+            s.fill(value as u8);
+        } else {
+            let pattern = &value.to_le_bytes()[..n];
+            for chunk in s.chunks_exact_mut(n) {
+                chunk.copy_from_slice(pattern);
+            }
+        }
+        if len > 0 {
+            self.touch_range(a, a + len);
+        }
+        true
+    }
+
+    /// Copies `len` bytes from `src` to `dst` as a forward `rep movs` does
+    /// when the ranges do not overlap; false, copying nothing, when either
+    /// range is not all RAM or they overlap.
+    pub(crate) fn copy(&mut self, src: u32, dst: u32, len: usize) -> bool {
+        let (s, d) = (src as usize, dst as usize);
+        if s + len > self.bytes.len() || d + len > self.bytes.len() || (s < d + len && d < s + len)
+        {
+            return false;
+        }
+        self.bytes.copy_within(s..s + len, d);
+        if len > 0 {
+            self.touch_range(d, d + len);
+        }
+        true
+    }
+
     fn touch_range(&mut self, start: usize, end: usize) {
         for f in start / PAGE_SIZE as usize..=(end - 1) / PAGE_SIZE as usize {
             self.touch(f);

@@ -2,7 +2,7 @@
 //! and, on a miss, a two-level page walk that honours and sets the P, R/W,
 //! U/S, A and D bits as the hardware does.
 
-use crate::cpu::Cr0;
+use crate::cpu::{Cr0, Cr4};
 use crate::event::{Access, Event, EventKind};
 use crate::machine::Machine;
 use crate::memory::PAGE_SIZE;
@@ -20,6 +20,11 @@ impl Pte {
     pub const USER: u32 = 1 << 2;
     pub const ACCESSED: u32 = 1 << 5;
     pub const DIRTY: u32 = 1 << 6;
+    /// In a directory entry with CR4.PSE set: the entry maps a 4 MiB page
+    /// itself, with no page table.
+    pub const LARGE: u32 = 1 << 7;
+    /// The frame address bits of a 4 MiB page's directory entry.
+    pub const LARGE_FRAME: u32 = 0xFFC0_0000;
     /// The frame address bits.
     pub const FRAME: u32 = 0xFFFF_F000;
 }
@@ -47,6 +52,9 @@ pub struct Walk {
     pub pte: Option<u32>,
     /// The physical address the linear address maps to, if it is mapped.
     pub physical: Option<u32>,
+    /// Whether the directory entry maps a 4 MiB page (CR4.PSE and the
+    /// entry's PS bit): then there is no table entry.
+    pub large: bool,
     /// Whether the TLB holds this page now.
     pub in_tlb: bool,
 }
@@ -67,8 +75,7 @@ impl Machine {
         let page = linear >> 12;
         let write = access == Access::Write;
         if let Some((slot, e)) = self.tlb.lookup(page) {
-            let denied = (user && !e.user)
-                || (write && !e.writable && (user || self.cpu.cr0 & Cr0::WP != 0));
+            let denied = self.access_denied(user, write, e.user, e.writable);
             if !denied && (!write || e.dirty) {
                 self.emit(EventKind::TlbHit, || Event::TlbHit {
                     page,
@@ -103,58 +110,84 @@ impl Machine {
         };
         let pde_addr = (self.cpu.cr3 & Pte::FRAME) | ((linear >> 22) << 2);
         let pde = self.mem.read(pde_addr, 4);
-        if pde & Pte::PRESENT == 0 {
-            self.emit(EventKind::PageWalk, || Event::PageWalk {
-                linear,
-                access,
-                pde_addr,
-                pde,
-                pte_addr: None,
-                pte: None,
-                frame: None,
-            });
-            return Err(not_present);
-        }
-        let pte_addr = (pde & Pte::FRAME) | (((linear >> 12) & 0x3FF) << 2);
-        let pte = self.mem.read(pte_addr, 4);
+        // With CR4.PSE a directory entry with PS set maps a 4 MiB page
+        // itself: it is then the last level, and there is no table entry.
+        // The TLB holds the 4 KiB part of it that was touched (as CPUs that
+        // split large pages do), so `invlpg` and the views treat every page
+        // alike.
+        let large =
+            pde & Pte::PRESENT != 0 && pde & Pte::LARGE != 0 && self.cpu.cr4 & Cr4::PSE != 0;
+        let table = (pde & Pte::PRESENT != 0 && !large).then(|| {
+            let pte_addr = (pde & Pte::FRAME) | (((linear >> 12) & 0x3FF) << 2);
+            (pte_addr, self.mem.read(pte_addr, 4))
+        });
         let walk_event = |frame| Event::PageWalk {
             linear,
             access,
             pde_addr,
             pde,
-            pte_addr: Some(pte_addr),
-            pte: Some(pte),
+            pte_addr: table.map(|t| t.0),
+            pte: table.map(|t| t.1),
             frame,
         };
-        if pte & Pte::PRESENT == 0 {
-            self.emit(EventKind::PageWalk, || walk_event(None));
-            return Err(not_present);
-        }
-        let page_user = pde & pte & Pte::USER != 0;
-        let writable = pde & pte & Pte::WRITABLE != 0;
-        let denied =
-            (user && !page_user) || (write && !writable && (user || self.cpu.cr0 & Cr0::WP != 0));
-        if denied {
+        // The last level's entry: where it is, what it holds, and the frame.
+        let (last_addr, last, frame) = match table {
+            _ if large => (
+                pde_addr,
+                pde,
+                ((pde & Pte::LARGE_FRAME) >> 12) | ((linear >> 12) & 0x3FF),
+            ),
+            Some((pte_addr, pte)) if pte & Pte::PRESENT != 0 => (pte_addr, pte, pte >> 12),
+            _ => {
+                self.emit(EventKind::PageWalk, || walk_event(None));
+                return Err(not_present);
+            }
+        };
+        // The permissions are both levels' (one, for a 4 MiB page).
+        let page_user = pde & last & Pte::USER != 0;
+        let writable = pde & last & Pte::WRITABLE != 0;
+        if self.access_denied(user, write, page_user, writable) {
             self.emit(EventKind::PageWalk, || walk_event(None));
             return Err(protection_fault(linear, write, user));
         }
-        // The walk sets A in both entries, and D in the table entry on a write.
-        if pde & Pte::ACCESSED == 0 {
+        // The walk sets A in every level, and D in the last on a write.
+        if !large && pde & Pte::ACCESSED == 0 {
             self.mem.write(pde_addr, 4, pde | Pte::ACCESSED);
         }
-        let new_pte = pte | Pte::ACCESSED | if write { Pte::DIRTY } else { 0 };
-        if new_pte != pte {
-            self.mem.write(pte_addr, 4, new_pte);
-        }
-        let frame = pte >> 12;
+        let new_last = self.mark_used(last_addr, last, write);
         self.emit(EventKind::PageWalk, || walk_event(Some(frame)));
         let entry = TlbEntry {
             page: linear >> 12,
             frame,
             writable,
             user: page_user,
-            dirty: new_pte & Pte::DIRTY != 0,
+            dirty: new_last & Pte::DIRTY != 0,
         };
+        Ok(self.fill_tlb(entry, linear, write))
+    }
+
+    /// Whether an access is refused by the page's U/S and R/W bits: ring 3
+    /// needs a user page; a write needs a writable page, at ring 0 too when
+    /// CR0.WP is set.
+    #[inline(always)]
+    fn access_denied(&self, user: bool, write: bool, page_user: bool, writable: bool) -> bool {
+        (user && !page_user) || (write && !writable && (user || self.cpu.cr0 & Cr0::WP != 0))
+    }
+
+    /// Sets the A bit of the entry that maps the page (and D on a write),
+    /// as the walk does; returns the entry as it now is.
+    fn mark_used(&mut self, addr: u32, entry: u32, write: bool) -> u32 {
+        let new = entry | Pte::ACCESSED | if write { Pte::DIRTY } else { 0 };
+        if new != entry {
+            self.mem.write(addr, 4, new);
+        }
+        new
+    }
+
+    /// Puts a walk's result in the TLB (with its events) and returns the
+    /// physical address.
+    fn fill_tlb(&mut self, entry: TlbEntry, linear: u32, write: bool) -> u32 {
+        let (frame, writable, page_user) = (entry.frame, entry.writable, entry.user);
         let (slot, evicted) = self.tlb.fill(entry);
         if let Some(old) = evicted {
             self.emit(EventKind::TlbEvict, || Event::TlbEvict {
@@ -173,7 +206,7 @@ impl Machine {
         if write {
             self.tlb.set_dirty(slot);
         }
-        Ok((frame << 12) | (linear & 0xFFF))
+        (frame << 12) | (linear & 0xFFF)
     }
 
     /// Translates an access of `n` bytes, splitting it at a page boundary.
@@ -235,6 +268,7 @@ impl Machine {
 
     #[cold]
     fn mmio_read(&mut self, pa: u32, n: u32) -> u32 {
+        self.settle_for_device();
         let width = crate::decode::Width::of_bytes(n);
         let value = if self.bus.has_mmio() {
             self.bus.mmio_read(pa, width, crate::io::lend!(self))
@@ -242,8 +276,8 @@ impl Machine {
             None
         };
         match value {
-            Some(v) => {
-                self.mmio_touched = true;
+            Some((v, effects)) => {
+                self.mmio_touched |= effects;
                 self.emit(EventKind::Mmio, || Event::Mmio {
                     addr: pa,
                     value: v,
@@ -258,6 +292,7 @@ impl Machine {
 
     #[cold]
     fn mmio_write(&mut self, pa: u32, n: u32, value: u32) {
+        self.settle_for_device();
         let width = crate::decode::Width::of_bytes(n);
         if self.bus.has_mmio()
             && self
@@ -373,9 +408,13 @@ impl Machine {
             pte_addr: None,
             pte: None,
             physical: None,
+            large: false,
             in_tlb: self.tlb.find(linear >> 12).is_some(),
         };
-        if pde & Pte::PRESENT != 0 {
+        if pde & Pte::PRESENT != 0 && pde & Pte::LARGE != 0 && self.cpu.cr4 & Cr4::PSE != 0 {
+            w.large = true;
+            w.physical = Some((pde & Pte::LARGE_FRAME) | (linear & 0x3F_FFFF));
+        } else if pde & Pte::PRESENT != 0 {
             let pte_addr = (pde & Pte::FRAME) | (w.table_index << 2);
             let pte = self.mem.read(pte_addr, 4);
             w.pte_addr = Some(pte_addr);

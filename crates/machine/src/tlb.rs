@@ -54,21 +54,34 @@ pub(crate) struct FetchPage {
     pub frame: u32,
 }
 
+/// The most slots a TLB has room for (it uses at most 254): slots are
+/// numbered by a `u8`, so indexing these arrays by slot needs no check.
+const SLOTS: usize = 256;
+
 /// The TLB: entries, counters, and the replacement state.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+///
+/// The replacement order (most recently used first under LRU, most
+/// recently filled first under FIFO and random) is kept as a stamp per slot
+/// from a counter that every use or fill advances: a hit is one store, and
+/// the victim is the valid slot with the least stamp. Saved, compared and
+/// hashed, the order is the list of slots it gives, linked through `prev`
+/// and `next` from `head` to `tail` ([`TlbState`]).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(from = "TlbState", into = "TlbState")]
 pub struct Tlb {
     pub config: TlbConfig,
-    entries: Vec<Option<TlbEntry>>,
+    /// Per slot (the first `config.entries` are the TLB's; the rest stay
+    /// empty).
+    entries: Box<[Option<TlbEntry>; SLOTS]>,
     /// Per slot: the page it holds, or `EMPTY`. Kept beside the entries so
     /// that looking a page up scans a dense array.
-    tags: Vec<u32>,
-    /// The valid slots in replacement order, as a doubly linked list through
-    /// `prev` and `next` (`NIL` ends it): most recently used (LRU) or filled
-    /// (FIFO) first, so the victim is always the last.
-    prev: Vec<u8>,
-    next: Vec<u8>,
-    head: u8,
-    tail: u8,
+    tags: Box<[u32; SLOTS]>,
+    /// Per slot: when it was last used (LRU) or filled (FIFO, random).
+    stamp: Box<[u32; SLOTS]>,
+    /// The latest stamp given. Stamps are 32 bits so that finding the
+    /// least is a vector reduction; before the clock would wrap they are
+    /// renumbered in order (`renumber`).
+    clock: u32,
     /// How many slots hold an entry.
     valid: usize,
     pub hits: u64,
@@ -83,8 +96,100 @@ pub struct Tlb {
     pub(crate) fetch: Option<FetchPage>,
     /// A hint from the low bits of a page number to the slot that last held
     /// such a page, so a lookup rarely scans.
-    #[serde(skip)]
     hint: Hint,
+    /// The slots with the least stamps as a scan found them, least first:
+    /// a cache for `victim`, not state.
+    oldest: Oldest,
+}
+
+/// How many of the oldest slots one scan remembers.
+const OLDEST: usize = 8;
+
+/// The oldest slots one scan of the stamps found, with their stamps then.
+/// Stamps only grow (a use or a fill gives the newest), so while a slot's
+/// stamp is what the scan saw, no slot outside the list can be older than
+/// it: the first unchanged one in the list is the least stamp of all. A
+/// loop that misses on every access (each fill evicts the oldest) scans
+/// once per `OLDEST` misses instead of on every one.
+#[derive(Clone, Debug, Default)]
+struct Oldest {
+    slots: [(u8, u32); OLDEST],
+    len: u8,
+    next: u8,
+}
+
+/// A TLB as it is saved: the replacement order as a doubly linked list of
+/// the valid slots through `prev` and `next` (`NIL` ends it), from the most
+/// recently used (LRU) or filled (FIFO) at `head` to the victim at `tail`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub(crate) struct TlbState {
+    config: TlbConfig,
+    entries: Vec<Option<TlbEntry>>,
+    tags: Vec<u32>,
+    prev: Vec<u8>,
+    next: Vec<u8>,
+    head: u8,
+    tail: u8,
+    valid: usize,
+    hits: u64,
+    misses: u64,
+    evictions: u64,
+    flushes: u64,
+    rng: u64,
+    fetch: Option<FetchPage>,
+}
+
+impl From<Tlb> for TlbState {
+    fn from(t: Tlb) -> TlbState {
+        t.state()
+    }
+}
+
+impl From<TlbState> for Tlb {
+    /// A TLB read back: the stamps follow the saved order (a list that does
+    /// not hold together leaves the slots it misses oldest).
+    fn from(s: TlbState) -> Tlb {
+        let mut t = Tlb::new(s.config);
+        let n = t.slots();
+        for (slot, e) in s.entries.iter().take(n).enumerate() {
+            if let Some(e) = e {
+                t.entries[slot] = Some(*e);
+                t.tags[slot] = e.page;
+            }
+        }
+        t.valid = t.entries.iter().filter(|e| e.is_some()).count();
+        let mut at = s.tail;
+        for _ in 0..n {
+            if usize::from(at) >= n {
+                break;
+            }
+            t.clock += 1;
+            t.stamp[usize::from(at)] = t.clock;
+            at = s.prev.get(usize::from(at)).copied().unwrap_or(NIL);
+        }
+        t.hits = s.hits;
+        t.misses = s.misses;
+        t.evictions = s.evictions;
+        t.flushes = s.flushes;
+        t.rng = s.rng;
+        t.fetch = s.fetch;
+        t.rebuild_hint();
+        t
+    }
+}
+
+impl PartialEq for Tlb {
+    fn eq(&self, other: &Tlb) -> bool {
+        self.state() == other.state()
+    }
+}
+
+impl Eq for Tlb {}
+
+impl std::hash::Hash for Tlb {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        self.state().hash(h);
+    }
 }
 
 const HINT_SIZE: usize = 1024;
@@ -116,18 +221,6 @@ impl Default for Hint {
     }
 }
 
-impl PartialEq for Hint {
-    fn eq(&self, _: &Self) -> bool {
-        true
-    }
-}
-
-impl Eq for Hint {}
-
-impl std::hash::Hash for Hint {
-    fn hash<H: std::hash::Hasher>(&self, _: &mut H) {}
-}
-
 impl Hint {
     fn bucket(page: u32) -> usize {
         page as usize % HINT_SIZE
@@ -151,18 +244,16 @@ impl Hint {
 
 impl Tlb {
     pub fn new(config: TlbConfig) -> Self {
-        let n = usize::from(config.entries.clamp(1, 254));
+        let n = config.entries.clamp(1, 254);
         Tlb {
             config: TlbConfig {
-                entries: n as u8,
+                entries: n,
                 ..config
             },
-            entries: vec![None; n],
-            tags: vec![EMPTY; n],
-            prev: vec![NIL; n],
-            next: vec![NIL; n],
-            head: NIL,
-            tail: NIL,
+            entries: Box::new([None; SLOTS]),
+            tags: Box::new([EMPTY; SLOTS]),
+            stamp: Box::new([0; SLOTS]),
+            clock: 0,
             valid: 0,
             hits: 0,
             misses: 0,
@@ -171,12 +262,60 @@ impl Tlb {
             rng: 0x2545_F491_4F6C_DD1D,
             fetch: None,
             hint: Hint::default(),
+            oldest: Oldest::default(),
+        }
+    }
+
+    /// The number of slots (the configured size).
+    #[inline(always)]
+    fn slots(&self) -> usize {
+        usize::from(self.config.entries)
+    }
+
+    /// The TLB as it is saved and compared, with its replacement order as
+    /// a list (see [`TlbState`]).
+    fn state(&self) -> TlbState {
+        let n = self.slots();
+        let mut order: Vec<u8> = (0..n as u8)
+            .filter(|&s| self.entries[usize::from(s)].is_some())
+            .collect();
+        order.sort_by_key(|&s| std::cmp::Reverse(self.stamp[usize::from(s)]));
+        let (mut prev, mut next) = (vec![NIL; n], vec![NIL; n]);
+        for w in order.windows(2) {
+            next[usize::from(w[0])] = w[1];
+            prev[usize::from(w[1])] = w[0];
+        }
+        TlbState {
+            config: self.config,
+            entries: self.entries[..n].to_vec(),
+            tags: self.tags[..n].to_vec(),
+            prev,
+            next,
+            head: order.first().copied().unwrap_or(NIL),
+            tail: order.last().copied().unwrap_or(NIL),
+            valid: self.valid,
+            hits: self.hits,
+            misses: self.misses,
+            evictions: self.evictions,
+            flushes: self.flushes,
+            rng: self.rng,
+            fetch: self.fetch,
+        }
+    }
+
+    /// Rebuilds the lookup hint from the entries (the hint is not saved).
+    pub(crate) fn rebuild_hint(&mut self) {
+        self.hint = Hint::default();
+        for (slot, e) in self.entries.iter().enumerate() {
+            if let Some(e) = e {
+                self.hint.added(e.page, slot as u8);
+            }
         }
     }
 
     /// The entries by slot (empty slots are `None`).
     pub fn entries(&self) -> &[Option<TlbEntry>] {
-        &self.entries
+        &self.entries[..self.slots()]
     }
 
     /// Finds the slot holding `page` without touching counters or LRU order.
@@ -187,10 +326,13 @@ impl Tlb {
             return None;
         }
         let h = self.hint.slot[b];
-        if self.tags.get(usize::from(h)) == Some(&page) {
+        if self.tags[usize::from(h)] == page {
             return Some(h);
         }
-        self.tags.iter().position(|&t| t == page).map(|i| i as u8)
+        self.tags[..self.slots()]
+            .iter()
+            .position(|&t| t == page)
+            .map(|i| i as u8)
     }
 
     /// Looks `page` up as an access does: counts a hit and refreshes its age.
@@ -199,12 +341,28 @@ impl Tlb {
         let slot = self.find(page)?;
         self.hint.slot[Hint::bucket(page)] = slot;
         self.hits += 1;
-        if self.config.replacement == Replacement::Lru && self.head != slot {
-            self.unlink(slot);
-            self.link_front(slot);
+        if self.config.replacement == Replacement::Lru {
+            self.touch(slot);
         }
         let e = self.entries[usize::from(slot)]?;
         Some((slot, e))
+    }
+
+    /// Makes `slot` the most recent in the replacement order.
+    #[inline(always)]
+    fn touch(&mut self, slot: u8) {
+        if self.clock == u32::MAX {
+            self.renumber();
+        }
+        self.clock += 1;
+        self.stamp[usize::from(slot)] = self.clock;
+    }
+
+    /// Counts `n` more hits on the entry the last lookup found (further
+    /// accesses to the same page leave the replacement order as it is).
+    #[inline]
+    pub(crate) fn count_hits(&mut self, n: u64) {
+        self.hits += n;
     }
 
     /// Counts a miss.
@@ -216,18 +374,16 @@ impl Tlb {
     /// Inserts a translation (replacing any entry for the same page) and
     /// returns its slot and the entry it evicted, if any.
     pub(crate) fn fill(&mut self, entry: TlbEntry) -> (u8, Option<TlbEntry>) {
+        let n = self.slots();
         let slot = match self.find(entry.page) {
             Some(s) => usize::from(s),
-            None if self.valid < self.tags.len() => {
-                self.tags.iter().position(|&t| t == EMPTY).unwrap_or(0)
-            }
+            None if self.valid < n => self.tags[..n].iter().position(|&t| t == EMPTY).unwrap_or(0),
             None => self.victim(),
         };
         let old = self.entries[slot];
         if let Some(old) = old {
             self.hint.removed(old.page);
             self.valid -= 1;
-            self.unlink(slot as u8);
         }
         let evicted = old.filter(|old| old.page != entry.page);
         if let Some(old) = evicted {
@@ -238,49 +394,82 @@ impl Tlb {
         }
         self.entries[slot] = Some(entry);
         self.tags[slot] = entry.page;
-        self.link_front(slot as u8);
+        self.touch(slot as u8);
         self.hint.added(entry.page, slot as u8);
         self.valid += 1;
         (slot as u8, evicted)
     }
 
+    /// Gives the stamps the numbers 1, 2, ... in their order (the same
+    /// order, so the same victims), and the clock the largest: once every
+    /// four thousand million uses.
+    fn renumber(&mut self) {
+        let mut order: Vec<usize> = (0..SLOTS).filter(|&s| self.stamp[s] != 0).collect();
+        order.sort_by_key(|&s| self.stamp[s]);
+        for (rank, &s) in order.iter().enumerate() {
+            self.stamp[s] = rank as u32 + 1;
+        }
+        self.clock = order.len() as u32;
+        self.oldest = Oldest::default();
+    }
+
+    /// The valid slot with the least stamp, from the remembered oldest
+    /// slots while one of them is unchanged, else from a new scan.
+    fn least_stamp(&mut self, n: usize) -> usize {
+        loop {
+            let o = &mut self.oldest;
+            while o.next < o.len {
+                let (slot, stamp) = o.slots[usize::from(o.next)];
+                o.next += 1;
+                let s = usize::from(slot);
+                if s < n && self.stamp[s] == stamp && self.entries[s].is_some() {
+                    return s;
+                }
+            }
+            // Scan: the `OLDEST` least stamps, kept sorted by insertion.
+            let mut found = [(0u8, u32::MAX); OLDEST];
+            let mut len = 0usize;
+            for s in 0..n {
+                if self.entries[s].is_none() {
+                    continue;
+                }
+                let stamp = self.stamp[s];
+                if len == OLDEST && stamp >= found[OLDEST - 1].1 {
+                    continue;
+                }
+                let mut at = len.min(OLDEST - 1);
+                while at > 0 && found[at - 1].1 > stamp {
+                    found[at] = found[at - 1];
+                    at -= 1;
+                }
+                found[at] = (s as u8, stamp);
+                len = (len + 1).min(OLDEST);
+            }
+            if len == 0 {
+                return 0;
+            }
+            self.oldest = Oldest {
+                slots: found,
+                len: len as u8,
+                next: 0,
+            };
+        }
+    }
+
+    /// The slot a fill into a full TLB takes.
     fn victim(&mut self) -> usize {
+        let n = self.slots();
         match self.config.replacement {
-            Replacement::Lru | Replacement::Fifo => usize::from(self.tail),
+            // The last in the order: the least recently used or filled.
+            // The least stamp: the least recently used or filled.
+            Replacement::Lru | Replacement::Fifo => self.least_stamp(n),
             Replacement::Random => {
                 self.rng ^= self.rng << 13;
                 self.rng ^= self.rng >> 7;
                 self.rng ^= self.rng << 17;
-                (self.rng % self.entries.len() as u64) as usize
+                (self.rng % n as u64) as usize
             }
         }
-    }
-
-    #[inline(always)]
-    fn unlink(&mut self, slot: u8) {
-        let (p, n) = (self.prev[usize::from(slot)], self.next[usize::from(slot)]);
-        if p == NIL {
-            self.head = n;
-        } else {
-            self.next[usize::from(p)] = n;
-        }
-        if n == NIL {
-            self.tail = p;
-        } else {
-            self.prev[usize::from(n)] = p;
-        }
-    }
-
-    #[inline(always)]
-    fn link_front(&mut self, slot: u8) {
-        self.prev[usize::from(slot)] = NIL;
-        self.next[usize::from(slot)] = self.head;
-        if self.head == NIL {
-            self.tail = slot;
-        } else {
-            self.prev[usize::from(self.head)] = slot;
-        }
-        self.head = slot;
     }
 
     /// Drops every entry (a CR3 write); returns how many were valid.
@@ -292,8 +481,6 @@ impl Tlb {
         self.tags.iter_mut().for_each(|t| *t = EMPTY);
         self.hint.clear();
         self.valid = 0;
-        self.head = NIL;
-        self.tail = NIL;
         n
     }
 
@@ -308,7 +495,6 @@ impl Tlb {
                 self.tags[usize::from(slot)] = EMPTY;
                 self.hint.removed(page);
                 self.valid -= 1;
-                self.unlink(slot);
                 true
             }
             None => false,
@@ -317,7 +503,7 @@ impl Tlb {
 
     /// Marks the entry for `page` as knowing its D bit is set.
     pub(crate) fn set_dirty(&mut self, slot: u8) {
-        if let Some(Some(e)) = self.entries.get_mut(usize::from(slot)) {
+        if let Some(e) = &mut self.entries[usize::from(slot)] {
             e.dirty = true;
         }
     }
@@ -348,6 +534,59 @@ mod tests {
         let mut p: Vec<u32> = t.entries().iter().flatten().map(|e| e.page).collect();
         p.sort();
         p
+    }
+
+    #[test]
+    fn the_remembered_oldest_slots_give_the_least_stamp_every_time() {
+        // Random uses and fills of 200 pages in a 16-entry TLB, with an
+        // occasional flush: every eviction takes the slot a full scan for
+        // the least stamp names.
+        let mut t = tlb(16, Replacement::Lru);
+        let mut x = 12345u32;
+        for i in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            let page = x % 200;
+            if i % 997 == 0 {
+                t.flush_all();
+            }
+            if t.lookup(page).is_none() {
+                let n = t.slots();
+                let full = t.valid == n;
+                let expected = (0..n).min_by_key(|&s| t.stamp[s]).unwrap();
+                let (slot, _) = t.fill(entry(page));
+                if full {
+                    assert_eq!(usize::from(slot), expected, "fill {i}");
+                }
+            }
+        }
+        assert!(t.evictions > 10_000);
+    }
+
+    #[test]
+    fn the_order_survives_the_clock_wrapping() {
+        let mut t = tlb(3, Replacement::Lru);
+        for p in [1, 2, 3] {
+            t.fill(entry(p));
+        }
+        // As if four thousand million uses had passed: the next touches
+        // renumber the stamps, keeping their order.
+        let base = u32::MAX - 3;
+        for s in 0..3 {
+            t.stamp[s] += base;
+        }
+        t.clock += base;
+        assert!(t.lookup(1).is_some());
+        assert!(t.lookup(2).is_some());
+        assert!(t.clock < 10, "renumbered: {}", t.clock);
+        assert_eq!(
+            t.fill(entry(4)).1.map(|e| e.page),
+            Some(3),
+            "3 is the least recently used"
+        );
+        assert!(t.lookup(1).is_some());
+        assert_eq!(t.fill(entry(5)).1.map(|e| e.page), Some(2));
     }
 
     #[test]
@@ -411,6 +650,36 @@ mod tests {
         assert_eq!(pages(&t), [1, 2]);
         // Page 1 was just refilled, so 2 goes first.
         assert_eq!(t.fill(entry(3)).1.map(|e| e.page), Some(2));
+    }
+
+    #[test]
+    fn the_replacement_order_is_saved_compared_and_read_back() {
+        let mut t = tlb(4, Replacement::Lru);
+        for p in [1, 2, 3, 4] {
+            t.fill(entry(p));
+        }
+        assert!(t.lookup(1).is_some());
+        assert!(t.lookup(3).is_some());
+        // Most recent first: 3, 1, 4, 2.
+        let s = t.state();
+        assert_eq!((s.head, s.tail), (2, 1));
+        assert_eq!((s.next[2], s.next[0], s.next[3]), (0, 3, 1));
+        assert_eq!((s.prev[0], s.prev[3], s.prev[1]), (2, 0, 3));
+        let bytes = postcard::to_stdvec(&t).unwrap();
+        let mut back: Tlb = postcard::from_bytes(&bytes).unwrap();
+        assert_eq!(back, t);
+        assert_eq!(back.find(4), t.find(4));
+        // Both evict 2, then 4.
+        for p in [5, 6] {
+            assert_eq!(back.fill(entry(p)), t.fill(entry(p)));
+        }
+        assert_eq!(back, t);
+        assert_eq!(pages(&t), [1, 3, 5, 6]);
+        // The same entries used in another order are another state.
+        let mut other = back.clone();
+        assert!(back.lookup(1).is_some());
+        assert!(other.lookup(5).is_some());
+        assert_ne!(back, other);
     }
 
     #[test]

@@ -209,6 +209,17 @@ impl Descriptor {
     pub fn is_available_tss(self) -> bool {
         self.kind == 0x09
     }
+
+    /// The segment limit (its last valid offset) of the descriptor words
+    /// `low` and `high`, in bytes (granularity bit 23 counts 4 KiB units).
+    pub fn limit(low: u32, high: u32) -> u32 {
+        let raw = (low & 0xFFFF) | (high & 0xF_0000);
+        if high & (1 << 23) != 0 {
+            (raw << 12) | 0xFFF
+        } else {
+            raw
+        }
+    }
 }
 
 /// The EFLAGS bits that `popfd` and `iret` may change at `cpl` with the
@@ -526,6 +537,9 @@ impl Machine {
         self.cpu.seg[Seg::Ss as usize] = new_ss;
         self.cpu.set_reg(Reg::Esp, new_esp);
         self.cpu.eip = eip;
+        if rpl == 3 {
+            self.user_entries += 1;
+        }
         self.emit(EventKind::Iret, || Event::Iret {
             cpl_before: cpl,
             cpl_after: rpl,

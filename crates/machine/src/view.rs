@@ -102,7 +102,7 @@ impl Machine {
             halted: self.halted,
             steps: self.steps,
             retired: self.retired,
-            clock: self.clock,
+            clock: self.clock(),
         }
     }
 

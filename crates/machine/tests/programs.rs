@@ -140,3 +140,24 @@ fn inc_and_dec_keep_the_carry_flag() {
     assert_eq!(m.cpu().reg(Reg::Ecx), 0xFFFF_FFFF);
     assert_eq!(m.cpu().reg(Reg::Edx), 0, "DEC kept CF = 0");
 }
+
+#[test]
+fn a_conditional_jump_inside_a_block_counts_each_pass_up_to_it() {
+    // inc eax; cmp eax, 1000; jne -8 (back to the start, taken 999 times);
+    // mov ebx, eax; inc ebx; hlt: one block, the jump in its middle.
+    let code = [
+        0x40, 0x3D, 0xE8, 0x03, 0x00, 0x00, 0x75, 0xF8, 0x89, 0xC3, 0x43, 0xF4,
+    ];
+    let run = run_bytes(&code);
+    assert_eq!(run.stopped(), Some(&StopReason::Halted));
+    assert_eq!(run.cpu().reg(Reg::Ebx), 1001);
+    assert_eq!((run.steps(), run.retired()), (3003, 3003));
+    let mut stepped = Machine::new(64 * 1024);
+    stepped.load(0x1000, &code).unwrap();
+    stepped.set_eip(0x1000);
+    stepped.set_reg(Reg::Esp, 0x8000);
+    while stepped.stopped().is_none() {
+        stepped.step();
+    }
+    assert_eq!(stepped.state_hash(), run.state_hash());
+}

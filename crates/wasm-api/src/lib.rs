@@ -5,8 +5,8 @@
 //! Errors become JavaScript exceptions with a message; nothing panics on
 //! bad input.
 
-use osviz_kernel::introspect::Introspector;
-use osviz_kernel::lessons::{LESSONS, lesson, run_to};
+use osviz_kernel::introspect::{Introspector, KernelView};
+use osviz_kernel::lessons::{LESSONS, lesson};
 use osviz_kernel::{Program, System};
 use osviz_machine::{EventKind, Machine, MachineConfig, Snapshot, StopReason, multiboot, programs};
 use serde::Serialize;
@@ -198,7 +198,9 @@ impl MachineHandle {
             .ok_or_else(|| JsError::new(&format!("lesson `{id}` has no question {index}")))?;
         let max = max_steps.max(0.0) as u64;
         let answer = self.with_system(|system| {
-            run_to(system, q.moment, max).map(|events| (q.answer)(system, &events))
+            system
+                .run_to(q.moment, max)
+                .map(|events| system.answer(q, &events))
         })?;
         let answer = answer.map_err(|e| JsError::new(&e.to_string()))?;
         #[derive(Serialize)]

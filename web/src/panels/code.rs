@@ -1,9 +1,10 @@
 //! The "Code" panel: the source around the current instruction, with its
 //! symbol, and the instruction's bytes.
 
-use crate::action::Action;
+use crate::action::{Action, key_of};
 use crate::session::Breakpoint;
 pub use crate::views::code::CodeView;
+use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
 #[derive(Properties, PartialEq)]
@@ -35,14 +36,43 @@ pub fn code_panel(props: &CodeProps) -> Html {
             </div>
         }
     });
+    let act = &props.on_action;
+    let line_button = |id: &'static str, label: &'static str, action: Action| {
+        let title = key_of(&action).map(|k| format!("{label} (key {k})"));
+        html! { <button id={id} class="secondary" title={title} onclick={act.reform(move |_: MouseEvent| action.clone())}>{ label }</button> }
+    };
+    let on_break_at = {
+        let act = act.clone();
+        Callback::from(move |e: KeyboardEvent| {
+            if e.key() == "Enter" {
+                let input: HtmlInputElement = e.target_unchecked_into();
+                act.emit(Action::BreakAt(input.value()));
+                input.set_value("");
+            }
+        })
+    };
     html! {
         <section class="panel code" aria-label="Code">
             <h2>{ "Code" }</h2>
+            <div class="line-steps">
+                { line_button("step-line", "Step line", Action::StepLine) }
+                { line_button("next-line", "Next line", Action::NextLine) }
+                { line_button("step-out", "Step out", Action::StepOut) }
+                <input class="break-at" aria-label="Break at a function or file:line"
+                    placeholder="break at: sys_write, trap.c:40" onkeydown={on_break_at} />
+            </div>
             <div class="where">
                 <span class="mode">{ if v.ring == 0 { "kernel" } else { "user" } }</span>
                 { format!(" {} · eip {:08x} · {}", v.file, v.eip, v.place) }
             </div>
             <div class="source">{ for lines }</div>
+            if !v.stack.is_empty() {
+                <ol class="call-stack" aria-label="Call stack">
+                    { for v.stack.iter().enumerate().map(|(k, f)| html! {
+                        <li>{ if k == 0 { format!("in {f}") } else { format!("called from {f}") } }</li>
+                    }) }
+                </ol>
+            }
             <div class="bytes">{ format!("bytes: {}", v.bytes) }</div>
             <ol class="disasm" aria-label="Disassembly">
                 { for v.disassembly.iter().enumerate().map(|(k, (addr, text))| html! {

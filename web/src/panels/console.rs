@@ -1,14 +1,56 @@
-//! The "Console" panel: what the kernel and the programs wrote, and a line
-//! of keyboard input that goes to the machine.
+//! The "Console" panel: what the kernel and the programs wrote, and the
+//! keyboard. On the teaching kernel's board it is the console port's text
+//! and a line of input; on the PC (xv6) it is the 80 x 25 text screen,
+//! which takes keys as they are typed when it has the focus.
 
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
+/// The PC's text screen as the panel draws it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Screen {
+    pub rows: Vec<String>,
+    pub cursor: Option<(u32, u32)>,
+}
+
 #[derive(Properties, PartialEq)]
 pub struct ConsoleProps {
     pub text: String,
-    /// Called with each line typed (with its newline).
+    /// The text screen, on a board that has one.
+    pub screen: Option<Screen>,
+    /// Called with what was typed (a line with its newline, or one key).
     pub on_keys: Callback<String>,
+}
+
+/// What a key typed on the screen sends to the guest's keyboard.
+fn key_text(e: &KeyboardEvent) -> Option<String> {
+    let key = e.key();
+    match key.as_str() {
+        "Enter" => Some("\n".into()),
+        "Backspace" => Some("\u{8}".into()),
+        "Tab" => Some("\t".into()),
+        _ if key.chars().count() == 1 && !e.ctrl_key() && !e.alt_key() && !e.meta_key() => {
+            Some(key)
+        }
+        _ => None,
+    }
+}
+
+fn screen_html(screen: &Screen) -> Html {
+    let rows = screen.rows.iter().enumerate().map(|(r, row)| {
+        match screen.cursor.filter(|(cr, _)| *cr as usize == r) {
+            Some((_, c)) => {
+                let c = c as usize;
+                let chars: Vec<char> = row.chars().collect();
+                let before: String = chars[..c.min(chars.len())].iter().collect();
+                let at: String = chars.get(c).map_or(" ".into(), |ch| ch.to_string());
+                let after: String = chars.iter().skip(c + 1).collect();
+                html! { <div class="screen-row">{ before }<span class="cursor">{ at }</span>{ after }</div> }
+            }
+            None => html! { <div class="screen-row">{ row.clone() }</div> },
+        }
+    });
+    html! { { for rows } }
 }
 
 #[function_component(ConsolePanel)]
@@ -23,11 +65,28 @@ pub fn console_panel(props: &ConsoleProps) -> Html {
             }
         })
     };
+    let on_screen_key = {
+        let on_keys = props.on_keys.clone();
+        Callback::from(move |e: KeyboardEvent| {
+            if let Some(text) = key_text(&e) {
+                e.prevent_default();
+                on_keys.emit(text);
+            }
+        })
+    };
     html! {
         <section class="panel console" aria-label="Console">
             <h2>{ "Console" }</h2>
-            <pre class="console-text">{ &props.text }</pre>
-            <input class="keyboard" aria-label="Keyboard input" placeholder="type here, Enter sends to the keyboard"
+            if let Some(screen) = &props.screen {
+                <div class="screen" tabindex="0" data-keyboard="true" role="textbox"
+                    aria-label="Text screen (80 x 25): click, then type" onkeydown={on_screen_key}>
+                    { screen_html(screen) }
+                </div>
+                <p class="hint">{ "Click the screen and type: each key goes to the PS/2 keyboard as you press it." }</p>
+            } else {
+                <pre class="console-text">{ &props.text }</pre>
+            }
+            <input class="keyboard" aria-label="Keyboard input" placeholder="type a line here, Enter sends it to the keyboard"
                 onkeydown={on_keydown} />
         </section>
     }

@@ -1,16 +1,142 @@
 //! The "Physical frames" panel: every frame as a cell coloured by its owner.
+//! A small memory (the teaching kernel's 1,024 frames) is a grid of cells;
+//! a large one (xv6's 57,344) is one pixel per frame on a canvas, with the
+//! frame under the pointer found from the pointer's position.
 
 use crate::focus::{Focus, Linked};
 use osviz_kernel::introspect::FrameOwner;
+use std::rc::Rc;
+use wasm_bindgen::{Clamped, JsCast};
+use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, ImageData};
 use yew::prelude::*;
 
 #[derive(Properties, PartialEq)]
 pub struct FramesProps {
-    pub frames: Vec<FrameOwner>,
+    /// Shared, so an unchanged list is compared by pointer, not copied.
+    pub frames: Rc<[FrameOwner]>,
     pub free: u32,
     /// The process the other panels show: its frames are outlined.
     pub shown_pid: Option<u32>,
     pub linked: Linked,
+    /// Pointing at a frame on the canvas (the grid's cells are found by
+    /// the page's own pointer handler).
+    pub on_hover: Callback<Option<Focus>>,
+}
+
+/// Above this many frames the panel draws a canvas instead of cells.
+const CELLS_UP_TO: usize = 4096;
+/// Frames per canvas row.
+const CANVAS_COLUMNS: usize = 256;
+
+/// The cells' colours (as in style.css), for the canvas.
+const KERNEL: [u8; 3] = [0x5a, 0x6b, 0x8c];
+const PAGE_TABLE: [u8; 3] = [0xb0, 0x7c, 0x1e];
+const FREE: [u8; 3] = [0xe9, 0xeb, 0xef];
+const PROCESS: [[u8; 3]; 8] = [
+    [0x2f, 0x7d, 0x4a],
+    [0xc2, 0x41, 0x0c],
+    [0x0e, 0x74, 0x90],
+    [0x7c, 0x3a, 0xed],
+    [0xbe, 0x18, 0x5d],
+    [0x4d, 0x7c, 0x0f],
+    [0xb4, 0x53, 0x09],
+    [0x1d, 0x4e, 0xd8],
+];
+const MARK: [u8; 3] = [0xff, 0xd4, 0x00];
+
+fn colour(f: &FrameOwner) -> [u8; 3] {
+    match f {
+        FrameOwner::Free => FREE,
+        FrameOwner::Kernel => KERNEL,
+        FrameOwner::PageTable => PAGE_TABLE,
+        FrameOwner::Process { pid } => PROCESS[*pid as usize % 8],
+    }
+}
+
+/// One pixel per frame, the linked frame marked.
+fn draw(canvas: &HtmlCanvasElement, frames: &[FrameOwner], marked: Option<u32>) {
+    let rows = frames.len().div_ceil(CANVAS_COLUMNS);
+    canvas.set_width(CANVAS_COLUMNS as u32);
+    canvas.set_height(rows as u32);
+    let mut rgba = vec![0u8; CANVAS_COLUMNS * rows * 4];
+    for (i, f) in frames.iter().enumerate() {
+        let c = if marked == Some(i as u32) {
+            MARK
+        } else {
+            colour(f)
+        };
+        rgba[i * 4..i * 4 + 3].copy_from_slice(&c);
+        rgba[i * 4 + 3] = 255;
+    }
+    let Ok(Some(ctx)) = canvas.get_context("2d") else {
+        return;
+    };
+    let Ok(ctx) = ctx.dyn_into::<CanvasRenderingContext2d>() else {
+        return;
+    };
+    if let Ok(image) = ImageData::new_with_u8_clamped_array_and_sh(
+        Clamped(&rgba),
+        CANVAS_COLUMNS as u32,
+        rows as u32,
+    ) {
+        let _ = ctx.put_image_data(&image, 0.0, 0.0);
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct CanvasProps {
+    frames: Rc<[FrameOwner]>,
+    marked: Option<u32>,
+    on_hover: Callback<Option<Focus>>,
+}
+
+#[function_component(FrameCanvas)]
+fn frame_canvas(props: &CanvasProps) -> Html {
+    let canvas = use_node_ref();
+    {
+        let canvas = canvas.clone();
+        let frames = props.frames.clone();
+        let marked = props.marked;
+        use_effect_with((frames, marked), move |(frames, marked)| {
+            if let Some(c) = canvas.cast::<HtmlCanvasElement>() {
+                draw(&c, frames, *marked);
+            }
+        });
+    }
+    let n = props.frames.len();
+    let owners = props.frames.clone();
+    let on_hover = props.on_hover.clone();
+    // The frame under the pointer: the canvas is scaled to the panel's
+    // width, so the pointer's offset is divided by the drawn cell size. The
+    // page's click handler pins what `data-focus` names, so it is set here.
+    let onmousemove = Callback::from(move |e: MouseEvent| {
+        let Some(el) = e
+            .target()
+            .and_then(|t| t.dyn_into::<HtmlCanvasElement>().ok())
+        else {
+            return;
+        };
+        let scale = f64::from(el.client_width()) / CANVAS_COLUMNS as f64;
+        if scale <= 0.0 {
+            return;
+        }
+        let col = (f64::from(e.offset_x()) / scale) as usize;
+        let row = (f64::from(e.offset_y()) / scale) as usize;
+        let i = row * CANVAS_COLUMNS + col.min(CANVAS_COLUMNS - 1);
+        if i >= n {
+            return;
+        }
+        let frame = Focus::Frame(i as u32);
+        let _ = el.set_attribute("data-focus", &frame.attr());
+        el.set_title(&title_of(i, &owners[i]));
+        on_hover.emit(Some(frame));
+    });
+    let rows = n.div_ceil(CANVAS_COLUMNS);
+    html! {
+        <canvas ref={canvas} class="frame-canvas" onmousemove={onmousemove}
+            aria-label={format!("{n} frames, {CANVAS_COLUMNS} to a row, one pixel each")}
+            style={format!("aspect-ratio: {CANVAS_COLUMNS} / {rows}")}></canvas>
+    }
 }
 
 fn class_of(f: &FrameOwner) -> String {
@@ -41,9 +167,43 @@ fn title_of(i: usize, f: &FrameOwner) -> String {
     format!("frame {i:#x} ({:#010x}): {who}", i << 12)
 }
 
+/// How many frames each kind of owner has, for the legend.
+fn counts(frames: &[FrameOwner]) -> (usize, usize, usize) {
+    let kernel = frames.iter().filter(|f| **f == FrameOwner::Kernel).count();
+    let tables = frames
+        .iter()
+        .filter(|f| **f == FrameOwner::PageTable)
+        .count();
+    let process = frames
+        .iter()
+        .filter(|f| matches!(f, FrameOwner::Process { .. }))
+        .count();
+    (kernel, tables, process)
+}
+
 #[function_component(FramesPanel)]
 pub fn frames_panel(props: &FramesProps) -> Html {
     let linked = &props.linked;
+    if props.frames.len() > CELLS_UP_TO {
+        let marked = linked.current().and_then(|f| match f {
+            Focus::Frame(n) => Some(n),
+            _ => None,
+        });
+        let (kernel, tables, process) = counts(&props.frames);
+        return html! {
+            <section class="panel frames" aria-label="Physical frames">
+                <h2>{ format!("Physical frames · {} ({} MiB)", props.frames.len(), props.frames.len() / 256) }</h2>
+                <div class="legend">
+                    <span class="frame kernel"></span>{ format!(" kernel ({kernel}) ") }
+                    <span class="frame pt"></span>{ format!(" page table ({tables}) ") }
+                    <span class="frame p1"></span>{ format!(" process ({process}) ") }
+                    <span class="frame free"></span>{ format!(" free ({})", props.free) }
+                    <span class="hint">{ " · one pixel a frame, 256 to a row; point at one to find it elsewhere, click to pin it" }</span>
+                </div>
+                <FrameCanvas frames={props.frames.clone()} marked={marked} on_hover={props.on_hover.clone()} />
+            </section>
+        };
+    }
     let cells = props.frames.iter().enumerate().map(|(i, f)| {
         let frame = Focus::Frame(i as u32);
         let owner_pid = match f {

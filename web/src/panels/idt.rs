@@ -5,7 +5,6 @@
 use crate::focus::{Focus, Linked};
 use crate::views::dispatch::Dispatch;
 use osviz_kernel::introspect::IdtEntry;
-use osviz_kernel::vectors::vector_name;
 use yew::prelude::*;
 
 #[derive(Properties, PartialEq)]
@@ -24,7 +23,7 @@ pub fn idt_panel(props: &IdtProps) -> Html {
         .entries
         .iter()
         .filter(|e| e.vector < 20 || (32..48).contains(&e.vector) || e.vector == 0x40)
-        .filter(|e| vector_name(e.vector).is_some() || active == Some(e.vector))
+        .filter(|e| e.name.is_some() || active == Some(e.vector))
         .map(|e| {
             let v = Focus::Vector(e.vector);
             let class = classes!(
@@ -35,7 +34,7 @@ pub fn idt_panel(props: &IdtProps) -> Html {
             html! {
                 <tr class={class} data-vector={e.vector.to_string()} data-focus={v.attr()}>
                     <td>{ format!("{:#04x}", e.vector) }</td>
-                    <td class="vname">{ vector_name(e.vector).unwrap_or_default() }</td>
+                    <td class="vname">{ e.name.clone().unwrap_or_default() }</td>
                     if e.present {
                         <td class="handler">{ e.handler_symbol.clone().unwrap_or_default() }</td>
                         <td>{ &e.gate }</td>

@@ -69,7 +69,7 @@ pub fn kernel_stack_panel(props: &KernelStackProps) -> Html {
                     if !v.trap_frame.is_empty() {
                         <tr class="section-head"><td colspan="5">{
                             match v.vector {
-                                Some(n) => format!("trap frame (vector {n:#x}{})", osviz_kernel::vectors::vector_name(n).map(|x| format!(", {x}")).unwrap_or_default()),
+                                Some(n) => format!("trap frame (vector {n:#x}{})", v.vector_name.as_ref().map(|x| format!(", {x}")).unwrap_or_default()),
                                 None => "trap frame".to_string(),
                             }
                         }</td></tr>

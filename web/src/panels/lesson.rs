@@ -5,6 +5,7 @@
 use crate::action::Action;
 use crate::views::lesson::{Inline, LessonView};
 use osviz_kernel::lessons::LESSONS;
+use osviz_kernel::xv6_lessons::XV6_LESSONS;
 use web_sys::{HtmlInputElement, HtmlSelectElement, HtmlTextAreaElement};
 use yew::prelude::*;
 
@@ -28,6 +29,22 @@ fn text(pieces: &[Inline]) -> Html {
 pub fn lesson_panel(props: &LessonProps) -> Html {
     let v = &props.view;
     let act = &props.on_action;
+    // The picker shows the lesson the session has, also when it changed
+    // without the picker (a share link, xv6 arriving, a restored visit):
+    // an option's `selected` attribute alone does not move a select the
+    // page has already drawn.
+    let picker = use_node_ref();
+    {
+        let picker = picker.clone();
+        let shown = v.loading.clone().unwrap_or_else(|| v.id.to_string());
+        use_effect(move || {
+            if let Some(select) = picker.cast::<HtmlSelectElement>()
+                && select.value() != shown
+            {
+                select.set_value(&shown);
+            }
+        });
+    }
     let on_choose = act.reform(|e: Event| {
         let select: HtmlSelectElement = e.target_unchecked_into();
         Action::ChooseLesson(select.value())
@@ -92,22 +109,42 @@ pub fn lesson_panel(props: &LessonProps) -> Html {
     });
     html! {
         <section class="panel lesson" aria-label="Lesson">
-            <select aria-label="Lesson picker" onchange={on_choose}>
-                { for LESSONS.iter().enumerate().map(|(k, x)| html! {
-                    <option value={x.id} selected={x.id == v.id}>{ format!("{}. {}", k + 1, x.title) }</option>
-                }) }
+            <select aria-label="Lesson picker" onchange={on_choose} ref={picker}>
+                <optgroup label="The teaching kernel">
+                    { for LESSONS.iter().enumerate().map(|(k, x)| html! {
+                        <option value={x.id} selected={v.loading.as_deref().unwrap_or(v.id) == x.id}>{ format!("{}. {}", k + 1, x.title) }</option>
+                    }) }
+                </optgroup>
+                <optgroup label="xv6">
+                    { for XV6_LESSONS.iter().enumerate().map(|(k, x)| html! {
+                        <option value={x.id} selected={v.loading.as_deref().unwrap_or(v.id) == x.id}>{ format!("x{}. {}", k + 1, x.title) }</option>
+                    }) }
+                </optgroup>
             </select>
             <h2 class="lesson-title">{ v.title }</h2>
             <p class="concept">{ text(&v.concept) }</p>
             { for v.paragraphs.iter().map(|p| html! { <p>{ text(p) }</p> }) }
             <p class="start-note">
-                { format!("The lesson starts at step {}, the program's first instruction; ", v.start_step) }
+                if v.xv6 {
+                    { format!("Running {}. The lesson starts at step {}, at xv6's shell prompt (the boot fast-forwarded{}); ",
+                        v.origin.as_deref().unwrap_or("xv6"), v.start_step,
+                        if v.typed.is_empty() { String::new() } else { format!(", `{}` typed for you", v.typed.trim_end()) }) }
+                } else {
+                    { format!("The lesson starts at step {}, the program's first instruction; ", v.start_step) }
+                }
                 <button class="link" id="show-boot" onclick={act.reform(|_: MouseEvent| Action::ShowBoot)}>{ "show the boot" }</button>
             </p>
+            if let Some(why) = &v.limitation {
+                <p class="limitation" role="note">{ why.clone() }</p>
+            }
+            if v.xv6 {
+                <crate::panels::open_build::OpenBuild on_action={act.clone()} />
+            }
             if !v.questions.is_empty() {
                 <h3>{ "Predict, then reveal" }</h3>
                 <ol class="questions">{ for questions }</ol>
             }
+            if !v.xv6 {
             <h3 class="program-head">{ format!("Program: {}", v.file) }
                 if v.unsaved { <span class="unsaved">{ " · edited, not run yet" }</span> }
             </h3>
@@ -122,6 +159,7 @@ pub fn lesson_panel(props: &LessonProps) -> Html {
                     <button class="revert secondary" onclick={act.reform(|_: MouseEvent| Action::RevertDraft)}>{ "Revert to the lesson's program" }</button>
                 }
             </div>
+            }
             if !v.errors.is_empty() {
                 <ul class="errors" aria-label="Assembly errors">
                     { for v.errors.iter().map(|e| html! { <li>{ format!("line {}, column {}: {}", e.line, e.column, e.message) }</li> }) }

@@ -11,6 +11,7 @@ pub mod idt;
 pub mod kernel_stack;
 pub mod lesson;
 pub mod memory_image;
+pub mod open_build;
 pub mod page_tables;
 pub mod page_walk;
 pub mod processes;

@@ -21,23 +21,49 @@ fn flags(entry: u32) -> String {
         .collect()
 }
 
+/// Entries shown at the start and at the end of a long page table.
+const SHOWN_HEAD: usize = 48;
+const SHOWN_TAIL: usize = 8;
+
+fn row(t: &PageTable, i: u32, pte: u32, linked: &Linked) -> Html {
+    let page = Focus::Page((t.covers >> 12) + i);
+    let frame = Focus::Frame(pte >> 12);
+    html! {
+        <tr class={classes!(linked.class(&[page, frame]))} data-focus={frame.attr()}>
+            <td class="hex">{ format!("{i}") }</td>
+            <td class="hex">{ hex(t.covers + (i << 12)) }</td>
+            <td class="hex">{ format!("{:#x}", pte >> 12) }</td>
+            <td class="flags">{ flags(pte) }</td>
+        </tr>
+    }
+}
+
 #[function_component(PageTablesPanel)]
 pub fn page_tables_panel(props: &PageTablesProps) -> Html {
     let linked = &props.linked;
     let tables = props.tables.iter().map(|t| {
         let table_frame = Focus::Frame(t.pde >> 12);
-        let rows = t.entries.iter().map(|&(i, pte)| {
-            let page = Focus::Page((t.covers >> 12) + i);
-            let frame = Focus::Frame(pte >> 12);
-            html! {
-                <tr class={classes!(linked.class(&[page, frame]))} data-focus={frame.attr()}>
-                    <td class="hex">{ format!("{i}") }</td>
-                    <td class="hex">{ hex(t.covers + (i << 12)) }</td>
-                    <td class="hex">{ format!("{:#x}", pte >> 12) }</td>
-                    <td class="flags">{ flags(pte) }</td>
-                </tr>
-            }
+        // A table of a large heap has up to 1,024 present entries: the
+        // first and the last are shown, and how many lie between.
+        let n = t.entries.len();
+        let hidden = n.saturating_sub(SHOWN_HEAD + SHOWN_TAIL);
+        let shown = t
+            .entries
+            .iter()
+            .enumerate()
+            .filter(|(k, _)| hidden == 0 || *k < SHOWN_HEAD || *k >= n - SHOWN_TAIL)
+            .map(|(_, e)| e);
+        let gap = (hidden > 0).then(|| html! {
+            <tr class="gap"><td colspan="4">{ format!("… {hidden} more present entries …") }</td></tr>
         });
+        let mut rows: Vec<Html> = Vec::new();
+        for (k, &(i, pte)) in shown.enumerate() {
+            if k == SHOWN_HEAD {
+                rows.extend(gap.clone());
+            }
+            rows.push(row(t, i, pte, linked));
+        }
+        let rows = rows.into_iter();
         html! {
             <div class="pt">
                 <div class={classes!("pde", linked.class(&[table_frame]))} data-focus={table_frame.attr()}>

@@ -116,7 +116,9 @@ pub fn page_walk_panel(props: &PageWalkProps) -> Html {
             <li class={stage(1, !pde_present, &[dir_frame, table_frame])} data-focus={table_frame.attr()}>
                 <span class="what dir">{ format!("directory entry {}", w.directory_index) }</span>
                 { format!("PDE at {} = {} ", hex(w.pde_addr), hex(w.pde)) }{ bits(w.pde) }
-                if pde_present {
+                if pde_present && w.large {
+                    <span class="then">{ format!(" → a 4 MiB page (PS set, CR4.PSE on) at {}", hex(w.pde & 0xFFC0_0000)) }</span>
+                } else if pde_present {
                     <span class="then">{ format!(" → page table in frame {:#x}", w.pde >> 12) }</span>
                 } else {
                     <span class="then">{ " → not present: #PF" }</span>
@@ -139,7 +141,11 @@ pub fn page_walk_panel(props: &PageWalkProps) -> Html {
                 <li class={classes!(stage(3, false, &[frame]), "frame-found", (linked.pinned == Some(frame)).then_some("selected"))}
                     data-focus={frame.attr()}>
                     <span class="what off">{ "frame + offset" }</span>
-                    { format!("frame {:#x} + offset {:#x} = physical {}", pa >> 12, w.offset, hex(pa)) }
+                    if w.large {
+                        { format!("4 MiB page {} + offset {:#x} = physical {}", hex(pa & 0xFFC0_0000), pa & 0x3F_FFFF, hex(pa)) }
+                    } else {
+                        { format!("frame {:#x} + offset {:#x} = physical {}", pa >> 12, w.offset, hex(pa)) }
+                    }
                 </li>
             }
         </ol>

@@ -1,5 +1,6 @@
-//! The "Timeline" panel: which process ran when, and why it stopped; and
-//! each disk request with its DMA transfer and interrupt.
+//! The "Timeline" panel: which process ran when, and why it stopped; each
+//! disk request with its DMA transfer and interrupt; who slept on what and
+//! which interrupt woke it.
 
 use crate::focus::{Focus, Linked};
 use crate::views::timeline::{IOS_DRAWN, IoStory, TimelineView};
@@ -157,13 +158,26 @@ pub fn timeline_panel(props: &TimelineProps) -> Html {
     html! {
         <section class="panel timeline" aria-label="Timeline">
             <h2>{ "Timeline" }</h2>
-            if v.slices.is_empty() && v.io.is_empty() {
+            if v.slices.is_empty() && v.io.is_empty() && v.sleeps.is_empty() {
                 <p class="empty">{ "nothing has run yet" }</p>
             }
             { chart(v, props.now, linked) }
             <ol class="slices">{ for slices }</ol>
             if !v.io.is_empty() {
                 <ol class="ios">{ for io }</ol>
+            }
+            if !v.sleeps.is_empty() {
+                <h3>{ "Sleeps and wake-ups" }</h3>
+                <ol class="sleeps" aria-label="Sleeps">
+                    { for v.sleeps.iter().rev().take(8).map(|sl| {
+                        let pid = Focus::Pid(sl.pid);
+                        html! {
+                            <li class={classes!("sleep", sl.to.is_none().then_some("asleep"), linked.class(&[pid]))} data-focus={pid.attr()}>
+                                { sl.text() }
+                            </li>
+                        }
+                    }) }
+                </ol>
             }
         </section>
     }

@@ -2,7 +2,6 @@
 //! instruction's bytes and the disassembly from EIP.
 
 use crate::session::Session;
-use osviz_kernel::introspect::Introspector;
 
 /// How many source lines the panel shows around the current one.
 pub const CONTEXT_LINES: usize = 20;
@@ -21,12 +20,18 @@ pub struct CodeView {
     /// The instructions from EIP on, disassembled: address and text.
     pub disassembly: Vec<(u32, String)>,
     pub ring: u8,
+    /// The call stack by frame pointers, innermost first, each as
+    /// `function (file:line)`, when there is more than the current frame.
+    pub stack: Vec<String>,
 }
+
+/// How many frames of the call stack the panel lists.
+const STACK_DEPTH: usize = 8;
 
 pub fn code(session: &Session) -> CodeView {
     let m = &session.system.machine;
     let eip = m.cpu().eip;
-    let place = Introspector::of(&session.system).place_of_eip(m);
+    let place = session.system.view().place_of_eip(m);
     let file = place.file.clone().unwrap_or_default();
     let current = place.line.unwrap_or(0);
     let lines = session
@@ -78,6 +83,22 @@ pub fn code(session: &Session) -> CodeView {
         bytes,
         disassembly,
         ring: m.cpu().cpl(),
+        stack: {
+            let view = session.system.view();
+            let frames = osviz_view::call_stack(m, &*view, STACK_DEPTH);
+            if frames.len() < 2 {
+                Vec::new()
+            } else {
+                frames
+                    .into_iter()
+                    .map(|p| match (p.symbol, p.file, p.line) {
+                        (Some(s), Some(f), Some(l)) => format!("{s} ({f}:{l})"),
+                        (Some(s), _, _) => s,
+                        _ => "?".into(),
+                    })
+                    .collect()
+            }
+        },
     }
 }
 

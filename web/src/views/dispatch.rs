@@ -2,8 +2,6 @@
 //! stage (vector, gate, privilege check, stack switch, handler, iret).
 
 use crate::session::Session;
-use osviz_kernel::introspect::Introspector;
-use osviz_kernel::vectors::vector_name;
 use osviz_machine::{Event, TrapKind};
 
 /// One trap's way through the IDT, as plain text per stage.
@@ -27,7 +25,7 @@ fn source_text(source: TrapKind) -> &'static str {
 /// The latest dispatch, with the `iret` that ended it once it has.
 pub fn dispatch(session: &Session) -> Option<Dispatch> {
     let m = &session.system.machine;
-    let i = Introspector::of(&session.system);
+    let i = session.system.view();
     let newest_first = m
         .last_events()
         .iter()
@@ -59,7 +57,7 @@ pub fn dispatch(session: &Session) -> Option<Dispatch> {
                 handler,
                 ..
             } => {
-                let name = vector_name(*vector).unwrap_or("unnamed vector");
+                let name = i.vector_name(*vector).unwrap_or("unnamed vector");
                 let sym = i.place(m, *handler).symbol.unwrap_or_default();
                 let gate = if *interrupt_gate {
                     "interrupt gate (IF cleared)"

@@ -3,7 +3,6 @@
 
 use crate::focus::Focus;
 use crate::session::Session;
-use osviz_kernel::vectors::vector_name;
 use osviz_machine::{Event, EventKind, FlushReason};
 
 #[derive(Clone, Debug, PartialEq)]
@@ -37,8 +36,11 @@ pub const FILTER_KINDS: [EventKind; 13] = [
     EventKind::PortOut,
 ];
 
-fn vector_text(vector: u8) -> String {
-    match vector_name(vector) {
+/// What the running kernel names each vector.
+pub type Names<'a> = &'a dyn Fn(u8) -> Option<&'static str>;
+
+fn vector_text(vector: u8, names: Names) -> String {
+    match names(vector) {
         Some(name) => format!("{vector:#x} ({name})"),
         None => format!("{vector:#x}"),
     }
@@ -49,12 +51,15 @@ pub fn flush_text(reason: FlushReason, page: Option<u32>, dropped: u32) -> Strin
     match (reason, page) {
         (FlushReason::Invlpg, Some(p)) => format!("invlpg dropped page {p:#x} ({dropped} entry)"),
         (FlushReason::Cr3Write, _) => format!("CR3 write flushed every entry ({dropped} dropped)"),
+        (FlushReason::Cr4Write, _) => {
+            format!("4 MiB pages switched on or off: {dropped} entries dropped")
+        }
         _ => format!("paging switched: {dropped} entries dropped"),
     }
 }
 
 /// One event in course wording.
-pub fn event_text(e: &Event) -> String {
+pub fn event_text(e: &Event, names: Names) -> String {
     match e {
         Event::PageWalk { linear, frame, .. } => match frame {
             Some(f) => format!("page walk {linear:08x} → frame {f:#x}"),
@@ -85,7 +90,7 @@ pub fn event_text(e: &Event) -> String {
             ..
         } => format!(
             "trap through vector {}, ring {cpl_before} → {cpl_after}",
-            vector_text(*vector)
+            vector_text(*vector, names)
         ),
         Event::DoubleFault { first, second } => {
             format!("double fault: vector {second} while delivering {first}")
@@ -117,12 +122,44 @@ pub fn event_text(e: &Event) -> String {
         Event::IrqRaised { irq, vector } => {
             format!(
                 "interrupt request: IRQ {irq} (vector {})",
-                vector_text(*vector)
+                vector_text(*vector, names)
             )
         }
         Event::KeyInput { byte } => format!("key press {:?}", char::from(*byte)),
         Event::Halt { eip } => format!("hlt at {eip:08x}"),
         Event::InvalidOpcode { eip, message } => format!("invalid opcode at {eip:08x}: {message}"),
+        Event::LapicTimer { vector } => {
+            format!("local APIC timer: vector {}", vector_text(*vector, names))
+        }
+        Event::IoApicDelivery {
+            irq,
+            vector,
+            masked: false,
+        } => format!(
+            "I/O APIC: IRQ {irq} to vector {}",
+            vector_text(*vector, names)
+        ),
+        Event::IoApicDelivery { irq, .. } => format!("I/O APIC: IRQ {irq} masked, not delivered"),
+        Event::IdeCommand {
+            drive,
+            command,
+            sector,
+            count,
+        } => format!("IDE command {command:#x} to drive {drive}: {count} sector(s) from {sector}"),
+        Event::IdeSector {
+            drive,
+            sector,
+            write,
+        } => format!(
+            "disk sector {sector} {} drive {drive}",
+            if *write { "written to" } else { "read from" }
+        ),
+        Event::UartByte { byte, received } => format!(
+            "serial {} {:?}",
+            if *received { "received" } else { "sent" },
+            char::from(*byte)
+        ),
+        Event::Scancode { code } => format!("keyboard scancode {code:#04x}"),
     }
 }
 
@@ -159,6 +196,8 @@ pub struct EventRows {
 
 pub fn rows(session: &Session) -> EventRows {
     let m = &session.system.machine;
+    let view = session.system.view();
+    let names = |v| view.vector_name(v);
     let keep = |e: &Event| match session.event_filter {
         None => e.kind() != EventKind::TlbHit,
         Some(k) => e.kind() == k,
@@ -182,7 +221,7 @@ pub fn rows(session: &Session) -> EventRows {
         .map(|(step, e)| EventLine {
             step,
             kind: e.kind(),
-            text: event_text(e),
+            text: event_text(e, &names),
             links: event_links(e),
         })
         .collect();
@@ -201,13 +240,16 @@ mod tests {
             write: false,
             done_at: 0,
         };
-        assert_eq!(event_text(&e), "I/O request: disk block 1 into 00001000");
+        assert_eq!(
+            event_text(&e, &osviz_kernel::vectors::vector_name),
+            "I/O request: disk block 1 into 00001000"
+        );
         let e = Event::IrqRaised {
             irq: 14,
             vector: 46,
         };
         assert_eq!(
-            event_text(&e),
+            event_text(&e, &osviz_kernel::vectors::vector_name),
             "interrupt request: IRQ 14 (vector 0x2e (disk interrupt))"
         );
         for k in FILTER_KINDS {

@@ -35,6 +35,16 @@ pub struct LessonView {
     /// Every breakpoint as `file:line`, with whether it has code now.
     pub breakpoints: Vec<(String, bool)>,
     pub start_step: u64,
+    /// The lesson runs xv6 (no program of its own to edit).
+    pub xv6: bool,
+    /// What the lesson typed at the prompt for the student.
+    pub typed: &'static str,
+    /// An xv6 lesson that waits for xv6 to load.
+    pub loading: Option<String>,
+    /// Which xv6 build runs, when xv6 runs.
+    pub origin: Option<String>,
+    /// Why some panels are empty (a kernel without DWARF).
+    pub limitation: Option<String>,
 }
 
 pub fn of_session(s: &Session) -> LessonView {
@@ -42,6 +52,11 @@ pub fn of_session(s: &Session) -> LessonView {
     let file = s.program_file();
     let breakpoints = s.breakpoints();
     LessonView {
+        xv6: l.kernel == osviz_kernel::lessons::Kernel::Xv6,
+        typed: l.typed,
+        loading: s.pending_lesson.clone(),
+        origin: s.system.xv6().map(|b| b.origin.clone()),
+        limitation: s.system.view().limitation(),
         id: l.id,
         title: l.title,
         concept: inline(l.concept),
@@ -51,7 +66,7 @@ pub fn of_session(s: &Session) -> LessonView {
             .iter()
             .enumerate()
             .map(|(i, q)| {
-                let guess = s.guesses.get(i).cloned().unwrap_or_default();
+                let guess = s.guess(i).to_string();
                 let answer = s.answers.get(i).cloned().flatten();
                 let right = answer
                     .as_ref()

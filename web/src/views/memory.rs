@@ -2,8 +2,8 @@
 //! address space, each with its pages (filled where a frame backs one) and
 //! where EIP and ESP point.
 
-use osviz_kernel::System;
-use osviz_kernel::introspect::{Introspector, MemoryRegion, ProcessView, RegionKind};
+use crate::guest::Guest;
+use osviz_kernel::introspect::{MemoryRegion, ProcessView, RegionKind};
 
 /// One page of a region, and the frame behind it if it is mapped.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -29,23 +29,27 @@ pub struct Region {
 /// Regions of at most this many pages are drawn page by page.
 const DRAWN_PAGES: u64 = 128;
 
-pub fn regions(system: &System, p: &ProcessView) -> Vec<Region> {
+pub fn regions(system: &Guest, p: &ProcessView) -> Vec<Region> {
     let m = &system.machine;
-    let i = Introspector::of(system);
+    let i = system.view();
     let maps = i.mappings(m, p);
     let (eip, esp) = i.user_context(m, p);
-    i.regions(p)
+    i.regions(m, p)
         .into_iter()
         .map(|r| {
             let owns_pages = matches!(
                 r.kind,
-                RegionKind::CodeData | RegionKind::Heap | RegionKind::Stack
+                RegionKind::CodeData | RegionKind::Heap | RegionKind::Stack | RegionKind::Guard
             );
             let pages = if owns_pages && r.pages() <= DRAWN_PAGES {
                 (0..r.pages() as u32)
                     .map(|k| {
                         let page = r.start + k * 4096;
-                        let frame = maps.iter().find(|x| x.page == page).map(|x| x.frame);
+                        // The mappings come in address order.
+                        let frame = maps
+                            .binary_search_by_key(&page, |x| x.page)
+                            .ok()
+                            .map(|k| maps[k].frame);
                         PageCell { page, frame }
                     })
                     .collect()
@@ -85,7 +89,7 @@ mod tests {
     #[test]
     fn at_the_start_the_heap_is_empty_and_the_kernel_ends_at_the_top() {
         let s = Session::new("memory-image");
-        let i = Introspector::of(&s.system);
+        let i = s.system.view();
         let p = i.current(&s.system.machine).unwrap();
         let r = regions(&s.system, &p);
         let by = |k| r.iter().find(|x| x.kind == k).unwrap();

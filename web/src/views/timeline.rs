@@ -4,7 +4,6 @@
 
 use crate::session::Session;
 use osviz_kernel::introspect::ProcessView;
-use osviz_kernel::vectors::vector_name;
 use osviz_machine::Event;
 
 #[derive(Clone, Debug, PartialEq)]
@@ -31,17 +30,75 @@ pub struct IoStory {
     pub text: String,
 }
 
+impl IoStory {
+    /// A request made at `step` by `who`, nothing after it yet.
+    fn asked(step: u64, who: Option<String>, text: String) -> IoStory {
+        IoStory {
+            requested: step,
+            dma: None,
+            interrupt: None,
+            wake: None,
+            who,
+            text,
+        }
+    }
+}
+
+/// A process asleep on a channel, as the page saw it: from the first frame
+/// it was seen asleep to the first it was seen awake, and the device
+/// interrupt taken in between (the one whose handler woke it).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SleepSpan {
+    pub pid: u32,
+    pub name: String,
+    /// The channel as the kernel's data names it (`input.r`).
+    pub chan: String,
+    pub from: u64,
+    pub to: Option<u64>,
+    /// The interrupt taken while it slept, with the kernel's name for it.
+    pub woken_by: Option<String>,
+}
+
+impl SleepSpan {
+    /// The span in words.
+    pub fn text(&self) -> String {
+        let what = match self.chan.as_str() {
+            c if c.starts_with("input") => format!("{c} (console input)"),
+            c if c.starts_with("bcache") => format!("{c} (a disk buffer)"),
+            c if c.starts_with("ptable.proc") => format!("{c} (its child's exit, in wait)"),
+            "ticks" => "ticks (the timer, in sleep)".to_string(),
+            c => c.to_string(),
+        };
+        match (self.to, &self.woken_by) {
+            (None, _) => format!(
+                "pid {} {} asleep on {what} since step {}",
+                self.pid, self.name, self.from
+            ),
+            (Some(to), Some(by)) => format!(
+                "pid {} {} slept on {what} from step {} to {to}, woken by {by}",
+                self.pid, self.name, self.from
+            ),
+            (Some(to), None) => format!(
+                "pid {} {} slept on {what} from step {} to {to}, woken by another process",
+                self.pid, self.name, self.from
+            ),
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct TimelineView {
     pub slices: Vec<Slice>,
+    /// The latest sleeps, newest last.
+    pub sleeps: Vec<SleepSpan>,
     pub io: Vec<IoStory>,
 }
 
 /// How many of the latest I/Os the chart draws.
 pub const IOS_DRAWN: usize = 6;
 
-fn reason(vector: u8) -> &'static str {
-    vector_name(vector).unwrap_or("trap")
+fn reason(vector: u8, names: crate::views::events::Names) -> &'static str {
+    names(vector).unwrap_or("trap")
 }
 
 /// Builds the timeline from the event log: a CR3 write to a process's page
@@ -52,6 +109,7 @@ pub fn timeline<'a>(
     owner: impl Fn(u32) -> Option<(String, Option<u32>)>,
     kernel_dir: u32,
     running_at_start: Option<(u64, String, Option<u32>)>,
+    names: crate::views::events::Names,
 ) -> TimelineView {
     let mut view = TimelineView::default();
     // Who ran when the log begins (its CR3 write was before the log).
@@ -62,7 +120,9 @@ pub fn timeline<'a>(
         match event {
             Event::Cr3Write { new, .. } if *new == kernel_dir => {
                 if let Some((from, who, pid)) = open.take() {
-                    let why = last_trap.map_or("switched out", reason).to_string();
+                    let why = last_trap
+                        .map_or("switched out", |v| reason(v, names))
+                        .to_string();
                     view.slices.push(Slice {
                         from,
                         to: step,
@@ -93,17 +153,29 @@ pub fn timeline<'a>(
                 cpl_before: 3,
                 ..
             } => last_trap = Some(*vector),
-            Event::DiskRequest { block, addr, .. } => view.io.push(IoStory {
-                requested: step,
-                dma: None,
-                interrupt: None,
-                wake: None,
-                who: open
-                    .as_ref()
+            Event::DiskRequest { block, addr, .. } => view.io.push(IoStory::asked(
+                step,
+                open.as_ref()
                     .map(|o| o.1.clone())
                     .or_else(|| last_who.clone()),
-                text: format!("block {block} into {addr:#x}"),
-            }),
+                format!("block {block} into {addr:#x}"),
+            )),
+            Event::IdeCommand {
+                command, sector, ..
+            } => {
+                let what = if *command == 0x30 || *command == 0xC5 {
+                    "write"
+                } else {
+                    "read"
+                };
+                view.io.push(IoStory::asked(
+                    step,
+                    open.as_ref()
+                        .map(|o| o.1.clone())
+                        .or_else(|| last_who.clone()),
+                    format!("IDE {what} sector {sector} (programmed I/O)"),
+                ))
+            }
             Event::Dma { .. } => {
                 if let Some(io) = view.io.iter_mut().rev().find(|i| i.dma.is_none()) {
                     io.dma = Some(step);
@@ -155,7 +227,7 @@ pub fn of_session(session: &Session, procs: &[ProcessView]) -> TimelineView {
         .iter()
         .map(|s| (s.step, &s.event))
         .chain(m.last_events().iter().map(|e| (m.steps(), e)));
-    timeline(
+    let mut view = timeline(
         events,
         |dir| {
             procs
@@ -169,7 +241,10 @@ pub fn of_session(session: &Session, procs: &[ProcessView]) -> TimelineView {
             .log_owner
             .clone()
             .filter(|_| !m.event_log().is_full()),
-    )
+        &|v| session.system.view().vector_name(v),
+    );
+    view.sleeps = session.sleeps.clone();
+    view
 }
 
 #[cfg(test)]
@@ -187,8 +262,7 @@ mod tests {
                 s.tick(0.016);
             }
         }
-        let procs =
-            osviz_kernel::introspect::Introspector::of(&s.system).processes(&s.system.machine);
+        let procs = s.system.view().processes(&s.system.machine);
         let v = of_session(&s, &procs);
         let who: Vec<_> = v.slices.iter().map(|x| x.who.clone()).collect();
         assert!(who.len() >= 2, "{who:?}");

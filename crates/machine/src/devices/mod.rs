@@ -27,17 +27,27 @@
 //! line 1, the disk line 14. Any other port reads all ones and ignores writes,
 //! as on a PC.
 
+mod apic;
+mod cga;
 mod console;
 mod disk;
+mod ide;
 mod keyboard;
 mod pic;
+mod ps2;
 mod timer;
+mod uart;
 
+pub use apic::{Apic, IOAPIC_BASE, IOAPIC_ID, IoApic, LAPIC_BASE, Lapic, TIMER_COUNTS_PER_STEP};
+pub use cga::{COLUMNS, CRT_DATA, CRT_INDEX, Cga, ROWS, TEXT_BASE};
 pub use console::{Console, DebugPort};
 pub use disk::{BLOCK_SIZE, Disk, DiskRequest};
+pub use ide::{IDE_COMMAND, IDE_CONTROL, IDE_DATA, Ide, SECTOR, Transfer};
 pub use keyboard::Keyboard;
 pub use pic::Pic;
+pub use ps2::{PS2_DATA, PS2_STATUS, Ps2, scancodes};
 pub use timer::Timer;
+pub use uart::{COM1, Uart};
 
 use crate::decode::Width;
 use crate::event::{Event, EventKind, KindSet};
@@ -130,9 +140,28 @@ pub enum Component {
     Console(Console),
     Disk(Disk),
     DebugPort(DebugPort),
+    Ide(Ide),
+    Uart(Uart),
+    Ps2(Ps2),
+    Cga(Cga),
 }
 
 impl Component {
+    /// What the device is, in a word.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Component::Timer(_) => "timer",
+            Component::Keyboard(_) => "keyboard",
+            Component::Console(_) => "console",
+            Component::Disk(_) => "disk",
+            Component::DebugPort(_) => "debug",
+            Component::Ide(_) => "ide",
+            Component::Uart(_) => "uart",
+            Component::Ps2(_) => "ps2",
+            Component::Cga(_) => "cga",
+        }
+    }
+
     fn device(&mut self) -> &mut dyn Device {
         match self {
             Component::Timer(d) => d,
@@ -140,6 +169,10 @@ impl Component {
             Component::Console(d) => d,
             Component::Disk(d) => d,
             Component::DebugPort(d) => d,
+            Component::Ide(d) => d,
+            Component::Uart(d) => d,
+            Component::Ps2(d) => d,
+            Component::Cga(d) => d,
         }
     }
 
@@ -155,7 +188,13 @@ impl Component {
         match self {
             Component::Timer(d) => d.deadline(),
             Component::Disk(d) => d.deadline(),
-            Component::Keyboard(_) | Component::Console(_) | Component::DebugPort(_) => u64::MAX,
+            Component::Ide(d) => d.deadline(),
+            Component::Keyboard(_)
+            | Component::Console(_)
+            | Component::DebugPort(_)
+            | Component::Uart(_)
+            | Component::Ps2(_)
+            | Component::Cga(_) => u64::MAX,
         }
     }
 

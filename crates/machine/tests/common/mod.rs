@@ -53,3 +53,43 @@ pub fn guest_machine(name: &str, config: MachineConfig) -> Machine {
     m.set_eip(LOAD_ADDR);
     m
 }
+
+/// The folder with xv6's kernel and fs.img, built by `scripts/xv6` from
+/// `$XV6_SRC` (default `../shared/xv6-public`) once per test process.
+/// Without an xv6 tree the calling test fails and says why.
+pub fn xv6_dir() -> PathBuf {
+    static DIR: std::sync::OnceLock<Result<PathBuf, String>> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/xv6");
+        let out = Command::new("bash")
+            .arg(script)
+            .arg("--print-dir")
+            .output()
+            .map_err(|e| format!("cannot run scripts/xv6: {e}"))?;
+        if !out.status.success() {
+            return Err(format!(
+                "scripts/xv6 could not build xv6, so this test cannot run:\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
+        Ok(PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()))
+    })
+    .clone()
+    .unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// A PC with xv6 loaded, fs.img as the IDE slave, about to boot.
+pub fn xv6_machine(checkpoint_interval: u64) -> Machine {
+    let dir = xv6_dir();
+    let kernel = std::fs::read(dir.join("kernel")).unwrap();
+    let disk = std::fs::read(dir.join("fs.img")).unwrap();
+    Machine::pc(
+        osviz_machine::PcConfig {
+            slave: Some(disk),
+            checkpoint_interval,
+            ..osviz_machine::PcConfig::default()
+        },
+        &kernel,
+    )
+    .unwrap()
+}

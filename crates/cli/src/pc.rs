@@ -1,0 +1,183 @@
+//! `osviz pc`: a PC board running a multiboot kernel (xv6), its serial
+//! console on standard output, standard input typed into it line by line
+//! as a person would (see `osviz_machine::typist`).
+
+use osviz_machine::pc::MIN_MEM_MIB;
+use osviz_machine::typist::{TypedEnd, Typist};
+use osviz_machine::{Machine, PcConfig, StopReason};
+use std::io::{Read, Write};
+use std::sync::mpsc;
+use std::time::Duration;
+
+pub const USAGE: &str = "\
+  osviz pc --kernel FILE           boot a multiboot kernel (such as xv6) on the PC board
+            [--disk FILE]...       IDE drives: one file is the slave (xv6's fs.img, as
+                                   qemu -drive index=1), two are master and slave
+            [--mem-mib N]          RAM in MiB (default and least 224)
+            [--max-instructions N] stop after N steps (default: no limit)
+            [--until TEXT]         the prompt: each line of standard input is typed after
+                                   TEXT appears, and osviz exits 0 when TEXT appears after
+                                   the last line's answer (the second `$ ` for one line)
+            [--quiet-steps N]      without --until, a line is typed when the guest has
+                                   printed nothing for N steps (default 10,000,000: 100 ms)
+                                   the serial console goes to standard output as it comes
+";
+
+struct PcOptions {
+    kernel: String,
+    disks: Vec<String>,
+    mem_mib: usize,
+    max_instructions: u64,
+    until: Option<String>,
+    quiet_steps: u64,
+}
+
+fn parse(args: &[String]) -> Result<PcOptions, String> {
+    let mut o = PcOptions {
+        kernel: String::new(),
+        disks: Vec::new(),
+        mem_mib: MIN_MEM_MIB,
+        max_instructions: u64::MAX,
+        until: None,
+        quiet_steps: osviz_machine::typist::QUIET_STEPS,
+    };
+    let mut kernel = None;
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        let mut value = |name: &str| {
+            it.next()
+                .cloned()
+                .ok_or_else(|| format!("{name} needs a value"))
+        };
+        match arg.as_str() {
+            "--kernel" => kernel = Some(value("--kernel")?),
+            "--disk" => o.disks.push(value("--disk")?),
+            "--mem-mib" => o.mem_mib = crate::number("--mem-mib", value("--mem-mib")?)?,
+            "--max-instructions" => {
+                o.max_instructions =
+                    crate::number("--max-instructions", value("--max-instructions")?)?
+            }
+            "--until" => o.until = Some(value("--until")?),
+            "--quiet-steps" => {
+                o.quiet_steps = crate::number("--quiet-steps", value("--quiet-steps")?)?
+            }
+            other => return Err(format!("unknown option {other}\nusage:\n{USAGE}")),
+        }
+    }
+    o.kernel = kernel.ok_or_else(|| format!("needs --kernel FILE\nusage:\n{USAGE}"))?;
+    if o.disks.len() > 2 {
+        return Err("at most two --disk files (the IDE master and slave)".into());
+    }
+    Ok(o)
+}
+
+fn read(path: &str) -> Result<Vec<u8>, String> {
+    std::fs::read(path).map_err(|e| format!("cannot read {path}: {e}"))
+}
+
+pub fn run(args: &[String]) -> Result<(), String> {
+    let o = parse(args)?;
+    let kernel = read(&o.kernel)?;
+    let mut images = o
+        .disks
+        .iter()
+        .map(|d| read(d))
+        .collect::<Result<Vec<_>, _>>()?;
+    let (master, slave) = match images.len() {
+        0 => (None, None),
+        1 => (None, images.pop()),
+        _ => {
+            let slave = images.pop();
+            (images.pop(), slave)
+        }
+    };
+    let config = PcConfig {
+        mem_mib: o.mem_mib,
+        master,
+        slave,
+        ..PcConfig::default()
+    };
+    let mut m = Machine::pc(config, &kernel).map_err(|e| format!("{}: {e}", o.kernel))?;
+
+    // Standard input is read on its own thread, so that a terminal's lines
+    // reach the guest while it runs.
+    let (tx, rx) = mpsc::channel::<Option<Vec<u8>>>();
+    std::thread::spawn(move || {
+        let mut stdin = std::io::stdin().lock();
+        let mut buf = [0u8; 4096];
+        loop {
+            match stdin.read(&mut buf) {
+                Ok(0) | Err(_) => {
+                    let _ = tx.send(None);
+                    return;
+                }
+                Ok(n) => {
+                    if tx.send(Some(buf[..n].to_vec())).is_err() {
+                        return;
+                    }
+                }
+            }
+        }
+    });
+    let mut typist = Typist::new(&[], true);
+    typist.quiet_steps = o.quiet_steps;
+    let mut stdout = std::io::stdout().lock();
+    let end = typist.run(
+        &mut m,
+        o.max_instructions,
+        o.until.as_deref().map(str::as_bytes),
+        |out| {
+            let _ = stdout.write_all(out);
+            let _ = stdout.flush();
+        },
+        |t, idle| {
+            let wait = if idle {
+                Duration::from_millis(20)
+            } else {
+                Duration::ZERO
+            };
+            let mut next = if wait.is_zero() {
+                rx.try_recv().ok()
+            } else {
+                rx.recv_timeout(wait).ok()
+            };
+            while let Some(chunk) = next {
+                match chunk {
+                    Some(bytes) => t.add(&bytes),
+                    None => t.close(),
+                }
+                next = rx.try_recv().ok();
+            }
+        },
+    );
+    drop(stdout);
+    match end {
+        TypedEnd::Found => Ok(()),
+        TypedEnd::InputEnded => Err(match &o.until {
+            Some(text) if typist.done() => format!(
+                "input ended with the guest waiting, and {text:?} did not appear after the last line typed (after {} instructions)",
+                m.retired()
+            ),
+            Some(text) => format!(
+                "the guest is waiting, but {text:?} has not appeared since the last line typed, so {} more line(s) were not typed (after {} instructions)",
+                typist.lines_left(),
+                m.retired()
+            ),
+            None => format!(
+                "input ended with the guest waiting (after {} instructions)",
+                m.retired()
+            ),
+        }),
+        TypedEnd::Stopped(StopReason::InstructionLimit) => Err(format!(
+            "stopped at the instruction limit ({} steps){}",
+            m.steps(),
+            o.until
+                .as_ref()
+                .map_or(String::new(), |t| format!(" before {t:?} appeared"))
+        )),
+        TypedEnd::Stopped(other) => Err(format!(
+            "the machine stopped: {other} (after {} steps)",
+            m.steps()
+        )),
+    }
+}

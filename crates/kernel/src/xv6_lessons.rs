@@ -1,0 +1,379 @@
+//! The course's concepts shown on xv6's own code. Each lesson starts at the
+//! shell's prompt (the boot fast-forwarded), types its command, and stops
+//! at moments in xv6's functions; its questions are answered by the
+//! machine through the kernel-view interface, as the teaching kernel's are.
+//! Where xv6 has no such mechanism the lesson says so and names the
+//! teaching kernel's lesson that shows it.
+
+use crate::introspect::KernelView;
+use crate::lessons::{Kernel, Lesson, Moment, Question};
+use osviz_machine::{Event, EventKind, Machine};
+use osviz_view::{Phase, RegionKind};
+
+fn hex(v: u32) -> String {
+    format!("{v:#x}")
+}
+
+/// The running process as `pid N (name)`.
+fn who(m: &Machine, i: &dyn KernelView) -> String {
+    i.current(m).map_or("none (the scheduler)".into(), |p| {
+        format!("pid {} ({})", p.pid, p.name)
+    })
+}
+
+/// A field of the running process's trap frame.
+fn trap_field(m: &Machine, i: &dyn KernelView, name: &str) -> Option<u32> {
+    let p = i.current(m)?;
+    i.kernel_stack(m, &p)
+        .trap_frame
+        .into_iter()
+        .find(|f| f.name == name)
+        .map(|f| f.value)
+}
+
+fn region_start(m: &Machine, i: &dyn KernelView, kind: RegionKind) -> String {
+    i.current(m)
+        .and_then(|p| i.regions(m, &p).into_iter().find(|r| r.kind == kind))
+        .map_or("none".into(), |r| hex(r.start))
+}
+
+/// What every xv6 lesson shares: no programs of its own (it runs xv6's),
+/// and no console text to expect.
+const XV6: Lesson = Lesson {
+    id: "",
+    title: "",
+    concept: "",
+    paragraphs: &[],
+    programs: &[],
+    breakpoints: &[],
+    questions: &[],
+    expected_output: "",
+    panels: &[],
+    kernel: Kernel::Xv6,
+    typed: "",
+};
+
+/// The xv6 lessons, in course order.
+pub const XV6_LESSONS: &[Lesson] = &[
+    Lesson {
+        id: "xv6-shell",
+        title: "xv6: the shell and its processes",
+        concept: "A process is a running program; the kernel keeps one PCB per process (xv6's struct proc in ptable.proc[]).",
+        paragraphs: &[
+            "This is xv6, the kernel the course reads, booted to its shell. init (pid 1) started sh (pid 2); both sleep: init in wait, sh in the console's read, until you type.",
+            "The lesson has typed `ls` for you: press Run and watch the Processes panel. sh forks a child, the child execs ls, and sh waits for it. Then type your own commands in the Console (echo hi, cat README, wc README).",
+        ],
+        typed: "ls\n",
+        breakpoints: &[Moment::Symbol { symbol: "exec" }],
+        questions: &[Question {
+            prompt: "When sh's child reaches exec to run ls, which pid does it have, and what is it called?",
+            moment: Moment::Symbol { symbol: "exec" },
+            answer: |m, i, _| who(m, i),
+        }],
+        panels: &["Processes", "Console", "Kernel stack"],
+        ..XV6
+    },
+    Lesson {
+        id: "xv6-memory-image",
+        title: "xv6: a process's memory image (exec)",
+        concept: "A process's memory image: code and data, the stack, the heap; the kernel mapped high in every address space.",
+        paragraphs: &[
+            "exec (exec.c) builds a new image: it loads each program segment from 0 with allocuvm and loaduvm, then allocates two more pages: a guard page (PTE_U cleared, so a stack overflow faults) and one page of user stack, on which it pushes argv.",
+            "sz is the image's size; sbrk grows the heap up from there. Everything from KERNBASE (0x80000000) up is the kernel, in every process's page directory.",
+            "Unlike the teaching kernel, xv6 maps page 0: code starts at address 0.",
+        ],
+        typed: "echo hi\n",
+        breakpoints: &[Moment::Symbol { symbol: "freevm" }],
+        questions: &[
+            Question {
+                prompt: "When exec frees the old image (freevm), what is echo's sz?",
+                moment: Moment::Symbol { symbol: "freevm" },
+                answer: |m, i, _| i.current(m).map_or("no process".into(), |p| hex(p.brk)),
+            },
+            Question {
+                prompt: "At which address does echo's user stack page start?",
+                moment: Moment::Symbol { symbol: "freevm" },
+                answer: |m, i, _| region_start(m, i, RegionKind::Stack),
+            },
+        ],
+        panels: &["Memory image", "Page tables", "Processes"],
+        ..XV6
+    },
+    Lesson {
+        id: "xv6-context",
+        title: "xv6: the CPU context and the trap frame",
+        concept: "The CPU context of a process: its registers, saved in the trap frame on entry to the kernel and in struct context by swtch.",
+        paragraphs: &[
+            "When a process enters the kernel (a system call, an interrupt), its user registers are saved in a struct trapframe at the top of its kernel stack: the CPU pushes ss, esp, eflags, cs and eip, the vectors.S stub the trap number, alltraps the rest.",
+            "When the kernel switches away from a process, swtch (swtch.S) saves only the callee-saved registers and the return address: struct context, lower on the same kernel stack.",
+        ],
+        typed: "ls\n",
+        breakpoints: &[Moment::Symbol { symbol: "swtch" }],
+        questions: &[Question {
+            prompt: "At the first swtch, into which function will the process switched to return (its context's eip)?",
+            moment: Moment::Symbol { symbol: "swtch" },
+            answer: |m, i, _| {
+                let Some(p) = i.current(m) else {
+                    return "none: the scheduler runs no process".into();
+                };
+                i.kernel_stack(m, &p)
+                    .context_return
+                    .unwrap_or_else(|| "unknown".into())
+            },
+        }],
+        panels: &["Kernel stack", "Registers", "Processes"],
+        ..XV6
+    },
+    Lesson {
+        id: "xv6-context-switch",
+        title: "xv6: the context switch (sched, scheduler, swtch)",
+        concept: "A context switch saves one process's context and restores another's; the scheduler picks who runs next.",
+        paragraphs: &[
+            "A process gives up the CPU by calling sched (proc.c), from sleep, yield (the timer) or exit. sched calls swtch(&p->context, mycpu()->scheduler): the process's registers go on its kernel stack and the scheduler's come back.",
+            "scheduler loops over ptable.proc[] for a RUNNABLE process, switches to its address space (switchuvm) and swtch-es into it. On the timeline, each slice ends in sched and the next begins with the scheduler's swtch.",
+        ],
+        typed: "ls\n",
+        breakpoints: &[
+            Moment::Symbol { symbol: "sched" },
+            Moment::Symbol { symbol: "swtch" },
+        ],
+        questions: &[Question {
+            prompt: "Which process calls sched first?",
+            moment: Moment::Symbol { symbol: "sched" },
+            answer: |m, i, _| who(m, i),
+        }],
+        panels: &["Timeline", "Processes", "Kernel stack"],
+        ..XV6
+    },
+    Lesson {
+        id: "xv6-pcb",
+        title: "xv6: the PCB and its kernel stack (allocproc)",
+        concept: "Each process has a PCB and a kernel stack; the trap frame and the saved context live on that stack.",
+        paragraphs: &[
+            "allocproc (proc.c) takes an UNUSED slot of ptable.proc[], gives it a pid and a page of kernel stack (kstack), and lays the stack out from the top: the trap frame (tf), the address of trapret, then a struct context whose eip is forkret.",
+            "So a new process's first swtch returns into forkret, which returns into trapret, which pops the trap frame and irets to user mode: for fork's child, with the parent's registers and eax = 0.",
+        ],
+        typed: "ls\n",
+        breakpoints: &[Moment::Symbol { symbol: "forkret" }],
+        questions: &[Question {
+            prompt: "When fork's child first runs (forkret), what is eax in its trap frame, the value fork returns in the child?",
+            moment: Moment::Symbol { symbol: "forkret" },
+            answer: |m, i, _| {
+                trap_field(m, i, "eax").map_or("no trap frame".into(), |v| v.to_string())
+            },
+        }],
+        panels: &["Kernel stack", "Processes", "Physical frames"],
+        ..XV6
+    },
+    Lesson {
+        id: "xv6-paging",
+        title: "xv6: translation and two-level page tables (walkpgdir, mappages)",
+        concept: "A virtual address is translated through a page directory and a page table to a physical frame.",
+        paragraphs: &[
+            "A virtual address splits into PDX (10 bits), PTX (10 bits) and the offset (12 bits) (mmu.h). walkpgdir (vm.c) finds the page table entry for an address, allocating the table if asked; mappages fills entries for a range.",
+            "The Page walk panel follows CR3 through the directory and table entries to the frame, and the Page tables panel shows the directory's tables.",
+        ],
+        typed: "ls\n",
+        breakpoints: &[
+            Moment::Symbol { symbol: "mappages" },
+            Moment::Symbol { symbol: "freevm" },
+        ],
+        questions: &[Question {
+            prompt: "Once exec built ls's image (freevm), how many page tables does its directory have below KERNBASE?",
+            moment: Moment::Symbol { symbol: "freevm" },
+            answer: |m, i, _| {
+                i.current(m).map_or("no process".into(), |p| {
+                    i.page_tables(m, &p).len().to_string()
+                })
+            },
+        }],
+        panels: &["Page walk", "Page tables", "Memory image"],
+        ..XV6
+    },
+    Lesson {
+        id: "xv6-cr3-tlb",
+        title: "xv6: CR3 and the TLB (switchuvm)",
+        concept: "CR3 holds the running process's page directory; switching it flushes the TLB's translations.",
+        paragraphs: &[
+            "switchuvm (vm.c) loads the process's directory with lcr3(V2P(p->pgdir)) before the scheduler runs it, and switchkvm goes back to the kernel's own kpgdir after.",
+            "Each CR3 write empties the TLB: the next accesses miss and walk the tables again. Watch the TLB panel across a switch.",
+        ],
+        typed: "ls\n",
+        breakpoints: &[Moment::Event {
+            event: EventKind::Cr3Write,
+            nth: 1,
+        }],
+        questions: &[Question {
+            prompt: "At the first CR3 write, whose page directory is loaded?",
+            moment: Moment::Event {
+                event: EventKind::Cr3Write,
+                nth: 1,
+            },
+            answer: |m, i, _| {
+                let cr3 = m.cpu().cr3 & !0xFFF;
+                if cr3 == i.kernel_dir(m) {
+                    return format!("{}: the kernel's (kpgdir)", hex(cr3));
+                }
+                i.processes(m)
+                    .into_iter()
+                    .find(|p| p.pgdir == cr3)
+                    .map_or(hex(cr3), |p| {
+                        format!("{}: pid {} ({})", hex(cr3), p.pid, p.name)
+                    })
+            },
+        }],
+        panels: &["TLB", "Page walk", "Timeline"],
+        ..XV6
+    },
+    Lesson {
+        id: "xv6-rings",
+        title: "xv6: user mode, kernel mode and privileged instructions",
+        concept: "User code runs in ring 3 and cannot run privileged instructions; a trap enters the kernel in ring 0.",
+        paragraphs: &[
+            "xv6's user segments have DPL 3 (seginit in vm.c) and the kernel's DPL 0: the low two bits of CS say which ring runs. In ring 3, cli, lcr3 or an in to a port raise a general-protection fault, and the kernel kills the process.",
+            "The only way in is a gate the IDT allows from ring 3: xv6 allows just one, the system call's.",
+        ],
+        typed: "echo hi\n",
+        breakpoints: &[Moment::Trap { vector: 64 }],
+        questions: &[Question {
+            prompt: "At the first system call after Enter (sh's fork), which ring did the CPU come from (the low bits of the saved CS)?",
+            moment: Moment::Trap { vector: 64 },
+            answer: |_, _, events| {
+                events
+                    .iter()
+                    .find_map(|e| match e {
+                        Event::TrapEntry { cpl_before, .. } => Some(format!("ring {cpl_before}")),
+                        _ => None,
+                    })
+                    .unwrap_or_else(|| "no trap".into())
+            },
+        }],
+        panels: &["Registers", "Kernel stack", "IDT"],
+        ..XV6
+    },
+    Lesson {
+        id: "xv6-syscall",
+        title: "xv6: the system call path",
+        concept: "A system call is a trap: int 64 → vectors.S → alltraps → trap → syscall → sys_write → trapret → iret.",
+        paragraphs: &[
+            "The user library's write (usys.S) puts SYS_write in eax and executes int $64 (T_SYSCALL). The CPU switches to the kernel stack in the TSS, pushes the user's ss, esp, eflags, cs and eip, and jumps through the IDT to vector64, which pushes 0 and 64 and jumps to alltraps.",
+            "alltraps saves the segment registers and pushal, loads the kernel's data segment, and calls trap(tf). trap calls syscall, which reads eax and calls sys_write; the result goes back in tf->eax. trapret pops it all and iret returns to user mode.",
+            "Set a breakpoint on sys_write (or a line of it) in the Code panel, then Step by C line.",
+        ],
+        typed: "echo hi\n",
+        breakpoints: &[
+            Moment::Trap { vector: 64 },
+            Moment::Symbol { symbol: "alltraps" },
+            Moment::Symbol { symbol: "syscall" },
+            Moment::Symbol {
+                symbol: "sys_write",
+            },
+        ],
+        questions: &[Question {
+            prompt: "When echo's write reaches sys_write, what is eax in the trap frame (the system call number)?",
+            moment: Moment::Symbol {
+                symbol: "sys_write",
+            },
+            answer: |m, i, _| {
+                trap_field(m, i, "eax").map_or("no trap frame".into(), |v| v.to_string())
+            },
+        }],
+        panels: &["Kernel stack", "Code", "IDT"],
+        ..XV6
+    },
+    Lesson {
+        id: "xv6-idt",
+        title: "xv6: the interrupt descriptor table (tvinit, idtinit)",
+        concept: "The IDT says, for each vector, where its handler is and from which ring it may be entered.",
+        paragraphs: &[
+            "tvinit (trap.c) fills idt[] from vectors[]: an interrupt gate for every vector, with DPL 0, and a trap gate with DPL 3 for T_SYSCALL (64), so only the system call can be raised from user code with int. idtinit loads it with lidt.",
+            "Device interrupts arrive as vectors 32 and up: the timer (32), the keyboard (33), the serial port (36), the IDE disk (46).",
+        ],
+        typed: "",
+        breakpoints: &[Moment::Trap { vector: 32 }],
+        questions: &[Question {
+            prompt: "Which DPL does xv6 give the system call's gate (vector 64), and which the timer's (32)?",
+            moment: Moment::Trap { vector: 32 },
+            answer: |m, i, _| {
+                let idt = i.idt(m);
+                match (idt.get(64), idt.get(32)) {
+                    (Some(s), Some(t)) => format!("{} for 64, {} for 32", s.dpl, t.dpl),
+                    _ => "no IDT".into(),
+                }
+            },
+        }],
+        panels: &["IDT", "Kernel stack", "Events"],
+        ..XV6
+    },
+    Lesson {
+        id: "xv6-blocking-io",
+        title: "xv6: blocking I/O (iderw sleeps, ideintr wakes)",
+        concept: "A process that waits for I/O blocks: it sleeps until the device's interrupt wakes it, and others run meanwhile.",
+        paragraphs: &[
+            "To read a block that is not in the buffer cache, bread calls iderw (ide.c): it queues the buffer, starts the disk if the queue was empty, and sleeps on the buffer until it is valid. The process is SLEEPING; the scheduler runs someone else (or idles).",
+            "The disk raises IRQ 14 (vector 46); ideintr reads the data in with insl (programmed I/O: xv6's disk driver has no DMA — the teaching kernel's blocking I/O lesson shows DMA), marks the buffer valid and wakes the sleeper.",
+            "Likewise sh sleeps on console input until the keyboard interrupt (33) wakes it: see the Timeline.",
+        ],
+        typed: "cat README\n",
+        breakpoints: &[
+            Moment::Symbol { symbol: "iderw" },
+            Moment::Trap { vector: 46 },
+            Moment::Symbol { symbol: "ideintr" },
+        ],
+        questions: &[Question {
+            prompt: "When the disk's first interrupt arrives (vector 46), which process sleeps, and on what?",
+            moment: Moment::Trap { vector: 46 },
+            answer: |m, i, _| {
+                let asleep: Vec<String> = i
+                    .processes(m)
+                    .into_iter()
+                    .filter(|p| {
+                        p.phase == Phase::Sleeping
+                            && p.chan_name
+                                .as_deref()
+                                .is_some_and(|c| c.starts_with("bcache"))
+                    })
+                    .map(|p| {
+                        format!(
+                            "pid {} ({}) on {}",
+                            p.pid,
+                            p.name,
+                            p.chan_name.unwrap_or_default()
+                        )
+                    })
+                    .collect();
+                if asleep.is_empty() {
+                    "no process sleeps on a buffer".into()
+                } else {
+                    asleep.join(", ")
+                }
+            },
+        }],
+        panels: &["Timeline", "Processes", "Events"],
+        ..XV6
+    },
+    Lesson {
+        id: "xv6-demand-paging",
+        title: "xv6: no demand paging (allocuvm allocates at once)",
+        concept: "Demand paging maps a page only when it is first touched; xv6 does not do it.",
+        paragraphs: &[
+            "xv6 allocates eagerly: exec and sbrk (growproc → allocuvm) give every page a frame and map it at once, so xv6's page-fault handler only kills the process. The teaching kernel's demand-paging lesson shows a fault that maps a frame and restarts the instruction.",
+            "Watch the Physical frames panel: the frames are taken from kmem.freelist when allocuvm runs, before the program touches them.",
+        ],
+        typed: "ls\n",
+        breakpoints: &[Moment::Symbol { symbol: "allocuvm" }],
+        questions: &[Question {
+            prompt: "Who calls allocuvm first — is ls already running its own code?",
+            moment: Moment::Symbol { symbol: "allocuvm" },
+            answer: |m, i, _| {
+                format!(
+                    "{}, in the kernel (CPL {}): exec allocates before ls runs",
+                    who(m, i),
+                    m.cpu().cpl()
+                )
+            },
+        }],
+        panels: &["Physical frames", "Memory image", "Page tables"],
+        ..XV6
+    },
+];

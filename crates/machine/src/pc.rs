@@ -1,0 +1,225 @@
+//! The PC board profile: what an unmodified xv6 (or another kernel written
+//! for a 1990s PC with an APIC) needs to boot and run, and what QEMU's
+//! `-machine pc` gives it.
+//!
+//! | where | device |
+//! |---|---|
+//! | 0x20–0x21, 0xA0–0xA1 | the 8259 pair (masks only; it never interrupts) |
+//! | 0x60, 0x64 | PS/2 keyboard controller, set-1 scancodes, line 1 |
+//! | 0x1F0–0x1F7, 0x3F6 | IDE controller, master and slave, PIO, line 14 |
+//! | 0x3D4–0x3D5 | CGA cursor registers (the text screen is RAM at 0xB8000) |
+//! | 0x3F8–0x3FF | 16550 UART (COM1), line 4 |
+//! | 0xE9, 0xF4 | debug console and debug exit (as on the lessons' board) |
+//! | 0xFEC00000 | I/O APIC (lines to vectors) |
+//! | 0xFEE00000 | local APIC with its timer |
+//!
+//! Firmware: the loader writes what a BIOS leaves in low memory: the BIOS
+//! data area's EBDA segment (0x40E) and base memory size (0x413), and an
+//! Intel MP floating pointer and configuration table (one processor, APIC
+//! id 0; one ISA bus; one I/O APIC, id 1; no IMCR) in the EBDA at 0x9FC00,
+//! where xv6's `mpinit` looks first.
+
+use crate::bus::BoardKind;
+use crate::bus::{Board, InterruptController, Part};
+use crate::devices::{
+    Apic, COM1, CRT_DATA, CRT_INDEX, Cga, Component, DEBUG_CONSOLE, DEBUG_EXIT, DebugPort,
+    IDE_COMMAND, IDE_CONTROL, IDE_DATA, IOAPIC_BASE, IRQ_DISK, IRQ_KEYBOARD, Ide, LAPIC_BASE,
+    PIC_CMD, PIC_MASK_HIGH, PIC_MASK_LOW, PIC2_CMD, PS2_DATA, PS2_STATUS, Ps2, TEXT_BASE, Uart,
+};
+use crate::machine::{Machine, MachineConfig};
+use crate::memory::PhysMem;
+use crate::multiboot::{self, MultibootError};
+
+/// The serial port's interrupt line.
+pub const IRQ_SERIAL: u8 = 4;
+/// Steps an IDE sector takes.
+pub const IDE_LATENCY: u64 = 1_000;
+/// The least RAM the PC board has: xv6's PHYSTOP (224 MiB).
+pub const MIN_MEM_MIB: usize = 224;
+/// Where the MP floating pointer goes (the first KiB of the EBDA).
+const MP_ADDR: u32 = 0x9_FC00;
+
+impl Board {
+    /// The PC board (see the module comment), with the IDE master's and
+    /// slave's images.
+    pub fn pc(master: Option<Vec<u8>>, slave: Option<Vec<u8>>) -> Board {
+        let one = |port: u16| (port, port);
+        Board {
+            name: "pc",
+            controller: InterruptController::Apic(Apic::default()),
+            controller_ports: vec![(PIC_CMD, PIC_MASK_LOW), (PIC2_CMD, PIC_MASK_HIGH)],
+            controller_mmio: vec![
+                (IOAPIC_BASE, IOAPIC_BASE + 0xFFF),
+                (LAPIC_BASE, LAPIC_BASE + 0xFFF),
+            ],
+            parts: vec![
+                Part {
+                    device: Component::Ps2(Ps2::new(IRQ_KEYBOARD)),
+                    ports: vec![one(PS2_DATA), one(PS2_STATUS)],
+                    mmio: None,
+                },
+                Part {
+                    device: Component::Uart(Uart::new(IRQ_SERIAL)),
+                    ports: vec![(COM1, COM1 + 7)],
+                    mmio: None,
+                },
+                Part {
+                    device: Component::Ide(Ide::new(master, slave, IDE_LATENCY, IRQ_DISK)),
+                    ports: vec![(IDE_DATA, IDE_COMMAND), one(IDE_CONTROL)],
+                    mmio: None,
+                },
+                Part {
+                    device: Component::Cga(Cga::new()),
+                    ports: vec![(CRT_INDEX, CRT_DATA)],
+                    mmio: None,
+                },
+                Part {
+                    device: Component::DebugPort(DebugPort::default()),
+                    ports: vec![one(DEBUG_CONSOLE), one(DEBUG_EXIT)],
+                    mmio: None,
+                },
+            ],
+        }
+    }
+}
+
+/// What to build a PC from.
+#[derive(Clone, Debug)]
+pub struct PcConfig {
+    /// RAM in MiB (at least [`MIN_MEM_MIB`]).
+    pub mem_mib: usize,
+    /// The IDE master's and slave's images; `qemu -drive index=1` is the
+    /// slave, as xv6's fs.img is.
+    pub master: Option<Vec<u8>>,
+    pub slave: Option<Vec<u8>>,
+    /// Steps between checkpoints for reverse stepping (0: none).
+    pub checkpoint_interval: u64,
+}
+
+impl Default for PcConfig {
+    fn default() -> Self {
+        PcConfig {
+            mem_mib: MIN_MEM_MIB,
+            master: None,
+            slave: None,
+            checkpoint_interval: 0,
+        }
+    }
+}
+
+/// Why a PC could not be built.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PcError {
+    TooLittleMemory { mib: usize },
+    Kernel(MultibootError),
+}
+
+impl std::fmt::Display for PcError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PcError::TooLittleMemory { mib } => write!(
+                f,
+                "{mib} MiB of RAM is too little: the PC board needs at least {MIN_MEM_MIB} MiB"
+            ),
+            PcError::Kernel(e) => write!(f, "cannot load the kernel: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for PcError {}
+
+impl Machine {
+    /// A PC with the multiboot kernel `kernel` loaded and the firmware's
+    /// tables in low memory, about to enter the kernel.
+    pub fn pc(config: PcConfig, kernel: &[u8]) -> Result<Machine, PcError> {
+        if config.mem_mib < MIN_MEM_MIB {
+            return Err(PcError::TooLittleMemory {
+                mib: config.mem_mib,
+            });
+        }
+        let machine_config = MachineConfig {
+            mem_size: config.mem_mib << 20,
+            checkpoint_interval: config.checkpoint_interval,
+            board: BoardKind::Pc,
+            ..MachineConfig::default()
+        };
+        let board = Board::pc(config.master, config.slave);
+        let mut m = Machine::with_board(machine_config, board);
+        write_firmware(&mut m.mem);
+        multiboot::load(&mut m, kernel).map_err(PcError::Kernel)?;
+        m.history.clear();
+        Ok(m)
+    }
+
+    /// The serial port's output so far.
+    pub fn serial_output(&self) -> &[u8] {
+        self.bus
+            .device(|c| match c {
+                Component::Uart(u) => Some(&u.output),
+                _ => None,
+            })
+            .map_or(&[], Vec::as_slice)
+    }
+
+    /// The IDE drive's image as the guest has left it (0 master, 1 slave).
+    pub fn ide_image(&self, drive: usize) -> Option<&[u8]> {
+        self.bus
+            .device(|c| match c {
+                Component::Ide(d) => Some(d),
+                _ => None,
+            })
+            .and_then(|d| d.image(drive))
+    }
+}
+
+fn checksum(bytes: &[u8]) -> u8 {
+    0u8.wrapping_sub(bytes.iter().fold(0u8, |a, &b| a.wrapping_add(b)))
+}
+
+/// Writes the BIOS data area, the MP tables and a blank text screen.
+fn write_firmware(mem: &mut PhysMem) {
+    // The EBDA's segment and the base memory size in KiB.
+    mem.write(0x40E, 2, MP_ADDR >> 4);
+    mem.write(0x413, 2, 639);
+
+    let conf_addr = MP_ADDR + 16;
+    let mut conf = Vec::new();
+    conf.extend_from_slice(b"PCMP");
+    conf.extend_from_slice(&[0, 0]); // length, below
+    conf.push(4); // version 1.4
+    conf.push(0); // checksum, below
+    conf.extend_from_slice(b"OSVIZ   PC          "); // OEM id and product id
+    conf.extend_from_slice(&0u32.to_le_bytes()); // no OEM table
+    conf.extend_from_slice(&0u16.to_le_bytes());
+    conf.extend_from_slice(&3u16.to_le_bytes()); // entries
+    conf.extend_from_slice(&LAPIC_BASE.to_le_bytes());
+    conf.extend_from_slice(&[0, 0, 0, 0]); // no extended table
+    // The processor: APIC id 0, version 0x14, enabled and the bootstrap one.
+    conf.extend_from_slice(&[0, 0, 0x14, 0x03]);
+    conf.extend_from_slice(&0x0000_0633u32.to_le_bytes()); // family 6 signature
+    conf.extend_from_slice(&0x0000_0201u32.to_le_bytes()); // FPU and APIC features
+    conf.extend_from_slice(&[0; 8]);
+    // The ISA bus.
+    conf.extend_from_slice(&[1, 0]);
+    conf.extend_from_slice(b"ISA   ");
+    // The I/O APIC: id 1, version 0x11, enabled.
+    conf.extend_from_slice(&[2, crate::devices::IOAPIC_ID, 0x11, 1]);
+    conf.extend_from_slice(&IOAPIC_BASE.to_le_bytes());
+    let len = conf.len() as u16;
+    conf[4..6].copy_from_slice(&len.to_le_bytes());
+    conf[7] = checksum(&conf);
+
+    let mut mp = Vec::new();
+    mp.extend_from_slice(b"_MP_");
+    mp.extend_from_slice(&conf_addr.to_le_bytes());
+    mp.extend_from_slice(&[1, 4, 0, 0, 0, 0, 0, 0]); // length 1 (16 bytes), rev 1.4, no IMCR
+    mp[10] = checksum(&mp);
+
+    for (i, b) in mp.iter().chain(conf.iter()).enumerate() {
+        mem.write_u8(MP_ADDR + i as u32, *b);
+    }
+    // A blank screen: spaces, light grey on black.
+    for cell in 0..80 * 25 {
+        mem.write(TEXT_BASE + cell * 2, 2, 0x0720);
+    }
+}

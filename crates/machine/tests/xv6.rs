@@ -1,0 +1,256 @@
+//! xv6 on the PC board, inside the machine: the boot to the shell's prompt
+//! is deterministic, `run` and single steps reach the same state, and
+//! reverse stepping brings back any earlier point exactly.
+
+mod common;
+
+use osviz_machine::StopReason;
+
+/// Steps to the shell's first prompt (measured: 14.0 M; a margin above).
+const TO_PROMPT: u64 = 16_000_000;
+
+fn boot_to_prompt(m: &mut osviz_machine::Machine) -> u64 {
+    while !m.serial_output().ends_with(b"$ ") {
+        assert!(
+            m.steps() < TO_PROMPT,
+            "no prompt after {} steps: {}",
+            m.steps(),
+            String::from_utf8_lossy(m.serial_output())
+        );
+        let stop = m.run(100_000);
+        assert!(matches!(stop, StopReason::InstructionLimit), "{stop:?}");
+    }
+    m.steps()
+}
+
+#[test]
+fn the_boot_is_deterministic_and_run_equals_single_steps() {
+    let mut a = common::xv6_machine(0);
+    let at = boot_to_prompt(&mut a);
+    assert!(a.serial_output().starts_with(b"xv6...\ncpu0: starting 0\n"));
+    let mut b = common::xv6_machine(0);
+    b.run(at);
+    assert_eq!(a.state_hash(), b.state_hash(), "two boots");
+    let mut c = common::xv6_machine(0);
+    while c.steps() < at {
+        c.step();
+    }
+    assert_eq!(
+        (c.steps(), c.state_hash()),
+        (at, a.state_hash()),
+        "single steps"
+    );
+    // The boot used what the PC board added: 4 MiB pages, the local APIC,
+    // the IDE disk and the serial port.
+    assert!(a.cpu().cr4 & osviz_machine::Cr4::PSE != 0);
+    assert_eq!(a.ide_image(1).map(<[u8]>::len), Some(512_000));
+}
+
+#[test]
+fn a_snapshot_read_back_from_bytes_goes_on_as_the_machine_it_was_taken_from() {
+    let mut a = common::xv6_machine(0);
+    boot_to_prompt(&mut a);
+    let bytes = a.snapshot().to_bytes();
+    let mut b = common::xv6_machine(0);
+    b.restore(&osviz_machine::Snapshot::from_bytes(&bytes).unwrap());
+    assert_eq!(b.state_hash(), a.state_hash());
+    // The TLB holds pages now: a restored one must find them (its lookup
+    // hint is not saved), or its counters and entries differ.
+    assert!(a.tlb().entries().iter().any(Option::is_some));
+    for _ in 0..20 {
+        a.run(100_000);
+        b.run(100_000);
+    }
+    assert_eq!(b.state_hash(), a.state_hash());
+}
+
+#[test]
+fn reverse_stepping_on_the_pc_returns_to_the_same_state() {
+    let mut m = common::xv6_machine(1_000_000);
+    let end = boot_to_prompt(&mut m);
+    let end_hash = m.state_hash();
+    let mut fresh = common::xv6_machine(0);
+    for target in [end / 3, end / 2 + 12_345] {
+        fresh.run(target - fresh.steps());
+        m.seek(target).unwrap();
+        assert_eq!(m.steps(), target);
+        assert_eq!(m.state_hash(), fresh.state_hash(), "at step {target}");
+    }
+    m.seek(end).unwrap();
+    assert_eq!(m.state_hash(), end_hash);
+    // Typing after a seek back rewrites the future: the shell answers.
+    m.send_serial(b'\n');
+    m.run(5_000_000);
+    assert!(
+        m.serial_output().ends_with(b"$ \n$ "),
+        "{:?}",
+        String::from_utf8_lossy(m.serial_output())
+    );
+}
+
+/// The text on the CGA screen, row by row (trailing spaces trimmed).
+fn screen(m: &osviz_machine::Machine) -> Vec<String> {
+    use osviz_machine::devices::{COLUMNS, ROWS, TEXT_BASE};
+    (0..ROWS)
+        .map(|r| {
+            let row: String = (0..COLUMNS)
+                .map(|c| char::from(m.mem().read_u8(TEXT_BASE + 2 * (r * COLUMNS + c))))
+                .collect();
+            row.trim_end().to_string()
+        })
+        .collect()
+}
+
+#[test]
+fn keys_typed_on_the_ps2_keyboard_reach_the_shell_and_every_device_reports_events() {
+    use osviz_machine::EventKind;
+    let mut m = common::xv6_machine(0);
+    boot_to_prompt(&mut m);
+    m.set_recording(true);
+    let mut kinds = std::collections::BTreeSet::new();
+    // Shifted characters go through kbd.c's shift map: "Hi|" needs Shift.
+    for b in b"echo Hi|\n" {
+        m.press_key(*b);
+        // What typing did (before the next step) is the machine's last events.
+        for e in m.last_events() {
+            kinds.insert(e.kind().name());
+        }
+        for _ in 0..200_000 {
+            for e in m.step().events {
+                kinds.insert(e.kind().name());
+            }
+        }
+    }
+    // `echo Hi|` is a pipeline with nothing after the bar: sh says so.
+    let out = String::from_utf8_lossy(m.serial_output()).into_owned();
+    assert!(out.ends_with("$ echo Hi|\n"), "{out:?}");
+    for _ in 0..20_000_000 {
+        for e in m.step().events {
+            kinds.insert(e.kind().name());
+        }
+        if m.serial_output().ends_with(b"$ ") {
+            break;
+        }
+    }
+    let out = String::from_utf8_lossy(m.serial_output()).into_owned();
+    assert!(out.contains("$ echo Hi|\n"), "{out:?}");
+    assert!(out.ends_with("$ "), "{out:?}");
+    for kind in [
+        EventKind::Scancode,
+        EventKind::IoApicDelivery,
+        EventKind::LapicTimer,
+        EventKind::Mmio,
+        EventKind::UartByte,
+    ] {
+        assert!(
+            kinds.contains(kind.name()),
+            "no {} event in {kinds:?}",
+            kind.name()
+        );
+    }
+    // The console writes to the CGA screen too, and keeps its cursor there.
+    let rows = screen(&m);
+    assert!(rows.iter().any(|r| r == "$ echo Hi|"), "{rows:#?}");
+    let cga = m
+        .bus()
+        .device(|c| match c {
+            osviz_machine::devices::Component::Cga(c) => Some(c),
+            _ => None,
+        })
+        .unwrap();
+    assert!(cga.cursor() > 0);
+}
+
+#[test]
+fn a_file_read_from_disk_shows_the_ide_command_sector_and_interrupt() {
+    use osviz_machine::Event;
+    let mut m = common::xv6_machine(0);
+    boot_to_prompt(&mut m);
+    m.set_recording(true);
+    let mut events = Vec::new();
+    for b in b"cat README\n" {
+        m.send_serial(*b);
+    }
+    for _ in 0..5_000_000 {
+        events.extend(m.step().events);
+        if m.serial_output().ends_with(b"make qemu\".\n$ ") {
+            break;
+        }
+    }
+    let command = events
+        .iter()
+        .position(|e| {
+            matches!(
+                e,
+                Event::IdeCommand {
+                    drive: 1,
+                    command: 0x20,
+                    ..
+                }
+            )
+        })
+        .expect("a read command to the slave");
+    let after = &events[command..];
+    assert!(after.iter().any(|e| matches!(
+        e,
+        Event::IdeSector {
+            drive: 1,
+            write: false,
+            ..
+        }
+    )));
+    assert!(after.iter().any(|e| matches!(
+        e,
+        Event::IrqRaised {
+            irq: 14,
+            vector: 46
+        }
+    )));
+    assert!(
+        after
+            .iter()
+            .any(|e| matches!(e, Event::TrapEntry { vector: 46, .. }))
+    );
+}
+
+#[test]
+fn kinds_left_out_of_the_record_change_nothing_else() {
+    use osviz_machine::{Event, EventKind, KindSet};
+    let mut a = common::xv6_machine(0);
+    boot_to_prompt(&mut a);
+    let mut b = a.clone();
+    for m in [&mut a, &mut b] {
+        m.set_recording(true);
+        m.press_key(b'l');
+    }
+    b.set_unrecorded(KindSet::of(&[EventKind::TlbHit]));
+    let (mut hits, mut b_hits, mut misses) = (0, 0, 0);
+    for _ in 0..20_000 {
+        a.step();
+        b.step();
+        hits += a
+            .last_events()
+            .iter()
+            .filter(|e| matches!(e, Event::TlbHit { .. }))
+            .count();
+        b_hits += b
+            .last_events()
+            .iter()
+            .filter(|e| matches!(e, Event::TlbHit { .. }))
+            .count();
+        misses += b
+            .last_events()
+            .iter()
+            .filter(|e| matches!(e, Event::TlbMiss { .. }))
+            .count();
+    }
+    assert!(hits > 1000, "{hits} TLB hits recorded");
+    assert_eq!(b_hits, 0, "left out");
+    assert!(misses > 0, "other kinds still recorded");
+    assert_eq!(a.state_hash(), b.state_hash(), "the machine is the same");
+    assert_eq!(
+        a.tlb().hits,
+        b.tlb().hits,
+        "the TLB counts its hits either way"
+    );
+}

@@ -1,0 +1,565 @@
+//! The kernel-view interface: what the page's panels, the lessons and the
+//! tests read of a running kernel, as plain data. [`KernelView`] is one
+//! trait with one implementation per kernel: the teaching kernel's
+//! (`osviz-kernel`, through its symbols and `struc` layouts) and xv6's
+//! (`osviz-xv6`, through its ELF symbols and DWARF). A panel asks the
+//! trait and never knows which kernel runs.
+//!
+//! What both kernels share is written once here: decoding page tables,
+//! a process's mappings, the IDT's gates, and a kernel stack from its
+//! trap frame and saved context ([`stack_of`]).
+
+use osviz_machine::{Exception, Gate, Machine, Pte};
+use serde::{Deserialize, Serialize};
+
+mod source_step;
+pub use source_step::{LineStep, LineStop, call_stack, step_line};
+
+/// Where a process is in its life, whatever its kernel calls the state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    /// Being set up (`EMBRYO`).
+    Embryo,
+    Sleeping,
+    Runnable,
+    Running,
+    /// Exited, waiting for its parent (`ZOMBIE`).
+    Zombie,
+    /// A state the kernel added that osviz has no name for.
+    Other,
+}
+
+impl Phase {
+    /// The phase of a state named `name` (either kernel's spelling).
+    pub fn of_name(name: &str) -> Phase {
+        match name.to_ascii_lowercase().as_str() {
+            "embryo" => Phase::Embryo,
+            "sleeping" => Phase::Sleeping,
+            "runnable" => Phase::Runnable,
+            "running" => Phase::Running,
+            "zombie" => Phase::Zombie,
+            _ => Phase::Other,
+        }
+    }
+}
+
+/// One PCB, decoded.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProcessView {
+    /// The slot in the process table.
+    pub slot: usize,
+    /// The PCB's kernel address.
+    pub addr: u32,
+    pub pid: u32,
+    /// The state as the kernel names it (`sleeping`, `SLEEPING`).
+    pub state: String,
+    pub phase: Phase,
+    pub name: String,
+    /// The page directory's physical address.
+    pub pgdir: u32,
+    /// The kernel stack's page (kernel address).
+    pub kstack: u32,
+    /// The physical frame that holds the kernel stack.
+    pub kstack_frame: u32,
+    /// The trap frame's kernel address.
+    pub tf: u32,
+    /// The saved context's kernel address (the kernel ESP when switched out).
+    pub context: u32,
+    /// Where the heap starts.
+    pub heap: u32,
+    /// The end of the process's memory (the break, xv6's `sz`).
+    pub brk: u32,
+    /// What it sleeps on (0 when it does not sleep).
+    pub chan: u32,
+    /// The channel as `symbol+offset` in the kernel, when it names one.
+    pub chan_name: Option<String>,
+    /// The parent's pid, if it has one.
+    pub parent: Option<u32>,
+    /// The exit status, in a kernel that keeps one.
+    pub xstate: Option<i32>,
+    pub killed: bool,
+}
+
+/// Who put a slot on a kernel stack.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Pusher {
+    /// The hardware, on the trap: EIP, CS, EFLAGS (and ESP, SS from ring
+    /// 3), and the error code of the exceptions that have one.
+    Cpu,
+    /// The vector stub: the trap number, and a 0 error code where the CPU
+    /// pushes none.
+    Stub,
+    /// The common entry code (`alltraps`): segment registers and `pushal`.
+    Entry,
+    /// The context switch, saving the callee-saved registers.
+    Swtch,
+}
+
+impl Pusher {
+    /// The name a student reads.
+    pub fn label(self) -> &'static str {
+        match self {
+            Pusher::Cpu => "CPU",
+            Pusher::Stub => "vector stub",
+            Pusher::Entry => "alltraps",
+            Pusher::Swtch => "swtch",
+        }
+    }
+}
+
+/// One field of a record on a kernel stack.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Field {
+    pub name: String,
+    pub addr: u32,
+    pub value: u32,
+    pub by: Pusher,
+}
+
+/// Where a kernel stack's ESP comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StackState {
+    /// The process runs in user mode: its kernel stack is empty, and ESP0
+    /// in the TSS points at the top for the next trap.
+    UserMode,
+    /// The process runs in the kernel on this stack: ESP is the CPU's.
+    InKernel,
+    /// The process is switched out: ESP is where swtch saved its context.
+    SwitchedOut,
+}
+
+/// A process's kernel stack: what is on it from its top down to ESP, the
+/// trap frame with who pushed each slot, and, when switched out, the
+/// context swtch saved. Slots below ESP (not pushed yet, or left over from
+/// an earlier trap) are not part of it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KernelStackView {
+    pub pid: u32,
+    /// The top of the stack, which the TSS's ESP0 holds while it runs.
+    pub top: u32,
+    /// The stack pointer on this stack.
+    pub esp: u32,
+    pub state: StackState,
+    /// The TSS's ESP0 now.
+    pub esp0: u32,
+    /// The vector the trap frame is for, once known.
+    pub vector: Option<u8>,
+    /// What the kernel uses that vector for.
+    pub vector_name: Option<String>,
+    /// The trap frame's slots at or above ESP, lowest address first.
+    pub trap_frame: Vec<Field>,
+    pub context: Vec<Field>,
+    /// Where the saved context returns to, as `symbol+offset`.
+    pub context_return: Option<String>,
+}
+
+/// A part of a process's address space, as the kernel lays it out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RegionKind {
+    NullPage,
+    CodeData,
+    Heap,
+    Gap,
+    /// A page mapped without user access below the stack, so that a stack
+    /// overflow faults (xv6's guard page).
+    Guard,
+    Stack,
+    Kernel,
+}
+
+impl RegionKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            RegionKind::NullPage => "null page",
+            RegionKind::CodeData => "code and data",
+            RegionKind::Heap => "heap",
+            RegionKind::Gap => "unmapped",
+            RegionKind::Guard => "guard page",
+            RegionKind::Stack => "stack",
+            RegionKind::Kernel => "kernel",
+        }
+    }
+}
+
+/// One region of an address space: `start` up to, not including, `end`
+/// (which can be 2^32, for the kernel's region at the top).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemoryRegion {
+    pub kind: RegionKind,
+    pub start: u32,
+    pub end: u64,
+}
+
+impl MemoryRegion {
+    pub fn is_empty(&self) -> bool {
+        u64::from(self.start) >= self.end
+    }
+
+    /// The last address in the region (for an empty one, `start`).
+    pub fn last(&self) -> u32 {
+        if self.is_empty() {
+            self.start
+        } else {
+            (self.end - 1) as u32
+        }
+    }
+
+    pub fn contains(&self, addr: u32) -> bool {
+        u64::from(addr) >= u64::from(self.start) && u64::from(addr) < self.end
+    }
+
+    /// How many pages the region spans.
+    pub fn pages(&self) -> u64 {
+        self.end.saturating_sub(u64::from(self.start)) / 4096
+    }
+}
+
+/// One mapped user page of a process.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Mapping {
+    pub page: u32,
+    pub frame: u32,
+    pub writable: bool,
+    pub user: bool,
+    pub accessed: bool,
+    pub dirty: bool,
+}
+
+/// One present entry of a page directory's user part, with its table's
+/// present entries: the two levels as tables.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PageTable {
+    /// The directory index (the top 10 bits of the addresses it covers).
+    pub dir_index: u32,
+    /// The directory entry itself.
+    pub pde: u32,
+    /// The first virtual address it covers.
+    pub covers: u32,
+    /// The present table entries: (table index, entry).
+    pub entries: Vec<(u32, u32)>,
+}
+
+/// Who owns a physical frame.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "owner", rename_all = "snake_case")]
+pub enum FrameOwner {
+    Free,
+    Kernel,
+    PageTable,
+    Process { pid: u32 },
+}
+
+/// One IDT gate, decoded.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdtEntry {
+    pub vector: u8,
+    /// What the kernel uses the vector for, when it names it.
+    pub name: Option<String>,
+    pub handler: u32,
+    pub handler_symbol: Option<String>,
+    /// "interrupt" or "trap".
+    pub gate: String,
+    pub dpl: u8,
+    pub present: bool,
+}
+
+/// A place in the source: symbol+offset, file and line.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourcePlace {
+    pub symbol: Option<String>,
+    pub offset: u32,
+    pub file: Option<String>,
+    pub line: Option<usize>,
+}
+
+/// What a panel reads of the running kernel. Every method reads the
+/// machine's memory; none changes it.
+pub trait KernelView {
+    /// The kernel's name as the page says it ("the teaching kernel", "xv6").
+    fn kernel_name(&self) -> &str;
+
+    /// Where the kernel is mapped in every address space (KERNBASE): user
+    /// addresses are below it.
+    fn kernbase(&self) -> u32;
+
+    /// The process table, every slot in use, in table order.
+    fn processes(&self, m: &Machine) -> Vec<ProcessView>;
+
+    /// The PCB of the process the CPU runs, if it runs one.
+    fn current(&self, m: &Machine) -> Option<ProcessView>;
+
+    /// The physical address of the kernel's own page directory (the one
+    /// the scheduler runs on), once the kernel made it.
+    fn kernel_dir(&self, m: &Machine) -> u32;
+
+    /// The TSS's ESP0: the kernel stack the next trap from user mode uses.
+    fn esp0(&self, m: &Machine) -> u32;
+
+    /// A process's kernel stack, from its top down to ESP.
+    fn kernel_stack(&self, m: &Machine, p: &ProcessView) -> KernelStackView;
+
+    /// The user EIP and ESP of a process: the CPU's while it runs in user
+    /// mode, else the ones its trap frame saved.
+    fn user_context(&self, m: &Machine, p: &ProcessView) -> (u32, u32);
+
+    /// A process's address space, region by region, as its kernel lays it out.
+    fn regions(&self, m: &Machine, p: &ProcessView) -> Vec<MemoryRegion>;
+
+    /// The owner of every physical frame.
+    fn frames(&self, m: &Machine) -> Vec<FrameOwner>;
+
+    /// How many frames the kernel's allocator has free.
+    fn free_frames(&self, m: &Machine) -> u32;
+
+    /// The IDT as the kernel filled it, with each handler's symbol.
+    fn idt(&self, m: &Machine) -> Vec<IdtEntry>;
+
+    /// Where an address is in the source (the kernel's, or the program the
+    /// running process runs).
+    fn place(&self, m: &Machine, addr: u32) -> SourcePlace;
+
+    /// Where the CPU is in the source.
+    fn place_of_eip(&self, m: &Machine) -> SourcePlace {
+        self.place(m, m.cpu().eip)
+    }
+
+    /// The lowest code address of a source line.
+    fn line_address(&self, file: &str, line: usize) -> Option<u32>;
+
+    /// The address of a kernel symbol (a function or a global).
+    fn symbol_address(&self, name: &str) -> Option<u32>;
+
+    /// The address of a code label a lesson stops at: the lesson's program's
+    /// in the teaching kernel, a kernel function's in xv6.
+    fn code_address(&self, name: &str) -> Option<u32> {
+        self.symbol_address(name)
+    }
+
+    /// The physical address of a kernel symbol's data.
+    fn symbol_physical(&self, name: &str) -> Option<u32> {
+        let kernbase = self.kernbase();
+        self.symbol_address(name)
+            .filter(|&v| v >= kernbase)
+            .map(|v| v - kernbase)
+    }
+
+    /// What the kernel names a vector (`system call`, `timer`, `page fault`).
+    fn vector_name(&self, vector: u8) -> Option<&'static str>;
+
+    /// Why some views are empty, when they are (an ELF without DWARF).
+    fn limitation(&self) -> Option<String> {
+        None
+    }
+
+    /// A process's page directory below the kernel, as tables: each present
+    /// directory entry with the present entries of its page table.
+    fn page_tables(&self, m: &Machine, p: &ProcessView) -> Vec<PageTable> {
+        page_tables(m, p.pgdir, self.kernbase())
+    }
+
+    /// A process's user mappings, read from its page directory and tables.
+    fn mappings(&self, m: &Machine, p: &ProcessView) -> Vec<Mapping> {
+        mappings(m, p.pgdir, self.kernbase())
+    }
+}
+
+/// The present entries of the directory at physical `pgdir` below
+/// `kernbase`, each with its table's present entries. A 4 MiB entry has
+/// no table.
+pub fn page_tables(m: &Machine, pgdir: u32, kernbase: u32) -> Vec<PageTable> {
+    (0..(kernbase >> 22))
+        .filter_map(|dir| {
+            let pde = m.mem().read(pgdir.wrapping_add(dir * 4), 4);
+            if pde & Pte::PRESENT == 0 {
+                return None;
+            }
+            let entries = if pde & Pte::LARGE != 0 {
+                Vec::new()
+            } else {
+                (0..1024)
+                    .map(|i| (i, m.mem().read((pde & Pte::FRAME) + i * 4, 4)))
+                    .filter(|(_, pte)| pte & Pte::PRESENT != 0)
+                    .collect()
+            };
+            Some(PageTable {
+                dir_index: dir,
+                pde,
+                covers: dir << 22,
+                entries,
+            })
+        })
+        .collect()
+}
+
+/// Every present 4 KiB user-part mapping of the directory at `pgdir`.
+pub fn mappings(m: &Machine, pgdir: u32, kernbase: u32) -> Vec<Mapping> {
+    page_tables(m, pgdir, kernbase)
+        .into_iter()
+        .flat_map(|t| {
+            t.entries.into_iter().map(move |(index, pte)| Mapping {
+                page: t.covers | (index << 12),
+                frame: pte >> 12,
+                writable: pte & Pte::WRITABLE != 0,
+                user: pte & Pte::USER != 0,
+                accessed: pte & Pte::ACCESSED != 0,
+                dirty: pte & Pte::DIRTY != 0,
+            })
+        })
+        .collect()
+}
+
+/// The 256 gates of an IDT at physical address `pa`, each handler named by
+/// `symbolize`.
+pub fn idt_at(
+    m: &Machine,
+    pa: u32,
+    symbolize: impl Fn(u32) -> Option<String>,
+    name_of: impl Fn(u8) -> Option<&'static str>,
+) -> Vec<IdtEntry> {
+    (0..256u32)
+        .map(|v| {
+            let at = pa.wrapping_add(v * 8);
+            let g = Gate::decode(m.mem().read(at, 4), m.mem().read(at.wrapping_add(4), 4));
+            IdtEntry {
+                vector: v as u8,
+                name: name_of(v as u8).map(str::to_string),
+                handler: g.offset,
+                handler_symbol: symbolize(g.offset),
+                gate: if g.is_interrupt_gate() {
+                    "interrupt"
+                } else {
+                    "trap"
+                }
+                .into(),
+                dpl: g.dpl,
+                present: g.present,
+            }
+        })
+        .collect()
+}
+
+/// How a kernel lays out what its trap path pushes, for [`stack_of`].
+#[derive(Debug)]
+pub struct StackLayout<'a> {
+    /// The top of the process's kernel stack (kernel address).
+    pub top: u32,
+    /// The trap frame's fields with their offsets, lowest first.
+    pub trap_frame: &'a [(String, u32)],
+    /// The saved context's fields with their offsets, lowest first.
+    pub context: &'a [(String, u32)],
+    /// Kernel virtual minus physical address.
+    pub kernbase: u32,
+    /// The TSS's ESP0 now.
+    pub esp0: u32,
+}
+
+/// A process's kernel stack, decoded the same way for both kernels: the
+/// trap frame's slots at or above ESP, each labelled by who pushed it for
+/// its vector, and the context when it is switched out. `vector_of_eip`
+/// names the vector whose stub the CPU is in (before the stub pushed the
+/// trap number); `symbolize` names a code address.
+pub fn stack_of(
+    m: &Machine,
+    p: &ProcessView,
+    layout: &StackLayout,
+    vector_of_eip: impl Fn(u32) -> Option<u8>,
+    symbolize: impl Fn(u32) -> Option<String>,
+    name_of: impl Fn(u8) -> Option<&'static str>,
+) -> KernelStackView {
+    let read = |va: u32| m.mem().read(va.wrapping_sub(layout.kernbase), 4);
+    let top = layout.top;
+    let esp_now = m.cpu().gpr[4];
+    let running = p.phase == Phase::Running;
+    let on_this_stack = (p.kstack..=top).contains(&esp_now);
+    let (state, esp) = if running && m.cpu().cpl() == 3 {
+        (StackState::UserMode, top)
+    } else if running && on_this_stack {
+        (StackState::InKernel, esp_now)
+    } else if p.context != 0 {
+        (StackState::SwitchedOut, p.context)
+    } else {
+        (StackState::UserMode, top)
+    };
+    let pushed = |addr: u32| addr >= esp && addr < top;
+    let offset_of = |name: &str| {
+        layout
+            .trap_frame
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, o)| *o)
+    };
+    // The trap number, once the stub pushed it; before that, the stub the
+    // CPU is in says which vector this is.
+    let trapno_at = offset_of("trapno").map(|o| p.tf + o);
+    let vector = match trapno_at {
+        Some(at) if pushed(at) => u8::try_from(read(at)).ok(),
+        _ if state == StackState::InKernel => vector_of_eip(m.cpu().eip),
+        _ => None,
+    };
+    let err_by = match vector {
+        Some(v) if !Exception::pushes_error_code(v) => Pusher::Stub,
+        _ => Pusher::Cpu,
+    };
+    let trap_frame = layout
+        .trap_frame
+        .iter()
+        .filter(|(name, offset)| !name.starts_with("padding") && pushed(p.tf + offset))
+        .map(|(name, offset)| {
+            let by = match name.as_str() {
+                "eip" | "cs" | "eflags" | "esp" | "ss" => Pusher::Cpu,
+                "err" => err_by,
+                "trapno" => Pusher::Stub,
+                _ => Pusher::Entry,
+            };
+            Field {
+                addr: p.tf + offset,
+                value: read(p.tf + offset),
+                by,
+                name: name.clone(),
+            }
+        })
+        .collect();
+    let context: Vec<Field> = if state == StackState::SwitchedOut {
+        layout
+            .context
+            .iter()
+            .map(|(name, offset)| Field {
+                addr: p.context + offset,
+                value: read(p.context + offset),
+                by: Pusher::Swtch,
+                name: name.clone(),
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let context_return = context
+        .iter()
+        .find(|f| f.name == "eip")
+        .and_then(|f| symbolize(f.value));
+    KernelStackView {
+        pid: p.pid,
+        top,
+        esp,
+        state,
+        esp0: layout.esp0,
+        vector,
+        vector_name: vector.and_then(&name_of).map(str::to_string),
+        trap_frame,
+        context,
+        context_return,
+    }
+}
+
+/// `symbol+offset`, or the symbol alone at offset 0.
+pub fn symbol_plus(symbol: &str, offset: u32) -> String {
+    if offset == 0 {
+        symbol.to_string()
+    } else {
+        format!("{symbol}+{offset}")
+    }
+}

@@ -1,0 +1,279 @@
+//! xv6 as the page and the tests see it: the structures of a running xv6
+//! (its process table first), read from the machine's memory with the
+//! layout its own kernel ELF gives (symbols and DWARF, see [`dwarf`]).
+//! Field offsets and enum values always come from the build being run, so
+//! a course's modified xv6 is read right without a change here.
+
+pub mod build;
+pub mod dwarf;
+pub mod fs;
+pub mod lines;
+mod view;
+
+pub use dwarf::{Field, Layout, LayoutError, Struct, Type, Variable};
+pub use lines::{Lines, Place};
+use osviz_machine::Machine;
+
+/// Why a structure could not be read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ViewError {
+    /// The kernel's DWARF lacks something the view needs (named).
+    Missing(String),
+}
+
+impl std::fmt::Display for ViewError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ViewError::Missing(what) => {
+                write!(f, "the kernel's debugging information has no {what}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for ViewError {}
+
+/// One slot of `ptable.proc[]` that is in use.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Process {
+    /// The index in `ptable.proc[]`.
+    pub slot: usize,
+    /// The address of its `struct proc`.
+    pub addr: u32,
+    pub pid: i32,
+    /// The `enum procstate` enumerator's name (`SLEEPING`, `RUNNING`, ...).
+    pub state: String,
+    pub name: String,
+    pub sz: u32,
+    pub pgdir: u32,
+    pub kstack: u32,
+    pub tf: u32,
+    pub context: u32,
+    pub parent: u32,
+    pub chan: u32,
+    pub killed: bool,
+}
+
+/// A running xv6's kernel, known by its layout and line table.
+#[derive(Clone, Debug)]
+pub struct Xv6 {
+    layout: Layout,
+    lines: std::rc::Rc<Lines>,
+    /// The ELF's symbols by address (address, size, name), for naming code
+    /// and data addresses.
+    sorted: Vec<(u32, u32, String)>,
+    /// The user programs in the disk image, by file name (what a process
+    /// that ran exec on it is called).
+    programs: std::collections::HashMap<String, std::rc::Rc<Program>>,
+}
+
+/// A user program's line table and symbols, from its ELF in fs.img.
+#[derive(Debug)]
+pub struct Program {
+    pub lines: Lines,
+    /// (address, size, name), by address.
+    pub symbols: Vec<(u32, u32, String)>,
+}
+
+/// An ELF's symbols by address; of symbols at one address the sized one
+/// (a function or an object) names it, then the first by name.
+fn sorted_symbols(elf: &[u8]) -> Vec<(u32, u32, String)> {
+    use object::{Object, ObjectSymbol};
+    let Ok(file) = object::File::parse(elf) else {
+        return Vec::new();
+    };
+    let mut sorted: Vec<(u32, u32, String)> = file
+        .symbols()
+        .filter_map(|sym| {
+            let name = sym.name().ok()?;
+            let addr = sym.address() as u32;
+            let keep = !name.is_empty() && !name.ends_with(".c") && !name.ends_with(".S");
+            keep.then(|| (addr, sym.size() as u32, name.to_string()))
+        })
+        .collect();
+    sorted.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)).then(b.2.cmp(&a.2)));
+    sorted
+}
+
+/// `symbol+offset` for `addr` among `sorted` symbols.
+fn symbolize_in(sorted: &[(u32, u32, String)], addr: u32) -> Option<(String, u32)> {
+    let i = sorted.partition_point(|(a, _, _)| *a <= addr);
+    let (start, size, name) = sorted.get(i.checked_sub(1)?)?;
+    let inside = addr - start < (*size).max(1) || *size == 0 && addr - start < 0x1000;
+    inside.then(|| (name.clone(), addr - start))
+}
+
+impl Xv6 {
+    /// Reads the layout and line table of the kernel ELF `elf`.
+    pub fn new(elf: &[u8]) -> Result<Xv6, LayoutError> {
+        let layout = Layout::from_elf(elf)?;
+        let sorted = sorted_symbols(elf)
+            .into_iter()
+            .filter(|(addr, _, _)| *addr != 0)
+            .collect();
+        Ok(Xv6 {
+            layout,
+            lines: std::rc::Rc::new(Lines::from_elf(elf)?),
+            sorted,
+            programs: Default::default(),
+        })
+    }
+
+    /// Reads the user programs' ELFs (their line tables and symbols) out of
+    /// the disk image, so their C shows as the kernel's does. A file that
+    /// is not an ELF, or an image the kernel's DWARF cannot read, is left
+    /// out.
+    pub fn read_programs(&mut self, disk: &[u8]) {
+        for (name, bytes) in fs::root_files(&self.layout, disk) {
+            if !bytes.starts_with(b"\x7fELF") {
+                continue;
+            }
+            if let Ok(lines) = Lines::from_elf(&bytes) {
+                let program = Program {
+                    lines,
+                    symbols: sorted_symbols(&bytes),
+                };
+                self.programs.insert(name, std::rc::Rc::new(program));
+            }
+        }
+    }
+
+    /// The user program a process named `name` runs, if the disk has it.
+    pub fn program(&self, name: &str) -> Option<&Program> {
+        self.programs.get(name).map(|p| p.as_ref())
+    }
+
+    pub fn layout(&self) -> &Layout {
+        &self.layout
+    }
+
+    /// Where the instruction at `addr` is in the source.
+    pub fn c_place(&self, addr: u32) -> Option<Place> {
+        self.lines.place(addr)
+    }
+
+    /// Reads `size` bytes (1, 2 or 4) at kernel virtual address `va`. The
+    /// kernel's image and all of RAM are mapped at a fixed offset (xv6's
+    /// KERNBASE), which the ELF's program headers give, so this works with
+    /// paging on or off.
+    fn read(&self, m: &Machine, va: u32, size: u32) -> u32 {
+        let pa = va.wrapping_sub(self.layout.virt_minus_phys);
+        m.mem().read(pa, size.clamp(1, 4))
+    }
+
+    fn field(&self, s: &Struct, name: &str) -> Result<(u32, u32), ViewError> {
+        let f = s
+            .field(name)
+            .ok_or_else(|| ViewError::Missing(format!("field {name} in struct proc")))?;
+        Ok((f.offset, f.ty.size()))
+    }
+
+    /// The processes in use, in table order.
+    pub fn process_table(&self, m: &Machine) -> Result<Vec<Process>, ViewError> {
+        let ptable = self
+            .layout
+            .variables
+            .get("ptable")
+            .ok_or_else(|| ViewError::Missing("variable ptable".into()))?;
+        let Type::Struct(table) = &ptable.ty else {
+            return Err(ViewError::Missing("struct type of ptable".into()));
+        };
+        let procs = table
+            .field("proc")
+            .ok_or_else(|| ViewError::Missing("field proc of ptable".into()))?;
+        let Type::Array { element, count } = &procs.ty else {
+            return Err(ViewError::Missing("array ptable.proc".into()));
+        };
+        let Type::Struct(proc) = element.as_ref() else {
+            return Err(ViewError::Missing("struct proc".into()));
+        };
+        let num = |base: u32, name: &str| -> Result<u32, ViewError> {
+            let (off, size) = self.field(proc, name)?;
+            Ok(self.read(m, base + off, size))
+        };
+        let (name_off, name_len) = self.field(proc, "name")?;
+        let mut out = Vec::new();
+        for slot in 0..*count as usize {
+            let base = ptable.addr + procs.offset + slot as u32 * proc.size;
+            let state = num(base, "state")?;
+            let state_name = self
+                .layout
+                .enum_name("procstate", i64::from(state))
+                .unwrap_or("?")
+                .to_string();
+            if state_name == "UNUSED" {
+                continue;
+            }
+            let name: Vec<u8> = (0..name_len)
+                .map(|i| self.read(m, base + name_off + i, 1) as u8)
+                .take_while(|&b| b != 0)
+                .collect();
+            out.push(Process {
+                slot,
+                addr: base,
+                pid: num(base, "pid")? as i32,
+                state: state_name,
+                name: String::from_utf8_lossy(&name).into_owned(),
+                sz: num(base, "sz")?,
+                pgdir: num(base, "pgdir")?,
+                kstack: num(base, "kstack")?,
+                tf: num(base, "tf")?,
+                context: num(base, "context")?,
+                parent: num(base, "parent")?,
+                chan: num(base, "chan")?,
+                killed: num(base, "killed")? != 0,
+            });
+        }
+        Ok(out)
+    }
+}
+
+/// Runs a booted xv6 to its shell's first prompt, quietly (events off, the
+/// block path), and a little on until sh sleeps waiting for input. Returns
+/// the step reached; the boot stays in the history.
+pub fn run_to_prompt(m: &mut Machine, max_steps: u64) -> Result<u64, String> {
+    // A student's breakpoints and break-on choice wait for the lesson.
+    m.with_breaks_set_aside(|m| quiet_to_prompt(m, max_steps))
+}
+
+fn quiet_to_prompt(m: &mut Machine, max_steps: u64) -> Result<u64, String> {
+    let recording = m.recording();
+    m.set_recording(false);
+    let end = m.steps() + max_steps;
+    let result = loop {
+        if m.serial_output().ends_with(b"$ ") {
+            break Ok(m.steps());
+        }
+        if m.steps() >= end {
+            break Err(format!("xv6 printed no `$ ` prompt in {max_steps} steps"));
+        }
+        let stop = m.run(100_000.min(end - m.steps()));
+        if !matches!(stop, osviz_machine::StopReason::InstructionLimit) {
+            break Err(format!("the boot stopped before the prompt: {stop}"));
+        }
+    };
+    m.set_recording(recording);
+    result
+}
+
+/// Boots the xv6 build in folder `dir` (its `kernel` and `fs.img`, as
+/// scripts/xv6 leaves them) on a PC with `config` otherwise, and reads its
+/// kernel's layout.
+pub fn boot_build(
+    dir: &std::path::Path,
+    config: osviz_machine::PcConfig,
+) -> Result<(Machine, Xv6), String> {
+    let read =
+        |f: &str| std::fs::read(dir.join(f)).map_err(|e| format!("{}: {e}", dir.join(f).display()));
+    let kernel = read("kernel")?;
+    let machine = Machine::pc(
+        osviz_machine::PcConfig {
+            slave: Some(read("fs.img")?),
+            ..config
+        },
+        &kernel,
+    )
+    .map_err(|e| e.to_string())?;
+    let xv6 = Xv6::new(&kernel).map_err(|e| e.to_string())?;
+    Ok((machine, xv6))
+}

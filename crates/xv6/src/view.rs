@@ -1,0 +1,500 @@
+//! xv6 behind the page's kernel-view interface ([`KernelView`]): every
+//! panel reads a running xv6 the way it reads the teaching kernel. What
+//! the DWARF gives (structures, globals, enums) is read from the build;
+//! what only xv6's source says (its trap path's order, its vector numbers,
+//! the user layout `exec` makes) is named here, with where it comes from.
+
+use crate::{Type, Xv6};
+use osviz_machine::{Machine, Pte};
+use osviz_view::{
+    FrameOwner, IdtEntry, KernelStackView, KernelView, MemoryRegion, Phase, ProcessView,
+    RegionKind, SourcePlace, StackLayout, idt_at, stack_of, symbol_plus,
+};
+
+/// xv6's vectors (traps.h: T_SYSCALL, and IRQ n at T_IRQ0 + n as
+/// trap.c and the device drivers route them); exceptions keep their
+/// architectural names.
+const VECTORS: [(u8, &str); 27] = [
+    (0, "divide error"),
+    (1, "debug"),
+    (2, "NMI"),
+    (3, "breakpoint"),
+    (4, "overflow"),
+    (5, "bound range"),
+    (6, "invalid opcode"),
+    (7, "device not available"),
+    (8, "double fault"),
+    (10, "invalid TSS"),
+    (11, "segment not present"),
+    (12, "stack fault"),
+    (13, "general protection"),
+    (14, "page fault"),
+    (16, "x87 error"),
+    (17, "alignment check"),
+    (18, "machine check"),
+    (19, "SIMD error"),
+    (32, "timer (IRQ 0)"),
+    (33, "keyboard (IRQ 1)"),
+    (36, "serial COM1 (IRQ 4)"),
+    (46, "IDE disk (IRQ 14)"),
+    (51, "LAPIC error"),
+    (63, "spurious"),
+    (64, "system call (T_SYSCALL)"),
+    (39, "spurious IRQ 7"),
+    (47, "spurious IRQ 15"),
+];
+
+impl Xv6 {
+    /// The address and type of `path` inside a global: `["cpus", "0",
+    /// "proc"]` is `cpus[0].proc`.
+    fn global(&self, path: &[&str]) -> Option<(u32, &Type)> {
+        let (first, rest) = path.split_first()?;
+        let var = self.layout.variables.get(*first)?;
+        let mut addr = var.addr;
+        let mut ty = &var.ty;
+        for step in rest {
+            match ty {
+                Type::Struct(s) => {
+                    let f = s.field(step)?;
+                    addr += f.offset;
+                    ty = &f.ty;
+                }
+                Type::Array { element, count } => {
+                    let i: u32 = step.parse().ok().filter(|i| i < count)?;
+                    addr += i * element.size();
+                    ty = element;
+                }
+                Type::Scalar { .. } => return None,
+            }
+        }
+        Some((addr, ty))
+    }
+
+    /// The value of a global scalar at `path`.
+    fn global_value(&self, m: &Machine, path: &[&str]) -> Option<u32> {
+        let (addr, ty) = self.global(path)?;
+        Some(self.read(m, addr, ty.size()))
+    }
+
+    /// The fields of a struct as (name, offset), lowest first.
+    fn struct_fields(&self, name: &str) -> Vec<(String, u32)> {
+        let mut fields: Vec<(String, u32)> = self
+            .layout
+            .structs
+            .get(name)
+            .map(|s| {
+                s.fields
+                    .iter()
+                    .map(|f| (f.name.clone(), f.offset))
+                    .collect()
+            })
+            .unwrap_or_default();
+        fields.sort_by_key(|(_, o)| *o);
+        fields
+    }
+
+    /// `symbol+offset` for a kernel address, from the ELF's symbols.
+    pub fn symbolize(&self, addr: u32) -> Option<String> {
+        crate::symbolize_in(&self.sorted, addr).map(|(name, off)| symbol_plus(&name, off))
+    }
+
+    /// A sleep channel in words a student reads: the C expression of the
+    /// global it points into (`ptable.proc[0]`, what `wait` sleeps on;
+    /// `input.r`, the console's read; `bcache.buf[3]`, a disk read), from
+    /// the DWARF types; else the nearest symbol.
+    fn channel_name(&self, chan: u32) -> Option<String> {
+        if chan == 0 {
+            return None;
+        }
+        let (name, var) = self
+            .layout
+            .variables
+            .iter()
+            .find(|(_, v)| chan >= v.addr && chan - v.addr < v.ty.size().max(1))?;
+        let mut path = name.clone();
+        let mut ty = &var.ty;
+        let mut offset = chan - var.addr;
+        loop {
+            match ty {
+                Type::Struct(s) => {
+                    let Some(f) = s
+                        .fields
+                        .iter()
+                        .find(|f| offset >= f.offset && offset - f.offset < f.ty.size().max(1))
+                    else {
+                        break;
+                    };
+                    path = format!("{path}.{}", f.name);
+                    offset -= f.offset;
+                    ty = &f.ty;
+                    // A pointer to a struct field's start names the field;
+                    // into an array, the element's index says more.
+                    if offset == 0 && matches!(ty, Type::Struct(_)) {
+                        break;
+                    }
+                }
+                Type::Array { element, .. } => {
+                    let size = element.size().max(1);
+                    path = format!("{path}[{}]", offset / size);
+                    offset %= size;
+                    ty = element;
+                    // A pointer to an element's start names the element.
+                    if offset == 0 {
+                        break;
+                    }
+                }
+                Type::Scalar { .. } => break,
+            }
+        }
+        Some(if offset == 0 {
+            path
+        } else {
+            format!("{path}+{offset}")
+        })
+        .or_else(|| self.symbolize(chan))
+    }
+
+    /// The first user page a process's directory maps without PTE_U: the
+    /// guard page `exec` puts below the user stack.
+    fn guard_page(&self, m: &Machine, pgdir: u32, sz: u32) -> Option<u32> {
+        // Walked in address order and stopped at the first such page: it
+        // sits right above the code and data, and a process that grew its
+        // heap to hundreds of megabytes must not cost a walk of all of it.
+        let top = sz.min(self.kernbase());
+        for dir in 0..=(top.saturating_sub(1) >> 22) {
+            let pde = m.mem().read(pgdir.wrapping_add(dir * 4), 4);
+            if pde & Pte::PRESENT == 0 || pde & Pte::LARGE != 0 {
+                continue;
+            }
+            for index in 0..1024 {
+                let page = (dir << 22) | (index << 12);
+                if page >= top {
+                    return None;
+                }
+                let pte = m.mem().read((pde & Pte::FRAME) + index * 4, 4);
+                if pte & Pte::PRESENT != 0 && pte & Pte::USER == 0 {
+                    return Some(page);
+                }
+            }
+        }
+        None
+    }
+
+    fn to_view(&self, m: &Machine, p: &crate::Process) -> ProcessView {
+        let kernbase = self.kernbase();
+        let pgdir = p.pgdir.wrapping_sub(kernbase);
+        // exec lays out code and data from 0, a guard page, one stack page,
+        // and then the heap sbrk grows up to sz.
+        let heap = match self.guard_page(m, pgdir, p.sz) {
+            Some(guard) => (guard + 2 * 4096).min(p.sz),
+            None => p.sz,
+        };
+        let parent = (p.parent != 0)
+            .then(|| {
+                let proc = self.layout.structs.get("proc")?;
+                let f = proc.field("pid")?;
+                Some(self.read(m, p.parent + f.offset, 4))
+            })
+            .flatten();
+        ProcessView {
+            slot: p.slot,
+            addr: p.addr,
+            pid: p.pid as u32,
+            phase: Phase::of_name(&p.state),
+            state: p.state.clone(),
+            name: p.name.clone(),
+            pgdir,
+            kstack: p.kstack,
+            kstack_frame: p.kstack.wrapping_sub(kernbase) >> 12,
+            tf: p.tf,
+            context: p.context,
+            heap,
+            brk: p.sz,
+            chan: p.chan,
+            chan_name: self.channel_name(p.chan),
+            parent,
+            xstate: None,
+            killed: p.killed,
+        }
+    }
+
+    /// The running process's name (`cpus[0].proc->name`), read alone: the
+    /// source place of every user address asks for it.
+    fn current_name(&self, m: &Machine) -> Option<String> {
+        let current = self
+            .global_value(m, &["cpus", "0", "proc"])
+            .filter(|&p| p != 0)?;
+        let name = self.layout.structs.get("proc")?.field("name")?;
+        let bytes: Vec<u8> = (0..name.ty.size())
+            .map(|i| self.read(m, current + name.offset + i, 1) as u8)
+            .take_while(|&b| b != 0)
+            .collect();
+        Some(String::from_utf8_lossy(&bytes).into_owned())
+    }
+
+    /// The free list's frames (`kmem.freelist`, each free page's first word
+    /// the next), at most one per frame of RAM.
+    fn free_list(&self, m: &Machine) -> Vec<u32> {
+        let limit = (m.mem().len() / 4096) as u32;
+        let mut out = Vec::new();
+        let mut run = self.global_value(m, &["kmem", "freelist"]).unwrap_or(0);
+        while run != 0 && (out.len() as u32) < limit {
+            let frame = run.wrapping_sub(self.kernbase()) >> 12;
+            if frame >= limit {
+                break;
+            }
+            out.push(frame);
+            run = self.read(m, run, 4);
+        }
+        out
+    }
+}
+
+impl KernelView for Xv6 {
+    fn kernel_name(&self) -> &str {
+        "xv6"
+    }
+
+    fn kernbase(&self) -> u32 {
+        self.layout.virt_minus_phys
+    }
+
+    fn processes(&self, m: &Machine) -> Vec<ProcessView> {
+        self.process_table(m)
+            .unwrap_or_default()
+            .iter()
+            .map(|p| self.to_view(m, p))
+            .collect()
+    }
+
+    /// `cpus[0].proc`: xv6 runs on one CPU here.
+    fn current(&self, m: &Machine) -> Option<ProcessView> {
+        let current = self.global_value(m, &["cpus", "0", "proc"])?;
+        if current == 0 {
+            return None;
+        }
+        let table = self.process_table(m).ok()?;
+        let p = table.iter().find(|p| p.addr == current)?;
+        Some(self.to_view(m, p))
+    }
+
+    /// `kpgdir` once `kvmalloc` made it, else the boot's `entrypgdir`.
+    fn kernel_dir(&self, m: &Machine) -> u32 {
+        let k = self.global_value(m, &["kpgdir"]).unwrap_or(0);
+        let va = if k != 0 {
+            k
+        } else {
+            self.layout.symbol("entrypgdir").unwrap_or(0)
+        };
+        va.wrapping_sub(self.kernbase())
+    }
+
+    /// `cpus[0].ts.esp0`, which `switchuvm` sets.
+    fn esp0(&self, m: &Machine) -> u32 {
+        self.global_value(m, &["cpus", "0", "ts", "esp0"])
+            .unwrap_or(0)
+    }
+
+    /// The top is where `allocproc` put the trap frame's end
+    /// (`kstack + KSTACKSIZE`, `tf` just below it).
+    fn kernel_stack(&self, m: &Machine, p: &ProcessView) -> KernelStackView {
+        let trap_frame = self.struct_fields("trapframe");
+        let context = self.struct_fields("context");
+        let tf_size = self.layout.structs.get("trapframe").map_or(0, |s| s.size);
+        let layout = StackLayout {
+            top: p.tf + tf_size,
+            trap_frame: &trap_frame,
+            context: &context,
+            kernbase: self.kernbase(),
+            esp0: self.esp0(m),
+        };
+        stack_of(
+            m,
+            p,
+            &layout,
+            |eip| {
+                self.symbolize(eip)
+                    .and_then(|s| s.split('+').next()?.strip_prefix("vector")?.parse().ok())
+            },
+            |a| self.symbolize(a),
+            |v| self.vector_name(v),
+        )
+    }
+
+    fn user_context(&self, m: &Machine, p: &ProcessView) -> (u32, u32) {
+        if p.phase == Phase::Running && m.cpu().cpl() == 3 {
+            return (m.cpu().eip, m.cpu().gpr[4]);
+        }
+        let field = |name: &str| {
+            self.layout
+                .structs
+                .get("trapframe")
+                .and_then(|s| s.field(name))
+                .map_or(0, |f| self.read(m, p.tf + f.offset, 4))
+        };
+        (field("eip"), field("esp"))
+    }
+
+    /// exec's layout: code and data from address 0 (xv6 maps page 0), the
+    /// guard page, the stack page, the heap up to `sz`, then nothing up to
+    /// KERNBASE. A process that has not run exec (the first, running
+    /// initcode) has only its code page.
+    fn regions(&self, m: &Machine, p: &ProcessView) -> Vec<MemoryRegion> {
+        let region = |kind, start: u32, end: u32| MemoryRegion {
+            kind,
+            start,
+            end: u64::from(end),
+        };
+        let kernbase = self.kernbase();
+        let mut out = Vec::new();
+        match self.guard_page(m, p.pgdir, p.brk) {
+            Some(guard) => {
+                out.push(region(RegionKind::CodeData, 0, guard));
+                out.push(region(RegionKind::Guard, guard, guard + 4096));
+                out.push(region(RegionKind::Stack, guard + 4096, guard + 8192));
+                out.push(region(
+                    RegionKind::Heap,
+                    guard + 8192,
+                    p.brk.max(guard + 8192),
+                ));
+            }
+            None => out.push(region(RegionKind::CodeData, 0, p.brk)),
+        }
+        out.push(region(RegionKind::Gap, p.brk.max(p.heap), kernbase));
+        out.push(MemoryRegion {
+            kind: RegionKind::Kernel,
+            start: kernbase,
+            end: 1 << 32,
+        });
+        out
+    }
+
+    /// Free frames from `kmem.freelist`; page directories and tables and
+    /// user pages from each process's directory (its kernel stack is its
+    /// own too); the kernel's directory and tables; the rest the kernel's.
+    fn frames(&self, m: &Machine) -> Vec<FrameOwner> {
+        let n = m.mem().len() / 4096;
+        let mut owners = vec![FrameOwner::Kernel; n];
+        let mut set = |frame: u32, owner: FrameOwner| {
+            if let Some(slot) = owners.get_mut(frame as usize) {
+                *slot = owner;
+            }
+        };
+        for f in self.free_list(m) {
+            set(f, FrameOwner::Free);
+        }
+        let kernbase = self.kernbase();
+        let kdir = self.kernel_dir(m);
+        set(kdir >> 12, FrameOwner::PageTable);
+        for dir in (kernbase >> 22)..1024 {
+            let pde = m.mem().read(kdir.wrapping_add(dir * 4), 4);
+            if pde & Pte::PRESENT != 0 && pde & Pte::LARGE == 0 {
+                set(pde >> 12, FrameOwner::PageTable);
+            }
+        }
+        for p in KernelView::processes(self, m) {
+            set(p.kstack_frame, FrameOwner::Process { pid: p.pid });
+            if p.pgdir == 0 || p.pgdir.wrapping_add(kernbase) == 0 {
+                continue;
+            }
+            set(p.pgdir >> 12, FrameOwner::PageTable);
+            for t in osviz_view::page_tables(m, p.pgdir, kernbase) {
+                set(t.pde >> 12, FrameOwner::PageTable);
+                for (_, pte) in t.entries {
+                    set(pte >> 12, FrameOwner::Process { pid: p.pid });
+                }
+            }
+        }
+        owners
+    }
+
+    fn free_frames(&self, m: &Machine) -> u32 {
+        self.free_list(m).len() as u32
+    }
+
+    /// The `idt[]` that `tvinit` fills from `vectors[]`.
+    fn idt(&self, m: &Machine) -> Vec<IdtEntry> {
+        // The DWARF's `idt`, else the ELF symbol of the same name.
+        let Some(addr) = self
+            .global(&["idt"])
+            .map(|(a, _)| a)
+            .or_else(|| self.layout.symbol("idt"))
+        else {
+            return Vec::new();
+        };
+        idt_at(
+            m,
+            addr.wrapping_sub(self.kernbase()),
+            |a| self.symbolize(a),
+            |v| self.vector_name(v),
+        )
+    }
+
+    /// Kernel addresses by the kernel's line table; user addresses by the
+    /// line table of the program the running process runs (its ELF in
+    /// fs.img, found by the process's name, which exec sets).
+    fn place(&self, m: &Machine, addr: u32) -> SourcePlace {
+        if addr < self.kernbase() {
+            let program = self.current_name(m).and_then(|n| self.program(&n));
+            let Some(program) = program else {
+                return SourcePlace::default();
+            };
+            let (symbol, offset) = match crate::symbolize_in(&program.symbols, addr) {
+                Some((s, off)) => (Some(s), off),
+                None => (None, 0),
+            };
+            let place = program.lines.place(addr);
+            return SourcePlace {
+                symbol,
+                offset,
+                file: place.as_ref().map(|p| p.file.clone()),
+                line: place.map(|p| p.line as usize),
+            };
+        }
+        let symbol = self.symbolize(addr);
+        let (symbol, offset) = match symbol.as_deref().and_then(|s| s.split_once('+')) {
+            Some((s, off)) => (Some(s.to_string()), off.parse().unwrap_or(0)),
+            None => (symbol, 0),
+        };
+        let place = self.lines.place(addr);
+        SourcePlace {
+            symbol,
+            offset,
+            file: place.as_ref().map(|p| p.file.clone()),
+            line: place.map(|p| p.line as usize),
+        }
+    }
+
+    /// Before paging (the boot's first instructions) xv6 runs at its load
+    /// addresses, its link addresses less KERNBASE.
+    fn place_of_eip(&self, m: &Machine) -> SourcePlace {
+        let eip = m.cpu().eip;
+        let linked = if !m.cpu().paging() && eip < self.kernbase() {
+            eip.wrapping_add(self.kernbase())
+        } else {
+            eip
+        };
+        self.place(m, linked)
+    }
+
+    fn line_address(&self, file: &str, line: usize) -> Option<u32> {
+        self.lines.line_address(file, u32::try_from(line).ok()?)
+    }
+
+    fn symbol_address(&self, name: &str) -> Option<u32> {
+        self.layout.symbol(name)
+    }
+
+    fn vector_name(&self, vector: u8) -> Option<&'static str> {
+        VECTORS.iter().find(|(v, _)| *v == vector).map(|(_, n)| *n)
+    }
+
+    fn limitation(&self) -> Option<String> {
+        (!self.layout.has_dwarf).then(|| {
+            "this kernel has no DWARF debugging information (it was built without -g): \
+             the process table, kernel stacks, frames and C lines need it; the machine's \
+             own panels (registers, page walk, TLB, IDT from its symbols, events) still work"
+                .to_string()
+        })
+    }
+}

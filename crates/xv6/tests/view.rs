@@ -1,0 +1,266 @@
+//! xv6 through the kernel-view interface the page's panels use: the same
+//! questions the teaching kernel answers (processes, the running one, its
+//! kernel stack, address space, frames, the IDT, source lines), answered
+//! from xv6's own DWARF on a running xv6.
+
+use osviz_machine::{Machine, PcConfig, StopReason};
+use osviz_view::{FrameOwner, KernelView, Phase, Pusher, RegionKind, StackState};
+use osviz_xv6::Xv6;
+
+fn boot() -> (Machine, Xv6) {
+    let dir = osviz_xv6::build::default_build().unwrap_or_else(|e| panic!("{e}"));
+    osviz_xv6::boot_build(&dir, PcConfig::default()).unwrap()
+}
+
+fn to_prompt(m: &mut Machine) {
+    while !m.serial_output().ends_with(b"$ ") {
+        assert!(m.steps() < 30_000_000, "no prompt");
+        m.run(100_000);
+    }
+}
+
+#[test]
+fn at_the_prompt_the_views_show_init_and_sh_asleep_their_memory_and_the_idt() {
+    let (mut m, xv6) = boot();
+    to_prompt(&mut m);
+    let view: &dyn KernelView = &xv6;
+    assert_eq!(view.kernel_name(), "xv6");
+    let procs = view.processes(&m);
+    let summary: Vec<_> = procs
+        .iter()
+        .map(|p| (p.pid, p.name.as_str(), p.phase, p.parent))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            (1, "init", Phase::Sleeping, None),
+            (2, "sh", Phase::Sleeping, Some(1))
+        ]
+    );
+    // init waits for its child (wait sleeps on its own proc); sh reads the
+    // console (consoleread sleeps on &input.r).
+    assert_eq!(procs[0].chan_name.as_deref(), Some("ptable.proc[0]"));
+    assert!(
+        procs[1]
+            .chan_name
+            .as_deref()
+            .is_some_and(|c| c.starts_with("input")),
+        "{:?}",
+        procs[1].chan_name
+    );
+    // Between processes the CPU is in the scheduler: no current process.
+    assert_eq!(view.current(&m), None);
+    let kdir = view.kernel_dir(&m);
+    assert!(kdir > 0 && kdir % 4096 == 0);
+    assert_ne!(procs[1].pgdir, kdir);
+
+    // sh's address space as exec made it.
+    let sh = &procs[1];
+    let regions = view.regions(&m, sh);
+    let kinds: Vec<_> = regions.iter().map(|r| r.kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            RegionKind::CodeData,
+            RegionKind::Guard,
+            RegionKind::Stack,
+            RegionKind::Heap,
+            RegionKind::Gap,
+            RegionKind::Kernel
+        ]
+    );
+    assert_eq!(regions[0].start, 0, "xv6 maps code at address 0");
+    assert_eq!(regions[2].end, u64::from(sh.heap));
+    let maps = view.mappings(&m, sh);
+    assert!(maps.iter().any(|p| p.page == regions[1].start && !p.user));
+    assert!(maps.iter().any(|p| p.page == regions[2].start && p.user));
+    // A switched-out process's kernel stack holds the context swtch saved.
+    let stack = view.kernel_stack(&m, sh);
+    assert_eq!(stack.state, StackState::SwitchedOut);
+    let context: Vec<_> = stack.context.iter().map(|f| f.name.as_str()).collect();
+    assert_eq!(context, ["edi", "esi", "ebx", "ebp", "eip"]);
+    assert!(
+        stack
+            .context_return
+            .as_deref()
+            .is_some_and(|r| r.starts_with("sched")),
+        "{:?}",
+        stack.context_return
+    );
+
+    // Frames: the free list, the processes' pages and tables.
+    let frames = view.frames(&m);
+    assert_eq!(frames.len(), m.mem().len() / 4096);
+    let free = frames.iter().filter(|f| **f == FrameOwner::Free).count() as u32;
+    assert_eq!(free, view.free_frames(&m));
+    assert!(free > 50_000, "{free} free frames of {}", frames.len());
+    for p in &procs {
+        assert!(
+            frames.contains(&FrameOwner::Process { pid: p.pid }),
+            "pid {} owns frames",
+            p.pid
+        );
+    }
+    assert!(
+        maps.iter()
+            .all(|p| frames[p.frame as usize] == FrameOwner::Process { pid: 2 })
+    );
+
+    // The IDT tvinit filled: the system call gate is a trap gate user code may use.
+    let idt = view.idt(&m);
+    assert_eq!(idt[64].handler_symbol.as_deref(), Some("vector64"));
+    assert_eq!((idt[64].dpl, idt[64].gate.as_str()), (3, "trap"));
+    assert_eq!(idt[32].handler_symbol.as_deref(), Some("vector32"));
+    assert_eq!(idt[32].dpl, 0);
+    assert_eq!(view.vector_name(64), Some("system call (T_SYSCALL)"));
+}
+
+#[test]
+fn a_breakpoint_on_sys_write_shows_the_trap_frame_and_the_c_line() {
+    let (mut m, xv6) = boot();
+    let view: &dyn KernelView = &xv6;
+    let sys_write = view.symbol_address("sys_write").unwrap();
+    let place = view.place(&m, sys_write);
+    assert_eq!(place.file.as_deref(), Some("sysfile.c"));
+    assert_eq!(place.symbol.as_deref(), Some("sys_write"));
+    let line = place.line.unwrap();
+    // A breakpoint on the function's first line binds to its first instruction.
+    assert_eq!(view.line_address("sysfile.c", line), Some(sys_write));
+    m.add_breakpoint(sys_write);
+    let stop = m.run(30_000_000);
+    assert!(matches!(stop, StopReason::Breakpoint { .. }), "{stop:?}");
+    let p = view.current(&m).expect("a process made the call");
+    assert_eq!(p.phase, Phase::Running);
+    let stack = view.kernel_stack(&m, &p);
+    assert_eq!(stack.state, StackState::InKernel);
+    assert_eq!(stack.vector, Some(64));
+    let by = |name: &str| {
+        stack
+            .trap_frame
+            .iter()
+            .find(|f| f.name == name)
+            .map(|f| (f.value, f.by))
+    };
+    assert_eq!(by("trapno"), Some((64, Pusher::Stub)));
+    assert_eq!(by("err").map(|f| f.1), Some(Pusher::Stub));
+    assert_eq!(by("edi").map(|f| f.1), Some(Pusher::Entry));
+    assert_eq!(by("cs").map(|f| (f.0 & 3, f.1)), Some((3, Pusher::Cpu)));
+    let (eip, esp) = view.user_context(&m, &p);
+    assert_eq!(by("eip").map(|f| f.0), Some(eip));
+    assert_eq!(by("esp").map(|f| f.0), Some(esp));
+    assert!(eip < view.kernbase() && esp < view.kernbase());
+    assert_eq!(
+        stack.top,
+        p.kstack + 4096,
+        "allocproc's kstack + KSTACKSIZE"
+    );
+    assert_eq!(
+        stack.esp0, stack.top,
+        "switchuvm set ESP0 to the stack's top"
+    );
+}
+
+#[test]
+fn stepping_by_c_line_goes_into_over_and_out_of_calls_and_the_stack_says_who_called() {
+    use osviz_view::{LineStep, LineStop, call_stack, step_line};
+    let (mut m, xv6) = boot();
+    let view: &dyn KernelView = &xv6;
+    let sys_write = view.symbol_address("sys_write").unwrap();
+    m.add_breakpoint(sys_write);
+    assert!(matches!(m.run(30_000_000), StopReason::Breakpoint { .. }));
+    m.remove_breakpoint(sys_write);
+    // Who called sys_write: the system call path, innermost first.
+    let stack: Vec<String> = call_stack(&m, view, 8)
+        .into_iter()
+        .filter_map(|p| p.symbol)
+        .collect();
+    assert_eq!(stack[..3], ["sys_write", "syscall", "trap"], "{stack:?}");
+    let start = view.place_of_eip(&m);
+    // Over: the next line of sys_write itself, its calls taken whole.
+    let LineStop::Line(next) = step_line(&mut m, view, LineStep::Over, 1_000_000) else {
+        panic!("no next line");
+    };
+    assert_eq!(next.symbol.as_deref(), Some("sys_write"));
+    assert_eq!(next.file.as_deref(), Some("sysfile.c"));
+    assert_ne!(next.line, start.line);
+    // Into, line by line, until the step enters another function; its
+    // caller is then the stack's second frame, and Out returns to it.
+    let mut inside = next;
+    for _ in 0..50 {
+        if inside.symbol.as_deref() != Some("sys_write") {
+            break;
+        }
+        let LineStop::Line(p) = step_line(&mut m, view, LineStep::Into, 1_000_000) else {
+            panic!("no line");
+        };
+        inside = p;
+    }
+    assert_ne!(inside.symbol.as_deref(), Some("sys_write"), "{inside:?}");
+    let stack = call_stack(&m, view, 8);
+    assert_eq!(stack[0].symbol, inside.symbol);
+    let caller = stack[1].symbol.clone();
+    let LineStop::Line(back) = step_line(&mut m, view, LineStep::Out, 1_000_000) else {
+        panic!("did not return");
+    };
+    assert_eq!(back.symbol, caller, "out of {:?}", inside.symbol);
+}
+
+#[test]
+fn a_kernel_without_dwarf_still_runs_and_the_views_say_why_they_are_empty() {
+    let dir = osviz_xv6::build::default_build().unwrap_or_else(|e| panic!("{e}"));
+    let stripped = std::env::temp_dir().join(format!("osviz-xv6-stripped-{}", std::process::id()));
+    let status = std::process::Command::new("objcopy")
+        .arg("--strip-debug")
+        .arg(dir.join("kernel"))
+        .arg(&stripped)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let kernel = std::fs::read(&stripped).unwrap();
+    let _ = std::fs::remove_file(&stripped);
+    let disk = std::fs::read(dir.join("fs.img")).unwrap();
+    let mut m = Machine::pc(
+        PcConfig {
+            slave: Some(disk),
+            ..PcConfig::default()
+        },
+        &kernel,
+    )
+    .unwrap();
+    let xv6 = Xv6::new(&kernel).expect("a kernel without DWARF is still read");
+    let view: &dyn KernelView = &xv6;
+    to_prompt(&mut m);
+    assert!(view.limitation().is_some_and(|w| w.contains("DWARF")));
+    assert!(view.processes(&m).is_empty());
+    assert_eq!(view.place(&m, m.cpu().eip).line, None);
+    // What the symbols give still works: the IDT and its handlers' names.
+    assert_eq!(view.idt(&m)[64].handler_symbol.as_deref(), Some("vector64"));
+}
+
+#[test]
+fn user_programs_are_read_from_fs_img_and_their_c_lines_show() {
+    let dir = osviz_xv6::build::default_build().unwrap_or_else(|e| panic!("{e}"));
+    let (mut m, mut xv6) = osviz_xv6::boot_build(&dir, PcConfig::default()).unwrap();
+    xv6.read_programs(&std::fs::read(dir.join("fs.img")).unwrap());
+    for name in ["init", "sh", "ls", "cat", "usertests"] {
+        assert!(xv6.program(name).is_some(), "{name} read from fs.img");
+    }
+    let view: &dyn KernelView = &xv6;
+    let sys_write = view.symbol_address("sys_write").unwrap();
+    m.add_breakpoint(sys_write);
+    assert!(matches!(m.run(30_000_000), StopReason::Breakpoint { .. }));
+    let p = view.current(&m).unwrap();
+    let (eip, _) = view.user_context(&m, &p);
+    // The trap came from the user library's write stub, called by printf.
+    let at = view.place(&m, eip);
+    assert_eq!(at.symbol.as_deref(), Some("write"), "{at:?} in {}", p.name);
+    assert_eq!(at.file.as_deref(), Some("usys.S"));
+    assert!(at.line.is_some());
+    let printf = xv6.program(&p.name).unwrap();
+    let main = printf.symbols.iter().find(|s| s.2 == "main").unwrap().0;
+    let main_place = view.place(&m, main);
+    assert_eq!(
+        main_place.file.as_deref(),
+        Some(format!("{}.c", p.name).as_str())
+    );
+}

@@ -1,0 +1,128 @@
+// End-to-end tests of xv6 in the release page, as a student uses it:
+// choose an xv6 lesson, type at the shell, watch the processes, break in
+// sys_write and read its trap frame and C, step by C line.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { shots, openPage, region, chooseLesson, done } from './helpers.mjs';
+
+const screenText = (page) => page.locator('.screen').innerText();
+
+/** Chooses an xv6 lesson and waits for xv6's prompt on the text screen. */
+async function openXv6(page, lesson) {
+  await chooseLesson(page, lesson);
+  await page.waitForFunction(
+    () => /init: starting sh\s*\n\$ /.test(document.querySelector('.screen')?.innerText ?? ''),
+    null, { timeout: 30000 },
+  );
+}
+
+async function fullSpeed(page) {
+  await page.getByLabel('Speed').selectOption({ label: 'full speed' });
+}
+
+test('xv6 boots to its prompt, ls answers typed keys, and the processes show who runs', async () => {
+  const { page, errors } = await openPage();
+  await openXv6(page, 'xv6-idt');
+  assert.match(await page.locator('.start-note').textContent(), /xv6's shell prompt/);
+  const procs = region(page, 'Processes');
+  assert.match(await procs.textContent(), /1\s*init\s*SLEEPING/);
+  assert.match(await procs.textContent(), /2\s*sh\s*SLEEPING/);
+  await page.screenshot({ path: join(shots, 'xv6-prompt.png') });
+  // A breakpoint at the end of exec (freevm of the old image) catches ls
+  // by name, with init and sh asleep.
+  await region(page, 'Code').getByLabel('Break at a function or file:line').fill('freevm');
+  await region(page, 'Code').getByLabel('Break at a function or file:line').press('Enter');
+  await fullSpeed(page);
+  await page.getByRole('button', { name: 'Run', exact: true }).click();
+  await page.locator('.screen').click();
+  await page.keyboard.type('ls\n');
+  await page.waitForFunction(() => /breakpoint/i.test(document.querySelector('#status')?.textContent ?? ''), null, { timeout: 30000 });
+  const table = await procs.textContent();
+  assert.match(table, /1\s*init\s*SLEEPING/);
+  assert.match(table, /2\s*sh\s*SLEEPING/);
+  assert.match(table, /3\s*ls\s*RUNNING/);
+  // Clear the breakpoint (the lesson panel's list) and let ls answer.
+  await region(page, 'Lesson').getByRole('button', { name: /Remove the breakpoint/ }).click();
+  await page.getByRole('button', { name: 'Run', exact: true }).click();
+  await page.waitForFunction(() => /console +3 \d+ 0\s*\n\$/.test(document.querySelector('.screen')?.innerText ?? ''), null, { timeout: 30000 });
+  const listing = await screenText(page);
+  for (const name of ['README', 'cat', 'usertests', 'zombie']) assert.match(listing, new RegExp(`\\n${name} +2 `));
+  // The timeline: sh slept on console input until the keyboard's interrupt woke it.
+  const sleeps = await region(page, 'Timeline').getByLabel('Sleeps').textContent();
+  assert.match(sleeps, /pid 2 sh slept on input\.r \(console input\) from step \d+ to \d+, woken by interrupt 33 \(keyboard \(IRQ 1\)\)/);
+  // The frames panel draws all of xv6's 224 MiB.
+  assert.match(await region(page, 'Physical frames').locator('h2').textContent(), /57344 \(224 MiB\)/);
+  await page.screenshot({ path: join(shots, 'xv6-ls.png') });
+  await done(page, errors);
+});
+
+test('a breakpoint on sys_write shows the trap frame slot by slot and the C line; C lines step', async () => {
+  const { page, errors } = await openPage();
+  await openXv6(page, 'xv6-syscall');
+  const code = region(page, 'Code');
+  await code.getByLabel('Break at a function or file:line').fill('sys_write');
+  await code.getByLabel('Break at a function or file:line').press('Enter');
+  await fullSpeed(page);
+  await page.getByRole('button', { name: 'Run', exact: true }).click();
+  await page.waitForFunction(() => /breakpoint/i.test(document.querySelector('#status')?.textContent ?? ''), null, { timeout: 30000 });
+  assert.match(await code.locator('.where').textContent(), /sysfile\.c · eip 801[0-9a-f]+ · sys_write/);
+  assert.match(await code.getByLabel('Call stack').textContent(), /called from syscall \(syscall\.c:\d+\).*called from trap \(trap\.c:\d+\)/);
+  // The trap frame: trapno 0x40 by the stub, the user's EIP and ESP by the CPU.
+  const stack = region(page, 'Kernel stack');
+  const text = await stack.textContent();
+  assert.match(text, /trap frame \(vector 0x40, system call \(T_SYSCALL\)\)/);
+  assert.match(text, /trapno\s*00000040\s*vector stub/);
+  assert.match(text, /eip\s*0000[0-9a-f]{4}\s*CPU/);
+  assert.match(text, /esp\s*0000[0-9a-f]{4}\s*CPU/);
+  assert.match(text, /edi\s*[0-9a-f]{8}\s*alltraps/);
+  await page.screenshot({ path: join(shots, 'xv6-sys-write.png') });
+  // Next line stays in sys_write on another line; Step line goes into a
+  // call (or back to the caller); Step out returns.
+  const line = () => code.locator('.src.current .lineno').textContent();
+  const at = await line();
+  await code.getByRole('button', { name: 'Next line' }).click();
+  await page.waitForFunction((l) => document.querySelector('.code .src.current .lineno')?.textContent !== l, at);
+  assert.match(await code.locator('.where').textContent(), /sys_write/);
+  await code.getByRole('button', { name: 'Step line' }).click();
+  await code.getByRole('button', { name: 'Step out' }).click();
+  await page.waitForFunction(() => !/sysfile\.c · .* · sys_write$/.test(document.querySelector('.code .where')?.textContent ?? ''));
+  // Step back undoes a whole line step.
+  await page.getByRole('button', { name: 'Step back' }).click();
+  await done(page, errors);
+});
+
+test('a course opens its own build: a bad file is named, a kernel without DWARF still boots', async () => {
+  const { execFileSync } = await import('node:child_process');
+  const { mkdtempSync, writeFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const build = join(import.meta.dirname, '../../target/xv6');
+  const tmp = mkdtempSync(join(tmpdir(), 'osviz-open-'));
+  const { page, errors } = await openPage();
+  await openXv6(page, 'xv6-shell');
+  const files = page.getByLabel('xv6 build files');
+  // Not a kernel: said, and the running xv6 stays.
+  writeFileSync(join(tmp, 'kernel'), 'this is not an ELF file\n');
+  await files.setInputFiles([join(tmp, 'kernel'), join(build, 'fs.img')]);
+  await page.waitForFunction(() => /not an ELF file/.test(document.querySelector('.notice')?.textContent ?? ''));
+  assert.match(await page.locator('.start-note').textContent(), /the xv6 this page serves/);
+  // A kernel built without -g: it boots, and the page says why the process table is empty.
+  const stripped = join(tmp, 'stripped', 'kernel');
+  execFileSync('mkdir', ['-p', join(tmp, 'stripped')]);
+  execFileSync('objcopy', ['--strip-debug', join(build, 'kernel'), stripped]);
+  await files.setInputFiles([stripped, join(build, 'fs.img')]);
+  await page.waitForFunction(() => /opened your build/.test(document.querySelector('.notice')?.textContent ?? ''));
+  assert.match(await page.locator('.notice').textContent(), /no DWARF/);
+  assert.match(await page.locator('.limitation').textContent(), /built without -g/);
+  await page.waitForFunction(() => /init: starting sh\s*\n\$ /.test(document.querySelector('.screen')?.innerText ?? ''));
+  assert.match(await page.locator('.start-note').textContent(), /your build \(kernel and fs\.img, no sources\)/);
+  await done(page, errors);
+});
+
+test('a share link to an xv6 lesson opens it once xv6 has loaded, with the picker on it', async () => {
+  const { page, errors } = await openPage(1440, 900, '#lesson=xv6-cr3-tlb');
+  await page.waitForFunction(() => /init: starting sh\s*\n\$ /.test(document.querySelector('.screen')?.innerText ?? ''), null, { timeout: 30000 });
+  assert.equal(await page.getByLabel('Lesson picker').inputValue(), 'xv6-cr3-tlb');
+  assert.match(await page.locator('.lesson-title').textContent(), /CR3 and the TLB/);
+  await done(page, errors);
+});

@@ -1,0 +1,160 @@
+//! Fetching the xv6 build the page serves (`xv6/kernel`, `xv6/fs.img`,
+//! `xv6/sources.json`, copied into the page by Trunk from scripts/xv6's
+//! output). The bytes stay in the browser.
+
+use crate::guest::Xv6Build;
+use std::collections::BTreeMap;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+
+fn js_error(what: &str, e: wasm_bindgen::JsValue) -> String {
+    format!(
+        "{what}: {}",
+        e.as_string().unwrap_or_else(|| format!("{e:?}"))
+    )
+}
+
+/// Starts fetching `url` now (the request goes out at once).
+fn request(url: &str) -> JsFuture {
+    JsFuture::from(gloo::utils::window().fetch_with_str(url))
+}
+
+/// The bytes a started request answers with, or why not (the HTTP status
+/// names a missing file).
+async fn bytes_of(url: &str, request: JsFuture) -> Result<Vec<u8>, String> {
+    let response = request.await.map_err(|e| js_error(url, e))?;
+    let response: web_sys::Response = response.dyn_into().map_err(|e| js_error(url, e))?;
+    if !response.ok() {
+        return Err(format!("{url}: HTTP {}", response.status()));
+    }
+    let buffer = JsFuture::from(response.array_buffer().map_err(|e| js_error(url, e))?)
+        .await
+        .map_err(|e| js_error(url, e))?;
+    Ok(js_sys::Uint8Array::new(&buffer).to_vec())
+}
+
+/// The xv6 build the page serves, fetched (the three files at once) and read.
+pub async fn served_xv6() -> Result<Xv6Build, String> {
+    let urls = ["xv6/kernel", "xv6/fs.img", "xv6/sources.json"];
+    let [k, d, s] = urls.map(request);
+    let kernel = bytes_of(urls[0], k).await?;
+    let disk = bytes_of(urls[1], d).await?;
+    let sources = bytes_of(urls[2], s).await?;
+    let sources: BTreeMap<String, String> =
+        serde_json::from_slice(&sources).map_err(|e| format!("{}: {e}", urls[2]))?;
+    Xv6Build::new("the xv6 this page serves", kernel, disk, sources).map_err(|e| e.to_string())
+}
+
+/// The bytes of a file the student picked or dropped.
+async fn file_bytes(file: &web_sys::File) -> Result<Vec<u8>, String> {
+    let buffer = JsFuture::from(file.array_buffer())
+        .await
+        .map_err(|e| js_error(&file.name(), e))?;
+    Ok(js_sys::Uint8Array::new(&buffer).to_vec())
+}
+
+/// Which of the files is which: the kernel (named `kernel`, else the
+/// first ELF), the disk (`fs.img`, else the first `.img`), and the sources.
+pub fn sort_files(files: Vec<(String, Vec<u8>)>) -> Result<Xv6Build, String> {
+    let is_source = |n: &str| [".c", ".h", ".S"].iter().any(|e| n.ends_with(e));
+    let mut kernel = None;
+    let mut disk = None;
+    let mut sources = BTreeMap::new();
+    let mut others = Vec::new();
+    for (name, bytes) in files {
+        if is_source(&name) {
+            sources.insert(name, String::from_utf8_lossy(&bytes).into_owned());
+        } else if name == "kernel" {
+            kernel = Some((name, bytes));
+        } else if name == "fs.img" || (name.ends_with(".img") && disk.is_none()) {
+            disk = Some((name, bytes));
+        } else {
+            others.push((name, bytes));
+        }
+    }
+    let kernel = kernel
+        .or_else(|| {
+            let k = others.iter().position(|(_, b)| b.starts_with(b"\x7fELF"))?;
+            Some(others.swap_remove(k))
+        })
+        .or_else(|| others.pop())
+        .ok_or(
+            "no kernel among the files: choose xv6's kernel (the ELF file `kernel`) and its fs.img",
+        )?;
+    let disk = disk.ok_or_else(|| {
+        format!(
+            "no disk image among the files: choose fs.img with {} (xv6 cannot start its shell without one)",
+            kernel.0
+        )
+    })?;
+    let origin = format!(
+        "your build ({} and {}{})",
+        kernel.0,
+        disk.0,
+        match sources.len() {
+            0 => ", no sources".to_string(),
+            n => format!(", {n} source files"),
+        }
+    );
+    Xv6Build::new(&origin, kernel.1, disk.1, sources).map_err(|e| format!("{}: {e}", kernel.0))
+}
+
+/// Reads the files the student chose (a kernel ELF, an fs.img and any of
+/// its sources) into a build. They stay in the browser.
+pub async fn open_files(files: Vec<web_sys::File>) -> Result<Xv6Build, String> {
+    let mut read = Vec::new();
+    for f in files {
+        read.push((f.name(), file_bytes(&f).await?));
+    }
+    sort_files(read)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sort_files;
+
+    fn build_file(name: &str) -> Vec<u8> {
+        let dir = osviz_xv6::build::default_build().unwrap_or_else(|e| panic!("{e}"));
+        std::fs::read(dir.join(name)).unwrap()
+    }
+
+    fn why(files: Vec<(&str, Vec<u8>)>) -> String {
+        let files = files.into_iter().map(|(n, b)| (n.to_string(), b)).collect();
+        sort_files(files).err().unwrap_or_default()
+    }
+
+    #[test]
+    fn bad_files_are_named_with_what_is_wrong() {
+        let disk = build_file("fs.img");
+        let png = b"\x89PNG\r\n\x1a\n....".to_vec();
+        assert!(why(vec![("kernel", png), ("fs.img", disk.clone())]).contains("not an ELF"));
+        let host = std::fs::read("/bin/true").unwrap();
+        let w = why(vec![("kernel", host), ("fs.img", disk.clone())]);
+        assert!(w.contains("not a 32-bit x86 (i386) ELF"), "{w}");
+        // A user program is an i386 ELF but no kernel: no multiboot header.
+        let ls = build_file("src/_ls");
+        let w = why(vec![("kernel", ls), ("fs.img", disk.clone())]);
+        assert!(w.contains("no multiboot header"), "{w}");
+        let w = why(vec![("kernel", build_file("kernel"))]);
+        assert!(w.contains("no disk image"), "{w}");
+        assert!(why(vec![]).contains("no kernel"));
+    }
+
+    #[test]
+    fn a_good_build_is_sorted_by_name_and_content() {
+        let files = vec![
+            ("proc.c".to_string(), b"int x;".to_vec()),
+            ("fs.img".to_string(), build_file("fs.img")),
+            ("my-kernel".to_string(), build_file("kernel")),
+        ];
+        let build = sort_files(files).unwrap();
+        assert_eq!(build.sources.keys().collect::<Vec<_>>(), ["proc.c"]);
+        assert!(
+            build
+                .origin
+                .contains("my-kernel and fs.img, 1 source files"),
+            "{}",
+            build.origin
+        );
+    }
+}
