@@ -51,6 +51,8 @@ test('xv6 boots to its prompt, ls answers typed keys, and the processes show who
   // The timeline: sh slept on console input until the keyboard's interrupt woke it.
   const sleeps = await region(page, 'Timeline').getByLabel('Sleeps').textContent();
   assert.match(sleeps, /pid 2 sh slept on input\.r \(console input\) from step \d+ to \d+, woken by interrupt 33 \(keyboard \(IRQ 1\)\)/);
+  // ...and waited for ls, whose exit (a system call) woke it.
+  assert.match(sleeps, /pid 2 sh slept on ptable\.proc\[\d+\] \(its child's exit, in wait\) from step \d+ to \d+, woken by pid 3 ls in a system call/);
   // The frames panel draws all of xv6's 224 MiB.
   assert.match(await region(page, 'Physical frames').locator('h2').textContent(), /57344 \(224 MiB\)/);
   await page.screenshot({ path: join(shots, 'xv6-ls.png') });

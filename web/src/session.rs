@@ -717,6 +717,11 @@ impl Session {
             let stop = m.run(end - m.steps());
             let wanted = match (&stop, self.break_on) {
                 (StopReason::Event { .. }, Some(b)) => self.wanted(b),
+                // A process's state changed: note the sleeps, run on.
+                (StopReason::Watch { .. }, _) => {
+                    self.remember_processes(true);
+                    false
+                }
                 _ => true,
             };
             if wanted {
@@ -891,9 +896,20 @@ impl Session {
     }
 
     /// Notes the page directory of every live process, and who sleeps on
-    /// what: a sleep seen ending is closed with the device interrupt taken
-    /// since it was last seen asleep.
+    /// what (see [`Session::remember_processes`]).
     pub fn remember_directories(&mut self) {
+        self.remember_processes(false);
+    }
+
+    /// Notes the page directory of every live process and who sleeps on
+    /// what, and watches every live process's state field, so that running
+    /// stops at each change of state (`at_change`): a sleep is then seen
+    /// from the step it began to the step it ended, and the trap the kernel
+    /// is in at that moment says who woke the sleeper (a device's interrupt
+    /// handler, or a process in a system call). Where the kernel view cannot
+    /// watch, sleeps are seen at each look and the latest device interrupt
+    /// since the last look is named as the likely waker.
+    fn remember_processes(&mut self, at_change: bool) {
         let m = &self.system.machine;
         let now = m.steps();
         let i = self.system.view();
@@ -920,15 +936,34 @@ impl Session {
             })
         };
         let seen = self.sleeps_seen;
+        let interrupt = |v: u8| match i.vector_name(v) {
+            Some(n) => format!("interrupt {v} ({n})"),
+            None => format!("interrupt {v}"),
+        };
+        // Asked only when a sleep ends at this very change of state.
+        let mut waker: Option<Option<String>> = None;
+        let mut waker_now = || {
+            waker
+                .get_or_insert_with(|| {
+                    let v = i.trap_in_progress(m)?;
+                    Some(if v >= 32 && v != i.syscall_vector() {
+                        interrupt(v)
+                    } else {
+                        match i.current(m) {
+                            Some(p) => format!("pid {} {} in a system call", p.pid, p.name),
+                            None => "a system call".to_string(),
+                        }
+                    })
+                })
+                .clone()
+        };
         for s in self.sleeps.iter_mut().filter(|s| s.to.is_none()) {
             if !asleep(s.pid, &s.chan) {
                 s.to = Some(now);
-                s.woken_by = last_device_interrupt(m, seen.max(s.from), now).map(|v| {
-                    match i.vector_name(v) {
-                        Some(n) => format!("interrupt {v} ({n})"),
-                        None => format!("interrupt {v}"),
-                    }
-                });
+                s.woken_by = match at_change.then(&mut waker_now).flatten() {
+                    Some(w) => Some(w),
+                    None => last_device_interrupt(m, seen.max(s.from), now).map(interrupt),
+                };
             }
         }
         for p in procs
@@ -954,6 +989,8 @@ impl Session {
         let extra = self.sleeps.len().saturating_sub(SLEEPS_KEPT);
         self.sleeps.drain(..extra);
         self.sleeps_seen = now;
+        let watches: Vec<(u32, u32)> = procs.iter().filter_map(|p| i.state_field(p)).collect();
+        self.system.machine.set_watches(&watches);
     }
 
     fn mark(&mut self) {
@@ -1600,6 +1637,9 @@ mod tests {
         s.apply(Action::TypeKeys("echo hi\n".into()));
         s.apply(Action::SetSpeed(SPEEDS.len() - 1));
         s.apply(Action::ToggleRun);
+        // Long frames: many timer interrupts fall between two looks at the
+        // process table, so only the moment of the wake-up can say who woke.
+        s.budget = 3_000_000;
         for _ in 0..200 {
             s.tick(0.016);
             if String::from_utf8_lossy(s.system.machine.serial_output()).ends_with("hi\n$ ") {
@@ -1618,12 +1658,59 @@ mod tests {
             woke.text()
         );
         assert!(woke.text().contains("console input"), "{}", woke.text());
+        // sh waited for echo, and echo's exit woke it.
+        let waited = sleeps
+            .iter()
+            .find(|x| x.name == "sh" && x.chan.starts_with("ptable.proc") && x.to.is_some())
+            .expect("sh waited for its child");
+        assert_eq!(
+            waited.woken_by.as_deref(),
+            Some("pid 3 echo in a system call"),
+            "{}",
+            waited.text()
+        );
         // sh sleeps again on its next read, and init still waits for a child.
         assert!(
             sleeps
                 .iter()
                 .any(|x| x.name == "init" && x.chan.starts_with("ptable.proc"))
         );
+    }
+
+    #[test]
+    fn a_teaching_kernel_sleep_is_seen_from_its_first_step_to_the_disk_interrupt_that_ended_it() {
+        let mut s = Session::new("blocking-io");
+        // One long frame runs the whole lesson: only watching the process
+        // states sees the sleep at all.
+        s.budget = 1_000_000;
+        run_until_stopped(&mut s);
+        let sleeps = crate::views::timeline::of_session(&s, &[]).sleeps;
+        let texts: Vec<String> = sleeps.iter().map(|x| x.text()).collect();
+        let [disk] = &sleeps[..] else {
+            panic!("one sleep: {texts:#?}")
+        };
+        assert_eq!(
+            (disk.name.as_str(), disk.chan.as_str()),
+            ("diskread", "disk_buf")
+        );
+        assert_eq!(
+            disk.woken_by.as_deref(),
+            Some("interrupt 46 (disk interrupt)"),
+            "{texts:#?}"
+        );
+        // The span's ends are the steps the state changed at.
+        let sleeping_at = |step: u64| {
+            let mut m = s.system.machine.clone();
+            m.seek(step).unwrap();
+            s.system
+                .view()
+                .processes(&m)
+                .iter()
+                .any(|p| p.pid == disk.pid && p.phase == osviz_view::Phase::Sleeping)
+        };
+        let to = disk.to.expect("the sleep ended");
+        assert!(!sleeping_at(disk.from - 1) && sleeping_at(disk.from));
+        assert!(sleeping_at(to - 1) && !sleeping_at(to));
     }
 
     #[test]

@@ -274,6 +274,29 @@ impl KernelView for Introspector<'_> {
         crate::vectors::vector_name(vector)
     }
 
+    /// `proc.state`: `sleep` sets SLEEPING there, `wakeup` RUNNABLE.
+    fn state_field(&self, p: &ProcessView) -> Option<(u32, u32)> {
+        Some(((p.addr + self.sym("proc.state")).wrapping_sub(KERNBASE), 4))
+    }
+
+    /// `alltraps` calls `trap` as `push esp / call trap / add esp, 4`
+    /// (3 bytes) before `trapret`: the innermost such return address on the
+    /// kernel stack, from ESP up to its page's end, has the trap frame's
+    /// address just above it.
+    fn trap_in_progress(&self, m: &Machine) -> Option<u8> {
+        let ret = self.sym("trapret").checked_sub(3)?;
+        let esp = m.cpu().gpr[4];
+        if esp < KERNBASE || m.cpu().cpl() != 0 {
+            return None;
+        }
+        let end = (esp | 0xFFF).wrapping_add(1);
+        let at = (esp..end.wrapping_sub(4))
+            .step_by(4)
+            .find(|&a| read(m, a) == ret)?;
+        let tf = read(m, at + 4);
+        u8::try_from(read(m, tf + self.sym("trapframe.trapno"))).ok()
+    }
+
     /// The kernel's for kernel addresses, else the program the running
     /// process was started from.
     fn place(&self, m: &Machine, addr: u32) -> SourcePlace {

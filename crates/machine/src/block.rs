@@ -392,6 +392,7 @@ impl Machine {
             && !(self.cpu.flag(crate::cpu::Flags::IF) && self.bus.controller().requesting())
             && self.history_horizon() > self.steps + margin
             && self.no_breakpoint_near(self.cpu.eip)
+            && self.watches.is_empty()
     }
 
     #[inline(always)]

@@ -24,16 +24,18 @@ pub struct DisasmLine {
 pub(crate) struct SetAside {
     breakpoints: BTreeSet<u32>,
     kinds: KindSet,
+    watches: Vec<crate::machine::Watch>,
     recording: bool,
 }
 
 impl Machine {
-    /// Takes the breakpoints and break kinds out (and turns recording off
+    /// Takes the breakpoints, break kinds and watches out (and turns recording off
     /// when `quiet`), for a run that must not stop at them.
     pub(crate) fn set_aside(&mut self, quiet: bool) -> SetAside {
         let aside = SetAside {
             breakpoints: std::mem::take(&mut self.breakpoints),
             kinds: std::mem::replace(&mut self.break_kinds, KindSet::EMPTY),
+            watches: std::mem::take(&mut self.watches),
             recording: self.recording,
         };
         if quiet {
@@ -46,6 +48,7 @@ impl Machine {
     pub(crate) fn put_back(&mut self, aside: SetAside) {
         self.breakpoints = aside.breakpoints;
         self.break_kinds = aside.kinds;
+        self.watches = aside.watches;
         self.set_recording(aside.recording);
     }
 
@@ -117,7 +120,7 @@ impl Machine {
     /// with the stack back where it was (so a recursive call, or the same
     /// program running in another process, does not stop it); any other
     /// instruction is one step. Address breakpoints still stop it (as in a
-    /// debugger); break-on kinds do not. At most `max_steps` steps.
+    /// debugger); break-on kinds and watches do not. At most `max_steps` steps.
     pub fn step_over(&mut self, max_steps: u64) -> Option<StopReason> {
         let eip = self.cpu.eip;
         let over = match self.instruction_at(eip) {
@@ -130,6 +133,7 @@ impl Machine {
         let next = eip.wrapping_add(u32::from(instr.len));
         let (cr3, esp) = (self.cpu.cr3, self.cpu.gpr[4]);
         let kinds = std::mem::replace(&mut self.break_kinds, KindSet::EMPTY);
+        let watches = std::mem::take(&mut self.watches);
         let had = self.breakpoints.contains(&next);
         self.breakpoints.insert(next);
         let end = self.steps + max_steps;
@@ -153,6 +157,7 @@ impl Machine {
             self.breakpoints.remove(&next);
         }
         self.break_kinds = kinds;
+        self.watches = watches;
         stop
     }
 

@@ -77,6 +77,8 @@ pub enum StopReason {
     Breakpoint { eip: u32 },
     /// A step produced an event of a kind the run was asked to break on.
     Event { kind: EventKind },
+    /// A step changed the bytes of a watch set with [`Machine::set_watches`].
+    Watch { pa: u32 },
 }
 
 impl std::fmt::Display for StopReason {
@@ -91,6 +93,7 @@ impl std::fmt::Display for StopReason {
             }
             StopReason::Breakpoint { eip } => write!(f, "breakpoint at {eip:#010x}"),
             StopReason::Event { kind } => write!(f, "stopped at a {}", kind.label()),
+            StopReason::Watch { pa } => write!(f, "the watched bytes at {pa:#010x} changed"),
         }
     }
 }
@@ -153,6 +156,14 @@ fn empty_decode_cache() -> Vec<Decoded> {
 /// How many of the latest device interrupts the machine remembers.
 const RECENT_INTERRUPTS: usize = 64;
 
+/// One data watch (see [`Machine::set_watches`]).
+#[derive(Clone, Debug)]
+pub(crate) struct Watch {
+    pa: u32,
+    len: u32,
+    value: u32,
+}
+
 #[derive(Clone, Debug)]
 pub struct Machine {
     pub(crate) cpu: Cpu,
@@ -202,6 +213,9 @@ pub struct Machine {
     log: EventLog,
     pub(crate) breakpoints: BTreeSet<u32>,
     pub(crate) break_kinds: KindSet,
+    /// Data watches: physical bytes (address, length of 1 to 4) and the
+    /// value they held when last compared.
+    pub(crate) watches: Vec<Watch>,
     decoded: Vec<Decoded>,
     pub(crate) history: History,
     blocks: BlockCache,
@@ -252,6 +266,7 @@ impl Machine {
             log: EventLog::new(config.event_capacity),
             breakpoints: BTreeSet::new(),
             break_kinds: KindSet::EMPTY,
+            watches: Vec::new(),
             // One more slot holds an instruction that crosses a page boundary.
             decoded: empty_decode_cache(),
             history: History::new(
@@ -494,6 +509,40 @@ impl Machine {
         self.break_kinds
     }
 
+    /// Makes `run` stop after any step that changes one of these physical
+    /// byte ranges (address, length of 1 to 4 bytes), as a debugger's data
+    /// watchpoint does; replaces the watches set before. A run with watches
+    /// takes single steps, which compare the watched bytes after each one.
+    pub fn set_watches(&mut self, ranges: &[(u32, u32)]) {
+        self.watches = ranges
+            .iter()
+            .map(|&(pa, len)| Watch {
+                pa,
+                len: len.clamp(1, 4),
+                value: self.mem.read(pa, len.clamp(1, 4)),
+            })
+            .collect();
+    }
+
+    /// The watched ranges (address, length).
+    pub fn watches(&self) -> impl Iterator<Item = (u32, u32)> + '_ {
+        self.watches.iter().map(|w| (w.pa, w.len))
+    }
+
+    /// The watch stop, if the latest step changed watched bytes; the
+    /// watches then hold the new values.
+    fn watch_break(&mut self) -> Option<StopReason> {
+        let mut hit = None;
+        for w in &mut self.watches {
+            let now = self.mem.read(w.pa, w.len);
+            if now != w.value {
+                w.value = now;
+                hit = hit.or(Some(w.pa));
+            }
+        }
+        hit.map(|pa| StopReason::Watch { pa })
+    }
+
     /// Executes one step and reports what it did.
     pub fn step(&mut self) -> StepOutcome {
         let stop = self.step_inner();
@@ -519,6 +568,11 @@ impl Machine {
     fn run_with(&mut self, max_steps: u64, blocks: &mut BlockCache) -> StopReason {
         let start = self.steps;
         let mut first = true;
+        // Time may have moved (a seek, a load) since the watches were set:
+        // a watch stops on a change made by this run.
+        for w in &mut self.watches {
+            w.value = self.mem.read(w.pa, w.len);
+        }
         loop {
             let done = self.steps - start;
             if done >= max_steps {
@@ -543,6 +597,11 @@ impl Machine {
                 return stop;
             }
             if let Some(stop) = self.event_break() {
+                return stop;
+            }
+            if !self.watches.is_empty()
+                && let Some(stop) = self.watch_break()
+            {
                 return stop;
             }
         }

@@ -53,6 +53,7 @@ fn stop_name(stop: &StopReason) -> &'static str {
         StopReason::TripleFault { .. } => "triple_fault",
         StopReason::Breakpoint { .. } => "breakpoint",
         StopReason::Event { .. } => "event",
+        StopReason::Watch { .. } => "watch",
     }
 }
 

@@ -171,3 +171,47 @@ fn restoring_a_snapshot_forgets_code_decoded_before() {
     m.run(10);
     assert_eq!(m.cpu().gpr[0], 2);
 }
+
+/// A loop that counts in ECX and stores the count at 0x8000 every eighth
+/// iteration: `inc ecx / test cl, 7 / jnz back / mov [0x8000], ecx / jmp back`.
+fn counting_store_machine() -> Machine {
+    let program = [
+        0x41, // 1000 inc ecx
+        0xF6, 0xC1, 0x07, // 1001 test cl, 7
+        0x75, 0xFA, // 1004 jnz 1000
+        0x89, 0x0D, 0x00, 0x80, 0x00, 0x00, // 1006 mov [0x8000], ecx
+        0xEB, 0xF2, // 100c jmp 1000
+    ];
+    let mut m = Machine::with_config(config());
+    m.load(0x1000, &program).unwrap();
+    m.set_eip(0x1000);
+    m
+}
+
+#[test]
+fn a_watch_stops_the_run_after_the_step_that_changed_its_bytes_and_nowhere_else() {
+    let mut m = counting_store_machine();
+    m.set_watches(&[(0x8000, 4)]);
+    // Eight iterations of three steps, then the store (step 25); each later
+    // pass also takes the jmp back (26 steps a pass).
+    for pass in 1..=3u32 {
+        assert_eq!(m.run(1_000), StopReason::Watch { pa: 0x8000 });
+        assert_eq!(m.mem().read(0x8000, 4), 8 * pass);
+        assert_eq!(m.steps(), u64::from(pass) * 26 - 1);
+        assert_eq!(m.cpu().eip, 0x100c, "stopped just after the store");
+    }
+    // A watch on bytes the store leaves alone never stops the run.
+    m.set_watches(&[(0x8004, 4)]);
+    assert_eq!(m.run(1_000), StopReason::InstructionLimit);
+    // Seeking back replays without stopping at watches, and the next run
+    // stops at the first change after where time now is.
+    m.set_watches(&[(0x8000, 1)]);
+    assert_eq!(m.seek(30).unwrap(), 30);
+    assert_eq!(m.run(1_000), StopReason::Watch { pa: 0x8000 });
+    assert_eq!(m.steps(), 51);
+    // A run without watches takes the block path to the same state as the
+    // watched, single-stepped run.
+    let mut plain = counting_store_machine();
+    assert_eq!(plain.run(51), StopReason::InstructionLimit);
+    assert_eq!(plain.state_hash(), m.state_hash());
+}

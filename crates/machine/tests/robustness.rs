@@ -52,7 +52,9 @@ fn random_code_never_panics() {
             StopReason::InstructionLimit => "limit",
             StopReason::DebugExit { .. } => "exit",
             StopReason::Idle => "idle",
-            StopReason::Breakpoint { .. } | StopReason::Event { .. } => "break",
+            StopReason::Breakpoint { .. } | StopReason::Event { .. } | StopReason::Watch { .. } => {
+                "break"
+            }
         };
         *stops.entry(name).or_insert(0) += 1;
     }

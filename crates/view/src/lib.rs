@@ -355,6 +355,27 @@ pub trait KernelView {
         None
     }
 
+    /// The physical bytes (address, length) of `p`'s state field. The page
+    /// watches them to see the moment a process goes to sleep or wakes up;
+    /// `None` where the kernel view cannot say.
+    fn state_field(&self, _p: &ProcessView) -> Option<(u32, u32)> {
+        None
+    }
+
+    /// The vector of the trap the kernel is handling at this instruction
+    /// (the innermost one, when traps nest), or `None` outside a trap or
+    /// where the kernel view cannot say. Asked at the moment of a wake-up,
+    /// it says who woke the sleeper: a device's interrupt handler, or a
+    /// process in a system call.
+    fn trap_in_progress(&self, _m: &Machine) -> Option<u8> {
+        None
+    }
+
+    /// The vector of the kernel's system call (both kernels use `int 0x40`).
+    fn syscall_vector(&self) -> u8 {
+        0x40
+    }
+
     /// A process's page directory below the kernel, as tables: each present
     /// directory entry with the present entries of its page table.
     fn page_tables(&self, m: &Machine, p: &ProcessView) -> Vec<PageTable> {

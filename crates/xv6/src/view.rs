@@ -489,6 +489,58 @@ impl KernelView for Xv6 {
         VECTORS.iter().find(|(v, _)| *v == vector).map(|(_, n)| *n)
     }
 
+    /// `p->state`: `sleep` sets SLEEPING there, `wakeup1` (and `kill`)
+    /// RUNNABLE.
+    fn state_field(&self, p: &ProcessView) -> Option<(u32, u32)> {
+        let state = self.layout.structs.get("proc")?.field("state")?;
+        Some((
+            (p.addr + state.offset).wrapping_sub(self.kernbase()),
+            state.ty.size(),
+        ))
+    }
+
+    /// The innermost call of `trap(struct trapframe *tf)` on the frame
+    /// pointer chain (xv6 builds with frame pointers; `alltraps` calls
+    /// `trap` with the trap frame's address as its one argument), and that
+    /// frame's `trapno`.
+    fn trap_in_progress(&self, m: &Machine) -> Option<u8> {
+        let trapno = self
+            .layout
+            .structs
+            .get("trapframe")?
+            .field("trapno")?
+            .offset;
+        let kernbase = self.kernbase();
+        let read = |va: u32| (va >= kernbase).then(|| self.read(m, va, 4));
+        let in_trap = |addr: u32| {
+            crate::symbolize_in(&self.sorted, addr).map(|(name, offset)| (name == "trap", offset))
+        };
+        let trapno_of = |ebp: u32| {
+            let tf = read(ebp.wrapping_add(8))?;
+            u8::try_from(read(tf.wrapping_add(trapno))?).ok()
+        };
+        let mut ebp = m.cpu().gpr[5];
+        // In trap itself past its prologue, EBP is trap's frame.
+        if let Some((true, offset)) = in_trap(m.cpu().eip)
+            && offset > 2
+        {
+            return trapno_of(ebp);
+        }
+        // Each frame's return address names the caller; the saved EBP
+        // above it is the caller's frame. At most a few dozen frames deep.
+        for _ in 0..64 {
+            let (next, ret) = (read(ebp)?, read(ebp.wrapping_add(4))?);
+            if in_trap(ret.wrapping_sub(1))?.0 {
+                return trapno_of(next);
+            }
+            if next <= ebp {
+                return None;
+            }
+            ebp = next;
+        }
+        None
+    }
+
     fn limitation(&self) -> Option<String> {
         (!self.layout.has_dwarf).then(|| {
             "this kernel has no DWARF debugging information (it was built without -g): \
