@@ -56,6 +56,7 @@ test('xv6 boots to its prompt, ls answers typed keys, and the processes show who
   // The frames panel draws all of xv6's 224 MiB.
   assert.match(await region(page, 'Physical frames').locator('h2').textContent(), /57344 \(224 MiB\)/);
   await page.screenshot({ path: join(shots, 'xv6-ls.png') });
+  await region(page, 'Timeline').screenshot({ path: join(shots, 'xv6-timeline.png') });
   await done(page, errors);
 });
 

@@ -216,7 +216,7 @@ pub struct Session {
 }
 
 /// How many sleeps the timeline keeps.
-const SLEEPS_KEPT: usize = 24;
+const SLEEPS_KEPT: usize = 96;
 
 /// Every panel the page has, by the name its section carries.
 pub const PANELS: [&str; 13] = [

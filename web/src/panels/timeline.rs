@@ -169,11 +169,11 @@ pub fn timeline_panel(props: &TimelineProps) -> Html {
             if !v.sleeps.is_empty() {
                 <h3>{ "Sleeps and wake-ups" }</h3>
                 <ol class="sleeps" aria-label="Sleeps">
-                    { for v.sleeps.iter().rev().take(8).map(|sl| {
+                    { for crate::views::timeline::sleep_lines(&v.sleeps).into_iter().take(8).map(|sl| {
                         let pid = Focus::Pid(sl.pid);
                         html! {
-                            <li class={classes!("sleep", sl.to.is_none().then_some("asleep"), linked.class(&[pid]))} data-focus={pid.attr()}>
-                                { sl.text() }
+                            <li class={classes!("sleep", sl.asleep.then_some("asleep"), linked.class(&[pid]))} data-focus={pid.attr()}>
+                                { sl.text }
                             </li>
                         }
                     }) }

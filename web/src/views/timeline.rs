@@ -44,9 +44,9 @@ impl IoStory {
     }
 }
 
-/// A process asleep on a channel, as the page saw it: from the first frame
-/// it was seen asleep to the first it was seen awake, and the device
-/// interrupt taken in between (the one whose handler woke it).
+/// A process asleep on a channel, as the page saw it: from the step it
+/// went to sleep to the step it woke (where the kernel view can watch its
+/// state; else from look to look), and who woke it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SleepSpan {
     pub pid: u32,
@@ -55,35 +55,119 @@ pub struct SleepSpan {
     pub chan: String,
     pub from: u64,
     pub to: Option<u64>,
-    /// The interrupt taken while it slept, with the kernel's name for it.
+    /// Who woke it: a device's interrupt with the kernel's name for it, or
+    /// a process in a system call (`None`: another process, unnamed).
     pub woken_by: Option<String>,
 }
 
+/// What a channel is for, in words, and the plural for a run of sleeps on
+/// channels of that kind; `None` for a channel the page has no words for.
+fn channel_kind(chan: &str) -> Option<(&'static str, &'static str)> {
+    match chan {
+        c if c.starts_with("input") => Some(("console input", "console input")),
+        c if c.starts_with("bcache") => Some(("a disk buffer", "disk buffers")),
+        c if c.starts_with("ptable.proc") => {
+            Some(("its child's exit, in wait", "its children's exits"))
+        }
+        "ticks" => Some(("the timer, in sleep", "the timer")),
+        _ => None,
+    }
+}
+
 impl SleepSpan {
+    /// The channel with what it is for.
+    fn what(&self) -> String {
+        match channel_kind(&self.chan) {
+            Some((kind, _)) => format!("{} ({kind})", self.chan),
+            None => self.chan.clone(),
+        }
+    }
+
+    fn waker(&self) -> &str {
+        self.woken_by.as_deref().unwrap_or("another process")
+    }
+
     /// The span in words.
     pub fn text(&self) -> String {
-        let what = match self.chan.as_str() {
-            c if c.starts_with("input") => format!("{c} (console input)"),
-            c if c.starts_with("bcache") => format!("{c} (a disk buffer)"),
-            c if c.starts_with("ptable.proc") => format!("{c} (its child's exit, in wait)"),
-            "ticks" => "ticks (the timer, in sleep)".to_string(),
-            c => c.to_string(),
-        };
-        match (self.to, &self.woken_by) {
-            (None, _) => format!(
+        let what = self.what();
+        match self.to {
+            None => format!(
                 "pid {} {} asleep on {what} since step {}",
                 self.pid, self.name, self.from
             ),
-            (Some(to), Some(by)) => format!(
-                "pid {} {} slept on {what} from step {} to {to}, woken by {by}",
-                self.pid, self.name, self.from
-            ),
-            (Some(to), None) => format!(
-                "pid {} {} slept on {what} from step {} to {to}, woken by another process",
-                self.pid, self.name, self.from
+            Some(to) => format!(
+                "pid {} {} slept on {what} from step {} to {to}, woken by {}",
+                self.pid,
+                self.name,
+                self.from,
+                self.waker()
             ),
         }
     }
+
+    /// Whether `next` repeats this sleep: the same process, asleep on the
+    /// same kind of channel, woken the same way (a process reading a file
+    /// sleeps on one disk buffer after another).
+    fn repeated_by(&self, next: &SleepSpan) -> bool {
+        self.to.is_some()
+            && next.to.is_some()
+            && (self.pid, &self.name, &self.woken_by) == (next.pid, &next.name, &next.woken_by)
+            && (self.chan == next.chan
+                || channel_kind(&self.chan).is_some()
+                    && channel_kind(&self.chan) == channel_kind(&next.chan))
+    }
+}
+
+/// One line of the sleeps list: a sleep, or a run of repeated sleeps.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SleepLine {
+    pub pid: u32,
+    pub asleep: bool,
+    pub text: String,
+}
+
+/// The sleeps as lines, newest first, a run of repeated sleeps in one line
+/// ("slept 7 times on disk buffers ..."), so that a file read does not push
+/// the shell's wait for input out of sight.
+pub fn sleep_lines(sleeps: &[SleepSpan]) -> Vec<SleepLine> {
+    let mut runs: Vec<&[SleepSpan]> = Vec::new();
+    let mut start = 0;
+    for i in 1..=sleeps.len() {
+        if i == sleeps.len() || !sleeps[i - 1].repeated_by(&sleeps[i]) {
+            runs.push(&sleeps[start..i]);
+            start = i;
+        }
+    }
+    runs.iter()
+        .rev()
+        .map(|run| {
+            let (first, last) = (&run[0], &run[run.len() - 1]);
+            let text = if run.len() == 1 {
+                first.text()
+            } else {
+                let what = if run.iter().all(|s| s.chan == first.chan) {
+                    first.what()
+                } else {
+                    let plural = channel_kind(&first.chan).map_or("channels", |k| k.1);
+                    format!("{plural} ({} … {})", first.chan, last.chan)
+                };
+                format!(
+                    "pid {} {} slept {} times on {what} from step {} to {}, each woken by {}",
+                    first.pid,
+                    first.name,
+                    run.len(),
+                    first.from,
+                    last.to.unwrap_or(last.from),
+                    first.waker()
+                )
+            };
+            SleepLine {
+                pid: first.pid,
+                asleep: last.to.is_none(),
+                text,
+            }
+        })
+        .collect()
 }
 
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -251,6 +335,83 @@ pub fn of_session(session: &Session, procs: &[ProcessView]) -> TimelineView {
 mod tests {
     use super::*;
     use crate::action::Action;
+
+    fn span(
+        pid: u32,
+        name: &str,
+        chan: &str,
+        from: u64,
+        to: Option<u64>,
+        by: Option<&str>,
+    ) -> SleepSpan {
+        SleepSpan {
+            pid,
+            name: name.to_string(),
+            chan: chan.to_string(),
+            from,
+            to,
+            woken_by: by.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn repeated_sleeps_of_a_file_read_are_one_line_and_the_shells_wait_stays_in_sight() {
+        const IDE: Option<&str> = Some("interrupt 46 (IDE disk (IRQ 14))");
+        let sleeps = [
+            span(
+                2,
+                "sh",
+                "input.r",
+                10,
+                Some(20),
+                Some("interrupt 33 (keyboard (IRQ 1))"),
+            ),
+            span(3, "ls", "bcache.buf[0]", 30, Some(40), IDE),
+            span(3, "ls", "bcache.buf[5]", 50, Some(60), IDE),
+            span(3, "ls", "bcache.buf[4]", 70, Some(80), IDE),
+            span(
+                2,
+                "sh",
+                "ptable.proc[1]",
+                25,
+                Some(90),
+                Some("pid 3 ls in a system call"),
+            ),
+            span(2, "sh", "input.r", 95, None, None),
+        ];
+        let lines: Vec<String> = sleep_lines(&sleeps).into_iter().map(|l| l.text).collect();
+        assert_eq!(
+            lines,
+            [
+                "pid 2 sh asleep on input.r (console input) since step 95",
+                "pid 2 sh slept on ptable.proc[1] (its child's exit, in wait) from step 25 to 90, woken by pid 3 ls in a system call",
+                "pid 3 ls slept 3 times on disk buffers (bcache.buf[0] … bcache.buf[4]) from step 30 to 80, each woken by interrupt 46 (IDE disk (IRQ 14))",
+                "pid 2 sh slept on input.r (console input) from step 10 to 20, woken by interrupt 33 (keyboard (IRQ 1))",
+            ]
+        );
+        // The same channel again and again reads as that channel; an unnamed
+        // waker is another process; a different waker breaks the run.
+        let ticks = [
+            span(4, "sleeper", "ticks", 1, Some(2), None),
+            span(4, "sleeper", "ticks", 3, Some(4), None),
+            span(
+                4,
+                "sleeper",
+                "ticks",
+                5,
+                Some(6),
+                Some("interrupt 32 (timer (IRQ 0))"),
+            ),
+        ];
+        let lines: Vec<String> = sleep_lines(&ticks).into_iter().map(|l| l.text).collect();
+        assert_eq!(
+            lines,
+            [
+                "pid 4 sleeper slept on ticks (the timer, in sleep) from step 5 to 6, woken by interrupt 32 (timer (IRQ 0))",
+                "pid 4 sleeper slept 2 times on ticks (the timer, in sleep) from step 1 to 4, each woken by another process",
+            ]
+        );
+    }
 
     #[test]
     fn two_processes_take_turns_and_keep_their_names() {
