@@ -213,6 +213,69 @@ pub struct Session {
     pub sleeps: Vec<crate::views::timeline::SleepSpan>,
     /// The step the sleeps were last looked at.
     sleeps_seen: u64,
+    /// The timeline's events (switches, traps from user mode, I/O), copied
+    /// from the machine's bounded event log at each look: on xv6 its
+    /// memory-mapped LAPIC reads alone fill that log in about a million
+    /// steps, and the chart must keep the switches longer than that.
+    pub timeline: TimelineRecord,
+}
+
+/// The events the timeline is drawn from, kept apart from the event log.
+#[derive(Clone, Debug, Default)]
+pub struct TimelineRecord {
+    events: std::collections::VecDeque<(u64, Event)>,
+    /// Every event of the log stamped up to this step has been looked at.
+    copied: u64,
+    /// Whether events were lost: the record dropped its oldest, or the log
+    /// wrapped between two looks. Who ran at its start is then unknown.
+    gap: bool,
+}
+
+/// How many of the timeline's events the record keeps.
+const TIMELINE_EVENTS_KEPT: usize = 4096;
+
+impl TimelineRecord {
+    /// Starts empty at `step` (the event log was just cleared).
+    fn restart(&mut self, step: u64) {
+        self.events.clear();
+        self.copied = step;
+        self.gap = false;
+    }
+
+    /// Copies the timeline's events the log holds past the last copy. The
+    /// events of the current step are not in the log yet (the next step
+    /// files them), so the copy stops before it.
+    fn copy_from(&mut self, m: &osviz_machine::Machine) {
+        let log = m.event_log();
+        let copied = self.copied;
+        let fresh: Vec<(u64, Event)> = log
+            .iter()
+            .rev()
+            .take_while(|s| s.step > copied)
+            .filter(|s| crate::views::timeline::draws(&s.event))
+            .map(|s| (s.step, s.event.clone()))
+            .collect();
+        if log.is_full() && log.iter().next().is_some_and(|s| s.step > copied + 1) {
+            self.gap = true;
+        }
+        self.events.extend(fresh.into_iter().rev());
+        let extra = self.events.len().saturating_sub(TIMELINE_EVENTS_KEPT);
+        if extra > 0 {
+            self.events.drain(..extra);
+            self.gap = true;
+        }
+        self.copied = self.copied.max(m.steps().saturating_sub(1));
+    }
+
+    /// The events, oldest first.
+    pub fn events(&self) -> impl Iterator<Item = (u64, &Event)> {
+        self.events.iter().map(|(s, e)| (*s, e))
+    }
+
+    /// Whether the record holds every timeline event since it started.
+    pub fn complete(&self) -> bool {
+        !self.gap
+    }
 }
 
 /// How many sleeps the timeline keeps.
@@ -349,6 +412,7 @@ impl Session {
             pending_link: None,
             sleeps: Vec::new(),
             sleeps_seen: 0,
+            timeline: TimelineRecord::default(),
         };
         s.go_to_start();
         s
@@ -885,9 +949,11 @@ impl Session {
         session
     }
 
-    /// Notes who runs now, as the log starts empty.
+    /// Notes who runs now, as the log starts empty (and the timeline's
+    /// record with it).
     fn note_log_owner(&mut self) {
         let m = &self.system.machine;
+        self.timeline.restart(m.steps());
         self.log_owner = self
             .system
             .view()
@@ -911,6 +977,7 @@ impl Session {
     /// since the last look is named as the likely waker.
     fn remember_processes(&mut self, at_change: bool) {
         let m = &self.system.machine;
+        self.timeline.copy_from(m);
         let now = m.steps();
         let i = self.system.view();
         let procs = i.processes(m);
@@ -1428,7 +1495,7 @@ impl Session {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// Runs at full speed, frame by frame, until the page stops.

@@ -185,6 +185,20 @@ fn reason(vector: u8, names: crate::views::events::Names) -> &'static str {
     names(vector).unwrap_or("trap")
 }
 
+/// Whether the timeline uses an event (the session keeps these apart
+/// from the bounded event log; see `TimelineRecord`).
+pub fn draws(event: &Event) -> bool {
+    matches!(
+        event,
+        Event::Cr3Write { .. }
+            | Event::TrapEntry { cpl_before: 3, .. }
+            | Event::DiskRequest { .. }
+            | Event::IdeCommand { .. }
+            | Event::Dma { .. }
+            | Event::IrqRaised { irq: 14, .. }
+    )
+}
+
 /// Builds the timeline from the event log: a CR3 write to a process's page
 /// directory starts its slice; the trap that took it into the kernel before
 /// the scheduler's next CR3 write is why the slice ended.
@@ -302,14 +316,14 @@ pub fn timeline<'a>(
     view
 }
 
-/// The timeline of the session's retained log; a page directory is named by
-/// the process that has it, or had it (the session remembers exited ones).
+/// The timeline of the session's record of the timeline's events (and the
+/// latest step's); a page directory is named by the process that has it,
+/// or had it (the session remembers exited ones).
 pub fn of_session(session: &Session, procs: &[ProcessView]) -> TimelineView {
     let m = &session.system.machine;
-    let events = m
-        .event_log()
-        .iter()
-        .map(|s| (s.step, &s.event))
+    let events = session
+        .timeline
+        .events()
         .chain(m.last_events().iter().map(|e| (m.steps(), e)));
     let mut view = timeline(
         events,
@@ -324,7 +338,7 @@ pub fn of_session(session: &Session, procs: &[ProcessView]) -> TimelineView {
         session
             .log_owner
             .clone()
-            .filter(|_| !m.event_log().is_full()),
+            .filter(|_| session.timeline.complete()),
         &|v| session.system.view().vector_name(v),
     );
     view.sleeps = session.sleeps.clone();
@@ -432,6 +446,81 @@ mod tests {
             v.slices.iter().any(|x| x.why == "timer interrupt"),
             "{:?}",
             v.slices
+        );
+    }
+
+    /// The timeline drawn straight from the machine's whole event log.
+    fn of_whole_log(s: &Session) -> TimelineView {
+        let m = &s.system.machine;
+        let procs = s.system.view().processes(m);
+        let events = m
+            .event_log()
+            .iter()
+            .map(|e| (e.step, &e.event))
+            .chain(m.last_events().iter().map(|e| (m.steps(), e)));
+        let mut v = timeline(
+            events,
+            |dir| {
+                procs
+                    .iter()
+                    .find(|p| p.pgdir == dir)
+                    .map(|p| (format!("pid {} {}", p.pid, p.name), Some(p.pid)))
+                    .or_else(|| s.dir_names.get(&dir).cloned())
+            },
+            s.kernel_dir(),
+            s.log_owner.clone(),
+            &|v| s.system.view().vector_name(v),
+        );
+        v.sleeps = s.sleeps.clone();
+        v
+    }
+
+    #[test]
+    fn the_record_draws_what_the_whole_log_draws_while_the_log_holds_it() {
+        let mut s = Session::new("blocking-io");
+        s.apply(Action::SetSpeed(crate::session::SPEEDS.len() - 1));
+        s.apply(Action::ToggleRun);
+        let mut looks = 0;
+        while s.running {
+            s.tick(0.016);
+            looks += 1;
+            let procs = s.system.view().processes(&s.system.machine);
+            assert_eq!(of_session(&s, &procs), of_whole_log(&s), "look {looks}");
+        }
+        assert!(!s.system.machine.event_log().is_full());
+        let procs = s.system.view().processes(&s.system.machine);
+        assert!(of_session(&s, &procs).io.iter().any(|io| io.wake.is_some()));
+    }
+
+    #[test]
+    fn xv6_keeps_ls_in_the_timeline_while_the_idle_scheduler_fills_the_event_log() {
+        let mut s = Session::with_xv6("xv6-idt", Some(crate::session::tests::xv6_build().0));
+        s.apply(Action::TypeKeys("ls\n".into()));
+        s.apply(Action::SetSpeed(crate::session::SPEEDS.len() - 1));
+        s.apply(Action::ToggleRun);
+        // ls answers within about 15 M steps; then xv6 idles for 10 M more,
+        // reading the LAPIC's ID (a memory-mapped access, an event) over and
+        // over, which pushes every switch out of the bounded event log.
+        while s.system.machine.steps() < 40_000_000 {
+            s.tick(0.016);
+        }
+        assert!(String::from_utf8_lossy(s.system.machine.serial_output()).contains("README"));
+        assert!(s.system.machine.event_log().is_full());
+        assert!(
+            of_whole_log(&s)
+                .slices
+                .iter()
+                .all(|x| !x.who.contains("ls"))
+        );
+        let procs = s.system.view().processes(&s.system.machine);
+        let v = of_session(&s, &procs);
+        let who: Vec<&str> = v.slices.iter().map(|x| x.who.as_str()).collect();
+        assert!(who.contains(&"pid 3 ls"), "{who:?}");
+        assert!(who.contains(&"pid 2 sh"), "{who:?}");
+        assert!(
+            v.io.iter().any(|io| io.text.contains("IDE read")),
+            "{:?}",
+            v.io
         );
     }
 }
