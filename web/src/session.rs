@@ -509,12 +509,13 @@ impl Session {
             .map(|b| Breakpoint {
                 file: b.file.clone(),
                 line: b.line,
-                addr: i.line_address(&b.file, b.line),
+                addr: i.line_addresses(&b.file, b.line).first().map(|l| l.addr),
             })
             .collect()
     }
 
-    /// Binds the source-line breakpoints to the machine as it is now.
+    /// Binds the source-line breakpoints to the machine as it is now: at
+    /// every address each line has (the kernel's, or each user program's).
     fn bind_breakpoints(&mut self) {
         let m = &mut self.system.machine;
         let old: Vec<u32> = m.breakpoints().collect();
@@ -525,11 +526,32 @@ impl Session {
         let addrs: Vec<u32> = self
             .breakpoints
             .iter()
-            .filter_map(|b| i.line_address(&b.file, b.line))
+            .flat_map(|b| i.line_addresses(&b.file, b.line))
+            .map(|l| l.addr)
             .collect();
         for a in addrs {
             self.system.machine.add_breakpoint(a);
         }
+    }
+
+    /// Whether a stop at address breakpoint `eip` is one of the student's:
+    /// a kernel line's, or a user program's line in a process that runs
+    /// that program (the same user address in another program is other
+    /// code). Addresses the page bound for itself count too.
+    fn breakpoint_wanted(&self, eip: u32) -> bool {
+        let m = &self.system.machine;
+        let i = self.system.view();
+        let mut places = self
+            .breakpoints
+            .iter()
+            .flat_map(|b| i.line_addresses(&b.file, b.line))
+            .filter(|l| l.addr == eip)
+            .peekable();
+        if places.peek().is_none() {
+            return true;
+        }
+        let running = i.current_program(m);
+        places.any(|l| l.program.is_none() || l.program == running)
     }
 
     /// The panels projector mode shows for this lesson.
@@ -781,6 +803,7 @@ impl Session {
             let stop = m.run(end - m.steps());
             let wanted = match (&stop, self.break_on) {
                 (StopReason::Event { .. }, Some(b)) => self.wanted(b),
+                (StopReason::Breakpoint { eip }, _) => self.breakpoint_wanted(*eip),
                 // A process's state changed: note the sleeps, run on.
                 (StopReason::Watch { .. }, _) => {
                     self.remember_processes(true);
@@ -807,12 +830,34 @@ impl Session {
             self.breakpoints.remove(i);
             self.notice = Some(format!("breakpoint cleared at {file}:{line}"));
         } else {
-            match self.system.view().line_address(file, line) {
-                Some(a) => {
+            let places = self.system.view().line_addresses(file, line);
+            match &places[..] {
+                [] => self.notice = Some(format!("{file}:{line} has no code to break at")),
+                [one] => {
+                    self.notice = Some(format!(
+                        "breakpoint set at {file}:{line} ({:#010x}{})",
+                        one.addr,
+                        one.program
+                            .as_ref()
+                            .map_or(String::new(), |p| format!(" in {p}"))
+                    ));
                     self.breakpoints.push(at);
-                    self.notice = Some(format!("breakpoint set at {file}:{line} ({a:#010x})"));
                 }
-                None => self.notice = Some(format!("{file}:{line} has no code to break at")),
+                many => {
+                    self.notice = Some(format!(
+                        "breakpoint set at {file}:{line}, in {} programs: {}",
+                        many.len(),
+                        many.iter()
+                            .map(|l| format!(
+                                "{} at {:#010x}",
+                                l.program.as_deref().unwrap_or("the kernel"),
+                                l.addr
+                            ))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ));
+                    self.breakpoints.push(at);
+                }
             }
         }
         self.bind_breakpoints();
@@ -1778,6 +1823,96 @@ pub(crate) mod tests {
         let to = disk.to.expect("the sleep ended");
         assert!(!sleeping_at(disk.from - 1) && sleeping_at(disk.from));
         assert!(sleeping_at(to - 1) && !sleeping_at(to));
+    }
+
+    #[test]
+    fn a_breakpoint_in_one_programs_code_stops_in_that_program_only() {
+        // diskread and spin share their user addresses; a breakpoint on a
+        // line of spin's must not stop diskread at that address.
+        let mut s = Session::new("blocking-io");
+        // The user addresses diskread runs at after its first instruction.
+        let mut m = s.system.machine.clone();
+        let mut diskread = std::collections::BTreeSet::new();
+        for _ in 0..200_000 {
+            if m.step().stop.is_some() {
+                break;
+            }
+            let running = s.system.view().current(&m).map(|p| p.name);
+            if m.cpu().cpl() == 3 && running.as_deref() == Some("diskread") {
+                diskread.insert(m.cpu().eip);
+            }
+        }
+        let view = s.system.view();
+        let (line, addr) = (1..200)
+            .find_map(|line| {
+                let places = view.line_addresses("spin.asm", line);
+                let spin = places
+                    .iter()
+                    .find(|l| l.program.as_deref() == Some("spin"))?;
+                diskread.contains(&spin.addr).then_some((line, spin.addr))
+            })
+            .expect("a line of spin's at an address diskread runs");
+        s.apply(Action::ToggleBreakpoint {
+            file: "spin.asm".into(),
+            line,
+        });
+        assert!(
+            s.notice.as_deref().is_some_and(|n| n.contains("in spin")),
+            "{:?}",
+            s.notice
+        );
+        run_until_stopped(&mut s);
+        assert_eq!(s.stop, Some(StopReason::Breakpoint { eip: addr }));
+        let m = &s.system.machine;
+        let current = s.system.view().current(m).expect("a process runs");
+        assert_eq!(current.name, "spin");
+    }
+
+    #[test]
+    fn xv6_user_lines_break_in_their_program_and_a_shared_file_in_each_program() {
+        let build = xv6_build().0;
+        let ls = build.xv6.program("ls").expect("ls in fs.img");
+        let main = ls
+            .symbols
+            .iter()
+            .find(|(_, _, n)| n == "main")
+            .expect("ls has main")
+            .0;
+        let place = ls.lines.place(main).expect("main has a line");
+        let mut s = Session::with_xv6("xv6-idt", Some(build.clone()));
+        s.apply(Action::ToggleBreakpoint {
+            file: place.file.clone(),
+            line: place.line as usize,
+        });
+        assert!(
+            s.notice.as_deref().is_some_and(|n| n.contains("in ls")),
+            "{:?}",
+            s.notice
+        );
+        s.apply(Action::TypeKeys("ls\n".into()));
+        run_until_stopped(&mut s);
+        assert_eq!(s.stop, Some(StopReason::Breakpoint { eip: main }));
+        let m = &s.system.machine;
+        let view = s.system.view();
+        assert_eq!(view.current(m).map(|p| p.name).as_deref(), Some("ls"));
+        assert_eq!(view.place_of_eip(m).file.as_deref(), Some("ls.c"));
+        // printf.c is linked into every program: its line is in each.
+        let printf = ls
+            .symbols
+            .iter()
+            .find(|(_, _, n)| n == "printf")
+            .expect("ls has printf")
+            .0;
+        let line = ls.lines.place(printf).expect("printf has a line").line as usize;
+        s.apply(Action::ToggleBreakpoint {
+            file: "printf.c".into(),
+            line,
+        });
+        let notice = s.notice.clone().unwrap_or_default();
+        assert!(notice.contains("programs: "), "{notice}");
+        for program in ["cat", "echo", "ls", "sh"] {
+            assert!(notice.contains(&format!("{program} at 0x")), "{notice}");
+        }
     }
 
     #[test]

@@ -7,8 +7,8 @@ use crate::{KERNBASE, System};
 use osviz_asm::Output;
 use osviz_machine::Machine;
 pub use osviz_view::{
-    Field, FrameOwner, IdtEntry, KernelStackView, KernelView, Mapping, MemoryRegion, PageTable,
-    Phase, ProcessView, Pusher, RegionKind, SourcePlace, StackState,
+    Field, FrameOwner, IdtEntry, KernelStackView, KernelView, LineAddress, Mapping, MemoryRegion,
+    PageTable, Phase, ProcessView, Pusher, RegionKind, SourcePlace, StackState,
 };
 use osviz_view::{StackLayout, idt_at, stack_of, symbol_plus};
 
@@ -259,6 +259,37 @@ impl KernelView for Introspector<'_> {
                     .find(|l| l.file == index && l.line == line)
                     .map(|l| l.addr)
             })
+    }
+
+    /// The kernel's line, and each lesson program's (a process runs the
+    /// program it is named after).
+    fn line_addresses(&self, file: &str, line: usize) -> Vec<LineAddress> {
+        let at = |out: &Output| {
+            let index = out.files.iter().position(|f| f == file)?;
+            out.lines
+                .iter()
+                .find(|l| l.file == index && l.line == line)
+                .map(|l| l.addr)
+        };
+        let kernel = at(self.kernel).map(|addr| LineAddress {
+            addr,
+            program: None,
+        });
+        let programs = self.programs.iter().filter_map(|(name, out)| {
+            at(out).map(|addr| LineAddress {
+                addr,
+                program: Some(name.clone()),
+            })
+        });
+        kernel.into_iter().chain(programs).collect()
+    }
+
+    fn current_program(&self, m: &Machine) -> Option<String> {
+        let name = self.current(m)?.name;
+        self.programs
+            .iter()
+            .any(|(n, _)| *n == name)
+            .then_some(name)
     }
 
     fn symbol_address(&self, name: &str) -> Option<u32> {

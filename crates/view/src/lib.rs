@@ -276,6 +276,16 @@ pub struct SourcePlace {
     pub line: Option<usize>,
 }
 
+/// Where a source line's code starts: a kernel address (`program: None`),
+/// or an address in the named user program. Every process has its own user
+/// address space, so a user address means that line only in a process that
+/// runs that program.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LineAddress {
+    pub addr: u32,
+    pub program: Option<String>,
+}
+
 /// What a panel reads of the running kernel. Every method reads the
 /// machine's memory; none changes it.
 pub trait KernelView {
@@ -329,6 +339,25 @@ pub trait KernelView {
 
     /// The lowest code address of a source line.
     fn line_address(&self, file: &str, line: usize) -> Option<u32>;
+
+    /// Every place a source line's code starts: in the kernel, or in each
+    /// user program that has the line (a file linked into several programs,
+    /// as xv6's `printf.c` is, has a line in each, at its own address).
+    fn line_addresses(&self, file: &str, line: usize) -> Vec<LineAddress> {
+        self.line_address(file, line)
+            .map(|addr| LineAddress {
+                addr,
+                program: None,
+            })
+            .into_iter()
+            .collect()
+    }
+
+    /// The user program the running process runs (the name
+    /// [`LineAddress::program`] gives it), where the kernel view knows it.
+    fn current_program(&self, _m: &Machine) -> Option<String> {
+        None
+    }
 
     /// The address of a kernel symbol (a function or a global).
     fn symbol_address(&self, name: &str) -> Option<u32>;

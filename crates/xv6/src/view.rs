@@ -7,8 +7,8 @@
 use crate::{Type, Xv6};
 use osviz_machine::{Machine, Pte};
 use osviz_view::{
-    FrameOwner, IdtEntry, KernelStackView, KernelView, MemoryRegion, Phase, ProcessView,
-    RegionKind, SourcePlace, StackLayout, idt_at, stack_of, symbol_plus,
+    FrameOwner, IdtEntry, KernelStackView, KernelView, LineAddress, MemoryRegion, Phase,
+    ProcessView, RegionKind, SourcePlace, StackLayout, idt_at, stack_of, symbol_plus,
 };
 
 /// xv6's vectors (traps.h: T_SYSCALL, and IRQ n at T_IRQ0 + n as
@@ -479,6 +479,36 @@ impl KernelView for Xv6 {
 
     fn line_address(&self, file: &str, line: usize) -> Option<u32> {
         self.lines.line_address(file, u32::try_from(line).ok()?)
+    }
+
+    /// The kernel's line, and each user program's in fs.img that has it
+    /// (in the order of their names).
+    fn line_addresses(&self, file: &str, line: usize) -> Vec<LineAddress> {
+        let Ok(line) = u32::try_from(line) else {
+            return Vec::new();
+        };
+        let kernel = self.lines.line_address(file, line).map(|addr| LineAddress {
+            addr,
+            program: None,
+        });
+        let mut programs: Vec<LineAddress> = self
+            .programs
+            .iter()
+            .filter_map(|(name, p)| {
+                p.lines.line_address(file, line).map(|addr| LineAddress {
+                    addr,
+                    program: Some(name.clone()),
+                })
+            })
+            .collect();
+        programs.sort_by(|a, b| a.program.cmp(&b.program));
+        kernel.into_iter().chain(programs).collect()
+    }
+
+    /// The running process's name, which exec sets to its program's.
+    fn current_program(&self, m: &Machine) -> Option<String> {
+        self.current_name(m)
+            .filter(|name| self.programs.contains_key(name))
     }
 
     fn symbol_address(&self, name: &str) -> Option<u32> {
