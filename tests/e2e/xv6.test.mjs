@@ -53,6 +53,10 @@ test('xv6 boots to its prompt, ls answers typed keys, and the processes show who
   assert.match(sleeps, /pid 2 sh slept on input\.r \(console input\) from step \d+ to \d+, woken by interrupt 33 \(keyboard \(IRQ 1\)\)/);
   // ...and waited for ls, whose exit (a system call) woke it.
   assert.match(sleeps, /pid 2 sh slept on ptable\.proc\[\d+\] \(its child's exit, in wait\) from step \d+ to \d+, woken by pid 3 ls in a system call/);
+  // ls is answered: no request waits for the disk; xv6's clock has ticked.
+  const timeline = await region(page, 'Timeline').textContent();
+  assert.match(timeline, /Disk queueempty: no request waits for the disk/);
+  assert.match(timeline, /ticks = [1-9]\d*: timer interrupts/);
   // The frames panel draws all of xv6's 224 MiB.
   assert.match(await region(page, 'Physical frames').locator('h2').textContent(), /57344 \(224 MiB\)/);
   await page.screenshot({ path: join(shots, 'xv6-ls.png') });

@@ -7,8 +7,9 @@ use crate::{KERNBASE, System};
 use osviz_asm::Output;
 use osviz_machine::Machine;
 pub use osviz_view::{
-    Field, FrameOwner, IdtEntry, KernelStackView, KernelView, LineAddress, Mapping, MemoryRegion,
-    PageTable, Phase, ProcessView, Pusher, RegionKind, SourcePlace, StackState,
+    DiskRequestView, Field, FrameOwner, IdtEntry, KernelStackView, KernelView, LineAddress,
+    Mapping, MemoryRegion, PageTable, Phase, ProcessView, Pusher, RegionKind, SourcePlace,
+    StackState,
 };
 use osviz_view::{StackLayout, idt_at, stack_of, symbol_plus};
 
@@ -303,6 +304,36 @@ impl KernelView for Introspector<'_> {
 
     fn vector_name(&self, vector: u8) -> Option<&'static str> {
         crate::vectors::vector_name(vector)
+    }
+
+    /// One request at a time: `disk_owner`'s, into `disk_buf`, the block
+    /// its read system call asked for (EDX in its trap frame), until
+    /// `disk_done`.
+    fn disk_queue(&self, m: &Machine) -> Vec<DiskRequestView> {
+        let owner = read(m, self.sym("disk_owner"));
+        if owner == 0 {
+            return Vec::new();
+        }
+        let procs = self.processes(m);
+        let Some(p) = procs.iter().find(|p| p.addr == owner) else {
+            return Vec::new();
+        };
+        let buf = self.sym("disk_buf");
+        vec![DiskRequestView {
+            buf,
+            buf_name: Some("disk_buf".into()),
+            block: Some(read(m, p.tf + self.sym("trapframe.edx"))),
+            write: false,
+            waiters: procs
+                .iter()
+                .filter(|q| q.phase == Phase::Sleeping && q.chan == buf)
+                .map(|q| q.pid)
+                .collect(),
+        }]
+    }
+
+    fn ticks(&self, m: &Machine) -> Option<u32> {
+        Some(read(m, self.sym("ticks")))
     }
 
     /// `proc.state`: `sleep` sets SLEEPING there, `wakeup` RUNNABLE.

@@ -253,6 +253,21 @@ pub enum FrameOwner {
     Process { pid: u32 },
 }
 
+/// A request in the kernel's disk queue (the first is the one the disk
+/// serves now).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DiskRequestView {
+    /// The buffer's kernel address and its name in the kernel's data
+    /// (`bcache.buf[3]`, `disk_buf`).
+    pub buf: u32,
+    pub buf_name: Option<String>,
+    /// The disk block, where the kernel keeps it in memory.
+    pub block: Option<u32>,
+    pub write: bool,
+    /// The processes asleep on the buffer, waiting for the request.
+    pub waiters: Vec<u32>,
+}
+
 /// One IDT gate, decoded.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IdtEntry {
@@ -397,6 +412,16 @@ pub trait KernelView {
     /// it says who woke the sleeper: a device's interrupt handler, or a
     /// process in a system call.
     fn trap_in_progress(&self, _m: &Machine) -> Option<u8> {
+        None
+    }
+
+    /// The kernel's disk queue, first the request the disk serves now.
+    fn disk_queue(&self, _m: &Machine) -> Vec<DiskRequestView> {
+        Vec::new()
+    }
+
+    /// The kernel's clock: timer interrupts counted since the boot.
+    fn ticks(&self, _m: &Machine) -> Option<u32> {
         None
     }
 

@@ -7,8 +7,8 @@
 use crate::{Type, Xv6};
 use osviz_machine::{Machine, Pte};
 use osviz_view::{
-    FrameOwner, IdtEntry, KernelStackView, KernelView, LineAddress, MemoryRegion, Phase,
-    ProcessView, RegionKind, SourcePlace, StackLayout, idt_at, stack_of, symbol_plus,
+    DiskRequestView, FrameOwner, IdtEntry, KernelStackView, KernelView, LineAddress, MemoryRegion,
+    Phase, ProcessView, RegionKind, SourcePlace, StackLayout, idt_at, stack_of, symbol_plus,
 };
 
 /// xv6's vectors (traps.h: T_SYSCALL, and IRQ n at T_IRQ0 + n as
@@ -569,6 +569,40 @@ impl KernelView for Xv6 {
             ebp = next;
         }
         None
+    }
+
+    /// `idequeue`, followed by `qnext`: the head is the request `idestart`
+    /// gave the disk. buf.h's flags (not in the DWARF, being macros):
+    /// B_DIRTY (0x4) makes it a write.
+    fn disk_queue(&self, m: &Machine) -> Vec<DiskRequestView> {
+        const B_DIRTY: u32 = 0x4;
+        let Some(buf) = self.layout.structs.get("buf") else {
+            return Vec::new();
+        };
+        let field = |b: u32, name: &str| buf.field(name).map(|f| self.read(m, b + f.offset, 4));
+        let procs = self.processes(m);
+        let mut out = Vec::new();
+        let mut b = self.global_value(m, &["idequeue"]).unwrap_or(0);
+        // At most one request per buffer: a list that loops is read once.
+        while b != 0 && out.len() < 64 {
+            out.push(DiskRequestView {
+                buf: b,
+                buf_name: self.channel_name(b),
+                block: field(b, "blockno"),
+                write: field(b, "flags").is_some_and(|f| f & B_DIRTY != 0),
+                waiters: procs
+                    .iter()
+                    .filter(|p| p.phase == Phase::Sleeping && p.chan == b)
+                    .map(|p| p.pid)
+                    .collect(),
+            });
+            b = field(b, "qnext").unwrap_or(0);
+        }
+        out
+    }
+
+    fn ticks(&self, m: &Machine) -> Option<u32> {
+        self.global_value(m, &["ticks"])
     }
 
     fn limitation(&self) -> Option<String> {

@@ -179,6 +179,17 @@ pub fn timeline_panel(props: &TimelineProps) -> Html {
                     }) }
                 </ol>
             }
+            <h3>{ "Disk queue" }</h3>
+            if v.disk_queue.is_empty() {
+                <p class="empty" aria-label="Disk queue">{ "empty: no request waits for the disk" }</p>
+            } else {
+                <ol class="disk-queue" aria-label="Disk queue">
+                    { for v.disk_queue.iter().map(|line| html! { <li>{ line }</li> }) }
+                </ol>
+            }
+            if let Some(t) = &v.ticks {
+                <p class="ticks">{ t }</p>
+            }
         </section>
     }
 }

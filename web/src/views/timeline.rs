@@ -176,6 +176,50 @@ pub struct TimelineView {
     /// The latest sleeps, newest last.
     pub sleeps: Vec<SleepSpan>,
     pub io: Vec<IoStory>,
+    /// The kernel's disk queue in words, the request the disk serves first.
+    pub disk_queue: Vec<String>,
+    /// The kernel's clock in words (`None` when the kernel view has none).
+    pub ticks: Option<String>,
+}
+
+/// The disk queue's requests in words, naming who waits for each.
+pub fn disk_queue_lines(
+    queue: &[osviz_view::DiskRequestView],
+    procs: &[ProcessView],
+) -> Vec<String> {
+    queue
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let buf = r
+                .buf_name
+                .clone()
+                .unwrap_or_else(|| format!("{:#010x}", r.buf));
+            let what = match r.block {
+                Some(b) => format!("{} block {b}", if r.write { "write" } else { "read" }),
+                None => (if r.write { "write" } else { "read" }).to_string(),
+            };
+            let waiters: Vec<String> = r
+                .waiters
+                .iter()
+                .map(|&pid| match procs.iter().find(|p| p.pid == pid) {
+                    Some(p) => format!("pid {pid} {}", p.name),
+                    None => format!("pid {pid}"),
+                })
+                .collect();
+            let who = if waiters.is_empty() {
+                String::new()
+            } else {
+                format!(", {} asleep on it", waiters.join(" and "))
+            };
+            let serving = if i == 0 {
+                " (the disk serves it now)"
+            } else {
+                ""
+            };
+            format!("{buf}: {what}{who}{serving}")
+        })
+        .collect()
 }
 
 /// How many of the latest I/Os the chart draws.
@@ -342,6 +386,11 @@ pub fn of_session(session: &Session, procs: &[ProcessView]) -> TimelineView {
         &|v| session.system.view().vector_name(v),
     );
     view.sleeps = session.sleeps.clone();
+    let kernel = session.system.view();
+    view.disk_queue = disk_queue_lines(&kernel.disk_queue(m), procs);
+    view.ticks = kernel
+        .ticks(m)
+        .map(|t| format!("ticks = {t}: timer interrupts the kernel has counted since the boot"));
     view
 }
 
@@ -485,7 +534,8 @@ mod tests {
             s.tick(0.016);
             looks += 1;
             let procs = s.system.view().processes(&s.system.machine);
-            assert_eq!(of_session(&s, &procs), of_whole_log(&s), "look {looks}");
+            let (a, b) = (of_session(&s, &procs), of_whole_log(&s));
+            assert_eq!((a.slices, a.io), (b.slices, b.io), "look {looks}");
         }
         assert!(!s.system.machine.event_log().is_full());
         let procs = s.system.view().processes(&s.system.machine);
@@ -522,5 +572,91 @@ mod tests {
             "{:?}",
             v.io
         );
+    }
+
+    /// Runs the session's machine to the next event of `kind` and returns
+    /// it (the session's watches stop the run on the way; it runs on).
+    fn run_to_event(s: &mut Session, kind: osviz_machine::EventKind) -> Event {
+        let m = &mut s.system.machine;
+        m.break_on(kind, true);
+        for _ in 0..1_000 {
+            if let osviz_machine::StopReason::Event { .. } = m.run(50_000_000) {
+                break;
+            }
+        }
+        m.break_on(kind, false);
+        let e = m.last_events().iter().find(|e| e.kind() == kind).cloned();
+        e.expect("the event happened")
+    }
+
+    /// Steps until the disk queue's first request has a process asleep on it.
+    fn until_a_waiter(s: &mut Session) -> TimelineView {
+        for _ in 0..100_000 {
+            s.system.machine.step();
+            let procs = s.system.view().processes(&s.system.machine);
+            let v = of_session(s, &procs);
+            if v.disk_queue.first().is_some_and(|l| l.contains("asleep")) {
+                return v;
+            }
+        }
+        panic!("no process went to sleep on the disk request")
+    }
+
+    #[test]
+    fn xv6s_disk_queue_names_the_buffer_the_block_the_ide_was_told_and_the_sleeper() {
+        let mut s = Session::with_xv6("xv6-idt", Some(crate::session::tests::xv6_build().0));
+        s.apply(Action::TypeKeys("cat README\n".into()));
+        let Event::IdeCommand { sector, .. } =
+            run_to_event(&mut s, osviz_machine::EventKind::IdeCommand)
+        else {
+            unreachable!()
+        };
+        let v = until_a_waiter(&mut s);
+        // xv6's blocks are one sector each (BSIZE 512).
+        let line = &v.disk_queue[0];
+        assert!(line.starts_with("bcache.buf["), "{line}");
+        assert!(
+            line.contains(&format!(": read block {sector}, pid ")),
+            "{line}"
+        );
+        assert!(
+            line.ends_with(" asleep on it (the disk serves it now)"),
+            "{line}"
+        );
+        let ticks = v.ticks.expect("xv6 counts ticks");
+        assert!(ticks.starts_with("ticks = "), "{ticks}");
+        assert_ne!(
+            ticks,
+            "ticks = 0: timer interrupts the kernel has counted since the boot"
+        );
+    }
+
+    #[test]
+    fn the_teaching_kernels_disk_queue_has_the_read_the_disk_was_asked_for() {
+        let mut s = Session::new("blocking-io");
+        let Event::DiskRequest { block, .. } =
+            run_to_event(&mut s, osviz_machine::EventKind::DiskRequest)
+        else {
+            unreachable!()
+        };
+        let v = until_a_waiter(&mut s);
+        assert_eq!(
+            v.disk_queue,
+            [format!(
+                "disk_buf: read block {block}, pid 1 diskread asleep on it (the disk serves it now)"
+            )]
+        );
+        // Once the read is done and copied, the queue is empty.
+        run_until_stopped_here(&mut s);
+        let procs = s.system.view().processes(&s.system.machine);
+        assert!(of_session(&s, &procs).disk_queue.is_empty());
+    }
+
+    fn run_until_stopped_here(s: &mut Session) {
+        s.apply(Action::SetSpeed(crate::session::SPEEDS.len() - 1));
+        s.apply(Action::ToggleRun);
+        while s.running {
+            s.tick(0.016);
+        }
     }
 }
