@@ -252,9 +252,27 @@ fn the_demand_paging_lesson_faults_allocates_and_restarts() {
 /// that land inside blocks, loops and handlers.
 #[test]
 fn running_and_single_stepping_every_lesson_agree() {
+    run_and_step_every_lesson(false);
+}
+
+/// Recording as the page does at full speed (every kind but TLB hits), the
+/// block path runs between the steps that record something: the record is
+/// the single steps' record, event for event and step for step.
+#[test]
+fn running_and_single_stepping_every_lesson_record_the_same_events() {
+    run_and_step_every_lesson(true);
+}
+
+fn run_and_step_every_lesson(record: bool) {
     for l in LESSONS {
         let mut ran = l.boot().unwrap();
         let mut stepped = l.boot().unwrap();
+        if record {
+            for m in [&mut ran.machine, &mut stepped.machine] {
+                m.set_recording(true);
+                m.set_unrecorded(osviz_machine::KindSet::of(&[EventKind::TlbHit]));
+            }
+        }
         let mut chunk = 1u64;
         while ran.machine.stopped().is_none() && ran.machine.steps() < 3_000_000 {
             let stop = ran.machine.run(chunk);
@@ -270,6 +288,18 @@ fn running_and_single_stepping_every_lesson_agree() {
                 l.id,
                 ran.machine.steps()
             );
+            if record {
+                let events = |m: &osviz_machine::Machine| -> Vec<_> {
+                    m.events().map(|s| (s.step, s.event)).collect()
+                };
+                assert_eq!(
+                    events(&stepped.machine),
+                    events(&ran.machine),
+                    "{}: events after {} steps",
+                    l.id,
+                    ran.machine.steps()
+                );
+            }
             if stop == StopReason::Halted {
                 break;
             }

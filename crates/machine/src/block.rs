@@ -386,13 +386,23 @@ impl Machine {
             && self.no_pending_events()
             && !self.halted
             && !self.irq_inhibit
-            && !self.recording()
+            && self.records_nothing_per_step()
             && steps_left > margin
             && self.clock() + margin < self.next_deadline
             && !(self.cpu.flag(crate::cpu::Flags::IF) && self.bus.controller().requesting())
             && self.history_horizon() > self.steps + margin
             && self.no_breakpoint_near(self.cpu.eip)
-            && self.watches.is_empty()
+    }
+
+    /// Whether a block may run while events are recorded: when TLB hits,
+    /// which nearly every instruction makes, are left out of the record.
+    /// Every other event a block's instruction makes (a TLB miss and its
+    /// walk, a memory-mapped access, a fault) ends the block at that
+    /// instruction with its counts settled, so the next step files the
+    /// events under the step that made them, as single steps do.
+    #[inline(always)]
+    fn records_nothing_per_step(&self) -> bool {
+        !self.recording() || self.unrecorded.contains(crate::event::EventKind::TlbHit)
     }
 
     #[inline(always)]
@@ -437,6 +447,14 @@ impl Machine {
                 Ok(pa) => pa,
                 Err(e) => return self.block_fault(e, eip, 0),
             };
+            // The fetch missed the TLB and recorded it: this step's events
+            // must not be joined by later ones, so it is a single step.
+            if !self.step_events.is_empty() {
+                return match self.execute_at(eip, pa) {
+                    Some(stop) => BlockExit::Stop(stop),
+                    None => self.leave(),
+                };
+            }
             let frame = pa >> 12;
             let index = ((pa ^ (pa >> 12)) as usize) % BLOCK_CACHE_SIZE;
             let generation = self.mem.code_gen(frame);
@@ -637,14 +655,15 @@ impl Machine {
                             };
                             self.settle(i, 1);
                             self.cpu.eip = target;
+                            if let Some(stop) = self.event_break().or_else(|| self.watch_hit()) {
+                                return BlockExit::Stop(stop);
+                            }
                             if self.mem.code_written
                                 || self.mmio_touched
                                 || (self.tlb.fetch.is_none() && self.cpu.paging())
+                                || !self.step_events.is_empty()
                             {
                                 return BlockExit::Ran;
-                            }
-                            if let Some(stop) = self.event_break() {
-                                return BlockExit::Stop(stop);
                             }
                             if self.steps < chain_limit && self.no_breakpoint_near(target) {
                                 continue 'chain;
@@ -704,16 +723,17 @@ impl Machine {
                                 Finish::Left(Some(stop)) => return BlockExit::Stop(stop),
                                 Finish::Left(None) => return self.leave(),
                             }
-                            if let Some(stop) = self.event_break() {
+                            if let Some(stop) = self.event_break().or_else(|| self.watch_hit()) {
                                 return BlockExit::Stop(stop);
                             }
                             // Leave the block when control went elsewhere, the
-                            // code was written, or the fetch page left the TLB
+                            // code was written, the fetch page left the TLB
                             // (the next fetch then consults the TLB, as a
-                            // single step would).
+                            // single step would), or an event was recorded.
                             if self.mem.code_written
                                 || self.mmio_touched
                                 || self.tlb.fetch.is_none() && self.cpu.paging()
+                                || !self.step_events.is_empty()
                             {
                                 return BlockExit::Ran;
                             }
@@ -770,8 +790,9 @@ impl Machine {
     fn after_memory_op(&mut self, i: usize, start: u32, e: &Entry) -> Option<BlockExit> {
         let leave = self.mem.code_written
             || self.mmio_touched
-            || (self.tlb.fetch.is_none() && self.cpu.paging());
-        let stop = self.event_break();
+            || (self.tlb.fetch.is_none() && self.cpu.paging())
+            || !self.step_events.is_empty();
+        let stop = self.event_break().or_else(|| self.watch_hit());
         if !leave && stop.is_none() {
             return None;
         }
@@ -842,7 +863,7 @@ impl Machine {
     /// if that step produced an event `run` breaks on, as `run` does after
     /// a single step.
     fn leave(&mut self) -> BlockExit {
-        match self.event_break() {
+        match self.event_break().or_else(|| self.watch_hit()) {
             Some(stop) => BlockExit::Stop(stop),
             None => BlockExit::Ran,
         }

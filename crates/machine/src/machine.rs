@@ -511,8 +511,9 @@ impl Machine {
 
     /// Makes `run` stop after any step that changes one of these physical
     /// byte ranges (address, length of 1 to 4 bytes), as a debugger's data
-    /// watchpoint does; replaces the watches set before. A run with watches
-    /// takes single steps, which compare the watched bytes after each one.
+    /// watchpoint does; replaces the watches set before. Single steps
+    /// compare the watched bytes after each step, blocks after each of
+    /// their memory accesses.
     pub fn set_watches(&mut self, ranges: &[(u32, u32)]) {
         self.watches = ranges
             .iter()
@@ -527,6 +528,18 @@ impl Machine {
     /// The watched ranges (address, length).
     pub fn watches(&self) -> impl Iterator<Item = (u32, u32)> + '_ {
         self.watches.iter().map(|w| (w.pa, w.len))
+    }
+
+    /// The watch stop, if there are watches and the latest step changed
+    /// watched bytes (checked after each step, and after each memory access
+    /// of a block).
+    #[inline(always)]
+    pub(crate) fn watch_hit(&mut self) -> Option<StopReason> {
+        if self.watches.is_empty() {
+            None
+        } else {
+            self.watch_break()
+        }
     }
 
     /// The watch stop, if the latest step changed watched bytes; the
@@ -585,13 +598,12 @@ impl Machine {
                 }
             }
             first = false;
-            // Recording events takes single steps (the block path records none).
-            if !self.recording {
-                match self.run_block(max_steps - done, blocks) {
-                    BlockExit::Ran => continue,
-                    BlockExit::Stop(stop) => return stop,
-                    BlockExit::Declined => {}
-                }
+            // The block path declines when it cannot record as single
+            // steps do (see `records_nothing_per_step`).
+            match self.run_block(max_steps - done, blocks) {
+                BlockExit::Ran => continue,
+                BlockExit::Stop(stop) => return stop,
+                BlockExit::Declined => {}
             }
             if let Some(stop) = self.step_inner() {
                 return stop;
@@ -599,9 +611,7 @@ impl Machine {
             if let Some(stop) = self.event_break() {
                 return stop;
             }
-            if !self.watches.is_empty()
-                && let Some(stop) = self.watch_break()
-            {
+            if let Some(stop) = self.watch_hit() {
                 return stop;
             }
         }

@@ -153,6 +153,18 @@ fn every_guest_program_meets_its_expectations() {
 /// Both must reach exactly the same states, TLB counters and all.
 #[test]
 fn running_and_single_stepping_reach_the_same_states() {
+    run_and_step_every_guest(false);
+}
+
+/// Recording as the page does at full speed, the block path runs between
+/// the steps that record something: the record must be the single steps'
+/// record, event for event and step for step.
+#[test]
+fn running_and_single_stepping_record_the_same_events() {
+    run_and_step_every_guest(true);
+}
+
+fn run_and_step_every_guest(record: bool) {
     for path in guest_files() {
         let image = assemble(&path);
         let fresh = || {
@@ -162,6 +174,9 @@ fn running_and_single_stepping_reach_the_same_states() {
             });
             m.load(LOAD_ADDR, &image).unwrap();
             m.set_eip(LOAD_ADDR);
+            if record {
+                common::record_like_the_page(&mut m);
+            }
             m
         };
         let mut ran = fresh();
@@ -178,6 +193,13 @@ fn running_and_single_stepping_reach_the_same_states() {
                 (stepped.steps(), stepped.state_hash()),
                 (ran.steps(), ran.state_hash()),
                 "{}: state after {} steps",
+                path.display(),
+                ran.steps()
+            );
+            assert_eq!(
+                common::recorded(&stepped),
+                common::recorded(&ran),
+                "{}: events after {} steps",
                 path.display(),
                 ran.steps()
             );

@@ -93,3 +93,19 @@ pub fn xv6_machine(checkpoint_interval: u64) -> Machine {
     )
     .unwrap()
 }
+
+/// Records events as the page does at full speed: every kind but TLB hits.
+/// The block path then runs between the steps that record something.
+pub fn record_like_the_page(m: &mut Machine) {
+    m.set_recording(true);
+    m.set_unrecorded(osviz_machine::KindSet::of(&[
+        osviz_machine::EventKind::TlbHit,
+    ]));
+}
+
+/// The retained events with their steps, the latest step's included (a
+/// run that ends waiting in `hlt` has filed them in the log, a single step
+/// holds them back: both list them here alike).
+pub fn recorded(m: &Machine) -> Vec<(u64, osviz_machine::Event)> {
+    m.events().map(|s| (s.step, s.event)).collect()
+}
