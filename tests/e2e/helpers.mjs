@@ -1,6 +1,6 @@
 // What the browser tests share: the server and browser, opening the page
 // the way a student does, and the checks every test ends with (no page
-// error, no Content-Security-Policy violation).
+// error, no Content-Security-Policy violation, no request that failed).
 import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
@@ -30,6 +30,10 @@ after(async () => {
 export async function watch(page) {
   const problems = [];
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  // Everything the page asks the server for exists (the icon included).
+  page.on('response', (r) => {
+    if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`);
+  });
   page.on('console', (m) => {
     if (/Content Security Policy/i.test(m.text())) problems.push(`CSP: ${m.text()}`);
   });

@@ -25,6 +25,10 @@ if (projector) await page.keyboard.press('p');
 if (dark) await page.keyboard.press('t');
 for (const id of lessons.length ? lessons : ['memory-image']) {
   await page.getByLabel('Lesson picker').selectOption(id);
+  // xv6 lessons load the build and boot to the shell's prompt first.
+  if (id.startsWith('xv6')) {
+    await page.waitForFunction(() => /\$ /.test(document.querySelector('.screen')?.innerText ?? ''), null, { timeout: 30000 });
+  }
   await page.waitForTimeout(200);
   const name = join(out, `${id}-${size}${projector ? '-projector' : ''}${dark ? '-dark' : ''}.png`);
   await page.screenshot({ path: name, fullPage: !!process.env.FULL });
