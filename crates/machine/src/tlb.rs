@@ -100,6 +100,11 @@ pub struct Tlb {
     /// The slots with the least stamps as a scan found them, least first:
     /// a cache for `victim`, not state.
     oldest: Oldest,
+    /// The page the latest lookup or fill found (or `EMPTY`) and its slot:
+    /// the most recently used entry, so another access to it changes no
+    /// order and needs no search (a load and a store to one page, a loop
+    /// over one page). A cache of `entries`, not state.
+    last: (u32, u8),
 }
 
 /// The valid slots as one scan of the stamps found them, oldest first.
@@ -274,6 +279,7 @@ impl Tlb {
             fetch: None,
             hint: Hint::default(),
             oldest: Oldest::default(),
+            last: (EMPTY, 0),
         }
     }
 
@@ -317,6 +323,7 @@ impl Tlb {
     /// Rebuilds the lookup hint from the entries (the hint is not saved).
     pub(crate) fn rebuild_hint(&mut self) {
         self.hint = Hint::default();
+        self.last = (EMPTY, 0);
         for (slot, e) in self.entries.iter().enumerate() {
             if let Some(e) = e {
                 self.hint.added(e.page, slot as u8);
@@ -349,7 +356,18 @@ impl Tlb {
     /// Looks `page` up as an access does: counts a hit and refreshes its age.
     #[inline(always)]
     pub(crate) fn lookup(&mut self, page: u32) -> Option<(u8, TlbEntry)> {
+        // The most recent entry again: it stays the most recent (its stamp
+        // is the greatest already), so only the hit is counted.
+        let (last, slot) = self.last;
+        if last == page
+            && self.tags[usize::from(slot)] == page
+            && let Some(e) = self.entries[usize::from(slot)]
+        {
+            self.hits += 1;
+            return Some((slot, e));
+        }
         let slot = self.find(page)?;
+        self.last = (page, slot);
         self.hint.slot[Hint::bucket(page)] = slot;
         self.hits += 1;
         if self.config.replacement == Replacement::Lru {
@@ -406,6 +424,7 @@ impl Tlb {
         self.entries[slot] = Some(entry);
         self.tags[slot] = entry.page;
         self.touch(slot as u8);
+        self.last = (entry.page, slot as u8);
         self.hint.added(entry.page, slot as u8);
         self.valid += 1;
         (slot as u8, evicted)
@@ -478,6 +497,7 @@ impl Tlb {
         self.entries.iter_mut().for_each(|e| *e = None);
         self.tags.iter_mut().for_each(|t| *t = EMPTY);
         self.hint.clear();
+        self.last = (EMPTY, 0);
         self.valid = 0;
         n
     }
@@ -492,6 +512,9 @@ impl Tlb {
                 self.entries[usize::from(slot)] = None;
                 self.tags[usize::from(slot)] = EMPTY;
                 self.hint.removed(page);
+                if self.last.0 == page {
+                    self.last = (EMPTY, 0);
+                }
                 self.valid -= 1;
                 true
             }
