@@ -360,16 +360,16 @@ pub fn timeline<'a>(
     view
 }
 
-/// The timeline of the session's record of the timeline's events (and the
-/// latest step's); a page directory is named by the process that has it,
-/// or had it (the session remembers exited ones).
-pub fn of_session(session: &Session, procs: &[ProcessView]) -> TimelineView {
-    let m = &session.system.machine;
-    let events = session
-        .timeline
-        .events()
-        .chain(m.last_events().iter().map(|e| (m.steps(), e)));
-    let mut view = timeline(
+/// The timeline of `events`, a page directory named by the process that
+/// has it or had it, the first slice's owner known when `from_start` (the
+/// events go back to where the session last started its log).
+fn of_events<'a>(
+    session: &Session,
+    procs: &[ProcessView],
+    events: impl Iterator<Item = (u64, &'a Event)>,
+    from_start: bool,
+) -> TimelineView {
+    timeline(
         events,
         |dir| {
             procs
@@ -379,12 +379,21 @@ pub fn of_session(session: &Session, procs: &[ProcessView]) -> TimelineView {
                 .or_else(|| session.dir_names.get(&dir).cloned())
         },
         session.kernel_dir(),
-        session
-            .log_owner
-            .clone()
-            .filter(|_| session.timeline.complete()),
+        session.log_owner.clone().filter(|_| from_start),
         &|v| session.system.view().vector_name(v),
-    );
+    )
+}
+
+/// The timeline of the session's record of the timeline's events (and the
+/// latest step's); a page directory is named by the process that has it,
+/// or had it (the session remembers exited ones).
+pub fn of_session(session: &Session, procs: &[ProcessView]) -> TimelineView {
+    let m = &session.system.machine;
+    let events = session
+        .timeline
+        .events()
+        .chain(m.last_events().iter().map(|e| (m.steps(), e)));
+    let mut view = of_events(session, procs, events, session.timeline.complete());
     view.sleeps = session.sleeps.clone();
     let kernel = session.system.view();
     view.disk_queue = disk_queue_lines(&kernel.disk_queue(m), procs);
@@ -507,21 +516,7 @@ mod tests {
             .iter()
             .map(|e| (e.step, &e.event))
             .chain(m.last_events().iter().map(|e| (m.steps(), e)));
-        let mut v = timeline(
-            events,
-            |dir| {
-                procs
-                    .iter()
-                    .find(|p| p.pgdir == dir)
-                    .map(|p| (format!("pid {} {}", p.pid, p.name), Some(p.pid)))
-                    .or_else(|| s.dir_names.get(&dir).cloned())
-            },
-            s.kernel_dir(),
-            s.log_owner.clone(),
-            &|v| s.system.view().vector_name(v),
-        );
-        v.sleeps = s.sleeps.clone();
-        v
+        of_events(s, &procs, events, true)
     }
 
     #[test]
