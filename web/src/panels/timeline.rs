@@ -147,14 +147,11 @@ pub fn timeline_panel(props: &TimelineProps) -> Html {
             </li>
         }
     });
-    let io = v.io.iter().rev().take(IOS_DRAWN).map(|i| {
-        let at = |s: Option<u64>| s.map_or("…".to_string(), |s| s.to_string());
-        html! {
-            <li class="io">{ format!("I/O {}{}: request @{} → DMA @{} → interrupt @{} → wake-up @{}",
-                i.text, i.who.as_ref().map(|w| format!(" for {w}")).unwrap_or_default(),
-                i.requested, at(i.dma), at(i.interrupt), at(i.wake)) }</li>
-        }
-    });
+    let io =
+        v.io.iter()
+            .rev()
+            .take(IOS_DRAWN)
+            .map(|i| html! { <li class="io">{ i.line() }</li> });
     html! {
         <section class="panel timeline" aria-label="Timeline">
             <h2>{ "Timeline" }</h2>

@@ -28,6 +28,8 @@ pub struct IoStory {
     /// The process that asked (the one running at the request).
     pub who: Option<String>,
     pub text: String,
+    /// Programmed I/O: the CPU moves the data (`insl`), no DMA stage.
+    pub programmed: bool,
 }
 
 impl IoStory {
@@ -40,7 +42,30 @@ impl IoStory {
             wake: None,
             who,
             text,
+            programmed: false,
         }
+    }
+
+    /// The story in words: request, the DMA transfer (not for programmed
+    /// I/O, where the handler copies the data), interrupt and wake-up.
+    pub fn line(&self) -> String {
+        let at = |s: Option<u64>| s.map_or("…".to_string(), |s| s.to_string());
+        let dma = if self.programmed {
+            String::new()
+        } else {
+            format!(" → DMA @{}", at(self.dma))
+        };
+        format!(
+            "I/O {}{}: request @{}{dma} → interrupt @{} → wake-up @{}",
+            self.text,
+            self.who
+                .as_ref()
+                .map(|w| format!(" for {w}"))
+                .unwrap_or_default(),
+            self.requested,
+            at(self.interrupt),
+            at(self.wake)
+        )
     }
 }
 
@@ -310,13 +335,16 @@ pub fn timeline<'a>(
                 } else {
                     "read"
                 };
-                view.io.push(IoStory::asked(
-                    step,
-                    open.as_ref()
-                        .map(|o| o.1.clone())
-                        .or_else(|| last_who.clone()),
-                    format!("IDE {what} sector {sector} (programmed I/O)"),
-                ))
+                view.io.push(IoStory {
+                    programmed: true,
+                    ..IoStory::asked(
+                        step,
+                        open.as_ref()
+                            .map(|o| o.1.clone())
+                            .or_else(|| last_who.clone()),
+                        format!("IDE {what} sector {sector} (programmed I/O)"),
+                    )
+                })
             }
             Event::Dma { .. } => {
                 if let Some(io) = view.io.iter_mut().rev().find(|i| i.dma.is_none()) {
@@ -534,7 +562,17 @@ mod tests {
         }
         assert!(!s.system.machine.event_log().is_full());
         let procs = s.system.view().processes(&s.system.machine);
-        assert!(of_session(&s, &procs).io.iter().any(|io| io.wake.is_some()));
+        let v = of_session(&s, &procs);
+        let io =
+            v.io.iter()
+                .find(|io| io.wake.is_some())
+                .expect("an I/O that woke");
+        // The teaching kernel's disk copies by DMA: the story has the stage.
+        let line = io.line();
+        assert!(
+            line.contains(" → DMA @") && !line.contains("DMA @…"),
+            "{line}"
+        );
     }
 
     #[test]
@@ -562,11 +600,15 @@ mod tests {
         let who: Vec<&str> = v.slices.iter().map(|x| x.who.as_str()).collect();
         assert!(who.contains(&"pid 3 ls"), "{who:?}");
         assert!(who.contains(&"pid 2 sh"), "{who:?}");
-        assert!(
-            v.io.iter().any(|io| io.text.contains("IDE read")),
-            "{:?}",
-            v.io
-        );
+        let ide =
+            v.io.iter()
+                .find(|io| io.text.contains("IDE read") && io.wake.is_some())
+                .unwrap_or_else(|| panic!("an IDE read that woke its process: {:?}", v.io));
+        // xv6's disk is programmed I/O: no DMA stage in its story.
+        let line = ide.line();
+        assert!(!line.contains("DMA"), "{line}");
+        assert!(line.contains(": request @"), "{line}");
+        assert!(line.contains(" → interrupt @"), "{line}");
     }
 
     /// Runs the session's machine to the next event of `kind` and returns
