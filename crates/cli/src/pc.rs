@@ -20,6 +20,9 @@ pub const USAGE: &str = "\
                                    the last line's answer (the second `$ ` for one line)
             [--quiet-steps N]      without --until, a line is typed when the guest has
                                    printed nothing for N steps (default 10,000,000: 100 ms)
+            [--checkpoints N]      keep a checkpoint for reverse stepping every N steps
+                                   (as the page does, 1,000,000; default none), to measure
+                                   the history's memory
                                    the serial console goes to standard output as it comes
 ";
 
@@ -30,6 +33,7 @@ struct PcOptions {
     max_instructions: u64,
     until: Option<String>,
     quiet_steps: u64,
+    checkpoints: u64,
 }
 
 fn parse(args: &[String]) -> Result<PcOptions, String> {
@@ -40,6 +44,7 @@ fn parse(args: &[String]) -> Result<PcOptions, String> {
         max_instructions: u64::MAX,
         until: None,
         quiet_steps: osviz_machine::typist::QUIET_STEPS,
+        checkpoints: 0,
     };
     let mut kernel = None;
     let mut it = args.iter();
@@ -60,6 +65,9 @@ fn parse(args: &[String]) -> Result<PcOptions, String> {
             "--until" => o.until = Some(value("--until")?),
             "--quiet-steps" => {
                 o.quiet_steps = crate::number("--quiet-steps", value("--quiet-steps")?)?
+            }
+            "--checkpoints" => {
+                o.checkpoints = crate::number("--checkpoints", value("--checkpoints")?)?
             }
             other => return Err(format!("unknown option {other}\nusage:\n{USAGE}")),
         }
@@ -95,6 +103,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
         mem_mib: o.mem_mib,
         master,
         slave,
+        checkpoint_interval: o.checkpoints,
         ..PcConfig::default()
     };
     let mut m = Machine::pc(config, &kernel).map_err(|e| format!("{}: {e}", o.kernel))?;
