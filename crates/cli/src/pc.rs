@@ -104,7 +104,6 @@ pub fn run(args: &[String]) -> Result<(), String> {
         master,
         slave,
         checkpoint_interval: o.checkpoints,
-        ..PcConfig::default()
     };
     let mut m = Machine::pc(config, &kernel).map_err(|e| format!("{}: {e}", o.kernel))?;
 
