@@ -126,11 +126,31 @@ pub struct Tokens<'a> {
     pub at: usize,
     /// Where the line ends, for "expected ... at end of line" errors.
     pub end: Pos,
+    /// How deep the expression being parsed is nested (parentheses and
+    /// unary operators), and how many binary operators the line's
+    /// expressions have: both bound the recursion of parsing, evaluating
+    /// and dropping an expression (see `MAX_NESTING`).
+    depth: usize,
+    operators: usize,
 }
+
+/// The deepest an expression may nest, and the most binary operators a
+/// line's expressions may have. Parsing, evaluating and dropping an
+/// expression recurse on its tree: without a bound, a line of 5,000 `(`
+/// overflowed the stack (found by the `assemble` fuzz target), and the
+/// page's WebAssembly stack is smaller still.
+pub const MAX_NESTING: usize = 64;
+pub const MAX_OPERATORS: usize = 1024;
 
 impl<'a> Tokens<'a> {
     pub fn new(toks: &'a [Token], end: Pos) -> Self {
-        Tokens { toks, at: 0, end }
+        Tokens {
+            toks,
+            at: 0,
+            end,
+            depth: 0,
+            operators: 0,
+        }
     }
 
     pub fn peek(&self) -> Option<&'a Tok> {
@@ -215,6 +235,12 @@ fn parse_binary(t: &mut Tokens, level: usize) -> Result<Expr, Error> {
     'outer: loop {
         for &(p, op) in LEVELS[level] {
             if t.eat_punct(p) {
+                t.operators += 1;
+                if t.operators > MAX_OPERATORS {
+                    return Err(t.error(format!(
+                        "an expression may have at most {MAX_OPERATORS} operators"
+                    )));
+                }
                 let right = parse_binary(t, level + 1)?;
                 left = Expr::Bin(op, Box::new(left), Box::new(right));
                 continue 'outer;
@@ -225,6 +251,23 @@ fn parse_binary(t: &mut Tokens, level: usize) -> Result<Expr, Error> {
 }
 
 fn parse_unary(t: &mut Tokens) -> Result<Expr, Error> {
+    let nests = matches!(t.peek(), Some(Tok::Punct(p)) if matches!(*p, "-" | "+" | "~" | "("));
+    if !nests {
+        return parse_operand(t);
+    }
+    if t.depth == MAX_NESTING {
+        return Err(t.error(format!(
+            "an expression may nest at most {MAX_NESTING} levels deep"
+        )));
+    }
+    t.depth += 1;
+    let e = parse_nested(t);
+    t.depth -= 1;
+    e
+}
+
+/// A unary operator and its operand, or a parenthesized expression.
+fn parse_nested(t: &mut Tokens) -> Result<Expr, Error> {
     if t.eat_punct("-") {
         return Ok(Expr::Neg(Box::new(parse_unary(t)?)));
     }
@@ -239,6 +282,11 @@ fn parse_unary(t: &mut Tokens) -> Result<Expr, Error> {
         t.expect_punct(")", "to close `(`")?;
         return Ok(e);
     }
+    parse_operand(t)
+}
+
+/// A number, a character constant, a symbol, a register, `$` or `$$`.
+fn parse_operand(t: &mut Tokens) -> Result<Expr, Error> {
     let pos = t.pos();
     match t.peek() {
         Some(Tok::Number(n)) => {
