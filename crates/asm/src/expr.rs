@@ -139,8 +139,8 @@ pub struct Tokens<'a> {
 /// expression recurse on its tree: without a bound, a line of 5,000 `(`
 /// overflowed the stack (found by the `assemble` fuzz target), and the
 /// page's WebAssembly stack is smaller still.
-pub const MAX_NESTING: usize = 64;
-pub const MAX_OPERATORS: usize = 1024;
+pub const MAX_NESTING: usize = 32;
+pub const MAX_OPERATORS: usize = 64;
 
 impl<'a> Tokens<'a> {
     pub fn new(toks: &'a [Token], end: Pos) -> Self {
