@@ -656,6 +656,19 @@ impl<'a> Layout<'a> {
                                 "only reserved space (resb, resd, ...) can go in .bss",
                             ));
                         }
+                        Emitted::Bytes(_) | Emitted::Space(_)
+                            if section != 2
+                                && r.bytes[0].len() + r.bytes[1].len() + len as usize
+                                    > MAX_OUTPUT =>
+                        {
+                            // Every statement is bounded, but not their sum:
+                            // many `times` lines would take gigabytes (the
+                            // page's memory) without this.
+                            r.errors.push(Error::new(
+                                line.pos,
+                                "the program would be larger than 64 MiB",
+                            ));
+                        }
                         Emitted::Bytes(b) => {
                             if self.last_pass && !b.is_empty() {
                                 r.lines.push(LineInfo {

@@ -198,3 +198,15 @@ fn expressions_nested_too_deep_or_too_long_are_errors_not_crashes() {
     let bytes = &out.sections[0].bytes;
     assert_eq!(&bytes[..8], &[7, 0, 0, 0, 61, 0, 0, 0]);
 }
+
+/// One statement makes 64 MiB at most, and so does the whole program:
+/// many large statements are an error, not gigabytes of the page's memory.
+#[test]
+fn a_program_larger_than_64_mib_is_an_error_at_the_line_that_passes_it() {
+    let (line, column, message) = first("resb 40000000\nnop\nresb 40000000\n");
+    assert_eq!(
+        (line, column, message.as_str()),
+        (3, 1, "the program would be larger than 64 MiB")
+    );
+    assert!(assemble_str("prog.asm", "resb 40000000\nnop\n").is_ok());
+}
