@@ -34,8 +34,12 @@ pub(crate) struct Block {
 #[derive(Clone, Debug)]
 struct Entry {
     fast: Fast,
-    /// The instruction's offset from the block's first byte.
+    /// The instruction's place in the block (0 for the first).
+    index: u8,
+    /// The instruction's offset from the block's first byte, and the
+    /// offset of the byte after it.
     at: u16,
+    end: u16,
     instr: Instr,
 }
 
@@ -178,19 +182,21 @@ enum Fast {
         mem: MemRef,
         imm: u32,
     },
-    /// `jz` (`negate` false) or `jnz` (`negate` true) by `rel`: the
-    /// commonest loop ends, tested on ZF alone.
+    /// `jz` (`negate` false) or `jnz` (`negate` true): the commonest loop
+    /// ends, tested on ZF alone. Each jump holds its target as an offset
+    /// from the block's start (wrapping), worked out when the block is
+    /// decoded: 0 is a loop back to the block's first instruction.
     Jz {
-        rel: u32,
+        taken: u32,
         negate: bool,
     },
-    /// A conditional jump by `rel` from the next instruction.
+    /// A conditional jump.
     Jcc {
         cc: u8,
-        rel: u32,
+        taken: u32,
     },
     Jmp {
-        rel: u32,
+        taken: u32,
     },
     /// `lea r32, [mem]`: the address arithmetic, no memory access.
     Lea {
@@ -232,7 +238,8 @@ enum Fast {
 }
 
 impl Fast {
-    fn of(instr: &Instr) -> Fast {
+    /// The shortcut for `instr`, which ends `end` bytes into its block.
+    fn of(instr: &Instr, end: u32) -> Fast {
         use crate::decode::Width::Dword;
         if instr.rep != crate::decode::Rep::None {
             return Fast::None;
@@ -288,11 +295,16 @@ impl Fast {
             (Op::Mov, Dword, Operand::Mem(mem), Operand::Reg(src)) => Fast::Store { src, mem },
             (Op::Mov, Dword, Operand::Mem(mem), Operand::Imm(imm)) => Fast::StoreImm { mem, imm },
             (Op::Jcc(cc), _, _, Operand::Imm(rel)) if cc >> 1 == 2 => Fast::Jz {
-                rel,
+                taken: end.wrapping_add(rel),
                 negate: cc & 1 == 1,
             },
-            (Op::Jcc(cc), _, _, Operand::Imm(rel)) => Fast::Jcc { cc, rel },
-            (Op::Jmp, _, _, Operand::Imm(rel)) => Fast::Jmp { rel },
+            (Op::Jcc(cc), _, _, Operand::Imm(rel)) => Fast::Jcc {
+                cc,
+                taken: end.wrapping_add(rel),
+            },
+            (Op::Jmp, _, _, Operand::Imm(rel)) => Fast::Jmp {
+                taken: end.wrapping_add(rel),
+            },
             (Op::Lea, Dword, Operand::Reg(dst), Operand::Mem(mem)) => Fast::Lea { dst, mem },
             (op, Dword, Operand::Reg(dst), Operand::Mem(mem)) if alu => {
                 Fast::AluRM { op, dst, mem }
@@ -475,13 +487,17 @@ impl Machine {
                 let mut at = 0u16;
                 let entries = instrs
                     .into_iter()
-                    .map(|instr| {
+                    .enumerate()
+                    .map(|(index, instr)| {
+                        let end = at + u16::from(instr.len);
                         let e = Entry {
-                            fast: Fast::of(&instr),
+                            fast: Fast::of(&instr, u32::from(end)),
+                            index: index as u8,
                             at,
+                            end,
                             instr,
                         };
-                        at += u16::from(instr.len);
+                        at = end;
                         e
                     })
                     .collect();
@@ -500,8 +516,13 @@ impl Machine {
             // block and the passes made (see `Lag`).
             let start = eip;
             let n = block.entries.len() as u64;
+            // How many steps more this block may run before the chain's
+            // limit: `steps` plus the pending lag stays the same while the
+            // lag is settled, and grows by `n` with each pass.
+            let mut room = chain_limit.saturating_sub(self.steps);
             'again: loop {
-                for (i, e) in block.entries.iter().enumerate() {
+                for e in block.entries.iter() {
+                    let i = usize::from(e.index);
                     let gpr = |m: &Machine, r: u8| m.cpu.gpr[usize::from(r & 7)];
                     // The register shortcuts: registers and flags only, so no
                     // fault, event or code write can follow, and nothing is
@@ -671,36 +692,38 @@ impl Machine {
                             return BlockExit::Ran;
                         }
                         Fast::Jz { .. } | Fast::Jcc { .. } | Fast::Jmp { .. } => {
-                            let next = start
-                                .wrapping_add(u32::from(e.at))
-                                .wrapping_add(u32::from(e.instr.len));
-                            let target = match e.fast {
-                                Fast::Jz { rel, negate } => {
-                                    if self.cpu.flag(crate::cpu::Flags::ZF) != negate {
-                                        next.wrapping_add(rel)
-                                    } else {
-                                        next
-                                    }
+                            let taken = match e.fast {
+                                Fast::Jz { negate, .. } => {
+                                    self.cpu.flag(crate::cpu::Flags::ZF) != negate
                                 }
-                                Fast::Jcc { cc, rel } if self.condition(cc) => {
-                                    next.wrapping_add(rel)
+                                Fast::Jcc { cc, .. } => self.condition(cc),
+                                _ => true,
+                            };
+                            let offset = match e.fast {
+                                Fast::Jz { taken: t, .. }
+                                | Fast::Jcc { taken: t, .. }
+                                | Fast::Jmp { taken: t }
+                                    if taken =>
+                                {
+                                    t
                                 }
-                                Fast::Jmp { rel } => next.wrapping_add(rel),
-                                _ => next,
+                                _ => u32::from(e.end),
                             };
                             // A loop that jumps back to this block's start runs
                             // it again at once: same page, same decoded code,
-                            // the counts still left to settle.
-                            if target == start
-                                && self.steps + self.lag.steps.wrapping_add(n) < chain_limit
-                                && !self.mem.code_written
-                                && (self.tlb.fetch.is_some() || !self.cpu.paging())
-                            {
+                            // the counts still left to settle. Nothing the
+                            // block path checks before a block can have
+                            // changed: an instruction that wrote code, reached
+                            // a device, lost the fetch page or made an event
+                            // has left the block already.
+                            if offset == 0 && room > n {
+                                room -= n;
                                 self.lag.steps = self.lag.steps.wrapping_add(n);
                                 self.lag.retired = self.lag.retired.wrapping_add(n);
                                 self.seen = crate::event::KindSet::EMPTY;
                                 continue 'again;
                             }
+                            let target = start.wrapping_add(offset);
                             self.settle(i, 1);
                             self.cpu.eip = target;
                             if self.steps < chain_limit && self.no_breakpoint_near(target) {

@@ -142,7 +142,13 @@ pub(crate) struct LazyFlags {
     pub a: u32,
     pub b: u32,
     pub r: u32,
+    /// The carry into ADC and SBB (their flags depend on it).
     pub carry: bool,
+    /// CF as the operation left it, worked out when it is recorded: INC
+    /// and DEC keep CF, and finding it then from the operation before would
+    /// cost a dispatch on that operation (an `add`, `dec`, `jnz` loop made
+    /// one each iteration).
+    pub cf: bool,
 }
 
 /// The CPU's registers.
@@ -184,6 +190,7 @@ impl Default for Cpu {
                 b: 0,
                 r: 0,
                 carry: false,
+                cf: false,
             },
             cr0: Cr0::PE,
             cr2: 0,
@@ -254,8 +261,8 @@ impl Cpu {
             LazyOp::Sub => alu::sub(l.a, l.b, false, w).1,
             LazyOp::Sbb => alu::sub(l.a, l.b, l.carry, w).1,
             LazyOp::Logic => alu::logic(l.r, w),
-            LazyOp::Inc => (alu::add(l.a, 1, false, w).1 & !Flags::CF) | u32::from(l.carry),
-            LazyOp::Dec => (alu::sub(l.a, 1, false, w).1 & !Flags::CF) | u32::from(l.carry),
+            LazyOp::Inc => (alu::add(l.a, 1, false, w).1 & !Flags::CF) | u32::from(l.cf),
+            LazyOp::Dec => (alu::sub(l.a, 1, false, w).1 & !Flags::CF) | u32::from(l.cf),
         }
     }
 
@@ -273,20 +280,10 @@ impl Cpu {
         }
     }
 
-    /// CF from the lazy operation, without computing the other flags (INC
-    /// and DEC after ADD need only this, in the tightest loops).
+    /// CF while an operation is pending: recorded with it.
     #[inline(always)]
     fn lazy_cf(&self) -> bool {
-        let l = &self.lazy;
-        match l.op {
-            LazyOp::Add => l.r < l.a,
-            LazyOp::Adc => l.r < l.a || (l.carry && l.r == l.a),
-            LazyOp::Sub => l.a < l.b,
-            LazyOp::Sbb => l.a < l.b || (l.carry && l.a == l.b),
-            LazyOp::Logic => false,
-            LazyOp::Inc | LazyOp::Dec => l.carry,
-            LazyOp::None => self.eflags_base & Flags::CF != 0,
-        }
+        self.lazy.cf
     }
 
     /// Sets or clears one EFLAGS bit.
@@ -322,11 +319,15 @@ impl Cpu {
         r: u32,
         carry: bool,
     ) {
-        // INC and DEC leave CF alone: it is kept in `carry`.
-        let carry = if matches!(op, LazyOp::Inc | LazyOp::Dec) {
-            self.flag(Flags::CF)
-        } else {
-            carry
+        // CF now, as the flags' other bits are computed later from the
+        // operands; INC and DEC keep the CF they found.
+        let cf = match op {
+            LazyOp::Add => r < a,
+            LazyOp::Adc => r < a || (carry && r == a),
+            LazyOp::Sub => a < b,
+            LazyOp::Sbb => a < b || (carry && a == b),
+            LazyOp::Logic => false,
+            LazyOp::Inc | LazyOp::Dec | LazyOp::None => self.flag(Flags::CF),
         };
         self.lazy = LazyFlags {
             op,
@@ -335,6 +336,7 @@ impl Cpu {
             b,
             r,
             carry,
+            cf,
         };
     }
 

@@ -34,7 +34,7 @@ impl Machine {
     pub(crate) fn set_aside(&mut self, quiet: bool) -> SetAside {
         let aside = SetAside {
             breakpoints: std::mem::take(&mut self.breakpoints),
-            kinds: std::mem::replace(&mut self.break_kinds, KindSet::EMPTY),
+            kinds: self.replace_break_kinds(KindSet::EMPTY),
             watches: std::mem::take(&mut self.watches),
             recording: self.recording,
         };
@@ -47,7 +47,7 @@ impl Machine {
     /// Puts back what [`Machine::set_aside`] took out.
     pub(crate) fn put_back(&mut self, aside: SetAside) {
         self.breakpoints = aside.breakpoints;
-        self.break_kinds = aside.kinds;
+        self.replace_break_kinds(aside.kinds);
         self.watches = aside.watches;
         self.set_recording(aside.recording);
     }
@@ -132,7 +132,7 @@ impl Machine {
         };
         let next = eip.wrapping_add(u32::from(instr.len));
         let (cr3, esp) = (self.cpu.cr3, self.cpu.gpr[4]);
-        let kinds = std::mem::replace(&mut self.break_kinds, KindSet::EMPTY);
+        let kinds = self.replace_break_kinds(KindSet::EMPTY);
         let watches = std::mem::take(&mut self.watches);
         let had = self.breakpoints.contains(&next);
         self.breakpoints.insert(next);
@@ -156,7 +156,7 @@ impl Machine {
         if !had {
             self.breakpoints.remove(&next);
         }
-        self.break_kinds = kinds;
+        self.replace_break_kinds(kinds);
         self.watches = watches;
         stop
     }

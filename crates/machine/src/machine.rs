@@ -211,8 +211,15 @@ pub struct Machine {
     pub(crate) recording: bool,
     /// Kinds left out of the record while recording (counted elsewhere).
     pub(crate) unrecorded: KindSet,
-    /// The kinds of event the current step produced (kept even when not recording).
+    /// The kinds of event the current step produced that `run` may break
+    /// on (kept even when not recording).
     pub(crate) seen: KindSet,
+    /// The kinds `emit` must do anything about: those `run` breaks on, and
+    /// those recorded. Kept from `recording`, `unrecorded` and
+    /// `break_kinds` by the methods that set them ([`Machine::renotice`]), so
+    /// that an event nobody asked for (a TLB hit on nearly every access with
+    /// events off) costs one test.
+    noticed: KindSet,
     pub(crate) step_events: Vec<Event>,
     /// The latest device interrupts taken (step, vector), whether or not
     /// events are recorded: the page says which interrupt woke a sleeper
@@ -268,6 +275,7 @@ impl Machine {
             user_entries: 0,
             recording: false,
             seen: KindSet::EMPTY,
+            noticed: KindSet::EMPTY,
             unrecorded: KindSet::EMPTY,
             step_events: Vec::new(),
             recent_interrupts: std::collections::VecDeque::new(),
@@ -441,6 +449,7 @@ impl Machine {
     /// bookkeeping of which kinds happened (for break-on-event).
     pub fn set_recording(&mut self, on: bool) {
         self.recording = on;
+        self.renotice();
     }
 
     pub fn recording(&self) -> bool {
@@ -453,6 +462,7 @@ impl Machine {
     /// on a kind still works: the machine sees every kind it produces.
     pub fn set_unrecorded(&mut self, kinds: KindSet) {
         self.unrecorded = kinds;
+        self.renotice();
     }
 
     /// The events of the latest step (empty unless recording).
@@ -485,10 +495,30 @@ impl Machine {
     /// Records an event of `kind` (built only when recording is on).
     #[inline(always)]
     pub(crate) fn emit(&mut self, kind: EventKind, make: impl FnOnce() -> Event) {
-        self.seen.insert(kind);
-        if self.recording && !self.unrecorded.contains(kind) {
-            self.step_events.push(make());
+        if self.noticed.contains(kind) {
+            self.seen.insert(kind);
+            if self.recording && !self.unrecorded.contains(kind) {
+                self.step_events.push(make());
+            }
         }
+    }
+
+    /// Works out which kinds `emit` must notice, after a change to what is
+    /// recorded or broken on.
+    fn renotice(&mut self) {
+        let recorded = if self.recording {
+            KindSet(!self.unrecorded.0)
+        } else {
+            KindSet::EMPTY
+        };
+        self.noticed = KindSet(self.break_kinds.0 | recorded.0);
+    }
+
+    /// Replaces the kinds `run` breaks on, returning the old ones.
+    pub(crate) fn replace_break_kinds(&mut self, kinds: KindSet) -> KindSet {
+        let old = std::mem::replace(&mut self.break_kinds, kinds);
+        self.renotice();
+        old
     }
 
     /// Adds an address breakpoint: `run` stops before executing there.
@@ -511,6 +541,7 @@ impl Machine {
         } else {
             self.break_kinds.remove(kind);
         }
+        self.renotice();
     }
 
     pub fn break_kinds(&self) -> KindSet {

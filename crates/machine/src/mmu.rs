@@ -74,23 +74,29 @@ impl Machine {
         }
         let page = linear >> 12;
         let write = access == Access::Write;
-        if let Some((slot, e)) = self.tlb.lookup(page) {
-            let denied = self.access_denied(user, write, e.user, e.writable);
-            if !denied && (!write || e.dirty) {
-                self.emit(EventKind::TlbHit, || Event::TlbHit {
-                    page,
-                    frame: e.frame,
-                    slot,
-                });
-                return Ok((e.frame << 12) | (linear & 0xFFF));
+        if let Some((slot, word)) = self.tlb.lookup(page) {
+            // What the access needs of the entry: a user page at ring 3; on
+            // a write, D known set, and a writable page where R/W applies.
+            let need = if user { TlbEntry::USER } else { 0 }
+                | if write {
+                    TlbEntry::DIRTY
+                        | if user || self.cpu.cr0 & Cr0::WP != 0 {
+                            TlbEntry::WRITABLE
+                        } else {
+                            0
+                        }
+                } else {
+                    0
+                };
+            let frame = word >> 12;
+            if word & need == need {
+                self.emit(EventKind::TlbHit, || Event::TlbHit { page, frame, slot });
+                return Ok((frame << 12) | (linear & 0xFFF));
             }
-            if denied {
+            let writable = word & TlbEntry::WRITABLE != 0;
+            if self.access_denied(user, write, word & TlbEntry::USER != 0, writable) {
                 // The TLB's permissions are the walk's, so the fault is the same.
-                self.emit(EventKind::TlbHit, || Event::TlbHit {
-                    page,
-                    frame: e.frame,
-                    slot,
-                });
+                self.emit(EventKind::TlbHit, || Event::TlbHit { page, frame, slot });
                 return Err(protection_fault(linear, write, user));
             }
             // A first write through a clean entry walks again to set D.
