@@ -171,15 +171,15 @@ enum Fast {
     /// may fault, so the block loop checks after them as after any other.
     Load {
         dst: u8,
-        mem: MemRef,
+        mem: Ea,
     },
     Store {
         src: u8,
-        mem: MemRef,
+        mem: Ea,
     },
     /// `mov dword [mem], imm`.
     StoreImm {
-        mem: MemRef,
+        mem: Ea,
         imm: u32,
     },
     /// `jz` (`negate` false) or `jnz` (`negate` true): the commonest loop
@@ -201,7 +201,7 @@ enum Fast {
     /// `lea r32, [mem]`: the address arithmetic, no memory access.
     Lea {
         dst: u8,
-        mem: MemRef,
+        mem: Ea,
     },
     /// `push r32` and `pop r32`, through the shared `push` and `pop` (which
     /// go through the TLB and may fault, so they are checked as loads).
@@ -217,17 +217,17 @@ enum Fast {
     AluRM {
         op: Op,
         dst: u8,
-        mem: MemRef,
+        mem: Ea,
     },
     CompareM {
         op: Op,
-        mem: MemRef,
+        mem: Ea,
         with: Operand,
     },
     /// `movzx r32, byte [mem]`.
     MovzxByte {
         dst: u8,
-        mem: MemRef,
+        mem: Ea,
     },
     /// `call rel32` and `ret`: the shared `push` and `pop`, then on to the
     /// target as a jump does.
@@ -291,9 +291,18 @@ impl Fast {
             (Op::Dec, Dword, Operand::Reg(r), _) => Fast::Dec(r),
             (Op::Mov, Dword, Operand::Reg(dst), Operand::Reg(src)) => Fast::MovRR { dst, src },
             (Op::Mov, Dword, Operand::Reg(dst), Operand::Imm(imm)) => Fast::MovRI { dst, imm },
-            (Op::Mov, Dword, Operand::Reg(dst), Operand::Mem(mem)) => Fast::Load { dst, mem },
-            (Op::Mov, Dword, Operand::Mem(mem), Operand::Reg(src)) => Fast::Store { src, mem },
-            (Op::Mov, Dword, Operand::Mem(mem), Operand::Imm(imm)) => Fast::StoreImm { mem, imm },
+            (Op::Mov, Dword, Operand::Reg(dst), Operand::Mem(mem)) => Fast::Load {
+                dst,
+                mem: Ea::of(&mem),
+            },
+            (Op::Mov, Dword, Operand::Mem(mem), Operand::Reg(src)) => Fast::Store {
+                src,
+                mem: Ea::of(&mem),
+            },
+            (Op::Mov, Dword, Operand::Mem(mem), Operand::Imm(imm)) => Fast::StoreImm {
+                mem: Ea::of(&mem),
+                imm,
+            },
             (Op::Jcc(cc), _, _, Operand::Imm(rel)) if cc >> 1 == 2 => Fast::Jz {
                 taken: end.wrapping_add(rel),
                 negate: cc & 1 == 1,
@@ -305,18 +314,30 @@ impl Fast {
             (Op::Jmp, _, _, Operand::Imm(rel)) => Fast::Jmp {
                 taken: end.wrapping_add(rel),
             },
-            (Op::Lea, Dword, Operand::Reg(dst), Operand::Mem(mem)) => Fast::Lea { dst, mem },
-            (op, Dword, Operand::Reg(dst), Operand::Mem(mem)) if alu => {
-                Fast::AluRM { op, dst, mem }
-            }
+            (Op::Lea, Dword, Operand::Reg(dst), Operand::Mem(mem)) => Fast::Lea {
+                dst,
+                mem: Ea::of(&mem),
+            },
+            (op, Dword, Operand::Reg(dst), Operand::Mem(mem)) if alu => Fast::AluRM {
+                op,
+                dst,
+                mem: Ea::of(&mem),
+            },
             (
                 op @ (Op::Cmp | Op::Test),
                 Dword,
                 Operand::Mem(mem),
                 with @ (Operand::Reg(_) | Operand::Imm(_)),
-            ) => Fast::CompareM { op, mem, with },
+            ) => Fast::CompareM {
+                op,
+                mem: Ea::of(&mem),
+                with,
+            },
             (Op::Movzx, Width::Byte, Operand::Reg(dst), Operand::Mem(mem)) if instr.extra == 0 => {
-                Fast::MovzxByte { dst, mem }
+                Fast::MovzxByte {
+                    dst,
+                    mem: Ea::of(&mem),
+                }
             }
             (Op::Push, Dword, _, Operand::Reg(r)) => Fast::Push(r),
             (Op::Pop, Dword, Operand::Reg(r), _) => Fast::Pop(r),
@@ -326,6 +347,44 @@ impl Fast {
             (Op::Ret, _, _, _) if instr.extra == 0 => Fast::Ret,
             _ => Fast::None,
         }
+    }
+}
+
+/// A memory operand's address as the block loop works it out: each
+/// register with a mask that keeps it (all ones) or drops it (zero) in
+/// place of an option, so the sum is the same few instructions for every
+/// form of `[base + index*scale + disp]`, with no branch (the options cost
+/// about 20 host instructions an access).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Ea {
+    base: u8,
+    index: u8,
+    shift: u8,
+    base_mask: u32,
+    index_mask: u32,
+    disp: u32,
+}
+
+impl Ea {
+    fn of(m: &MemRef) -> Ea {
+        let (base, base_mask) = m.base.map_or((0, 0), |r| (r as u8, u32::MAX));
+        let (index, index_mask) = m.index.map_or((0, 0), |r| (r as u8, u32::MAX));
+        Ea {
+            base,
+            index,
+            shift: m.scale.max(1).trailing_zeros() as u8,
+            base_mask,
+            index_mask,
+            disp: m.disp,
+        }
+    }
+
+    /// The address, as [`Machine::effective_address`] computes it.
+    #[inline(always)]
+    fn eval(&self, gpr: &[u32; 8]) -> u32 {
+        let base = gpr[usize::from(self.base & 7)] & self.base_mask;
+        let index = (gpr[usize::from(self.index & 7)] & self.index_mask) << (self.shift & 3);
+        base.wrapping_add(index).wrapping_add(self.disp)
     }
 }
 
@@ -578,7 +637,7 @@ impl Machine {
                             // up to this instruction first, as a single step
                             // has them (`settle_for_device`).
                             self.lag.at = i;
-                            let lin = self.effective_address(&mem);
+                            let lin = mem.eval(&self.cpu.gpr);
                             match self.lin_read32(lin) {
                                 Ok(v) => self.cpu.gpr[usize::from(dst & 7)] = v,
                                 Err(err) => return self.shortcut_fault(i, start, e, err),
@@ -592,9 +651,9 @@ impl Machine {
                             self.lag.at = i;
                             let (lin, v) = match e.fast {
                                 Fast::Store { src, mem } => {
-                                    (self.effective_address(&mem), gpr(self, src))
+                                    (mem.eval(&self.cpu.gpr), gpr(self, src))
                                 }
-                                Fast::StoreImm { mem, imm } => (self.effective_address(&mem), imm),
+                                Fast::StoreImm { mem, imm } => (mem.eval(&self.cpu.gpr), imm),
                                 _ => (0, 0),
                             };
                             if let Err(err) = self.lin_write32(lin, v) {
@@ -605,14 +664,14 @@ impl Machine {
                             }
                         }
                         Fast::Lea { dst, mem } => {
-                            self.cpu.gpr[usize::from(dst & 7)] = self.effective_address(&mem);
+                            self.cpu.gpr[usize::from(dst & 7)] = mem.eval(&self.cpu.gpr);
                         }
                         Fast::AluRM { .. } | Fast::CompareM { .. } | Fast::MovzxByte { .. } => {
                             self.seen = crate::event::KindSet::EMPTY;
                             self.lag.at = i;
                             let result = match e.fast {
                                 Fast::AluRM { op, dst, mem } => {
-                                    let lin = self.effective_address(&mem);
+                                    let lin = mem.eval(&self.cpu.gpr);
                                     self.lin_read32(lin).map(|v| self.alu32(op, dst, v))
                                 }
                                 Fast::CompareM { op, mem, with } => {
@@ -621,13 +680,13 @@ impl Machine {
                                         Operand::Imm(v) => v,
                                         _ => 0,
                                     };
-                                    let lin = self.effective_address(&mem);
+                                    let lin = mem.eval(&self.cpu.gpr);
                                     self.lin_read32(lin).map(|a| {
                                         self.cpu.binary(op, Width::Dword, a, b);
                                     })
                                 }
                                 Fast::MovzxByte { dst, mem } => {
-                                    let lin = self.effective_address(&mem);
+                                    let lin = mem.eval(&self.cpu.gpr);
                                     self.lin_read(lin, 1)
                                         .map(|v| self.cpu.gpr[usize::from(dst & 7)] = v)
                                 }
@@ -661,9 +720,7 @@ impl Machine {
                         Fast::Call { .. } | Fast::Ret => {
                             self.seen = crate::event::KindSet::EMPTY;
                             self.lag.at = i;
-                            let next = start
-                                .wrapping_add(u32::from(e.at))
-                                .wrapping_add(u32::from(e.instr.len));
+                            let next = start.wrapping_add(u32::from(e.end));
                             let target = match e.fast {
                                 Fast::Call { rel } => self
                                     .push(Width::Dword, next)
@@ -782,9 +839,7 @@ impl Machine {
                 let last = block.entries.len() - 1;
                 let e = &block.entries[last];
                 self.settle(last, 1);
-                self.cpu.eip = start
-                    .wrapping_add(u32::from(e.at))
-                    .wrapping_add(u32::from(e.instr.len));
+                self.cpu.eip = start.wrapping_add(u32::from(e.end));
                 return BlockExit::Ran;
             }
         }
@@ -820,9 +875,7 @@ impl Machine {
             return None;
         }
         self.settle(i, 1);
-        self.cpu.eip = start
-            .wrapping_add(u32::from(e.at))
-            .wrapping_add(u32::from(e.instr.len));
+        self.cpu.eip = start.wrapping_add(u32::from(e.end));
         Some(match stop {
             Some(stop) => BlockExit::Stop(stop),
             None => BlockExit::Ran,

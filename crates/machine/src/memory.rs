@@ -17,17 +17,21 @@ pub struct PhysMem {
     /// Per frame: bumped whenever a frame holding decoded code is written.
     #[serde(skip)]
     code_gen: Vec<u32>,
-    /// Per frame: whether the decode cache holds instructions from it.
+    /// Per frame: `DIRTY` if written since the last call to `take_dirty`,
+    /// `CODE` if the decode cache holds instructions from it. One byte for
+    /// both, so that a write to a dirty frame without code (nearly every
+    /// write) is one load and one compare.
     #[serde(skip)]
-    has_code: Vec<bool>,
-    /// Per frame: written since the last call to `take_dirty`.
-    #[serde(skip)]
-    dirty: Vec<bool>,
+    frame_state: Vec<u8>,
     /// Set when a frame holding decoded code is written (the block fast
     /// path clears it and checks it after each instruction).
     #[serde(skip)]
     pub(crate) code_written: bool,
 }
+
+/// The bits of [`PhysMem`]'s per-frame state.
+const DIRTY: u8 = 1;
+const CODE: u8 = 2;
 
 impl PartialEq for PhysMem {
     fn eq(&self, other: &Self) -> bool {
@@ -77,8 +81,7 @@ impl PhysMem {
         PhysMem {
             bytes: vec![0; size],
             code_gen: vec![0; frames],
-            has_code: vec![false; frames],
-            dirty: vec![true; frames],
+            frame_state: vec![DIRTY; frames],
             code_written: false,
         }
     }
@@ -87,8 +90,7 @@ impl PhysMem {
     pub(crate) fn reset_bookkeeping(&mut self) {
         let frames = self.frames();
         self.code_gen = vec![0; frames];
-        self.has_code = vec![false; frames];
-        self.dirty = vec![true; frames];
+        self.frame_state = vec![DIRTY; frames];
     }
 
     /// The size in bytes.
@@ -189,14 +191,22 @@ impl PhysMem {
     /// Notes a write to frame `f`.
     #[inline(always)]
     fn touch(&mut self, f: usize) {
-        if let Some(d) = self.dirty.get_mut(f) {
-            *d = true;
-            if self.has_code[f] {
-                self.code_written = true;
-                self.has_code[f] = false;
-                self.code_gen[f] = self.code_gen[f].wrapping_add(1);
-            }
+        if let Some(&state) = self.frame_state.get(f)
+            && state != DIRTY
+        {
+            self.touch_news(f);
         }
+    }
+
+    /// A write to a frame not yet dirty, or holding decoded code.
+    #[cold]
+    fn touch_news(&mut self, f: usize) {
+        let state = self.frame_state[f];
+        if state & CODE != 0 {
+            self.code_written = true;
+            self.code_gen[f] = self.code_gen[f].wrapping_add(1);
+        }
+        self.frame_state[f] = DIRTY;
     }
 
     /// The bytes from `addr` to the end of its frame, for the decoder's
@@ -211,9 +221,9 @@ impl PhysMem {
     /// the frame's generation, which changes when the frame is written.
     #[inline]
     pub(crate) fn mark_code(&mut self, frame: u32) -> u32 {
-        match self.has_code.get_mut(frame as usize) {
-            Some(c) => {
-                *c = true;
+        match self.frame_state.get_mut(frame as usize) {
+            Some(state) => {
+                *state |= CODE;
                 self.code_gen[frame as usize]
             }
             None => 0,
@@ -228,8 +238,10 @@ impl PhysMem {
 
     /// Returns the frames written since the last call, and forgets them.
     pub(crate) fn take_dirty(&mut self) -> Vec<usize> {
-        let dirty: Vec<usize> = (0..self.dirty.len()).filter(|&f| self.dirty[f]).collect();
-        self.dirty.iter_mut().for_each(|d| *d = false);
+        let dirty: Vec<usize> = (0..self.frame_state.len())
+            .filter(|&f| self.frame_state[f] & DIRTY != 0)
+            .collect();
+        self.frame_state.iter_mut().for_each(|s| *s &= !DIRTY);
         dirty
     }
 
@@ -285,6 +297,19 @@ impl PhysMem {
         if last != first {
             self.touch(last);
         }
+        true
+    }
+
+    /// Writes a dword that does not cross a frame; false, writing nothing,
+    /// past the end of RAM.
+    #[inline(always)]
+    pub(crate) fn try_write32(&mut self, addr: u32, value: u32) -> bool {
+        let a = addr as usize;
+        let Some(s) = self.bytes.get_mut(a..a + 4) else {
+            return false;
+        };
+        s.copy_from_slice(&value.to_le_bytes());
+        self.touch(a / PAGE_SIZE as usize);
         true
     }
 

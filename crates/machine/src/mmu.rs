@@ -381,7 +381,10 @@ impl Machine {
         if linear & (PAGE_SIZE - 1) <= PAGE_SIZE - 4 {
             let user = self.cpu.cpl() == 3;
             let pa = self.translate(linear, Access::Write, user)?;
-            self.phys_write(pa, 4, value);
+            // The dword lies in one page, so in one frame.
+            if !self.mem.try_write32(pa, value) {
+                self.mmio_write(pa, 4, value);
+            }
             return Ok(());
         }
         self.lin_write(linear, 4, value)
