@@ -36,10 +36,6 @@ enum Loc {
     Imm(u32),
 }
 
-/// The most iterations of a `rep` string instruction one step performs; the
-/// rest continue in later steps, so interrupts are not held off for long.
-const REP_CHUNK: u32 = 4096;
-
 impl Machine {
     #[inline(always)]
     pub(crate) fn effective_address(&self, m: &MemRef) -> u32 {
@@ -908,7 +904,8 @@ impl Machine {
         Ok(Some(k))
     }
 
-    /// One step of a string instruction: up to [`REP_CHUNK`] iterations.
+    /// One step of a string instruction: up to `MachineConfig::rep_chunk`
+    /// iterations.
     fn string_op(&mut self, kind: StringOp, instr: &Instr, eip: u32) -> Result<Flow> {
         let w = instr.width;
         let n = w.bytes();
@@ -922,7 +919,7 @@ impl Machine {
         if matches!(kind, StringOp::Ins | StringOp::Outs) {
             self.require_port_access(port, w)?;
         }
-        let mut left = REP_CHUNK;
+        let mut left = self.config().rep_chunk.max(1);
         loop {
             if repeated && self.cpu.reg(Reg::Ecx) == 0 {
                 return Ok(Flow::Next);

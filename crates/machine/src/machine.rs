@@ -39,6 +39,11 @@ pub struct MachineConfig {
     pub history_budget: usize,
     /// The board: which devices, where, on which interrupt lines.
     pub board: BoardKind,
+    /// The most iterations one step of a repeated string instruction makes
+    /// (the rest continue in later steps, so interrupts are not held off
+    /// for long); at least 1. The fuzz target makes it small, so that one
+    /// input's thousand steps stay cheap when they are `rep insb`.
+    pub rep_chunk: u32,
 }
 
 impl Default for MachineConfig {
@@ -54,6 +59,7 @@ impl Default for MachineConfig {
             max_checkpoints: 64,
             history_budget: 160 << 20,
             board: BoardKind::Lessons,
+            rep_chunk: 4096,
         }
     }
 }
