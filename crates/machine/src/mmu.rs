@@ -100,14 +100,24 @@ impl Machine {
                 return Err(protection_fault(linear, write, user));
             }
             // A first write through a clean entry walks again to set D.
-        } else {
-            self.tlb.count_miss();
-            self.emit(EventKind::TlbMiss, || Event::TlbMiss { page });
+            return self.walk_and_fill(linear, access, user, Some(slot));
         }
-        self.walk_and_fill(linear, access, user)
+        self.tlb.count_miss();
+        self.emit(EventKind::TlbMiss, || Event::TlbMiss { page });
+        self.walk_and_fill(linear, access, user, None)
     }
 
-    fn walk_and_fill(&mut self, linear: u32, access: Access, user: bool) -> Result<u32, Exception> {
+    /// Walks the tables for `linear` and fills the TLB: into `slot` when
+    /// the page is there already (a first write through a clean entry),
+    /// else as a miss, with no search for it.
+    #[inline(never)]
+    fn walk_and_fill(
+        &mut self,
+        linear: u32,
+        access: Access,
+        user: bool,
+        slot: Option<u8>,
+    ) -> Result<u32, Exception> {
         let write = access == Access::Write;
         let not_present = Exception::PageFault {
             linear,
@@ -115,7 +125,7 @@ impl Machine {
                 | (if user { PfCode::USER } else { 0 }),
         };
         let pde_addr = (self.cpu.cr3 & Pte::FRAME) | ((linear >> 22) << 2);
-        let pde = self.mem.read(pde_addr, 4);
+        let pde = self.mem.read32(pde_addr);
         // With CR4.PSE a directory entry with PS set maps a 4 MiB page
         // itself: it is then the last level, and there is no table entry.
         // The TLB holds the 4 KiB part of it that was touched (as CPUs that
@@ -125,7 +135,7 @@ impl Machine {
             pde & Pte::PRESENT != 0 && pde & Pte::LARGE != 0 && self.cpu.cr4 & Cr4::PSE != 0;
         let table = (pde & Pte::PRESENT != 0 && !large).then(|| {
             let pte_addr = (pde & Pte::FRAME) | (((linear >> 12) & 0x3FF) << 2);
-            (pte_addr, self.mem.read(pte_addr, 4))
+            (pte_addr, self.mem.read32(pte_addr))
         });
         let walk_event = |frame| Event::PageWalk {
             linear,
@@ -169,7 +179,7 @@ impl Machine {
             user: page_user,
             dirty: new_last & Pte::DIRTY != 0,
         };
-        Ok(self.fill_tlb(entry, linear, write))
+        Ok(self.fill_tlb(entry, slot, linear, write))
     }
 
     /// Whether an access is refused by the page's U/S and R/W bits: ring 3
@@ -192,9 +202,9 @@ impl Machine {
 
     /// Puts a walk's result in the TLB (with its events) and returns the
     /// physical address.
-    fn fill_tlb(&mut self, entry: TlbEntry, linear: u32, write: bool) -> u32 {
+    fn fill_tlb(&mut self, entry: TlbEntry, slot: Option<u8>, linear: u32, write: bool) -> u32 {
         let (frame, writable, page_user) = (entry.frame, entry.writable, entry.user);
-        let (slot, evicted) = self.tlb.fill(entry);
+        let (slot, evicted) = self.tlb.fill_known(entry, slot);
         if let Some(old) = evicted {
             self.emit(EventKind::TlbEvict, || Event::TlbEvict {
                 page: old.page,

@@ -426,9 +426,21 @@ impl Tlb {
 
     /// Inserts a translation (replacing any entry for the same page) and
     /// returns its slot and the entry it evicted, if any.
+    #[cfg(test)]
     pub(crate) fn fill(&mut self, entry: TlbEntry) -> (u8, Option<TlbEntry>) {
+        self.fill_known(entry, self.find(entry.page))
+    }
+
+    /// [`Tlb::fill`] where the caller knows the slot holding the page, or
+    /// (`None`) that no slot does: a miss needs no second search.
+    pub(crate) fn fill_known(
+        &mut self,
+        entry: TlbEntry,
+        holder: Option<u8>,
+    ) -> (u8, Option<TlbEntry>) {
+        debug_assert_eq!(holder, self.find(entry.page));
         let n = self.slots();
-        let slot = match self.find(entry.page) {
+        let slot = match holder {
             Some(s) => usize::from(s),
             None if self.valid < n => self.tags[..n].iter().position(|&t| t == EMPTY).unwrap_or(0),
             None => self.victim(),
