@@ -249,6 +249,15 @@ impl Cpu {
     pub fn set_eflags(&mut self, value: u32) {
         self.lazy.op = LazyOp::None;
         self.eflags_base = value | Flags::RESERVED_ONE;
+        self.sync_cf();
+    }
+
+    /// Keeps `lazy.cf` equal to CF while the status bits are in
+    /// `eflags_base`, so that INC and DEC read CF from one place whatever
+    /// came before them.
+    #[inline(always)]
+    fn sync_cf(&mut self) {
+        self.lazy.cf = self.eflags_base & Flags::CF != 0;
     }
 
     fn lazy_status(&self) -> u32 {
@@ -297,6 +306,7 @@ impl Cpu {
         } else {
             self.eflags_base &= !mask;
         }
+        self.sync_cf();
     }
 
     /// Makes `eflags_base` hold every status bit.
@@ -305,6 +315,7 @@ impl Cpu {
         if self.lazy.op != LazyOp::None {
             self.eflags_base = self.eflags();
             self.lazy.op = LazyOp::None;
+            self.sync_cf();
         }
     }
 
@@ -327,7 +338,8 @@ impl Cpu {
             LazyOp::Sub => a < b,
             LazyOp::Sbb => a < b || (carry && a == b),
             LazyOp::Logic => false,
-            LazyOp::Inc | LazyOp::Dec | LazyOp::None => self.flag(Flags::CF),
+            // Current whether or not an operation is pending (`sync_cf`).
+            LazyOp::Inc | LazyOp::Dec | LazyOp::None => self.lazy.cf,
         };
         self.lazy = LazyFlags {
             op,
@@ -345,5 +357,6 @@ impl Cpu {
     pub(crate) fn set_status(&mut self, status: u32, mask: u32) {
         self.materialize();
         self.eflags_base = (self.eflags_base & !mask) | (status & mask);
+        self.sync_cf();
     }
 }
