@@ -974,3 +974,41 @@ impl Machine {
         instrs
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Ea;
+    use crate::cpu::Reg;
+    use crate::decode::MemRef;
+    use crate::machine::Machine;
+
+    #[test]
+    fn the_block_address_is_the_step_address_for_every_form() {
+        // The block loop's masked sum and the step path's options agree on
+        // every base, index and scale, with values that wrap.
+        let mut m = Machine::new(4096);
+        for (i, r) in Reg::ALL.iter().enumerate() {
+            m.set_reg(*r, 0x9E37_79B9u32.wrapping_mul(i as u32 + 1));
+        }
+        let regs = [None].into_iter().chain(Reg::ALL.map(Some));
+        for base in regs.clone() {
+            for index in regs.clone() {
+                for scale in [1, 2, 4, 8] {
+                    for disp in [0, 4, 0x1000_0000, 0xFFFF_FFFC] {
+                        let mem = MemRef {
+                            base,
+                            index,
+                            scale,
+                            disp,
+                        };
+                        assert_eq!(
+                            Ea::of(&mem).eval(&m.cpu().gpr),
+                            m.effective_address(&mem),
+                            "{mem:?}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+}

@@ -284,15 +284,9 @@ impl Cpu {
         match mask {
             Flags::ZF => self.lazy.r == 0,
             Flags::SF => self.lazy.r & self.lazy.width.sign_bit() != 0,
-            Flags::CF => self.lazy_cf(),
+            Flags::CF => self.lazy.cf,
             _ => self.eflags() & mask != 0,
         }
-    }
-
-    /// CF while an operation is pending: recorded with it.
-    #[inline(always)]
-    fn lazy_cf(&self) -> bool {
-        self.lazy.cf
     }
 
     /// Sets or clears one EFLAGS bit.
