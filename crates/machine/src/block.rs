@@ -569,6 +569,7 @@ impl Machine {
             let block = &cache.blocks[index];
             self.mem.code_written = false;
             self.mmio_touched = false;
+            self.recheck = !self.watches_empty();
             // The shortcuts leave their step, tick and retirement counts (and
             // EIP) to be written once, before anything that could look at
             // them; the counts follow from the instruction's index in the
@@ -631,7 +632,6 @@ impl Machine {
                         // counts stay pending unless they fault or must
                         // leave the block.
                         Fast::Load { dst, mem } => {
-                            self.seen = crate::event::KindSet::EMPTY;
                             // A memory-mapped device may read the clock: an
                             // access that reaches one writes the counts back
                             // up to this instruction first, as a single step
@@ -642,12 +642,11 @@ impl Machine {
                                 Ok(v) => self.cpu.gpr[usize::from(dst & 7)] = v,
                                 Err(err) => return self.shortcut_fault(i, start, e, err),
                             }
-                            if let Some(exit) = self.after_memory_op(i, start, e) {
+                            if let Some(exit) = self.after_memory_op(i, start, e, false) {
                                 return exit;
                             }
                         }
                         Fast::Store { .. } | Fast::StoreImm { .. } => {
-                            self.seen = crate::event::KindSet::EMPTY;
                             self.lag.at = i;
                             let (lin, v) = match e.fast {
                                 Fast::Store { src, mem } => {
@@ -659,7 +658,7 @@ impl Machine {
                             if let Err(err) = self.lin_write32(lin, v) {
                                 return self.shortcut_fault(i, start, e, err);
                             }
-                            if let Some(exit) = self.after_memory_op(i, start, e) {
+                            if let Some(exit) = self.after_memory_op(i, start, e, true) {
                                 return exit;
                             }
                         }
@@ -667,7 +666,6 @@ impl Machine {
                             self.cpu.gpr[usize::from(dst & 7)] = mem.eval(&self.cpu.gpr);
                         }
                         Fast::AluRM { .. } | Fast::CompareM { .. } | Fast::MovzxByte { .. } => {
-                            self.seen = crate::event::KindSet::EMPTY;
                             self.lag.at = i;
                             let result = match e.fast {
                                 Fast::AluRM { op, dst, mem } => {
@@ -695,12 +693,11 @@ impl Machine {
                             if let Err(err) = result {
                                 return self.shortcut_fault(i, start, e, err);
                             }
-                            if let Some(exit) = self.after_memory_op(i, start, e) {
+                            if let Some(exit) = self.after_memory_op(i, start, e, false) {
                                 return exit;
                             }
                         }
                         Fast::Push(_) | Fast::Pop(_) | Fast::Pushf | Fast::Leave => {
-                            self.seen = crate::event::KindSet::EMPTY;
                             self.lag.at = i;
                             let result = match e.fast {
                                 Fast::Push(r) => self.push(Width::Dword, gpr(self, r)),
@@ -713,12 +710,11 @@ impl Machine {
                             if let Err(err) = result {
                                 return self.shortcut_fault(i, start, e, err);
                             }
-                            if let Some(exit) = self.after_memory_op(i, start, e) {
+                            if let Some(exit) = self.after_memory_op(i, start, e, true) {
                                 return exit;
                             }
                         }
                         Fast::Call { .. } | Fast::Ret => {
-                            self.seen = crate::event::KindSet::EMPTY;
                             self.lag.at = i;
                             let next = start.wrapping_add(u32::from(e.end));
                             let target = match e.fast {
@@ -777,7 +773,6 @@ impl Machine {
                                 room -= n;
                                 self.lag.steps = self.lag.steps.wrapping_add(n);
                                 self.lag.retired = self.lag.retired.wrapping_add(n);
-                                self.seen = crate::event::KindSet::EMPTY;
                                 continue 'again;
                             }
                             let target = start.wrapping_add(offset);
@@ -861,14 +856,36 @@ impl Machine {
         self.block_fault(err, here, u32::from(e.instr.len))
     }
 
-    /// After the shortcut load or store at index `i`: leave the block if it
-    /// wrote code, pushed the fetch page out of the TLB, or produced an event
-    /// `run` breaks on (settling the counts first).
+    /// After the shortcut access at index `i` (`wrote`: it stored): leave
+    /// the block if it wrote code, reached a device, pushed the fetch page
+    /// out of the TLB, or produced an event (settling the counts first).
+    /// Nothing of that can have happened unless `recheck` is set (or, for a
+    /// store, code was written), which is all the common case tests.
     #[inline(always)]
-    fn after_memory_op(&mut self, i: usize, start: u32, e: &Entry) -> Option<BlockExit> {
+    fn after_memory_op(
+        &mut self,
+        i: usize,
+        start: u32,
+        e: &Entry,
+        wrote: bool,
+    ) -> Option<BlockExit> {
+        if !(self.recheck || wrote && self.mem.code_written) {
+            return None;
+        }
+        self.after_memory_op_checked(i, start, e)
+    }
+
+    /// [`Machine::after_memory_op`] when something may have happened: the
+    /// checks a single step's `run` makes.
+    #[cold]
+    #[inline(never)]
+    fn after_memory_op_checked(&mut self, i: usize, start: u32, e: &Entry) -> Option<BlockExit> {
+        // An event noticed is one recorded or broken on: either way the
+        // block leaves, so no shortcut starts with one seen.
         let leave = self.mem.code_written
             || self.mmio_touched
             || (self.tlb.fetch.is_none() && self.cpu.paging())
+            || self.seen != crate::event::KindSet::EMPTY
             || !self.step_events.is_empty();
         let stop = self.event_break().or_else(|| self.watch_hit());
         if !leave && stop.is_none() {

@@ -208,6 +208,13 @@ pub struct Machine {
     /// raised, a deadline set) is seen before the next instruction, as a
     /// single step sees it.
     pub(crate) mmio_touched: bool,
+    /// Set, inside a block, by whatever may make the block path leave it or
+    /// stop: an event noticed, a memory-mapped access, the fetch page leaving
+    /// the TLB; watches keep it set for the whole block. A shortcut access
+    /// tests it alone (a store also its frame's code bit) and looks at each
+    /// of those only when it is set: the six tests cost about a sixth of a
+    /// TLB-hitting loop's host instructions.
+    pub(crate) recheck: bool,
     /// The faults of the current step, for the message of a triple fault.
     pub(crate) fault_chain: Vec<String>,
     /// Returns to ring 3 (`iret` to a user segment) counted as the machine
@@ -277,6 +284,7 @@ impl Machine {
             irq_inhibit: false,
             next_deadline: u64::MAX,
             mmio_touched: false,
+            recheck: false,
             fault_chain: Vec::new(),
             user_entries: 0,
             recording: false,
@@ -503,6 +511,7 @@ impl Machine {
     pub(crate) fn emit(&mut self, kind: EventKind, make: impl FnOnce() -> Event) {
         if self.noticed.contains(kind) {
             self.seen.insert(kind);
+            self.recheck = true;
             if self.recording && !self.unrecorded.contains(kind) {
                 self.step_events.push(make());
             }
@@ -573,6 +582,12 @@ impl Machine {
     /// The watched ranges (address, length).
     pub fn watches(&self) -> impl Iterator<Item = (u32, u32)> + '_ {
         self.watches.iter().map(|w| (w.pa, w.len))
+    }
+
+    /// Whether no memory is watched.
+    #[inline(always)]
+    pub(crate) fn watches_empty(&self) -> bool {
+        self.watches.is_empty()
     }
 
     /// The watch stop, if there are watches and the latest step changed

@@ -206,6 +206,8 @@ impl Machine {
         let (frame, writable, page_user) = (entry.frame, entry.writable, entry.user);
         let (slot, evicted) = self.tlb.fill_known(entry, slot);
         if let Some(old) = evicted {
+            // The fetch page may have gone: a block then leaves.
+            self.recheck |= self.tlb.fetch.is_none();
             self.emit(EventKind::TlbEvict, || Event::TlbEvict {
                 page: old.page,
                 frame: old.frame,
@@ -294,6 +296,7 @@ impl Machine {
         match value {
             Some((v, effects)) => {
                 self.mmio_touched |= effects;
+                self.recheck |= effects;
                 self.emit(EventKind::Mmio, || Event::Mmio {
                     addr: pa,
                     value: v,
@@ -316,6 +319,7 @@ impl Machine {
                 .mmio_write(pa, width, value, crate::io::lend!(self))
         {
             self.mmio_touched = true;
+            self.recheck = true;
             self.next_deadline = self.bus.next_deadline();
             self.emit(EventKind::Mmio, || Event::Mmio {
                 addr: pa,
