@@ -570,6 +570,10 @@ impl Machine {
             self.mem.code_written = false;
             self.mmio_touched = false;
             self.recheck = !self.watches_empty();
+            // No shortcut changes the privilege or CR0, so their accesses'
+            // rights hold for the block (an instruction that does is
+            // executed in full, and they are worked out again after it).
+            let mut rights = self.cpl_rights();
             // The shortcuts leave their step, tick and retirement counts (and
             // EIP) to be written once, before anything that could look at
             // them; the counts follow from the instruction's index in the
@@ -638,7 +642,7 @@ impl Machine {
                             // has them (`settle_for_device`).
                             self.lag.at = i;
                             let lin = mem.eval(&self.cpu.gpr);
-                            match self.lin_read32(lin) {
+                            match self.lin_read32(lin, rights) {
                                 Ok(v) => self.cpu.gpr[usize::from(dst & 7)] = v,
                                 Err(err) => return self.shortcut_fault(i, start, e, err),
                             }
@@ -655,7 +659,7 @@ impl Machine {
                                 Fast::StoreImm { mem, imm } => (mem.eval(&self.cpu.gpr), imm),
                                 _ => (0, 0),
                             };
-                            if let Err(err) = self.lin_write32(lin, v) {
+                            if let Err(err) = self.lin_write32(lin, v, rights) {
                                 return self.shortcut_fault(i, start, e, err);
                             }
                             if let Some(exit) = self.after_memory_op(i, start, e, true) {
@@ -670,7 +674,7 @@ impl Machine {
                             let result = match e.fast {
                                 Fast::AluRM { op, dst, mem } => {
                                     let lin = mem.eval(&self.cpu.gpr);
-                                    self.lin_read32(lin).map(|v| self.alu32(op, dst, v))
+                                    self.lin_read32(lin, rights).map(|v| self.alu32(op, dst, v))
                                 }
                                 Fast::CompareM { op, mem, with } => {
                                     let b = match with {
@@ -679,7 +683,7 @@ impl Machine {
                                         _ => 0,
                                     };
                                     let lin = mem.eval(&self.cpu.gpr);
-                                    self.lin_read32(lin).map(|a| {
+                                    self.lin_read32(lin, rights).map(|a| {
                                         self.cpu.binary(op, Width::Dword, a, b);
                                     })
                                 }
@@ -793,6 +797,7 @@ impl Machine {
                                 self.fault_chain.clear();
                             }
                             let result = self.execute(&e.instr, here);
+                            rights = self.cpl_rights();
                             match self.finish(result, here, e.instr.len) {
                                 Finish::Next => self.lag.retired = self.lag.retired.wrapping_sub(1),
                                 Finish::Left(Some(stop)) => return BlockExit::Stop(stop),

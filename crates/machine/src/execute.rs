@@ -147,7 +147,7 @@ impl Machine {
     pub(crate) fn push(&mut self, width: Width, value: u32) -> Result<()> {
         let esp = self.cpu.reg(Reg::Esp).wrapping_sub(width.bytes());
         if width == Width::Dword {
-            self.lin_write32(esp, value)?;
+            self.lin_write32(esp, value, self.cpl_rights())?;
         } else {
             self.lin_write(esp, width.bytes(), value)?;
         }
@@ -159,7 +159,7 @@ impl Machine {
     pub(crate) fn pop(&mut self, width: Width) -> Result<u32> {
         let esp = self.cpu.reg(Reg::Esp);
         let value = if width == Width::Dword {
-            self.lin_read32(esp)?
+            self.lin_read32(esp, self.cpl_rights())?
         } else {
             self.lin_read(esp, width.bytes())?
         };

@@ -59,7 +59,58 @@ pub struct Walk {
     pub in_tlb: bool,
 }
 
+/// What accesses made with one privilege need of a TLB entry, worked out
+/// once: the block path keeps it for a block, whose shortcuts change
+/// neither CPL nor CR0.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Rights {
+    /// Whether paging is on (else linear addresses are physical).
+    pub paging: bool,
+    /// Whether accesses are checked as ring 3's.
+    pub user: bool,
+    /// The [`TlbEntry::word`] bits a read needs: a user page at ring 3.
+    pub read: u32,
+    /// The bits a write needs: a read's, D known set, and a writable page
+    /// where R/W applies (ring 3, or CR0.WP).
+    pub write: u32,
+}
+
+impl Rights {
+    /// The bits an access of kind `access` needs.
+    #[inline(always)]
+    fn need(&self, access: Access) -> u32 {
+        if access == Access::Write {
+            self.write
+        } else {
+            self.read
+        }
+    }
+}
+
 impl Machine {
+    /// The rights of accesses checked as ring 3's (`user`) or ring 0's.
+    #[inline(always)]
+    pub(crate) fn rights(&self, user: bool) -> Rights {
+        let read = if user { TlbEntry::USER } else { 0 };
+        let writable = if user || self.cpu.cr0 & Cr0::WP != 0 {
+            TlbEntry::WRITABLE
+        } else {
+            0
+        };
+        Rights {
+            paging: self.cpu.cr0 & Cr0::PG != 0,
+            user,
+            read,
+            write: read | TlbEntry::DIRTY | writable,
+        }
+    }
+
+    /// The rights of accesses made with the current privilege level.
+    #[inline(always)]
+    pub(crate) fn cpl_rights(&self) -> Rights {
+        self.rights(self.cpu.cpl() == 3)
+    }
+
     /// Translates `linear` for an access, through the TLB model.
     /// `user` is whether the access is checked as ring 3's.
     #[inline(always)]
@@ -69,25 +120,26 @@ impl Machine {
         access: Access,
         user: bool,
     ) -> Result<u32, Exception> {
-        if self.cpu.cr0 & Cr0::PG == 0 {
+        let rights = self.rights(user);
+        self.translate_with(linear, access, rights)
+    }
+
+    /// [`Machine::translate`] with the rights worked out already.
+    #[inline(always)]
+    pub(crate) fn translate_with(
+        &mut self,
+        linear: u32,
+        access: Access,
+        rights: Rights,
+    ) -> Result<u32, Exception> {
+        if !rights.paging {
             return Ok(linear);
         }
+        let user = rights.user;
         let page = linear >> 12;
         let write = access == Access::Write;
         if let Some((slot, word)) = self.tlb.lookup(page) {
-            // What the access needs of the entry: a user page at ring 3; on
-            // a write, D known set, and a writable page where R/W applies.
-            let need = if user { TlbEntry::USER } else { 0 }
-                | if write {
-                    TlbEntry::DIRTY
-                        | if user || self.cpu.cr0 & Cr0::WP != 0 {
-                            TlbEntry::WRITABLE
-                        } else {
-                            0
-                        }
-                } else {
-                    0
-                };
+            let need = rights.need(access);
             let frame = word >> 12;
             if word & need == need {
                 self.emit(EventKind::TlbHit, || Event::TlbHit { page, frame, slot });
@@ -377,24 +429,29 @@ impl Machine {
         Ok(())
     }
 
-    /// Reads a dword at a linear address with the CPL's privilege: the
-    /// common case, kept short for the block fast path.
+    /// Reads a dword at a linear address with the CPL's privilege, whose
+    /// rights are `rights`: the common case, kept short for the block fast
+    /// path.
     #[inline(always)]
-    pub(crate) fn lin_read32(&mut self, linear: u32) -> Result<u32, Exception> {
+    pub(crate) fn lin_read32(&mut self, linear: u32, rights: Rights) -> Result<u32, Exception> {
         if linear & (PAGE_SIZE - 1) <= PAGE_SIZE - 4 {
-            let user = self.cpu.cpl() == 3;
-            let pa = self.translate(linear, Access::Read, user)?;
+            let pa = self.translate_with(linear, Access::Read, rights)?;
             return Ok(self.phys_read(pa, 4));
         }
         self.lin_read(linear, 4)
     }
 
-    /// Writes a dword at a linear address with the CPL's privilege.
+    /// Writes a dword at a linear address with the CPL's privilege, whose
+    /// rights are `rights`.
     #[inline(always)]
-    pub(crate) fn lin_write32(&mut self, linear: u32, value: u32) -> Result<(), Exception> {
+    pub(crate) fn lin_write32(
+        &mut self,
+        linear: u32,
+        value: u32,
+        rights: Rights,
+    ) -> Result<(), Exception> {
         if linear & (PAGE_SIZE - 1) <= PAGE_SIZE - 4 {
-            let user = self.cpu.cpl() == 3;
-            let pa = self.translate(linear, Access::Write, user)?;
+            let pa = self.translate_with(linear, Access::Write, rights)?;
             // The dword lies in one page, so in one frame.
             if !self.mem.try_write32(pa, value) {
                 self.mmio_write(pa, 4, value);

@@ -90,16 +90,16 @@ const SLOTS: usize = 256;
 pub struct Tlb {
     pub config: TlbConfig,
     /// Per slot (the first `config.entries` are the TLB's; the rest stay
-    /// empty).
-    entries: Box<[Option<TlbEntry>; SLOTS]>,
-    /// Per slot: the page it holds, or `EMPTY`. Kept beside the entries so
-    /// that looking a page up scans a dense array.
-    tags: Box<[u32; SLOTS]>,
+    /// empty): the page it holds, or `EMPTY`. A slot's entry is its tag and
+    /// its word ([`Tlb::entry`]). The arrays sit in the TLB itself, not
+    /// behind pointers, so an access reaches them from the machine with no
+    /// load of an address first.
+    tags: [u32; SLOTS],
     /// Per slot: its entry's [`TlbEntry::word`] (0 when empty), what a hit
     /// reads.
-    words: Box<[u32; SLOTS]>,
+    words: [u32; SLOTS],
     /// Per slot: when it was last used (LRU) or filled (FIFO, random).
-    stamp: Box<[u32; SLOTS]>,
+    stamp: [u32; SLOTS],
     /// The latest stamp given. Stamps are 32 bits so that finding the
     /// least is a vector reduction; before the clock would wrap they are
     /// renumbered in order (`renumber`).
@@ -191,12 +191,11 @@ impl From<TlbState> for Tlb {
         let n = t.slots();
         for (slot, e) in s.entries.iter().take(n).enumerate() {
             if let Some(e) = e {
-                t.entries[slot] = Some(*e);
                 t.tags[slot] = e.page;
                 t.words[slot] = e.word();
             }
         }
-        t.valid = t.entries.iter().filter(|e| e.is_some()).count();
+        t.valid = t.tags.iter().filter(|&&tag| tag != EMPTY).count();
         let mut at = s.tail;
         for _ in 0..n {
             if usize::from(at) >= n {
@@ -245,17 +244,17 @@ const NIL: u8 = u8::MAX;
 struct Hint {
     /// Per bucket (page number modulo `HINT_SIZE`): the slot that last held
     /// a page of the bucket.
-    slot: Box<[u8; HINT_SIZE]>,
+    slot: [u8; HINT_SIZE],
     /// Per bucket: how many valid entries hold a page of the bucket. Zero
     /// means a sure miss, with no scan.
-    count: Box<[u8; HINT_SIZE]>,
+    count: [u8; HINT_SIZE],
 }
 
 impl Default for Hint {
     fn default() -> Self {
         Hint {
-            slot: Box::new([0; HINT_SIZE]),
-            count: Box::new([0; HINT_SIZE]),
+            slot: [0; HINT_SIZE],
+            count: [0; HINT_SIZE],
         }
     }
 }
@@ -289,10 +288,9 @@ impl Tlb {
                 entries: n,
                 ..config
             },
-            entries: Box::new([None; SLOTS]),
-            tags: Box::new([EMPTY; SLOTS]),
-            words: Box::new([0; SLOTS]),
-            stamp: Box::new([0; SLOTS]),
+            tags: [EMPTY; SLOTS],
+            words: [0; SLOTS],
+            stamp: [0; SLOTS],
             clock: 0,
             valid: 0,
             hits: 0,
@@ -318,7 +316,7 @@ impl Tlb {
     fn state(&self) -> TlbState {
         let n = self.slots();
         let mut order: Vec<u8> = (0..n as u8)
-            .filter(|&s| self.entries[usize::from(s)].is_some())
+            .filter(|&s| self.tags[usize::from(s)] != EMPTY)
             .collect();
         order.sort_by_key(|&s| std::cmp::Reverse(self.stamp[usize::from(s)]));
         let (mut prev, mut next) = (vec![NIL; n], vec![NIL; n]);
@@ -328,7 +326,7 @@ impl Tlb {
         }
         TlbState {
             config: self.config,
-            entries: self.entries[..n].to_vec(),
+            entries: self.entries(),
             tags: self.tags[..n].to_vec(),
             prev,
             next,
@@ -348,16 +346,28 @@ impl Tlb {
     pub(crate) fn rebuild_hint(&mut self) {
         self.hint = Hint::default();
         self.last = (EMPTY, 0);
-        for (slot, e) in self.entries.iter().enumerate() {
-            if let Some(e) = e {
-                self.hint.added(e.page, slot as u8);
+        for slot in 0..SLOTS {
+            if self.tags[slot] != EMPTY {
+                self.hint.added(self.tags[slot], slot as u8);
             }
         }
     }
 
     /// The entries by slot (empty slots are `None`).
-    pub fn entries(&self) -> &[Option<TlbEntry>] {
-        &self.entries[..self.slots()]
+    pub fn entries(&self) -> Vec<Option<TlbEntry>> {
+        (0..self.slots()).map(|s| self.entry(s)).collect()
+    }
+
+    /// The entry in `slot`, if it holds one.
+    fn entry(&self, slot: usize) -> Option<TlbEntry> {
+        let (page, word) = (self.tags[slot], self.words[slot]);
+        (page != EMPTY).then_some(TlbEntry {
+            page,
+            frame: word >> 12,
+            writable: word & TlbEntry::WRITABLE != 0,
+            user: word & TlbEntry::USER != 0,
+            dirty: word & TlbEntry::DIRTY != 0,
+        })
     }
 
     /// Finds the slot holding `page` without touching counters or LRU order.
@@ -391,9 +401,16 @@ impl Tlb {
             self.hits += 1;
             return Some((slot, self.words[usize::from(slot)]));
         }
-        let slot = self.find(page)?;
+        let b = Hint::bucket(page);
+        if self.hint.count[b] == 0 {
+            return None;
+        }
+        let mut slot = self.hint.slot[b];
+        if self.tags[usize::from(slot)] != page {
+            slot = self.tags[..self.slots()].iter().position(|&t| t == page)? as u8;
+            self.hint.slot[b] = slot;
+        }
         self.last = (page, slot);
-        self.hint.slot[Hint::bucket(page)] = slot;
         self.hits += 1;
         if self.config.replacement == Replacement::Lru {
             self.touch(slot);
@@ -445,7 +462,7 @@ impl Tlb {
             None if self.valid < n => self.tags[..n].iter().position(|&t| t == EMPTY).unwrap_or(0),
             None => self.victim(),
         };
-        let old = self.entries[slot];
+        let old = self.entry(slot);
         if let Some(old) = old {
             self.hint.removed(old.page);
             self.valid -= 1;
@@ -457,7 +474,6 @@ impl Tlb {
                 self.fetch = None;
             }
         }
-        self.entries[slot] = Some(entry);
         self.tags[slot] = entry.page;
         self.words[slot] = entry.word();
         self.touch(slot as u8);
@@ -489,14 +505,14 @@ impl Tlb {
                 let key = o.keys[usize::from(o.next)];
                 o.next += 1;
                 let (s, stamp) = ((key & 0xFF) as usize, (key >> 8) as u32);
-                if s < n && self.stamp[s] == stamp && self.entries[s].is_some() {
+                if s < n && self.stamp[s] == stamp && self.tags[s] != EMPTY {
                     return s;
                 }
             }
             // Scan: every valid slot, sorted by stamp.
             let mut len = 0usize;
             for s in 0..n {
-                if self.entries[s].is_some() {
+                if self.tags[s] != EMPTY {
                     o.keys[len] = (u64::from(self.stamp[s]) << 8) | s as u64;
                     len += 1;
                 }
@@ -531,8 +547,7 @@ impl Tlb {
         self.flushes += 1;
         self.fetch = None;
         let n = self.valid as u32;
-        self.entries.iter_mut().for_each(|e| *e = None);
-        self.tags.iter_mut().for_each(|t| *t = EMPTY);
+        self.tags.fill(EMPTY);
         self.words.fill(0);
         self.hint.clear();
         self.last = (EMPTY, 0);
@@ -547,7 +562,6 @@ impl Tlb {
         }
         match self.find(page) {
             Some(slot) => {
-                self.entries[usize::from(slot)] = None;
                 self.tags[usize::from(slot)] = EMPTY;
                 self.words[usize::from(slot)] = 0;
                 self.hint.removed(page);
@@ -563,8 +577,7 @@ impl Tlb {
 
     /// Marks the entry for `page` as knowing its D bit is set.
     pub(crate) fn set_dirty(&mut self, slot: u8) {
-        if let Some(e) = &mut self.entries[usize::from(slot)] {
-            e.dirty = true;
+        if self.tags[usize::from(slot)] != EMPTY {
             self.words[usize::from(slot)] |= TlbEntry::DIRTY;
         }
     }
