@@ -383,6 +383,11 @@ impl Ea {
     #[inline(always)]
     fn eval(&self, gpr: &[u32; 8]) -> u32 {
         let base = gpr[usize::from(self.base & 7)] & self.base_mask;
+        // Most operands have no index (`[reg + disp]`, `[disp]`): one
+        // well-predicted branch skips half the sum.
+        if self.index_mask == 0 {
+            return base.wrapping_add(self.disp);
+        }
         let index = (gpr[usize::from(self.index & 7)] & self.index_mask) << (self.shift & 3);
         base.wrapping_add(index).wrapping_add(self.disp)
     }

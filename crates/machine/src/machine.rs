@@ -506,15 +506,24 @@ impl Machine {
         self.step_events.clear();
     }
 
-    /// Records an event of `kind` (built only when recording is on).
+    /// Records an event of `kind` (built only when it is recorded or broken
+    /// on). The test is all that stays inline: where nothing is noticed (the
+    /// run's common case), an event costs one load and one branch.
     #[inline(always)]
     pub(crate) fn emit(&mut self, kind: EventKind, make: impl FnOnce() -> Event) {
         if self.noticed.contains(kind) {
-            self.seen.insert(kind);
-            self.recheck = true;
-            if self.recording && !self.unrecorded.contains(kind) {
-                self.step_events.push(make());
-            }
+            self.notice(kind, make());
+        }
+    }
+
+    /// An event [`Machine::emit`] noticed: seen by this step, and recorded
+    /// unless its kind is left out.
+    #[inline(never)]
+    pub(crate) fn notice(&mut self, kind: EventKind, event: Event) {
+        self.seen.insert(kind);
+        self.recheck = true;
+        if self.recording && !self.unrecorded.contains(kind) {
+            self.step_events.push(event);
         }
     }
 

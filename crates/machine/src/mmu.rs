@@ -161,7 +161,9 @@ impl Machine {
 
     /// Walks the tables for `linear` and fills the TLB: into `slot` when
     /// the page is there already (a first write through a clean entry),
-    /// else as a miss, with no search for it.
+    /// else as a miss, with no search for it. What the views are told (the
+    /// walk, the fill, the eviction) is built only when they are noticed,
+    /// out of line, so a miss with events off is the walk and the fill.
     #[inline(never)]
     fn walk_and_fill(
         &mut self,
@@ -171,59 +173,51 @@ impl Machine {
         slot: Option<u8>,
     ) -> Result<u32, Exception> {
         let write = access == Access::Write;
-        let not_present = Exception::PageFault {
-            linear,
-            error_code: (if write { PfCode::WRITE } else { 0 })
-                | (if user { PfCode::USER } else { 0 }),
-        };
         let pde_addr = (self.cpu.cr3 & Pte::FRAME) | ((linear >> 22) << 2);
         let pde = self.mem.read32(pde_addr);
+        let walk = |table: Option<(u32, u32)>| PageWalk {
+            linear,
+            access,
+            pde_addr,
+            pde,
+            table,
+        };
         // With CR4.PSE a directory entry with PS set maps a 4 MiB page
         // itself: it is then the last level, and there is no table entry.
         // The TLB holds the 4 KiB part of it that was touched (as CPUs that
         // split large pages do), so `invlpg` and the views treat every page
         // alike.
-        let large =
-            pde & Pte::PRESENT != 0 && pde & Pte::LARGE != 0 && self.cpu.cr4 & Cr4::PSE != 0;
-        let table = (pde & Pte::PRESENT != 0 && !large).then(|| {
-            let pte_addr = (pde & Pte::FRAME) | (((linear >> 12) & 0x3FF) << 2);
-            (pte_addr, self.mem.read32(pte_addr))
-        });
-        let walk_event = |frame| Event::PageWalk {
-            linear,
-            access,
-            pde_addr,
-            pde,
-            pte_addr: table.map(|t| t.0),
-            pte: table.map(|t| t.1),
-            frame,
-        };
+        let large = pde & (Pte::PRESENT | Pte::LARGE) == Pte::PRESENT | Pte::LARGE
+            && self.cpu.cr4 & Cr4::PSE != 0;
         // The last level's entry: where it is, what it holds, and the frame.
-        let (last_addr, last, frame) = match table {
-            _ if large => (
-                pde_addr,
-                pde,
-                ((pde & Pte::LARGE_FRAME) >> 12) | ((linear >> 12) & 0x3FF),
-            ),
-            Some((pte_addr, pte)) if pte & Pte::PRESENT != 0 => (pte_addr, pte, pte >> 12),
-            _ => {
-                self.emit(EventKind::PageWalk, || walk_event(None));
-                return Err(not_present);
+        let (last_addr, last, frame, table) = if large {
+            let frame = ((pde & Pte::LARGE_FRAME) >> 12) | ((linear >> 12) & 0x3FF);
+            (pde_addr, pde, frame, None)
+        } else if pde & Pte::PRESENT != 0 {
+            let pte_addr = (pde & Pte::FRAME) | (((linear >> 12) & 0x3FF) << 2);
+            let pte = self.mem.read32(pte_addr);
+            if pte & Pte::PRESENT == 0 {
+                return Err(self.walk_failed(
+                    walk(Some((pte_addr, pte))),
+                    not_present(linear, write, user),
+                ));
             }
+            (pte_addr, pte, pte >> 12, Some((pte_addr, pte)))
+        } else {
+            return Err(self.walk_failed(walk(None), not_present(linear, write, user)));
         };
         // The permissions are both levels' (one, for a 4 MiB page).
         let page_user = pde & last & Pte::USER != 0;
         let writable = pde & last & Pte::WRITABLE != 0;
         if self.access_denied(user, write, page_user, writable) {
-            self.emit(EventKind::PageWalk, || walk_event(None));
-            return Err(protection_fault(linear, write, user));
+            return Err(self.walk_failed(walk(table), protection_fault(linear, write, user)));
         }
         // The walk sets A in every level, and D in the last on a write.
         if !large && pde & Pte::ACCESSED == 0 {
             self.mem.write(pde_addr, 4, pde | Pte::ACCESSED);
         }
         let new_last = self.mark_used(last_addr, last, write);
-        self.emit(EventKind::PageWalk, || walk_event(Some(frame)));
+        self.emit(EventKind::PageWalk, || walk(table).event(Some(frame)));
         let entry = TlbEntry {
             page: linear >> 12,
             frame,
@@ -231,7 +225,15 @@ impl Machine {
             user: page_user,
             dirty: new_last & Pte::DIRTY != 0,
         };
-        Ok(self.fill_tlb(entry, slot, linear, write))
+        Ok(self.fill_tlb(entry, slot, linear))
+    }
+
+    /// A walk that found no mapping or refused the access: says so to the
+    /// views if they notice walks, and gives the fault.
+    #[cold]
+    fn walk_failed(&mut self, walk: PageWalk, fault: Exception) -> Exception {
+        self.emit(EventKind::PageWalk, || walk.event(None));
+        fault
     }
 
     /// Whether an access is refused by the page's U/S and R/W bits: ring 3
@@ -244,6 +246,7 @@ impl Machine {
 
     /// Sets the A bit of the entry that maps the page (and D on a write),
     /// as the walk does; returns the entry as it now is.
+    #[inline(always)]
     fn mark_used(&mut self, addr: u32, entry: u32, write: bool) -> u32 {
         let new = entry | Pte::ACCESSED | if write { Pte::DIRTY } else { 0 };
         if new != entry {
@@ -253,9 +256,10 @@ impl Machine {
     }
 
     /// Puts a walk's result in the TLB (with its events) and returns the
-    /// physical address.
-    fn fill_tlb(&mut self, entry: TlbEntry, slot: Option<u8>, linear: u32, write: bool) -> u32 {
-        let (frame, writable, page_user) = (entry.frame, entry.writable, entry.user);
+    /// physical address. On a write the entry knows D is set: the walk set
+    /// it.
+    #[inline(always)]
+    fn fill_tlb(&mut self, entry: TlbEntry, slot: Option<u8>, linear: u32) -> u32 {
         let (slot, evicted) = self.tlb.fill_known(entry, slot);
         if let Some(old) = evicted {
             // The fetch page may have gone: a block then leaves.
@@ -268,15 +272,12 @@ impl Machine {
         }
         self.emit(EventKind::TlbFill, || Event::TlbFill {
             page: entry.page,
-            frame,
+            frame: entry.frame,
             slot,
-            writable,
-            user: page_user,
+            writable: entry.writable,
+            user: entry.user,
         });
-        if write {
-            self.tlb.set_dirty(slot);
-        }
-        (frame << 12) | (linear & 0xFFF)
+        (entry.frame << 12) | (linear & 0xFFF)
     }
 
     /// Translates an access of `n` bytes, splitting it at a page boundary.
@@ -525,6 +526,40 @@ impl Machine {
                     .map(|pa| self.mem.read_u8(pa))
             })
             .collect()
+    }
+}
+
+/// What a page walk read, for its event.
+#[derive(Clone, Copy)]
+struct PageWalk {
+    linear: u32,
+    access: Access,
+    pde_addr: u32,
+    pde: u32,
+    /// The table entry's address and value, when the walk read one.
+    table: Option<(u32, u32)>,
+}
+
+impl PageWalk {
+    /// The walk as the views see it, ending at `frame` (none when it failed).
+    fn event(self, frame: Option<u32>) -> Event {
+        Event::PageWalk {
+            linear: self.linear,
+            access: self.access,
+            pde_addr: self.pde_addr,
+            pde: self.pde,
+            pte_addr: self.table.map(|t| t.0),
+            pte: self.table.map(|t| t.1),
+            frame,
+        }
+    }
+}
+
+/// The fault of an access to a page that is not present.
+fn not_present(linear: u32, write: bool, user: bool) -> Exception {
+    Exception::PageFault {
+        linear,
+        error_code: (if write { PfCode::WRITE } else { 0 }) | (if user { PfCode::USER } else { 0 }),
     }
 }
 

@@ -462,24 +462,24 @@ impl Tlb {
             None if self.valid < n => self.tags[..n].iter().position(|&t| t == EMPTY).unwrap_or(0),
             None => self.victim(),
         };
-        let old = self.entry(slot);
-        if let Some(old) = old {
-            self.hint.removed(old.page);
-            self.valid -= 1;
-        }
-        let evicted = old.filter(|old| old.page != entry.page);
-        if let Some(old) = evicted {
-            self.evictions += 1;
-            if self.fetch.is_some_and(|f| f.page == old.page) {
+        let old = self.tags[slot];
+        let evicted = if old == EMPTY {
+            self.valid += 1;
+            None
+        } else {
+            self.hint.removed(old);
+            if self.fetch.is_some_and(|f| f.page == old) {
                 self.fetch = None;
             }
-        }
+            let evicted = self.entry(slot).filter(|_| old != entry.page);
+            self.evictions += u64::from(evicted.is_some());
+            evicted
+        };
         self.tags[slot] = entry.page;
         self.words[slot] = entry.word();
         self.touch(slot as u8);
         self.last = (entry.page, slot as u8);
         self.hint.added(entry.page, slot as u8);
-        self.valid += 1;
         (slot as u8, evicted)
     }
 
@@ -572,13 +572,6 @@ impl Tlb {
                 true
             }
             None => false,
-        }
-    }
-
-    /// Marks the entry for `page` as knowing its D bit is set.
-    pub(crate) fn set_dirty(&mut self, slot: u8) {
-        if self.tags[usize::from(slot)] != EMPTY {
-            self.words[usize::from(slot)] |= TlbEntry::DIRTY;
         }
     }
 }
