@@ -516,6 +516,13 @@ impl Machine {
         }
     }
 
+    /// Whether any of `kinds` is recorded or broken on, so that events of
+    /// them must be built.
+    #[inline(always)]
+    pub(crate) fn notices(&self, kinds: KindSet) -> bool {
+        self.noticed.intersects(kinds)
+    }
+
     /// An event [`Machine::emit`] noticed: seen by this step, and recorded
     /// unless its kind is left out.
     #[inline(never)]

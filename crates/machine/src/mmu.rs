@@ -3,7 +3,7 @@
 //! U/S, A and D bits as the hardware does.
 
 use crate::cpu::{Cr0, Cr4};
-use crate::event::{Access, Event, EventKind};
+use crate::event::{Access, Event, EventKind, KindSet};
 use crate::machine::Machine;
 use crate::memory::PAGE_SIZE;
 use crate::tlb::TlbEntry;
@@ -217,20 +217,61 @@ impl Machine {
             self.mem.write(pde_addr, 4, pde | Pte::ACCESSED);
         }
         let new_last = self.mark_used(last_addr, last, write);
-        self.emit(EventKind::PageWalk, || walk(table).event(Some(frame)));
-        let entry = TlbEntry {
-            page: linear >> 12,
-            frame,
-            writable,
-            user: page_user,
-            dirty: new_last & Pte::DIRTY != 0,
-        };
-        Ok(self.fill_tlb(entry, slot, linear))
+        // The TLB's word has R/W, U/S and D where the entries have them. On
+        // a write the entry knows D is set: the walk set it.
+        const _: () = assert!(
+            TlbEntry::WRITABLE == Pte::WRITABLE
+                && TlbEntry::USER == Pte::USER
+                && TlbEntry::DIRTY == Pte::DIRTY
+        );
+        let word =
+            (frame << 12) | (pde & last & (Pte::WRITABLE | Pte::USER)) | (new_last & Pte::DIRTY);
+        let page = linear >> 12;
+        let (slot, evicted) = self.tlb.fill_known(page, word, slot);
+        if evicted.is_some() {
+            // The fetch page may have gone: a block then leaves.
+            self.recheck |= self.tlb.fetch.is_none();
+        }
+        if self.notices(FILL_KINDS) {
+            let entry = TlbEntry::from_word(page, word);
+            let evicted = evicted.map(|(page, word)| TlbEntry::from_word(page, word));
+            self.fill_events(walk(table), entry, slot, evicted);
+        }
+        Ok((frame << 12) | (linear & 0xFFF))
+    }
+
+    /// The events of a walk that filled `slot` with `entry` (evicting
+    /// `evicted`), in the order they happened: out of line, so the walk
+    /// keeps no event in its frame.
+    #[inline(never)]
+    fn fill_events(
+        &mut self,
+        walk: PageWalk,
+        entry: TlbEntry,
+        slot: u8,
+        evicted: Option<TlbEntry>,
+    ) {
+        self.emit(EventKind::PageWalk, || walk.event(Some(entry.frame)));
+        if let Some(old) = evicted {
+            self.emit(EventKind::TlbEvict, || Event::TlbEvict {
+                page: old.page,
+                frame: old.frame,
+                slot,
+            });
+        }
+        self.emit(EventKind::TlbFill, || Event::TlbFill {
+            page: entry.page,
+            frame: entry.frame,
+            slot,
+            writable: entry.writable,
+            user: entry.user,
+        });
     }
 
     /// A walk that found no mapping or refused the access: says so to the
     /// views if they notice walks, and gives the fault.
     #[cold]
+    #[inline(never)]
     fn walk_failed(&mut self, walk: PageWalk, fault: Exception) -> Exception {
         self.emit(EventKind::PageWalk, || walk.event(None));
         fault
@@ -253,31 +294,6 @@ impl Machine {
             self.mem.write(addr, 4, new);
         }
         new
-    }
-
-    /// Puts a walk's result in the TLB (with its events) and returns the
-    /// physical address. On a write the entry knows D is set: the walk set
-    /// it.
-    #[inline(always)]
-    fn fill_tlb(&mut self, entry: TlbEntry, slot: Option<u8>, linear: u32) -> u32 {
-        let (slot, evicted) = self.tlb.fill_known(entry, slot);
-        if let Some(old) = evicted {
-            // The fetch page may have gone: a block then leaves.
-            self.recheck |= self.tlb.fetch.is_none();
-            self.emit(EventKind::TlbEvict, || Event::TlbEvict {
-                page: old.page,
-                frame: old.frame,
-                slot,
-            });
-        }
-        self.emit(EventKind::TlbFill, || Event::TlbFill {
-            page: entry.page,
-            frame: entry.frame,
-            slot,
-            writable: entry.writable,
-            user: entry.user,
-        });
-        (entry.frame << 12) | (linear & 0xFFF)
     }
 
     /// Translates an access of `n` bytes, splitting it at a page boundary.
@@ -528,6 +544,10 @@ impl Machine {
             .collect()
     }
 }
+
+/// The kinds a walk that fills the TLB makes.
+const FILL_KINDS: KindSet =
+    KindSet(EventKind::PageWalk.bit() | EventKind::TlbEvict.bit() | EventKind::TlbFill.bit());
 
 /// What a page walk read, for its event.
 #[derive(Clone, Copy)]

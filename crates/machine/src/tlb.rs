@@ -53,6 +53,18 @@ impl TlbEntry {
     pub(crate) const USER: u32 = 1 << 2;
     pub(crate) const DIRTY: u32 = 1 << 6;
 
+    /// The entry holding `page` whose [`TlbEntry::word`] is `word`.
+    #[inline(always)]
+    pub(crate) fn from_word(page: u32, word: u32) -> TlbEntry {
+        TlbEntry {
+            page,
+            frame: word >> 12,
+            writable: word & Self::WRITABLE != 0,
+            user: word & Self::USER != 0,
+            dirty: word & Self::DIRTY != 0,
+        }
+    }
+
     /// The entry as an access checks it: the frame in the top 20 bits, the
     /// permission bits in the low 12, so one mask test says whether an
     /// access may use it as it is.
@@ -360,14 +372,8 @@ impl Tlb {
 
     /// The entry in `slot`, if it holds one.
     fn entry(&self, slot: usize) -> Option<TlbEntry> {
-        let (page, word) = (self.tags[slot], self.words[slot]);
-        (page != EMPTY).then_some(TlbEntry {
-            page,
-            frame: word >> 12,
-            writable: word & TlbEntry::WRITABLE != 0,
-            user: word & TlbEntry::USER != 0,
-            dirty: word & TlbEntry::DIRTY != 0,
-        })
+        let page = self.tags[slot];
+        (page != EMPTY).then(|| TlbEntry::from_word(page, self.words[slot]))
     }
 
     /// Finds the slot holding `page` without touching counters or LRU order.
@@ -445,17 +451,24 @@ impl Tlb {
     /// returns its slot and the entry it evicted, if any.
     #[cfg(test)]
     pub(crate) fn fill(&mut self, entry: TlbEntry) -> (u8, Option<TlbEntry>) {
-        self.fill_known(entry, self.find(entry.page))
+        let (slot, evicted) = self.fill_known(entry.page, entry.word(), self.find(entry.page));
+        (
+            slot,
+            evicted.map(|(page, word)| TlbEntry::from_word(page, word)),
+        )
     }
 
     /// [`Tlb::fill`] where the caller knows the slot holding the page, or
-    /// (`None`) that no slot does: a miss needs no second search.
+    /// (`None`) that no slot does: a miss needs no second search. The entry is
+    /// `page` and its [`TlbEntry::word`]; an evicted one comes back the same
+    /// way.
     pub(crate) fn fill_known(
         &mut self,
-        entry: TlbEntry,
+        page: u32,
+        word: u32,
         holder: Option<u8>,
-    ) -> (u8, Option<TlbEntry>) {
-        debug_assert_eq!(holder, self.find(entry.page));
+    ) -> (u8, Option<(u32, u32)>) {
+        debug_assert_eq!(holder, self.find(page));
         let n = self.slots();
         let slot = match holder {
             Some(s) => usize::from(s),
@@ -463,23 +476,24 @@ impl Tlb {
             None => self.victim(),
         };
         let old = self.tags[slot];
-        let evicted = if old == EMPTY {
+        let mut evicted = None;
+        if old == EMPTY {
             self.valid += 1;
-            None
         } else {
             self.hint.removed(old);
             if self.fetch.is_some_and(|f| f.page == old) {
                 self.fetch = None;
             }
-            let evicted = self.entry(slot).filter(|_| old != entry.page);
-            self.evictions += u64::from(evicted.is_some());
-            evicted
-        };
-        self.tags[slot] = entry.page;
-        self.words[slot] = entry.word();
+            if old != page {
+                self.evictions += 1;
+                evicted = Some((old, self.words[slot]));
+            }
+        }
+        self.tags[slot] = page;
+        self.words[slot] = word;
         self.touch(slot as u8);
-        self.last = (entry.page, slot as u8);
-        self.hint.added(entry.page, slot as u8);
+        self.last = (page, slot as u8);
+        self.hint.added(page, slot as u8);
         (slot as u8, evicted)
     }
 
