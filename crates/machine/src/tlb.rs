@@ -407,12 +407,14 @@ impl Tlb {
             self.hits += 1;
             return Some((slot, self.words[usize::from(slot)]));
         }
+        // The hinted slot holding the page is a hit whatever the count (the
+        // count only says when a scan would be in vain).
         let b = Hint::bucket(page);
-        if self.hint.count[b] == 0 {
-            return None;
-        }
         let mut slot = self.hint.slot[b];
         if self.tags[usize::from(slot)] != page {
+            if self.hint.count[b] == 0 {
+                return None;
+            }
             slot = self.tags[..self.slots()].iter().position(|&t| t == page)? as u8;
             self.hint.slot[b] = slot;
         }
