@@ -190,6 +190,18 @@ enum Fast {
         taken: u32,
         negate: bool,
     },
+    /// `inc` or `dec` of a register (`up`) and the `jz`/`jnz` after it that
+    /// ends the block, as one shortcut (the commonest loop end: two
+    /// dispatches and a lazy ZF read become one dispatch and a compare).
+    /// `next` is the offset of the instruction after the jump. It stands in
+    /// the `inc`/`dec`'s entry; the jump's entry is never reached.
+    IncDecJz {
+        up: bool,
+        reg: u8,
+        negate: bool,
+        taken: u32,
+        next: u32,
+    },
     /// A conditional jump.
     Jcc {
         cc: u8,
@@ -347,6 +359,29 @@ impl Fast {
             (Op::Ret, _, _, _) if instr.extra == 0 => Fast::Ret,
             _ => Fast::None,
         }
+    }
+}
+
+/// Fuses a block's closing `inc`/`dec` of a register and `jz`/`jnz` into
+/// one shortcut ([`Fast::IncDecJz`]). A jump ends its block, so the pair can
+/// only be the last two entries.
+fn fuse_loop_end(entries: &mut [Entry]) {
+    let [.., counter, jump] = entries else {
+        return;
+    };
+    let (up, reg) = match counter.fast {
+        Fast::Inc(reg) => (true, reg),
+        Fast::Dec(reg) => (false, reg),
+        _ => return,
+    };
+    if let Fast::Jz { taken, negate } = jump.fast {
+        counter.fast = Fast::IncDecJz {
+            up,
+            reg,
+            negate,
+            taken,
+            next: u32::from(jump.end),
+        };
     }
 }
 
@@ -549,7 +584,7 @@ impl Machine {
                 }
                 let generation = self.mem.mark_code(frame);
                 let mut at = 0u16;
-                let entries = instrs
+                let mut entries: Vec<Entry> = instrs
                     .into_iter()
                     .enumerate()
                     .map(|(index, instr)| {
@@ -565,6 +600,7 @@ impl Machine {
                         e
                     })
                     .collect();
+                fuse_loop_end(&mut entries);
                 cache.blocks[index] = Block {
                     pa,
                     generation,
@@ -753,22 +789,38 @@ impl Machine {
                             }
                             return BlockExit::Ran;
                         }
-                        Fast::Jz { .. } | Fast::Jcc { .. } | Fast::Jmp { .. } => {
+                        Fast::Jz { .. }
+                        | Fast::Jcc { .. }
+                        | Fast::Jmp { .. }
+                        | Fast::IncDecJz { .. } => {
+                            // The jump's index in the block (the fused one's
+                            // is the entry after its `inc`/`dec`).
+                            let mut at = i;
                             let taken = match e.fast {
                                 Fast::Jz { negate, .. } => {
                                     self.cpu.flag(crate::cpu::Flags::ZF) != negate
                                 }
                                 Fast::Jcc { cc, .. } => self.condition(cc),
+                                Fast::IncDecJz {
+                                    up, reg, negate, ..
+                                } => {
+                                    self.inc_dec32(up, reg);
+                                    at = i + 1;
+                                    // ZF of a dword `inc`/`dec`: its result is zero.
+                                    (gpr(self, reg) == 0) != negate
+                                }
                                 _ => true,
                             };
                             let offset = match e.fast {
                                 Fast::Jz { taken: t, .. }
                                 | Fast::Jcc { taken: t, .. }
                                 | Fast::Jmp { taken: t }
+                                | Fast::IncDecJz { taken: t, .. }
                                     if taken =>
                                 {
                                     t
                                 }
+                                Fast::IncDecJz { next, .. } => next,
                                 _ => u32::from(e.end),
                             };
                             // A loop that jumps back to this block's start runs
@@ -785,7 +837,7 @@ impl Machine {
                                 continue 'again;
                             }
                             let target = start.wrapping_add(offset);
-                            self.settle(i, 1);
+                            self.settle(at, 1);
                             self.cpu.eip = target;
                             if self.steps < chain_limit && self.no_breakpoint_near(target) {
                                 continue 'chain;
