@@ -11,16 +11,6 @@
 %define ON_TRAP
 %include "prelude.inc"
 
-%macro SHOW2 3
-        PRINT %1
-        mov eax, %2
-        call puthex
-        PRINT " "
-        mov eax, %3
-        call puthex
-        NEWLINE
-%endmacro
-
 test_main:
         mov eax, 0x12345678
         mov ecx, 0x9abcdef0

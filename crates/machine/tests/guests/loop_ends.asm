@@ -8,16 +8,6 @@
 ; out: inc/jz 00000014 00000000
 %include "prelude.inc"
 
-%macro SHOW2 3
-        PRINT %1
-        mov eax, %2
-        call puthex
-        PRINT " "
-        mov eax, %3
-        call puthex
-        NEWLINE
-%endmacro
-
 test_main:
         ; A counted sum: the pair closes a three-instruction block.
         mov ecx, 1000
