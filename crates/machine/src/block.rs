@@ -777,11 +777,7 @@ impl Machine {
                             if let Some(stop) = self.event_break().or_else(|| self.watch_hit()) {
                                 return BlockExit::Stop(stop);
                             }
-                            if self.mem.code_written
-                                || self.mmio_touched
-                                || (self.tlb.fetch.is_none() && self.cpu.paging())
-                                || !self.step_events.is_empty()
-                            {
+                            if self.must_leave_block() {
                                 return BlockExit::Ran;
                             }
                             if self.steps < chain_limit && self.no_breakpoint_near(target) {
@@ -863,15 +859,7 @@ impl Machine {
                             if let Some(stop) = self.event_break().or_else(|| self.watch_hit()) {
                                 return BlockExit::Stop(stop);
                             }
-                            // Leave the block when control went elsewhere, the
-                            // code was written, the fetch page left the TLB
-                            // (the next fetch then consults the TLB, as a
-                            // single step would), or an event was recorded.
-                            if self.mem.code_written
-                                || self.mmio_touched
-                                || self.tlb.fetch.is_none() && self.cpu.paging()
-                                || !self.step_events.is_empty()
-                            {
+                            if self.must_leave_block() {
                                 return BlockExit::Ran;
                             }
                             if self.cpu.eip != next {
@@ -942,13 +930,7 @@ impl Machine {
     #[cold]
     #[inline(never)]
     fn after_memory_op_checked(&mut self, i: usize, start: u32, e: &Entry) -> Option<BlockExit> {
-        // An event noticed is one recorded or broken on: either way the
-        // block leaves, so no shortcut starts with one seen.
-        let leave = self.mem.code_written
-            || self.mmio_touched
-            || (self.tlb.fetch.is_none() && self.cpu.paging())
-            || self.seen != crate::event::KindSet::EMPTY
-            || !self.step_events.is_empty();
+        let leave = self.must_leave_block();
         let stop = self.event_break().or_else(|| self.watch_hit());
         if !leave && stop.is_none() {
             return None;
@@ -959,6 +941,20 @@ impl Machine {
             Some(stop) => BlockExit::Stop(stop),
             None => BlockExit::Ran,
         })
+    }
+
+    /// Whether the block path must leave its block after the instruction
+    /// just run: it wrote code, reached a device, lost the fetch page (the
+    /// next fetch then consults the TLB, as a single step would), or made an
+    /// event. An event noticed is one recorded or broken on: either way the
+    /// block leaves, so no shortcut starts with one seen.
+    #[inline(always)]
+    fn must_leave_block(&self) -> bool {
+        self.mem.code_written
+            || self.mmio_touched
+            || (self.tlb.fetch.is_none() && self.cpu.paging())
+            || self.seen != crate::event::KindSet::EMPTY
+            || !self.step_events.is_empty()
     }
 
     /// Writes the counts the shortcuts left behind, up to the instruction
