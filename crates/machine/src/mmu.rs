@@ -85,6 +85,16 @@ impl Rights {
             self.read
         }
     }
+
+    /// Whether the page's U/S and R/W bits (`bits`, where a page table
+    /// entry has them) refuse the access: ring 3 needs a user page; a write
+    /// needs a writable page, at ring 0 too when CR0.WP is set. D is not a
+    /// permission: a walk sets it.
+    #[inline(always)]
+    fn refuse(&self, access: Access, bits: u32) -> bool {
+        let need = self.need(access) & !TlbEntry::DIRTY;
+        bits & need != need
+    }
 }
 
 impl Machine {
@@ -145,8 +155,7 @@ impl Machine {
                 self.emit(EventKind::TlbHit, || Event::TlbHit { page, frame, slot });
                 return Ok((frame << 12) | (linear & 0xFFF));
             }
-            let writable = word & TlbEntry::WRITABLE != 0;
-            if self.access_denied(user, write, word & TlbEntry::USER != 0, writable) {
+            if rights.refuse(access, word) {
                 // The TLB's permissions are the walk's, so the fault is the same.
                 self.emit(EventKind::TlbHit, || Event::TlbHit { page, frame, slot });
                 return Err(protection_fault(linear, write, user));
@@ -173,6 +182,7 @@ impl Machine {
         slot: Option<u8>,
     ) -> Result<u32, Exception> {
         let write = access == Access::Write;
+        let rights = self.rights(user);
         let pde_addr = (self.cpu.cr3 & Pte::FRAME) | ((linear >> 22) << 2);
         let pde = self.mem.read32(pde_addr);
         let walk = |table: Option<(u32, u32)>| PageWalk {
@@ -207,9 +217,7 @@ impl Machine {
             return Err(self.walk_failed(walk(None), not_present(linear, write, user)));
         };
         // The permissions are both levels' (one, for a 4 MiB page).
-        let page_user = pde & last & Pte::USER != 0;
-        let writable = pde & last & Pte::WRITABLE != 0;
-        if self.access_denied(user, write, page_user, writable) {
+        if rights.refuse(access, pde & last) {
             return Err(self.walk_failed(walk(table), protection_fault(linear, write, user)));
         }
         // The walk sets A in every level, and D in the last on a write.
@@ -275,14 +283,6 @@ impl Machine {
     fn walk_failed(&mut self, walk: PageWalk, fault: Exception) -> Exception {
         self.emit(EventKind::PageWalk, || walk.event(None));
         fault
-    }
-
-    /// Whether an access is refused by the page's U/S and R/W bits: ring 3
-    /// needs a user page; a write needs a writable page, at ring 0 too when
-    /// CR0.WP is set.
-    #[inline(always)]
-    fn access_denied(&self, user: bool, write: bool, page_user: bool, writable: bool) -> bool {
-        (user && !page_user) || (write && !writable && (user || self.cpu.cr0 & Cr0::WP != 0))
     }
 
     /// Sets the A bit of the entry that maps the page (and D on a write),
