@@ -379,13 +379,15 @@ impl Tlb {
     /// Finds the slot holding `page` without touching counters or LRU order.
     #[inline(always)]
     pub fn find(&self, page: u32) -> Option<u8> {
+        // The hinted slot holding the page is found whatever the count (the
+        // count only says when a scan would be in vain).
         let b = Hint::bucket(page);
-        if self.hint.count[b] == 0 {
-            return None;
-        }
         let h = self.hint.slot[b];
         if self.tags[usize::from(h)] == page {
             return Some(h);
+        }
+        if self.hint.count[b] == 0 {
+            return None;
         }
         self.tags[..self.slots()]
             .iter()
@@ -407,17 +409,8 @@ impl Tlb {
             self.hits += 1;
             return Some((slot, self.words[usize::from(slot)]));
         }
-        // The hinted slot holding the page is a hit whatever the count (the
-        // count only says when a scan would be in vain).
-        let b = Hint::bucket(page);
-        let mut slot = self.hint.slot[b];
-        if self.tags[usize::from(slot)] != page {
-            if self.hint.count[b] == 0 {
-                return None;
-            }
-            slot = self.tags[..self.slots()].iter().position(|&t| t == page)? as u8;
-            self.hint.slot[b] = slot;
-        }
+        let slot = self.find(page)?;
+        self.hint.slot[Hint::bucket(page)] = slot;
         self.last = (page, slot);
         self.hits += 1;
         if self.config.replacement == Replacement::Lru {
