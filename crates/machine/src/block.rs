@@ -800,7 +800,13 @@ impl Machine {
                                 Fast::IncDecJz {
                                     up, reg, negate, ..
                                 } => {
-                                    self.inc_dec32(up, reg);
+                                    // Each direction with a constant, so that
+                                    // the shared definition folds.
+                                    if up {
+                                        self.inc_dec32(true, reg);
+                                    } else {
+                                        self.inc_dec32(false, reg);
+                                    }
                                     at = i + 1;
                                     // ZF of a dword `inc`/`dec`: its result is zero.
                                     (gpr(self, reg) == 0) != negate

@@ -87,14 +87,21 @@ impl Rights {
     }
 
     /// Whether the page's U/S and R/W bits (`bits`, where a page table
-    /// entry has them) refuse the access: ring 3 needs a user page; a write
-    /// needs a writable page, at ring 0 too when CR0.WP is set. D is not a
-    /// permission: a walk sets it.
+    /// entry has them) refuse the access: see [`refuses`].
     #[inline(always)]
     fn refuse(&self, access: Access, bits: u32) -> bool {
-        let need = self.need(access) & !TlbEntry::DIRTY;
-        bits & need != need
+        refuses(self.need(access), bits)
     }
+}
+
+/// Whether the page's U/S and R/W bits (`bits`, where a page table entry
+/// has them) refuse an access that needs the [`TlbEntry::word`] bits
+/// `need`: ring 3 needs a user page; a write needs a writable page, at ring
+/// 0 too when CR0.WP is set. D is not a permission: a walk sets it.
+#[inline(always)]
+fn refuses(need: u32, bits: u32) -> bool {
+    let need = need & !TlbEntry::DIRTY;
+    bits & need != need
 }
 
 impl Machine {
@@ -161,28 +168,51 @@ impl Machine {
                 return Err(protection_fault(linear, write, user));
             }
             // A first write through a clean entry walks again to set D.
-            return self.walk_and_fill(linear, access, user, Some(slot));
+            return self.walk_and_fill(linear, access, rights.need(access), Some(slot));
         }
         self.tlb.count_miss();
         self.emit(EventKind::TlbMiss, || Event::TlbMiss { page });
-        self.walk_and_fill(linear, access, user, None)
+        self.walk_and_fill(linear, access, rights.need(access), None)
     }
 
     /// Walks the tables for `linear` and fills the TLB: into `slot` when
     /// the page is there already (a first write through a clean entry),
-    /// else as a miss, with no search for it. What the views are told (the
-    /// walk, the fill, the eviction) is built only when they are noticed,
-    /// out of line, so a miss with events off is the walk and the fill.
-    #[inline(never)]
+    /// else as a miss, with no search for it. `need` is the
+    /// [`TlbEntry::word`] bits the access needs ([`Rights`]), which also say
+    /// whether it is ring 3's (U/S) and a write (D): a few arguments, so
+    /// that all of them pass in registers.
+    #[inline(always)]
     fn walk_and_fill(
         &mut self,
         linear: u32,
         access: Access,
-        user: bool,
+        need: u32,
         slot: Option<u8>,
     ) -> Result<u32, Exception> {
-        let write = access == Access::Write;
-        let rights = self.rights(user);
+        if self.notices(FILL_KINDS) {
+            self.walk_and_fill_as::<true>(linear, access, need, slot)
+        } else {
+            self.walk_and_fill_as::<false>(linear, access, need, slot)
+        }
+    }
+
+    /// [`Machine::walk_and_fill`], telling the views what it did (the
+    /// walk, the fill, the eviction) when `TELL`. One definition, made
+    /// twice: without `TELL` nothing of the events is kept, so a miss with
+    /// events off is the walk and the fill (measured on the benchmark's
+    /// second loop, which misses on every iteration: the event's fields
+    /// held across the walk cost about 40 host instructions a miss).
+    #[inline(never)]
+    fn walk_and_fill_as<const TELL: bool>(
+        &mut self,
+        linear: u32,
+        access: Access,
+        need: u32,
+        slot: Option<u8>,
+    ) -> Result<u32, Exception> {
+        let write = need & TlbEntry::DIRTY != 0;
+        let user = need & TlbEntry::USER != 0;
+        debug_assert_eq!(write, access == Access::Write);
         let pde_addr = (self.cpu.cr3 & Pte::FRAME) | ((linear >> 22) << 2);
         let pde = self.mem.read32(pde_addr);
         let walk = |table: Option<(u32, u32)>| PageWalk {
@@ -197,8 +227,8 @@ impl Machine {
         // The TLB holds the 4 KiB part of it that was touched (as CPUs that
         // split large pages do), so `invlpg` and the views treat every page
         // alike.
-        let large = pde & (Pte::PRESENT | Pte::LARGE) == Pte::PRESENT | Pte::LARGE
-            && self.cpu.cr4 & Cr4::PSE != 0;
+        let large =
+            pde & Pte::LARGE != 0 && self.cpu.cr4 & Cr4::PSE != 0 && pde & Pte::PRESENT != 0;
         // The last level's entry: where it is, what it holds, and the frame.
         let (last_addr, last, frame, table) = if large {
             let frame = ((pde & Pte::LARGE_FRAME) >> 12) | ((linear >> 12) & 0x3FF);
@@ -207,18 +237,20 @@ impl Machine {
             let pte_addr = (pde & Pte::FRAME) | (((linear >> 12) & 0x3FF) << 2);
             let pte = self.mem.read32(pte_addr);
             if pte & Pte::PRESENT == 0 {
-                return Err(self.walk_failed(
+                return Err(self.walk_failed::<TELL>(
                     walk(Some((pte_addr, pte))),
                     not_present(linear, write, user),
                 ));
             }
             (pte_addr, pte, pte >> 12, Some((pte_addr, pte)))
         } else {
-            return Err(self.walk_failed(walk(None), not_present(linear, write, user)));
+            return Err(self.walk_failed::<TELL>(walk(None), not_present(linear, write, user)));
         };
         // The permissions are both levels' (one, for a 4 MiB page).
-        if rights.refuse(access, pde & last) {
-            return Err(self.walk_failed(walk(table), protection_fault(linear, write, user)));
+        if refuses(need, pde & last) {
+            return Err(
+                self.walk_failed::<TELL>(walk(table), protection_fault(linear, write, user))
+            );
         }
         // The walk sets A in every level, and D in the last on a write.
         if !large && pde & Pte::ACCESSED == 0 {
@@ -240,7 +272,7 @@ impl Machine {
             // The fetch page may have gone: a block then leaves.
             self.recheck |= self.tlb.fetch.is_none();
         }
-        if self.notices(FILL_KINDS) {
+        if TELL {
             let entry = TlbEntry::from_word(page, word);
             let evicted = evicted.map(|(page, word)| TlbEntry::from_word(page, word));
             self.fill_events(walk(table), entry, slot, evicted);
@@ -277,11 +309,13 @@ impl Machine {
     }
 
     /// A walk that found no mapping or refused the access: says so to the
-    /// views if they notice walks, and gives the fault.
+    /// views if they notice walks (`TELL`), and gives the fault.
     #[cold]
     #[inline(never)]
-    fn walk_failed(&mut self, walk: PageWalk, fault: Exception) -> Exception {
-        self.emit(EventKind::PageWalk, || walk.event(None));
+    fn walk_failed<const TELL: bool>(&mut self, walk: PageWalk, fault: Exception) -> Exception {
+        if TELL {
+            self.emit(EventKind::PageWalk, || walk.event(None));
+        }
         fault
     }
 

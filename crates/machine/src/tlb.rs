@@ -154,8 +154,8 @@ pub struct Tlb {
 struct Oldest {
     /// Each slot as `stamp << 8 | slot`, least first.
     keys: Box<[u64; SLOTS]>,
-    len: u16,
-    next: u16,
+    len: u8,
+    next: u8,
 }
 
 impl Default for Oldest {
@@ -276,15 +276,20 @@ impl Hint {
         page as usize % HINT_SIZE
     }
 
+    /// Counts `page`, now in `slot`. A bucket counts at most every slot
+    /// (254), so its count cannot overflow.
+    #[inline(always)]
     fn added(&mut self, page: u32, slot: u8) {
         let b = Hint::bucket(page);
         self.slot[b] = slot;
-        self.count[b] = self.count[b].saturating_add(1);
+        self.count[b] += 1;
     }
 
+    /// Counts `page` gone: it was counted when it came.
+    #[inline(always)]
     fn removed(&mut self, page: u32) {
         let b = Hint::bucket(page);
-        self.count[b] = self.count[b].saturating_sub(1);
+        self.count[b] -= 1;
     }
 
     fn clear(&mut self) {
@@ -456,7 +461,8 @@ impl Tlb {
     /// [`Tlb::fill`] where the caller knows the slot holding the page, or
     /// (`None`) that no slot does: a miss needs no second search. The entry is
     /// `page` and its [`TlbEntry::word`]; an evicted one comes back the same
-    /// way.
+    /// way. Inlined into the walk, whose one caller it is.
+    #[inline(always)]
     pub(crate) fn fill_known(
         &mut self,
         page: u32,
@@ -464,32 +470,41 @@ impl Tlb {
         holder: Option<u8>,
     ) -> (u8, Option<(u32, u32)>) {
         debug_assert_eq!(holder, self.find(page));
-        let n = self.slots();
         let slot = match holder {
             Some(s) => usize::from(s),
-            None if self.valid < n => self.tags[..n].iter().position(|&t| t == EMPTY).unwrap_or(0),
-            None => self.victim(),
+            None => self.free_or_victim(),
         };
         let old = self.tags[slot];
         let mut evicted = None;
-        if old == EMPTY {
-            self.valid += 1;
-        } else {
-            self.hint.removed(old);
-            if self.fetch.is_some_and(|f| f.page == old) {
-                self.fetch = None;
-            }
-            if old != page {
+        if old != page {
+            if old == EMPTY {
+                self.valid += 1;
+            } else {
+                self.hint.removed(old);
+                if self.fetch.is_some_and(|f| f.page == old) {
+                    self.fetch = None;
+                }
                 self.evictions += 1;
                 evicted = Some((old, self.words[slot]));
             }
+            self.hint.added(page, slot as u8);
         }
         self.tags[slot] = page;
         self.words[slot] = word;
         self.touch(slot as u8);
         self.last = (page, slot as u8);
-        self.hint.added(page, slot as u8);
         (slot as u8, evicted)
+    }
+
+    /// The slot a fill of a page no slot holds takes: a free one while
+    /// there is one, else the replacement policy's victim.
+    #[inline(always)]
+    fn free_or_victim(&mut self) -> usize {
+        let n = self.slots();
+        if self.valid < n {
+            return self.tags[..n].iter().position(|&t| t == EMPTY).unwrap_or(0);
+        }
+        self.victim()
     }
 
     /// Gives the stamps the numbers 1, 2, ... in their order (the same
@@ -506,19 +521,49 @@ impl Tlb {
     }
 
     /// The valid slot with the least stamp, from the remembered oldest
-    /// slots while one of them is unchanged, else from a new scan.
-    fn least_stamp(&mut self, n: usize) -> usize {
-        loop {
-            let o = &mut self.oldest;
-            while o.next < o.len {
-                let key = o.keys[usize::from(o.next)];
-                o.next += 1;
-                let (s, stamp) = ((key & 0xFF) as usize, (key >> 8) as u32);
-                if s < n && self.stamp[s] == stamp && self.tags[s] != EMPTY {
-                    return s;
-                }
+    /// slots while one of them is unchanged, else from a renewed list. An
+    /// empty slot's stamp is 0, which no key has, so one comparison says a
+    /// key is current.
+    #[inline(always)]
+    fn least_stamp(&mut self) -> usize {
+        let o = &mut self.oldest;
+        while o.next < o.len {
+            let key = o.keys[usize::from(o.next)];
+            o.next += 1;
+            let s = usize::from(key as u8);
+            if self.stamp[s] == (key >> 8) as u32 {
+                return s;
             }
-            // Scan: every valid slot, sorted by stamp.
+        }
+        self.renew_oldest()
+    }
+
+    /// Makes the list of the oldest slots again and gives its first. The
+    /// list is only made for a full TLB (a fill takes a free slot while
+    /// there is one), so a list of every slot stays one: it is read again
+    /// with the stamps the slots have now, in its old order, which the
+    /// fills since mostly kept (each took the oldest and made it the
+    /// newest), so the sort finds it sorted or nearly so. A list not yet
+    /// made is made from a scan of the slots.
+    #[inline(never)]
+    fn renew_oldest(&mut self) -> usize {
+        let n = self.slots();
+        let o = &mut self.oldest;
+        if usize::from(o.len) == n {
+            // One pass: each key read again and put in its place among the
+            // ones before it (where it nearly always is already).
+            let keys = &mut o.keys[..n];
+            for i in 0..n {
+                let s = keys[i] & 0xFF;
+                let key = (u64::from(self.stamp[s as usize]) << 8) | s;
+                let mut j = i;
+                while j > 0 && keys[j - 1] > key {
+                    keys[j] = keys[j - 1];
+                    j -= 1;
+                }
+                keys[j] = key;
+            }
+        } else {
             let mut len = 0usize;
             for s in 0..n {
                 if self.tags[s] != EMPTY {
@@ -529,19 +574,21 @@ impl Tlb {
             if len == 0 {
                 return 0;
             }
+            o.len = len as u8;
             sort_keys(&mut o.keys[..len]);
-            o.len = len as u16;
-            o.next = 0;
         }
+        o.next = 1;
+        usize::from(o.keys[0] as u8)
     }
 
     /// The slot a fill into a full TLB takes.
+    #[inline(always)]
     fn victim(&mut self) -> usize {
         let n = self.slots();
         match self.config.replacement {
             // The last in the order: the least recently used or filled.
             // The least stamp: the least recently used or filled.
-            Replacement::Lru | Replacement::Fifo => self.least_stamp(n),
+            Replacement::Lru | Replacement::Fifo => self.least_stamp(),
             Replacement::Random => {
                 self.rng ^= self.rng << 13;
                 self.rng ^= self.rng >> 7;
@@ -558,6 +605,7 @@ impl Tlb {
         let n = self.valid as u32;
         self.tags.fill(EMPTY);
         self.words.fill(0);
+        self.stamp.fill(0);
         self.hint.clear();
         self.last = (EMPTY, 0);
         self.valid = 0;
@@ -573,6 +621,7 @@ impl Tlb {
             Some(slot) => {
                 self.tags[usize::from(slot)] = EMPTY;
                 self.words[usize::from(slot)] = 0;
+                self.stamp[usize::from(slot)] = 0;
                 self.hint.removed(page);
                 if self.last.0 == page {
                     self.last = (EMPTY, 0);
@@ -672,6 +721,38 @@ mod tests {
             }
         }
         assert!(t.evictions > 10_000);
+    }
+
+    #[test]
+    fn a_tlb_that_misses_on_every_access_still_evicts_the_least_recently_used() {
+        // The benchmark's second loop: a new page on every access, and now
+        // and then a use of the code page, with a flush and a dropped page
+        // on the way. Every fill into the full TLB takes the slot a full
+        // scan for the least stamp names, under LRU and FIFO.
+        for replacement in [Replacement::Lru, Replacement::Fifo] {
+            let mut t = tlb(16, replacement);
+            let code = 1_000_000;
+            t.fill(entry(code));
+            for page in 0..5_000u32 {
+                if page % 7 == 0 && t.lookup(code).is_none() {
+                    t.fill(entry(code));
+                }
+                if page == 2_500 {
+                    t.flush_all();
+                }
+                if page == 3_000 {
+                    t.flush_page(2_990);
+                }
+                let n = t.slots();
+                let full = t.valid == n;
+                let expected = (0..n).min_by_key(|&s| t.stamp[s]).unwrap();
+                let (slot, _) = t.fill(entry(page));
+                if full {
+                    assert_eq!(usize::from(slot), expected, "{replacement:?} page {page}");
+                }
+                assert!(t.lookup(page).is_some());
+            }
+        }
     }
 
     #[test]
