@@ -12,6 +12,7 @@
 use crate::decode::{DecodeError, Instr, MemRef, Op, Operand, Width, decode};
 use crate::machine::{Finish, Machine, StopReason};
 use crate::memory::PAGE_SIZE;
+use crate::mmu::Rights;
 use crate::optable::Class;
 
 /// The most instructions in one block.
@@ -676,23 +677,26 @@ impl Machine {
                         // Loads and stores cannot redirect control; their
                         // counts stay pending unless they fault or must
                         // leave the block.
+                        // Loads and stores cannot redirect control. The
+                        // commonest access (its page the TLB's latest, in
+                        // RAM that holds no code) is made inline and leaves
+                        // nothing to check (a load changes no byte a watch
+                        // looks at; a watched run's stores go the full way);
+                        // any other goes the full way, out of line.
                         Fast::Load { dst, mem } => {
-                            // A memory-mapped device may read the clock: an
-                            // access that reaches one writes the counts back
-                            // up to this instruction first, as a single step
-                            // has them (`settle_for_device`).
-                            self.lag.at = i;
                             let lin = mem.eval(&self.cpu.gpr);
-                            match self.lin_read32(lin, rights) {
-                                Ok(v) => self.cpu.gpr[usize::from(dst & 7)] = v,
-                                Err(err) => return self.shortcut_fault(i, start, e, err),
-                            }
-                            if let Some(exit) = self.after_memory_op(i, start, e, false) {
-                                return exit;
+                            match self.quick_read32(lin, rights) {
+                                Some(v) => self.cpu.gpr[usize::from(dst & 7)] = v,
+                                None => {
+                                    if let Some(exit) =
+                                        self.load_in_full(start, e, dst, lin, rights)
+                                    {
+                                        return exit;
+                                    }
+                                }
                             }
                         }
                         Fast::Store { .. } | Fast::StoreImm { .. } => {
-                            self.lag.at = i;
                             let (lin, v) = match e.fast {
                                 Fast::Store { src, mem } => {
                                     (mem.eval(&self.cpu.gpr), gpr(self, src))
@@ -700,10 +704,10 @@ impl Machine {
                                 Fast::StoreImm { mem, imm } => (mem.eval(&self.cpu.gpr), imm),
                                 _ => (0, 0),
                             };
-                            if let Err(err) = self.lin_write32(lin, v, rights) {
-                                return self.shortcut_fault(i, start, e, err);
-                            }
-                            if let Some(exit) = self.after_memory_op(i, start, e, true) {
+                            // A watched run checks every store (`recheck`).
+                            if (self.recheck || !self.quick_write32(lin, v, rights))
+                                && let Some(exit) = self.store_in_full(start, e, lin, v, rights)
+                            {
                                 return exit;
                             }
                         }
@@ -894,6 +898,49 @@ impl Machine {
                 return BlockExit::Ran;
             }
         }
+    }
+
+    /// The shortcut load `e` of `lin` into `dst`, which the quick path did
+    /// not make: through the TLB (a miss walks) and the bus, then the
+    /// checks after an access.
+    #[inline(never)]
+    fn load_in_full(
+        &mut self,
+        start: u32,
+        e: &Entry,
+        dst: u8,
+        lin: u32,
+        rights: Rights,
+    ) -> Option<BlockExit> {
+        // A memory-mapped device may read the clock: an access that reaches
+        // one writes the counts back up to this instruction first, as a
+        // single step has them (`settle_for_device`).
+        let i = usize::from(e.index);
+        self.lag.at = i;
+        match self.lin_read32_in_place(lin, rights) {
+            Ok(v) => self.cpu.gpr[usize::from(dst & 7)] = v,
+            Err(err) => return Some(self.shortcut_fault(i, start, e, err)),
+        }
+        self.after_memory_op(i, start, e, false)
+    }
+
+    /// The shortcut store `e` of `v` at `lin`, which the quick path did
+    /// not make (see [`Machine::load_in_full`]).
+    #[inline(never)]
+    fn store_in_full(
+        &mut self,
+        start: u32,
+        e: &Entry,
+        lin: u32,
+        v: u32,
+        rights: Rights,
+    ) -> Option<BlockExit> {
+        let i = usize::from(e.index);
+        self.lag.at = i;
+        if let Err(err) = self.lin_write32_in_place(lin, v, rights) {
+            return Some(self.shortcut_fault(i, start, e, err));
+        }
+        self.after_memory_op(i, start, e, true)
     }
 
     /// A shortcut load or store at index `i` faulted: the counts up to it

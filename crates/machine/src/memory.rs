@@ -315,6 +315,24 @@ impl PhysMem {
         true
     }
 
+    /// Writes a dword that does not cross a frame when that is all the
+    /// write does: the frame is RAM, dirty already and holds no decoded
+    /// code. False, writing nothing, otherwise.
+    #[inline(always)]
+    pub(crate) fn try_write32_plain(&mut self, addr: u32, value: u32) -> bool {
+        let a = addr as usize;
+        if self.frame_state.get(a / PAGE_SIZE as usize) != Some(&DIRTY) {
+            return false;
+        }
+        match self.bytes.get_mut(a..a + 4) {
+            Some(s) => {
+                s.copy_from_slice(&value.to_le_bytes());
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Reads a dword that does not cross a frame (all ones past the end).
     #[inline(always)]
     pub fn read32(&self, addr: u32) -> u32 {

@@ -149,6 +149,20 @@ impl Machine {
         access: Access,
         rights: Rights,
     ) -> Result<u32, Exception> {
+        self.translate_as::<false>(linear, access, rights)
+    }
+
+    /// [`Machine::translate_with`], with a walk that tells the views nothing
+    /// made in place when `IN_PLACE` (else called): for the block path's
+    /// accesses that the quick path did not make, themselves out of line,
+    /// where the call would cost more than the walk's own work.
+    #[inline(always)]
+    fn translate_as<const IN_PLACE: bool>(
+        &mut self,
+        linear: u32,
+        access: Access,
+        rights: Rights,
+    ) -> Result<u32, Exception> {
         if !rights.paging {
             return Ok(linear);
         }
@@ -168,11 +182,11 @@ impl Machine {
                 return Err(protection_fault(linear, write, user));
             }
             // A first write through a clean entry walks again to set D.
-            return self.walk_and_fill(linear, access, rights.need(access), Some(slot));
+            return self.walk_and_fill::<IN_PLACE>(linear, access, rights.need(access), Some(slot));
         }
         self.tlb.count_miss();
         self.emit(EventKind::TlbMiss, || Event::TlbMiss { page });
-        self.walk_and_fill(linear, access, rights.need(access), None)
+        self.walk_and_fill::<IN_PLACE>(linear, access, rights.need(access), None)
     }
 
     /// Walks the tables for `linear` and fills the TLB: into `slot` when
@@ -181,8 +195,9 @@ impl Machine {
     /// [`TlbEntry::word`] bits the access needs ([`Rights`]), which also say
     /// whether it is ring 3's (U/S) and a write (D): a few arguments, so
     /// that all of them pass in registers.
+    /// The walk is made in place when `IN_PLACE` and it tells nothing.
     #[inline(always)]
-    fn walk_and_fill(
+    fn walk_and_fill<const IN_PLACE: bool>(
         &mut self,
         linear: u32,
         access: Access,
@@ -191,9 +206,23 @@ impl Machine {
     ) -> Result<u32, Exception> {
         if self.notices(FILL_KINDS) {
             self.walk_and_fill_as::<true>(linear, access, need, slot)
+        } else if IN_PLACE {
+            self.walk_and_fill_in_place::<false>(linear, access, need, slot)
         } else {
             self.walk_and_fill_as::<false>(linear, access, need, slot)
         }
+    }
+
+    /// [`Machine::walk_and_fill_in_place`], called.
+    #[inline(never)]
+    fn walk_and_fill_as<const TELL: bool>(
+        &mut self,
+        linear: u32,
+        access: Access,
+        need: u32,
+        slot: Option<u8>,
+    ) -> Result<u32, Exception> {
+        self.walk_and_fill_in_place::<TELL>(linear, access, need, slot)
     }
 
     /// [`Machine::walk_and_fill`], telling the views what it did (the
@@ -202,8 +231,8 @@ impl Machine {
     /// events off is the walk and the fill (measured on the benchmark's
     /// second loop, which misses on every iteration: the event's fields
     /// held across the walk cost about 40 host instructions a miss).
-    #[inline(never)]
-    fn walk_and_fill_as<const TELL: bool>(
+    #[inline(always)]
+    fn walk_and_fill_in_place<const TELL: bool>(
         &mut self,
         linear: u32,
         access: Access,
@@ -267,15 +296,15 @@ impl Machine {
         let word =
             (frame << 12) | (pde & last & (Pte::WRITABLE | Pte::USER)) | (new_last & Pte::DIRTY);
         let page = linear >> 12;
-        let (slot, evicted) = self.tlb.fill_known(page, word, slot);
-        if evicted.is_some() {
-            // The fetch page may have gone: a block then leaves.
-            self.recheck |= self.tlb.fetch.is_none();
-        }
+        let filled = self.tlb.fill_known(page, word, slot);
+        // Without the fetch page a block leaves.
+        self.recheck |= filled.lost_fetch;
         if TELL {
             let entry = TlbEntry::from_word(page, word);
-            let evicted = evicted.map(|(page, word)| TlbEntry::from_word(page, word));
-            self.fill_events(walk(table), entry, slot, evicted);
+            let evicted = filled
+                .evicted
+                .map(|(page, word)| TlbEntry::from_word(page, word));
+            self.fill_events(walk(table), entry, filled.slot, evicted);
         }
         Ok((frame << 12) | (linear & 0xFFF))
     }
@@ -480,6 +509,63 @@ impl Machine {
         Ok(())
     }
 
+    /// The physical address of `linear` when the TLB entry the latest
+    /// access used, or the one its hint names, holds its page with the
+    /// [`TlbEntry::word`] bits `need`, and the views do not watch TLB hits:
+    /// the commonest translation, kept short for the block path. It ages
+    /// the entry as [`Machine::translate_with`] would but leaves the hit to
+    /// be counted by the caller, once the access is made ([`Tlb::count_hits`]);
+    /// when it gives `None`, or the caller then goes the full way (to a
+    /// device, say), that path gives the same result, finding the entry it
+    /// aged as the latest, so it is aged and counted once.
+    #[inline(always)]
+    fn quick_translate(&mut self, linear: u32, need: u32) -> Option<u32> {
+        if self.notices(HIT_KIND) {
+            return None;
+        }
+        let word = self.tlb.quick_lookup(linear >> 12, need)?;
+        Some((word & Pte::FRAME) | (linear & 0xFFF))
+    }
+
+    /// Reads a dword that lies in one page, when [`Machine::quick_translate`]
+    /// finds it and it is in RAM; `None` leaves the access to
+    /// [`Machine::lin_read32`], untouched but for the TLB's aging.
+    #[inline(always)]
+    pub(crate) fn quick_read32(&mut self, linear: u32, rights: Rights) -> Option<u32> {
+        if linear & (PAGE_SIZE - 1) > PAGE_SIZE - 4 {
+            return None;
+        }
+        if !rights.paging {
+            return self.mem.try_read(linear, 4);
+        }
+        let pa = self.quick_translate(linear, rights.read)?;
+        let v = self.mem.try_read(pa, 4)?;
+        self.tlb.count_hits(1);
+        Some(v)
+    }
+
+    /// Writes a dword that lies in one page, when [`Machine::quick_translate`]
+    /// finds it and its frame is RAM already written since the last
+    /// snapshot and holding no decoded code (so the write changes nothing
+    /// but the bytes); false leaves the access to [`Machine::lin_write32`].
+    #[inline(always)]
+    pub(crate) fn quick_write32(&mut self, linear: u32, value: u32, rights: Rights) -> bool {
+        if linear & (PAGE_SIZE - 1) > PAGE_SIZE - 4 {
+            return false;
+        }
+        if !rights.paging {
+            return self.mem.try_write32_plain(linear, value);
+        }
+        let Some(pa) = self.quick_translate(linear, rights.write) else {
+            return false;
+        };
+        if !self.mem.try_write32_plain(pa, value) {
+            return false;
+        }
+        self.tlb.count_hits(1);
+        true
+    }
+
     /// Reads a dword at a linear address with the CPL's privilege, whose
     /// rights are `rights`: the common case, kept short for the block fast
     /// path.
@@ -504,6 +590,39 @@ impl Machine {
         if linear & (PAGE_SIZE - 1) <= PAGE_SIZE - 4 {
             let pa = self.translate_with(linear, Access::Write, rights)?;
             // The dword lies in one page, so in one frame.
+            if !self.mem.try_write32(pa, value) {
+                self.mmio_write(pa, 4, value);
+            }
+            return Ok(());
+        }
+        self.lin_write(linear, 4, value)
+    }
+
+    /// [`Machine::lin_read32`] with a miss's walk made in place (see
+    /// [`Machine::translate_as`]).
+    #[inline(always)]
+    pub(crate) fn lin_read32_in_place(
+        &mut self,
+        linear: u32,
+        rights: Rights,
+    ) -> Result<u32, Exception> {
+        if linear & (PAGE_SIZE - 1) <= PAGE_SIZE - 4 {
+            let pa = self.translate_as::<true>(linear, Access::Read, rights)?;
+            return Ok(self.phys_read(pa, 4));
+        }
+        self.lin_read(linear, 4)
+    }
+
+    /// [`Machine::lin_write32`] with a miss's walk made in place.
+    #[inline(always)]
+    pub(crate) fn lin_write32_in_place(
+        &mut self,
+        linear: u32,
+        value: u32,
+        rights: Rights,
+    ) -> Result<(), Exception> {
+        if linear & (PAGE_SIZE - 1) <= PAGE_SIZE - 4 {
+            let pa = self.translate_as::<true>(linear, Access::Write, rights)?;
             if !self.mem.try_write32(pa, value) {
                 self.mmio_write(pa, 4, value);
             }
@@ -578,6 +697,9 @@ impl Machine {
             .collect()
     }
 }
+
+/// The kind a TLB hit makes.
+const HIT_KIND: KindSet = KindSet(EventKind::TlbHit.bit());
 
 /// The kinds a walk that fills the TLB makes.
 const FILL_KINDS: KindSet =

@@ -85,6 +85,15 @@ pub(crate) struct FetchPage {
     pub frame: u32,
 }
 
+/// What a fill did: the slot it took, the entry it evicted (its page and
+/// [`TlbEntry::word`]), and whether that entry was the fetch page's.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Filled {
+    pub slot: u8,
+    pub evicted: Option<(u32, u32)>,
+    pub lost_fetch: bool,
+}
+
 /// The most slots a TLB has room for (it uses at most 254): slots are
 /// numbered by a `u8`, so indexing these arrays by slot needs no check.
 const SLOTS: usize = 256;
@@ -111,11 +120,12 @@ pub struct Tlb {
     /// reads.
     words: [u32; SLOTS],
     /// Per slot: when it was last used (LRU) or filled (FIFO, random).
-    stamp: [u32; SLOTS],
-    /// The latest stamp given. Stamps are 32 bits so that finding the
-    /// least is a vector reduction; before the clock would wrap they are
-    /// renumbered in order (`renumber`).
-    clock: u32,
+    stamp: [u64; SLOTS],
+    /// The latest stamp given. Stamps are 64 bits, so a use need not check
+    /// for the clock wrapping; the list of the oldest slots packs a stamp in
+    /// 56 bits, so before it is made from stamps past 2^55 (after some
+    /// years of uses) they are renumbered in order (`renumber`).
+    clock: u64,
     /// How many slots hold an entry.
     valid: usize,
     pub hits: u64,
@@ -243,6 +253,10 @@ impl std::hash::Hash for Tlb {
 }
 
 const HINT_SIZE: usize = 1024;
+
+/// The stamp past which the stamps are renumbered before the list of the
+/// oldest slots is made (it packs a stamp in 56 bits).
+const STAMP_LIMIT: u64 = 1 << 55;
 
 /// The tag of an empty slot (no page number reaches it).
 const EMPTY: u32 = u32::MAX;
@@ -424,19 +438,40 @@ impl Tlb {
         Some((slot, self.words[usize::from(slot)]))
     }
 
+    /// [`Tlb::lookup`] for an access that needs the [`TlbEntry::word`] bits
+    /// `need`, through the latest entry or the hinted slot only, and
+    /// without counting the hit (the caller counts it once the access is
+    /// made): the word, or `None` when neither holds the page or the entry
+    /// lacks the bits. An entry found is the latest afterwards (aged as
+    /// `lookup` ages it), so a `lookup` after it finds it at once, ages
+    /// nothing more and counts the hit.
+    #[inline(always)]
+    pub(crate) fn quick_lookup(&mut self, page: u32, need: u32) -> Option<u32> {
+        let (last, mut slot) = self.last;
+        if last != page {
+            slot = self.hint.slot[Hint::bucket(page)];
+            if self.tags[usize::from(slot)] != page {
+                return None;
+            }
+            self.last = (page, slot);
+            if self.config.replacement == Replacement::Lru {
+                self.touch(slot);
+            }
+        }
+        let word = self.words[usize::from(slot)];
+        (word & need == need).then_some(word)
+    }
+
     /// Makes `slot` the most recent in the replacement order.
     #[inline(always)]
     fn touch(&mut self, slot: u8) {
-        if self.clock == u32::MAX {
-            self.renumber();
-        }
         self.clock += 1;
         self.stamp[usize::from(slot)] = self.clock;
     }
 
     /// Counts `n` more hits on the entry the last lookup found (further
     /// accesses to the same page leave the replacement order as it is).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn count_hits(&mut self, n: u64) {
         self.hits += n;
     }
@@ -451,10 +486,11 @@ impl Tlb {
     /// returns its slot and the entry it evicted, if any.
     #[cfg(test)]
     pub(crate) fn fill(&mut self, entry: TlbEntry) -> (u8, Option<TlbEntry>) {
-        let (slot, evicted) = self.fill_known(entry.page, entry.word(), self.find(entry.page));
+        let f = self.fill_known(entry.page, entry.word(), self.find(entry.page));
         (
-            slot,
-            evicted.map(|(page, word)| TlbEntry::from_word(page, word)),
+            f.slot,
+            f.evicted
+                .map(|(page, word)| TlbEntry::from_word(page, word)),
         )
     }
 
@@ -463,19 +499,18 @@ impl Tlb {
     /// `page` and its [`TlbEntry::word`]; an evicted one comes back the same
     /// way. Inlined into the walk, whose one caller it is.
     #[inline(always)]
-    pub(crate) fn fill_known(
-        &mut self,
-        page: u32,
-        word: u32,
-        holder: Option<u8>,
-    ) -> (u8, Option<(u32, u32)>) {
+    pub(crate) fn fill_known(&mut self, page: u32, word: u32, holder: Option<u8>) -> Filled {
         debug_assert_eq!(holder, self.find(page));
         let slot = match holder {
             Some(s) => usize::from(s),
             None => self.free_or_victim(),
         };
         let old = self.tags[slot];
-        let mut evicted = None;
+        let mut filled = Filled {
+            slot: slot as u8,
+            evicted: None,
+            lost_fetch: false,
+        };
         if old != page {
             if old == EMPTY {
                 self.valid += 1;
@@ -483,9 +518,10 @@ impl Tlb {
                 self.hint.removed(old);
                 if self.fetch.is_some_and(|f| f.page == old) {
                     self.fetch = None;
+                    filled.lost_fetch = true;
                 }
                 self.evictions += 1;
-                evicted = Some((old, self.words[slot]));
+                filled.evicted = Some((old, self.words[slot]));
             }
             self.hint.added(page, slot as u8);
         }
@@ -493,7 +529,7 @@ impl Tlb {
         self.words[slot] = word;
         self.touch(slot as u8);
         self.last = (page, slot as u8);
-        (slot as u8, evicted)
+        filled
     }
 
     /// The slot a fill of a page no slot holds takes: a free one while
@@ -508,15 +544,15 @@ impl Tlb {
     }
 
     /// Gives the stamps the numbers 1, 2, ... in their order (the same
-    /// order, so the same victims), and the clock the largest: once every
-    /// four thousand million uses.
+    /// order, so the same victims), and the clock the largest: before the
+    /// stamps outgrow [`STAMP_LIMIT`].
     fn renumber(&mut self) {
         let mut order: Vec<usize> = (0..SLOTS).filter(|&s| self.stamp[s] != 0).collect();
         order.sort_by_key(|&s| self.stamp[s]);
         for (rank, &s) in order.iter().enumerate() {
-            self.stamp[s] = rank as u32 + 1;
+            self.stamp[s] = rank as u64 + 1;
         }
-        self.clock = order.len() as u32;
+        self.clock = order.len() as u64;
         self.oldest = Oldest::default();
     }
 
@@ -531,7 +567,7 @@ impl Tlb {
             let key = o.keys[usize::from(o.next)];
             o.next += 1;
             let s = usize::from(key as u8);
-            if self.stamp[s] == (key >> 8) as u32 {
+            if self.stamp[s] == key >> 8 {
                 return s;
             }
         }
@@ -547,6 +583,9 @@ impl Tlb {
     /// made is made from a scan of the slots.
     #[inline(never)]
     fn renew_oldest(&mut self) -> usize {
+        if self.clock >= STAMP_LIMIT {
+            self.renumber();
+        }
         let n = self.slots();
         let o = &mut self.oldest;
         if usize::from(o.len) == n {
@@ -555,7 +594,7 @@ impl Tlb {
             let keys = &mut o.keys[..n];
             for i in 0..n {
                 let s = keys[i] & 0xFF;
-                let key = (u64::from(self.stamp[s as usize]) << 8) | s;
+                let key = (self.stamp[s as usize] << 8) | s;
                 let mut j = i;
                 while j > 0 && keys[j - 1] > key {
                     keys[j] = keys[j - 1];
@@ -567,7 +606,7 @@ impl Tlb {
             let mut len = 0usize;
             for s in 0..n {
                 if self.tags[s] != EMPTY {
-                    o.keys[len] = (u64::from(self.stamp[s]) << 8) | s as u64;
+                    o.keys[len] = (self.stamp[s] << 8) | s as u64;
                     len += 1;
                 }
             }
@@ -782,26 +821,25 @@ mod tests {
     }
 
     #[test]
-    fn the_order_survives_the_clock_wrapping() {
+    fn the_order_survives_the_stamps_growing_past_what_the_list_packs() {
         let mut t = tlb(3, Replacement::Lru);
         for p in [1, 2, 3] {
             t.fill(entry(p));
         }
-        // As if four thousand million uses had passed: the next touches
-        // renumber the stamps, keeping their order.
-        let base = u32::MAX - 3;
+        // As if 2^55 uses had passed: the next list of the oldest slots
+        // renumbers the stamps first, keeping their order.
         for s in 0..3 {
-            t.stamp[s] += base;
+            t.stamp[s] += STAMP_LIMIT;
         }
-        t.clock += base;
+        t.clock += STAMP_LIMIT;
         assert!(t.lookup(1).is_some());
         assert!(t.lookup(2).is_some());
-        assert!(t.clock < 10, "renumbered: {}", t.clock);
         assert_eq!(
             t.fill(entry(4)).1.map(|e| e.page),
             Some(3),
             "3 is the least recently used"
         );
+        assert!(t.clock < 10, "renumbered: {}", t.clock);
         assert!(t.lookup(1).is_some());
         assert_eq!(t.fill(entry(5)).1.map(|e| e.page), Some(2));
     }
