@@ -169,7 +169,14 @@ impl Machine {
         let user = rights.user;
         let page = linear >> 12;
         let write = access == Access::Write;
-        if let Some((slot, word)) = self.tlb.lookup(page) {
+        // After the quick path, the hinted slot is known not to hold the
+        // page unless it is the latest now (see `Tlb::lookup_after_quick`).
+        let found = if IN_PLACE {
+            self.tlb.lookup_after_quick(page)
+        } else {
+            self.tlb.lookup(page)
+        };
+        if let Some((slot, word)) = found {
             let need = rights.need(access);
             let frame = word >> 12;
             if word & need == need {

@@ -462,6 +462,25 @@ impl Tlb {
         (word & need == need).then_some(word)
     }
 
+    /// [`Tlb::lookup`] without the look at the hinted slot, for an access
+    /// that [`Tlb::quick_lookup`] may have tried first: that made a page
+    /// the hinted slot held the latest, so the slot need not be looked at
+    /// again (and when the quick path did not try, the search finds what
+    /// the hint would have).
+    #[inline(always)]
+    pub(crate) fn lookup_after_quick(&mut self, page: u32) -> Option<(u8, u32)> {
+        let (last, slot) = self.last;
+        if last == page {
+            self.hits += 1;
+            return Some((slot, self.words[usize::from(slot)]));
+        }
+        let b = Hint::bucket(page);
+        if self.hint.count[b] == 0 {
+            return None;
+        }
+        self.lookup(page)
+    }
+
     /// Makes `slot` the most recent in the replacement order.
     #[inline(always)]
     fn touch(&mut self, slot: u8) {
