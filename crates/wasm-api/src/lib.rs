@@ -423,6 +423,20 @@ impl MachineHandle {
         self.machine.set_recording(on);
     }
 
+    /// Leaves the named kinds out of the record while recording, as the
+    /// page does at full speed with TLB hits (`["tlb_hit"]`); an empty list
+    /// records every kind again.
+    #[wasm_bindgen(js_name = setUnrecorded)]
+    pub fn set_unrecorded(&mut self, kind_names: Vec<String>) -> Result<(), JsError> {
+        let kinds = kind_names
+            .iter()
+            .map(|name| kind(name))
+            .collect::<Result<Vec<_>, _>>()?;
+        self.machine
+            .set_unrecorded(osviz_machine::KindSet::of(&kinds));
+        Ok(())
+    }
+
     /// The retained events, oldest first, each `{step, event}`.
     pub fn events(&self) -> Result<JsValue, JsError> {
         let events: Vec<_> = self.machine.events().collect();
