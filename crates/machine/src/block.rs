@@ -917,7 +917,7 @@ impl Machine {
         // single step has them (`settle_for_device`).
         let i = usize::from(e.index);
         self.lag.at = i;
-        match self.lin_read32_in_place(lin, rights) {
+        match self.lin_read32_as::<true>(lin, rights) {
             Ok(v) => self.cpu.gpr[usize::from(dst & 7)] = v,
             Err(err) => return Some(self.shortcut_fault(i, start, e, err)),
         }
@@ -937,7 +937,7 @@ impl Machine {
     ) -> Option<BlockExit> {
         let i = usize::from(e.index);
         self.lag.at = i;
-        if let Err(err) = self.lin_write32_in_place(lin, v, rights) {
+        if let Err(err) = self.lin_write32_as::<true>(lin, v, rights) {
             return Some(self.shortcut_fault(i, start, e, err));
         }
         self.after_memory_op(i, start, e, true)

@@ -578,11 +578,7 @@ impl Machine {
     /// path.
     #[inline(always)]
     pub(crate) fn lin_read32(&mut self, linear: u32, rights: Rights) -> Result<u32, Exception> {
-        if linear & (PAGE_SIZE - 1) <= PAGE_SIZE - 4 {
-            let pa = self.translate_with(linear, Access::Read, rights)?;
-            return Ok(self.phys_read(pa, 4));
-        }
-        self.lin_read(linear, 4)
+        self.lin_read32_as::<false>(linear, rights)
     }
 
     /// Writes a dword at a linear address with the CPL's privilege, whose
@@ -594,42 +590,36 @@ impl Machine {
         value: u32,
         rights: Rights,
     ) -> Result<(), Exception> {
-        if linear & (PAGE_SIZE - 1) <= PAGE_SIZE - 4 {
-            let pa = self.translate_with(linear, Access::Write, rights)?;
-            // The dword lies in one page, so in one frame.
-            if !self.mem.try_write32(pa, value) {
-                self.mmio_write(pa, 4, value);
-            }
-            return Ok(());
-        }
-        self.lin_write(linear, 4, value)
+        self.lin_write32_as::<false>(linear, value, rights)
     }
 
-    /// [`Machine::lin_read32`] with a miss's walk made in place (see
-    /// [`Machine::translate_as`]).
+    /// [`Machine::lin_read32`], with a miss's walk made in place when
+    /// `IN_PLACE` (see [`Machine::translate_as`]).
     #[inline(always)]
-    pub(crate) fn lin_read32_in_place(
+    pub(crate) fn lin_read32_as<const IN_PLACE: bool>(
         &mut self,
         linear: u32,
         rights: Rights,
     ) -> Result<u32, Exception> {
         if linear & (PAGE_SIZE - 1) <= PAGE_SIZE - 4 {
-            let pa = self.translate_as::<true>(linear, Access::Read, rights)?;
+            let pa = self.translate_as::<IN_PLACE>(linear, Access::Read, rights)?;
             return Ok(self.phys_read(pa, 4));
         }
         self.lin_read(linear, 4)
     }
 
-    /// [`Machine::lin_write32`] with a miss's walk made in place.
+    /// [`Machine::lin_write32`], with a miss's walk made in place when
+    /// `IN_PLACE`.
     #[inline(always)]
-    pub(crate) fn lin_write32_in_place(
+    pub(crate) fn lin_write32_as<const IN_PLACE: bool>(
         &mut self,
         linear: u32,
         value: u32,
         rights: Rights,
     ) -> Result<(), Exception> {
         if linear & (PAGE_SIZE - 1) <= PAGE_SIZE - 4 {
-            let pa = self.translate_as::<true>(linear, Access::Write, rights)?;
+            let pa = self.translate_as::<IN_PLACE>(linear, Access::Write, rights)?;
+            // The dword lies in one page, so in one frame.
             if !self.mem.try_write32(pa, value) {
                 self.mmio_write(pa, 4, value);
             }
