@@ -814,6 +814,32 @@ mod tests {
     }
 
     #[test]
+    fn a_quick_lookup_then_a_full_one_ages_and_counts_as_one_lookup() {
+        // Two TLBs see the same accesses; one tries the quick lookup first
+        // (and gives way to the full one, as the block path does when the
+        // access then goes to a device or lacks a right), the other only
+        // looks up. They stay equal: order, entries and counts.
+        let mut quick = tlb(4, Replacement::Lru);
+        let mut full = tlb(4, Replacement::Lru);
+        for p in [1, 2, 3, 4] {
+            quick.fill(entry(p));
+            full.fill(entry(p));
+        }
+        for (page, need) in [(2, 0), (1, TlbEntry::USER), (1, 0), (9, 0), (3, 0), (3, 0)] {
+            match quick.quick_lookup(page, need) {
+                Some(_) => quick.count_hits(1),
+                None => {
+                    quick.lookup_after_quick(page);
+                }
+            }
+            full.lookup(page);
+            assert_eq!(quick, full, "page {page}");
+            assert_eq!((quick.hits, quick.misses), (full.hits, full.misses));
+        }
+        assert_eq!(quick.fill(entry(5)), full.fill(entry(5)));
+    }
+
+    #[test]
     fn keys_sort_whether_sorted_rotated_or_neither() {
         for keys in [
             vec![],
