@@ -469,13 +469,9 @@ impl Tlb {
     /// the hint would have).
     #[inline(always)]
     pub(crate) fn lookup_after_quick(&mut self, page: u32) -> Option<(u8, u32)> {
-        let (last, slot) = self.last;
-        if last == page {
-            self.hits += 1;
-            return Some((slot, self.words[usize::from(slot)]));
-        }
-        let b = Hint::bucket(page);
-        if self.hint.count[b] == 0 {
+        // A sure miss (no entry of the page's bucket) goes straight back;
+        // anything else is `lookup`'s.
+        if self.last.0 != page && self.hint.count[Hint::bucket(page)] == 0 {
             return None;
         }
         self.lookup(page)
