@@ -627,8 +627,38 @@ impl Machine {
             // lag is settled, and grows by `n` with each pass.
             let mut room = chain_limit.saturating_sub(self.steps);
             'again: loop {
+                // A jump at index `at` of the block to `offset` bytes from its
+                // start (written once for the four jump shortcuts, which each
+                // dispatch on their own).
+                macro_rules! jump {
+                    ($at:expr, $offset:expr) => {{
+                        let (at, offset): (usize, u32) = ($at, $offset);
+                        // A loop that jumps back to this block's start runs it
+                        // again at once: same page, same decoded code, the counts
+                        // still left to settle. Nothing the block path checks
+                        // before a block can have changed: an instruction that
+                        // wrote code, reached a device, lost the fetch page or
+                        // made an event has left the block already.
+                        if offset == 0 && room > n {
+                            room -= n;
+                            self.lag.steps = self.lag.steps.wrapping_add(n);
+                            self.lag.retired = self.lag.retired.wrapping_add(n);
+                            continue 'again;
+                        }
+                        let target = start.wrapping_add(offset);
+                        self.settle(at, 1);
+                        self.cpu.eip = target;
+                        if self.steps < chain_limit && self.no_breakpoint_near(target) {
+                            continue 'chain;
+                        }
+                        return BlockExit::Ran;
+                    }};
+                }
                 for e in block.entries.iter() {
-                    let i = usize::from(e.index);
+                    // The entry's index is read only where it is used: read
+                    // once for every entry, it is one more load on each
+                    // dispatch of the commonest shortcuts, which need none.
+                    let i = || usize::from(e.index);
                     let gpr = |m: &Machine, r: u8| m.cpu.gpr[usize::from(r & 7)];
                     // The register shortcuts: registers and flags only, so no
                     // fault, event or code write can follow, and nothing is
@@ -715,7 +745,7 @@ impl Machine {
                             self.cpu.gpr[usize::from(dst & 7)] = mem.eval(&self.cpu.gpr);
                         }
                         Fast::AluRM { .. } | Fast::CompareM { .. } | Fast::MovzxByte { .. } => {
-                            self.lag.at = i;
+                            self.lag.at = i();
                             let result = match e.fast {
                                 Fast::AluRM { op, dst, mem } => {
                                     let lin = mem.eval(&self.cpu.gpr);
@@ -740,14 +770,14 @@ impl Machine {
                                 _ => Ok(()),
                             };
                             if let Err(err) = result {
-                                return self.shortcut_fault(i, start, e, err);
+                                return self.shortcut_fault(i(), start, e, err);
                             }
-                            if let Some(exit) = self.after_memory_op(i, start, e, false) {
+                            if let Some(exit) = self.after_memory_op(i(), start, e, false) {
                                 return exit;
                             }
                         }
                         Fast::Push(_) | Fast::Pop(_) | Fast::Pushf | Fast::Leave => {
-                            self.lag.at = i;
+                            self.lag.at = i();
                             let result = match e.fast {
                                 Fast::Push(r) => self.push(Width::Dword, gpr(self, r)),
                                 Fast::Pop(r) => self
@@ -757,14 +787,14 @@ impl Machine {
                                 _ => self.leave_frame(),
                             };
                             if let Err(err) = result {
-                                return self.shortcut_fault(i, start, e, err);
+                                return self.shortcut_fault(i(), start, e, err);
                             }
-                            if let Some(exit) = self.after_memory_op(i, start, e, true) {
+                            if let Some(exit) = self.after_memory_op(i(), start, e, true) {
                                 return exit;
                             }
                         }
                         Fast::Call { .. } | Fast::Ret => {
-                            self.lag.at = i;
+                            self.lag.at = i();
                             let next = start.wrapping_add(u32::from(e.end));
                             let target = match e.fast {
                                 Fast::Call { rel } => self
@@ -774,9 +804,9 @@ impl Machine {
                             };
                             let target = match target {
                                 Ok(t) => t,
-                                Err(err) => return self.shortcut_fault(i, start, e, err),
+                                Err(err) => return self.shortcut_fault(i(), start, e, err),
                             };
-                            self.settle(i, 1);
+                            self.settle(i(), 1);
                             self.cpu.eip = target;
                             if let Some(stop) = self.event_break().or_else(|| self.watch_hit()) {
                                 return BlockExit::Stop(stop);
@@ -789,73 +819,40 @@ impl Machine {
                             }
                             return BlockExit::Ran;
                         }
-                        Fast::Jz { .. }
-                        | Fast::Jcc { .. }
-                        | Fast::Jmp { .. }
-                        | Fast::IncDecJz { .. } => {
-                            // The jump's index in the block (the fused one's
-                            // is the entry after its `inc`/`dec`).
-                            let mut at = i;
-                            let taken = match e.fast {
-                                Fast::Jz { negate, .. } => {
-                                    self.cpu.flag(crate::cpu::Flags::ZF) != negate
-                                }
-                                Fast::Jcc { cc, .. } => self.condition(cc),
-                                Fast::IncDecJz {
-                                    up, reg, negate, ..
-                                } => {
-                                    // Each direction with a constant, so that
-                                    // the shared definition folds.
-                                    if up {
-                                        self.inc_dec32(true, reg);
-                                    } else {
-                                        self.inc_dec32(false, reg);
-                                    }
-                                    at = i + 1;
-                                    // ZF of a dword `inc`/`dec`: its result is zero.
-                                    (gpr(self, reg) == 0) != negate
-                                }
-                                _ => true,
-                            };
-                            let offset = match e.fast {
-                                Fast::Jz { taken: t, .. }
-                                | Fast::Jcc { taken: t, .. }
-                                | Fast::Jmp { taken: t }
-                                | Fast::IncDecJz { taken: t, .. }
-                                    if taken =>
-                                {
-                                    t
-                                }
-                                Fast::IncDecJz { next, .. } => next,
-                                _ => u32::from(e.end),
-                            };
-                            // A loop that jumps back to this block's start runs
-                            // it again at once: same page, same decoded code,
-                            // the counts still left to settle. Nothing the
-                            // block path checks before a block can have
-                            // changed: an instruction that wrote code, reached
-                            // a device, lost the fetch page or made an event
-                            // has left the block already.
-                            if offset == 0 && room > n {
-                                room -= n;
-                                self.lag.steps = self.lag.steps.wrapping_add(n);
-                                self.lag.retired = self.lag.retired.wrapping_add(n);
-                                continue 'again;
+                        Fast::IncDecJz {
+                            up,
+                            reg,
+                            negate,
+                            taken,
+                            next,
+                        } => {
+                            // Each direction with a constant, so that the
+                            // shared definition folds.
+                            if up {
+                                self.inc_dec32(true, reg);
+                            } else {
+                                self.inc_dec32(false, reg);
                             }
-                            let target = start.wrapping_add(offset);
-                            self.settle(at, 1);
-                            self.cpu.eip = target;
-                            if self.steps < chain_limit && self.no_breakpoint_near(target) {
-                                continue 'chain;
-                            }
-                            return BlockExit::Ran;
+                            // ZF of a dword `inc`/`dec`: its result is zero.
+                            // The jump is the entry after the `inc`/`dec`.
+                            let jumps = (gpr(self, reg) == 0) != negate;
+                            jump!(i() + 1, if jumps { taken } else { next });
                         }
+                        Fast::Jz { taken, negate } => {
+                            let jumps = self.cpu.flag(crate::cpu::Flags::ZF) != negate;
+                            jump!(i(), if jumps { taken } else { u32::from(e.end) });
+                        }
+                        Fast::Jcc { cc, taken } => {
+                            let jumps = self.condition(cc);
+                            jump!(i(), if jumps { taken } else { u32::from(e.end) });
+                        }
+                        Fast::Jmp { taken } => jump!(i(), taken),
                         Fast::None => {
                             let here = start.wrapping_add(u32::from(e.at));
                             let next = here.wrapping_add(u32::from(e.instr.len));
-                            self.settle(i, 0);
+                            self.settle(i(), 0);
                             self.cpu.eip = next;
-                            if i > 0 {
+                            if i() > 0 {
                                 self.seen = crate::event::KindSet::EMPTY;
                                 self.fault_chain.clear();
                             }

@@ -335,15 +335,25 @@ impl Cpu {
             // Current whether or not an operation is pending (`sync_cf`).
             LazyOp::Inc | LazyOp::Dec | LazyOp::None => self.lazy.cf,
         };
-        self.lazy = LazyFlags {
-            op,
-            width,
-            a,
-            b,
-            r,
-            carry,
-            cf,
-        };
+        // Only the operands the flags are later computed from are written
+        // (a logic result's flags come from the result alone, INC's and
+        // DEC's from their one operand): each store skipped is one fewer on
+        // every such instruction. The fields left hold what an earlier
+        // operation wrote, the same on every path to this state.
+        let l = &mut self.lazy;
+        l.op = op;
+        l.width = width;
+        l.r = r;
+        l.carry = carry;
+        l.cf = cf;
+        match op {
+            LazyOp::Logic | LazyOp::None => {}
+            LazyOp::Inc | LazyOp::Dec => l.a = a,
+            _ => {
+                l.a = a;
+                l.b = b;
+            }
+        }
     }
 
     /// Sets the status bits to `status` (only the bits in `mask` change).
