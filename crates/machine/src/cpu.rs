@@ -337,21 +337,26 @@ impl Cpu {
         };
         // Only the operands the flags are later computed from are written
         // (a logic result's flags come from the result alone, INC's and
-        // DEC's from their one operand): each store skipped is one fewer on
+        // DEC's from their one operand, and only ADC's and SBB's from the
+        // carry in): each store skipped is one fewer on
         // every such instruction. The fields left hold what an earlier
         // operation wrote, the same on every path to this state.
         let l = &mut self.lazy;
         l.op = op;
         l.width = width;
         l.r = r;
-        l.carry = carry;
         l.cf = cf;
         match op {
             LazyOp::Logic | LazyOp::None => {}
             LazyOp::Inc | LazyOp::Dec => l.a = a,
-            _ => {
+            LazyOp::Add | LazyOp::Sub => {
                 l.a = a;
                 l.b = b;
+            }
+            LazyOp::Adc | LazyOp::Sbb => {
+                l.a = a;
+                l.b = b;
+                l.carry = carry;
             }
         }
     }
