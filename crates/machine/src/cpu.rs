@@ -338,9 +338,10 @@ impl Cpu {
         // Only the operands the flags are later computed from are written
         // (a logic result's flags come from the result alone, INC's and
         // DEC's from their one operand, and only ADC's and SBB's from the
-        // carry in): each store skipped is one fewer on
-        // every such instruction. The fields left hold what an earlier
-        // operation wrote, the same on every path to this state.
+        // carry in): each store skipped is one fewer on every such
+        // instruction. The fields left hold what an earlier operation
+        // wrote, the same on every path to this state, so the step and
+        // block paths still reach equal states.
         let l = &mut self.lazy;
         l.op = op;
         l.width = width;
