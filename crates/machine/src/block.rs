@@ -462,7 +462,7 @@ impl BlockCache {
 
 /// Step and retirement counts not yet written back, relative to the start
 /// of the current pass through a block: at instruction `i` of the pass,
-/// `steps + i` steps and `retired + i` retirements are pending (the first
+/// `steps + i` steps and `steps - unretired + i` retirements are pending (the first
 /// instruction's step was counted by `begin_step`). Each pass adds the
 /// block's length; writing the counts back at index `i` rebases the lag on
 /// `i`, so the fields wrap below zero (modular arithmetic keeps the sums
@@ -474,7 +474,10 @@ impl BlockCache {
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct Lag {
     steps: u64,
-    retired: u64,
+    /// The pending steps less the pending retirements: kept as this
+    /// difference, which a pass leaves as it is, so a loop back adds to
+    /// one count, not two.
+    unretired: u64,
     at: usize,
 }
 
@@ -616,6 +619,7 @@ impl Machine {
             // rights hold for the block (an instruction that does is
             // executed in full, and they are worked out again after it).
             let mut rights = self.cpl_rights();
+            let mut quick = self.quick_rights(rights);
             // The shortcuts leave their step, tick and retirement counts (and
             // EIP) to be written once, before anything that could look at
             // them; the counts follow from the instruction's index in the
@@ -642,7 +646,6 @@ impl Machine {
                         if offset == 0 && room > n {
                             room -= n;
                             self.lag.steps = self.lag.steps.wrapping_add(n);
-                            self.lag.retired = self.lag.retired.wrapping_add(n);
                             continue 'again;
                         }
                         let target = start.wrapping_add(offset);
@@ -715,12 +718,20 @@ impl Machine {
                         // any other goes the full way, out of line.
                         Fast::Load { dst, mem } => {
                             let lin = mem.eval(&self.cpu.gpr);
-                            match self.quick_read32(lin, rights) {
+                            match self.quick_read32(lin, quick) {
                                 Some(v) => self.cpu.gpr[usize::from(dst & 7)] = v,
                                 None => {
-                                    if let Some(exit) =
-                                        self.load_in_full(start, e, dst, lin, rights)
-                                    {
+                                    // A device may read the clock: the
+                                    // counts are settled up to here first
+                                    // if the access reaches one.
+                                    self.lag.at = i();
+                                    match self.load_in_full(lin, rights) {
+                                        Ok(v) => self.cpu.gpr[usize::from(dst & 7)] = v,
+                                        Err(err) => {
+                                            return self.shortcut_fault(i(), start, e, err);
+                                        }
+                                    }
+                                    if let Some(exit) = self.after_memory_op(i(), start, e, false) {
                                         return exit;
                                     }
                                 }
@@ -735,10 +746,14 @@ impl Machine {
                                 _ => (0, 0),
                             };
                             // A watched run checks every store (`recheck`).
-                            if (self.recheck || !self.quick_write32(lin, v, rights))
-                                && let Some(exit) = self.store_in_full(start, e, lin, v, rights)
-                            {
-                                return exit;
+                            if self.recheck || !self.quick_write32(lin, v, quick) {
+                                self.lag.at = i();
+                                if let Err(err) = self.store_in_full(lin, v, rights) {
+                                    return self.shortcut_fault(i(), start, e, err);
+                                }
+                                if let Some(exit) = self.after_memory_op(i(), start, e, true) {
+                                    return exit;
+                                }
                             }
                         }
                         Fast::Lea { dst, mem } => {
@@ -858,8 +873,11 @@ impl Machine {
                             }
                             let result = self.execute(&e.instr, here);
                             rights = self.cpl_rights();
+                            quick = self.quick_rights(rights);
                             match self.finish(result, here, e.instr.len) {
-                                Finish::Next => self.lag.retired = self.lag.retired.wrapping_sub(1),
+                                Finish::Next => {
+                                    self.lag.unretired = self.lag.unretired.wrapping_add(1)
+                                }
                                 Finish::Left(Some(stop)) => return BlockExit::Stop(stop),
                                 Finish::Left(None) => return self.leave(),
                             }
@@ -897,47 +915,25 @@ impl Machine {
         }
     }
 
-    /// The shortcut load `e` of `lin` into `dst`, which the quick path did
-    /// not make: through the TLB (a miss walks) and the bus, then the
-    /// checks after an access.
+    /// The dword at `lin` for a shortcut load that the quick path did not
+    /// make: through the TLB (a miss walks) and the bus. Out of line, and
+    /// with no more arguments than the access needs, so that the block
+    /// loop's frame stays the quick path's; the caller makes the checks
+    /// after an access (`lag.at` set first: a device reads the clock).
     #[inline(never)]
-    fn load_in_full(
-        &mut self,
-        start: u32,
-        e: &Entry,
-        dst: u8,
-        lin: u32,
-        rights: Rights,
-    ) -> Option<BlockExit> {
-        // A memory-mapped device may read the clock: an access that reaches
-        // one writes the counts back up to this instruction first, as a
-        // single step has them (`settle_for_device`).
-        let i = usize::from(e.index);
-        self.lag.at = i;
-        match self.lin_read32_as::<true>(lin, rights) {
-            Ok(v) => self.cpu.gpr[usize::from(dst & 7)] = v,
-            Err(err) => return Some(self.shortcut_fault(i, start, e, err)),
-        }
-        self.after_memory_op(i, start, e, false)
+    fn load_in_full(&mut self, lin: u32, rights: Rights) -> Result<u32, crate::trap::Exception> {
+        self.lin_read32_as::<true>(lin, rights)
     }
 
-    /// The shortcut store `e` of `v` at `lin`, which the quick path did
-    /// not make (see [`Machine::load_in_full`]).
+    /// [`Machine::load_in_full`] for a shortcut store of `v` at `lin`.
     #[inline(never)]
     fn store_in_full(
         &mut self,
-        start: u32,
-        e: &Entry,
         lin: u32,
         v: u32,
         rights: Rights,
-    ) -> Option<BlockExit> {
-        let i = usize::from(e.index);
-        self.lag.at = i;
-        if let Err(err) = self.lin_write32_as::<true>(lin, v, rights) {
-            return Some(self.shortcut_fault(i, start, e, err));
-        }
-        self.after_memory_op(i, start, e, true)
+    ) -> Result<(), crate::trap::Exception> {
+        self.lin_write32_as::<true>(lin, v, rights)
     }
 
     /// A shortcut load or store at index `i` faulted: the counts up to it
@@ -1014,9 +1010,9 @@ impl Machine {
     fn settle(&mut self, i: usize, retired: u64) {
         let lag = &mut self.lag;
         let steps = lag.steps.wrapping_add(i as u64);
-        let done = lag.retired.wrapping_add(i as u64 + retired);
+        let done = steps.wrapping_sub(lag.unretired).wrapping_add(retired);
         lag.steps = 0u64.wrapping_sub(i as u64);
-        lag.retired = 0u64.wrapping_sub(i as u64 + retired);
+        lag.unretired = retired;
         lag.at = i;
         self.steps += steps;
         self.retired += done;

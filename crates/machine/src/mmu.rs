@@ -75,6 +75,15 @@ pub(crate) struct Rights {
     pub write: u32,
 }
 
+/// [`Rights`] as the block path's quick accesses check them
+/// ([`Machine::quick_rights`]).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct QuickRights {
+    paging: bool,
+    read: u32,
+    write: u32,
+}
+
 impl Rights {
     /// The bits an access of kind `access` needs.
     #[inline(always)]
@@ -527,18 +536,33 @@ impl Machine {
     /// aged as the latest, so it is aged and counted once.
     #[inline(always)]
     fn quick_translate(&mut self, linear: u32, need: u32) -> Option<u32> {
-        if self.notices(HIT_KIND) {
-            return None;
-        }
         let word = self.tlb.quick_lookup(linear >> 12, need)?;
         Some((word & Pte::FRAME) | (linear & 0xFFF))
+    }
+
+    /// The rights the quick path checks for accesses with `rights`: the
+    /// same, but that when the views notice TLB hits they need a bit no
+    /// entry has, so that every access goes the full way, which tells of
+    /// its hit (one mask test then says both things).
+    #[inline(always)]
+    pub(crate) fn quick_rights(&self, rights: Rights) -> QuickRights {
+        let never = if self.notices(HIT_KIND) {
+            TlbEntry::NEVER
+        } else {
+            0
+        };
+        QuickRights {
+            paging: rights.paging,
+            read: rights.read | never,
+            write: rights.write | never,
+        }
     }
 
     /// Reads a dword that lies in one page, when [`Machine::quick_translate`]
     /// finds it and it is in RAM; `None` leaves the access to
     /// [`Machine::lin_read32`], untouched but for the TLB's aging.
     #[inline(always)]
-    pub(crate) fn quick_read32(&mut self, linear: u32, rights: Rights) -> Option<u32> {
+    pub(crate) fn quick_read32(&mut self, linear: u32, rights: QuickRights) -> Option<u32> {
         if linear & (PAGE_SIZE - 1) > PAGE_SIZE - 4 {
             return None;
         }
@@ -556,7 +580,7 @@ impl Machine {
     /// snapshot and holding no decoded code (so the write changes nothing
     /// but the bytes); false leaves the access to [`Machine::lin_write32`].
     #[inline(always)]
-    pub(crate) fn quick_write32(&mut self, linear: u32, value: u32, rights: Rights) -> bool {
+    pub(crate) fn quick_write32(&mut self, linear: u32, value: u32, rights: QuickRights) -> bool {
         if linear & (PAGE_SIZE - 1) > PAGE_SIZE - 4 {
             return false;
         }

@@ -52,6 +52,9 @@ impl TlbEntry {
     pub(crate) const WRITABLE: u32 = 1 << 1;
     pub(crate) const USER: u32 = 1 << 2;
     pub(crate) const DIRTY: u32 = 1 << 6;
+    /// A bit no entry's word has (P is implied: only present pages are
+    /// cached), for an access that must not use any entry as it is.
+    pub(crate) const NEVER: u32 = 1 << 0;
 
     /// The entry holding `page` whose [`TlbEntry::word`] is `word`.
     #[inline(always)]
