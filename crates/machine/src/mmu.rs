@@ -201,8 +201,25 @@ impl Machine {
             return self.walk_and_fill::<IN_PLACE>(linear, access, rights.need(access), Some(slot));
         }
         self.tlb.count_miss();
+        // One test says whether the views notice the miss or its fill.
+        let need = rights.need(access);
+        if self.notices(MISS_KINDS) {
+            return self.missed_told(linear, access, need);
+        }
+        if IN_PLACE {
+            self.walk_and_fill_in_place::<false>(linear, access, need, None)
+        } else {
+            self.walk_and_fill_as::<false>(linear, access, need, None)
+        }
+    }
+
+    /// A miss the views notice: its event, then the walk and fill that
+    /// tell theirs.
+    #[inline(never)]
+    fn missed_told(&mut self, linear: u32, access: Access, need: u32) -> Result<u32, Exception> {
+        let page = linear >> 12;
         self.emit(EventKind::TlbMiss, || Event::TlbMiss { page });
-        self.walk_and_fill::<IN_PLACE>(linear, access, rights.need(access), None)
+        self.walk_and_fill_in_place::<true>(linear, access, need, None)
     }
 
     /// Walks the tables for `linear` and fills the TLB: into `slot` when
@@ -725,6 +742,9 @@ const HIT_KIND: KindSet = KindSet(EventKind::TlbHit.bit());
 /// The kinds a walk that fills the TLB makes.
 const FILL_KINDS: KindSet =
     KindSet(EventKind::PageWalk.bit() | EventKind::TlbEvict.bit() | EventKind::TlbFill.bit());
+
+/// The kinds a miss makes: its own and its fill's.
+const MISS_KINDS: KindSet = KindSet(EventKind::TlbMiss.bit() | FILL_KINDS.0);
 
 /// What a page walk read, for its event.
 #[derive(Clone, Copy)]

@@ -609,10 +609,18 @@ impl Tlb {
         if usize::from(o.len) == n {
             // One pass: each key read again and put in its place among the
             // ones before it (where it nearly always is already).
+            // `top` is the greatest key placed so far: a key not less than
+            // it is in its place already, with no search back.
             let keys = &mut o.keys[..n];
+            let mut top = 0;
             for i in 0..n {
                 let s = keys[i] & 0xFF;
                 let key = (self.stamp[s as usize] << 8) | s;
+                if key >= top {
+                    keys[i] = key;
+                    top = key;
+                    continue;
+                }
                 let mut j = i;
                 while j > 0 && keys[j - 1] > key {
                     keys[j] = keys[j - 1];
