@@ -30,6 +30,18 @@ enum Recording {
 }
 
 impl Recording {
+    const ALL: [Recording; 3] = [Recording::Off, Recording::All, Recording::LikeThePage];
+
+    /// The recording a `--recording` value names.
+    fn named(name: &str) -> Result<Recording, String> {
+        match name {
+            "off" => Ok(Recording::Off),
+            "all" => Ok(Recording::All),
+            "page" => Ok(Recording::LikeThePage),
+            other => Err(format!("--recording {other}: expected off, all or page")),
+        }
+    }
+
     fn label(self) -> &'static str {
         match self {
             Recording::Off => "events off",
@@ -99,11 +111,21 @@ fn mips(marks: &[Mark], open: u8, close: u8) -> Option<f64> {
     Some((b.retired - a.retired) as f64 / (b.seconds - a.seconds) / 1e6)
 }
 
-/// Runs the benchmark `repeat` times with each [`Recording`] and prints the
-/// median MIPS of each loop.
-pub fn bench(image: &[u8], mem_mib: usize, tlb_entries: u8, repeat: usize) -> Result<(), String> {
+/// Runs the benchmark `repeat` times with each [`Recording`] (or only the
+/// one `only` names) and prints the median MIPS of each loop.
+pub fn bench(
+    image: &[u8],
+    mem_mib: usize,
+    tlb_entries: u8,
+    repeat: usize,
+    only: Option<&str>,
+) -> Result<(), String> {
+    let recordings = match only {
+        Some(name) => vec![Recording::named(name)?],
+        None => Recording::ALL.to_vec(),
+    };
     println!("osviz bench: native, {mem_mib} MiB, {tlb_entries}-entry TLB, median of {repeat}");
-    for recording in [Recording::Off, Recording::All, Recording::LikeThePage] {
+    for recording in recordings {
         let mut runs: Vec<[f64; 3]> = Vec::new();
         for _ in 0..repeat {
             let marks = run_once(image, mem_mib, tlb_entries, recording)?;

@@ -20,6 +20,8 @@ usage:
             [--stats]              print instructions retired and MIPS to standard error
   osviz bench --multiboot FILE     run the benchmark guest and print MIPS per loop
             [--mem-mib N] [--tlb-entries N] [--repeat N]
+            [--recording off|all|page]  only that recording (to profile
+                                   one): events off, every kind, or as the page
   osviz lesson list                list the built-in lessons
   osviz lesson run NAME            run a lesson on the kernel and print its console output
             [--max-instructions N] stop after N steps (default 50,000,000)
@@ -85,6 +87,7 @@ struct RunOptions {
     stats: bool,
     tlb_entries: u8,
     repeat: usize,
+    recording: Option<String>,
 }
 
 fn parse_run(args: &[String]) -> Result<RunOptions, String> {
@@ -96,6 +99,7 @@ fn parse_run(args: &[String]) -> Result<RunOptions, String> {
         stats: false,
         tlb_entries: 64,
         repeat: 3,
+        recording: None,
     };
     let mut it = args.iter();
     while let Some(arg) = it.next() {
@@ -113,6 +117,7 @@ fn parse_run(args: &[String]) -> Result<RunOptions, String> {
             "--stats" => opts.stats = true,
             "--tlb-entries" => opts.tlb_entries = number("--tlb-entries", value("--tlb-entries")?)?,
             "--repeat" => opts.repeat = number("--repeat", value("--repeat")?)?,
+            "--recording" => opts.recording = Some(value("--recording")?),
             other => return Err(format!("unknown option {other}\n{USAGE}")),
         }
     }
@@ -151,7 +156,13 @@ fn lesson_command(args: &[String]) -> Result<(), String> {
 fn run_bench(args: &[String]) -> Result<(), String> {
     let opts = parse_run(args)?;
     let image = std::fs::read(&opts.image).map_err(|e| format!("{}: {e}", opts.image))?;
-    bench::bench(&image, opts.mem_mib, opts.tlb_entries, opts.repeat.max(1))
+    bench::bench(
+        &image,
+        opts.mem_mib,
+        opts.tlb_entries,
+        opts.repeat.max(1),
+        opts.recording.as_deref(),
+    )
 }
 
 fn run(args: &[String]) -> Result<(), String> {

@@ -498,7 +498,6 @@ impl Machine {
     fn block_may_run(&self, steps_left: u64) -> bool {
         let margin = MAX_BLOCK as u64;
         self.stopped.is_none()
-            && self.no_pending_events()
             && !self.halted
             && !self.irq_inhibit
             && self.records_nothing_per_step()
@@ -513,8 +512,9 @@ impl Machine {
     /// which nearly every instruction makes, are left out of the record.
     /// Every other event a block's instruction makes (a TLB miss and its
     /// walk, a memory-mapped access, a fault) ends the block at that
-    /// instruction with its counts settled, so the next step files the
-    /// events under the step that made them, as single steps do.
+    /// instruction with its counts settled, so the events are filed under
+    /// the step that made them, as single steps do (by the next block or
+    /// step, whichever runs).
     #[inline(always)]
     fn records_nothing_per_step(&self) -> bool {
         !self.recording() || self.unrecorded.contains(crate::event::EventKind::TlbHit)
@@ -535,6 +535,10 @@ impl Machine {
         if !self.block_may_run(steps_left) {
             return BlockExit::Declined;
         }
+        // The events of the step before (the one a block left at, having
+        // recorded them) are filed as the next single step would file them,
+        // so a recorded TLB miss costs the block path one exit, not a step.
+        self.file_step_events();
         let exit = self.run_blocks(steps_left, cache);
         self.lag = Lag::default();
         exit

@@ -732,9 +732,16 @@ impl Machine {
         self.breakpoints.is_empty() || self.breakpoints.range(start..end).next().is_none()
     }
 
-    /// Whether the events of the latest step have been handed on.
-    pub(crate) fn no_pending_events(&self) -> bool {
-        self.step_events.is_empty()
+    /// Files the latest step's events in the log, under that step, before
+    /// the next step starts (until then they are the latest step's view).
+    #[inline(always)]
+    pub(crate) fn file_step_events(&mut self) {
+        if !self.step_events.is_empty() {
+            let steps = self.steps;
+            for e in self.step_events.drain(..) {
+                self.log.push(steps, e);
+            }
+        }
     }
 
     /// The bookkeeping that starts every step.
@@ -752,12 +759,7 @@ impl Machine {
         if let Some(stop) = &self.stopped {
             return Some(stop.clone());
         }
-        if !self.step_events.is_empty() {
-            let steps = self.steps;
-            for e in self.step_events.drain(..) {
-                self.log.push(steps, e);
-            }
-        }
+        self.file_step_events();
         if self.history.enabled() {
             self.history_before_step();
         }
