@@ -1,10 +1,9 @@
 //! Decodes and executes arbitrary bytes: the machine must never panic,
 //! whatever the code, the registers, the paging state or the board (the
-//! lessons', one with a memory-mapped timer, or the PC's). The
-//! machine is small (64 KiB, string instructions in steps of 64) so that
-//! each input costs little: building it,
-//! running, stepping back and a snapshot's round trip take well under a
-//! millisecond.
+//! lessons', one with a memory-mapped timer, or the PC's). The machine is
+//! small (64 KiB, a disk of 8 blocks, string instructions in steps of 64)
+//! so that each input costs little: building it, running, stepping back
+//! and a snapshot's round trip take well under a millisecond.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -13,7 +12,6 @@ use osviz_machine::{Board, InterruptController, Machine, MachineConfig, Part, Re
 
 /// Where the fuzzed code runs.
 const CODE: u32 = 0x8000;
-
 
 fn config() -> MachineConfig {
     MachineConfig {
@@ -24,6 +22,9 @@ fn config() -> MachineConfig {
         // of one stay well under a millisecond, and resuming a string
         // instruction across steps is still reached.
         rep_chunk: 64,
+        // A disk of 8 blocks, not 64: each input copies the machine, and
+        // block numbers past the end reach the disk's error path as well.
+        disk_blocks: 8,
         ..MachineConfig::default()
     }
 }
@@ -74,7 +75,12 @@ fuzz_target!(|data: &[u8]| {
         LESSONS.with(Machine::clone)
     };
     for (i, r) in Reg::ALL.iter().enumerate() {
-        let v = u32::from_le_bytes([head[4 * i], head[4 * i + 1], head[4 * i + 2], head[4 * i + 3]]);
+        let v = u32::from_le_bytes([
+            head[4 * i],
+            head[4 * i + 1],
+            head[4 * i + 2],
+            head[4 * i + 3],
+        ]);
         m.set_reg(*r, v);
     }
     if flags & 1 != 0 {

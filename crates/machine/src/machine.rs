@@ -304,7 +304,7 @@ impl Machine {
                 config.max_checkpoints,
                 config.history_budget,
             ),
-            blocks: BlockCache::default(),
+            blocks: BlockCache::for_memory(config.mem_size),
             lag: crate::block::Lag::default(),
             config,
         }
@@ -649,7 +649,8 @@ impl Machine {
     /// nothing can interrupt them (see `block.rs`); the result is the same
     /// as taking single steps.
     pub fn run(&mut self, max_steps: u64) -> StopReason {
-        let mut blocks = std::mem::take(&mut self.blocks);
+        let empty = self.blocks.emptied();
+        let mut blocks = std::mem::replace(&mut self.blocks, empty);
         let start = self.steps;
         let mut first = true;
         let stop = loop {
@@ -1003,7 +1004,7 @@ impl Machine {
     /// wholesale, so the frames' code generations no longer vouch for them.
     pub(crate) fn forget_decoded(&mut self) {
         self.decoded = empty_decode_cache();
-        self.blocks = BlockCache::default();
+        self.blocks = self.blocks.emptied();
     }
 
     /// Whether interrupts are enabled (EFLAGS.IF).
