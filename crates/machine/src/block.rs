@@ -1107,6 +1107,10 @@ impl Machine {
 
     /// Decodes the block starting at physical address `pa`: instructions up
     /// to and including the first that ends a block, all within the frame.
+    /// Out of line: it runs only when the cache misses, and inlined into
+    /// the block loop it changed how that loop compiled (measured in wasm
+    /// under `--no-liftoff`: the benchmark's second loop at half speed).
+    #[inline(never)]
     fn decode_block(&self, pa: u32) -> Vec<Instr> {
         // Room for a whole block at once: growing by doubling reallocated
         // up to four times a block (measured on the fuzzer's random code).
