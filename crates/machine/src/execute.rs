@@ -8,7 +8,7 @@
 use crate::alu;
 use crate::cpu::{Cr0, Cr4, Flags, LazyOp, Reg, Seg};
 use crate::decode::{Instr, MemRef, Op, Operand, Rep, StringOp, Width};
-use crate::event::{Access, Event, EventKind, FlushReason};
+use crate::event::{Access, Event, EventKind, FlushReason, KindSet};
 use crate::machine::Machine;
 use crate::memory::PAGE_SIZE;
 use crate::mmu::Span;
@@ -841,8 +841,8 @@ impl Machine {
         Ok(())
     }
 
-    /// The fast form of `rep stos` and `rep movs` going forward with events
-    /// off: the elements that lie in the current page (of the source and
+    /// The fast form of `rep stos` and `rep movs` going forward while TLB
+    /// hits are not noticed: the elements that lie in the current page (of the source and
     /// the destination) are moved at once. The first goes through the TLB
     /// as a single element would (so a fault, a miss or a first write is
     /// handled the usual way); the rest are hits on the same entries, which
@@ -926,8 +926,12 @@ impl Machine {
             }
             let esi = self.cpu.reg(Reg::Esi);
             let edi = self.cpu.reg(Reg::Edi);
+            // The fast form makes the same events as one element at a time
+            // but for the TLB hits of the later elements, which it counts:
+            // so it applies while hits are not noticed (events off, or
+            // recorded as the page records at full speed).
             if repeated
-                && !self.recording
+                && !self.notices(KindSet(EventKind::TlbHit.bit()))
                 && step == n
                 && let Some(done) = self.bulk_string(kind, w, esi, edi, left)?
             {

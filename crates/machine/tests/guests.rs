@@ -209,3 +209,42 @@ fn run_and_step_every_guest(record: bool) {
         }
     }
 }
+
+/// Leaving TLB hits out of the record (as the page does at full speed)
+/// changes nothing else: the same states, TLB counters and every other
+/// event, step for step, as recording every kind (string instructions then
+/// move a page's elements at once, counting the hits they leave out).
+#[test]
+fn leaving_tlb_hits_out_of_the_record_changes_nothing_else() {
+    use osviz_machine::{Event, KindSet};
+    for path in guest_files() {
+        let image = assemble(&path);
+        let run = |page: bool| {
+            let mut m = Machine::with_config(MachineConfig {
+                checkpoint_interval: 0,
+                event_capacity: 1 << 20,
+                ..MachineConfig::default()
+            });
+            m.load(LOAD_ADDR, &image).unwrap();
+            m.set_eip(LOAD_ADDR);
+            m.set_recording(true);
+            if page {
+                m.set_unrecorded(KindSet::of(&[EventKind::TlbHit]));
+            }
+            m.run(2_000_000);
+            assert!(
+                !m.event_log().is_full(),
+                "{}: the log holds the run",
+                path.display()
+            );
+            let events: Vec<_> = common::recorded(&m)
+                .into_iter()
+                .filter(|(_, e)| !matches!(e, Event::TlbHit { .. }))
+                .collect();
+            let tlb = m.tlb();
+            (m.steps(), m.state_hash(), tlb.hits, tlb.misses, events)
+        };
+        let (all, page) = (run(false), run(true));
+        assert_eq!(all, page, "{}", path.display());
+    }
+}

@@ -4,6 +4,7 @@
 ; out: cmps: differ at 00000007
 ; out: scas: found at 00000005
 ; out: lods: 6c std: dlrow
+; out: paged: 01020304 esi=002036e0 edi=002076e4
 %include "prelude.inc"
 
 test_main:
@@ -58,6 +59,28 @@ test_main:
         call putc
         loop .rev
         cld
+        NEWLINE
+        ; With paging on, across pages: each page's first element walks and
+        ; the rest hit the TLB entry it filled (unaligned, and the copy's
+        ; source and destination cross pages at different elements).
+        call paging_on
+        mov edi, 0x200800
+        mov eax, 0x01020304
+        mov ecx, 3000
+        rep stosd
+        mov esi, 0x200800
+        mov edi, 0x204804
+        mov ecx, 3000
+        rep movsd
+        PRINT "paged: "
+        mov eax, [0x204804 + 4 * 2999]
+        call puthex
+        PRINT " esi="
+        mov eax, esi
+        call puthex
+        PRINT " edi="
+        mov eax, edi
+        call puthex
         NEWLINE
         ret
 
