@@ -1041,9 +1041,13 @@ impl Machine {
         {
             return true;
         }
-        self.file_step_events();
-        self.seen = crate::event::KindSet::EMPTY;
-        self.recheck = !self.watches_empty();
+        // Only reads when the instruction made no event (the common case
+        // after a shortcut `call` or `ret`, which asks every time).
+        if self.seen != crate::event::KindSet::EMPTY || !self.step_events.is_empty() {
+            self.file_step_events();
+            self.seen = crate::event::KindSet::EMPTY;
+            self.recheck = !self.watches_empty();
+        }
         false
     }
 

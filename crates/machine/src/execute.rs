@@ -842,8 +842,8 @@ impl Machine {
     }
 
     /// The fast form of `rep stos` and `rep movs` going forward while TLB
-    /// hits are not noticed: the elements that lie in the current page (of the source and
-    /// the destination) are moved at once. The first goes through the TLB
+    /// hits are not noticed: the elements that lie in the current page (of
+    /// the source and the destination) are moved at once. The first goes through the TLB
     /// as a single element would (so a fault, a miss or a first write is
     /// handled the usual way); the rest are hits on the same entries, which
     /// is all the TLB model counts. `None` when the fast form does not
