@@ -121,8 +121,7 @@ fn frame_owners(s: &Session, cache: &RefCell<FramesCache>) -> (Rc<[osviz_view::F
     let fresh = c.step == Some(m.steps()) || (s.running && now - c.at_ms < FRAMES_EVERY_MS);
     if !fresh {
         let i = s.system.view();
-        let owners = i.frames(m);
-        let free = i.free_frames(m);
+        let (owners, free) = i.frames_and_free(m);
         *c = FramesCache {
             at_ms: now,
             step: Some(m.steps()),

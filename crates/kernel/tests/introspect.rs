@@ -77,6 +77,8 @@ fn mappings_frames_and_the_idt() {
     assert_eq!(frames.len(), 1024);
     let free = frames.iter().filter(|f| **f == FrameOwner::Free).count() as u32;
     assert_eq!(free, i.free_frames(m));
+    // Read at once (as the page reads them), they are the same.
+    assert_eq!(i.frames_and_free(m), (frames.clone(), free));
     let owned = frames
         .iter()
         .filter(|f| **f == FrameOwner::Process { pid: p.pid })

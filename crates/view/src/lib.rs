@@ -340,6 +340,13 @@ pub trait KernelView {
     /// How many frames the kernel's allocator has free.
     fn free_frames(&self, m: &Machine) -> u32;
 
+    /// [`KernelView::frames`] and [`KernelView::free_frames`] at once, for
+    /// a kernel whose two answers come from one costly read (xv6 walks its
+    /// free list for both).
+    fn frames_and_free(&self, m: &Machine) -> (Vec<FrameOwner>, u32) {
+        (self.frames(m), self.free_frames(m))
+    }
+
     /// The IDT as the kernel filled it, with each handler's symbol.
     fn idt(&self, m: &Machine) -> Vec<IdtEntry>;
 

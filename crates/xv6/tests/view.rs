@@ -93,6 +93,8 @@ fn at_the_prompt_the_views_show_init_and_sh_asleep_their_memory_and_the_idt() {
     assert_eq!(frames.len(), m.mem().len() / 4096);
     let free = frames.iter().filter(|f| **f == FrameOwner::Free).count() as u32;
     assert_eq!(free, view.free_frames(&m));
+    // Read at once (as the page reads them), they are the same.
+    assert_eq!(view.frames_and_free(&m), (frames.clone(), free));
     assert!(free > 50_000, "{free} free frames of {}", frames.len());
     for p in &procs {
         assert!(

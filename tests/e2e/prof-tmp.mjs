@@ -1,0 +1,37 @@
+import { resolve } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { serveDist } from './serve-dist.mjs';
+import { launch } from './browser.mjs';
+const dist = resolve(process.argv[2]);
+const server = await serveDist(dist);
+const browser = await launch();
+const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+await page.goto(`${server.url}#lesson=xv6-idt`);
+await page.waitForFunction(() => /\$ $/m.test(document.querySelector('.screen')?.innerText.trimEnd() + ' '), null, { timeout: 60000 });
+await page.getByLabel('Speed').selectOption({ label: 'full speed' });
+await page.getByRole('button', { name: 'Run', exact: true }).click();
+await page.locator('.screen').click();
+await page.keyboard.type('usertests\n');
+await page.waitForTimeout(1500);
+const cdp = await page.context().newCDPSession(page);
+await cdp.send('Profiler.enable');
+await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
+await cdp.send('Profiler.start');
+await page.waitForTimeout(5000);
+const { profile } = await cdp.send('Profiler.stop');
+writeFileSync('/tmp/prof/profile.cpuprofile', JSON.stringify(profile));
+const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+const self = new Map();
+const dt = profile.timeDeltas; let total = 0;
+profile.samples.forEach((id, i) => { const n = byId.get(id); const k = n.callFrame.functionName || `(${n.callFrame.url.split('/').pop()})`; self.set(k, (self.get(k) ?? 0) + dt[i]); total += dt[i]; });
+const rows = [...self].sort((a, b) => b[1] - a[1]).slice(0, 45);
+for (const [k, v] of rows) console.log(`${(100 * v / total).toFixed(1).padStart(5)}%  ${k.slice(0, 120)}`);
+
+// inclusive time per function name (counted once per sample stack)
+const parent = new Map(); for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+const incl = new Map();
+profile.samples.forEach((id, i) => { const seen = new Set(); let x = id; while (x !== undefined) { const n = byId.get(x); const k = n.callFrame.functionName; if (k && !seen.has(k)) { seen.add(k); incl.set(k, (incl.get(k) ?? 0) + dt[i]); } x = parent.get(x); } });
+console.log('--- inclusive');
+for (const [k, v] of [...incl].sort((a, b) => b[1] - a[1]).slice(0, 70)) console.log(`${(100 * v / total).toFixed(1).padStart(5)}%  ${k.replace(/osviz_(web|machine)::/g,'').slice(0, 140)}`);
+await browser.close(); server.close?.();
+process.exit(0);
