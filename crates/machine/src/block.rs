@@ -646,7 +646,7 @@ impl Machine {
             let block = &cache.blocks[index];
             self.mem.code_written = false;
             self.mmio_touched = false;
-            self.recheck = !self.watches_empty();
+            self.recheck = false;
             // No shortcut changes the privilege or CR0, so their accesses'
             // rights hold for the block (an instruction that does is
             // executed in full, and they are worked out again after it).
@@ -778,7 +778,8 @@ impl Machine {
                                 Fast::StoreImm { mem, imm } => (mem.eval(&self.cpu.gpr), imm),
                                 _ => (0, 0),
                             };
-                            // A watched run checks every store (`recheck`).
+                            // A store to a watched frame is never quick: it
+                            // goes the full way and sets `watch_written`.
                             if self.recheck || !self.quick_write32(lin, v, quick) {
                                 self.lag.at = i();
                                 if let Err(err) = self.store_in_full(lin, v, rights) {
@@ -998,7 +999,7 @@ impl Machine {
         e: &Entry,
         wrote: bool,
     ) -> Option<BlockExit> {
-        if !(self.recheck || wrote && self.mem.code_written) {
+        if !(self.recheck || wrote && (self.mem.code_written | self.mem.watch_written)) {
             return None;
         }
         self.after_memory_op_checked(i, start, e)
@@ -1046,7 +1047,7 @@ impl Machine {
         if self.seen != crate::event::KindSet::EMPTY || !self.step_events.is_empty() {
             self.file_step_events();
             self.seen = crate::event::KindSet::EMPTY;
-            self.recheck = !self.watches_empty();
+            self.recheck = false;
         }
         false
     }

@@ -355,6 +355,7 @@ impl Machine {
         self.set_core_state(snapshot.core.clone());
         self.mem = snapshot.mem.clone();
         self.mem.reset_bookkeeping();
+        self.mark_watches();
         self.forget_decoded();
         self.history.clear();
     }

@@ -210,10 +210,10 @@ pub struct Machine {
     pub(crate) mmio_touched: bool,
     /// Set, inside a block, by whatever may make the block path leave it or
     /// stop: an event noticed, a memory-mapped access, the fetch page leaving
-    /// the TLB; watches keep it set for the whole block. A shortcut access
-    /// tests it alone (a store also its frame's code bit) and looks at each
-    /// of those only when it is set: the six tests cost about a sixth of a
-    /// TLB-hitting loop's host instructions.
+    /// the TLB. A shortcut access tests it alone (a store also whether it
+    /// wrote a frame with code or watched bytes, which no quick store
+    /// does) and looks at each of those only when it is set: the six tests
+    /// cost about a sixth of a TLB-hitting loop's host instructions.
     pub(crate) recheck: bool,
     /// The faults of the current step, for the message of a triple fault.
     pub(crate) fault_chain: Vec<String>,
@@ -586,6 +586,9 @@ impl Machine {
     /// compare the watched bytes after each step, blocks after each of
     /// their memory accesses.
     pub fn set_watches(&mut self, ranges: &[(u32, u32)]) {
+        for w in &self.watches {
+            self.mem.mark_watched(w.pa, w.len, false);
+        }
         self.watches = ranges
             .iter()
             .map(|&(pa, len)| Watch {
@@ -594,6 +597,15 @@ impl Machine {
                 value: self.mem.read(pa, len.clamp(1, 4)),
             })
             .collect();
+        self.mark_watches();
+    }
+
+    /// Marks the frames of the watches in memory, so that only a write to
+    /// one of them makes the watched bytes be compared.
+    pub(crate) fn mark_watches(&mut self) {
+        for w in &self.watches {
+            self.mem.mark_watched(w.pa, w.len, true);
+        }
     }
 
     /// The watched ranges (address, length).
@@ -601,22 +613,17 @@ impl Machine {
         self.watches.iter().map(|w| (w.pa, w.len))
     }
 
-    /// Whether no memory is watched.
-    #[inline(always)]
-    pub(crate) fn watches_empty(&self) -> bool {
-        self.watches.is_empty()
-    }
-
-    /// The watch stop, if there are watches and the latest step changed
-    /// watched bytes (checked after each step, and after each memory access
-    /// of a block).
+    /// The watch stop, if the latest step changed watched bytes (asked
+    /// after each step, and after each memory access of a block). They are
+    /// compared only after a write to a frame that holds some: nothing else
+    /// can change them.
     #[inline(always)]
     pub(crate) fn watch_hit(&mut self) -> Option<StopReason> {
-        if self.watches.is_empty() {
-            None
-        } else {
-            self.watch_break()
+        if !self.mem.watch_written {
+            return None;
         }
+        self.mem.watch_written = false;
+        self.watch_break()
     }
 
     /// The watch stop, if the latest step changed watched bytes; the
@@ -679,6 +686,7 @@ impl Machine {
         for w in &mut self.watches {
             w.value = self.mem.read(w.pa, w.len);
         }
+        self.mem.watch_written = false;
         loop {
             let done = self.steps - start;
             if done >= max_steps {

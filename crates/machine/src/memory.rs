@@ -27,11 +27,17 @@ pub struct PhysMem {
     /// path clears it and checks it after each instruction).
     #[serde(skip)]
     pub(crate) code_written: bool,
+    /// Set when a frame holding watched bytes is written: only then can a
+    /// watch have changed, so only then are the watched bytes compared
+    /// (the machine clears it when it compares them).
+    #[serde(skip)]
+    pub(crate) watch_written: bool,
 }
 
 /// The bits of [`PhysMem`]'s per-frame state.
 const DIRTY: u8 = 1;
 const CODE: u8 = 2;
+const WATCHED: u8 = 4;
 
 impl PartialEq for PhysMem {
     fn eq(&self, other: &Self) -> bool {
@@ -85,10 +91,12 @@ impl PhysMem {
             code_gen: vec![0; frames],
             frame_state: vec![DIRTY; frames],
             code_written: false,
+            watch_written: false,
         }
     }
 
-    /// Rebuilds the bookkeeping after deserializing.
+    /// Rebuilds the bookkeeping after deserializing (no frame is watched;
+    /// the machine marks its watches again).
     pub(crate) fn reset_bookkeeping(&mut self) {
         let frames = self.frames();
         self.code_gen = vec![0; frames];
@@ -200,7 +208,7 @@ impl PhysMem {
         }
     }
 
-    /// A write to a frame not yet dirty, or holding decoded code.
+    /// A write to a frame not yet dirty, holding decoded code, or watched.
     #[cold]
     fn touch_news(&mut self, f: usize) {
         let state = self.frame_state[f];
@@ -208,7 +216,27 @@ impl PhysMem {
             self.code_written = true;
             self.code_gen[f] = self.code_gen[f].wrapping_add(1);
         }
-        self.frame_state[f] = DIRTY;
+        if state & WATCHED != 0 {
+            self.watch_written = true;
+        }
+        self.frame_state[f] = DIRTY | (state & WATCHED);
+    }
+
+    /// Marks the frames that the byte range `addr..addr + len` lies in as
+    /// watched (`on`) or not: a write to a watched frame sets
+    /// `watch_written`, and misses the block path's quick store.
+    pub(crate) fn mark_watched(&mut self, addr: u32, len: u32, on: bool) {
+        let first = addr as usize / PAGE_SIZE as usize;
+        let last = (addr as usize + len.max(1) as usize - 1) / PAGE_SIZE as usize;
+        for f in first..=last {
+            if let Some(state) = self.frame_state.get_mut(f) {
+                if on {
+                    *state |= WATCHED;
+                } else {
+                    *state &= !WATCHED;
+                }
+            }
+        }
     }
 
     /// The bytes from `addr` to the end of its frame, for the decoder's
@@ -316,8 +344,8 @@ impl PhysMem {
     }
 
     /// Writes a dword that does not cross a frame when that is all the
-    /// write does: the frame is RAM, dirty already and holds no decoded
-    /// code. False, writing nothing, otherwise.
+    /// write does: the frame is RAM, dirty already, holds no decoded code
+    /// and no watched bytes. False, writing nothing, otherwise.
     #[inline(always)]
     pub(crate) fn try_write32_plain(&mut self, addr: u32, value: u32) -> bool {
         let a = addr as usize;

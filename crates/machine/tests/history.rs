@@ -214,4 +214,63 @@ fn a_watch_stops_the_run_after_the_step_that_changed_its_bytes_and_nowhere_else(
     let mut plain = counting_store_machine();
     assert_eq!(plain.run(51), StopReason::InstructionLimit);
     assert_eq!(plain.state_hash(), m.state_hash());
+    // Watches hold across a restore (memory comes back whole), and across a
+    // watch moved to another frame and back: only writes to watched frames
+    // are compared, so the bookkeeping that says which those are must follow.
+    let snap = m.snapshot();
+    m.run(100);
+    m.restore(&snap);
+    assert_eq!(m.run(1_000), StopReason::Watch { pa: 0x8000 });
+    m.set_watches(&[(0x9000, 4)]);
+    assert_eq!(m.run(100), StopReason::InstructionLimit);
+    m.set_watches(&[(0x7FFE, 4)]);
+    assert_eq!(
+        m.run(1_000),
+        StopReason::Watch { pa: 0x7FFE },
+        "a watch across two frames sees a write to the second"
+    );
+}
+
+/// `call` and `push` write the stack: a watch on the stack stops there, in
+/// the block path as in single steps. `mov esp, 0x9000 / l: call f / jmp l
+/// / f: push eax / inc eax / pop ecx / ret`.
+#[test]
+fn a_watch_on_the_stack_stops_after_the_call_or_push_that_wrote_it() {
+    let program = [
+        0xBC, 0x00, 0x90, 0x00, 0x00, // 1000 mov esp, 0x9000
+        0xE8, 0x02, 0x00, 0x00, 0x00, // 1005 call 100c
+        0xEB, 0xF9, // 100a jmp 1005
+        0x50, // 100c push eax
+        0x40, // 100d inc eax
+        0x59, // 100e pop ecx
+        0xC3, // 100f ret
+    ];
+    let machine = || {
+        let mut m = Machine::with_config(config());
+        m.load(0x1000, &program).unwrap();
+        m.set_eip(0x1000);
+        m
+    };
+    let mut m = machine();
+    // The return address at 0x8FFC is written once with the same value
+    // each time after the first; the pushed EAX at 0x8FF8 changes each time.
+    m.set_watches(&[(0x8FF8, 4)]);
+    let mut stops = Vec::new();
+    for _ in 0..3 {
+        assert_eq!(m.run(1_000), StopReason::Watch { pa: 0x8FF8 });
+        stops.push((m.steps(), m.cpu().eip));
+    }
+    // The first push writes 0 over 0 (no change); each later one a new
+    // count: it stops just after the push, six steps a pass.
+    assert_eq!(stops, [(9, 0x100d), (15, 0x100d), (21, 0x100d)]);
+    let mut stepped = machine();
+    stepped.set_watches(&[(0x8FF8, 4)]);
+    let mut stepped_stops = Vec::new();
+    // One step at a time (`run(1)` stops at a watch as `run` does).
+    while stepped_stops.len() < 3 && stepped.steps() < 100 {
+        if let StopReason::Watch { .. } = stepped.run(1) {
+            stepped_stops.push((stepped.steps(), stepped.cpu().eip));
+        }
+    }
+    assert_eq!(stepped_stops, stops);
 }
