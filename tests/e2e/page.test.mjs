@@ -398,3 +398,45 @@ test('break on a system call skips other traps; the page walk walks a typed addr
   assert.match(await region(page, 'TLB').locator('.flash').textContent(), /CR3 write flushed every entry \(\d+ dropped\)/);
   await done(page, errors);
 });
+
+test('running, a panel out of view waits; scrolled back to or paused, it is current', async () => {
+  const { page, errors } = await openPage();
+  await chooseLesson(page, 'playground');
+  await page.getByLabel('Program editor').fill('%include "user.inc"\nstart: inc eax\n jmp start\n');
+  await page.getByRole('button', { name: 'Run my program' }).click();
+  await page.getByLabel('Speed').selectOption({ label: 'full speed' });
+  const eax = () => page.locator('[data-reg="eax"] .hex').textContent();
+  const scrollTo = (y) => page.evaluate((y) => window.scrollTo(0, y === 'end' ? document.body.scrollHeight : y), y);
+  const frames = (n) => page.evaluate((n) => new Promise((done) => {
+    const tick = () => (n-- > 0 ? requestAnimationFrame(tick) : done());
+    tick();
+  }), n);
+  await page.keyboard.press('r');
+  // In view, the registers change as the loop runs.
+  const first = await eax();
+  await page.waitForFunction((v) => document.querySelector('[data-reg="eax"] .hex')?.textContent !== v, first);
+  // Scrolled down to the console, the Registers panel is out of view: the
+  // page does not build it while running, so it keeps what it showed.
+  await scrollTo('end');
+  await frames(10);
+  const left = await eax();
+  await frames(20);
+  assert.equal(await eax(), left, 'out of view, the panel is not built while running');
+  // Scrolled back to, it shows the loop running again.
+  await scrollTo(0);
+  await page.waitForFunction((v) => document.querySelector('[data-reg="eax"] .hex')?.textContent !== v, left);
+  // Paused while out of view, it is current: a step back and a step come
+  // back to the same point, and the registers read the same.
+  await scrollTo('end');
+  await frames(20);
+  const kept = await eax();
+  await page.keyboard.press('r');
+  await frames(2);
+  const paused = await eax();
+  assert.notEqual(paused, kept, 'the pause built the panel again');
+  await page.keyboard.press('b');
+  await page.keyboard.press('s');
+  await frames(2);
+  assert.equal(await eax(), paused);
+  await done(page, errors);
+});

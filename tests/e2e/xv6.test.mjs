@@ -48,6 +48,9 @@ test('xv6 boots to its prompt, ls answers typed keys, and the processes show who
   await page.waitForFunction(() => /console +3 \d+ 0\s*\n\$/.test(document.querySelector('.screen')?.innerText ?? ''), null, { timeout: 30000 });
   const listing = await screenText(page);
   for (const name of ['README', 'cat', 'usertests', 'zombie']) assert.match(listing, new RegExp(`\\n${name} +2 `));
+  // Paused, every panel is current, the ones out of view too (running,
+  // the page builds only what is in view, and the console).
+  await page.getByRole('button', { name: 'Pause' }).click();
   // The timeline: sh slept on console input until the keyboard's interrupt woke it.
   const sleeps = await region(page, 'Timeline').getByLabel('Sleeps').textContent();
   assert.match(sleeps, /pid 2 sh slept on input\.r \(console input\) from step \d+ to \d+, woken by interrupt 33 \(keyboard \(IRQ 1\)\)/);

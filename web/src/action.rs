@@ -57,6 +57,8 @@ pub enum Action {
     Hover(Option<Focus>),
     Pin(Focus),
     ScrollEvents(usize),
+    /// Panels, by name, that went out of view (`false`) or came into it.
+    PanelsInView(Vec<(String, bool)>),
     WhoChanged(u32),
     WhoChangedText(String),
     WalkText(String),

@@ -4,6 +4,7 @@
 
 use crate::action::{Action, SHORTCUTS, for_key, key_of};
 use crate::focus::Focus;
+use crate::kept::{Kept, Serials};
 use crate::panels::code::CodePanel;
 use crate::panels::console::ConsolePanel;
 use crate::panels::events::EventsPanel;
@@ -131,6 +132,68 @@ fn frame_owners(s: &Session, cache: &RefCell<FramesCache>) -> (Rc<[osviz_view::F
     c.owners.clone()
 }
 
+/// Tells the session which panels are in the window's view.
+struct PanelObserver {
+    observer: web_sys::IntersectionObserver,
+    /// The observer's callback, kept alive as long as the observer.
+    _callback: wasm_bindgen::closure::Closure<dyn FnMut(js_sys::Array)>,
+}
+
+/// How far outside the window a panel still counts as in view, so that
+/// scrolling shows it already built.
+const IN_VIEW_MARGIN: &str = "200px";
+
+impl PanelObserver {
+    /// `None` where the browser has no IntersectionObserver: every panel
+    /// then counts as in view, as it does before the first report.
+    fn new(dispatch: Callback<Action>) -> Option<PanelObserver> {
+        let callback = wasm_bindgen::closure::Closure::<dyn FnMut(js_sys::Array)>::new(
+            move |entries: js_sys::Array| {
+                let seen: Vec<(String, bool)> = entries
+                    .iter()
+                    .filter_map(|entry| {
+                        let entry: web_sys::IntersectionObserverEntry = entry.unchecked_into();
+                        let panel = entry.target();
+                        // A panel taken off the page reports once, out of view.
+                        if !panel.is_connected() {
+                            return None;
+                        }
+                        Some((panel.get_attribute("aria-label")?, entry.is_intersecting()))
+                    })
+                    .collect();
+                if !seen.is_empty() {
+                    dispatch.emit(Action::PanelsInView(seen));
+                }
+            },
+        );
+        let init = web_sys::IntersectionObserverInit::new();
+        init.set_root_margin(IN_VIEW_MARGIN);
+        let observer = web_sys::IntersectionObserver::new_with_options(
+            callback.as_ref().unchecked_ref(),
+            &init,
+        )
+        .ok()?;
+        Some(PanelObserver {
+            observer,
+            _callback: callback,
+        })
+    }
+
+    fn observe_panels(&self) {
+        let Ok(panels) = gloo::utils::document().query_selector_all(".panels > .panel") else {
+            return;
+        };
+        for k in 0..panels.length() {
+            if let Some(panel) = panels
+                .item(k)
+                .and_then(|n| n.dyn_into::<web_sys::Element>().ok())
+            {
+                self.observer.observe(&panel);
+            }
+        }
+    }
+}
+
 #[function_component(App)]
 pub fn app() -> Html {
     let session = use_mut_ref(initial_session);
@@ -139,6 +202,8 @@ pub fn app() -> Html {
     let ticker = use_mut_ref(|| None::<Interval>);
     let frames_cache = use_mut_ref(FramesCache::default);
     let draft_timer = use_mut_ref(|| None::<Timeout>);
+    let serials = use_mut_ref(Serials::default);
+    serials.borrow_mut().next_render();
 
     // Every control sends an action here: apply it, do what it asks of the
     // browser, save the settings if they changed, re-render.
@@ -148,7 +213,10 @@ pub fn app() -> Html {
         let saved = saved.clone();
         Callback::from(move |action: Action| {
             let editing = matches!(action, Action::Edit(_));
-            let hover = matches!(action, Action::Hover(_) | Action::ScrollEvents(_));
+            let hover = matches!(
+                action,
+                Action::Hover(_) | Action::ScrollEvents(_) | Action::PanelsInView(_)
+            );
             let effect = session.borrow_mut().apply(action);
             match effect {
                 Some(Effect::CopyLink(fragment)) => {
@@ -213,6 +281,23 @@ pub fn app() -> Html {
                 }));
             } else {
                 *ticker.borrow_mut() = None;
+            }
+        });
+    }
+    {
+        // Which panels are in the window's view, with a margin so that one
+        // scrolled toward is built before it shows: one observer on every
+        // panel, shown the panels again after each render (observing one
+        // already observed does nothing).
+        let observer = use_mut_ref(|| None::<PanelObserver>);
+        let dispatch = dispatch.clone();
+        use_effect(move || {
+            let mut observer = observer.borrow_mut();
+            if observer.is_none() {
+                *observer = PanelObserver::new(dispatch);
+            }
+            if let Some(o) = observer.as_ref() {
+                o.observe_panels();
             }
         });
     }
@@ -329,10 +414,9 @@ pub fn app() -> Html {
     };
     let breakpoints = s.breakpoints();
     let projector_panels = s.projector_panels();
-    let frames = frame_owners(&s, &frames_cache);
     // Each panel by name; projector mode shows the chosen ones in the
     // chosen order (the key panel first), the normal view all of them.
-    let render = |name: &str| -> Html {
+    let build = |name: &str| -> Html {
         match name {
             "Registers" => html! {
                     <RegistersPanel now={views::registers::RegisterView::of(m)} before={s.before.clone()} linked={linked} />
@@ -364,10 +448,13 @@ pub fn app() -> Html {
             "IDT" => html! {
                     <IdtPanel entries={i.idt(m)} dispatch={views::dispatch::dispatch(&s)} linked={linked} />
             },
-            "Physical frames" => html! {
-                    <FramesPanel frames={frames.0.clone()} free={frames.1} on_hover={dispatch.reform(Action::Hover)}
+            "Physical frames" => {
+                let (frames, free) = frame_owners(&s, &frames_cache);
+                html! {
+                    <FramesPanel frames={frames} free={free} on_hover={dispatch.reform(Action::Hover)}
                         shown_pid={shown.as_ref().map(|p| p.pid)} linked={linked} />
-            },
+                }
+            }
             "Timeline" => html! {
                     <TimelinePanel view={views::timeline::of_session(&s, &procs)} now={m.steps()} linked={linked} />
             },
@@ -382,6 +469,14 @@ pub fn app() -> Html {
                     on_keys={dispatch.reform(Action::TypeKeys)} />
             },
         }
+    };
+    // A panel out of view keeps its DOM while running (see
+    // `Session::renders_panel`); keyed by name, so a kept panel stays
+    // itself when projector mode reorders them.
+    let render = |name: &str| -> Html {
+        let (serial, now) = serials.borrow_mut().of(name, s.renders_panel(name));
+        let content = if now { build(name) } else { Html::default() };
+        html! { <Kept key={name.to_string()} serial={serial} content={content} /> }
     };
     let order: Vec<String> = if s.projector {
         projector_panels

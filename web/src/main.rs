@@ -5,6 +5,7 @@ mod action;
 mod app;
 mod focus;
 mod guest;
+mod kept;
 mod loader;
 mod panels;
 mod session;

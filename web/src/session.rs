@@ -12,7 +12,7 @@ use osviz_kernel::lessons::{Kernel, LESSONS, Lesson, disk_image, run_to, run_to_
 use osviz_kernel::xv6_lessons::XV6_LESSONS;
 use osviz_kernel::{BootError, System, source_file};
 use osviz_machine::{Event, EventKind, MachineConfig, StopReason};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::rc::Rc;
 
 /// Steps per second for each position of the speed control; `None` is as
@@ -196,6 +196,9 @@ pub struct Session {
     pub walk_addr: Option<u32>,
     /// The index (newest first) of the first event row in view.
     pub events_first: usize,
+    /// The panels out of the window's view: while running, the page does
+    /// not build their views (see [`Session::renders_panel`]).
+    out_of_view: BTreeSet<String>,
     /// What `run` breaks on, if anything: an entry of `BREAK_KINDS`.
     pub break_on: Option<&'static BreakOn>,
     pub dark: bool,
@@ -413,6 +416,7 @@ impl Session {
             render_ms: 0.0,
             dir_names: HashMap::new(),
             events_first: 0,
+            out_of_view: BTreeSet::new(),
             walk_addr: None,
             break_on: None,
             dark: false,
@@ -573,6 +577,18 @@ impl Session {
         places.any(|l| l.program.is_none() || l.program == running)
     }
 
+    /// Whether the page builds `panel`'s view this frame. While the machine
+    /// runs, a panel out of view keeps what it showed: building and drawing
+    /// views the student cannot see took much of each frame at full speed.
+    /// Paused or stepping, every panel is current; a panel coming into view
+    /// while running is built again at once.
+    /// The console is always built: what the program prints is what a
+    /// student waits for, it costs little, and a test or a screen reader
+    /// reads it wherever the page is scrolled.
+    pub fn renders_panel(&self, panel: &str) -> bool {
+        !self.running || panel == "Console" || !self.out_of_view.contains(panel)
+    }
+
     /// The panels projector mode shows for this lesson.
     pub fn projector_panels(&self) -> Vec<String> {
         match self.panel_choice.get(self.lesson.id) {
@@ -707,6 +723,15 @@ impl Session {
                 }
             }
             Action::ScrollEvents(first) => self.events_first = first,
+            Action::PanelsInView(seen) => {
+                for (name, in_view) in seen {
+                    if in_view {
+                        self.out_of_view.remove(&name);
+                    } else {
+                        self.out_of_view.insert(name);
+                    }
+                }
+            }
             Action::WhoChanged(pa) => self.who_changed(pa, 4),
             Action::WhoChangedText(text) => self.who_changed_text(&text),
             Action::WalkText(text) => self.walk_text(&text),
@@ -2146,6 +2171,36 @@ pub(crate) mod tests {
         s.apply(Action::ChooseLesson("playground".into()));
         s.apply(Action::ChooseLesson("memory-image".into()));
         assert_eq!((s.guess(0), s.guess(1)), ("", "0x4000"));
+    }
+
+    #[test]
+    fn a_panel_out_of_view_is_not_built_while_running_and_is_when_it_comes_back_or_the_run_stops() {
+        let mut s = Session::new("playground");
+        let built = |s: &Session| -> Vec<bool> {
+            ["Registers", "TLB", "Console"]
+                .iter()
+                .map(|p| s.renders_panel(p))
+                .collect()
+        };
+        assert_eq!(built(&s), [true, true, true], "paused, all are built");
+        s.apply(Action::PanelsInView(vec![
+            ("Registers".into(), false),
+            ("TLB".into(), false),
+            ("Console".into(), false),
+        ]));
+        assert_eq!(built(&s), [true, true, true], "still paused: all");
+        s.apply(Action::SetSpeed(SPEEDS.len() - 1));
+        s.apply(Action::ToggleRun);
+        assert!(s.running);
+        assert_eq!(
+            built(&s),
+            [false, false, true],
+            "running: only in view, and the console"
+        );
+        s.apply(Action::PanelsInView(vec![("TLB".into(), true)]));
+        assert_eq!(built(&s), [false, true, true], "scrolled back to the TLB");
+        s.apply(Action::ToggleRun);
+        assert_eq!(built(&s), [true, true, true], "paused again: all");
     }
 
     #[test]
