@@ -285,15 +285,26 @@ impl History {
     }
 
     /// The bytes of frames held by the checkpoints, each shared frame once.
+    ///
+    /// A checkpoint shares most frames with the one before it at the same
+    /// index, so only a frame that differs from there is looked up among
+    /// those seen (a frame can come back after a step back, and a uniform
+    /// one is shared between indices). Looking every frame up made each
+    /// thinning of xv6's 64 checkpoints of 57,344 frames hash 3.7 million
+    /// pointers: about 100 ms natively (a pause in the page), against 14 ms
+    /// this way.
     fn measure(&self) -> usize {
         let mut seen = std::collections::HashSet::new();
         let mut bytes = 0;
+        let mut before: &[Arc<[u8]>] = &[];
         for c in &self.checkpoints {
-            for f in c.frames.iter() {
-                if seen.insert(Arc::as_ptr(f) as *const u8) {
+            for (i, f) in c.frames.iter().enumerate() {
+                let shared = before.get(i).is_some_and(|b| Arc::ptr_eq(b, f));
+                if !shared && seen.insert(Arc::as_ptr(f) as *const u8) {
                     bytes += f.len();
                 }
             }
+            before = &c.frames;
         }
         bytes
     }
@@ -539,5 +550,57 @@ mod frame_tests {
             assert_eq!(back, frame);
         }
         assert!(encode_frame(&free).len() < 20);
+    }
+
+    /// `History::measure` as it was first written: every frame of every
+    /// checkpoint looked up among those seen.
+    fn measure_every_frame(h: &super::History) -> usize {
+        let mut seen = std::collections::HashSet::new();
+        h.checkpoints
+            .iter()
+            .flat_map(|c| c.frames.iter())
+            .filter(|f| seen.insert(std::sync::Arc::as_ptr(f) as *const u8))
+            .map(|f| f.len())
+            .sum()
+    }
+
+    #[test]
+    fn the_bytes_held_count_each_frame_once_across_thinning_steps_back_and_uniform_frames() {
+        use crate::machine::Machine;
+        let m = Machine::new(1 << 20);
+        let mut h = super::History::new(1, 8, usize::MAX);
+        let mut frames: Vec<std::sync::Arc<[u8]>> = (0..256)
+            .map(|f| h.keep_frame(&vec![f as u8; 4096]))
+            .collect();
+        let mut page = vec![0u8; 4096];
+        let mut kept: Vec<Vec<std::sync::Arc<[u8]>>> = Vec::new();
+        for k in 0..40u32 {
+            // Each checkpoint rewrites a few frames: some with text, some
+            // back to a uniform byte; and every seventh goes back to the
+            // frames of an earlier one (as after a step back).
+            for i in 0..5 {
+                let f = ((k * 37 + i * 11) % 256) as usize;
+                for (j, b) in page.iter_mut().enumerate() {
+                    *b = (j as u32 ^ k ^ i) as u8;
+                }
+                frames[f] = if i == 4 {
+                    h.keep_frame(&[k as u8; 4096])
+                } else {
+                    h.keep_frame(&page)
+                };
+            }
+            if k % 7 == 6 {
+                frames = kept[kept.len() / 2].clone();
+            }
+            kept.push(frames.clone());
+            h.checkpoints.push(super::Checkpoint {
+                core: m.core_state(),
+                frames: std::sync::Arc::new(frames.clone()),
+            });
+            if h.checkpoints.len() > h.max {
+                h.thin();
+            }
+            assert_eq!(h.measure(), measure_every_frame(&h), "checkpoint {k}");
+        }
     }
 }
