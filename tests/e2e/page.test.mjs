@@ -425,6 +425,18 @@ test('running, a panel out of view waits; scrolled back to or paused, it is curr
   // Scrolled back to, it shows the loop running again.
   await scrollTo(0);
   await page.waitForFunction((v) => document.querySelector('[data-reg="eax"] .hex')?.textContent !== v, left);
+  // Projector mode and back, still scrolled down and running: the panels
+  // projector mode left out (the TLB here) come back drawn, not empty.
+  await page.keyboard.press('p');
+  await frames(5);
+  await scrollTo('end');
+  await frames(5);
+  await page.keyboard.press('p');
+  await frames(5);
+  const y = await page.evaluate(() => window.scrollY);
+  assert.equal(await region(page, 'TLB').count(), 1, `the TLB panel is back (scrolled to ${y})`);
+  assert.match(await region(page, 'TLB').textContent(), /entries/);
+  await scrollTo('end');
   // Paused while out of view, it is current: a step back and a step come
   // back to the same point, and the registers read the same.
   await scrollTo('end');

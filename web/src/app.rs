@@ -203,7 +203,6 @@ pub fn app() -> Html {
     let frames_cache = use_mut_ref(FramesCache::default);
     let draft_timer = use_mut_ref(|| None::<Timeout>);
     let serials = use_mut_ref(Serials::default);
-    serials.borrow_mut().next_render();
 
     // Every control sends an action here: apply it, do what it asks of the
     // browser, save the settings if they changed, re-render.
@@ -487,6 +486,7 @@ pub fn app() -> Html {
     } else {
         PANELS.iter().map(|p| p.to_string()).collect()
     };
+    serials.borrow_mut().next_render(&order);
     html! {
         <div class={root_class}>
             <header class="top">

@@ -26,25 +26,35 @@ pub fn kept(props: &KeptProps) -> Html {
     props.content.clone()
 }
 
-/// The render serial each panel was last built at.
+/// The render each panel was last built at, and the panels the last
+/// render showed, in order.
 #[derive(Default)]
 pub struct Serials {
     now: u64,
     built: std::collections::HashMap<String, u64>,
+    order: Vec<String>,
+    /// Whether this render shows other panels, or in another order, than
+    /// the one before: then every panel is built.
+    reordered: bool,
 }
 
 impl Serials {
-    /// Starts a render of the page.
-    pub fn next_render(&mut self) {
+    /// Starts a render of the page that shows `order`.
+    pub fn next_render(&mut self, order: &[String]) {
         self.now += 1;
+        self.reordered = self.order != order;
+        if self.reordered {
+            self.order = order.to_vec();
+        }
     }
 
-    /// The serial to give `panel`'s [`Kept`]: this render's when it is
-    /// built now, or when it never was (a panel's first render always
-    /// builds it); else the one it was built at.
+    /// The serial to give `panel`'s [`Kept`] in this render, and whether
+    /// to build it now: when `build` asks, when it never was, and when the
+    /// panels shown changed (projector mode, its choice of panels), since a
+    /// [`Kept`] mounted or moved then is not sure to have anything to keep.
     pub fn of(&mut self, panel: &str, build: bool) -> (u64, bool) {
         match self.built.get(panel) {
-            Some(&at) if !build => (at, false),
+            Some(&at) if !build && !self.reordered => (at, false),
             _ => {
                 self.built.insert(panel.to_string(), self.now);
                 (self.now, true)
@@ -58,16 +68,26 @@ mod tests {
     use super::Serials;
 
     #[test]
-    fn a_panel_not_built_keeps_its_serial_and_one_never_built_is_built() {
+    fn a_panel_not_built_keeps_its_serial_until_the_panels_shown_change() {
+        let normal: Vec<String> = ["Code", "TLB"].map(String::from).to_vec();
+        let projector: Vec<String> = ["Code"].map(String::from).to_vec();
         let mut s = Serials::default();
-        s.next_render();
-        assert_eq!(s.of("TLB", false), (1, true), "never built: built now");
-        s.next_render();
-        assert_eq!(s.of("TLB", false), (1, false), "kept from render 1");
-        s.next_render();
-        assert_eq!(s.of("TLB", true), (3, true));
-        s.next_render();
-        assert_eq!(s.of("TLB", false), (3, false));
-        assert_eq!(s.of("Code", true), (4, true));
+        s.next_render(&normal);
+        assert_eq!(s.of("Code", false), (1, true), "never built: built now");
+        assert_eq!(s.of("TLB", false), (1, true));
+        s.next_render(&normal);
+        assert_eq!(s.of("Code", false), (1, false), "kept from render 1");
+        assert_eq!(s.of("TLB", true), (2, true));
+        s.next_render(&normal);
+        assert_eq!(s.of("TLB", false), (2, false));
+        // Projector mode without the TLB, then back: both renders build
+        // every panel they show, out of view or not.
+        s.next_render(&projector);
+        assert_eq!(s.of("Code", false), (4, true));
+        s.next_render(&normal);
+        assert_eq!(s.of("Code", false), (5, true));
+        assert_eq!(s.of("TLB", false), (5, true));
+        s.next_render(&normal);
+        assert_eq!(s.of("TLB", false), (5, false));
     }
 }
