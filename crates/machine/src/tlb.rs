@@ -152,6 +152,10 @@ pub struct Tlb {
     /// order and needs no search (a load and a store to one page, a loop
     /// over one page). A cache of `entries`, not state.
     last: (u32, u8),
+    /// The page of the latest walk (or `EMPTY`), so a walk can tell that
+    /// the guest's misses go page after page ([`Tlb::walked`]). The host's
+    /// business, not state.
+    last_walked: u32,
 }
 
 /// The valid slots as one scan of the stamps found them, oldest first.
@@ -336,6 +340,7 @@ impl Tlb {
             hint: Hint::default(),
             oldest: Oldest::default(),
             last: (EMPTY, 0),
+            last_walked: EMPTY,
         }
     }
 
@@ -492,6 +497,15 @@ impl Tlb {
     #[inline(always)]
     pub(crate) fn count_hits(&mut self, n: u64) {
         self.hits += n;
+    }
+
+    /// Notes a walk for `page`, and says whether the walk before it was for
+    /// the page just below: the guest is going through memory page by page.
+    #[inline(always)]
+    pub(crate) fn walked(&mut self, page: u32) -> bool {
+        let follows = self.last_walked.wrapping_add(1) == page;
+        self.last_walked = page;
+        follows
     }
 
     /// Counts a miss.
