@@ -61,18 +61,70 @@ pub struct Walk {
 
 /// What accesses made with one privilege need of a TLB entry, worked out
 /// once: the block path keeps it for a block, whose shortcuts change
-/// neither CPL nor CR0.
+/// neither CPL nor CR0. Packed in one word (the bits a read needs, the bits
+/// a write needs, paging, ring 3), so that it passes to the block path's
+/// out-of-line accesses in a register, not through memory.
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct Rights {
+pub(crate) struct Rights(u32);
+
+impl Rights {
+    const WRITE_SHIFT: u32 = 8;
+    const PAGING: u32 = 1 << 16;
+    const USER: u32 = 1 << 17;
+
+    /// Rights from their parts; `read` and `write` are [`TlbEntry::word`]
+    /// bits, all of which lie in the low byte.
+    #[inline(always)]
+    fn new(paging: bool, user: bool, read: u32, write: u32) -> Rights {
+        debug_assert!(read | write <= 0xFF);
+        Rights(
+            read | write << Self::WRITE_SHIFT
+                | if paging { Self::PAGING } else { 0 }
+                | if user { Self::USER } else { 0 },
+        )
+    }
+
     /// Whether paging is on (else linear addresses are physical).
-    pub paging: bool,
+    #[inline(always)]
+    pub(crate) fn paging(self) -> bool {
+        self.0 & Self::PAGING != 0
+    }
+
     /// Whether accesses are checked as ring 3's.
-    pub user: bool,
+    #[inline(always)]
+    pub(crate) fn user(self) -> bool {
+        self.0 & Self::USER != 0
+    }
+
     /// The [`TlbEntry::word`] bits a read needs: a user page at ring 3.
-    pub read: u32,
+    #[inline(always)]
+    pub(crate) fn read(self) -> u32 {
+        self.0 & 0xFF
+    }
+
     /// The bits a write needs: a read's, D known set, and a writable page
     /// where R/W applies (ring 3, or CR0.WP).
-    pub write: u32,
+    #[inline(always)]
+    pub(crate) fn write(self) -> u32 {
+        (self.0 >> Self::WRITE_SHIFT) & 0xFF
+    }
+
+    /// The bits an access of kind `access` needs.
+    #[inline(always)]
+    fn need(self, access: Access) -> u32 {
+        if access == Access::Write {
+            self.write()
+        } else {
+            self.read()
+        }
+    }
+
+    /// Whether the page's U/S and R/W bits (`bits`, where a page table
+    /// entry has them) refuse the access: see [`refuses`].
+    #[inline(always)]
+    fn refuse(self, access: Access, bits: u32) -> bool {
+        refuses(self.need(access), bits)
+    }
 }
 
 /// [`Rights`] as the block path's quick accesses check them
@@ -82,25 +134,6 @@ pub(crate) struct QuickRights {
     paging: bool,
     read: u32,
     write: u32,
-}
-
-impl Rights {
-    /// The bits an access of kind `access` needs.
-    #[inline(always)]
-    fn need(&self, access: Access) -> u32 {
-        if access == Access::Write {
-            self.write
-        } else {
-            self.read
-        }
-    }
-
-    /// Whether the page's U/S and R/W bits (`bits`, where a page table
-    /// entry has them) refuse the access: see [`refuses`].
-    #[inline(always)]
-    fn refuse(&self, access: Access, bits: u32) -> bool {
-        refuses(self.need(access), bits)
-    }
 }
 
 /// Whether the page's U/S and R/W bits (`bits`, where a page table entry
@@ -123,12 +156,12 @@ impl Machine {
         } else {
             0
         };
-        Rights {
-            paging: self.cpu.cr0 & Cr0::PG != 0,
+        Rights::new(
+            self.cpu.cr0 & Cr0::PG != 0,
             user,
             read,
-            write: read | TlbEntry::DIRTY | writable,
-        }
+            read | TlbEntry::DIRTY | writable,
+        )
     }
 
     /// The rights of accesses made with the current privilege level.
@@ -172,10 +205,10 @@ impl Machine {
         access: Access,
         rights: Rights,
     ) -> Result<u32, Exception> {
-        if !rights.paging {
+        if !rights.paging() {
             return Ok(linear);
         }
-        let user = rights.user;
+        let user = rights.user();
         let page = linear >> 12;
         let write = access == Access::Write;
         // After the quick path, the hinted slot is known not to hold the
@@ -383,20 +416,23 @@ impl Machine {
     }
 
     /// When the guest's walks go page after page, reads one byte of the
-    /// next page, at the offset of this access, from the host's memory:
-    /// the host's own translation of that page (and often its line) is
-    /// then ready when the guest gets there. Nothing of the guest's changes
-    /// (no A bit, no event, no device: RAM only, the byte is dropped).
+    /// next page, at the offset of this access, from the host's memory, so
+    /// that the host has walked its own tables for that page before the
+    /// guest gets there. Nothing of the guest's changes (no A bit, no
+    /// event, no device: RAM only, and the byte is dropped).
     ///
     /// Why: guest RAM is one host allocation, and where the host maps it
     /// in 4 KiB pages (wasm memory always is: the engine gives it no huge
-    /// pages) a guest that touches more pages than the host's TLB reaches
-    /// makes the host walk its own tables on every new page, after the
-    /// modelled walk, in line. Measured on the benchmark's second loop (a
-    /// new page every iteration over 16 MiB) in node: 89 -> 145 M
-    /// instructions per second, medians of 6 alternating; natively, where
-    /// guest RAM is in huge pages, no change. A read, not a prefetch
-    /// instruction: wasm has none.
+    /// pages), a guest that touches more pages than the host's TLB reaches
+    /// makes the host walk its tables for every new page, in line after the
+    /// modelled walk. Measured on the benchmark's second loop (a new page
+    /// every iteration over 16 MiB) in node, medians of 6 to 8 runs
+    /// alternating: 89 -> 145 M instructions per second. Other offsets did
+    /// less in the same runs: the page's first byte 105 -> 122, and the
+    /// line that loop reads next (this offset plus 64) nothing (98), so the
+    /// host's walk made early is what helps. Natively, where guest RAM is
+    /// in huge pages, no change. A read, not a prefetch instruction: wasm
+    /// has none.
     #[inline(always)]
     fn touch_next_page(&mut self, pte_addr: u32, linear: u32) {
         // The next page's entry is the next dword of the same table, when
@@ -597,9 +633,9 @@ impl Machine {
             0
         };
         QuickRights {
-            paging: rights.paging,
-            read: rights.read | never,
-            write: rights.write | never,
+            paging: rights.paging(),
+            read: rights.read() | never,
+            write: rights.write() | never,
         }
     }
 
