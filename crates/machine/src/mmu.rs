@@ -428,11 +428,12 @@ impl Machine {
     /// modelled walk. Measured on the benchmark's second loop (a new page
     /// every iteration over 16 MiB) in node, medians of 6 to 8 runs
     /// alternating: 89 -> 145 M instructions per second. Other offsets did
-    /// less in the same runs: the page's first byte 105 -> 122, and the
-    /// line that loop reads next (this offset plus 64) nothing (98), so the
-    /// host's walk made early is what helps. Natively, where guest RAM is
-    /// in huge pages, no change. A read, not a prefetch instruction: wasm
-    /// has none.
+    /// less, each beside this one: the page's first byte 122 (this offset
+    /// 149, none 105), and the line that loop reads next (this offset plus
+    /// 64) 98 (this offset 154), so what helps is the host's walk made
+    /// early, not a guess at the guest's next line. Natively, where guest
+    /// RAM is in huge pages, no change. A read, not a prefetch instruction:
+    /// wasm has none.
     #[inline(always)]
     fn touch_next_page(&mut self, pte_addr: u32, linear: u32) {
         // The next page's entry is the next dword of the same table, when
