@@ -792,8 +792,11 @@ impl Machine {
             let shift = 64 - 2 * bits;
             let n = ((dividend << shift) as i64) >> shift;
             let d = i64::from(w.sign_extend(divisor) as i32);
-            let q = n / d;
-            let r = n % d;
+            // EDX:EAX = -2^63 over -1 is the one quotient i64 cannot hold
+            // (it would panic); it is past any width's range, so #DE.
+            let (Some(q), Some(r)) = (n.checked_div(d), n.checked_rem(d)) else {
+                return Err(Exception::DivideError);
+            };
             let min = -(1i64 << (bits - 1));
             let max = (1i64 << (bits - 1)) - 1;
             if q < min || q > max {

@@ -1,6 +1,8 @@
 ; Multiply, divide and their faults: a zero divisor and a quotient too large
+; (among them EDX:EAX = -2^63 over -1, whose quotient not even 64 bits hold)
 ; raise #DE at the divide instruction; ud2 raises #UD.
 ; out: mul 0b00ea4e 242d2080
+; out: #00 err=00000000 cr2=00000000 eip=000????? cpl=0
 ; out: #00 err=00000000 cr2=00000000 eip=000????? cpl=0
 ; out: #00 err=00000000 cr2=00000000 eip=000????? cpl=0
 ; out: div 0000000e 00000001
@@ -25,6 +27,9 @@ test_main:
         cdq
         mov ecx, -1
         idiv ecx                ; quotient too large (2 bytes)
+        mov edx, 0x80000000
+        xor eax, eax
+        idiv ecx                ; -2^63 / -1 (2 bytes)
         mov eax, 43
         xor edx, edx
         mov ecx, 3
