@@ -22,10 +22,15 @@ usage:
             [--mem-mib N] [--tlb-entries N] [--repeat N]
             [--recording off|all|page]  only that recording (to profile
                                    one): events off, every kind, or as the page
-  osviz lesson list                list the built-in lessons
-  osviz lesson run NAME            run a lesson on the kernel and print its console output
-            [--max-instructions N] stop after N steps (default 50,000,000)
-            [--events]             first print each event as one JSON object per line
+  osviz lesson list                list every lesson (the teaching kernel's and xv6's)
+  osviz lesson run ID              run a lesson from its start: each question with the
+                                   machine's answer at its moment (exit 1 if one is not
+                                   reached), then, on the teaching kernel, its console
+            [--xv6 DIR]            the xv6 build for xv6's lessons (`kernel`, `fs.img`;
+                                   default $XV6_OUT, else target/xv6, as scripts/xv6 builds)
+            [--max-instructions N] at most N steps to each moment (default 50,000,000)
+            [--events]             print each event of the teaching kernel's run to its
+                                   end, one JSON object per line
 ";
 
 fn main() -> ExitCode {
@@ -131,24 +136,31 @@ fn lesson_command(args: &[String]) -> Result<(), String> {
         Some("run") => {
             let name = args
                 .get(1)
-                .ok_or_else(|| format!("lesson run needs a NAME\n{USAGE}"))?;
-            let mut max = 50_000_000;
-            let mut events = false;
+                .ok_or_else(|| format!("lesson run needs a lesson ID\n{USAGE}"))?;
+            let mut o = lesson::RunOptions {
+                max: 50_000_000,
+                events: false,
+                xv6: None,
+            };
             let mut rest = args[2..].iter();
             while let Some(a) = rest.next() {
                 match a.as_str() {
-                    "--events" => events = true,
+                    "--events" => o.events = true,
                     "--max-instructions" => {
                         let value = rest.next().ok_or("--max-instructions needs a value")?;
-                        max = number("--max-instructions", value.clone())?;
+                        o.max = number("--max-instructions", value.clone())?;
+                    }
+                    "--xv6" => {
+                        let value = rest.next().ok_or("--xv6 needs a folder")?;
+                        o.xv6 = Some(value.into());
                     }
                     other => return Err(format!("unknown option {other}\n{USAGE}")),
                 }
             }
-            lesson::run(name, max, events)
+            lesson::run(name, o)
         }
         _ => Err(format!(
-            "expected `lesson list` or `lesson run NAME`\n{USAGE}"
+            "expected `lesson list` or `lesson run ID`\n{USAGE}"
         )),
     }
 }

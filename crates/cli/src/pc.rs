@@ -15,10 +15,13 @@ pub const USAGE: &str = "\
                                    qemu -drive index=1), two are master and slave
             [--mem-mib N]          RAM in MiB (default and least 224)
             [--max-instructions N] stop after N steps (default: no limit)
-            [--until TEXT]         the prompt: each line of standard input is typed after
-                                   TEXT appears, and osviz exits 0 when TEXT appears after
-                                   the last line's answer (the second `$ ` for one line)
-            [--quiet-steps N]      without --until, a line is typed when the guest has
+            [--prompt TEXT]        each line of standard input is typed after TEXT
+                                   appears (default `$ `, xv6's shell prompt); without
+                                   --until, osviz exits 0 at the prompt after the last
+                                   line's answer. An empty TEXT: no prompt, a line is
+                                   typed when the guest is quiet
+            [--until TEXT]         exit 0 as soon as TEXT appears in the output
+            [--quiet-steps N]      with --prompt '', a line is typed when the guest has
                                    printed nothing for N steps (default 10,000,000: 100 ms)
             [--checkpoints N]      keep a checkpoint for reverse stepping every N steps
                                    (as the page does, 1,000,000; default none), to measure
@@ -31,6 +34,7 @@ struct PcOptions {
     disks: Vec<String>,
     mem_mib: usize,
     max_instructions: u64,
+    prompt: Option<String>,
     until: Option<String>,
     quiet_steps: u64,
     checkpoints: u64,
@@ -42,6 +46,7 @@ fn parse(args: &[String]) -> Result<PcOptions, String> {
         disks: Vec::new(),
         mem_mib: MIN_MEM_MIB,
         max_instructions: u64::MAX,
+        prompt: Some("$ ".into()),
         until: None,
         quiet_steps: osviz_machine::typist::QUIET_STEPS,
         checkpoints: 0,
@@ -62,7 +67,17 @@ fn parse(args: &[String]) -> Result<PcOptions, String> {
                 o.max_instructions =
                     crate::number("--max-instructions", value("--max-instructions")?)?
             }
-            "--until" => o.until = Some(value("--until")?),
+            "--prompt" => {
+                let text = value("--prompt")?;
+                o.prompt = (!text.is_empty()).then_some(text);
+            }
+            "--until" => {
+                let text = value("--until")?;
+                if text.is_empty() {
+                    return Err("--until needs a text to wait for".into());
+                }
+                o.until = Some(text);
+            }
             "--quiet-steps" => {
                 o.quiet_steps = crate::number("--quiet-steps", value("--quiet-steps")?)?
             }
@@ -133,6 +148,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let end = typist.run(
         &mut m,
         o.max_instructions,
+        o.prompt.as_deref().map(str::as_bytes),
         o.until.as_deref().map(str::as_bytes),
         |out| {
             let _ = stdout.write_all(out);
@@ -161,17 +177,21 @@ pub fn run(args: &[String]) -> Result<(), String> {
     drop(stdout);
     match end {
         TypedEnd::Found => Ok(()),
-        TypedEnd::InputEnded => Err(match &o.until {
-            Some(text) if typist.done() => format!(
-                "input ended with the guest waiting, and {text:?} did not appear after the last line typed (after {} instructions)",
+        TypedEnd::InputEnded => Err(match (&o.until, &o.prompt) {
+            (Some(text), _) if typist.done() => format!(
+                "every line was typed and the guest is waiting, but {text:?} did not appear (after {} instructions)",
                 m.retired()
             ),
-            Some(text) => format!(
-                "the guest is waiting, but {text:?} has not appeared since the last line typed, so {} more line(s) were not typed (after {} instructions)",
+            (_, Some(prompt)) if !typist.done() => format!(
+                "the guest is waiting, but the prompt {prompt:?} has not appeared since the last line typed, so {} more line(s) were not typed (after {} instructions)",
                 typist.lines_left(),
                 m.retired()
             ),
-            None => format!(
+            (_, Some(prompt)) => format!(
+                "input ended with the guest waiting, and the prompt {prompt:?} did not appear after the last line typed (after {} instructions)",
+                m.retired()
+            ),
+            (_, None) => format!(
                 "input ended with the guest waiting (after {} instructions)",
                 m.retired()
             ),

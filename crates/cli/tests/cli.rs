@@ -120,7 +120,12 @@ fn lessons_list_and_run() {
     assert!(out.status.success());
     let list = String::from_utf8_lossy(&out.stdout);
     assert!(list.contains("demand-paging"), "{list}");
-    assert_eq!(list.lines().count(), 9, "{list}");
+    assert!(list.contains("xv6-syscall"), "{list}");
+    assert_eq!(
+        list.lines().count(),
+        9 + 12,
+        "both kernels' lessons: {list}"
+    );
 
     let out = osviz(&["lesson", "run", "system-call"]);
     assert!(
@@ -130,6 +135,13 @@ fn lessons_list_and_run() {
     );
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("hello from pid 1\n"), "{text}");
+    // The question, with the machine's answer at its moment: pid 1's
+    // kernel stack top, as the lesson's test works it out.
+    assert!(
+        text.contains("to which ESP does the CPU switch (the TSS's ESP0)?\n    at trap 64"),
+        "{text}"
+    );
+    assert!(text.contains("): 0x80108000\n"), "{text}");
 
     let out = osviz(&["lesson", "run", "demand-paging", "--events"]);
     assert!(

@@ -1,5 +1,5 @@
 //! xv6 on the PC board, against QEMU: each `tests/xv6/<name>.in` is typed
-//! into `osviz pc --until '$ '` and the console output must equal the
+//! into `osviz pc` (each line after the `$ ` prompt) and the console output must equal the
 //! transcript QEMU gave (`<name>.out`, recorded by `scripts/xv6-record`;
 //! where QEMU's own output depends on the timing, it holds each one it gave,
 //! and ours must be one of them).
@@ -67,7 +67,7 @@ fn every_transcript_equals_qemus() {
                 s.spawn(move || {
                     let input = std::fs::read(folder.join(format!("{name}.in"))).unwrap();
                     let expected = std::fs::read(folder.join(format!("{name}.out"))).unwrap();
-                    let (ok, out, err) = osviz_pc(&input, &["--until", "$ "]);
+                    let (ok, out, err) = osviz_pc(&input, &[]);
                     let outputs: Vec<&[u8]> = split(&expected, b"\n=== or ===\n");
                     if ok && outputs.contains(&out.as_slice()) {
                         None
@@ -100,13 +100,14 @@ fn split<'a>(haystack: &'a [u8], sep: &[u8]) -> Vec<&'a [u8]> {
 #[test]
 fn the_command_line_says_why_a_run_did_not_reach_its_text() {
     // The instruction limit.
-    let (ok, _, err) = osviz_pc(b"", &["--until", "$ ", "--max-instructions", "1000000"]);
+    let (ok, _, err) = osviz_pc(b"", &["--max-instructions", "1000000"]);
     assert!(!ok);
     assert!(err.contains("instruction limit"), "{err}");
     // Input used up with the guest waiting at its prompt.
     let (ok, out, err) = osviz_pc(b"echo hi\n", &["--until", "no such text"]);
     assert!(!ok);
     assert!(err.contains("the guest is waiting"), "{err}");
+    assert!(err.contains("\"no such text\" did not appear"), "{err}");
     assert!(out.ends_with(b"$ "), "{}", String::from_utf8_lossy(&out));
     // A file that is not a kernel.
     let out = Command::new(env!("CARGO_BIN_EXE_osviz"))
@@ -117,4 +118,64 @@ fn the_command_line_says_why_a_run_did_not_reach_its_text() {
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("multiboot"), "{err}");
+}
+
+#[test]
+fn until_stops_as_soon_as_its_text_appears_and_the_prompt_paces_the_lines() {
+    // `wc README` prints README's counts; the run ends right there, before
+    // the next prompt and before the second line is typed.
+    let (ok, out, err) = osviz_pc(b"wc README\necho never\n", &["--until", "2286 README"]);
+    assert!(ok, "{err}");
+    let out = String::from_utf8_lossy(&out);
+    assert!(out.trim_end().ends_with("2286 README"), "{out}");
+    assert!(!out.contains("never"), "{out}");
+    // Without --until, both lines are typed, each after a `$ `, and the run
+    // ends at the prompt after the last answer.
+    let (ok, out, err) = osviz_pc(b"echo one\necho two\n", &[]);
+    assert!(ok, "{err}");
+    let out = String::from_utf8_lossy(&out);
+    assert!(
+        out.ends_with("$ echo one\none\n$ echo two\ntwo\n$ "),
+        "{out}"
+    );
+    // Another prompt: none of xv6's output holds `> `, so nothing is typed
+    // and the input is left over when the guest waits.
+    let (ok, _, err) = osviz_pc(b"echo hi\n", &["--prompt", "> "]);
+    assert!(!ok);
+    assert!(err.contains("the prompt \"> \" has not appeared"), "{err}");
+}
+
+#[test]
+fn an_xv6_lesson_runs_headless_and_prints_the_machines_answers() {
+    let out = Command::new(env!("CARGO_BIN_EXE_osviz"))
+        .args(["lesson", "run", "xv6-syscall", "--xv6"])
+        .arg(xv6())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("typed at the prompt: \"echo hi\\n\""),
+        "{text}"
+    );
+    // SYS_write is 16 in xv6's syscall.h.
+    assert!(
+        text.contains(
+            "what is eax in the trap frame (the system call number)?\n    at `sys_write` (step "
+        ),
+        "{text}"
+    );
+    assert!(text.trim_end().ends_with("): 16"), "{text}");
+    // Without a build, the error says how to get one.
+    let out = Command::new(env!("CARGO_BIN_EXE_osviz"))
+        .args(["lesson", "run", "xv6-idt", "--xv6", "/nonexistent"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("scripts/xv6"), "{err}");
 }

@@ -12,10 +12,8 @@
 //! ```
 
 pub mod introspect;
-pub mod lessons;
 pub mod programs;
 pub mod vectors;
-pub mod xv6_lessons;
 
 pub use vectors::vectors_source;
 
@@ -125,6 +123,15 @@ impl std::fmt::Display for BootError {
 }
 
 impl std::error::Error for BootError {}
+
+/// The disk the teaching kernel's lessons boot with: block 1 holds a line
+/// of text, which the blocking-I/O lesson's program reads by DMA.
+pub fn disk_image() -> Vec<u8> {
+    let mut disk = vec![0u8; 2 * 512];
+    let text = b"osviz disk: block 1, read by DMA\n";
+    disk[512..512 + text.len()].copy_from_slice(text);
+    disk
+}
 
 impl System {
     /// Assembles the kernel and `programs`, loads them into a machine with

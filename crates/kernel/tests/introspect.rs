@@ -106,9 +106,19 @@ fn mappings_frames_and_the_idt() {
     assert_eq!(k.file.as_deref(), Some("kernel.asm"));
 }
 
-/// Runs a lesson until the first step that produces an event of `kind`.
-fn lesson_at(id: &str, kind: EventKind) -> System {
-    let mut system = osviz_kernel::lessons::lesson(id).unwrap().boot().unwrap();
+/// Boots the teaching kernel with `program` and the lessons' disk.
+fn boot(program: osviz_kernel::Program) -> System {
+    let mut system = System::boot(&[program]).unwrap();
+    system
+        .machine
+        .load_disk(&osviz_kernel::disk_image())
+        .unwrap();
+    system
+}
+
+/// Runs `program` until the first step that produces an event of `kind`.
+fn program_at(program: osviz_kernel::Program, kind: EventKind) -> System {
+    let mut system = boot(program);
     system.machine.break_on(kind, true);
     assert!(matches!(
         system.machine.run(5_000_000),
@@ -122,7 +132,7 @@ fn lesson_at(id: &str, kind: EventKind) -> System {
 /// not pushed yet, so it is not shown (whatever an earlier trap left there).
 #[test]
 fn at_a_page_fault_the_error_code_is_the_cpus_and_nothing_below_esp_is_shown() {
-    let system = lesson_at("demand-paging", EventKind::PageFault);
+    let system = program_at(osviz_kernel::programs::HEAP, EventKind::PageFault);
     let m = &system.machine;
     let i = Introspector::of(&system);
     let p = i.current(m).unwrap();
@@ -142,7 +152,7 @@ fn at_a_page_fault_the_error_code_is_the_cpus_and_nothing_below_esp_is_shown() {
 /// A system call has no error code: the stub pushes the 0, then the vector.
 #[test]
 fn at_a_system_call_the_stub_pushes_the_error_code_and_the_vector() {
-    let mut system = lesson_at("system-call", EventKind::TrapEntry);
+    let mut system = program_at(osviz_kernel::programs::HELLO, EventKind::TrapEntry);
     let by_after = |system: &System| {
         let i = Introspector::of(system);
         let p = i.current(&system.machine).unwrap();
@@ -179,11 +189,12 @@ fn a_process_in_user_mode_has_an_empty_kernel_stack() {
 
 #[test]
 fn regions_are_laid_out_as_the_kernel_does_and_an_empty_heap_is_empty() {
-    let mut system = osviz_kernel::lessons::lesson("system-call")
-        .unwrap()
-        .boot()
-        .unwrap();
-    osviz_kernel::lessons::run_to_user_mode(&mut system.machine, 1_000_000).unwrap();
+    let mut system = boot(osviz_kernel::programs::HELLO);
+    // To the program's first instruction: the first iret into ring 3.
+    system.machine.break_on(EventKind::Iret, true);
+    while system.machine.cpu().cpl() != 3 {
+        system.machine.run(1_000_000);
+    }
     assert_eq!(system.machine.cpu().cpl(), 3);
     assert_eq!(
         system.machine.cpu().eip,

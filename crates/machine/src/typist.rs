@@ -181,24 +181,31 @@ impl Typist {
         }
     }
 
-    /// Runs `m` for up to `max_steps`, typing, until `until` appears in the
-    /// output after the last line typed, the input is used up with the
-    /// guest waiting, or the machine stops. `on_output` sees each new piece
-    /// of serial output as it is produced; `feed` may add input (and close
-    /// it) between slices, and is told when the CPU is idle in `hlt`.
+    /// Runs `m` for up to `max_steps`, typing each line after `prompt`
+    /// appears (or when the guest is quiet, without one), until the goal:
+    /// `until` appearing in the output from here on, or without it the
+    /// prompt appearing after the last line typed; or until the input is
+    /// used up with the guest waiting, or the machine stops. `on_output`
+    /// sees each new piece of serial output as it is produced; `feed` may
+    /// add input (and close it) between slices, and is told when the CPU is
+    /// idle in `hlt`.
     pub fn run(
         &mut self,
         m: &mut Machine,
         max_steps: u64,
+        prompt: Option<&[u8]>,
         until: Option<&[u8]>,
         mut on_output: impl FnMut(&[u8]),
         mut feed: impl FnMut(&mut Typist, bool),
     ) -> TypedEnd {
-        if let Some(text) = until {
+        if let Some(text) = prompt {
             self.wait_for_prompt(text);
         }
         let start = m.steps();
         let mut printed = m.serial_output().len();
+        // Where the search for `until` starts: output from here on, less
+        // what could hold the start of a match cut by a slice's end.
+        let mut searched = printed;
         loop {
             let done = m.steps() - start;
             if done >= max_steps {
@@ -210,11 +217,22 @@ impl Typist {
                 on_output(&out[printed..]);
                 printed = out.len();
             }
-            if self.done()
-                && let Some(text) = until
-                && contains(self.output_since_last_line(m.serial_output()), text)
-            {
-                return TypedEnd::Found;
+            match until {
+                Some(text) => {
+                    let out = m.serial_output();
+                    if contains(&out[searched..], text) {
+                        return TypedEnd::Found;
+                    }
+                    searched = searched.max(out.len().saturating_sub(text.len()));
+                }
+                None => {
+                    if self.done()
+                        && let Some(text) = prompt
+                        && contains(self.output_since_last_line(m.serial_output()), text)
+                    {
+                        return TypedEnd::Found;
+                    }
+                }
             }
             let idle = match stop {
                 StopReason::InstructionLimit | StopReason::Breakpoint { .. } => false,

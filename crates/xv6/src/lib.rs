@@ -9,10 +9,12 @@ pub mod dwarf;
 pub mod fs;
 pub mod lines;
 mod view;
+mod xv6_build;
 
 pub use dwarf::{Field, Layout, LayoutError, Struct, Type, Variable};
 pub use lines::{Lines, Place};
 use osviz_machine::Machine;
+pub use xv6_build::{CHECKPOINT_STEPS, OpenError, Xv6Build, is_source_name};
 
 /// Why a structure could not be read.
 #[derive(Clone, Debug, PartialEq, Eq)]

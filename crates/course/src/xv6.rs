@@ -5,9 +5,10 @@
 //! Where xv6 has no such mechanism the lesson says so and names the
 //! teaching kernel's lesson that shows it.
 
-use crate::introspect::KernelView;
-use crate::lessons::{Kernel, Lesson, Moment, Question};
+use crate::lesson::{Lesson, Moment, Question, Setup};
+use crate::panel::Panel;
 use osviz_machine::{Event, EventKind, Machine};
+use osviz_view::KernelView;
 use osviz_view::{Phase, RegionKind};
 
 fn hex(v: u32) -> String {
@@ -37,20 +38,17 @@ fn region_start(m: &Machine, i: &dyn KernelView, kind: RegionKind) -> String {
         .map_or("none".into(), |r| hex(r.start))
 }
 
-/// What every xv6 lesson shares: no programs of its own (it runs xv6's),
-/// and no console text to expect.
+/// What every xv6 lesson shares: it runs xv6's own programs, and types
+/// nothing unless it says so.
 const XV6: Lesson = Lesson {
     id: "",
     title: "",
     concept: "",
     paragraphs: &[],
-    programs: &[],
+    setup: Setup::Xv6 { typed: "" },
     breakpoints: &[],
     questions: &[],
-    expected_output: "",
     panels: &[],
-    kernel: Kernel::Xv6,
-    typed: "",
 };
 
 /// The xv6 lessons, in course order.
@@ -63,14 +61,14 @@ pub const XV6_LESSONS: &[Lesson] = &[
             "This is xv6, the kernel the course reads, booted to its shell. init (pid 1) started sh (pid 2); both sleep: init in wait, sh in the console's read, until you type.",
             "The lesson has typed `ls` for you: press Run and watch the Processes panel. sh forks a child, the child execs ls, and sh waits for it. Then type your own commands in the Console (echo hi, cat README, wc README).",
         ],
-        typed: "ls\n",
+        setup: Setup::Xv6 { typed: "ls\n" },
         breakpoints: &[Moment::Symbol { symbol: "exec" }],
         questions: &[Question {
             prompt: "When sh's child reaches exec to run ls, which pid does it have, and what is it called?",
             moment: Moment::Symbol { symbol: "exec" },
             answer: |m, i, _| who(m, i),
         }],
-        panels: &["Processes", "Console", "Kernel stack"],
+        panels: &[Panel::Processes, Panel::Console, Panel::KernelStack],
         ..XV6
     },
     Lesson {
@@ -82,7 +80,7 @@ pub const XV6_LESSONS: &[Lesson] = &[
             "sz is the image's size; sbrk grows the heap up from there. Everything from KERNBASE (0x80000000) up is the kernel, in every process's page directory.",
             "Unlike the teaching kernel, xv6 maps page 0: code starts at address 0.",
         ],
-        typed: "echo hi\n",
+        setup: Setup::Xv6 { typed: "echo hi\n" },
         breakpoints: &[Moment::Symbol { symbol: "freevm" }],
         questions: &[
             Question {
@@ -96,7 +94,7 @@ pub const XV6_LESSONS: &[Lesson] = &[
                 answer: |m, i, _| region_start(m, i, RegionKind::Stack),
             },
         ],
-        panels: &["Memory image", "Page tables", "Processes"],
+        panels: &[Panel::MemoryImage, Panel::PageTables, Panel::Processes],
         ..XV6
     },
     Lesson {
@@ -107,7 +105,7 @@ pub const XV6_LESSONS: &[Lesson] = &[
             "When a process enters the kernel (a system call, an interrupt), its user registers are saved in a struct trapframe at the top of its kernel stack: the CPU pushes ss, esp, eflags, cs and eip, the vectors.S stub the trap number, alltraps the rest.",
             "When the kernel switches away from a process, swtch (swtch.S) saves only the callee-saved registers and the return address: struct context, lower on the same kernel stack.",
         ],
-        typed: "ls\n",
+        setup: Setup::Xv6 { typed: "ls\n" },
         breakpoints: &[Moment::Symbol { symbol: "swtch" }],
         questions: &[Question {
             prompt: "At the first swtch, into which function will the process switched to return (its context's eip)?",
@@ -121,7 +119,7 @@ pub const XV6_LESSONS: &[Lesson] = &[
                     .unwrap_or_else(|| "unknown".into())
             },
         }],
-        panels: &["Kernel stack", "Registers", "Processes"],
+        panels: &[Panel::KernelStack, Panel::Registers, Panel::Processes],
         ..XV6
     },
     Lesson {
@@ -132,7 +130,7 @@ pub const XV6_LESSONS: &[Lesson] = &[
             "A process gives up the CPU by calling sched (proc.c), from sleep, yield (the timer) or exit. sched calls swtch(&p->context, mycpu()->scheduler): the process's registers go on its kernel stack and the scheduler's come back.",
             "scheduler loops over ptable.proc[] for a RUNNABLE process, switches to its address space (switchuvm) and swtch-es into it. On the timeline, each slice ends in sched and the next begins with the scheduler's swtch.",
         ],
-        typed: "ls\n",
+        setup: Setup::Xv6 { typed: "ls\n" },
         breakpoints: &[
             Moment::Symbol { symbol: "sched" },
             Moment::Symbol { symbol: "swtch" },
@@ -142,7 +140,7 @@ pub const XV6_LESSONS: &[Lesson] = &[
             moment: Moment::Symbol { symbol: "sched" },
             answer: |m, i, _| who(m, i),
         }],
-        panels: &["Timeline", "Processes", "Kernel stack"],
+        panels: &[Panel::Timeline, Panel::Processes, Panel::KernelStack],
         ..XV6
     },
     Lesson {
@@ -153,7 +151,7 @@ pub const XV6_LESSONS: &[Lesson] = &[
             "allocproc (proc.c) takes an UNUSED slot of ptable.proc[], gives it a pid and a page of kernel stack (kstack), and lays the stack out from the top: the trap frame (tf), the address of trapret, then a struct context whose eip is forkret.",
             "So a new process's first swtch returns into forkret, which returns into trapret, which pops the trap frame and irets to user mode: for fork's child, with the parent's registers and eax = 0.",
         ],
-        typed: "ls\n",
+        setup: Setup::Xv6 { typed: "ls\n" },
         breakpoints: &[Moment::Symbol { symbol: "forkret" }],
         questions: &[Question {
             prompt: "When fork's child first runs (forkret), what is eax in its trap frame, the value fork returns in the child?",
@@ -162,7 +160,7 @@ pub const XV6_LESSONS: &[Lesson] = &[
                 trap_field(m, i, "eax").map_or("no trap frame".into(), |v| v.to_string())
             },
         }],
-        panels: &["Kernel stack", "Processes", "Physical frames"],
+        panels: &[Panel::KernelStack, Panel::Processes, Panel::PhysicalFrames],
         ..XV6
     },
     Lesson {
@@ -173,7 +171,7 @@ pub const XV6_LESSONS: &[Lesson] = &[
             "A virtual address splits into PDX (10 bits), PTX (10 bits) and the offset (12 bits) (mmu.h). walkpgdir (vm.c) finds the page table entry for an address, allocating the table if asked; mappages fills entries for a range.",
             "The Page walk panel follows CR3 through the directory and table entries to the frame, and the Page tables panel shows the directory's tables.",
         ],
-        typed: "ls\n",
+        setup: Setup::Xv6 { typed: "ls\n" },
         breakpoints: &[
             Moment::Symbol { symbol: "mappages" },
             Moment::Symbol { symbol: "freevm" },
@@ -187,7 +185,7 @@ pub const XV6_LESSONS: &[Lesson] = &[
                 })
             },
         }],
-        panels: &["Page walk", "Page tables", "Memory image"],
+        panels: &[Panel::PageWalk, Panel::PageTables, Panel::MemoryImage],
         ..XV6
     },
     Lesson {
@@ -198,7 +196,7 @@ pub const XV6_LESSONS: &[Lesson] = &[
             "switchuvm (vm.c) loads the process's directory with lcr3(V2P(p->pgdir)) before the scheduler runs it, and switchkvm goes back to the kernel's own kpgdir after.",
             "Each CR3 write empties the TLB: the next accesses miss and walk the tables again. Watch the TLB panel across a switch.",
         ],
-        typed: "ls\n",
+        setup: Setup::Xv6 { typed: "ls\n" },
         breakpoints: &[Moment::Event {
             event: EventKind::Cr3Write,
             nth: 1,
@@ -222,7 +220,7 @@ pub const XV6_LESSONS: &[Lesson] = &[
                     })
             },
         }],
-        panels: &["TLB", "Page walk", "Timeline"],
+        panels: &[Panel::Tlb, Panel::PageWalk, Panel::Timeline],
         ..XV6
     },
     Lesson {
@@ -233,7 +231,7 @@ pub const XV6_LESSONS: &[Lesson] = &[
             "xv6's user segments have DPL 3 (seginit in vm.c) and the kernel's DPL 0: the low two bits of CS say which ring runs. In ring 3, cli, lcr3 or an in to a port raise a general-protection fault, and the kernel kills the process.",
             "The only way in is a gate the IDT allows from ring 3: xv6 allows just one, the system call's.",
         ],
-        typed: "echo hi\n",
+        setup: Setup::Xv6 { typed: "echo hi\n" },
         breakpoints: &[Moment::Trap { vector: 64 }],
         questions: &[Question {
             prompt: "At the first system call after Enter (sh's fork), which ring did the CPU come from (the low bits of the saved CS)?",
@@ -248,7 +246,7 @@ pub const XV6_LESSONS: &[Lesson] = &[
                     .unwrap_or_else(|| "no trap".into())
             },
         }],
-        panels: &["Registers", "Kernel stack", "IDT"],
+        panels: &[Panel::Registers, Panel::KernelStack, Panel::Idt],
         ..XV6
     },
     Lesson {
@@ -260,7 +258,7 @@ pub const XV6_LESSONS: &[Lesson] = &[
             "alltraps saves the segment registers and pushal, loads the kernel's data segment, and calls trap(tf). trap calls syscall, which reads eax and calls sys_write; the result goes back in tf->eax. trapret pops it all and iret returns to user mode.",
             "Set a breakpoint on sys_write (or a line of it) in the Code panel, then Step by C line.",
         ],
-        typed: "echo hi\n",
+        setup: Setup::Xv6 { typed: "echo hi\n" },
         breakpoints: &[
             Moment::Trap { vector: 64 },
             Moment::Symbol { symbol: "alltraps" },
@@ -278,7 +276,7 @@ pub const XV6_LESSONS: &[Lesson] = &[
                 trap_field(m, i, "eax").map_or("no trap frame".into(), |v| v.to_string())
             },
         }],
-        panels: &["Kernel stack", "Code", "IDT"],
+        panels: &[Panel::KernelStack, Panel::Code, Panel::Idt],
         ..XV6
     },
     Lesson {
@@ -289,7 +287,7 @@ pub const XV6_LESSONS: &[Lesson] = &[
             "tvinit (trap.c) fills idt[] from vectors[]: an interrupt gate for every vector, with DPL 0, and a trap gate with DPL 3 for T_SYSCALL (64), so only the system call can be raised from user code with int. idtinit loads it with lidt.",
             "Device interrupts arrive as vectors 32 and up: the timer (32), the keyboard (33), the serial port (36), the IDE disk (46).",
         ],
-        typed: "",
+        setup: Setup::Xv6 { typed: "" },
         breakpoints: &[Moment::Trap { vector: 32 }],
         questions: &[Question {
             prompt: "Which DPL does xv6 give the system call's gate (vector 64), and which the timer's (32)?",
@@ -302,7 +300,7 @@ pub const XV6_LESSONS: &[Lesson] = &[
                 }
             },
         }],
-        panels: &["IDT", "Kernel stack", "Events"],
+        panels: &[Panel::Idt, Panel::KernelStack, Panel::Events],
         ..XV6
     },
     Lesson {
@@ -314,7 +312,9 @@ pub const XV6_LESSONS: &[Lesson] = &[
             "The disk raises IRQ 14 (vector 46); ideintr reads the data in with insl (programmed I/O: xv6's disk driver has no DMA — the teaching kernel's blocking I/O lesson shows DMA), marks the buffer valid and wakes the sleeper.",
             "Likewise sh sleeps on console input until the keyboard interrupt (33) wakes it: see the Timeline.",
         ],
-        typed: "cat README\n",
+        setup: Setup::Xv6 {
+            typed: "cat README\n",
+        },
         breakpoints: &[
             Moment::Symbol { symbol: "iderw" },
             Moment::Trap { vector: 46 },
@@ -349,7 +349,7 @@ pub const XV6_LESSONS: &[Lesson] = &[
                 }
             },
         }],
-        panels: &["Timeline", "Processes", "Events"],
+        panels: &[Panel::Timeline, Panel::Processes, Panel::Events],
         ..XV6
     },
     Lesson {
@@ -360,20 +360,28 @@ pub const XV6_LESSONS: &[Lesson] = &[
             "xv6 allocates eagerly: exec and sbrk (growproc → allocuvm) give every page a frame and map it at once, so xv6's page-fault handler only kills the process. The teaching kernel's demand-paging lesson shows a fault that maps a frame and restarts the instruction.",
             "Watch the Physical frames panel: the frames are taken from kmem.freelist when allocuvm runs, before the program touches them.",
         ],
-        typed: "ls\n",
+        setup: Setup::Xv6 { typed: "ls\n" },
         breakpoints: &[Moment::Symbol { symbol: "allocuvm" }],
         questions: &[Question {
-            prompt: "Who calls allocuvm first — is ls already running its own code?",
+            prompt: "Who calls allocuvm first, and from which kernel functions (the call stack)?",
             moment: Moment::Symbol { symbol: "allocuvm" },
             answer: |m, i, _| {
+                // The callers, innermost first, from the frame-pointer chain.
+                let callers: Vec<String> = osviz_view::call_stack(m, i, 4)
+                    .into_iter()
+                    .skip(1)
+                    .filter_map(|p| p.symbol)
+                    .take(2)
+                    .collect();
                 format!(
-                    "{}, in the kernel (CPL {}): exec allocates before ls runs",
+                    "{}, in the kernel (CPL {}), from {}",
                     who(m, i),
-                    m.cpu().cpl()
+                    m.cpu().cpl(),
+                    callers.join(" ← ")
                 )
             },
         }],
-        panels: &["Physical frames", "Memory image", "Page tables"],
+        panels: &[Panel::PhysicalFrames, Panel::MemoryImage, Panel::PageTables],
         ..XV6
     },
 ];

@@ -1,8 +1,13 @@
 //! Every lesson runs to completion with its expected output, and every
 //! question can be answered at its moment.
 
-use osviz_kernel::lessons::{LESSONS, lesson};
+use osviz_course::{Guest, Lesson, Moment, TEACHING_LESSONS as LESSONS, lesson};
 use osviz_machine::StopReason;
+
+/// A lesson's guest at its first instruction (the boot not yet run).
+fn boot(l: &'static Lesson) -> Guest {
+    Guest::for_lesson(l, None, None).unwrap()
+}
 
 #[test]
 fn there_is_a_lesson_per_concept_and_a_playground() {
@@ -21,7 +26,7 @@ fn there_is_a_lesson_per_concept_and_a_playground() {
         assert!(ids.contains(&id), "missing lesson {id}");
     }
     for l in LESSONS {
-        assert!(!l.paragraphs.is_empty() && !l.title.is_empty() && !l.programs.is_empty());
+        assert!(!l.paragraphs.is_empty() && !l.title.is_empty() && !l.programs().is_empty());
         if l.id != "playground" {
             assert!(!l.questions.is_empty(), "{} has no question", l.id);
             assert!(!l.breakpoints.is_empty(), "{} has no breakpoint", l.id);
@@ -32,11 +37,17 @@ fn there_is_a_lesson_per_concept_and_a_playground() {
 #[test]
 fn every_lesson_runs_to_completion() {
     for l in LESSONS {
-        let mut system = l.boot().unwrap();
-        let stop = system.machine.run(50_000_000);
-        let console = String::from_utf8_lossy(system.machine.console()).into_owned();
+        let mut system = boot(l);
+        let stop = system.machine_mut().run(50_000_000);
+        let console = String::from_utf8_lossy(system.machine().console()).into_owned();
         assert_eq!(stop, StopReason::Halted, "{}: {console}", l.id);
-        assert!(console.contains(l.expected_output), "{}: {console}", l.id);
+        let osviz_course::Setup::Teaching {
+            expected_output, ..
+        } = l.setup
+        else {
+            panic!("{} is a teaching kernel lesson", l.id)
+        };
+        assert!(console.contains(expected_output), "{}: {console}", l.id);
         assert!(
             console
                 .trim_end()
@@ -47,48 +58,78 @@ fn every_lesson_runs_to_completion() {
     }
 }
 
+/// Every question's answer, each written here as the kernel's source
+/// implies it (`crates/kernel/src/asm/` and the lesson's program).
 #[test]
-fn every_question_is_answered_by_the_machine() {
+fn every_answer_is_what_the_kernel_implies() {
+    let expected: &[(&str, &[&str])] = &[
+        // `show` runs after one push onto a fresh stack whose top is the
+        // kernel's base; sbrk(0) returns the break, which `spawn` sets to
+        // the page after the program's one page of image at 0x1000.
+        ("memory-image", &["0x7ffffffc", "0x00002000"]),
+        // The heap pages are not mapped before their first touch (demand
+        // paging): the first store faults.
+        (
+            "translation-tlb",
+            &[
+                "none yet: the page is not mapped, so the store will fault and the kernel will map a frame",
+            ],
+        ),
+        // Code near 0, the heap's far end, and the stack below the kernel:
+        // three regions, three page tables.
+        ("two-level", &["3"]),
+        // The heap's first touch: CR2 is the heap's start, and the error
+        // code a user write to a page that is not present (0b110).
+        ("demand-paging", &["0x00002000", "0x6"]),
+        // cli in ring 3 raises a general protection fault.
+        ("user-kernel-mode", &["13"]),
+        // ESP0 is the top of pid 1's kernel stack: the page `allocproc`
+        // took from kalloc (frame 0x107, after the kernel's own) plus 4 KiB.
+        ("system-call", &["0x80108000"]),
+        // From pid 1's first instruction: the timer makes it yield (kpgdir),
+        // the scheduler loads pid 2's directory, pid 2 yields (kpgdir), and
+        // the fourth write loads pid 1's again.
+        ("context-switch", &["1"]),
+        // The disk writes into `disk_buf`, the 512-aligned buffer after the
+        // kernel's tables (physical 0x105000).
+        ("blocking-io", &["0x00105000"]),
+    ];
+    let mut wrong = Vec::new();
     for l in LESSONS {
-        for q in l.questions {
-            let mut system = l.boot().unwrap();
-            let events = system
-                .run_to(q.moment, 50_000_000)
-                .unwrap_or_else(|e| panic!("{}: {}: {e}", l.id, q.prompt));
-            let answer = system.answer(q, &events);
-            assert!(!answer.is_empty(), "{}: {} has no answer", l.id, q.prompt);
-            println!("{}: {} -> {answer}", l.id, q.prompt);
+        let want = expected
+            .iter()
+            .find(|(id, _)| *id == l.id)
+            .map_or(&[][..], |(_, a)| *a);
+        assert_eq!(
+            want.len(),
+            l.questions.len(),
+            "{}: an expected answer per question",
+            l.id
+        );
+        let mut start = boot(l);
+        start.go_to_start(l).unwrap();
+        let answers = osviz_course::read_answers(l, &start, 50_000_000);
+        for ((q, got), want) in l.questions.iter().zip(answers).zip(want) {
+            let got = got.unwrap_or_else(|e| panic!("{}: {}: {e}", l.id, q.prompt));
+            println!("{}: {} -> {}", l.id, q.prompt, got.answer);
+            if &got.answer != want {
+                wrong.push(format!(
+                    "{}: {}: {} (expected {want})",
+                    l.id, q.prompt, got.answer
+                ));
+            }
         }
     }
+    assert!(wrong.is_empty(), "{wrong:#?}");
 }
 
-#[test]
-fn some_answers_are_what_the_kernel_implies() {
-    let answer = |id: &str, n: usize| {
-        let l = lesson(id).unwrap();
-        let q = &l.questions[n];
-        let mut system = l.boot().unwrap();
-        let events = system.run_to(q.moment, 50_000_000).unwrap();
-        system.answer(q, &events)
-    };
-    // The first page fault of the heap program is a user write to a page
-    // that is not present: error code 6.
-    assert_eq!(answer("demand-paging", 1), "0x6");
-    // cli in ring 3 raises vector 13.
-    assert_eq!(answer("user-kernel-mode", 0), "13");
-    // Three regions, three page tables.
-    assert_eq!(answer("two-level", 0), "3");
-    // The user stack starts just below the kernel: one push and ESP is there.
-    assert_eq!(answer("memory-image", 0), "0x7ffffffc");
-}
-
-use osviz_kernel::introspect::{FrameOwner, Introspector, KernelView};
 use osviz_machine::{Event, EventKind};
+use osviz_view::FrameOwner;
 
 /// Runs a lesson with events recorded, returning every event with its step.
-fn events_of(id: &str) -> (osviz_kernel::System, Vec<(u64, Event)>) {
-    let mut system = lesson(id).unwrap().boot().unwrap();
-    let m = &mut system.machine;
+fn events_of(id: &str) -> (Guest, Vec<(u64, Event)>) {
+    let mut system = boot(lesson(id).unwrap());
+    let m = system.machine_mut();
     m.set_recording(true);
     let mut all = Vec::new();
     loop {
@@ -103,15 +144,12 @@ fn events_of(id: &str) -> (osviz_kernel::System, Vec<(u64, Event)>) {
 
 #[test]
 fn the_system_call_lesson_enters_through_0x40_and_returns_with_iret() {
-    let mut system = lesson("system-call").unwrap().boot().unwrap();
+    let mut system = boot(lesson("system-call").unwrap());
     let events = system
-        .run_to(
-            osviz_kernel::lessons::Moment::Trap { vector: 0x40 },
-            5_000_000,
-        )
+        .run_to(Moment::Trap { vector: 0x40 }, 5_000_000)
         .unwrap();
-    let i = Introspector::of(&system);
-    let p = i.current(&system.machine).unwrap();
+    let i = system.view();
+    let p = i.current(system.machine()).unwrap();
     let entry = events
         .iter()
         .find_map(|e| match e {
@@ -137,11 +175,11 @@ fn the_system_call_lesson_enters_through_0x40_and_returns_with_iret() {
     assert_eq!(entry.3.len(), 5, "SS, ESP, EFLAGS, CS, EIP");
     // The IDT view agrees: vector 0x40 is a DPL 3 gate to vector64.
     assert_eq!(
-        i.idt(&system.machine)[0x40].handler_symbol.as_deref(),
+        i.idt(system.machine())[0x40].handler_symbol.as_deref(),
         Some("vector64")
     );
     // Then the kernel returns with iret, to CPL 3.
-    let m = &mut system.machine;
+    let m = system.machine_mut();
     m.break_on(EventKind::Iret, true);
     m.run(1_000_000);
     let back = m.last_events().iter().find_map(|e| match e {
@@ -167,7 +205,7 @@ fn the_context_switch_lesson_writes_cr3_with_each_process_directory() {
         .collect();
     // The kernel's directory, then the two processes' in turn (and the
     // kernel's between them, in the scheduler).
-    let kernel = system.kernel.symbol("kpgdir").unwrap() - osviz_kernel::KERNBASE;
+    let kernel = system.view().symbol_address("kpgdir").unwrap() - osviz_kernel::KERNBASE;
     let processes: std::collections::BTreeSet<u32> =
         writes.iter().copied().filter(|&d| d != kernel).collect();
     assert_eq!(processes.len(), 2, "{writes:x?}");
@@ -189,10 +227,10 @@ fn the_context_switch_lesson_writes_cr3_with_each_process_directory() {
 
 #[test]
 fn the_demand_paging_lesson_faults_allocates_and_restarts() {
-    let mut system = lesson("demand-paging").unwrap().boot().unwrap();
+    let mut system = boot(lesson("demand-paging").unwrap());
     let events = system
         .run_to(
-            osviz_kernel::lessons::Moment::Event {
+            Moment::Event {
                 event: EventKind::PageFault,
                 nth: 1,
             },
@@ -211,21 +249,22 @@ fn the_demand_paging_lesson_faults_allocates_and_restarts() {
         })
         .unwrap();
     assert_eq!(code, 6, "a user write to a page that is not present");
-    let owned = |system: &osviz_kernel::System, pid: u32| {
-        Introspector::of(system)
-            .frames(&system.machine)
+    let owned = |system: &Guest, pid: u32| {
+        system
+            .view()
+            .frames(system.machine())
             .iter()
             .filter(|f| **f == FrameOwner::Process { pid })
             .count()
     };
-    let p = Introspector::of(&system).processes(&system.machine)[0].clone();
+    let p = system.view().processes(system.machine())[0].clone();
     assert!(
         linear >= p.heap && linear < p.brk,
         "a heap page: {linear:#x}"
     );
     let owned_before = owned(&system, p.pid);
     // Run until the faulting instruction executes again, now without a fault.
-    let m = &mut system.machine;
+    let m = system.machine_mut();
     m.add_breakpoint(eip);
     assert!(matches!(
         m.run(1_000_000),
@@ -233,7 +272,7 @@ fn the_demand_paging_lesson_faults_allocates_and_restarts() {
     ));
     let owned_after = owned(&system, p.pid);
     assert_eq!(owned_after, owned_before + 1, "one frame allocated");
-    let m = &mut system.machine;
+    let m = system.machine_mut();
     let retired = m.retired();
     let outcome = m.step();
     assert!(
@@ -265,39 +304,39 @@ fn running_and_single_stepping_every_lesson_record_the_same_events() {
 
 fn run_and_step_every_lesson(record: bool) {
     for l in LESSONS {
-        let mut ran = l.boot().unwrap();
-        let mut stepped = l.boot().unwrap();
+        let mut ran = boot(l);
+        let mut stepped = boot(l);
         if record {
-            for m in [&mut ran.machine, &mut stepped.machine] {
+            for m in [ran.machine_mut(), stepped.machine_mut()] {
                 m.set_recording(true);
                 m.set_unrecorded(osviz_machine::KindSet::of(&[EventKind::TlbHit]));
             }
         }
         let mut chunk = 1u64;
-        while ran.machine.stopped().is_none() && ran.machine.steps() < 3_000_000 {
-            let stop = ran.machine.run(chunk);
-            while stepped.machine.steps() < ran.machine.steps()
-                && stepped.machine.stopped().is_none()
+        while ran.machine().stopped().is_none() && ran.machine().steps() < 3_000_000 {
+            let stop = ran.machine_mut().run(chunk);
+            while stepped.machine().steps() < ran.machine().steps()
+                && stepped.machine().stopped().is_none()
             {
-                stepped.machine.step();
+                stepped.machine_mut().step();
             }
             assert_eq!(
-                (stepped.machine.steps(), stepped.machine.state_hash()),
-                (ran.machine.steps(), ran.machine.state_hash()),
+                (stepped.machine().steps(), stepped.machine().state_hash()),
+                (ran.machine().steps(), ran.machine().state_hash()),
                 "{}: state after {} steps (run stopped: {stop:?})",
                 l.id,
-                ran.machine.steps()
+                ran.machine().steps()
             );
             if record {
                 let events = |m: &osviz_machine::Machine| -> Vec<_> {
                     m.events().map(|s| (s.step, s.event)).collect()
                 };
                 assert_eq!(
-                    events(&stepped.machine),
-                    events(&ran.machine),
+                    events(stepped.machine()),
+                    events(ran.machine()),
                     "{}: events after {} steps",
                     l.id,
-                    ran.machine.steps()
+                    ran.machine().steps()
                 );
             }
             if stop == StopReason::Halted {
@@ -306,6 +345,11 @@ fn run_and_step_every_lesson(record: bool) {
             // Uneven chunk sizes, so that the comparisons fall everywhere.
             chunk = (chunk * 7 + 13) % 20_011;
         }
-        assert_eq!(ran.machine.stopped(), Some(&StopReason::Halted), "{}", l.id);
+        assert_eq!(
+            ran.machine().stopped(),
+            Some(&StopReason::Halted),
+            "{}",
+            l.id
+        );
     }
 }

@@ -1,0 +1,94 @@
+//! Every xv6 lesson runs to each of its moments headless, from its own
+//! start (the prompt, with the lesson's command typed), and each question's
+//! answer is the one xv6's source implies, written here.
+
+use osviz_course::{Guest, XV6_LESSONS};
+use osviz_xv6::Xv6Build;
+use std::rc::Rc;
+
+fn build() -> Rc<Xv6Build> {
+    let dir = osviz_xv6::build::default_build().unwrap_or_else(|e| panic!("{e}"));
+    Rc::new(Xv6Build::from_dir(&dir).unwrap())
+}
+
+#[test]
+fn every_xv6_lesson_reaches_its_moments_and_answers_as_the_source_implies() {
+    let build = build();
+    // Booted once to the prompt; each lesson types its command on a copy.
+    let mut at_prompt = Guest::for_lesson(&XV6_LESSONS[0], Some(&build), None).unwrap();
+    let blank = osviz_course::Lesson {
+        setup: osviz_course::Setup::Xv6 { typed: "" },
+        ..XV6_LESSONS[0]
+    };
+    at_prompt.go_to_start(&blank).unwrap();
+    let expected: &[(&str, &[&str])] = &[
+        // sh forks (pid 3, still called sh: exec names it after the switch).
+        ("xv6-shell", &["pid 3 (sh)"]),
+        // echo's text and data fit in a page; exec adds a guard page and
+        // the stack page above it: sz 3 pages, the stack from 0x2000.
+        ("xv6-memory-image", &["0x3000", "0x2000"]),
+        // The process switched to had called sched, which called swtch:
+        // its context returns into sched (offset as Debian's gcc compiles it).
+        ("xv6-context", &["sched+104"]),
+        // sh wakes with the line, forks, and waits: it sleeps first.
+        ("xv6-context-switch", &["pid 2 (sh)"]),
+        // fork clears the child's trap-frame eax: fork returns 0 there.
+        ("xv6-pcb", &["0"]),
+        // ls's image, guard and stack lie in the first 4 MiB: one table.
+        ("xv6-paging", &["1"]),
+        // The scheduler's switchuvm loads the woken sh's directory
+        // (physical address of the frame kalloc gave it).
+        ("xv6-cr3-tlb", &["0xdf73000: pid 2 (sh)"]),
+        // A system call comes from user code: the saved CS's RPL is 3.
+        ("xv6-rings", &["ring 3"]),
+        // SYS_write is 16 in syscall.h.
+        ("xv6-syscall", &["16"]),
+        // tvinit: SETGATE(idt[T_SYSCALL], 1, SEG_KCODE<<3, vectors[T_SYSCALL],
+        // DPL_USER); every other gate DPL 0.
+        ("xv6-idt", &["3 for 64, 0 for 32"]),
+        // sh's child (pid 3, still named sh) execs cat: exec reads cat's
+        // ELF through bread, and iderw sleeps on the buffer until the disk
+        // interrupt.
+        ("xv6-blocking-io", &["pid 3 (sh) on bcache.buf[29]"]),
+        // Before exec, the child sh's malloc grows its heap: sbrk ->
+        // growproc -> allocuvm, which allocates every page at once.
+        (
+            "xv6-demand-paging",
+            &["pid 3 (sh), in the kernel (CPL 0), from growproc ← sys_sbrk"],
+        ),
+    ];
+    let mut wrong = Vec::new();
+    for l in XV6_LESSONS {
+        let want = expected
+            .iter()
+            .find(|(id, _)| *id == l.id)
+            .map_or(&[][..], |(_, a)| *a);
+        assert_eq!(
+            want.len(),
+            l.questions.len(),
+            "{}: an expected answer per question",
+            l.id
+        );
+        let mut start = at_prompt.fork();
+        for b in l.typed().bytes() {
+            start.machine_mut().press_key(b);
+        }
+        for moment in l.breakpoints {
+            let mut g = start.fork();
+            g.run_to(*moment, 30_000_000)
+                .unwrap_or_else(|e| panic!("{}: {moment}: {e}", l.id));
+        }
+        let answers = osviz_course::read_answers(l, &start, 30_000_000);
+        for ((q, got), want) in l.questions.iter().zip(answers).zip(want) {
+            let got = got.unwrap_or_else(|e| panic!("{}: {}: {e}", l.id, q.prompt));
+            println!("{}: {} -> {}", l.id, q.prompt, got.answer);
+            if &got.answer != want {
+                wrong.push(format!(
+                    "{}: {}: {} (expected {want})",
+                    l.id, q.prompt, got.answer
+                ));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{wrong:#?}");
+}

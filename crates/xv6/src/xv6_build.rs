@@ -1,0 +1,130 @@
+//! An xv6 build as a guest is booted from: the kernel ELF, the disk image,
+//! the C sources it was compiled from, and the kernel's layout read once
+//! from its DWARF. The page gets one by fetching the served build or from
+//! the files a student opened; the command line and the tests read one
+//! from the folder `scripts/xv6` writes.
+
+use crate::Xv6;
+use osviz_machine::{Machine, PcConfig};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// Steps between xv6's checkpoints: a step back replays at most this many
+/// (a few milliseconds on the block path), and the boot's 14 M steps keep
+/// a dozen of them.
+pub const CHECKPOINT_STEPS: u64 = 1_000_000;
+
+/// An xv6 build: the kernel ELF, the disk image, the C sources the page
+/// shows, and the kernel's layout read once from its DWARF.
+#[derive(Debug)]
+pub struct Xv6Build {
+    /// Where it came from, as the page says it ("the course's xv6", a file name).
+    pub origin: String,
+    pub kernel: Vec<u8>,
+    pub disk: Vec<u8>,
+    /// Source files by name (`proc.c`), as the build compiled them.
+    pub sources: BTreeMap<String, String>,
+    pub xv6: Xv6,
+}
+
+/// Why a kernel and disk could not be opened.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum OpenError {
+    /// A file of the build could not be read (named, with why).
+    File(String),
+    /// The kernel file is not something the machine boots (named why).
+    Kernel(String),
+    /// The kernel boots, but its debugging information could not be read.
+    Dwarf(String),
+}
+
+impl std::fmt::Display for OpenError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            OpenError::File(why) => write!(f, "{why}"),
+            OpenError::Kernel(why) => write!(f, "the kernel cannot boot: {why}"),
+            OpenError::Dwarf(why) => write!(f, "the kernel's debugging information: {why}"),
+        }
+    }
+}
+
+impl std::error::Error for OpenError {}
+
+/// The file names a build's sources have (what the Code panel shows).
+pub fn is_source_name(name: &str) -> bool {
+    [".c", ".h", ".S", ".ld"].iter().any(|e| name.ends_with(e))
+}
+
+impl Xv6Build {
+    /// Reads a build's kernel layout; the machine is booted later, for
+    /// each session, from the same bytes.
+    pub fn new(
+        origin: &str,
+        kernel: Vec<u8>,
+        disk: Vec<u8>,
+        sources: BTreeMap<String, String>,
+    ) -> Result<Xv6Build, OpenError> {
+        // What is wrong with a file that is no kernel is said before
+        // anything else: not an ELF, not i386, no multiboot header.
+        if !kernel.starts_with(b"\x7fELF") {
+            return Err(OpenError::Kernel(
+                "not an ELF file (it does not start with 0x7f 'E' 'L' 'F'): choose the `kernel` xv6's make builds"
+                    .into(),
+            ));
+        }
+        osviz_machine::multiboot::check(&kernel).map_err(|e| OpenError::Kernel(e.to_string()))?;
+        let mut xv6 = Xv6::new(&kernel).map_err(|e| OpenError::Dwarf(e.to_string()))?;
+        // The user programs' C comes from their ELFs in the disk image.
+        xv6.read_programs(&disk);
+        Ok(Xv6Build {
+            origin: origin.to_string(),
+            kernel,
+            disk,
+            sources,
+            xv6,
+        })
+    }
+
+    /// Reads the build in folder `dir` as `scripts/xv6` leaves it: `kernel`
+    /// and `fs.img`, and the sources in `src/` when they are there.
+    pub fn from_dir(dir: &Path) -> Result<Xv6Build, OpenError> {
+        let read = |f: &str| {
+            std::fs::read(dir.join(f))
+                .map_err(|e| OpenError::File(format!("{}: {e}", dir.join(f).display())))
+        };
+        let kernel = read("kernel")?;
+        let disk = read("fs.img")?;
+        let mut sources = BTreeMap::new();
+        if let Ok(entries) = std::fs::read_dir(dir.join("src")) {
+            for entry in entries.flatten() {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                if is_source_name(&name) {
+                    if let Ok(text) = std::fs::read_to_string(entry.path()) {
+                        sources.insert(name, text);
+                    }
+                }
+            }
+        }
+        Xv6Build::new(&dir.display().to_string(), kernel, disk, sources)
+    }
+
+    /// A fresh PC running this build, at its first instruction, keeping a
+    /// checkpoint every `checkpoint_interval` steps for reverse stepping
+    /// (0 for none).
+    pub fn boot_with(&self, checkpoint_interval: u64) -> Result<Machine, OpenError> {
+        Machine::pc(
+            PcConfig {
+                slave: Some(self.disk.clone()),
+                checkpoint_interval,
+                ..PcConfig::default()
+            },
+            &self.kernel,
+        )
+        .map_err(|e| OpenError::Kernel(e.to_string()))
+    }
+
+    /// A fresh PC running this build, keeping history for reverse stepping.
+    pub fn boot(&self) -> Result<Machine, OpenError> {
+        self.boot_with(CHECKPOINT_STEPS)
+    }
+}
