@@ -4,7 +4,7 @@
 //! once and the shortcut list below is the only one.
 
 use crate::focus::Focus;
-use crate::guest::Xv6Build;
+use osviz_xv6::Xv6Build;
 use std::rc::Rc;
 
 /// An xv6 build handed to the session (equal when it is the same build).

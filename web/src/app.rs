@@ -48,7 +48,7 @@ fn initial_session() -> Session {
     match gloo::storage::LocalStorage::get::<Settings>(SETTINGS_KEY) {
         Ok(settings) => settings.restore(),
         Err(_) => {
-            let mut s = Session::new(osviz_kernel::lessons::LESSONS[0].id);
+            let mut s = Session::new(osviz_course::first().id);
             s.notice = Some(
                 "Welcome: read the lesson, press Step (s) to run one instruction, or Run (r); press ? for every shortcut".into(),
             );
@@ -72,7 +72,7 @@ fn copy_link(fragment: String, session: Rc<RefCell<Session>>, refresh: UseForceU
     let window = gloo::utils::window();
     let _ = window.location().set_hash(&fragment);
     let url = window.location().href().unwrap_or_default();
-    let step = session.borrow().system.machine.steps();
+    let step = session.borrow().system.machine().steps();
     let promise = window.navigator().clipboard().write_text(&url);
     wasm_bindgen_futures::spawn_local(async move {
         let copied = wasm_bindgen_futures::JsFuture::from(promise).await.is_ok();
@@ -116,7 +116,7 @@ const FRAMES_EVERY_MS: f64 = 250.0;
 /// Who owns each physical frame, and how many are free: now when paused or
 /// stepping, at most every `FRAMES_EVERY_MS` while running.
 fn frame_owners(s: &Session, cache: &RefCell<FramesCache>) -> (Rc<[osviz_view::FrameOwner]>, u32) {
-    let m = &s.system.machine;
+    let m = s.system.machine();
     let now = gloo::utils::window().performance().map_or(0.0, |p| p.now());
     let mut c = cache.borrow_mut();
     let fresh = c.step == Some(m.steps()) || (s.running && now - c.at_ms < FRAMES_EVERY_MS);
@@ -385,7 +385,7 @@ pub fn app() -> Html {
     let break_change = select_change(|v| Action::SetBreak(v.parse().ok()));
 
     let s = session.borrow();
-    let m = &s.system.machine;
+    let m = s.system.machine();
     let root_class = classes!(
         "app",
         s.dark.then_some("dark"),

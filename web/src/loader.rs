@@ -2,7 +2,7 @@
 //! `xv6/sources.json`, copied into the page by Trunk from scripts/xv6's
 //! output). The bytes stay in the browser.
 
-use crate::guest::Xv6Build;
+use osviz_xv6::Xv6Build;
 use std::collections::BTreeMap;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;

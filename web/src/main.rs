@@ -4,7 +4,6 @@
 mod action;
 mod app;
 mod focus;
-mod guest;
 mod kept;
 mod loader;
 mod panels;

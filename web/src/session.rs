@@ -4,14 +4,14 @@
 
 use crate::action::Action;
 use crate::focus::{Focus, Linked};
-use crate::guest::{Guest, GuestKernel, Xv6Build};
 use crate::share::Link;
 use crate::views::registers::RegisterView;
 use osviz_asm::Diagnostic;
-use osviz_kernel::lessons::{Kernel, LESSONS, Lesson, disk_image, run_to, run_to_user_mode};
-use osviz_kernel::xv6_lessons::XV6_LESSONS;
-use osviz_kernel::{BootError, System, source_file};
-use osviz_machine::{Event, EventKind, MachineConfig, StopReason};
+use osviz_course::run::run_to;
+use osviz_course::{Guest, GuestError, Kernel, Lesson, XV6_LESSONS};
+use osviz_kernel::{BootError, source_file};
+use osviz_machine::{Event, EventKind, StopReason};
+use osviz_xv6::Xv6Build;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::rc::Rc;
 
@@ -37,9 +37,6 @@ pub const FRAME_BUDGET: u64 = 60_000;
 /// The most steps a query that runs the machine (a reveal, a step over)
 /// may take before it gives up.
 const QUERY_STEPS: u64 = FRAME_BUDGET * 500;
-
-/// The most steps xv6's boot may take to its prompt (it takes 14 M).
-const XV6_BOOT_STEPS: u64 = 60_000_000;
 
 /// The bounds of the adaptive budget, and the milliseconds of running per
 /// frame it aims at. Running takes what rendering leaves of a 60 fps frame
@@ -320,21 +317,16 @@ pub const PANELS: [&str; 13] = [
     "Console",
 ];
 
-fn boot(lesson: &Lesson, source: Option<&str>) -> Result<Guest, BootError> {
-    let mut system = match source {
-        None => lesson.boot()?,
-        Some(text) => {
-            let mut sources: Vec<(&str, &str)> = vec![(lesson.programs[0].name, text)];
-            sources.extend(lesson.programs[1..].iter().map(|p| (p.name, p.source)));
-            let mut s = System::boot_sources(&sources, MachineConfig::default())?;
-            s.machine
-                .load_disk(&disk_image())
-                .map_err(|e| BootError::TooLarge(e.to_string()))?;
-            s
-        }
-    };
-    system.machine.set_recording(true);
-    Ok(Guest::teaching(system))
+/// Boots a lesson's guest (the first program replaced by `source`), with
+/// events recorded, as the page watches it.
+fn boot(
+    lesson: &'static Lesson,
+    xv6: Option<&Rc<Xv6Build>>,
+    source: Option<&str>,
+) -> Result<Guest, GuestError> {
+    let mut guest = Guest::for_lesson(lesson, xv6, source)?;
+    guest.machine_mut().set_recording(true);
+    Ok(guest)
 }
 
 /// The latest device interrupt the CPU took between steps `from` and `to`
@@ -349,17 +341,7 @@ fn last_device_interrupt(m: &osviz_machine::Machine, from: u64, to: u64) -> Opti
 /// The lesson's own first program's source ("" for xv6's lessons, which
 /// run xv6's programs).
 fn lesson_source(lesson: &Lesson) -> &'static str {
-    lesson.programs.first().map_or("", |p| p.source)
-}
-
-/// Boots xv6 from a build, for a lesson.
-fn boot_xv6(build: &Rc<Xv6Build>) -> Result<Guest, crate::guest::OpenError> {
-    let mut machine = build.boot()?;
-    machine.set_recording(true);
-    Ok(Guest {
-        machine,
-        kernel: GuestKernel::Xv6(build.clone()),
-    })
+    lesson.source()
 }
 
 impl Session {
@@ -372,25 +354,25 @@ impl Session {
     /// (`pending_lesson`).
     pub fn with_xv6(lesson_id: &str, xv6: Option<Rc<Xv6Build>>) -> Session {
         let mut pending = None;
-        let mut lesson = osviz_kernel::lessons::lesson(lesson_id).unwrap_or(&LESSONS[0]);
-        if lesson.kernel == Kernel::Xv6 && xv6.is_none() {
+        let mut notice = None;
+        let mut lesson = osviz_course::lesson(lesson_id).unwrap_or(osviz_course::first());
+        if lesson.kernel() == Kernel::Xv6 && xv6.is_none() {
             pending = Some(lesson.id.to_string());
-            lesson = &LESSONS[0];
+            lesson = osviz_course::first();
         }
-        let system = match (lesson.kernel, &xv6) {
-            (Kernel::Xv6, Some(build)) => boot_xv6(build).ok(),
-            _ => None,
-        };
-        let system = match system {
-            Some(s) => s,
-            None => {
-                if lesson.kernel == Kernel::Xv6 {
-                    lesson = &LESSONS[0];
-                }
-                boot(lesson, None).expect("the built-in lessons assemble")
+        let system = match boot(lesson, xv6.as_ref(), None) {
+            Ok(system) => system,
+            Err(e) => {
+                // A build that cannot boot is said, never silently replaced.
+                notice = Some(format!(
+                    "{} could not start: {e}; the first lesson opened instead",
+                    lesson.id
+                ));
+                lesson = osviz_course::first();
+                boot(lesson, None, None).expect("the built-in lessons assemble")
             }
         };
-        let before = RegisterView::of(&system.machine);
+        let before = RegisterView::of(system.machine());
         let mut s = Session {
             system,
             lesson,
@@ -402,7 +384,7 @@ impl Session {
             before,
             stop: None,
             running: false,
-            speed: match lesson.kernel {
+            speed: match lesson.kernel() {
                 Kernel::Teaching => DEFAULT_SPEED,
                 Kernel::Xv6 => SPEEDS.len() - 1,
             },
@@ -438,6 +420,9 @@ impl Session {
             timeline: TimelineRecord::default(),
         };
         s.go_to_start();
+        if let Some(n) = notice {
+            s.notice = Some(n);
+        }
         s
     }
 
@@ -445,23 +430,14 @@ impl Session {
     /// program's first instruction, or xv6's shell prompt with the lesson's
     /// command typed.
     fn go_to_start(&mut self) {
-        let m = &mut self.system.machine;
-        self.start_step = match self.lesson.kernel {
-            Kernel::Teaching => run_to_user_mode(m, QUERY_STEPS).unwrap_or(0),
-            Kernel::Xv6 => match osviz_xv6::run_to_prompt(m, XV6_BOOT_STEPS) {
-                Ok(step) => {
-                    for b in self.lesson.typed.bytes() {
-                        m.press_key(b);
-                    }
-                    step
-                }
-                Err(e) => {
-                    self.notice = Some(format!("xv6 did not reach its prompt: {e}"));
-                    m.steps()
-                }
-            },
+        self.start_step = match self.system.go_to_start(self.lesson) {
+            Ok(step) => step,
+            Err(e) => {
+                self.notice = Some(e.to_string());
+                self.system.machine().steps()
+            }
         };
-        self.system.machine.clear_events();
+        self.system.machine_mut().clear_events();
         self.note_log_owner();
         self.remember_directories();
         self.mark();
@@ -495,7 +471,7 @@ impl Session {
     /// The first program's file name, as the line table knows it.
     pub fn program_file(&self) -> String {
         self.lesson
-            .programs
+            .programs()
             .first()
             .map_or(String::new(), |p| format!("{}.asm", p.name))
     }
@@ -510,7 +486,7 @@ impl Session {
         }
         if let Some(p) = self
             .lesson
-            .programs
+            .programs()
             .iter()
             .find(|p| format!("{}.asm", p.name) == file)
         {
@@ -521,7 +497,7 @@ impl Session {
 
     /// The physical address of the kernel's own page directory.
     pub fn kernel_dir(&self) -> u32 {
-        self.system.view().kernel_dir(&self.system.machine)
+        self.system.view().kernel_dir(self.system.machine())
     }
 
     /// The breakpoints, with the addresses they are bound to now.
@@ -540,7 +516,7 @@ impl Session {
     /// Binds the source-line breakpoints to the machine as it is now: at
     /// every address each line has (the kernel's, or each user program's).
     fn bind_breakpoints(&mut self) {
-        let m = &mut self.system.machine;
+        let m = self.system.machine_mut();
         let old: Vec<u32> = m.breakpoints().collect();
         for a in old {
             m.remove_breakpoint(a);
@@ -553,7 +529,7 @@ impl Session {
             .map(|l| l.addr)
             .collect();
         for a in addrs {
-            self.system.machine.add_breakpoint(a);
+            self.system.machine_mut().add_breakpoint(a);
         }
     }
 
@@ -562,7 +538,7 @@ impl Session {
     /// that program (the same user address in another program is other
     /// code). Addresses the page bound for itself count too.
     fn breakpoint_wanted(&self, eip: u32) -> bool {
-        let m = &self.system.machine;
+        let m = self.system.machine();
         let i = self.system.view();
         let mut places = self
             .breakpoints
@@ -593,7 +569,12 @@ impl Session {
     pub fn projector_panels(&self) -> Vec<String> {
         match self.panel_choice.get(self.lesson.id) {
             Some(list) => list.clone(),
-            None => self.lesson.panels.iter().map(|p| p.to_string()).collect(),
+            None => self
+                .lesson
+                .panels
+                .iter()
+                .map(|p| p.name().to_string())
+                .collect(),
         }
     }
 
@@ -638,7 +619,7 @@ impl Session {
             Action::CloseHelp => self.help = false,
             Action::ChooseLesson(id) => {
                 let wants_xv6 =
-                    osviz_kernel::lessons::lesson(&id).is_some_and(|l| l.kernel == Kernel::Xv6);
+                    osviz_course::lesson(&id).is_some_and(|l| l.kernel() == Kernel::Xv6);
                 if wants_xv6 && self.xv6.is_none() {
                     self.pending_lesson = Some(id);
                     self.notice = Some("loading xv6 (kernel, fs.img and its sources)…".into());
@@ -660,7 +641,7 @@ impl Session {
                 let origin = build.0.origin.clone();
                 self.xv6 = Some(build.0);
                 self.pending_lesson = None;
-                let id = match self.lesson.kernel {
+                let id = match self.lesson.kernel() {
                     Kernel::Xv6 => self.lesson.id,
                     Kernel::Teaching => XV6_LESSONS[0].id,
                 };
@@ -763,11 +744,11 @@ impl Session {
     /// Sets what `run` stops on: an index into `BREAK_KINDS`, or nothing.
     fn set_break(&mut self, choice: Option<usize>) {
         if let Some(old) = self.break_on.take() {
-            self.system.machine.break_on(old.kind, false);
+            self.system.machine_mut().break_on(old.kind, false);
         }
         self.break_on = choice.and_then(|i| BREAK_KINDS.get(i));
         if let Some(b) = self.break_on {
-            self.system.machine.break_on(b.kind, true);
+            self.system.machine_mut().break_on(b.kind, true);
         }
         self.last_switch = None;
     }
@@ -794,7 +775,7 @@ impl Session {
     /// the latest step: known from the previous switch-break stop, else read
     /// back from the event log, else the running process's.
     fn previous_process_dir(&self) -> Option<u32> {
-        let m = &self.system.machine;
+        let m = self.system.machine();
         let kernel = self.kernel_dir();
         if let Some((_, dir)) = self.last_switch {
             return Some(dir);
@@ -807,7 +788,7 @@ impl Session {
 
     /// Whether the latest step is a stop the break-on choice wants.
     fn wanted(&mut self, b: &BreakOn) -> bool {
-        let m = &self.system.machine;
+        let m = self.system.machine();
         match b.narrow {
             Narrow::Any => true,
             Narrow::Vector(v) => m
@@ -834,16 +815,16 @@ impl Session {
     /// past an event it does not want (a trap through another vector, a
     /// CR3 write that is no switch between processes), it runs on.
     fn run_to_break(&mut self, steps: u64) -> StopReason {
-        let end = self.system.machine.steps() + steps;
+        let end = self.system.machine().steps() + steps;
         // A switch-break remembered from another point in time is stale.
         if self
             .last_switch
-            .is_some_and(|(at, _)| at > self.system.machine.steps())
+            .is_some_and(|(at, _)| at > self.system.machine().steps())
         {
             self.last_switch = None;
         }
         loop {
-            let m = &mut self.system.machine;
+            let m = self.system.machine_mut();
             let stop = m.run(end - m.steps());
             let wanted = match (&stop, self.break_on) {
                 (StopReason::Event { .. }, Some(b)) => self.wanted(b),
@@ -858,7 +839,7 @@ impl Session {
             if wanted {
                 return stop;
             }
-            if self.system.machine.steps() >= end {
+            if self.system.machine().steps() >= end {
                 return StopReason::InstructionLimit;
             }
         }
@@ -917,7 +898,7 @@ impl Session {
                 .iter()
                 .map(|b| (b.file.clone(), b.line))
                 .collect(),
-            step: Some(self.system.machine.steps()),
+            step: Some(self.system.machine().steps()),
             panels: self.panel_choice.get(self.lesson.id).cloned(),
             projector: self.projector,
             keys: self.typed_keys(),
@@ -927,8 +908,8 @@ impl Session {
     /// The keys typed since the lesson's start (not the ones the lesson
     /// typed itself), up to now: what a share link replays.
     fn typed_keys(&self) -> Vec<(u64, u8)> {
-        let m = &self.system.machine;
-        let own = self.lesson.typed.len();
+        let m = self.system.machine();
+        let own = self.lesson.typed().len();
         m.inputs()
             .iter()
             .enumerate()
@@ -955,9 +936,9 @@ impl Session {
         let asked = link.lesson.clone();
         let known = asked
             .as_deref()
-            .and_then(osviz_kernel::lessons::lesson)
+            .and_then(osviz_course::lesson)
             .map(|l| l.id);
-        let mut session = Session::with_xv6(known.unwrap_or(LESSONS[0].id), xv6);
+        let mut session = Session::with_xv6(known.unwrap_or(osviz_course::first().id), xv6);
         if session.pending_lesson.is_some() {
             session.pending_link = Some(fragment.to_string());
             session.notice = Some("loading xv6 to open the shared link…".into());
@@ -1009,18 +990,18 @@ impl Session {
         let mut opened = String::new();
         // What was typed, each key at its step (replayed as it was typed).
         for &(step, byte) in &link.keys {
-            if step < session.system.machine.steps() {
+            if step < session.system.machine().steps() {
                 continue;
             }
             session.seek(step);
-            if session.system.machine.steps() < step {
+            if session.system.machine().steps() < step {
                 break;
             }
-            session.system.machine.press_key(byte);
+            session.system.machine_mut().press_key(byte);
         }
         if let Some(step) = link.step {
             session.seek(step);
-            let reached = session.system.machine.steps();
+            let reached = session.system.machine().steps();
             if reached < step {
                 problems.push(format!(
                     "step {step} is past the end of this run: opened at step {reached}, where it stopped"
@@ -1041,7 +1022,7 @@ impl Session {
     /// Notes who runs now, as the log starts empty (and the timeline's
     /// record with it).
     fn note_log_owner(&mut self) {
-        let m = &self.system.machine;
+        let m = self.system.machine();
         self.timeline.restart(m.steps());
         self.log_owner = self
             .system
@@ -1065,7 +1046,7 @@ impl Session {
     /// watch, sleeps are seen at each look and the latest device interrupt
     /// since the last look is named as the likely waker.
     fn remember_processes(&mut self, at_change: bool) {
-        let m = &self.system.machine;
+        let m = self.system.machine();
         self.timeline.copy_from(m);
         let now = m.steps();
         let i = self.system.view();
@@ -1146,11 +1127,11 @@ impl Session {
         self.sleeps.drain(..extra);
         self.sleeps_seen = now;
         let watches: Vec<(u32, u32)> = procs.iter().filter_map(|p| i.state_field(p)).collect();
-        self.system.machine.set_watches(&watches);
+        self.system.machine_mut().set_watches(&watches);
     }
 
     fn mark(&mut self) {
-        self.before = RegisterView::of(&self.system.machine);
+        self.before = RegisterView::of(self.system.machine());
     }
 
     /// Goes to a step (the machine's history replays to it).
@@ -1159,7 +1140,7 @@ impl Session {
         self.running = false;
         self.step_overs.clear();
         self.last_switch = None;
-        match self.system.machine.seek(step) {
+        match self.system.machine_mut().seek(step) {
             Ok(_) => self.stop = None,
             Err(e) => self.notice = Some(format!("cannot go to step {step}: {e}")),
         }
@@ -1169,7 +1150,7 @@ impl Session {
 
     /// Moves time for a query, remembering where the student was.
     fn move_time(&mut self, step: u64, what: &str) {
-        let here = self.system.machine.steps();
+        let here = self.system.machine().steps();
         self.seek(step);
         if here != step {
             self.return_to = Some(here);
@@ -1179,13 +1160,13 @@ impl Session {
 
     fn step(&mut self) {
         self.mark();
-        self.stop = self.system.machine.step().stop;
+        self.stop = self.system.machine_mut().step().stop;
         self.remember_directories();
         self.running = false;
     }
 
     fn step_back(&mut self) {
-        let now = self.system.machine.steps();
+        let now = self.system.machine().steps();
         let target = match self.step_overs.last() {
             Some(&(after, before)) if after == now => {
                 self.step_overs.pop();
@@ -1203,9 +1184,9 @@ impl Session {
     fn step_over(&mut self) {
         self.mark();
         self.running = false;
-        let before = self.system.machine.steps();
-        self.stop = self.system.machine.step_over(QUERY_STEPS);
-        let after = self.system.machine.steps();
+        let before = self.system.machine().steps();
+        self.stop = self.system.machine_mut().step_over(QUERY_STEPS);
+        let after = self.system.machine().steps();
         if after > before + 1 {
             self.step_overs.push((after, before));
         }
@@ -1217,10 +1198,10 @@ impl Session {
         use osviz_view::LineStop;
         self.mark();
         self.running = false;
-        let before = self.system.machine.steps();
+        let before = self.system.machine().steps();
         let (m, view) = self.system.split();
         let stop = osviz_view::step_line(m, &*view, how, QUERY_STEPS);
-        let after = self.system.machine.steps();
+        let after = self.system.machine().steps();
         if after > before + 1 {
             self.step_overs.push((after, before));
         }
@@ -1250,7 +1231,7 @@ impl Session {
             self.add_line_breakpoint(file.trim(), line);
             return;
         }
-        let m = &self.system.machine;
+        let m = self.system.machine();
         let view = self.system.view();
         let place = view
             .code_address(t)
@@ -1307,13 +1288,13 @@ impl Session {
         let full_speed = SPEEDS[self.speed].1.is_none();
         if full_speed {
             self.system
-                .machine
+                .machine_mut()
                 .set_unrecorded(osviz_machine::KindSet::of(&[EventKind::TlbHit]));
         }
         let stop = self.run_to_break(steps);
         if full_speed {
             self.system
-                .machine
+                .machine_mut()
                 .set_unrecorded(osviz_machine::KindSet::EMPTY);
         }
         self.remember_directories();
@@ -1328,8 +1309,8 @@ impl Session {
     /// it, so EIP points at the instruction that wrote them (kernel or
     /// user). Replays the run from its earliest checkpoint.
     fn who_changed(&mut self, pa: u32, len: u32) {
-        let now = self.system.machine.steps();
-        match self.system.machine.last_change(pa, len) {
+        let now = self.system.machine().steps();
+        match self.system.machine_mut().last_change(pa, len) {
             Err(e) => self.notice = Some(e.to_string()),
             Ok(Some(step)) => {
                 self.move_time(step - 1, "");
@@ -1340,7 +1321,7 @@ impl Session {
             Ok(None) => {
                 self.notice = Some(format!(
                     "{pa:#010x} has not changed since step {}",
-                    self.system.machine.earliest_step().unwrap_or(0)
+                    self.system.machine_mut().earliest_step().unwrap_or(0)
                 ));
                 let _ = now;
             }
@@ -1359,7 +1340,7 @@ impl Session {
             _ => self.system.view().symbol_physical(t).map(|pa| (pa, 4)),
         };
         match target {
-            Some((pa, len)) if (pa as usize) < self.system.machine.mem().len() => {
+            Some((pa, len)) if (pa as usize) < self.system.machine().mem().len() => {
                 self.who_changed(pa, len)
             }
             _ => {
@@ -1421,10 +1402,10 @@ impl Session {
         // xv6 takes millions of steps to answer a command and the teaching
         // kernel's programs are read a few instructions a second: changing
         // kernels starts at the speed that kernel is watched at.
-        next.speed = if next.lesson.kernel == self.lesson.kernel {
+        next.speed = if next.lesson.kernel() == self.lesson.kernel() {
             self.speed
         } else {
-            match next.lesson.kernel {
+            match next.lesson.kernel() {
                 Kernel::Xv6 => SPEEDS.len() - 1,
                 Kernel::Teaching => DEFAULT_SPEED,
             }
@@ -1447,11 +1428,11 @@ impl Session {
 
     /// Rebuilds the machine with a program for the lesson's first one.
     fn run_source(&mut self, source: String) {
-        if self.lesson.kernel == Kernel::Xv6 {
+        if self.lesson.kernel() == Kernel::Xv6 {
             self.reboot_xv6();
             return;
         }
-        match boot(self.lesson, Some(&source)) {
+        match boot(self.lesson, None, Some(&source)) {
             Ok(system) => {
                 if source == lesson_source(self.lesson) {
                     self.ran.remove(self.lesson.id);
@@ -1471,7 +1452,7 @@ impl Session {
                 self.notice = (!lost.is_empty())
                     .then(|| format!("no code at {} now: those breakpoints wait", lost.join(", ")));
             }
-            Err(BootError::Assembly { errors, .. }) => {
+            Err(GuestError::Teaching(BootError::Assembly { errors, .. })) => {
                 self.errors = errors;
                 self.notice = Some(format!(
                     "the program does not assemble ({} error{}): the previous one still runs",
@@ -1513,7 +1494,7 @@ impl Session {
         let Some(build) = self.xv6.clone() else {
             return;
         };
-        match boot_xv6(&build) {
+        match boot(self.lesson, Some(&build), None) {
             Ok(system) => {
                 self.errors.clear();
                 self.start_again(system);
@@ -1541,10 +1522,10 @@ impl Session {
         let Some(q) = self.lesson.questions.get(i) else {
             return;
         };
-        let here = self.system.machine.steps();
+        let here = self.system.machine().steps();
         // The teaching kernel's moments count from the boot; xv6's from the
         // prompt, where the lesson types its command.
-        self.seek(match self.lesson.kernel {
+        self.seek(match self.lesson.kernel() {
             Kernel::Teaching => 0,
             Kernel::Xv6 => self.start_step,
         });
@@ -1552,7 +1533,7 @@ impl Session {
         let answer = match run_to(m, &*view, q.moment, QUERY_STEPS) {
             Ok(events) => Answer {
                 text: (q.answer)(m, &*view, &events),
-                step: Some(self.system.machine.steps()),
+                step: Some(self.system.machine().steps()),
             },
             Err(e) => Answer {
                 text: e,
@@ -1560,7 +1541,7 @@ impl Session {
             },
         };
         self.remember_directories();
-        if here != self.system.machine.steps() {
+        if here != self.system.machine().steps() {
             self.return_to = Some(here);
         }
         self.notice = answer
@@ -1571,7 +1552,7 @@ impl Session {
 
     fn type_keys(&mut self, text: &str) {
         for b in text.bytes() {
-            self.system.machine.press_key(b);
+            self.system.machine_mut().press_key(b);
         }
         if self.stop == Some(StopReason::Idle) {
             self.stop = None;
@@ -1595,7 +1576,7 @@ pub(crate) mod tests {
     /// The vectors the latest step trapped through.
     fn trapped(s: &Session) -> Vec<u8> {
         s.system
-            .machine
+            .machine()
             .last_events()
             .iter()
             .filter_map(|e| match e {
@@ -1606,7 +1587,7 @@ pub(crate) mod tests {
     }
 
     fn place(s: &Session) -> (String, usize) {
-        let p = s.system.view().place_of_eip(&s.system.machine);
+        let p = s.system.view().place_of_eip(s.system.machine());
         (p.file.unwrap(), p.line.unwrap())
     }
 
@@ -1635,7 +1616,7 @@ pub(crate) mod tests {
         s.apply(Action::Xv6Loaded(xv6_build()));
         assert_eq!(s.lesson.id, "xv6-shell");
         assert!(s.start_step > 10_000_000, "{}", s.start_step);
-        let screen = s.system.machine.text_screen().unwrap();
+        let screen = s.system.machine_mut().text_screen().unwrap();
         assert!(
             screen.rows.iter().any(|r| r.starts_with("$ ")),
             "{screen:?}"
@@ -1643,7 +1624,7 @@ pub(crate) mod tests {
         let names: Vec<String> = s
             .system
             .view()
-            .processes(&s.system.machine)
+            .processes(s.system.machine())
             .into_iter()
             .map(|p| format!("{} {} {}", p.pid, p.name, p.state))
             .collect();
@@ -1657,15 +1638,15 @@ pub(crate) mod tests {
             seen_ls |= s
                 .system
                 .view()
-                .processes(&s.system.machine)
+                .processes(s.system.machine())
                 .iter()
                 .any(|p| p.name == "ls");
-            let out = String::from_utf8_lossy(s.system.machine.serial_output()).into_owned();
+            let out = String::from_utf8_lossy(s.system.machine().serial_output()).into_owned();
             if out.matches("$ ").count() >= 2 {
                 break;
             }
         }
-        let out = String::from_utf8_lossy(s.system.machine.serial_output()).into_owned();
+        let out = String::from_utf8_lossy(s.system.machine().serial_output()).into_owned();
         assert!(out.contains("README"), "{out}");
         assert!(seen_ls, "ls appeared in the process table");
         // The code panel shows xv6's C, the kernel's or a program's.
@@ -1688,20 +1669,20 @@ pub(crate) mod tests {
     fn an_xv6_share_link_carries_the_kernel_the_typing_and_the_moment() {
         let build = xv6_build();
         let mut s = Session::with_xv6("xv6-idt", Some(build.0.clone()));
-        assert!(s.lesson.typed.is_empty());
+        assert!(s.lesson.typed().is_empty());
         s.apply(Action::TypeKeys("echo hi\n".into()));
-        while !String::from_utf8_lossy(s.system.machine.serial_output()).ends_with("hi\n$ ") {
+        while !String::from_utf8_lossy(s.system.machine().serial_output()).ends_with("hi\n$ ") {
             assert!(
-                s.system.machine.steps() < s.start_step + 30_000_000,
+                s.system.machine().steps() < s.start_step + 30_000_000,
                 "no answer"
             );
-            s.system.machine.run(100_000);
+            s.system.machine_mut().run(100_000);
         }
         eprintln!(
             "echo hi answered in {} steps",
-            s.system.machine.steps() - s.start_step
+            s.system.machine().steps() - s.start_step
         );
-        let mut t = s.system.machine.clone();
+        let mut t = s.system.machine().clone();
         let at = t.steps();
         for b in b"ls\n" {
             t.press_key(*b);
@@ -1710,7 +1691,7 @@ pub(crate) mod tests {
             t.run(10_000);
         }
         eprintln!("ls answered in {} steps", t.steps() - at);
-        let out = String::from_utf8_lossy(s.system.machine.serial_output()).into_owned();
+        let out = String::from_utf8_lossy(s.system.machine().serial_output()).into_owned();
         assert!(out.ends_with("hi\n$ "), "{out}");
         let fragment = s.link().encode();
         assert!(
@@ -1722,14 +1703,14 @@ pub(crate) mod tests {
         assert_eq!(opened.pending_lesson.as_deref(), Some("xv6-idt"));
         opened.apply(Action::Xv6Loaded(build));
         assert_eq!(opened.lesson.id, "xv6-idt");
-        assert_eq!(opened.system.machine.steps(), s.system.machine.steps());
+        assert_eq!(opened.system.machine().steps(), s.system.machine().steps());
         assert_eq!(
-            opened.system.machine.serial_output(),
-            s.system.machine.serial_output()
+            opened.system.machine().serial_output(),
+            s.system.machine().serial_output()
         );
         assert_eq!(
-            opened.system.machine.state_hash(),
-            s.system.machine.state_hash()
+            opened.system.machine().state_hash(),
+            s.system.machine().state_hash()
         );
     }
 
@@ -1757,8 +1738,8 @@ pub(crate) mod tests {
         );
         {
             let view = s.system.view();
-            let p = view.current(&s.system.machine).unwrap();
-            let stack = view.kernel_stack(&s.system.machine, &p);
+            let p = view.current(s.system.machine()).unwrap();
+            let stack = view.kernel_stack(s.system.machine(), &p);
             assert_eq!(stack.vector, Some(64));
         }
         let line = code.current;
@@ -1794,7 +1775,7 @@ pub(crate) mod tests {
         s.budget = 3_000_000;
         for _ in 0..200 {
             s.tick(0.016);
-            if String::from_utf8_lossy(s.system.machine.serial_output()).ends_with("hi\n$ ") {
+            if String::from_utf8_lossy(s.system.machine().serial_output()).ends_with("hi\n$ ") {
                 break;
             }
         }
@@ -1852,7 +1833,7 @@ pub(crate) mod tests {
         );
         // The span's ends are the steps the state changed at.
         let sleeping_at = |step: u64| {
-            let mut m = s.system.machine.clone();
+            let mut m = s.system.machine().clone();
             m.seek(step).unwrap();
             s.system
                 .view()
@@ -1871,7 +1852,7 @@ pub(crate) mod tests {
         // line of spin's must not stop diskread at that address.
         let mut s = Session::new("blocking-io");
         // The user addresses diskread runs at after its first instruction.
-        let mut m = s.system.machine.clone();
+        let mut m = s.system.machine().clone();
         let mut diskread = std::collections::BTreeSet::new();
         for _ in 0..200_000 {
             if m.step().stop.is_some() {
@@ -1903,7 +1884,7 @@ pub(crate) mod tests {
         );
         run_until_stopped(&mut s);
         assert_eq!(s.stop, Some(StopReason::Breakpoint { eip: addr }));
-        let m = &s.system.machine;
+        let m = s.system.machine();
         let current = s.system.view().current(m).expect("a process runs");
         assert_eq!(current.name, "spin");
     }
@@ -1932,7 +1913,7 @@ pub(crate) mod tests {
         s.apply(Action::TypeKeys("ls\n".into()));
         run_until_stopped(&mut s);
         assert_eq!(s.stop, Some(StopReason::Breakpoint { eip: main }));
-        let m = &s.system.machine;
+        let m = s.system.machine();
         let view = s.system.view();
         assert_eq!(view.current(m).map(|p| p.name).as_deref(), Some("ls"));
         assert_eq!(view.place_of_eip(m).file.as_deref(), Some("ls.c"));
@@ -1960,21 +1941,21 @@ pub(crate) mod tests {
         let mut s = Session::new("memory-image");
         s.apply(Action::SetBreak(Some(0)));
         run_until_stopped(&mut s);
-        let eip = s.system.machine.cpu().eip;
+        let eip = s.system.machine().cpu().eip;
         let (file, line) = place(&s);
         s.apply(Action::ToggleBreakpoint {
             file: file.clone(),
             line,
         });
-        assert_eq!(s.system.machine.breakpoints().collect::<Vec<_>>(), [eip]);
+        assert_eq!(s.system.machine().breakpoints().collect::<Vec<_>>(), [eip]);
         s.apply(Action::Reset);
-        assert_eq!(s.system.machine.breakpoints().collect::<Vec<_>>(), [eip]);
+        assert_eq!(s.system.machine().breakpoints().collect::<Vec<_>>(), [eip]);
         s.apply(Action::SetBreak(None));
         run_until_stopped(&mut s);
         assert_eq!(s.stop, Some(StopReason::Breakpoint { eip }));
         assert_eq!(place(&s), (file.clone(), line));
         s.apply(Action::ToggleBreakpoint { file, line });
-        assert_eq!(s.system.machine.breakpoints().count(), 0);
+        assert_eq!(s.system.machine().breakpoints().count(), 0);
     }
 
     #[test]
@@ -2004,7 +1985,7 @@ pub(crate) mod tests {
         assert_eq!((b.file.as_str(), b.line), (file.as_str(), line));
         assert_eq!(b.addr, Some(before + 1));
         assert_eq!(
-            s.system.machine.breakpoints().collect::<Vec<_>>(),
+            s.system.machine().breakpoints().collect::<Vec<_>>(),
             [before + 1]
         );
     }
@@ -2062,14 +2043,14 @@ pub(crate) mod tests {
                 "{:?}",
                 s.stop
             );
-            dirs.push(s.system.machine.cpu().cr3);
+            dirs.push(s.system.machine().cpu().cr3);
         }
         assert!(dirs.iter().all(|&d| d != s.kernel_dir()), "{dirs:x?}");
         for w in dirs.windows(2) {
             assert_ne!(w[0], w[1], "{dirs:x?}");
         }
         let i = s.system.view();
-        let procs = i.processes(&s.system.machine);
+        let procs = i.processes(s.system.machine());
         assert!(dirs.iter().all(|d| procs.iter().any(|p| p.pgdir == *d)));
     }
 
@@ -2078,29 +2059,29 @@ pub(crate) mod tests {
         let mut s = Session::new("system-call");
         while s
             .system
-            .machine
-            .instruction_at(s.system.machine.cpu().eip)
+            .machine()
+            .instruction_at(s.system.machine().cpu().eip)
             .map(|i| i.op)
             != Ok(osviz_machine::Op::Int)
         {
             s.apply(Action::Step);
         }
-        let (eip, steps) = (s.system.machine.cpu().eip, s.system.machine.steps());
+        let (eip, steps) = (s.system.machine().cpu().eip, s.system.machine().steps());
         s.apply(Action::StepOver);
-        assert_eq!(s.system.machine.cpu().eip, eip + 2);
-        assert_eq!(s.system.machine.cpu().cpl(), 3);
+        assert_eq!(s.system.machine().cpu().eip, eip + 2);
+        assert_eq!(s.system.machine().cpu().cpl(), 3);
         assert!(
-            s.system.machine.steps() > steps + 10,
+            s.system.machine().steps() > steps + 10,
             "the whole system call ran"
         );
         s.apply(Action::StepBack);
         assert_eq!(
-            (s.system.machine.steps(), s.system.machine.cpu().eip),
+            (s.system.machine().steps(), s.system.machine().cpu().eip),
             (steps, eip)
         );
         s.apply(Action::StepBack);
         assert_eq!(
-            s.system.machine.steps(),
+            s.system.machine().steps(),
             steps - 1,
             "then one step at a time"
         );
@@ -2129,22 +2110,22 @@ pub(crate) mod tests {
         for _ in 0..50 {
             s.apply(Action::Step);
         }
-        let here = s.system.machine.steps();
+        let here = s.system.machine().steps();
         s.apply(Action::Reveal(0));
-        assert_ne!(s.system.machine.steps(), here);
+        assert_ne!(s.system.machine().steps(), here);
         s.apply(Action::ReturnToWhereIWas);
-        assert_eq!(s.system.machine.steps(), here);
+        assert_eq!(s.system.machine().steps(), here);
     }
 
     #[test]
     fn a_lesson_starts_at_its_program_and_the_boot_is_one_action_away() {
         let mut s = Session::new("memory-image");
         assert!(s.start_step > 1000, "the boot ran: {}", s.start_step);
-        assert_eq!(s.system.machine.cpu().cpl(), 3);
+        assert_eq!(s.system.machine().cpu().cpl(), 3);
         s.apply(Action::ShowBoot);
-        assert_eq!(s.system.machine.steps(), 0);
+        assert_eq!(s.system.machine().steps(), 0);
         s.apply(Action::ReturnToWhereIWas);
-        assert_eq!(s.system.machine.steps(), s.start_step);
+        assert_eq!(s.system.machine().steps(), s.start_step);
     }
 
     #[test]
@@ -2164,7 +2145,7 @@ pub(crate) mod tests {
         assert_eq!(s.program(), mine, "the program run there runs again");
         s.apply(Action::RevertDraft);
         assert!(!s.edited());
-        assert_eq!(s.program(), s.lesson.programs[0].source);
+        assert_eq!(s.program(), s.lesson.programs()[0].source);
         // A prediction typed in a lesson is there again when the student comes back.
         s.apply(Action::ChooseLesson("memory-image".into()));
         s.apply(Action::Guess(1, "0x4000".into()));
@@ -2274,16 +2255,16 @@ pub(crate) mod tests {
     #[test]
     fn bad_share_links_say_what_was_asked_and_what_opened() {
         let s = Session::open_link("#lesson=paging&step=100");
-        assert_eq!(s.lesson.id, LESSONS[0].id);
+        assert_eq!(s.lesson.id, osviz_course::first().id);
         let n = s.notice.clone().unwrap();
         assert!(n.contains("no lesson `paging`"), "{n}");
-        assert_eq!(s.system.machine.steps(), 100);
+        assert_eq!(s.system.machine().steps(), 100);
         let s = Session::open_link("#lesson=system-call&step=4000000");
         let n = s.notice.clone().unwrap();
         assert!(n.contains("past the end"), "{n}");
-        assert!(s.system.machine.steps() < 4_000_000);
+        assert!(s.system.machine().steps() < 4_000_000);
         let s = Session::open_link("#lesson=system-call&step=9000");
-        assert_eq!(s.system.machine.steps(), 9000);
+        assert_eq!(s.system.machine().steps(), 9000);
         assert!(!s.notice.unwrap().contains(';'));
     }
 
@@ -2305,8 +2286,8 @@ pub(crate) mod tests {
             panic!("share gives a link");
         };
         let t = Session::open_link(&fragment);
-        assert_eq!(t.system.machine.steps(), s.system.machine.steps());
-        assert_eq!(t.system.machine.cpu().eip, s.system.machine.cpu().eip);
+        assert_eq!(t.system.machine().steps(), s.system.machine().steps());
+        assert_eq!(t.system.machine().cpu().eip, s.system.machine().cpu().eip);
         assert_eq!(t.program(), src);
         assert_eq!(t.breakpoints(), s.breakpoints());
         assert_eq!(t.projector_panels(), s.projector_panels());

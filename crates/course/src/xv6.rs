@@ -38,19 +38,6 @@ fn region_start(m: &Machine, i: &dyn KernelView, kind: RegionKind) -> String {
         .map_or("none".into(), |r| hex(r.start))
 }
 
-/// What every xv6 lesson shares: it runs xv6's own programs, and types
-/// nothing unless it says so.
-const XV6: Lesson = Lesson {
-    id: "",
-    title: "",
-    concept: "",
-    paragraphs: &[],
-    setup: Setup::Xv6 { typed: "" },
-    breakpoints: &[],
-    questions: &[],
-    panels: &[],
-};
-
 /// The xv6 lessons, in course order.
 pub const XV6_LESSONS: &[Lesson] = &[
     Lesson {
@@ -69,7 +56,6 @@ pub const XV6_LESSONS: &[Lesson] = &[
             answer: |m, i, _| who(m, i),
         }],
         panels: &[Panel::Processes, Panel::Console, Panel::KernelStack],
-        ..XV6
     },
     Lesson {
         id: "xv6-memory-image",
@@ -95,7 +81,6 @@ pub const XV6_LESSONS: &[Lesson] = &[
             },
         ],
         panels: &[Panel::MemoryImage, Panel::PageTables, Panel::Processes],
-        ..XV6
     },
     Lesson {
         id: "xv6-context",
@@ -120,7 +105,6 @@ pub const XV6_LESSONS: &[Lesson] = &[
             },
         }],
         panels: &[Panel::KernelStack, Panel::Registers, Panel::Processes],
-        ..XV6
     },
     Lesson {
         id: "xv6-context-switch",
@@ -141,7 +125,6 @@ pub const XV6_LESSONS: &[Lesson] = &[
             answer: |m, i, _| who(m, i),
         }],
         panels: &[Panel::Timeline, Panel::Processes, Panel::KernelStack],
-        ..XV6
     },
     Lesson {
         id: "xv6-pcb",
@@ -161,7 +144,6 @@ pub const XV6_LESSONS: &[Lesson] = &[
             },
         }],
         panels: &[Panel::KernelStack, Panel::Processes, Panel::PhysicalFrames],
-        ..XV6
     },
     Lesson {
         id: "xv6-paging",
@@ -186,7 +168,6 @@ pub const XV6_LESSONS: &[Lesson] = &[
             },
         }],
         panels: &[Panel::PageWalk, Panel::PageTables, Panel::MemoryImage],
-        ..XV6
     },
     Lesson {
         id: "xv6-cr3-tlb",
@@ -221,7 +202,6 @@ pub const XV6_LESSONS: &[Lesson] = &[
             },
         }],
         panels: &[Panel::Tlb, Panel::PageWalk, Panel::Timeline],
-        ..XV6
     },
     Lesson {
         id: "xv6-rings",
@@ -247,7 +227,6 @@ pub const XV6_LESSONS: &[Lesson] = &[
             },
         }],
         panels: &[Panel::Registers, Panel::KernelStack, Panel::Idt],
-        ..XV6
     },
     Lesson {
         id: "xv6-syscall",
@@ -277,7 +256,6 @@ pub const XV6_LESSONS: &[Lesson] = &[
             },
         }],
         panels: &[Panel::KernelStack, Panel::Code, Panel::Idt],
-        ..XV6
     },
     Lesson {
         id: "xv6-idt",
@@ -301,7 +279,6 @@ pub const XV6_LESSONS: &[Lesson] = &[
             },
         }],
         panels: &[Panel::Idt, Panel::KernelStack, Panel::Events],
-        ..XV6
     },
     Lesson {
         id: "xv6-blocking-io",
@@ -350,7 +327,6 @@ pub const XV6_LESSONS: &[Lesson] = &[
             },
         }],
         panels: &[Panel::Timeline, Panel::Processes, Panel::Events],
-        ..XV6
     },
     Lesson {
         id: "xv6-demand-paging",
@@ -382,6 +358,5 @@ pub const XV6_LESSONS: &[Lesson] = &[
             },
         }],
         panels: &[Panel::PhysicalFrames, Panel::MemoryImage, Panel::PageTables],
-        ..XV6
     },
 ];

@@ -4,8 +4,7 @@
 
 use crate::action::Action;
 use crate::views::lesson::{Inline, LessonView};
-use osviz_kernel::lessons::LESSONS;
-use osviz_kernel::xv6_lessons::XV6_LESSONS;
+use osviz_course::{TEACHING_LESSONS as LESSONS, XV6_LESSONS};
 use web_sys::{HtmlInputElement, HtmlSelectElement, HtmlTextAreaElement};
 use yew::prelude::*;
 

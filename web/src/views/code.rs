@@ -29,7 +29,7 @@ pub struct CodeView {
 const STACK_DEPTH: usize = 8;
 
 pub fn code(session: &Session) -> CodeView {
-    let m = &session.system.machine;
+    let m = session.system.machine();
     let eip = m.cpu().eip;
     let place = session.system.view().place_of_eip(m);
     let file = place.file.clone().unwrap_or_default();

@@ -195,7 +195,7 @@ pub struct EventRows {
 }
 
 pub fn rows(session: &Session) -> EventRows {
-    let m = &session.system.machine;
+    let m = session.system.machine();
     let view = session.system.view();
     let names = |v| view.vector_name(v);
     let keep = |e: &Event| match session.event_filter {

@@ -52,8 +52,8 @@ pub fn of_session(s: &Session) -> LessonView {
     let file = s.program_file();
     let breakpoints = s.breakpoints();
     LessonView {
-        xv6: l.kernel == osviz_kernel::lessons::Kernel::Xv6,
-        typed: l.typed,
+        xv6: l.kernel() == osviz_course::Kernel::Xv6,
+        typed: l.typed(),
         loading: s.pending_lesson.clone(),
         origin: s.system.xv6().map(|b| b.origin.clone()),
         limitation: s.system.view().limitation(),

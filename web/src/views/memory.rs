@@ -2,7 +2,7 @@
 //! address space, each with its pages (filled where a frame backs one) and
 //! where EIP and ESP point.
 
-use crate::guest::Guest;
+use osviz_course::Guest;
 use osviz_kernel::introspect::{MemoryRegion, ProcessView, RegionKind};
 
 /// One page of a region, and the frame behind it if it is mapped.
@@ -30,7 +30,7 @@ pub struct Region {
 const DRAWN_PAGES: u64 = 128;
 
 pub fn regions(system: &Guest, p: &ProcessView) -> Vec<Region> {
-    let m = &system.machine;
+    let m = system.machine();
     let i = system.view();
     let maps = i.mappings(m, p);
     let (eip, esp) = i.user_context(m, p);
@@ -90,7 +90,7 @@ mod tests {
     fn at_the_start_the_heap_is_empty_and_the_kernel_ends_at_the_top() {
         let s = Session::new("memory-image");
         let i = s.system.view();
-        let p = i.current(&s.system.machine).unwrap();
+        let p = i.current(s.system.machine()).unwrap();
         let r = regions(&s.system, &p);
         let by = |k| r.iter().find(|x| x.kind == k).unwrap();
         assert!(by(RegionKind::Heap).range.starts_with("empty, at "));

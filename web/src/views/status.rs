@@ -28,7 +28,7 @@ pub fn describe(session: &Session) -> String {
 
 /// The whole status line.
 pub fn status_line(session: &Session) -> String {
-    let m = &session.system.machine;
+    let m = session.system.machine();
     format!(
         "{} · step {} · {} instructions retired",
         describe(session),

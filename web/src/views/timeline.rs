@@ -416,7 +416,7 @@ fn of_events<'a>(
 /// latest step's); a page directory is named by the process that has it,
 /// or had it (the session remembers exited ones).
 pub fn of_session(session: &Session, procs: &[ProcessView]) -> TimelineView {
-    let m = &session.system.machine;
+    let m = session.system.machine();
     let events = session
         .timeline
         .events()
@@ -523,7 +523,7 @@ mod tests {
                 s.tick(0.016);
             }
         }
-        let procs = s.system.view().processes(&s.system.machine);
+        let procs = s.system.view().processes(s.system.machine());
         let v = of_session(&s, &procs);
         let who: Vec<_> = v.slices.iter().map(|x| x.who.clone()).collect();
         assert!(who.len() >= 2, "{who:?}");
@@ -537,7 +537,7 @@ mod tests {
 
     /// The timeline drawn straight from the machine's whole event log.
     fn of_whole_log(s: &Session) -> TimelineView {
-        let m = &s.system.machine;
+        let m = s.system.machine();
         let procs = s.system.view().processes(m);
         let events = m
             .event_log()
@@ -556,12 +556,12 @@ mod tests {
         while s.running {
             s.tick(0.016);
             looks += 1;
-            let procs = s.system.view().processes(&s.system.machine);
+            let procs = s.system.view().processes(s.system.machine());
             let (a, b) = (of_session(&s, &procs), of_whole_log(&s));
             assert_eq!((a.slices, a.io), (b.slices, b.io), "look {looks}");
         }
-        assert!(!s.system.machine.event_log().is_full());
-        let procs = s.system.view().processes(&s.system.machine);
+        assert!(!s.system.machine().event_log().is_full());
+        let procs = s.system.view().processes(s.system.machine());
         let v = of_session(&s, &procs);
         let io =
             v.io.iter()
@@ -584,18 +584,18 @@ mod tests {
         // ls answers within about 15 M steps; then xv6 idles for 10 M more,
         // reading the LAPIC's ID (a memory-mapped access, an event) over and
         // over, which pushes every switch out of the bounded event log.
-        while s.system.machine.steps() < 40_000_000 {
+        while s.system.machine().steps() < 40_000_000 {
             s.tick(0.016);
         }
-        assert!(String::from_utf8_lossy(s.system.machine.serial_output()).contains("README"));
-        assert!(s.system.machine.event_log().is_full());
+        assert!(String::from_utf8_lossy(s.system.machine().serial_output()).contains("README"));
+        assert!(s.system.machine().event_log().is_full());
         assert!(
             of_whole_log(&s)
                 .slices
                 .iter()
                 .all(|x| !x.who.contains("ls"))
         );
-        let procs = s.system.view().processes(&s.system.machine);
+        let procs = s.system.view().processes(s.system.machine());
         let v = of_session(&s, &procs);
         let who: Vec<&str> = v.slices.iter().map(|x| x.who.as_str()).collect();
         assert!(who.contains(&"pid 3 ls"), "{who:?}");
@@ -614,7 +614,7 @@ mod tests {
     /// Runs the session's machine to the next event of `kind` and returns
     /// it (the session's watches stop the run on the way; it runs on).
     fn run_to_event(s: &mut Session, kind: osviz_machine::EventKind) -> Event {
-        let m = &mut s.system.machine;
+        let m = s.system.machine_mut();
         m.break_on(kind, true);
         for _ in 0..1_000 {
             if let osviz_machine::StopReason::Event { .. } = m.run(50_000_000) {
@@ -629,8 +629,8 @@ mod tests {
     /// Steps until the disk queue's first request has a process asleep on it.
     fn until_a_waiter(s: &mut Session) -> TimelineView {
         for _ in 0..100_000 {
-            s.system.machine.step();
-            let procs = s.system.view().processes(&s.system.machine);
+            s.system.machine_mut().step();
+            let procs = s.system.view().processes(s.system.machine());
             let v = of_session(s, &procs);
             if v.disk_queue.first().is_some_and(|l| l.contains("asleep")) {
                 return v;
@@ -685,7 +685,7 @@ mod tests {
         );
         // Once the read is done and copied, the queue is empty.
         run_until_stopped_here(&mut s);
-        let procs = s.system.view().processes(&s.system.machine);
+        let procs = s.system.view().processes(s.system.machine());
         assert!(of_session(&s, &procs).disk_queue.is_empty());
     }
 
