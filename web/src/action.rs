@@ -4,22 +4,28 @@
 //! once and the shortcut list below is the only one.
 
 use crate::focus::Focus;
-use osviz_xv6::Xv6Build;
-use std::rc::Rc;
+use crate::session::{BreakChoice, SourceLine};
+use osviz_course::Panel;
+use osviz_machine::EventKind;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
-/// An xv6 build handed to the session (equal when it is the same build).
-#[derive(Clone, Debug)]
-pub struct Build(pub Rc<Xv6Build>);
-
-impl PartialEq for Build {
-    fn eq(&self, other: &Build) -> bool {
-        Rc::ptr_eq(&self.0, &other.0)
-    }
+/// An xv6 build's files as the page got them (fetched, or opened by the
+/// student): plain bytes, read into a build by the session.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BuildFiles {
+    /// Where it came from, as the page says it ("the xv6 this page serves").
+    pub origin: String,
+    pub kernel: Vec<u8>,
+    pub disk: Vec<u8>,
+    /// Source files by name (`proc.c`).
+    pub sources: BTreeMap<String, String>,
 }
 
-impl Eq for Build {}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// Everything that can be asked of the session: the student's and the
+/// instructor's actions, and what the page tells it (a frame's time, a
+/// fetched build, which panels are in view).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Action {
     Step,
     StepOver,
@@ -33,9 +39,10 @@ pub enum Action {
     ReturnToWhereIWas,
     Faster,
     Slower,
+    /// A position of the speed control.
     SetSpeed(usize),
-    /// Break on an entry of `BREAK_KINDS`, or on nothing.
-    SetBreak(Option<usize>),
+    /// Break on a choice of the break-on control, or on nothing.
+    SetBreak(Option<BreakChoice>),
     NextBreak,
     Share,
     ToggleProjector,
@@ -52,37 +59,58 @@ pub enum Action {
     Reveal(usize),
     Guess(usize, String),
     TypeKeys(String),
-    /// Filter the event log by the name of a kind ("" for all but TLB hits).
-    Filter(String),
+    /// Show only events of a kind in the log (`None`: all but TLB hits).
+    Filter(Option<EventKind>),
     Hover(Option<Focus>),
     Pin(Focus),
     ScrollEvents(usize),
-    /// Panels, by name, that went out of view (`false`) or came into it.
-    PanelsInView(Vec<(String, bool)>),
+    /// Panels that went out of the window's view (`false`) or came into it.
+    PanelsInView(Vec<(Panel, bool)>),
     WhoChanged(u32),
     WhoChangedText(String),
     WalkText(String),
-    ToggleBreakpoint {
-        file: String,
-        line: usize,
-    },
+    ToggleBreakpoint(SourceLine),
     RemoveBreakpoint(usize),
     /// Show or hide a panel in projector mode.
-    TogglePanel(String),
+    TogglePanel(Panel),
     DismissNotice,
-    /// The page fetched xv6 (or the student opened a build): boot the
-    /// xv6 lesson that waits for it.
-    Xv6Loaded(Build),
-    /// xv6 could not be fetched or read: why.
+    /// The page fetched xv6: read it and boot the xv6 lesson (or link)
+    /// that waits for it.
+    Xv6Loaded(BuildFiles),
+    /// xv6 could not be fetched: why.
     Xv6Failed(String),
-    /// The student opened their own xv6 build: boot it.
-    Xv6Opened(Build),
+    /// The student opened their own xv6 build: read it and boot it.
+    Xv6Opened(BuildFiles),
     /// Step by source line: into calls, over them, or out of the function.
     StepLine,
     NextLine,
     StepOut,
     /// Set a breakpoint on a function (its first line) or on `file:line`.
     BreakAt(String),
+    /// One animation frame: run for the `seconds` of real time since the
+    /// last.
+    Tick {
+        seconds: f64,
+    },
+    /// The latest frame's running took `run_ms`, `since_last_ms` after the
+    /// frame before (the full-speed budget adapts to it).
+    FrameTimed {
+        run_ms: f64,
+        since_last_ms: f64,
+    },
+    /// The page rendered the latest frame in `ms`.
+    Rendered {
+        ms: f64,
+    },
+    /// A share link to `step` was copied to the clipboard, or the browser
+    /// refused (`copied` false) and the student copies `url` by hand.
+    LinkCopied {
+        url: String,
+        step: u64,
+        copied: bool,
+    },
+    /// A newcomer opened the page: say how to begin.
+    Welcome,
 }
 
 /// A keyboard shortcut: the keys, the action, and what the help says.

@@ -19,11 +19,13 @@ use crate::panels::processes::ProcessesPanel;
 use crate::panels::registers::RegistersPanel;
 use crate::panels::timeline::TimelinePanel;
 use crate::panels::tlb::TlbPanel;
-use crate::session::{BREAK_KINDS, Effect, PANELS, SPEEDS, Session};
+use crate::session::{BreakChoice, Effect, SPEEDS, Session};
 use crate::settings::{SETTINGS_KEY, Settings};
 use crate::views;
+use crate::views::panel::{FramesCache, PanelView, Shown, panel_view};
 use gloo::storage::Storage;
 use gloo::timers::callback::{Interval, Timeout};
+use osviz_course::Panel;
 use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::JsCast;
@@ -41,17 +43,18 @@ const SAVE_DRAFT_MS: u32 = 400;
 /// A share link in the URL wins; then what the last visit left in local
 /// storage; then, for a newcomer, the first lesson.
 fn initial_session() -> Session {
+    let saved = gloo::storage::LocalStorage::get::<Settings>(SETTINGS_KEY).ok();
     let hash = gloo::utils::window().location().hash().unwrap_or_default();
     if hash.len() > 1 {
-        return Session::open_link(&hash);
+        // The link's moment, with the student's own drafts and settings.
+        let prefs = saved.map(|s| s.prefs).unwrap_or_default();
+        return Session::open_link(&hash, prefs);
     }
-    match gloo::storage::LocalStorage::get::<Settings>(SETTINGS_KEY) {
-        Ok(settings) => settings.restore(),
-        Err(_) => {
+    match saved {
+        Some(settings) => settings.restore(),
+        None => {
             let mut s = Session::new(osviz_course::first().id);
-            s.notice = Some(
-                "Welcome: read the lesson, press Step (s) to run one instruction, or Run (r); press ? for every shortcut".into(),
-            );
+            s.apply(Action::Welcome);
             s
         }
     }
@@ -68,68 +71,32 @@ fn save_settings(session: &Session, saved: &RefCell<Option<Settings>>) {
 
 /// Copies a share link to the clipboard; where the browser refuses, the
 /// notice shows the link to copy by hand.
-fn copy_link(fragment: String, session: Rc<RefCell<Session>>, refresh: UseForceUpdateHandle) {
+fn copy_link(fragment: String, step: u64, dispatch: Callback<Action>) {
     let window = gloo::utils::window();
     let _ = window.location().set_hash(&fragment);
     let url = window.location().href().unwrap_or_default();
-    let step = session.borrow().system.machine().steps();
     let promise = window.navigator().clipboard().write_text(&url);
     wasm_bindgen_futures::spawn_local(async move {
         let copied = wasm_bindgen_futures::JsFuture::from(promise).await.is_ok();
-        let mut s = session.borrow_mut();
-        s.notice = Some(if copied {
-            format!("share link copied to the clipboard: it opens step {step}")
-        } else {
-            format!("copy this share link (it opens step {step}): {url}")
-        });
-        drop(s);
-        refresh.force_update();
+        dispatch.emit(Action::LinkCopied { url, step, copied });
     });
 }
 
 /// Fetches the xv6 build the page serves and hands it to the session,
 /// which boots the xv6 lesson that waits for it.
-fn load_xv6(session: Rc<RefCell<Session>>, refresh: UseForceUpdateHandle) {
+fn load_xv6(dispatch: Callback<Action>) {
     wasm_bindgen_futures::spawn_local(async move {
         let action = match crate::loader::served_xv6().await {
-            Ok(build) => Action::Xv6Loaded(crate::action::Build(Rc::new(build))),
+            Ok(files) => Action::Xv6Loaded(files),
             Err(why) => Action::Xv6Failed(why),
         };
-        session.borrow_mut().apply(action);
-        refresh.force_update();
+        dispatch.emit(action);
     });
 }
 
-/// The frame owners as last read, with when (page time) and at which step.
-#[derive(Default)]
-struct FramesCache {
-    at_ms: f64,
-    step: Option<u64>,
-    owners: (Rc<[osviz_view::FrameOwner]>, u32),
-}
-
-/// While the machine runs, the frames panel is read at most this often:
-/// reading 57,344 owners (xv6's free list and every page table) takes
-/// milliseconds, which every frame cannot spare; paused, it is always now.
-const FRAMES_EVERY_MS: f64 = 250.0;
-
-/// Who owns each physical frame, and how many are free: now when paused or
-/// stepping, at most every `FRAMES_EVERY_MS` while running.
-fn frame_owners(s: &Session, cache: &RefCell<FramesCache>) -> (Rc<[osviz_view::FrameOwner]>, u32) {
-    let m = s.system.machine();
-    let now = gloo::utils::window().performance().map_or(0.0, |p| p.now());
-    let mut c = cache.borrow_mut();
-    let fresh = c.step == Some(m.steps()) || (s.running && now - c.at_ms < FRAMES_EVERY_MS);
-    if !fresh {
-        let i = s.system.view();
-        let (owners, free) = i.frames_and_free(m);
-        *c = FramesCache {
-            at_ms: now,
-            step: Some(m.steps()),
-            owners: (owners.into(), free),
-        };
-    }
-    c.owners.clone()
+/// The page's clock, in milliseconds.
+fn now_ms() -> f64 {
+    gloo::utils::window().performance().map_or(0.0, |p| p.now())
 }
 
 /// Tells the session which panels are in the window's view.
@@ -149,7 +116,7 @@ impl PanelObserver {
     fn new(dispatch: Callback<Action>) -> Option<PanelObserver> {
         let callback = wasm_bindgen::closure::Closure::<dyn FnMut(js_sys::Array)>::new(
             move |entries: js_sys::Array| {
-                let seen: Vec<(String, bool)> = entries
+                let seen: Vec<(Panel, bool)> = entries
                     .iter()
                     .filter_map(|entry| {
                         let entry: web_sys::IntersectionObserverEntry = entry.unchecked_into();
@@ -158,7 +125,8 @@ impl PanelObserver {
                         if !panel.is_connected() {
                             return None;
                         }
-                        Some((panel.get_attribute("aria-label")?, entry.is_intersecting()))
+                        let name = panel.get_attribute("aria-label")?;
+                        Some((Panel::from_name(&name).ok()?, entry.is_intersecting()))
                     })
                     .collect();
                 if !seen.is_empty() {
@@ -206,10 +174,14 @@ pub fn app() -> Html {
 
     // Every control sends an action here: apply it, do what it asks of the
     // browser, save the settings if they changed, re-render.
+    // The dispatcher hands itself to what it starts (a fetch, the
+    // clipboard), whose answers come back as actions.
+    let dispatch_cell = use_mut_ref(|| None::<Callback<Action>>);
     let dispatch: Callback<Action> = {
         let session = session.clone();
         let refresh = refresh.clone();
         let saved = saved.clone();
+        let dispatch_cell = dispatch_cell.clone();
         Callback::from(move |action: Action| {
             let editing = matches!(action, Action::Edit(_));
             let hover = matches!(
@@ -217,12 +189,13 @@ pub fn app() -> Html {
                 Action::Hover(_) | Action::ScrollEvents(_) | Action::PanelsInView(_)
             );
             let effect = session.borrow_mut().apply(action);
-            match effect {
-                Some(Effect::CopyLink(fragment)) => {
-                    copy_link(fragment, session.clone(), refresh.clone())
+            let again = dispatch_cell.borrow().clone();
+            match (effect, again) {
+                (Some(Effect::CopyLink { fragment, step }), Some(d)) => {
+                    copy_link(fragment, step, d)
                 }
-                Some(Effect::LoadXv6) => load_xv6(session.clone(), refresh.clone()),
-                None => {}
+                (Some(Effect::LoadXv6), Some(d)) => load_xv6(d),
+                _ => {}
             }
             if editing {
                 // Typing saves the draft once it pauses.
@@ -237,17 +210,18 @@ pub fn app() -> Html {
             refresh.force_update();
         })
     };
+    *dispatch_cell.borrow_mut() = Some(dispatch.clone());
     {
         // A lesson restored or linked on xv6 waits for xv6 to load.
         let session = session.clone();
-        let refresh = refresh.clone();
+        let dispatch = dispatch.clone();
         use_effect_with((), move |_| {
-            if session.borrow().pending_lesson.is_some() {
-                load_xv6(session, refresh);
+            if session.borrow().waiting_for_xv6().is_some() {
+                load_xv6(dispatch);
             }
         });
     }
-    let running = session.borrow().running;
+    let running = session.borrow().running();
     {
         // While running, tick every animation frame; stop the timer when paused.
         let session = session.clone();
@@ -267,16 +241,21 @@ pub fn app() -> Html {
                         .replace(Some(t0))
                         .map_or(f64::from(TICK_MS), |t| t0 - t);
                     let mut session = s.borrow_mut();
-                    session.tick(elapsed.clamp(0.0, MAX_TICK_MS) / 1000.0);
+                    session.apply(Action::Tick {
+                        seconds: elapsed.clamp(0.0, MAX_TICK_MS) / 1000.0,
+                    });
                     let ms = clock.as_ref().map_or(0.0, |p| p.now()) - t0;
-                    session.adapt(ms, elapsed);
+                    session.apply(Action::FrameTimed {
+                        run_ms: ms,
+                        since_last_ms: elapsed,
+                    });
                     drop(session);
                     // Yew renders within this call: the time it takes is the
                     // render's, which the next frame's budget allows for.
                     let t1 = clock.as_ref().map_or(0.0, |p| p.now());
                     refresh.force_update();
                     let rendered = clock.as_ref().map_or(0.0, |p| p.now()) - t1;
-                    s.borrow_mut().note_render(rendered);
+                    s.borrow_mut().apply(Action::Rendered { ms: rendered });
                 }));
             } else {
                 *ticker.borrow_mut() = None;
@@ -348,7 +327,7 @@ pub fn app() -> Html {
         let session = session.clone();
         Callback::from(move |e: MouseEvent| {
             let f = focus_at(&e);
-            if session.borrow().linked.hover != f {
+            if session.borrow().linked().hover != f {
                 dispatch.emit(Action::Hover(f));
             }
         })
@@ -357,7 +336,7 @@ pub fn app() -> Html {
         let dispatch = dispatch.clone();
         let session = session.clone();
         Callback::from(move |_: MouseEvent| {
-            if session.borrow().linked.hover.is_some() {
+            if session.borrow().linked().hover.is_some() {
                 dispatch.emit(Action::Hover(None));
             }
         })
@@ -382,27 +361,22 @@ pub fn app() -> Html {
         })
     };
     let speed_change = select_change(|v| Action::SetSpeed(v.parse().unwrap_or(3)));
-    let break_change = select_change(|v| Action::SetBreak(v.parse().ok()));
+    let break_change = select_change(|v| {
+        Action::SetBreak(
+            v.parse::<usize>()
+                .ok()
+                .and_then(|k| BreakChoice::ALL.get(k).copied()),
+        )
+    });
 
     let s = session.borrow();
-    let m = s.system.machine();
+    let prefs = s.prefs();
     let root_class = classes!(
         "app",
-        s.dark.then_some("dark"),
-        s.projector.then_some("projector")
+        prefs.dark.then_some("dark"),
+        prefs.projector.then_some("projector")
     );
-    let i = s.system.view();
-    let procs = i.processes(m);
-    let shown = s
-        .selected_pid
-        .and_then(|pid| procs.iter().find(|p| p.pid == pid).cloned())
-        .or_else(|| i.current(m))
-        .or_else(|| procs.first().cloned());
-    let linked = s.linked;
-    let (walk_addr, walk_what) = match s.walk_addr {
-        Some(a) => (a, "typed address"),
-        None => views::code::latest_access(m),
-    };
+    let linked = s.linked();
     let button = |id: &'static str, label: &str, action: Action| {
         let title = key_of(&action).map(|k| format!("{label} (key {k})"));
         html! { <button id={id} title={title} onclick={send(action)}>{ label.to_string() }</button> }
@@ -411,80 +385,92 @@ pub fn app() -> Html {
         let title = key_of(&action).map(|k| format!("{label} (key {k})"));
         html! { <button id={id} class="secondary" title={title} onclick={send(action)}>{ label.to_string() }</button> }
     };
-    let breakpoints = s.breakpoints();
     let projector_panels = s.projector_panels();
-    // Each panel by name; projector mode shows the chosen ones in the
-    // chosen order (the key panel first), the normal view all of them.
-    let build = |name: &str| -> Html {
-        match name {
-            "Registers" => html! {
-                    <RegistersPanel now={views::registers::RegisterView::of(m)} before={s.before.clone()} linked={linked} />
+    let shown = Shown::of(&s);
+    let now = now_ms();
+    // Each panel from its view; projector mode shows the chosen ones in
+    // the chosen order (the key panel first), the normal view all of them.
+    let build = |panel: Panel| -> Html {
+        match panel_view(&s, panel, &shown, &frames_cache, now) {
+            PanelView::Registers { now, before } => html! {
+                <RegistersPanel now={now} before={before} linked={linked} />
             },
-            "Code" => html! {
-                    <CodePanel view={views::code::code(&s)} on_action={dispatch.clone()} breakpoints={breakpoints.clone()} />
+            PanelView::Code { view, breakpoints } => html! {
+                <CodePanel view={view} on_action={dispatch.clone()} breakpoints={breakpoints} />
             },
-            "Processes" => html! {
-                    <ProcessesPanel procs={procs.clone()} shown={shown.as_ref().map(|p| p.pid)} linked={linked} />
+            PanelView::Processes { procs, shown } => html! {
+                <ProcessesPanel procs={procs} shown={shown} linked={linked} />
             },
-            "Kernel stack" => html! {
-                    <KernelStackPanel view={shown.as_ref().map(|p| i.kernel_stack(m, p))} linked={linked} />
+            PanelView::KernelStack(view) => html! {
+                <KernelStackPanel view={view} linked={linked} />
             },
-            "Memory image" => html! {
-                    <MemoryImagePanel pid={shown.as_ref().map(|p| p.pid)} regions={shown.as_ref().map(|p| views::memory::regions(&s.system, p)).unwrap_or_default()} linked={linked} />
+            PanelView::MemoryImage { pid, regions } => html! {
+                <MemoryImagePanel pid={pid} regions={regions} linked={linked} />
             },
-            "Page walk" => html! {
-                    <PageWalkPanel walk={m.walk(walk_addr)} what={walk_what.to_string()} paging={m.cpu().paging()} step={m.steps()}
-                        animate={!s.running || SPEEDS[s.speed].1.is_some_and(|r| r <= 10.0)}
-                        on_who={dispatch.reform(Action::WhoChanged)} on_who_text={dispatch.reform(Action::WhoChangedText)}
-                        on_walk_text={dispatch.reform(Action::WalkText)} linked={linked} />
+            PanelView::PageWalk {
+                walk,
+                what,
+                paging,
+                animate,
+                step,
+            } => html! {
+                <PageWalkPanel walk={walk} what={what} paging={paging} step={step} animate={animate}
+                    on_who={dispatch.reform(Action::WhoChanged)} on_who_text={dispatch.reform(Action::WhoChangedText)}
+                    on_walk_text={dispatch.reform(Action::WalkText)} linked={linked} />
             },
-            "Page tables" => html! {
-                <PageTablesPanel pid={shown.as_ref().map(|p| p.pid)} tables={shown.as_ref().map(|p| i.page_tables(m, p)).unwrap_or_default()} linked={linked} />
+            PanelView::PageTables { pid, tables } => html! {
+                <PageTablesPanel pid={pid} tables={tables} linked={linked} />
             },
-            "TLB" => html! {
-                    <TlbPanel tlb={m.tlb_view()} used={views::tlb::used_slot(m)} flushed={views::tlb::flushed(m)} linked={linked} />
+            PanelView::Tlb { tlb, used, flushed } => html! {
+                <TlbPanel tlb={tlb} used={used} flushed={flushed} linked={linked} />
             },
-            "IDT" => html! {
-                    <IdtPanel entries={i.idt(m)} dispatch={views::dispatch::dispatch(&s)} linked={linked} />
+            PanelView::Idt {
+                entries,
+                dispatch: story,
+            } => html! {
+                <IdtPanel entries={entries} dispatch={story} linked={linked} />
             },
-            "Physical frames" => {
-                let (frames, free) = frame_owners(&s, &frames_cache);
-                html! {
-                    <FramesPanel frames={frames} free={free} on_hover={dispatch.reform(Action::Hover)}
-                        shown_pid={shown.as_ref().map(|p| p.pid)} linked={linked} />
-                }
-            }
-            "Timeline" => html! {
-                    <TimelinePanel view={views::timeline::of_session(&s, &procs)} now={m.steps()} linked={linked} />
+            PanelView::Frames {
+                frames,
+                free,
+                shown_pid,
+            } => html! {
+                <FramesPanel frames={frames} free={free} on_hover={dispatch.reform(Action::Hover)}
+                    shown_pid={shown_pid} linked={linked} />
             },
-            "Events" => html! {
-                    <EventsPanel rows={views::events::rows(&s)} row_px={if s.projector { 34 } else { 22 }}
-                        filter={s.event_filter} on_filter={dispatch.reform(Action::Filter)}
-                        on_scroll={dispatch.reform(Action::ScrollEvents)} linked={linked} />
+            PanelView::Timeline { view, now } => html! {
+                <TimelinePanel view={view} now={now} linked={linked} />
             },
-            _ => html! {
-                <ConsolePanel text={String::from_utf8_lossy(m.console()).into_owned()}
-                    screen={m.text_screen().map(|t| crate::panels::console::Screen { rows: t.rows, cursor: t.cursor })}
-                    on_keys={dispatch.reform(Action::TypeKeys)} />
+            PanelView::Events {
+                rows,
+                row_px,
+                filter,
+            } => html! {
+                <EventsPanel rows={rows} row_px={row_px} filter={filter}
+                    on_filter={dispatch.reform(|name: String| Action::Filter(osviz_machine::EventKind::from_name(&name)))}
+                    on_scroll={dispatch.reform(Action::ScrollEvents)} linked={linked} />
+            },
+            PanelView::Console { text, screen } => html! {
+                <ConsolePanel text={text} screen={screen} on_keys={dispatch.reform(Action::TypeKeys)} />
             },
         }
     };
     // A panel out of view keeps its DOM while running (see
     // `Session::renders_panel`); keyed by name, so a kept panel stays
     // itself when projector mode reorders them.
-    let render = |name: &str| -> Html {
-        let (serial, now) = serials.borrow_mut().of(name, s.renders_panel(name));
-        let content = if now { build(name) } else { Html::default() };
-        html! { <Kept key={name.to_string()} serial={serial} content={content} /> }
+    let render = |panel: Panel| -> Html {
+        let (serial, now) = serials.borrow_mut().of(panel, s.renders_panel(panel));
+        let content = if now { build(panel) } else { Html::default() };
+        html! { <Kept key={panel.name()} serial={serial} content={content} /> }
     };
-    let order: Vec<String> = if s.projector {
+    let order: Vec<Panel> = if prefs.projector {
         projector_panels
             .iter()
-            .cloned()
-            .chain(["Console".to_string()])
+            .copied()
+            .chain([Panel::Console])
             .collect()
     } else {
-        PANELS.iter().map(|p| p.to_string()).collect()
+        Panel::ALL.to_vec()
     };
     serials.borrow_mut().next_render(&order);
     html! {
@@ -497,20 +483,20 @@ pub fn app() -> Html {
                 { button("step", "Step", Action::Step) }
                 { button("step-over", "Step over", Action::StepOver) }
                 { button("step-back", "Step back", Action::StepBack) }
-                { button("run", if s.running { "Pause" } else { "Run" }, Action::ToggleRun) }
+                { button("run", if s.running() { "Pause" } else { "Run" }, Action::ToggleRun) }
                 <select aria-label="Speed" onchange={speed_change}>
-                    { for SPEEDS.iter().enumerate().map(|(k, (name, _))| html! { <option value={k.to_string()} selected={k == s.speed}>{ *name }</option> }) }
+                    { for SPEEDS.iter().enumerate().map(|(k, (name, _))| html! { <option value={k.to_string()} selected={k == s.run_control().speed()}>{ *name }</option> }) }
                 </select>
                 { button("reset", "Reset", Action::Reset) }
                 <select aria-label="Break on" onchange={break_change}>
-                    <option value="" selected={s.break_on.is_none()}>{ "break on: nothing" }</option>
-                    { for BREAK_KINDS.iter().enumerate().map(|(k, b)| html! {
-                        <option value={k.to_string()} selected={s.break_on == Some(b)}>{ format!("break on: {}", b.name) }</option>
+                    <option value="" selected={s.break_choice().is_none()}>{ "break on: nothing" }</option>
+                    { for BreakChoice::ALL.iter().enumerate().map(|(k, b)| html! {
+                        <option value={k.to_string()} selected={s.break_choice() == Some(*b)}>{ format!("break on: {}", b.name()) }</option>
                     }) }
                 </select>
                 { secondary("share", "Share link", Action::Share) }
-                { secondary("projector", if s.projector { "Normal view" } else { "Projector" }, Action::ToggleProjector) }
-                { secondary("theme", if s.dark { "Light" } else { "Dark" }, Action::ToggleTheme) }
+                { secondary("projector", if prefs.projector { "Normal view" } else { "Projector" }, Action::ToggleProjector) }
+                { secondary("theme", if prefs.dark { "Light" } else { "Dark" }, Action::ToggleTheme) }
                 <button id="help" class="secondary" aria-label="Keyboard shortcuts" title="Keyboard shortcuts (key ?)" onclick={send(Action::ToggleHelp)}>{ "?" }</button>
                 <span class="status" id="status" role="status">
                     { views::status::status_line(&s) }
@@ -519,18 +505,18 @@ pub fn app() -> Html {
                     }
                 </span>
             </nav>
-            if let Some(n) = &s.notice {
+            if let Some(n) = s.notice() {
                 <div class="notice" role="status">
                     <span class="notice-text">{ n }</span>
-                    if s.return_to.is_some() {
+                    if let Some(step) = s.return_to() {
                         <button id="return" class="secondary" onclick={send(Action::ReturnToWhereIWas)}>
-                            { format!("back to step {} (where you were)", s.return_to.unwrap_or_default()) }
+                            { format!("back to step {step} (where you were)") }
                         </button>
                     }
                     <button class="dismiss secondary" aria-label="Dismiss" onclick={send(Action::DismissNotice)}>{ "×" }</button>
                 </div>
             }
-            if s.help {
+            if s.inspect().help() {
                 <div class="help" role="dialog" aria-label="Keyboard shortcuts">
                     <h2>{ "Keyboard shortcuts" }</h2>
                     <table>{ for SHORTCUTS.iter().map(|k| html! {
@@ -539,14 +525,14 @@ pub fn app() -> Html {
                     <p>{ "Click a line number in the editor, or a source line in the Code panel, to set or clear a breakpoint there." }</p>
                 </div>
             }
-            if s.projector {
+            if prefs.projector {
                 <fieldset class="panel-picker" aria-label="Panels shown">
                     <legend>{ "Panels:" }</legend>
-                    { for PANELS.iter().filter(|p| **p != "Console").map(|p| {
-                        let on = projector_panels.iter().any(|x| x == p);
+                    { for Panel::ALL.iter().filter(|p| **p != Panel::Console).map(|p| {
+                        let on = projector_panels.contains(p);
                         html! {
                             <button class={classes!("chip", on.then_some("on"))} aria-pressed={on.to_string()}
-                                onclick={send(Action::TogglePanel(p.to_string()))}>{ *p }</button>
+                                onclick={send(Action::TogglePanel(*p))}>{ p.name() }</button>
                         }
                     }) }
                 </fieldset>
@@ -554,7 +540,7 @@ pub fn app() -> Html {
             <div class="layout">
                 <LessonPanel view={views::lesson::of_session(&s)} on_action={dispatch.clone()} />
                 <main class="panels" onmouseover={on_pointer} onmouseleave={on_pointer_leave} onclick={on_pin}>
-                    { for order.iter().map(|name| render(name)) }
+                    { for order.iter().map(|panel| render(*panel)) }
                 </main>
             </div>
         </div>

@@ -9,7 +9,7 @@
 //! needs callbacks of its own.
 
 /// What can be pointed at.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Focus {
     /// A physical frame, by number.
     Frame(u32),
@@ -57,7 +57,7 @@ impl Focus {
 
 /// The focus the panels mark: what the pointer is over, else what was
 /// clicked.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Linked {
     pub hover: Option<Focus>,
     pub pinned: Option<Focus>,

@@ -26,13 +26,15 @@ pub fn kept(props: &KeptProps) -> Html {
     props.content.clone()
 }
 
+use osviz_course::Panel;
+
 /// The render each panel was last built at, and the panels the last
 /// render showed, in order.
 #[derive(Default)]
 pub struct Serials {
     now: u64,
-    built: std::collections::HashMap<String, u64>,
-    order: Vec<String>,
+    built: std::collections::HashMap<Panel, u64>,
+    order: Vec<Panel>,
     /// Whether this render shows other panels, or in another order, than
     /// the one before: then every panel is built.
     reordered: bool,
@@ -40,7 +42,7 @@ pub struct Serials {
 
 impl Serials {
     /// Starts a render of the page that shows `order`.
-    pub fn next_render(&mut self, order: &[String]) {
+    pub fn next_render(&mut self, order: &[Panel]) {
         self.now += 1;
         self.reordered = self.order != order;
         if self.reordered {
@@ -52,11 +54,11 @@ impl Serials {
     /// to build it now: when `build` asks, when it never was, and when the
     /// panels shown changed (projector mode, its choice of panels), since a
     /// [`Kept`] mounted or moved then is not sure to have anything to keep.
-    pub fn of(&mut self, panel: &str, build: bool) -> (u64, bool) {
-        match self.built.get(panel) {
+    pub fn of(&mut self, panel: Panel, build: bool) -> (u64, bool) {
+        match self.built.get(&panel) {
             Some(&at) if !build && !self.reordered => (at, false),
             _ => {
-                self.built.insert(panel.to_string(), self.now);
+                self.built.insert(panel, self.now);
                 (self.now, true)
             }
         }
@@ -66,28 +68,33 @@ impl Serials {
 #[cfg(test)]
 mod tests {
     use super::Serials;
+    use osviz_course::Panel;
 
     #[test]
     fn a_panel_not_built_keeps_its_serial_until_the_panels_shown_change() {
-        let normal: Vec<String> = ["Code", "TLB"].map(String::from).to_vec();
-        let projector: Vec<String> = ["Code"].map(String::from).to_vec();
+        let normal = [Panel::Code, Panel::Tlb];
+        let projector = [Panel::Code];
         let mut s = Serials::default();
         s.next_render(&normal);
-        assert_eq!(s.of("Code", false), (1, true), "never built: built now");
-        assert_eq!(s.of("TLB", false), (1, true));
+        assert_eq!(
+            s.of(Panel::Code, false),
+            (1, true),
+            "never built: built now"
+        );
+        assert_eq!(s.of(Panel::Tlb, false), (1, true));
         s.next_render(&normal);
-        assert_eq!(s.of("Code", false), (1, false), "kept from render 1");
-        assert_eq!(s.of("TLB", true), (2, true));
+        assert_eq!(s.of(Panel::Code, false), (1, false), "kept from render 1");
+        assert_eq!(s.of(Panel::Tlb, true), (2, true));
         s.next_render(&normal);
-        assert_eq!(s.of("TLB", false), (2, false));
+        assert_eq!(s.of(Panel::Tlb, false), (2, false));
         // Projector mode without the TLB, then back: both renders build
         // every panel they show, out of view or not.
         s.next_render(&projector);
-        assert_eq!(s.of("Code", false), (4, true));
+        assert_eq!(s.of(Panel::Code, false), (4, true));
         s.next_render(&normal);
-        assert_eq!(s.of("Code", false), (5, true));
-        assert_eq!(s.of("TLB", false), (5, true));
+        assert_eq!(s.of(Panel::Code, false), (5, true));
+        assert_eq!(s.of(Panel::Tlb, false), (5, true));
         s.next_render(&normal);
-        assert_eq!(s.of("TLB", false), (5, false));
+        assert_eq!(s.of(Panel::Tlb, false), (5, false));
     }
 }

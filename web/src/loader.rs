@@ -2,7 +2,7 @@
 //! `xv6/sources.json`, copied into the page by Trunk from scripts/xv6's
 //! output). The bytes stay in the browser.
 
-use osviz_xv6::Xv6Build;
+use crate::action::BuildFiles;
 use std::collections::BTreeMap;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -33,8 +33,8 @@ async fn bytes_of(url: &str, request: JsFuture) -> Result<Vec<u8>, String> {
     Ok(js_sys::Uint8Array::new(&buffer).to_vec())
 }
 
-/// The xv6 build the page serves, fetched (the three files at once) and read.
-pub async fn served_xv6() -> Result<Xv6Build, String> {
+/// The xv6 build the page serves, fetched (the three files at once).
+pub async fn served_xv6() -> Result<BuildFiles, String> {
     let urls = ["xv6/kernel", "xv6/fs.img", "xv6/sources.json"];
     let [k, d, s] = urls.map(request);
     let kernel = bytes_of(urls[0], k).await?;
@@ -42,7 +42,12 @@ pub async fn served_xv6() -> Result<Xv6Build, String> {
     let sources = bytes_of(urls[2], s).await?;
     let sources: BTreeMap<String, String> =
         serde_json::from_slice(&sources).map_err(|e| format!("{}: {e}", urls[2]))?;
-    Xv6Build::new("the xv6 this page serves", kernel, disk, sources).map_err(|e| e.to_string())
+    Ok(BuildFiles {
+        origin: "the xv6 this page serves".into(),
+        kernel,
+        disk,
+        sources,
+    })
 }
 
 /// The bytes of a file the student picked or dropped.
@@ -55,7 +60,7 @@ async fn file_bytes(file: &web_sys::File) -> Result<Vec<u8>, String> {
 
 /// Which of the files is which: the kernel (named `kernel`, else the
 /// first ELF), the disk (`fs.img`, else the first `.img`), and the sources.
-pub fn sort_files(files: Vec<(String, Vec<u8>)>) -> Result<Xv6Build, String> {
+pub fn sort_files(files: Vec<(String, Vec<u8>)>) -> Result<BuildFiles, String> {
     let is_source = |n: &str| [".c", ".h", ".S"].iter().any(|e| n.ends_with(e));
     let mut kernel = None;
     let mut disk = None;
@@ -96,12 +101,17 @@ pub fn sort_files(files: Vec<(String, Vec<u8>)>) -> Result<Xv6Build, String> {
             n => format!(", {n} source files"),
         }
     );
-    Xv6Build::new(&origin, kernel.1, disk.1, sources).map_err(|e| format!("{}: {e}", kernel.0))
+    Ok(BuildFiles {
+        origin,
+        kernel: kernel.1,
+        disk: disk.1,
+        sources,
+    })
 }
 
 /// Reads the files the student chose (a kernel ELF, an fs.img and any of
 /// its sources) into a build. They stay in the browser.
-pub async fn open_files(files: Vec<web_sys::File>) -> Result<Xv6Build, String> {
+pub async fn open_files(files: Vec<web_sys::File>) -> Result<BuildFiles, String> {
     let mut read = Vec::new();
     for f in files {
         read.push((f.name(), file_bytes(&f).await?));
@@ -118,9 +128,17 @@ mod tests {
         std::fs::read(dir.join(name)).unwrap()
     }
 
+    /// Why the files are no build: sorting them, then reading the kernel
+    /// as the session does.
     fn why(files: Vec<(&str, Vec<u8>)>) -> String {
         let files = files.into_iter().map(|(n, b)| (n.to_string(), b)).collect();
-        sort_files(files).err().unwrap_or_default()
+        match sort_files(files) {
+            Err(why) => why,
+            Ok(f) => osviz_xv6::Xv6Build::new(&f.origin, f.kernel, f.disk, f.sources)
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default(),
+        }
     }
 
     #[test]

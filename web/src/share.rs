@@ -3,6 +3,8 @@
 //! time and projector mode's panels, in the URL's fragment. A link is untrusted input: it
 //! is decoded defensively, bounded, and nothing in it becomes markup.
 
+use osviz_course::Panel;
+
 /// What a link says.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Link {
@@ -12,7 +14,7 @@ pub struct Link {
     pub breakpoints: Vec<(String, usize)>,
     pub step: Option<u64>,
     /// The panels projector mode shows, when the instructor chose them.
-    pub panels: Option<Vec<String>>,
+    pub panels: Option<Vec<Panel>>,
     pub projector: bool,
     /// Keys typed after the lesson's start: (step, byte), in order.
     pub keys: Vec<(u64, u8)>,
@@ -88,7 +90,7 @@ impl Link {
             parts.push(format!("step={step}"));
         }
         if let Some(p) = &self.panels {
-            let names: Vec<String> = p.iter().map(|n| n.replace(' ', "_")).collect();
+            let names: Vec<String> = p.iter().map(|n| n.name().replace(' ', "_")).collect();
             parts.push(format!("panels={}", names.join(",")));
         }
         if !self.keys.is_empty() {
@@ -157,14 +159,15 @@ impl Link {
                     )),
                 },
                 "panels" => {
-                    link.panels = Some(
-                        value
-                            .split(',')
-                            .filter(|n| !n.is_empty())
-                            .take(16)
-                            .map(|n| n.replace('_', " ").chars().take(20).collect())
-                            .collect(),
-                    )
+                    let mut panels = Vec::new();
+                    for name in value.split(',').filter(|n| !n.is_empty()).take(16) {
+                        let name: String = name.replace('_', " ").chars().take(20).collect();
+                        match Panel::from_name(&name) {
+                            Ok(p) => panels.push(p),
+                            Err(e) => problems.push(format!("{e}, so it is not shown")),
+                        }
+                    }
+                    link.panels = Some(panels);
                 }
                 "projector" => link.projector = value == "1",
                 "keys" => {
@@ -212,7 +215,7 @@ mod tests {
             source: Some("mov eax, 1 ; ünïcode\n".into()),
             breakpoints: vec![("hello.asm".into(), 12), ("kernel.asm".into(), 300)],
             step: Some(1234),
-            panels: Some(vec!["Kernel stack".into(), "IDT".into()]),
+            panels: Some(vec![Panel::KernelStack, Panel::Idt]),
             projector: true,
             keys: vec![(14_100_000, b'l'), (14_100_000, b's'), (14_200_000, b'\n')],
         };
@@ -224,13 +227,19 @@ mod tests {
     #[test]
     fn hostile_links_are_refused_piece_by_piece() {
         let (link, problems) = Link::decode(
-            "#lesson=<script>&step=99999999999&bl=zz,a.asm:10&src=%%%&x=1&keys=5.6c,4.zz",
+            "#lesson=<script>&step=99999999999&bl=zz,a.asm:10&src=%%%&x=1&keys=5.6c,4.zz&panels=IDT,Consle",
         );
         assert_eq!(link.lesson, None);
         assert_eq!(link.step, None);
         assert_eq!(link.breakpoints, [("a.asm".to_string(), 10)]);
         assert_eq!(link.source, None);
         assert_eq!(link.keys, [(5, b'l')], "keys up to the first bad one");
-        assert_eq!(problems.len(), 6, "{problems:?}");
+        assert_eq!(link.panels, Some(vec![Panel::Idt]), "the known panel stays");
+        assert!(
+            problems
+                .contains(&"there is no panel called \"Consle\", so it is not shown".to_string()),
+            "{problems:?}"
+        );
+        assert_eq!(problems.len(), 7, "{problems:?}");
     }
 }

@@ -3,6 +3,7 @@
 
 use crate::action::{Action, key_of};
 use crate::session::Breakpoint;
+use crate::session::SourceLine;
 pub use crate::views::code::CodeView;
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
@@ -25,10 +26,10 @@ pub fn code_panel(props: &CodeProps) -> Html {
             v.breakpoint_lines.contains(n).then_some("breakpoint")
         );
         let (file, line) = (v.file.clone(), *n);
-        let onclick = props.on_action.reform(move |_: MouseEvent| Action::ToggleBreakpoint {
+        let onclick = props.on_action.reform(move |_: MouseEvent| Action::ToggleBreakpoint(SourceLine {
             file: file.clone(),
             line,
-        });
+        }));
         html! {
             <div class={class} data-line={n.to_string()} onclick={onclick} title="click: set or clear a breakpoint">
                 <span class="lineno">{ n }</span>

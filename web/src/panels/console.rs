@@ -6,12 +6,7 @@
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
-/// The PC's text screen as the panel draws it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Screen {
-    pub rows: Vec<String>,
-    pub cursor: Option<(u32, u32)>,
-}
+pub use crate::views::panel::Screen;
 
 #[derive(Properties, PartialEq)]
 pub struct ConsoleProps {

@@ -3,6 +3,7 @@
 //! assembler's errors marked on their lines.
 
 use crate::action::Action;
+use crate::session::SourceLine;
 use crate::views::lesson::{Inline, LessonView};
 use osviz_course::{TEACHING_LESSONS as LESSONS, XV6_LESSONS};
 use web_sys::{HtmlInputElement, HtmlSelectElement, HtmlTextAreaElement};
@@ -99,9 +100,11 @@ pub fn lesson_panel(props: &LessonProps) -> Html {
             error_lines.contains(&n).then_some("error")
         );
         let file = v.file.clone();
-        let onclick = act.reform(move |_: MouseEvent| Action::ToggleBreakpoint {
-            file: file.clone(),
-            line: n,
+        let onclick = act.reform(move |_: MouseEvent| {
+            Action::ToggleBreakpoint(SourceLine {
+                file: file.clone(),
+                line: n,
+            })
         });
         html! { <div class={class} data-line={n.to_string()} onclick={onclick}
         title="click: set or clear a breakpoint on this line">{ n }</div> }

@@ -2,8 +2,7 @@
 //! fs.img and (optionally) its C sources. The files are read in the
 //! browser and never sent anywhere; what is wrong with them is said.
 
-use crate::action::{Action, Build};
-use std::rc::Rc;
+use crate::action::Action;
 use web_sys::{DragEvent, FileList, HtmlInputElement};
 use yew::prelude::*;
 
@@ -26,7 +25,7 @@ fn open(files: Vec<web_sys::File>, on_action: Callback<Action>) {
     }
     wasm_bindgen_futures::spawn_local(async move {
         on_action.emit(match crate::loader::open_files(files).await {
-            Ok(build) => Action::Xv6Opened(Build(Rc::new(build))),
+            Ok(files) => Action::Xv6Opened(files),
             Err(why) => Action::Xv6Failed(why),
         });
     });

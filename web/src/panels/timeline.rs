@@ -77,17 +77,17 @@ fn chart(v: &TimelineView, now: u64, linked: &Linked) -> Html {
     // Lanes in pid order (an I/O's asker not in a slice after them), not
     // in order of appearance: as old slices leave the chart, the lanes
     // then stay where they are.
-    let mut keyed: Vec<(Option<u32>, &String)> = Vec::new();
-    for (pid, who) in v.slices.iter().map(|s| (s.pid, &s.who)).chain(
+    let mut keyed: Vec<(Option<u32>, String)> = Vec::new();
+    for (pid, who) in v.slices.iter().map(|s| (s.pid, s.who.clone())).chain(
         ios.iter()
-            .filter_map(|io| io.who.as_ref().map(|w| (None, w))),
+            .filter_map(|io| io.who.as_ref().map(|w| (Some(w.pid), w.label()))),
     ) {
         if !keyed.iter().any(|(_, w)| *w == who) {
             keyed.push((pid, who));
         }
     }
-    keyed.sort_by_key(|&(pid, who)| (pid.is_none(), pid, who));
-    let lanes: Vec<String> = keyed.into_iter().map(|(_, w)| w.clone()).collect();
+    keyed.sort_by(|a, b| (a.0.is_none(), a.0, &a.1).cmp(&(b.0.is_none(), b.0, &b.1)));
+    let lanes: Vec<String> = keyed.into_iter().map(|(_, w)| w).collect();
     let disk_lane = lanes.len();
     let height = LANE_H * (disk_lane + 1) as f64 + 18.0;
     let x = |step: u64| {
@@ -131,8 +131,8 @@ fn chart(v: &TimelineView, now: u64, linked: &Linked) -> Html {
     let points_of = |io: &IoStory| {
         let proc_y = io
             .who
-            .as_deref()
-            .and_then(lane_of)
+            .as_ref()
+            .and_then(|w| lane_of(&w.label()))
             .map_or(mid, |l| y(l) + (LANE_H - 6.0) / 2.0);
         let mut points = vec![(io.requested, proc_y, "request")];
         if let Some(d) = io.dma {

@@ -29,9 +29,9 @@ pub struct CodeView {
 const STACK_DEPTH: usize = 8;
 
 pub fn code(session: &Session) -> CodeView {
-    let m = session.system.machine();
+    let m = session.guest().machine();
     let eip = m.cpu().eip;
-    let place = session.system.view().place_of_eip(m);
+    let place = session.guest().view().place_of_eip(m);
     let file = place.file.clone().unwrap_or_default();
     let current = place.line.unwrap_or(0);
     let lines = session
@@ -84,7 +84,7 @@ pub fn code(session: &Session) -> CodeView {
         disassembly,
         ring: m.cpu().cpl(),
         stack: {
-            let view = session.system.view();
+            let view = session.guest().view();
             let frames = osviz_view::call_stack(m, &*view, STACK_DEPTH);
             if frames.len() < 2 {
                 Vec::new()

@@ -24,8 +24,8 @@ fn source_text(source: TrapKind) -> &'static str {
 
 /// The latest dispatch, with the `iret` that ended it once it has.
 pub fn dispatch(session: &Session) -> Option<Dispatch> {
-    let m = session.system.machine();
-    let i = session.system.view();
+    let m = session.guest().machine();
+    let i = session.guest().view();
     let newest_first = m
         .last_events()
         .iter()

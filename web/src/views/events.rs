@@ -195,10 +195,10 @@ pub struct EventRows {
 }
 
 pub fn rows(session: &Session) -> EventRows {
-    let m = session.system.machine();
-    let view = session.system.view();
+    let m = session.guest().machine();
+    let view = session.guest().view();
     let names = |v| view.vector_name(v);
-    let keep = |e: &Event| match session.event_filter {
+    let keep = |e: &Event| match session.inspect().event_filter() {
         None => e.kind() != EventKind::TlbHit,
         Some(k) => e.kind() == k,
     };
@@ -212,7 +212,8 @@ pub fn rows(session: &Session) -> EventRows {
     };
     let total = newest_first().count();
     let first = session
-        .events_first
+        .inspect()
+        .events_first()
         .saturating_sub(OVERSCAN)
         .min(total.saturating_sub(VISIBLE_ROWS));
     let rows = newest_first()
@@ -260,15 +261,17 @@ mod tests {
     #[test]
     fn the_window_follows_the_scroll_and_the_filter() {
         let mut s = Session::new("demand-paging");
-        s.apply(crate::action::Action::SetBreak(Some(0)));
+        s.apply(crate::action::Action::SetBreak(Some(
+            crate::session::BreakChoice::PageFault,
+        )));
         s.apply(crate::action::Action::ToggleRun);
-        while s.running {
-            s.tick(0.016);
+        while s.running() {
+            s.tick_for_test(0.016);
         }
         let all = rows(&s);
         assert!(all.total > 0);
         assert!(all.rows.iter().all(|r| r.kind != EventKind::TlbHit));
-        s.event_filter = Some(EventKind::PageFault);
+        s.apply(crate::action::Action::Filter(Some(EventKind::PageFault)));
         let faults = rows(&s);
         assert_eq!(faults.total, 1, "one page fault so far");
         assert!(matches!(faults.rows[0].links[..], [Focus::Page(_)]));

@@ -48,15 +48,15 @@ pub struct LessonView {
 }
 
 pub fn of_session(s: &Session) -> LessonView {
-    let l = s.lesson;
+    let l = s.lesson();
     let file = s.program_file();
     let breakpoints = s.breakpoints();
     LessonView {
         xv6: l.kernel() == osviz_course::Kernel::Xv6,
         typed: l.typed(),
-        loading: s.pending_lesson.clone(),
-        origin: s.system.xv6().map(|b| b.origin.clone()),
-        limitation: s.system.view().limitation(),
+        loading: s.waiting_for_xv6().map(str::to_string),
+        origin: s.guest().xv6().map(|b| b.origin.clone()),
+        limitation: s.guest().view().limitation(),
         id: l.id,
         title: l.title,
         concept: inline(l.concept),
@@ -67,7 +67,7 @@ pub fn of_session(s: &Session) -> LessonView {
             .enumerate()
             .map(|(i, q)| {
                 let guess = s.guess(i).to_string();
-                let answer = s.answers.get(i).cloned().flatten();
+                let answer = s.answers().get(i).cloned().flatten();
                 let right = answer
                     .as_ref()
                     .filter(|a| a.step.is_some())
@@ -83,8 +83,8 @@ pub fn of_session(s: &Session) -> LessonView {
         draft: s.draft().to_string(),
         edited: s.edited(),
         unsaved: s.draft() != s.program(),
-        errors: s.errors.clone(),
-        warnings: s.warnings.clone(),
+        errors: s.errors().to_vec(),
+        warnings: s.warnings().to_vec(),
         breakpoint_lines: breakpoints
             .iter()
             .filter(|b| b.file == file)
@@ -95,7 +95,7 @@ pub fn of_session(s: &Session) -> LessonView {
             .map(|b| (format!("{}:{}", b.file, b.line), b.addr.is_some()))
             .collect(),
         file,
-        start_step: s.start_step,
+        start_step: s.start_step(),
     }
 }
 

@@ -89,9 +89,9 @@ mod tests {
     #[test]
     fn at_the_start_the_heap_is_empty_and_the_kernel_ends_at_the_top() {
         let s = Session::new("memory-image");
-        let i = s.system.view();
-        let p = i.current(s.system.machine()).unwrap();
-        let r = regions(&s.system, &p);
+        let i = s.guest().view();
+        let p = i.current(s.guest().machine()).unwrap();
+        let r = regions(s.guest(), &p);
         let by = |k| r.iter().find(|x| x.kind == k).unwrap();
         assert!(by(RegionKind::Heap).range.starts_with("empty, at "));
         assert_eq!(by(RegionKind::Kernel).range, "80000000–ffffffff");

@@ -8,6 +8,7 @@ pub mod dispatch;
 pub mod events;
 pub mod lesson;
 pub mod memory;
+pub mod panel;
 pub mod registers;
 pub mod status;
 pub mod timeline;

@@ -1,6 +1,6 @@
 //! The registers the Registers panel shows.
 
-use osviz_machine::{Machine, Reg};
+use osviz_machine::{Cpu, Machine, Reg};
 
 /// The register values the panel shows, as plain data.
 #[derive(Clone, Debug, PartialEq)]
@@ -13,7 +13,12 @@ pub struct RegisterView {
 
 impl RegisterView {
     pub fn of(machine: &Machine) -> Self {
-        let c = machine.cpu();
+        Self::of_cpu(machine.cpu())
+    }
+
+    /// The registers of a CPU state (the session keeps the one before the
+    /// latest action, to mark what changed).
+    pub fn of_cpu(c: &Cpu) -> Self {
         let mut rows: Vec<(&'static str, u32)> =
             Reg::ALL.iter().map(|&r| (r.name(), c.reg(r))).collect();
         rows.extend([

@@ -1,18 +1,18 @@
 //! The status line: whether the machine runs, why it stopped, where it is.
 
-use crate::session::{SPEEDS, Session};
+use crate::session::Session;
 use osviz_machine::StopReason;
 
 /// Why the machine is not running (or how fast it runs), in words.
 pub fn describe(session: &Session) -> String {
-    if session.running {
-        return format!("Running at {}", SPEEDS[session.speed].0);
+    if session.running() {
+        return format!("Running at {}", session.run_control().speed_name());
     }
-    match &session.stop {
+    match &session.stop() {
         None | Some(StopReason::InstructionLimit) => "Paused".to_string(),
         Some(StopReason::Idle) => "Waiting for keyboard input".to_string(),
-        Some(StopReason::Event { kind }) => match session.break_on {
-            Some(b) => format!("Stopped at a {}", b.name),
+        Some(StopReason::Event { kind }) => match session.break_choice() {
+            Some(b) => format!("Stopped at a {}", b.name()),
             None => format!("Stopped at a {}", kind.label()),
         },
         Some(stop) => {
@@ -28,7 +28,7 @@ pub fn describe(session: &Session) -> String {
 
 /// The whole status line.
 pub fn status_line(session: &Session) -> String {
-    let m = session.system.machine();
+    let m = session.guest().machine();
     format!(
         "{} · step {} · {} instructions retired",
         describe(session),
@@ -45,10 +45,12 @@ mod tests {
     #[test]
     fn a_break_is_told_in_course_words() {
         let mut s = Session::new("demand-paging");
-        s.apply(Action::SetBreak(Some(0)));
+        s.apply(Action::SetBreak(Some(
+            crate::session::BreakChoice::PageFault,
+        )));
         s.apply(Action::ToggleRun);
-        while s.running {
-            s.tick(0.016);
+        while s.running() {
+            s.tick_for_test(0.016);
         }
         assert_eq!(describe(&s), "Stopped at a page fault");
         assert!(!status_line(&s).contains('_'));

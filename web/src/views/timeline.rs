@@ -2,7 +2,7 @@
 //! and each disk request with its DMA transfer, interrupt and wake-up, built
 //! from the event log.
 
-use crate::session::Session;
+use crate::session::{Owner, Session, SleepSpan};
 use osviz_kernel::introspect::ProcessView;
 use osviz_machine::Event;
 
@@ -26,7 +26,7 @@ pub struct IoStory {
     /// The step the requesting process next ran after the interrupt.
     pub wake: Option<u64>,
     /// The process that asked (the one running at the request).
-    pub who: Option<String>,
+    pub who: Option<Owner>,
     pub text: String,
     /// Programmed I/O: the CPU moves the data (`insl`), no DMA stage.
     pub programmed: bool,
@@ -34,7 +34,7 @@ pub struct IoStory {
 
 impl IoStory {
     /// A request made at `step` by `who`, nothing after it yet.
-    fn asked(step: u64, who: Option<String>, text: String) -> IoStory {
+    fn asked(step: u64, who: Option<Owner>, text: String) -> IoStory {
         IoStory {
             requested: step,
             dma: None,
@@ -60,29 +60,13 @@ impl IoStory {
             self.text,
             self.who
                 .as_ref()
-                .map(|w| format!(" for {w}"))
+                .map(|w| format!(" for {}", w.label()))
                 .unwrap_or_default(),
             self.requested,
             at(self.interrupt),
             at(self.wake)
         )
     }
-}
-
-/// A process asleep on a channel, as the page saw it: from the step it
-/// went to sleep to the step it woke (where the kernel view can watch its
-/// state; else from look to look), and who woke it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SleepSpan {
-    pub pid: u32,
-    pub name: String,
-    /// The channel as the kernel's data names it (`input.r`).
-    pub chan: String,
-    pub from: u64,
-    pub to: Option<u64>,
-    /// Who woke it: a device's interrupt with the kernel's name for it, or
-    /// a process in a system call (`None`: another process, unnamed).
-    pub woken_by: Option<String>,
 }
 
 /// What a channel is for, in words, and the plural for a run of sleeps on
@@ -254,39 +238,32 @@ fn reason(vector: u8, names: crate::views::events::Names) -> &'static str {
     names(vector).unwrap_or("trap")
 }
 
-/// Whether the timeline uses an event (the session keeps these apart
-/// from the bounded event log; see `TimelineRecord`).
-pub fn draws(event: &Event) -> bool {
-    matches!(
-        event,
-        Event::Cr3Write { .. }
-            | Event::TrapEntry { cpl_before: 3, .. }
-            | Event::DiskRequest { .. }
-            | Event::IdeCommand { .. }
-            | Event::Dma { .. }
-            | Event::IrqRaised { irq: 14, .. }
-    )
-}
-
 /// Builds the timeline from the event log: a CR3 write to a process's page
 /// directory starts its slice; the trap that took it into the kernel before
 /// the scheduler's next CR3 write is why the slice ended.
 pub fn timeline<'a>(
     events: impl Iterator<Item = (u64, &'a Event)>,
-    owner: impl Fn(u32) -> Option<(String, Option<u32>)>,
+    owner: impl Fn(u32) -> Option<Owner>,
     kernel_dir: u32,
-    running_at_start: Option<(u64, String, Option<u32>)>,
+    running_at_start: Option<(u64, Owner)>,
     names: crate::views::events::Names,
 ) -> TimelineView {
     let mut view = TimelineView::default();
     // Who ran when the log begins (its CR3 write was before the log).
-    let mut open: Option<(u64, String, Option<u32>)> = running_at_start;
-    let mut last_who: Option<String> = None;
+    let mut open: Option<(u64, Result<Owner, u32>)> =
+        running_at_start.map(|(step, o)| (step, Ok(o)));
+    let mut last_who: Option<Owner> = None;
+    // A slice's owner in words: the process, or the directory nobody owns.
+    let who_of = |o: &Result<Owner, u32>| match o {
+        Ok(owner) => (owner.label(), Some(owner.pid)),
+        Err(dir) => (format!("directory {dir:#x}"), None),
+    };
     let mut last_trap: Option<u8> = None;
     for (step, event) in events {
         match event {
             Event::Cr3Write { new, .. } if *new == kernel_dir => {
-                if let Some((from, who, pid)) = open.take() {
+                if let Some((from, o)) = open.take() {
+                    let (who, pid) = who_of(&o);
                     let why = last_trap
                         .map_or("switched out", |v| reason(v, names))
                         .to_string();
@@ -301,18 +278,21 @@ pub fn timeline<'a>(
                 }
             }
             Event::Cr3Write { new, .. } => {
-                let (who, pid) =
-                    owner(*new).unwrap_or_else(|| (format!("directory {new:#x}"), None));
+                let o = owner(*new).ok_or(*new);
                 // The first slice of a process after its I/O completed is
                 // its wake-up.
-                for io in view.io.iter_mut() {
-                    if io.interrupt.is_some() && io.wake.is_none() && io.who.as_ref() == Some(&who)
-                    {
-                        io.wake = Some(step);
+                if let Ok(who) = &o {
+                    for io in view.io.iter_mut() {
+                        if io.interrupt.is_some()
+                            && io.wake.is_none()
+                            && io.who.as_ref() == Some(who)
+                        {
+                            io.wake = Some(step);
+                        }
                     }
+                    last_who = Some(who.clone());
                 }
-                last_who = Some(who.clone());
-                open = Some((step, who, pid));
+                open = Some((step, o));
                 last_trap = None;
             }
             Event::TrapEntry {
@@ -323,7 +303,7 @@ pub fn timeline<'a>(
             Event::DiskRequest { block, addr, .. } => view.io.push(IoStory::asked(
                 step,
                 open.as_ref()
-                    .map(|o| o.1.clone())
+                    .and_then(|o| o.1.clone().ok())
                     .or_else(|| last_who.clone()),
                 format!("block {block} into {addr:#x}"),
             )),
@@ -340,7 +320,7 @@ pub fn timeline<'a>(
                     ..IoStory::asked(
                         step,
                         open.as_ref()
-                            .map(|o| o.1.clone())
+                            .and_then(|o| o.1.clone().ok())
                             .or_else(|| last_who.clone()),
                         format!("IDE {what} sector {sector} (programmed I/O)"),
                     )
@@ -359,7 +339,8 @@ pub fn timeline<'a>(
             _ => {}
         }
     }
-    if let Some((from, who, pid)) = open {
+    if let Some((from, o)) = open {
+        let (who, pid) = who_of(&o);
         view.slices.push(Slice {
             from,
             to: u64::MAX,
@@ -403,12 +384,15 @@ fn of_events<'a>(
             procs
                 .iter()
                 .find(|p| p.pgdir == dir)
-                .map(|p| (format!("pid {} {}", p.pid, p.name), Some(p.pid)))
-                .or_else(|| session.dir_names.get(&dir).cloned())
+                .map(|p| Owner {
+                    pid: p.pid,
+                    name: p.name.clone(),
+                })
+                .or_else(|| session.record().dir_owner(dir).cloned())
         },
         session.kernel_dir(),
-        session.log_owner.clone().filter(|_| from_start),
-        &|v| session.system.view().vector_name(v),
+        session.record().log_owner().cloned().filter(|_| from_start),
+        &|v| session.guest().view().vector_name(v),
     )
 }
 
@@ -416,14 +400,20 @@ fn of_events<'a>(
 /// latest step's); a page directory is named by the process that has it,
 /// or had it (the session remembers exited ones).
 pub fn of_session(session: &Session, procs: &[ProcessView]) -> TimelineView {
-    let m = session.system.machine();
+    let m = session.guest().machine();
     let events = session
-        .timeline
+        .record()
+        .timeline()
         .events()
         .chain(m.last_events().iter().map(|e| (m.steps(), e)));
-    let mut view = of_events(session, procs, events, session.timeline.complete());
-    view.sleeps = session.sleeps.clone();
-    let kernel = session.system.view();
+    let mut view = of_events(
+        session,
+        procs,
+        events,
+        session.record().timeline().complete(),
+    );
+    view.sleeps = session.record().sleeps().to_vec();
+    let kernel = session.guest().view();
     view.disk_queue = disk_queue_lines(&kernel.disk_queue(m), procs);
     view.ticks = kernel
         .ticks(m)
@@ -516,14 +506,16 @@ mod tests {
     #[test]
     fn two_processes_take_turns_and_keep_their_names() {
         let mut s = Session::new("context-switch");
-        s.apply(Action::SetBreak(Some(crate::session::BREAK_SWITCH)));
+        s.apply(Action::SetBreak(Some(
+            crate::session::BreakChoice::ContextSwitch,
+        )));
         for _ in 0..3 {
             s.apply(Action::ToggleRun);
-            while s.running {
-                s.tick(0.016);
+            while s.running() {
+                s.tick_for_test(0.016);
             }
         }
-        let procs = s.system.view().processes(s.system.machine());
+        let procs = s.guest().view().processes(s.guest().machine());
         let v = of_session(&s, &procs);
         let who: Vec<_> = v.slices.iter().map(|x| x.who.clone()).collect();
         assert!(who.len() >= 2, "{who:?}");
@@ -537,8 +529,8 @@ mod tests {
 
     /// The timeline drawn straight from the machine's whole event log.
     fn of_whole_log(s: &Session) -> TimelineView {
-        let m = s.system.machine();
-        let procs = s.system.view().processes(m);
+        let m = s.guest().machine();
+        let procs = s.guest().view().processes(m);
         let events = m
             .event_log()
             .iter()
@@ -553,15 +545,15 @@ mod tests {
         s.apply(Action::SetSpeed(crate::session::SPEEDS.len() - 1));
         s.apply(Action::ToggleRun);
         let mut looks = 0;
-        while s.running {
-            s.tick(0.016);
+        while s.running() {
+            s.tick_for_test(0.016);
             looks += 1;
-            let procs = s.system.view().processes(s.system.machine());
+            let procs = s.guest().view().processes(s.guest().machine());
             let (a, b) = (of_session(&s, &procs), of_whole_log(&s));
             assert_eq!((a.slices, a.io), (b.slices, b.io), "look {looks}");
         }
-        assert!(!s.system.machine().event_log().is_full());
-        let procs = s.system.view().processes(s.system.machine());
+        assert!(!s.guest().machine().event_log().is_full());
+        let procs = s.guest().view().processes(s.guest().machine());
         let v = of_session(&s, &procs);
         let io =
             v.io.iter()
@@ -577,25 +569,25 @@ mod tests {
 
     #[test]
     fn xv6_keeps_ls_in_the_timeline_while_the_idle_scheduler_fills_the_event_log() {
-        let mut s = Session::with_xv6("xv6-idt", Some(crate::session::tests::xv6_build().0));
+        let mut s = Session::with_xv6("xv6-idt", Some(crate::session::tests::xv6_read()));
         s.apply(Action::TypeKeys("ls\n".into()));
         s.apply(Action::SetSpeed(crate::session::SPEEDS.len() - 1));
         s.apply(Action::ToggleRun);
         // ls answers within about 15 M steps; then xv6 idles for 10 M more,
         // reading the LAPIC's ID (a memory-mapped access, an event) over and
         // over, which pushes every switch out of the bounded event log.
-        while s.system.machine().steps() < 40_000_000 {
-            s.tick(0.016);
+        while s.guest().machine().steps() < 40_000_000 {
+            s.tick_for_test(0.016);
         }
-        assert!(String::from_utf8_lossy(s.system.machine().serial_output()).contains("README"));
-        assert!(s.system.machine().event_log().is_full());
+        assert!(String::from_utf8_lossy(s.guest().machine().serial_output()).contains("README"));
+        assert!(s.guest().machine().event_log().is_full());
         assert!(
             of_whole_log(&s)
                 .slices
                 .iter()
                 .all(|x| !x.who.contains("ls"))
         );
-        let procs = s.system.view().processes(s.system.machine());
+        let procs = s.guest().view().processes(s.guest().machine());
         let v = of_session(&s, &procs);
         let who: Vec<&str> = v.slices.iter().map(|x| x.who.as_str()).collect();
         assert!(who.contains(&"pid 3 ls"), "{who:?}");
@@ -614,7 +606,7 @@ mod tests {
     /// Runs the session's machine to the next event of `kind` and returns
     /// it (the session's watches stop the run on the way; it runs on).
     fn run_to_event(s: &mut Session, kind: osviz_machine::EventKind) -> Event {
-        let m = s.system.machine_mut();
+        let m = s.machine_for_test();
         m.break_on(kind, true);
         for _ in 0..1_000 {
             if let osviz_machine::StopReason::Event { .. } = m.run(50_000_000) {
@@ -629,8 +621,8 @@ mod tests {
     /// Steps until the disk queue's first request has a process asleep on it.
     fn until_a_waiter(s: &mut Session) -> TimelineView {
         for _ in 0..100_000 {
-            s.system.machine_mut().step();
-            let procs = s.system.view().processes(s.system.machine());
+            s.machine_for_test().step();
+            let procs = s.guest().view().processes(s.guest().machine());
             let v = of_session(s, &procs);
             if v.disk_queue.first().is_some_and(|l| l.contains("asleep")) {
                 return v;
@@ -641,7 +633,7 @@ mod tests {
 
     #[test]
     fn xv6s_disk_queue_names_the_buffer_the_block_the_ide_was_told_and_the_sleeper() {
-        let mut s = Session::with_xv6("xv6-idt", Some(crate::session::tests::xv6_build().0));
+        let mut s = Session::with_xv6("xv6-idt", Some(crate::session::tests::xv6_read()));
         s.apply(Action::TypeKeys("cat README\n".into()));
         let Event::IdeCommand { sector, .. } =
             run_to_event(&mut s, osviz_machine::EventKind::IdeCommand)
@@ -685,15 +677,15 @@ mod tests {
         );
         // Once the read is done and copied, the queue is empty.
         run_until_stopped_here(&mut s);
-        let procs = s.system.view().processes(s.system.machine());
+        let procs = s.guest().view().processes(s.guest().machine());
         assert!(of_session(&s, &procs).disk_queue.is_empty());
     }
 
     fn run_until_stopped_here(s: &mut Session) {
         s.apply(Action::SetSpeed(crate::session::SPEEDS.len() - 1));
         s.apply(Action::ToggleRun);
-        while s.running {
-            s.tick(0.016);
+        while s.running() {
+            s.tick_for_test(0.016);
         }
     }
 }

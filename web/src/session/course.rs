@@ -1,0 +1,500 @@
+//! The course in the page: the lesson, the program the machine runs for
+//! it (the lesson's own or the student's), the answers revealed, and xv6's
+//! loading (an xv6 lesson waits for the page to fetch the build). Lessons
+//! and guests come from the course crate; this is the page's state of them.
+
+use super::run_control::{DEFAULT_SPEED, RunControl, SPEEDS};
+use super::{Preferences, QUERY_STEPS, Session};
+use crate::action::BuildFiles;
+use crate::session::Effect;
+use osviz_asm::Diagnostic;
+use osviz_course::run::run_to;
+use osviz_course::{Guest, GuestError, Kernel, Lesson, XV6_LESSONS};
+use osviz_kernel::{BootError, source_file};
+use osviz_machine::StopReason;
+use osviz_xv6::Xv6Build;
+use std::rc::Rc;
+
+/// The machine's answer to a question, and the step it was read at.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Answer {
+    pub text: String,
+    pub step: Option<u64>,
+}
+
+/// The lesson and what the machine runs for it.
+#[derive(Debug)]
+pub struct Course {
+    lesson: &'static Lesson,
+    /// The first program's source as the machine runs it now.
+    program: String,
+    errors: Vec<Diagnostic>,
+    /// Things worth saying about a program that assembled.
+    warnings: Vec<String>,
+    /// One per question of the lesson, once revealed.
+    answers: Vec<Option<Answer>>,
+}
+
+impl Course {
+    fn new(lesson: &'static Lesson) -> Course {
+        Course {
+            lesson,
+            program: lesson.source().to_string(),
+            errors: Vec::new(),
+            warnings: Vec::new(),
+            answers: vec![None; lesson.questions.len()],
+        }
+    }
+
+    pub fn lesson(&self) -> &'static Lesson {
+        self.lesson
+    }
+
+    pub fn errors(&self) -> &[Diagnostic] {
+        &self.errors
+    }
+
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
+    }
+
+    pub fn answers(&self) -> &[Option<Answer>] {
+        &self.answers
+    }
+
+    /// A new run of the lesson: no answer is revealed in it yet.
+    fn forget_answers(&mut self) {
+        self.answers = vec![None; self.lesson.questions.len()];
+    }
+}
+
+/// What an xv6 lesson waits for: its id, and the share link to open once
+/// xv6 is there (if a link asked for it).
+#[derive(Clone, Debug)]
+struct Waiting {
+    lesson: String,
+    link: Option<String>,
+}
+
+/// The xv6 build the page has (kept across lessons), and what waits for it.
+#[derive(Debug, Default)]
+pub struct Xv6Loading {
+    build: Option<Rc<Xv6Build>>,
+    waiting: Option<Waiting>,
+}
+
+impl Xv6Loading {
+    /// The lesson waiting for xv6, if any.
+    pub fn waiting(&self) -> Option<&str> {
+        self.waiting.as_ref().map(|w| w.lesson.as_str())
+    }
+
+    /// Waits for xv6 to open a share link.
+    pub(super) fn wait_with_link(&mut self, fragment: &str) {
+        if let Some(w) = &mut self.waiting {
+            w.link = Some(fragment.to_string());
+        }
+    }
+}
+
+/// Boots a lesson's guest (the first program replaced by `source`), with
+/// events recorded, as the page watches it.
+fn boot(
+    lesson: &'static Lesson,
+    xv6: Option<&Rc<Xv6Build>>,
+    source: Option<&str>,
+) -> Result<Guest, GuestError> {
+    let mut guest = Guest::for_lesson(lesson, xv6, source)?;
+    guest.machine_mut().set_recording(true);
+    Ok(guest)
+}
+
+/// The speed a kernel's lessons start at: xv6 takes millions of steps to
+/// answer a command, and the teaching kernel's programs are read a few
+/// instructions a second.
+fn speed_for(kernel: Kernel) -> usize {
+    match kernel {
+        Kernel::Xv6 => SPEEDS.len() - 1,
+        Kernel::Teaching => DEFAULT_SPEED,
+    }
+}
+
+/// Reads an xv6 build from its files.
+fn read_build(files: BuildFiles) -> Result<Rc<Xv6Build>, String> {
+    Xv6Build::new(&files.origin, files.kernel, files.disk, files.sources)
+        .map(Rc::new)
+        .map_err(|e| format!("{}: {e}", files.origin))
+}
+
+impl Session {
+    /// A session on a lesson, with the xv6 build if the page has one and
+    /// the student's preferences. An xv6 lesson without a build opens the
+    /// first lesson and waits for it; a lesson that cannot start says why
+    /// and opens the first lesson.
+    pub(super) fn with_prefs(
+        lesson_id: &str,
+        xv6: Option<Rc<Xv6Build>>,
+        prefs: Preferences,
+    ) -> Session {
+        let mut waiting = None;
+        let mut notice = None;
+        let mut lesson = osviz_course::lesson(lesson_id).unwrap_or(osviz_course::first());
+        if lesson.kernel() == Kernel::Xv6 && xv6.is_none() {
+            waiting = Some(Waiting {
+                lesson: lesson.id.to_string(),
+                link: None,
+            });
+            lesson = osviz_course::first();
+        }
+        let system = match boot(lesson, xv6.as_ref(), None) {
+            Ok(system) => system,
+            Err(e) => {
+                // A build that cannot boot is said, never silently replaced.
+                notice = Some(format!(
+                    "{} could not start: {e}; the first lesson opened instead",
+                    lesson.id
+                ));
+                lesson = osviz_course::first();
+                boot(lesson, None, None).expect("the built-in lessons assemble")
+            }
+        };
+        let before = system.machine().cpu().clone();
+        let mut s = Session {
+            system,
+            course: Course::new(lesson),
+            prefs,
+            run: RunControl::new(speed_for(lesson.kernel())),
+            stop: None,
+            breaks: Default::default(),
+            time: Default::default(),
+            record: Default::default(),
+            inspect: Default::default(),
+            before,
+            notice: None,
+            xv6: Xv6Loading {
+                build: xv6,
+                waiting,
+            },
+        };
+        s.go_to_start();
+        if notice.is_some() {
+            s.notice = notice;
+        }
+        s
+    }
+
+    /// A session on a lesson with the xv6 build the page has.
+    #[cfg(test)]
+    pub(crate) fn with_xv6(lesson_id: &str, xv6: Option<Rc<Xv6Build>>) -> Session {
+        Session::with_prefs(lesson_id, xv6, Preferences::default())
+    }
+
+    /// Fast-forwards the boot to where the lesson starts: the user
+    /// program's first instruction, or xv6's shell prompt with the lesson's
+    /// command typed.
+    fn go_to_start(&mut self) {
+        let start = match self.system.go_to_start(self.course.lesson) {
+            Ok(step) => step,
+            Err(e) => {
+                self.notice = Some(e.to_string());
+                self.system.machine().steps()
+            }
+        };
+        self.time.started_at(start);
+        self.system.machine_mut().clear_events();
+        self.note_log_owner();
+        self.remember_directories();
+        self.mark();
+    }
+
+    /// The prediction typed for question `i` of this lesson ("" if none).
+    pub fn guess(&self, i: usize) -> &str {
+        self.prefs.guess(self.course.lesson.id, i)
+    }
+
+    /// The editor's text: the student's draft, else the program as it runs.
+    pub fn draft(&self) -> &str {
+        self.prefs
+            .drafts
+            .get(self.course.lesson.id)
+            .map_or(self.course.program.as_str(), String::as_str)
+    }
+
+    /// Whether the editor holds something other than the lesson's program.
+    pub fn edited(&self) -> bool {
+        self.draft() != self.course.lesson.source()
+    }
+
+    /// The source the machine runs now for the lesson's first program.
+    pub fn program(&self) -> &str {
+        &self.course.program
+    }
+
+    /// The first program's file name, as the line table knows it.
+    pub fn program_file(&self) -> String {
+        self.course
+            .lesson
+            .programs()
+            .first()
+            .map_or(String::new(), |p| format!("{}.asm", p.name))
+    }
+
+    /// The text of a source file as the machine runs it.
+    pub fn file_text(&self, file: &str) -> Option<String> {
+        if let Some(build) = self.system.xv6() {
+            return build.sources.get(file).cloned();
+        }
+        if file == self.program_file() {
+            return Some(self.course.program.clone());
+        }
+        if let Some(p) = self
+            .course
+            .lesson
+            .programs()
+            .iter()
+            .find(|p| format!("{}.asm", p.name) == file)
+        {
+            return Some(p.source.to_string());
+        }
+        source_file(file)
+    }
+
+    /// Opens lesson `id`; an xv6 lesson without xv6 waits while the page
+    /// fetches it.
+    pub(super) fn choose_lesson(&mut self, id: &str) -> Option<Effect> {
+        let wants_xv6 = osviz_course::lesson(id).is_some_and(|l| l.kernel() == Kernel::Xv6);
+        if wants_xv6 && self.xv6.build.is_none() {
+            self.xv6.waiting = Some(Waiting {
+                lesson: id.to_string(),
+                link: None,
+            });
+            self.notice = Some("loading xv6 (kernel, fs.img and its sources)…".into());
+            return Some(Effect::LoadXv6);
+        }
+        self.load_lesson(id);
+        None
+    }
+
+    /// The page fetched xv6: opens what waited for it.
+    pub(super) fn xv6_loaded(&mut self, files: BuildFiles) {
+        let build = match read_build(files) {
+            Ok(build) => build,
+            Err(why) => return self.xv6_failed(&why),
+        };
+        self.xv6.build = Some(build);
+        match self.xv6.waiting.take() {
+            Some(Waiting {
+                link: Some(link), ..
+            }) => {
+                let dark = self.prefs.dark;
+                let prefs = std::mem::take(&mut self.prefs);
+                *self = Session::open_link_with(&link, self.xv6.build.clone(), prefs);
+                self.prefs.dark = dark;
+            }
+            Some(Waiting { lesson, .. }) => self.load_lesson(&lesson),
+            None => {}
+        }
+    }
+
+    /// The student opened their own xv6 build: boots it, in the xv6 lesson
+    /// open now or the first one.
+    pub(super) fn xv6_opened(&mut self, files: BuildFiles) {
+        let origin = files.origin.clone();
+        let build = match read_build(files) {
+            Ok(build) => build,
+            Err(why) => {
+                self.notice = Some(format!("the build could not be opened: {why}"));
+                return;
+            }
+        };
+        self.xv6.build = Some(build);
+        self.xv6.waiting = None;
+        let id = match self.course.lesson.kernel() {
+            Kernel::Xv6 => self.course.lesson.id,
+            Kernel::Teaching => XV6_LESSONS[0].id,
+        };
+        self.load_lesson(id);
+        let note = self.system.view().limitation();
+        self.notice = Some(match note {
+            Some(why) => format!("opened {origin}; {why}"),
+            None => format!("opened {origin}"),
+        });
+    }
+
+    pub(super) fn xv6_failed(&mut self, why: &str) {
+        self.xv6.waiting = None;
+        self.notice = Some(format!("xv6 could not be loaded: {why}"));
+    }
+
+    /// Opens lesson `id` in a fresh session, keeping the student's
+    /// preferences, speed (within a kernel), break-on choice, filter and
+    /// breakpoints.
+    fn load_lesson(&mut self, id: &str) {
+        let prefs = std::mem::take(&mut self.prefs);
+        let mut next = Session::with_prefs(id, self.xv6.build.clone(), prefs);
+        if next.course.lesson.kernel() == self.course.lesson.kernel() {
+            next.run.set_speed(self.run.speed());
+        }
+        next.inspect.filter(self.inspect.event_filter());
+        next.breaks.set_lines(self.breaks.lines().to_vec());
+        // A program the student ran in that lesson before runs again.
+        if let Some(program) = next.prefs.ran.get(next.course.lesson.id).cloned() {
+            next.run_source(program);
+        }
+        next.bind_breakpoints();
+        *self = next;
+    }
+
+    /// Rebuilds the machine with a program for the lesson's first one.
+    pub(super) fn run_source(&mut self, source: String) {
+        let lesson = self.course.lesson;
+        if lesson.kernel() == Kernel::Xv6 {
+            self.reboot_xv6();
+            return;
+        }
+        match boot(lesson, None, Some(&source)) {
+            Ok(system) => {
+                self.prefs.note_ran(lesson.id, lesson.source(), &source);
+                self.course.program = source;
+                self.course.errors.clear();
+                self.course.warnings = warnings_of(&system);
+                self.start_again(system);
+                let lost: Vec<String> = self
+                    .breakpoints()
+                    .iter()
+                    .filter(|b| b.addr.is_none())
+                    .map(|b| format!("{}:{}", b.file, b.line))
+                    .collect();
+                self.notice = (!lost.is_empty())
+                    .then(|| format!("no code at {} now: those breakpoints wait", lost.join(", ")));
+            }
+            Err(GuestError::Teaching(BootError::Assembly { errors, .. })) => {
+                let n = errors.len();
+                self.course.errors = errors;
+                self.notice = Some(format!(
+                    "the program does not assemble ({n} error{}): the previous one still runs",
+                    if n == 1 { "" } else { "s" }
+                ));
+            }
+            Err(other) => {
+                self.course.errors = vec![Diagnostic {
+                    file: String::new(),
+                    line: 0,
+                    column: 0,
+                    message: other.to_string(),
+                }]
+            }
+        }
+    }
+
+    /// Puts the lesson's own program back in the editor and runs it.
+    pub(super) fn revert_draft(&mut self) {
+        let lesson = self.course.lesson;
+        self.prefs.drafts.remove(lesson.id);
+        self.run_source(lesson.source().to_string());
+        self.notice = Some("the editor holds the lesson's own program again".into());
+    }
+
+    /// Takes a freshly booted guest: the run's state starts over (stops,
+    /// answers, step overs), the break-on choice and breakpoints are bound
+    /// to it, and it runs to the lesson's start.
+    fn start_again(&mut self, system: Guest) {
+        self.system = system;
+        self.stop = None;
+        self.run.pause();
+        self.time = Default::default();
+        self.course.forget_answers();
+        let choice = self.breaks.choice();
+        self.set_break(choice);
+        self.go_to_start();
+        self.bind_breakpoints();
+    }
+
+    /// Boots xv6 again to the lesson's start; breakpoints and settings stay.
+    fn reboot_xv6(&mut self) {
+        let Some(build) = self.xv6.build.clone() else {
+            return;
+        };
+        match boot(self.course.lesson, Some(&build), None) {
+            Ok(system) => {
+                self.course.errors.clear();
+                self.start_again(system);
+            }
+            Err(e) => self.notice = Some(e.to_string()),
+        }
+    }
+
+    /// Boots the lesson again with the program as it runs now; drafts,
+    /// breakpoints and settings stay.
+    pub(super) fn reset(&mut self) {
+        let program = self.course.program.clone();
+        self.run_source(program);
+        let n = self.breaks.lines().len();
+        self.notice = Some(format!(
+            "reset: the lesson starts again at step {}{}",
+            self.time.start_step(),
+            match n {
+                0 => String::new(),
+                n => format!(", with your {n} breakpoint(s)"),
+            }
+        ));
+    }
+
+    /// Answers question `i` from the lesson's own start, whatever the
+    /// current step: replays from the boot to its moment, and remembers
+    /// where the student was.
+    pub(super) fn reveal(&mut self, i: usize) {
+        let lesson = self.course.lesson;
+        let Some(q) = lesson.questions.get(i) else {
+            return;
+        };
+        let here = self.system.machine().steps();
+        // The teaching kernel's moments count from the boot; xv6's from the
+        // prompt, where the lesson types its command.
+        self.seek(match lesson.kernel() {
+            Kernel::Teaching => 0,
+            Kernel::Xv6 => self.time.start_step(),
+        });
+        let (m, view) = self.system.split();
+        let answer = match run_to(m, &*view, q.moment, QUERY_STEPS) {
+            Ok(events) => Answer {
+                text: (q.answer)(m, &*view, &events),
+                step: Some(m.steps()),
+            },
+            Err(e) => Answer {
+                text: e,
+                step: None,
+            },
+        };
+        self.remember_directories();
+        if here != self.system.machine().steps() {
+            self.time.remember_return(here);
+        }
+        self.notice = answer
+            .step
+            .map(|s| format!("question {}: the machine is at its moment, step {s}", i + 1));
+        self.course.answers[i] = Some(answer);
+    }
+
+    /// Types text into the guest's keyboard.
+    pub(super) fn type_keys(&mut self, text: &str) {
+        for b in text.bytes() {
+            self.system.machine_mut().press_key(b);
+        }
+        if self.stop == Some(StopReason::Idle) {
+            self.stop = None;
+        }
+    }
+}
+
+/// What is worth saying about a program that assembled.
+fn warnings_of(system: &Guest) -> Vec<String> {
+    let mut out = Vec::new();
+    let first = system.programs().first().map(|(_, o)| o);
+    if first.is_some_and(|o| o.symbol("start").is_none()) {
+        out.push(
+            "there is no `start` label: the program runs from its first byte at 0x1000".into(),
+        );
+    }
+    out
+}

@@ -1,0 +1,160 @@
+//! Stepping and running: one instruction, over a call or an `int n`, by
+//! source line, and running frame by frame until a break the student wants.
+
+use super::breaks::{BreakTarget, SourceLine};
+use super::{QUERY_STEPS, Session};
+use osviz_machine::{EventKind, KindSet, StopReason};
+
+impl Session {
+    pub(super) fn step(&mut self) {
+        self.mark();
+        self.stop = self.system.machine_mut().step().stop;
+        self.remember_directories();
+        self.run.pause();
+    }
+
+    /// Steps over a call or an `int n`: runs until the instruction after it
+    /// in the same process; Step back undoes it as one step.
+    pub(super) fn step_over(&mut self) {
+        self.mark();
+        self.run.pause();
+        let before = self.system.machine().steps();
+        self.stop = self.system.machine_mut().step_over(QUERY_STEPS);
+        let after = self.system.machine().steps();
+        self.time.note_multi_step(before, after);
+        self.remember_directories();
+    }
+
+    /// Steps by source line; Step back undoes it as one step.
+    pub(super) fn step_line(&mut self, how: osviz_view::LineStep) {
+        use osviz_view::LineStop;
+        self.mark();
+        self.run.pause();
+        let before = self.system.machine().steps();
+        let (m, view) = self.system.split();
+        let stop = osviz_view::step_line(m, &*view, how, QUERY_STEPS);
+        let after = m.steps();
+        self.time.note_multi_step(before, after);
+        self.stop = None;
+        match stop {
+            LineStop::Line(_) => {}
+            LineStop::NoLine(p) => {
+                self.notice = Some(format!(
+                    "stopped at {}: no source line for this code",
+                    p.symbol.map_or("an address without a symbol".into(), |s| {
+                        osviz_view::symbol_plus(&s, p.offset)
+                    })
+                ))
+            }
+            LineStop::Machine(reason) => self.stop = Some(reason),
+        }
+        self.remember_directories();
+    }
+
+    /// A breakpoint on what the student typed: `file:line`, or a function
+    /// (bound to its first line, so it lasts across reboots as lines do).
+    pub(super) fn break_at(&mut self, text: &str) {
+        let at = match BreakTarget::parse(text) {
+            BreakTarget::Line(at) => Some(at),
+            BreakTarget::Function(name) => {
+                let m = self.system.machine();
+                let view = self.system.view();
+                view.code_address(&name)
+                    .or_else(|| view.symbol_address(&name))
+                    .map(|a| view.place(m, a))
+                    .and_then(|p| {
+                        Some(SourceLine {
+                            file: p.file?,
+                            line: p.line?,
+                        })
+                    })
+                    .ok_or(name)
+                    .map_err(|name| {
+                        self.notice = Some(format!(
+                            "`{}` is neither a function with source lines nor file:line",
+                            name.chars().take(40).collect::<String>()
+                        ))
+                    })
+                    .ok()
+            }
+        };
+        if let Some(at) = at {
+            let said = self.breaks.add_line(&*self.system.view(), at);
+            self.notice = Some(said);
+            self.bind_breakpoints();
+        }
+    }
+
+    pub(super) fn toggle_run(&mut self) {
+        if self.run.running() {
+            self.run.pause();
+        } else {
+            self.run.start();
+            self.stop = None;
+            self.notice = None;
+        }
+    }
+
+    /// One animation frame of running: as many steps as the speed allows.
+    pub(super) fn tick(&mut self, seconds: f64) {
+        if !self.run.running() {
+            return;
+        }
+        let steps = self.run.steps_for(seconds);
+        if steps == 0 {
+            return;
+        }
+        self.mark();
+        // Processes may start and end within one frame: look before and after.
+        self.remember_directories();
+        // At full speed TLB hits are left out of the record (millions a
+        // second that no one reads one by one; the TLB panel's counts come
+        // from the TLB itself): a sixth of a recorded step's cost. Every
+        // other event, and every kind a break can name, stays.
+        let full_speed = self.run.full_speed();
+        if full_speed {
+            self.system
+                .machine_mut()
+                .set_unrecorded(KindSet::of(&[EventKind::TlbHit]));
+        }
+        let stop = self.run_to_break(steps);
+        if full_speed {
+            self.system.machine_mut().set_unrecorded(KindSet::EMPTY);
+        }
+        self.remember_directories();
+        if stop != StopReason::InstructionLimit {
+            self.run.pause();
+            self.stop = Some(stop);
+        }
+    }
+
+    /// Runs at most `steps` steps, stopping where the break-on choice and
+    /// the breakpoints say: past an event or an address nobody wants (a
+    /// trap through another vector, another program's code), it runs on.
+    fn run_to_break(&mut self, steps: u64) -> StopReason {
+        let end = self.system.machine().steps() + steps;
+        // A switch-break remembered from another point in time is stale.
+        self.breaks
+            .forget_switch_after(self.system.machine().steps());
+        loop {
+            let (m, view) = self.system.split();
+            let stop = m.run(end - m.steps());
+            let wanted = match &stop {
+                StopReason::Event { .. } => self.breaks.wanted(m, &*view),
+                StopReason::Breakpoint { eip } => self.breaks.breakpoint_wanted(m, &*view, *eip),
+                // A process's state changed: note the sleeps, run on.
+                StopReason::Watch { .. } => {
+                    self.remember_processes(true);
+                    false
+                }
+                _ => true,
+            };
+            if wanted {
+                return stop;
+            }
+            if self.system.machine().steps() >= end {
+                return StopReason::InstructionLimit;
+            }
+        }
+    }
+}

@@ -1,0 +1,737 @@
+//! The session's tests: a student's sequences of actions, natively.
+
+use super::run_control::{MAX_RUN_MS, MIN_BUDGET, MIN_RUN_MS, run_target};
+use super::*;
+use crate::action::BuildFiles;
+use osviz_machine::Event;
+use std::collections::BTreeMap;
+
+/// Runs at full speed, frame by frame, until the page stops.
+pub(crate) fn run_until_stopped(s: &mut Session) {
+    s.apply(Action::SetSpeed(SPEEDS.len() - 1));
+    s.apply(Action::ToggleRun);
+    while s.running() {
+        s.tick_for_test(0.016);
+    }
+}
+
+/// The vectors the latest step trapped through.
+fn trapped(s: &Session) -> Vec<u8> {
+    s.system
+        .machine()
+        .last_events()
+        .iter()
+        .filter_map(|e| match e {
+            Event::TrapEntry { vector, .. } => Some(*vector),
+            _ => None,
+        })
+        .collect()
+}
+
+fn place(s: &Session) -> (String, usize) {
+    let p = s.system.view().place_of_eip(s.system.machine());
+    (p.file.unwrap(), p.line.unwrap())
+}
+
+/// The xv6 build scripts/xv6 makes, as the page fetches it.
+pub(crate) fn xv6_build() -> BuildFiles {
+    let dir = osviz_xv6::build::default_build().unwrap_or_else(|e| panic!("{e}"));
+    let read = |f: &str| std::fs::read(dir.join(f)).unwrap();
+    let sources: BTreeMap<String, String> =
+        serde_json::from_slice(&read("www/sources.json")).unwrap();
+    BuildFiles {
+        origin: "xv6 (test)".into(),
+        kernel: read("kernel"),
+        disk: read("fs.img"),
+        sources,
+    }
+}
+
+/// The build read, as the session reads what the page fetched.
+pub(crate) fn xv6_read() -> std::rc::Rc<osviz_xv6::Xv6Build> {
+    let f = xv6_build();
+    std::rc::Rc::new(osviz_xv6::Xv6Build::new(&f.origin, f.kernel, f.disk, f.sources).unwrap())
+}
+
+#[test]
+fn an_xv6_lesson_waits_for_xv6_then_boots_to_the_prompt_and_runs_ls() {
+    let mut s = Session::new("memory-image");
+    assert_eq!(
+        s.apply(Action::ChooseLesson("xv6-shell".into())),
+        Some(Effect::LoadXv6)
+    );
+    assert_eq!(
+        s.lesson().id,
+        "memory-image",
+        "the lesson stays until xv6 is here"
+    );
+    s.apply(Action::Xv6Loaded(xv6_build()));
+    assert_eq!(s.lesson().id, "xv6-shell");
+    assert!(s.start_step() > 10_000_000, "{}", s.start_step());
+    let screen = s.machine_for_test().text_screen().unwrap();
+    assert!(
+        screen.rows.iter().any(|r| r.starts_with("$ ")),
+        "{screen:?}"
+    );
+    let names: Vec<String> = s
+        .system
+        .view()
+        .processes(s.system.machine())
+        .into_iter()
+        .map(|p| format!("{} {} {}", p.pid, p.name, p.state))
+        .collect();
+    assert_eq!(names, ["1 init SLEEPING", "2 sh SLEEPING"]);
+    // The lesson typed `ls`: running shows its listing and the prompt again.
+    s.apply(Action::SetSpeed(SPEEDS.len() - 1));
+    s.apply(Action::ToggleRun);
+    let mut seen_ls = false;
+    for _ in 0..2_000 {
+        s.tick_for_test(0.016);
+        seen_ls |= s
+            .system
+            .view()
+            .processes(s.system.machine())
+            .iter()
+            .any(|p| p.name == "ls");
+        let out = String::from_utf8_lossy(s.system.machine().serial_output()).into_owned();
+        if out.matches("$ ").count() >= 2 {
+            break;
+        }
+    }
+    let out = String::from_utf8_lossy(s.system.machine().serial_output()).into_owned();
+    assert!(out.contains("README"), "{out}");
+    assert!(seen_ls, "ls appeared in the process table");
+    // The code panel shows xv6's C, the kernel's or a program's.
+    let code = crate::views::code::code(&s);
+    assert!(
+        code.file.ends_with(".c") || code.file.ends_with(".S"),
+        "{}",
+        code.file
+    );
+    assert!(!code.lines.is_empty());
+    // A reveal answers from the prompt.
+    s.apply(Action::Reveal(0));
+    assert_eq!(
+        s.answers()[0].as_ref().map(|a| a.text.as_str()),
+        Some("pid 3 (sh)")
+    );
+}
+
+#[test]
+fn an_xv6_share_link_carries_the_kernel_the_typing_and_the_moment() {
+    let build = xv6_build();
+    let mut s = Session::with_xv6("xv6-idt", Some(xv6_read()));
+    assert!(s.lesson().typed().is_empty());
+    s.apply(Action::TypeKeys("echo hi\n".into()));
+    while !String::from_utf8_lossy(s.system.machine().serial_output()).ends_with("hi\n$ ") {
+        assert!(
+            s.system.machine().steps() < s.start_step() + 30_000_000,
+            "no answer"
+        );
+        s.machine_for_test().run(100_000);
+    }
+    let out = String::from_utf8_lossy(s.system.machine().serial_output()).into_owned();
+    assert!(out.ends_with("hi\n$ "), "{out}");
+    let fragment = s.link().encode();
+    assert!(
+        fragment.contains("lesson=xv6-idt") && fragment.contains("keys="),
+        "{fragment}"
+    );
+    // Opened before xv6 is loaded, the link waits for it, then opens.
+    let mut opened = Session::open_link(&fragment, Preferences::default());
+    assert_eq!(opened.waiting_for_xv6(), Some("xv6-idt"));
+    opened.apply(Action::Xv6Loaded(build));
+    assert_eq!(opened.lesson().id, "xv6-idt");
+    assert_eq!(opened.system.machine().steps(), s.system.machine().steps());
+    assert_eq!(
+        opened.system.machine().serial_output(),
+        s.system.machine().serial_output()
+    );
+    assert_eq!(
+        opened.system.machine().state_hash(),
+        s.system.machine().state_hash()
+    );
+}
+
+#[test]
+fn a_breakpoint_on_sys_write_stops_there_and_c_lines_step_on() {
+    let mut s = Session::with_xv6("xv6-syscall", Some(xv6_read()));
+    s.apply(Action::BreakAt("sys_write".into()));
+    assert_eq!(s.breakpoints().len(), 1, "{:?}", s.notice);
+    assert_eq!(s.breakpoints()[0].file, "sysfile.c");
+    run_until_stopped(&mut s);
+    assert!(
+        matches!(s.stop, Some(StopReason::Breakpoint { .. })),
+        "{:?}",
+        s.stop
+    );
+    let code = crate::views::code::code(&s);
+    assert_eq!(
+        (code.file.as_str(), code.place.as_str()),
+        ("sysfile.c", "sys_write")
+    );
+    assert!(
+        code.stack.len() >= 3 && code.stack[1].starts_with("syscall"),
+        "{:?}",
+        code.stack
+    );
+    {
+        let view = s.system.view();
+        let p = view.current(s.system.machine()).unwrap();
+        let stack = view.kernel_stack(s.system.machine(), &p);
+        assert_eq!(stack.vector, Some(64));
+    }
+    let line = code.current;
+    s.apply(Action::NextLine);
+    let next = crate::views::code::code(&s);
+    assert_eq!(next.place.split('+').next(), Some("sys_write"));
+    assert_ne!(next.current, line);
+    // Step back undoes the whole line step.
+    s.apply(Action::StepBack);
+    assert_eq!(crate::views::code::code(&s).current, line);
+    s.apply(Action::BreakAt("no_such_function".into()));
+    assert!(
+        s.notice.as_deref().is_some_and(|n| n.contains("neither")),
+        "{:?}",
+        s.notice
+    );
+}
+
+#[test]
+fn the_timeline_shows_sh_asleep_on_console_input_and_woken_by_the_keyboard() {
+    let mut s = Session::with_xv6("xv6-idt", Some(xv6_read()));
+    let sleeps = crate::views::timeline::of_session(&s, &[]).sleeps;
+    let sh = sleeps
+        .iter()
+        .find(|x| x.name == "sh")
+        .expect("sh asleep at the prompt");
+    assert_eq!((sh.chan.as_str(), sh.to), ("input.r", None));
+    s.apply(Action::TypeKeys("echo hi\n".into()));
+    s.apply(Action::SetSpeed(SPEEDS.len() - 1));
+    s.apply(Action::ToggleRun);
+    // Long frames: many timer interrupts fall between two looks at the
+    // process table, so only the moment of the wake-up can say who woke.
+    s.run.set_budget(3_000_000);
+    for _ in 0..200 {
+        s.tick_for_test(0.016);
+        if String::from_utf8_lossy(s.system.machine().serial_output()).ends_with("hi\n$ ") {
+            break;
+        }
+    }
+    let sleeps = crate::views::timeline::of_session(&s, &[]).sleeps;
+    let woke = sleeps
+        .iter()
+        .find(|x| x.name == "sh" && x.chan == "input.r" && x.to.is_some())
+        .expect("sh woke");
+    assert_eq!(
+        woke.woken_by.as_deref(),
+        Some("interrupt 33 (keyboard (IRQ 1))"),
+        "{}",
+        woke.text()
+    );
+    assert!(woke.text().contains("console input"), "{}", woke.text());
+    // sh waited for echo, and echo's exit woke it.
+    let waited = sleeps
+        .iter()
+        .find(|x| x.name == "sh" && x.chan.starts_with("ptable.proc") && x.to.is_some())
+        .expect("sh waited for its child");
+    assert_eq!(
+        waited.woken_by.as_deref(),
+        Some("pid 3 echo in a system call"),
+        "{}",
+        waited.text()
+    );
+    // sh sleeps again on its next read, and init still waits for a child.
+    assert!(
+        sleeps
+            .iter()
+            .any(|x| x.name == "init" && x.chan.starts_with("ptable.proc"))
+    );
+}
+
+#[test]
+fn a_teaching_kernel_sleep_is_seen_from_its_first_step_to_the_disk_interrupt_that_ended_it() {
+    let mut s = Session::new("blocking-io");
+    // One long frame runs the whole lesson: only watching the process
+    // states sees the sleep at all.
+    s.run.set_budget(1_000_000);
+    run_until_stopped(&mut s);
+    let sleeps = crate::views::timeline::of_session(&s, &[]).sleeps;
+    let texts: Vec<String> = sleeps.iter().map(|x| x.text()).collect();
+    let [disk] = &sleeps[..] else {
+        panic!("one sleep: {texts:#?}")
+    };
+    assert_eq!(
+        (disk.name.as_str(), disk.chan.as_str()),
+        ("diskread", "disk_buf")
+    );
+    assert_eq!(
+        disk.woken_by.as_deref(),
+        Some("interrupt 46 (disk interrupt)"),
+        "{texts:#?}"
+    );
+    // The span's ends are the steps the state changed at.
+    let sleeping_at = |step: u64| {
+        let mut m = s.system.machine().clone();
+        m.seek(step).unwrap();
+        s.system
+            .view()
+            .processes(&m)
+            .iter()
+            .any(|p| p.pid == disk.pid && p.phase == osviz_view::Phase::Sleeping)
+    };
+    let to = disk.to.expect("the sleep ended");
+    assert!(!sleeping_at(disk.from - 1) && sleeping_at(disk.from));
+    assert!(sleeping_at(to - 1) && !sleeping_at(to));
+}
+
+#[test]
+fn a_breakpoint_in_one_programs_code_stops_in_that_program_only() {
+    // diskread and spin share their user addresses; a breakpoint on a
+    // line of spin's must not stop diskread at that address.
+    let mut s = Session::new("blocking-io");
+    // The user addresses diskread runs at after its first instruction.
+    let mut m = s.system.machine().clone();
+    let mut diskread = std::collections::BTreeSet::new();
+    for _ in 0..200_000 {
+        if m.step().stop.is_some() {
+            break;
+        }
+        let running = s.system.view().current(&m).map(|p| p.name);
+        if m.cpu().cpl() == 3 && running.as_deref() == Some("diskread") {
+            diskread.insert(m.cpu().eip);
+        }
+    }
+    let view = s.system.view();
+    let (line, addr) = (1..200)
+        .find_map(|line| {
+            let places = view.line_addresses("spin.asm", line);
+            let spin = places
+                .iter()
+                .find(|l| l.program.as_deref() == Some("spin"))?;
+            diskread.contains(&spin.addr).then_some((line, spin.addr))
+        })
+        .expect("a line of spin's at an address diskread runs");
+    s.apply(Action::ToggleBreakpoint(SourceLine {
+        file: "spin.asm".into(),
+        line,
+    }));
+    assert!(
+        s.notice.as_deref().is_some_and(|n| n.contains("in spin")),
+        "{:?}",
+        s.notice
+    );
+    run_until_stopped(&mut s);
+    assert_eq!(s.stop, Some(StopReason::Breakpoint { eip: addr }));
+    let m = s.system.machine();
+    let current = s.system.view().current(m).expect("a process runs");
+    assert_eq!(current.name, "spin");
+}
+
+#[test]
+fn xv6_user_lines_break_in_their_program_and_a_shared_file_in_each_program() {
+    let build = xv6_read();
+    let ls = build.xv6.program("ls").expect("ls in fs.img");
+    let main = ls
+        .symbols
+        .iter()
+        .find(|(_, _, n)| n == "main")
+        .expect("ls has main")
+        .0;
+    let place = ls.lines.place(main).expect("main has a line");
+    let mut s = Session::with_xv6("xv6-idt", Some(build.clone()));
+    s.apply(Action::ToggleBreakpoint(SourceLine {
+        file: place.file.clone(),
+        line: place.line as usize,
+    }));
+    assert!(
+        s.notice.as_deref().is_some_and(|n| n.contains("in ls")),
+        "{:?}",
+        s.notice
+    );
+    s.apply(Action::TypeKeys("ls\n".into()));
+    run_until_stopped(&mut s);
+    assert_eq!(s.stop, Some(StopReason::Breakpoint { eip: main }));
+    let m = s.system.machine();
+    let view = s.system.view();
+    assert_eq!(view.current(m).map(|p| p.name).as_deref(), Some("ls"));
+    assert_eq!(view.place_of_eip(m).file.as_deref(), Some("ls.c"));
+    // printf.c is linked into every program: its line is in each.
+    let printf = ls
+        .symbols
+        .iter()
+        .find(|(_, _, n)| n == "printf")
+        .expect("ls has printf")
+        .0;
+    let line = ls.lines.place(printf).expect("printf has a line").line as usize;
+    s.apply(Action::ToggleBreakpoint(SourceLine {
+        file: "printf.c".into(),
+        line,
+    }));
+    let notice = s.notice.clone().unwrap_or_default();
+    assert!(notice.contains("programs: "), "{notice}");
+    for program in ["cat", "echo", "ls", "sh"] {
+        assert!(notice.contains(&format!("{program} at 0x")), "{notice}");
+    }
+}
+
+#[test]
+fn a_line_breakpoint_lands_on_that_line_survives_reset_and_clears() {
+    let mut s = Session::new("memory-image");
+    s.apply(Action::SetBreak(Some(
+        crate::session::BreakChoice::PageFault,
+    )));
+    run_until_stopped(&mut s);
+    let eip = s.system.machine().cpu().eip;
+    let (file, line) = place(&s);
+    s.apply(Action::ToggleBreakpoint(SourceLine {
+        file: file.clone(),
+        line,
+    }));
+    assert_eq!(s.system.machine().breakpoints().collect::<Vec<_>>(), [eip]);
+    s.apply(Action::Reset);
+    assert_eq!(s.system.machine().breakpoints().collect::<Vec<_>>(), [eip]);
+    s.apply(Action::SetBreak(None));
+    run_until_stopped(&mut s);
+    assert_eq!(s.stop, Some(StopReason::Breakpoint { eip }));
+    assert_eq!(place(&s), (file.clone(), line));
+    s.apply(Action::ToggleBreakpoint(SourceLine { file, line }));
+    assert_eq!(s.system.machine().breakpoints().count(), 0);
+}
+
+#[test]
+fn breakpoints_are_bound_again_by_line_when_the_program_changes() {
+    let mut s = Session::new("system-call");
+    let file = s.program_file();
+    // The line of `int 0x40` in the lesson's program.
+    let line = 1 + s
+        .program()
+        .lines()
+        .position(|l| l.contains("int 0x40"))
+        .unwrap();
+    s.apply(Action::ToggleBreakpoint(SourceLine {
+        file: file.clone(),
+        line,
+    }));
+    let before = s.breakpoints()[0].addr.unwrap();
+    // One byte of code more before it, on the same line count: the
+    // line's address moves by one.
+    let edited = s
+        .program()
+        .replacen("mov eax, SYS_getpid", "lea eax, [SYS_getpid]", 1);
+    s.apply(Action::Edit(edited));
+    s.apply(Action::RunDraft);
+    assert!(s.errors().is_empty(), "{:?}", s.errors());
+    let b = &s.breakpoints()[0];
+    assert_eq!((b.file.as_str(), b.line), (file.as_str(), line));
+    assert_eq!(b.addr, Some(before + 1));
+    assert_eq!(
+        s.system.machine().breakpoints().collect::<Vec<_>>(),
+        [before + 1]
+    );
+}
+
+#[test]
+fn the_break_on_shortcut_cycles_through_every_kind_and_back_to_none() {
+    let mut s = Session::new("memory-image");
+    let mut seen = Vec::new();
+    for _ in 0..BreakChoice::ALL.len() {
+        s.apply(Action::NextBreak);
+        seen.push(s.break_choice().map(|b| b.name()));
+    }
+    let all: Vec<_> = BreakChoice::ALL.iter().map(|b| Some(b.name())).collect();
+    assert_eq!(seen, all);
+    s.apply(Action::NextBreak);
+    assert_eq!(s.break_choice(), None);
+}
+
+/// Breaking on a system call runs past the timer and the page faults
+/// (traps too, through other vectors) and stops at an `int 0x40`.
+#[test]
+fn break_on_system_call_skips_other_traps() {
+    let mut s = Session::new("context-switch");
+    s.apply(Action::SetBreak(Some(BreakChoice::Trap)));
+    let mut vectors = Vec::new();
+    for _ in 0..3 {
+        run_until_stopped(&mut s);
+        vectors.extend(trapped(&s));
+    }
+    assert!(
+        vectors.iter().any(|&v| v != 0x40),
+        "other traps come first: {vectors:?}"
+    );
+    let mut s = Session::new("context-switch");
+    s.apply(Action::SetBreak(Some(BreakChoice::SystemCall)));
+    for _ in 0..3 {
+        run_until_stopped(&mut s);
+        assert_eq!(trapped(&s), [0x40], "stopped at {:?}", s.stop);
+    }
+}
+
+/// Breaking on a context switch stops only where the running process
+/// changes: never at the kernel's own directory, never twice in a row
+/// on the same process, and each stop names the other process.
+#[test]
+fn break_on_context_switch_stops_only_between_two_processes() {
+    let mut s = Session::new("context-switch");
+    s.apply(Action::ShowBoot);
+    s.apply(Action::SetBreak(Some(BreakChoice::ContextSwitch)));
+    let mut dirs = Vec::new();
+    for _ in 0..4 {
+        run_until_stopped(&mut s);
+        assert!(
+            matches!(s.stop, Some(StopReason::Event { .. })),
+            "{:?}",
+            s.stop
+        );
+        dirs.push(s.system.machine().cpu().cr3);
+    }
+    assert!(dirs.iter().all(|&d| d != s.kernel_dir()), "{dirs:x?}");
+    for w in dirs.windows(2) {
+        assert_ne!(w[0], w[1], "{dirs:x?}");
+    }
+    let i = s.system.view();
+    let procs = i.processes(s.system.machine());
+    assert!(dirs.iter().all(|d| procs.iter().any(|p| p.pgdir == *d)));
+}
+
+#[test]
+fn step_over_int_0x40_lands_after_it_in_user_mode_and_step_back_undoes_it() {
+    let mut s = Session::new("system-call");
+    while s
+        .system
+        .machine()
+        .instruction_at(s.system.machine().cpu().eip)
+        .map(|i| i.op)
+        != Ok(osviz_machine::Op::Int)
+    {
+        s.apply(Action::Step);
+    }
+    let (eip, steps) = (s.system.machine().cpu().eip, s.system.machine().steps());
+    s.apply(Action::StepOver);
+    assert_eq!(s.system.machine().cpu().eip, eip + 2);
+    assert_eq!(s.system.machine().cpu().cpl(), 3);
+    assert!(
+        s.system.machine().steps() > steps + 10,
+        "the whole system call ran"
+    );
+    s.apply(Action::StepBack);
+    assert_eq!(
+        (s.system.machine().steps(), s.system.machine().cpu().eip),
+        (steps, eip)
+    );
+    s.apply(Action::StepBack);
+    assert_eq!(
+        s.system.machine().steps(),
+        steps - 1,
+        "then one step at a time"
+    );
+}
+
+/// Each question is answered from the lesson's start, whatever step the
+/// student is at, and the page can go back to where they were.
+#[test]
+fn questions_are_answered_from_the_start_in_any_order() {
+    for id in ["memory-image", "demand-paging"] {
+        let mut fresh = Vec::new();
+        for i in 0..2 {
+            let mut s = Session::new(id);
+            s.apply(Action::Reveal(i));
+            fresh.push(s.answers()[i].clone().unwrap());
+        }
+        let mut s = Session::new(id);
+        s.apply(Action::Reveal(0));
+        s.apply(Action::Reveal(1));
+        assert_eq!(s.answers()[1].as_ref(), Some(&fresh[1]), "{id}");
+        s.apply(Action::Reveal(0));
+        assert_eq!(s.answers()[0].as_ref(), Some(&fresh[0]), "{id}");
+        assert!(fresh.iter().all(|a| a.step.is_some()), "{id}: {fresh:?}");
+    }
+    let mut s = Session::new("demand-paging");
+    for _ in 0..50 {
+        s.apply(Action::Step);
+    }
+    let here = s.system.machine().steps();
+    s.apply(Action::Reveal(0));
+    assert_ne!(s.system.machine().steps(), here);
+    s.apply(Action::ReturnToWhereIWas);
+    assert_eq!(s.system.machine().steps(), here);
+}
+
+#[test]
+fn a_lesson_starts_at_its_program_and_the_boot_is_one_action_away() {
+    let mut s = Session::new("memory-image");
+    assert!(s.start_step() > 1000, "the boot ran: {}", s.start_step());
+    assert_eq!(s.system.machine().cpu().cpl(), 3);
+    s.apply(Action::ShowBoot);
+    assert_eq!(s.system.machine().steps(), 0);
+    s.apply(Action::ReturnToWhereIWas);
+    assert_eq!(s.system.machine().steps(), s.start_step());
+}
+
+#[test]
+fn drafts_survive_switching_lessons_and_reverting_restores_the_lesson() {
+    let mut s = Session::new("playground");
+    let mine = format!("{}\n; mine\n", s.program());
+    s.apply(Action::Edit(mine.clone()));
+    s.apply(Action::Step);
+    assert_eq!(s.draft(), mine, "stepping keeps what was typed");
+    s.apply(Action::ChooseLesson("memory-image".into()));
+    s.apply(Action::ChooseLesson("playground".into()));
+    assert_eq!(s.draft(), mine);
+    s.apply(Action::RunDraft);
+    assert_eq!(s.program(), mine);
+    s.apply(Action::ChooseLesson("memory-image".into()));
+    s.apply(Action::ChooseLesson("playground".into()));
+    assert_eq!(s.program(), mine, "the program run there runs again");
+    s.apply(Action::RevertDraft);
+    assert!(!s.edited());
+    assert_eq!(s.program(), s.lesson().programs()[0].source);
+    // A prediction typed in a lesson is there again when the student comes back.
+    s.apply(Action::ChooseLesson("memory-image".into()));
+    s.apply(Action::Guess(1, "0x4000".into()));
+    s.apply(Action::ChooseLesson("playground".into()));
+    s.apply(Action::ChooseLesson("memory-image".into()));
+    assert_eq!((s.guess(0), s.guess(1)), ("", "0x4000"));
+}
+
+#[test]
+fn a_panel_out_of_view_is_not_built_while_running_and_is_when_it_comes_back_or_the_run_stops() {
+    let mut s = Session::new("playground");
+    let built = |s: &Session| -> Vec<bool> {
+        [Panel::Registers, Panel::Tlb, Panel::Console]
+            .iter()
+            .map(|p| s.renders_panel(*p))
+            .collect()
+    };
+    assert_eq!(built(&s), [true, true, true], "paused, all are built");
+    s.apply(Action::PanelsInView(vec![
+        (Panel::Registers, false),
+        (Panel::Tlb, false),
+        (Panel::Console, false),
+    ]));
+    assert_eq!(built(&s), [true, true, true], "still paused: all");
+    s.apply(Action::SetSpeed(SPEEDS.len() - 1));
+    s.apply(Action::ToggleRun);
+    assert!(s.running());
+    assert_eq!(
+        built(&s),
+        [false, false, true],
+        "running: only in view, and the console"
+    );
+    s.apply(Action::PanelsInView(vec![(Panel::Tlb, true)]));
+    assert_eq!(built(&s), [false, true, true], "scrolled back to the TLB");
+    s.apply(Action::ToggleRun);
+    assert_eq!(built(&s), [true, true, true], "paused again: all");
+}
+
+#[test]
+fn running_at_full_speed_takes_what_the_frame_leaves_or_as_long_as_the_page_works() {
+    // (ran, since the frame before, render) -> the next frame's run.
+    let cases = [
+        // A quick page on time: what a 60 fps frame leaves.
+        ((5.0, 16.0, 2.0), 11.0),
+        ((10.0, 16.7, 2.0), 10.0),
+        // A slow page (22 ms of its own work a frame): as long as that
+        // work, up to the most a run takes.
+        ((3.0, 25.0, 10.0), MAX_RUN_MS),
+        ((12.0, 30.0, 9.0), MAX_RUN_MS),
+        // A slower one still: frames no slower than one in 40 ms.
+        ((5.0, 40.0, 14.0), 5.0),
+        // Lateness from elsewhere (a tab in the background): the floor.
+        ((3.0, 1000.0, 2.0), MIN_RUN_MS),
+    ];
+    for ((ms, since_last, render), want) in cases {
+        let got = run_target(ms, since_last, render);
+        assert!(
+            (got - want).abs() < 1e-9,
+            "ran {ms}, {since_last} since the last, render {render}: {got}, not {want}"
+        );
+    }
+}
+
+#[test]
+fn the_full_speed_budget_follows_the_frame_and_is_not_starved_by_outside_lateness() {
+    let mut s = Session::new("playground");
+    s.apply(Action::SetSpeed(SPEEDS.len() - 1));
+    s.apply(Action::ToggleRun);
+    let start = s.run.budget();
+    // Running is cheap and frames are on time: the budget grows.
+    for _ in 0..10 {
+        s.run.adapt(1.0, 16.0);
+    }
+    assert!(s.run.budget() > start, "{} > {start}", s.run.budget());
+    // The page's own work fills the frame (a slow host), and running
+    // is still short of it: the budget grows, as long as frames stay
+    // within 40 ms.
+    let held = s.run.budget();
+    for _ in 0..10 {
+        s.run.adapt(MIN_RUN_MS, 25.0);
+    }
+    assert!(s.run.budget() > held, "{} > {held}", s.run.budget());
+    // Frames come late while running is at its floor: something else is
+    // busy, so the budget holds.
+    let held = s.run.budget();
+    for _ in 0..10 {
+        s.run.adapt(MIN_RUN_MS, 60.0);
+    }
+    assert!(s.run.budget() >= held);
+    // Frames come late and running takes much of them: it shrinks.
+    for _ in 0..10 {
+        s.run.adapt(MAX_RUN_MS, 60.0);
+    }
+    assert!(s.run.budget() < held);
+    assert!(s.run.budget() >= MIN_BUDGET);
+}
+
+#[test]
+fn a_program_without_start_is_warned_about() {
+    let mut s = Session::new("playground");
+    s.apply(Action::Edit("        mov eax, 1\n        jmp $\n".into()));
+    s.apply(Action::RunDraft);
+    assert!(s.errors().is_empty(), "{:?}", s.errors());
+    assert!(s.warnings()[0].contains("no `start`"), "{:?}", s.warnings());
+}
+
+#[test]
+fn bad_share_links_say_what_was_asked_and_what_opened() {
+    let s = Session::open_link("#lesson=paging&step=100", Preferences::default());
+    assert_eq!(s.lesson().id, osviz_course::first().id);
+    let n = s.notice.clone().unwrap();
+    assert!(n.contains("no lesson `paging`"), "{n}");
+    assert_eq!(s.system.machine().steps(), 100);
+    let s = Session::open_link("#lesson=system-call&step=4000000", Preferences::default());
+    let n = s.notice.clone().unwrap();
+    assert!(n.contains("past the end"), "{n}");
+    assert!(s.system.machine().steps() < 4_000_000);
+    let s = Session::open_link("#lesson=system-call&step=9000", Preferences::default());
+    assert_eq!(s.system.machine().steps(), 9000);
+    assert!(!s.notice.unwrap().contains(';'));
+}
+
+#[test]
+fn a_share_link_round_trips_the_moment_the_program_and_the_breakpoints() {
+    let mut s = Session::new("playground");
+    let src = s.program().replace("hello", "howdy");
+    s.apply(Action::Edit(src.clone()));
+    s.apply(Action::RunDraft);
+    s.apply(Action::ToggleBreakpoint(SourceLine {
+        file: s.program_file(),
+        line: 1 + src.lines().position(|l| l.contains("int 0x40")).unwrap(),
+    }));
+    s.apply(Action::TogglePanel(
+        osviz_course::Panel::from_name("TLB").unwrap(),
+    ));
+    for _ in 0..30 {
+        s.apply(Action::Step);
+    }
+    let Some(Effect::CopyLink { fragment, .. }) = s.apply(Action::Share) else {
+        panic!("share gives a link");
+    };
+    let t = Session::open_link(&fragment, Preferences::default());
+    assert_eq!(t.system.machine().steps(), s.system.machine().steps());
+    assert_eq!(t.system.machine().cpu().eip, s.system.machine().cpu().eip);
+    assert_eq!(t.program(), src);
+    assert_eq!(t.breakpoints(), s.breakpoints());
+    assert_eq!(t.projector_panels(), s.projector_panels());
+}

@@ -1,0 +1,282 @@
+//! One road from the session to every panel: [`panel_view`] builds the
+//! plain data of any [`Panel`], an exhaustive match, so a panel added to
+//! the enum does not build until it has a view, and `app.rs` renders each
+//! variant of [`PanelView`] with its component.
+
+use crate::session::{Breakpoint, Session};
+use crate::views;
+use crate::views::code::CodeView;
+use crate::views::dispatch::Dispatch;
+use crate::views::events::EventRows;
+use crate::views::memory::Region;
+use crate::views::registers::RegisterView;
+use crate::views::timeline::TimelineView;
+use osviz_course::Panel;
+use osviz_machine::{EventKind, TlbView, Walk};
+use osviz_view::{FrameOwner, IdtEntry, KernelStackView, PageTable, ProcessView};
+use std::cell::RefCell;
+use std::rc::Rc;
+
+/// The PC's text screen as the console panel draws it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Screen {
+    pub rows: Vec<String>,
+    pub cursor: Option<(u32, u32)>,
+}
+
+/// What every panel of a render shares: the processes, and the one the
+/// process panels show (the chosen one, else the running one, else the
+/// first).
+#[derive(Clone, Debug)]
+pub struct Shown {
+    pub procs: Vec<ProcessView>,
+    pub process: Option<ProcessView>,
+}
+
+impl Shown {
+    pub fn of(s: &Session) -> Shown {
+        let m = s.guest().machine();
+        let i = s.guest().view();
+        let procs = i.processes(m);
+        let process = s
+            .inspect()
+            .selected_pid()
+            .and_then(|pid| procs.iter().find(|p| p.pid == pid).cloned())
+            .or_else(|| i.current(m))
+            .or_else(|| procs.first().cloned());
+        Shown { procs, process }
+    }
+
+    fn pid(&self) -> Option<u32> {
+        self.process.as_ref().map(|p| p.pid)
+    }
+}
+
+/// The data of one panel.
+#[derive(Clone, Debug, PartialEq)]
+pub enum PanelView {
+    Registers {
+        now: RegisterView,
+        before: RegisterView,
+    },
+    Code {
+        view: CodeView,
+        breakpoints: Vec<Breakpoint>,
+    },
+    Processes {
+        procs: Vec<ProcessView>,
+        shown: Option<u32>,
+    },
+    KernelStack(Option<KernelStackView>),
+    MemoryImage {
+        pid: Option<u32>,
+        regions: Vec<Region>,
+    },
+    PageWalk {
+        walk: Walk,
+        what: String,
+        paging: bool,
+        /// Whether the walk animates (stepping, or running slowly).
+        animate: bool,
+        step: u64,
+    },
+    PageTables {
+        pid: Option<u32>,
+        tables: Vec<PageTable>,
+    },
+    Tlb {
+        tlb: TlbView,
+        used: Option<u8>,
+        flushed: Option<String>,
+    },
+    Idt {
+        entries: Vec<IdtEntry>,
+        dispatch: Option<Dispatch>,
+    },
+    Frames {
+        frames: Rc<[FrameOwner]>,
+        free: u32,
+        shown_pid: Option<u32>,
+    },
+    Timeline {
+        view: TimelineView,
+        now: u64,
+    },
+    Events {
+        rows: EventRows,
+        row_px: u32,
+        filter: Option<EventKind>,
+    },
+    Console {
+        text: String,
+        screen: Option<Screen>,
+    },
+}
+
+/// The frame owners as last read, with when (page time) and at which step.
+#[derive(Debug, Default)]
+pub struct FramesCache {
+    at_ms: f64,
+    step: Option<u64>,
+    owners: (Rc<[FrameOwner]>, u32),
+}
+
+/// While the machine runs, the frames panel is read at most this often:
+/// reading 57,344 owners (xv6's free list and every page table) takes
+/// milliseconds, which every frame cannot spare; paused, it is always now.
+const FRAMES_EVERY_MS: f64 = 250.0;
+
+impl FramesCache {
+    /// Who owns each physical frame, and how many are free: now when
+    /// paused or stepping, at most every `FRAMES_EVERY_MS` while running
+    /// (`now_ms` is the page's clock, which the page reads).
+    fn owners(&mut self, s: &Session, now_ms: f64) -> (Rc<[FrameOwner]>, u32) {
+        let m = s.guest().machine();
+        let fresh =
+            self.step == Some(m.steps()) || (s.running() && now_ms - self.at_ms < FRAMES_EVERY_MS);
+        if !fresh {
+            let (owners, free) = s.guest().view().frames_and_free(m);
+            *self = FramesCache {
+                at_ms: now_ms,
+                step: Some(m.steps()),
+                owners: (owners.into(), free),
+            };
+        }
+        self.owners.clone()
+    }
+}
+
+/// The speeds at or below which the page walk animates while running.
+const ANIMATED_RATE: f64 = 10.0;
+
+/// The data of `panel` now.
+pub fn panel_view(
+    s: &Session,
+    panel: Panel,
+    shown: &Shown,
+    frames: &RefCell<FramesCache>,
+    now_ms: f64,
+) -> PanelView {
+    let m = s.guest().machine();
+    let i = s.guest().view();
+    match panel {
+        Panel::Registers => PanelView::Registers {
+            now: RegisterView::of(m),
+            before: RegisterView::of_cpu(s.before()),
+        },
+        Panel::Code => PanelView::Code {
+            view: views::code::code(s),
+            breakpoints: s.breakpoints(),
+        },
+        Panel::Processes => PanelView::Processes {
+            procs: shown.procs.clone(),
+            shown: shown.pid(),
+        },
+        Panel::KernelStack => {
+            PanelView::KernelStack(shown.process.as_ref().map(|p| i.kernel_stack(m, p)))
+        }
+        Panel::MemoryImage => PanelView::MemoryImage {
+            pid: shown.pid(),
+            regions: shown
+                .process
+                .as_ref()
+                .map(|p| views::memory::regions(s.guest(), p))
+                .unwrap_or_default(),
+        },
+        Panel::PageWalk => {
+            let (addr, what) = match s.inspect().walk_addr() {
+                Some(a) => (a, "typed address"),
+                None => views::code::latest_access(m),
+            };
+            let speed = crate::session::SPEEDS[s.run_control().speed()].1;
+            PanelView::PageWalk {
+                walk: m.walk(addr),
+                what: what.to_string(),
+                paging: m.cpu().paging(),
+                animate: !s.running() || speed.is_some_and(|r| r <= ANIMATED_RATE),
+                step: m.steps(),
+            }
+        }
+        Panel::PageTables => PanelView::PageTables {
+            pid: shown.pid(),
+            tables: shown
+                .process
+                .as_ref()
+                .map(|p| i.page_tables(m, p))
+                .unwrap_or_default(),
+        },
+        Panel::Tlb => PanelView::Tlb {
+            tlb: m.tlb_view(),
+            used: views::tlb::used_slot(m),
+            flushed: views::tlb::flushed(m),
+        },
+        Panel::Idt => PanelView::Idt {
+            entries: i.idt(m),
+            dispatch: views::dispatch::dispatch(s),
+        },
+        Panel::PhysicalFrames => {
+            let (frames, free) = frames.borrow_mut().owners(s, now_ms);
+            PanelView::Frames {
+                frames,
+                free,
+                shown_pid: shown.pid(),
+            }
+        }
+        Panel::Timeline => PanelView::Timeline {
+            view: views::timeline::of_session(s, &shown.procs),
+            now: m.steps(),
+        },
+        Panel::Events => PanelView::Events {
+            rows: views::events::rows(s),
+            row_px: if s.prefs().projector { 34 } else { 22 },
+            filter: s.inspect().event_filter(),
+        },
+        Panel::Console => PanelView::Console {
+            text: String::from_utf8_lossy(m.console()).into_owned(),
+            screen: m.text_screen().map(|t| Screen {
+                rows: t.rows,
+                cursor: t.cursor,
+            }),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_panel_has_a_view_of_its_own_kind() {
+        let s = Session::new("system-call");
+        let shown = Shown::of(&s);
+        let cache = RefCell::new(FramesCache::default());
+        for panel in Panel::ALL {
+            let view = panel_view(&s, panel, &shown, &cache, 0.0);
+            let kind = match &view {
+                PanelView::Registers { .. } => Panel::Registers,
+                PanelView::Code { .. } => Panel::Code,
+                PanelView::Processes { .. } => Panel::Processes,
+                PanelView::KernelStack(_) => Panel::KernelStack,
+                PanelView::MemoryImage { .. } => Panel::MemoryImage,
+                PanelView::PageWalk { .. } => Panel::PageWalk,
+                PanelView::PageTables { .. } => Panel::PageTables,
+                PanelView::Tlb { .. } => Panel::Tlb,
+                PanelView::Idt { .. } => Panel::Idt,
+                PanelView::Frames { .. } => Panel::PhysicalFrames,
+                PanelView::Timeline { .. } => Panel::Timeline,
+                PanelView::Events { .. } => Panel::Events,
+                PanelView::Console { .. } => Panel::Console,
+            };
+            assert_eq!(kind, panel);
+        }
+        // The process panels show the running process: pid 1 at its first
+        // instruction.
+        assert_eq!(shown.pid(), Some(1));
+        let PanelView::KernelStack(Some(stack)) =
+            panel_view(&s, Panel::KernelStack, &shown, &cache, 0.0)
+        else {
+            panic!("pid 1 has a kernel stack")
+        };
+        assert_eq!(stack.pid, 1);
+    }
+}
