@@ -194,4 +194,30 @@ mod tests {
         assert_eq!(key_of(&Action::Step), Some("s"));
         assert_eq!(for_key("q"), None);
     }
+
+    #[test]
+    fn actions_are_plain_data_that_survive_serialization() {
+        let actions = [
+            Action::SetBreak(Some(BreakChoice::SystemCall)),
+            Action::PanelsInView(vec![(Panel::Tlb, false)]),
+            Action::ToggleBreakpoint(SourceLine {
+                file: "sysfile.c".into(),
+                line: 83,
+            }),
+            Action::Filter(Some(EventKind::PageFault)),
+            Action::Pin(Focus::Frame(0x107)),
+            Action::Tick { seconds: 0.016 },
+            Action::Xv6Opened(BuildFiles {
+                origin: "test".into(),
+                kernel: vec![0x7f, b'E'],
+                disk: vec![0; 4],
+                sources: BTreeMap::from([("proc.c".into(), "int x;".into())]),
+            }),
+        ];
+        for a in actions {
+            let text = serde_json::to_string(&a).unwrap();
+            let back: Action = serde_json::from_str(&text).unwrap();
+            assert_eq!(back, a, "{text}");
+        }
+    }
 }

@@ -491,7 +491,7 @@ pub fn app() -> Html {
                 <select aria-label="Break on" onchange={break_change}>
                     <option value="" selected={s.break_choice().is_none()}>{ "break on: nothing" }</option>
                     { for BreakChoice::ALL.iter().enumerate().map(|(k, b)| html! {
-                        <option value={k.to_string()} selected={s.break_choice() == Some(*b)}>{ format!("break on: {}", b.name()) }</option>
+                        <option value={k.to_string()} selected={s.break_choice() == Some(*b)}>{ views::status::break_label(&s, *b) }</option>
                     }) }
                 </select>
                 { secondary("share", "Share link", Action::Share) }

@@ -735,3 +735,34 @@ fn a_share_link_round_trips_the_moment_the_program_and_the_breakpoints() {
     assert_eq!(t.breakpoints(), s.breakpoints());
     assert_eq!(t.projector_panels(), s.projector_panels());
 }
+
+/// Architecture invariant: the session is plain Rust that could run
+/// anywhere (a worker next): it imports no view, and touches neither the
+/// DOM, a clock nor local storage; actions come in and views read it.
+#[test]
+fn the_session_imports_no_view_and_touches_no_browser() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/session");
+    let mut read = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.ends_with("tests.rs") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        for banned in [
+            "crate::views",
+            "crate::panels",
+            "web_sys",
+            "js_sys",
+            "gloo",
+            "yew",
+            "LocalStorage",
+            "performance()",
+            "Instant::now",
+        ] {
+            assert!(!text.contains(banned), "{} uses `{banned}`", path.display());
+        }
+        read += 1;
+    }
+    assert!(read >= 9, "{read} files");
+}

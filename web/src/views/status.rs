@@ -1,6 +1,6 @@
 //! The status line: whether the machine runs, why it stopped, where it is.
 
-use crate::session::Session;
+use crate::session::{BreakChoice, Session};
 use osviz_machine::StopReason;
 
 /// Why the machine is not running (or how fast it runs), in words.
@@ -35,6 +35,19 @@ pub fn status_line(session: &Session) -> String {
         m.steps(),
         m.retired()
     )
+}
+
+/// The break-on control's words for a choice: the system call names the
+/// running kernel's own vector (`int 0x40` on both kernels osviz runs).
+pub fn break_label(session: &Session, choice: BreakChoice) -> String {
+    match choice {
+        BreakChoice::SystemCall => format!(
+            "break on: {} (int {:#x})",
+            choice.name(),
+            session.guest().view().syscall_vector()
+        ),
+        _ => format!("break on: {}", choice.name()),
+    }
 }
 
 #[cfg(test)]
