@@ -54,7 +54,7 @@ struct StepResult<'a> {
 /// What `runUntilText` and `runToPrompt` return: whether what they waited
 /// for appeared, the step the run ended at, and what else ended it (a
 /// breakpoint, an event broken on, a halt, or the step limit), if anything.
-#[derive(Serialize)]
+#[derive(Debug, PartialEq, Serialize)]
 struct Until {
     found: bool,
     step: u64,
@@ -105,6 +105,29 @@ fn run_until(m: &mut Machine, max_steps: u64, mut seen: impl FnMut(&[u8]) -> boo
             }
         }
     }
+}
+
+/// Runs until the guest prints `text` (not empty) from now on.
+fn until_text(m: &mut Machine, text: &str, max_steps: u64) -> Until {
+    let needle = text.as_bytes();
+    // Where the search starts: new output, and the bytes before it that a
+    // text printed across the start would begin with.
+    let mut from = printed(m).len().saturating_sub(needle.len() - 1);
+    run_until(m, max_steps, |out| {
+        let found = out[from.min(out.len())..]
+            .windows(needle.len())
+            .any(|w| w == needle);
+        from = out.len().saturating_sub(needle.len() - 1).max(from);
+        found
+    })
+}
+
+/// Runs until the output has grown and ends with xv6's `$ ` prompt.
+fn until_prompt(m: &mut Machine, max_steps: u64) -> Until {
+    let before = printed(m).len();
+    run_until(m, max_steps, |out| {
+        out.len() > before && out.ends_with(b"$ ")
+    })
 }
 
 /// What the handle runs: a bare machine (loaded by hand), or a guest, a
@@ -716,19 +739,7 @@ impl MachineHandle {
         if text.is_empty() {
             return Err(JsError::new("runUntilText needs a text to wait for"));
         }
-        let needle = text.as_bytes();
-        let m = self.machine_mut();
-        // Where the search starts: new output, and the bytes before it
-        // that a text printed across the start would begin with.
-        let mut from = printed(m).len().saturating_sub(needle.len() - 1);
-        let until = run_until(m, steps_arg(max_steps), |out| {
-            let found = out[from.min(out.len())..]
-                .windows(needle.len())
-                .any(|w| w == needle);
-            from = out.len().saturating_sub(needle.len() - 1).max(from);
-            found
-        });
-        to_js(&until)
+        to_js(&until_text(self.machine_mut(), text, steps_arg(max_steps)))
     }
 
     /// Runs until xv6's shell prints its next `$ ` prompt (the output
@@ -737,12 +748,7 @@ impl MachineHandle {
     /// 14 M); returns `{found, step, stop}` as `runUntilText` does.
     #[wasm_bindgen(js_name = runToPrompt)]
     pub fn run_to_prompt(&mut self, max_steps: f64) -> Result<JsValue, JsError> {
-        let m = self.machine_mut();
-        let before = printed(m).len();
-        let until = run_until(m, steps_arg(max_steps), |out| {
-            out.len() > before && out.ends_with(b"$ ")
-        });
-        to_js(&until)
+        to_js(&until_prompt(self.machine_mut(), steps_arg(max_steps)))
     }
 
     /// Steps taken since power-on.
@@ -768,5 +774,85 @@ impl MachineHandle {
     #[wasm_bindgen(js_name = debugOutput)]
     pub fn debug_output(&self) -> String {
         String::from_utf8_lossy(self.machine().debug_output()).into_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The waits of `runUntilText` and `runToPrompt`, natively (the
+    //! JavaScript side is tested in the browser: tests/browser.rs, tests/xv6.rs).
+
+    use super::*;
+
+    fn lesson_guest(id: &str) -> Guest {
+        let l = osviz_course::lesson(id).unwrap();
+        let mut g = Guest::for_lesson(l, None, None).unwrap();
+        g.go_to_start(l).unwrap();
+        g
+    }
+
+    #[test]
+    fn a_text_is_found_in_what_the_guest_prints_from_now_on() {
+        let mut g = lesson_guest("system-call");
+        let m = g.machine_mut();
+        let until = until_text(m, "from pid", 5_000_000);
+        assert!(until.found && until.stop.is_none(), "{until:?}");
+        assert!(String::from_utf8_lossy(printed(m)).contains("hello from pid 1"));
+        // Already printed: it does not count again, and the kernel halts.
+        let again = until_text(m, "from pid", 5_000_000);
+        assert!(!again.found, "{again:?}");
+        assert_eq!(again.stop, Some(StopReason::Halted));
+    }
+
+    #[test]
+    fn a_text_printed_across_the_start_of_the_wait_counts() {
+        let mut g = lesson_guest("system-call");
+        let m = g.machine_mut();
+        // Stop after "hello f" has been printed, then wait for "from".
+        while !printed(m).ends_with(b"hello f") {
+            assert!(m.steps() < 5_000_000, "{:?}", printed(m));
+            m.step();
+        }
+        assert!(until_text(m, "lo from", 5_000_000).found);
+    }
+
+    #[test]
+    fn a_breakpoint_or_the_step_limit_ends_the_wait() {
+        let mut g = lesson_guest("system-call");
+        let (m, view) = g.split();
+        let at = view.code_address("start").unwrap();
+        let m: &mut Machine = m;
+        m.add_breakpoint(at.wrapping_add(5));
+        let until = until_text(m, "hello", 5_000_000);
+        assert!(!until.found);
+        assert!(
+            matches!(until.stop, Some(StopReason::Breakpoint { .. })),
+            "{until:?}"
+        );
+        let until = until_text(m, "no such text", 1_000);
+        assert_eq!(until.stop, Some(StopReason::InstructionLimit));
+        assert!(until.step <= m.steps());
+    }
+
+    #[test]
+    fn xv6_runs_to_its_prompt_then_ls_to_the_next() {
+        let dir = osviz_xv6::build::default_build().unwrap_or_else(|e| panic!("{e}"));
+        let read = |f: &str| std::fs::read(dir.join(f)).unwrap();
+        let build = Rc::new(
+            Xv6Build::new("test", read("kernel"), read("fs.img"), Default::default()).unwrap(),
+        );
+        let mut g = Guest::boot_xv6_with(build, 0).unwrap();
+        let m = g.machine_mut();
+        let boot = until_prompt(m, 60_000_000);
+        assert!(boot.found, "{boot:?}");
+        // At the prompt, with nothing typed, no new prompt comes.
+        assert!(!until_prompt(m, 3_000_000).found);
+        for b in b"ls\n" {
+            m.press_key(*b);
+        }
+        assert!(until_text(m, "README", 50_000_000).found);
+        assert!(until_prompt(m, 50_000_000).found);
+        let out = String::from_utf8_lossy(printed(m)).into_owned();
+        assert!(out.ends_with("console        3 18 0\n$ "), "{out}");
     }
 }
