@@ -777,7 +777,7 @@ impl MachineHandle {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     //! The waits of `runUntilText` and `runToPrompt`, natively (the
     //! JavaScript side is tested in the browser: tests/browser.rs, tests/xv6.rs).
