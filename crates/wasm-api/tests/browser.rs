@@ -195,9 +195,32 @@ fn a_bad_configuration_is_an_error() {
 #[wasm_bindgen_test]
 fn every_lesson_runs_to_completion_in_the_browser() {
     let list: js_sys::Array = osviz_wasm::lessons().unwrap().into();
-    assert_eq!(list.length(), 9);
-    for l in list.iter() {
+    let kernel_of = |l: &JsValue| field(l, "kernel").as_string().unwrap();
+    let (teaching, xv6): (Vec<JsValue>, Vec<JsValue>) =
+        list.iter().partition(|l| kernel_of(l) == "teaching");
+    assert_eq!(teaching.len(), 9);
+    assert_eq!(xv6.len(), 12);
+    assert!(xv6.iter().all(|l| kernel_of(l) == "xv6"));
+    // xv6's lessons say what they type; none boots without a build.
+    let shell = xv6
+        .iter()
+        .find(|l| field(l, "id").as_string().as_deref() == Some("xv6-shell"))
+        .unwrap();
+    assert_eq!(field(shell, "typed").as_string().as_deref(), Some("ls\n"));
+    assert!(field(shell, "expected_output").is_null());
+    let panels: js_sys::Array = field(shell, "panels").into();
+    assert_eq!(panels.get(0).as_string().as_deref(), Some("Processes"));
+    let questions: js_sys::Array = field(shell, "questions").into();
+    assert!(questions.get(0).as_string().unwrap().contains("exec"));
+    let err = MachineHandle::from_lesson("xv6-shell").unwrap_err();
+    let message = js_sys::Error::from(JsValue::from(err)).message();
+    assert!(
+        String::from(message).contains("xv6Lesson"),
+        "an xv6 lesson without a build says how to give one"
+    );
+    for l in teaching {
         let id = field(&l, "id").as_string().unwrap();
+        assert!(field(&l, "typed").is_null());
         let expected = field(&l, "expected_output").as_string().unwrap();
         let mut m = MachineHandle::from_lesson(&id).unwrap();
         let stop = m.run(50_000_000.0).unwrap();
@@ -257,6 +280,21 @@ fn kernel_views_and_questions_in_the_browser() {
     );
     assert!(m.mappings(pid).is_ok());
     assert!(m.kernel_stack(99).is_err());
+    // The same views as on xv6: the memory image, the page tables, the
+    // running process and the call stack.
+    let regions: js_sys::Array = m.memory_image(pid).unwrap().into();
+    assert!(
+        regions
+            .iter()
+            .any(|r| field(&r, "kind").as_string().as_deref() == Some("heap"))
+    );
+    let tables: js_sys::Array = m.page_tables(pid).unwrap().into();
+    assert!(tables.length() >= 1);
+    assert_eq!(num(&m.current().unwrap(), "pid"), f64::from(pid));
+    let stack: js_sys::Array = m.call_stack(Some(4)).unwrap().into();
+    assert!(stack.length() >= 1 && stack.length() <= 4);
+    assert_eq!(m.lesson().as_deref(), Some("demand-paging"));
+    assert!(m.answer_question(7, 1000.0).is_err());
 }
 
 #[wasm_bindgen_test]
@@ -278,6 +316,8 @@ fn a_program_that_does_not_assemble_reports_line_and_column() {
     );
     let plain = MachineHandle::new(4096);
     assert!(plain.processes().is_err());
+    assert_eq!(plain.kernel(), None);
+    assert_eq!(ok.kernel().as_deref(), Some("teaching"));
 }
 
 #[wasm_bindgen_test]
