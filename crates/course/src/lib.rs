@@ -11,7 +11,7 @@
 //! let mut guest = Guest::for_lesson(l, None, None).unwrap();
 //! guest.go_to_start(l).unwrap();
 //! let answers = osviz_course::read_answers(l, &guest, 5_000_000);
-//! assert_eq!(answers[0].as_ref().unwrap().answer, "0x80400000");
+//! assert_eq!(answers[0].as_ref().unwrap().answer, "0x80108000");
 //! ```
 
 pub mod guest;

@@ -9,7 +9,7 @@ use crate::lesson::{Lesson, Moment, Question, Setup};
 use crate::panel::Panel;
 use osviz_machine::{Event, EventKind, Machine};
 use osviz_view::KernelView;
-use osviz_view::{Phase, RegionKind};
+use osviz_view::{ChannelKind, Phase, RegionKind};
 
 fn hex(v: u32) -> String {
     format!("{v:#x}")
@@ -305,10 +305,7 @@ pub const XV6_LESSONS: &[Lesson] = &[
                     .processes(m)
                     .into_iter()
                     .filter(|p| {
-                        p.phase == Phase::Sleeping
-                            && p.chan_name
-                                .as_deref()
-                                .is_some_and(|c| c.starts_with("bcache"))
+                        p.phase == Phase::Sleeping && p.chan_kind == ChannelKind::DiskBuffer
                     })
                     .map(|p| {
                         format!(

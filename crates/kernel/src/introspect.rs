@@ -7,9 +7,9 @@ use crate::{KERNBASE, System};
 use osviz_asm::Output;
 use osviz_machine::Machine;
 pub use osviz_view::{
-    DiskRequestView, Field, FrameOwner, IdtEntry, KernelStackView, KernelView, LineAddress,
-    Mapping, MemoryRegion, PageTable, Phase, ProcessView, Pusher, RegionKind, SourcePlace,
-    StackState,
+    ChannelKind, DiskRequestView, Field, FrameOwner, IdtEntry, KernelStackView, KernelView,
+    LineAddress, Mapping, MemoryRegion, PageTable, Phase, ProcessView, Pusher, RegionKind,
+    SourcePlace, StackState, TrapCause,
 };
 use osviz_view::{StackLayout, idt_at, stack_of, symbol_plus};
 
@@ -75,6 +75,31 @@ impl<'a> Introspector<'a> {
         read(m, record + self.sym(&format!("proc.{name}")))
     }
 
+    /// What a sleep channel stands for: the kernel's `sleep` callers in
+    /// kernel.asm sleep on `kbd_buf` (sys_read of the keyboard), `disk_buf`
+    /// (the disk's request), `disk_owner` (the disk busy with another's),
+    /// `ticks` (sys_sleep) and their own process slot (sys_wait).
+    pub fn channel_kind(&self, chan: u32) -> ChannelKind {
+        let at = |name: &str| self.kernel.symbol(name) == Some(chan);
+        let table = self.sym("ptable");
+        let end = table + self.sym("NPROC") * self.sym("proc_size");
+        if chan == 0 {
+            ChannelKind::Other
+        } else if at("kbd_buf") {
+            ChannelKind::ConsoleInput
+        } else if at("disk_buf") {
+            ChannelKind::DiskBuffer
+        } else if at("disk_owner") {
+            ChannelKind::DiskBusy
+        } else if at("ticks") {
+            ChannelKind::Timer
+        } else if (table..end).contains(&chan) {
+            ChannelKind::ChildExit
+        } else {
+            ChannelKind::Other
+        }
+    }
+
     fn symbolize(&self, addr: u32) -> Option<String> {
         self.kernel
             .symbolize(addr)
@@ -127,6 +152,7 @@ impl KernelView for Introspector<'_> {
                     brk: self.field(m, addr, "brk"),
                     chan,
                     chan_name: (chan != 0).then(|| self.symbolize(chan)).flatten(),
+                    chan_kind: self.channel_kind(chan),
                     parent: (parent != 0).then(|| read(m, parent + self.sym("proc.pid"))),
                     xstate: Some(self.field(m, addr, "xstate") as i32),
                     killed: false,
@@ -304,6 +330,10 @@ impl KernelView for Introspector<'_> {
 
     fn vector_name(&self, vector: u8) -> Option<&'static str> {
         crate::vectors::vector_name(vector)
+    }
+
+    fn syscall_vector(&self) -> u8 {
+        crate::vectors::SYSCALL
     }
 
     /// One request at a time: `disk_owner`'s, into `disk_buf`, the block

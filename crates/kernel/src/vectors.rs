@@ -4,6 +4,15 @@
 
 use osviz_machine::Exception;
 
+/// The timer's interrupt: line 0 of the lessons' board, at vector 32 + 0.
+pub const TIMER: u8 = 32;
+/// The keyboard's interrupt: line 1.
+pub const KEYBOARD: u8 = 33;
+/// The disk's interrupt: line 14.
+pub const DISK: u8 = 46;
+/// The system call, `int 0x40` (a trap gate with DPL 3).
+pub const SYSCALL: u8 = 0x40;
+
 /// The vectors the teaching kernel sets up, with their course names.
 const NAMES: &[(u8, &str)] = &[
     (0, "divide error"),
@@ -11,10 +20,10 @@ const NAMES: &[(u8, &str)] = &[
     (8, "double fault"),
     (13, "general protection fault"),
     (14, "page fault"),
-    (32, "timer interrupt"),
-    (33, "keyboard interrupt"),
-    (46, "disk interrupt"),
-    (0x40, "system call"),
+    (TIMER, "timer interrupt"),
+    (KEYBOARD, "keyboard interrupt"),
+    (DISK, "disk interrupt"),
+    (SYSCALL, "system call"),
 ];
 
 /// The name of a vector as the kernel uses it; `None` for the vectors it

@@ -1,7 +1,7 @@
 //! The debugger views read the kernel's structures correctly.
 
 use osviz_kernel::introspect::{
-    FrameOwner, Introspector, KernelView, Pusher, RegionKind, StackState,
+    ChannelKind, FrameOwner, Introspector, KernelView, Pusher, RegionKind, StackState, TrapCause,
 };
 use osviz_kernel::{System, programs};
 use osviz_machine::EventKind;
@@ -241,5 +241,131 @@ fn page_tables_list_the_two_levels_below_the_kernel() {
         tables[1].entries.last().unwrap().0,
         1023,
         "the top stack page"
+    );
+}
+
+/// Every sleep the program makes, as (channel name, kind), looked at every
+/// few hundred steps until the machine stops or `steps` have run.
+fn sleeps_of(program: osviz_kernel::Program, steps: u64) -> Vec<(String, ChannelKind)> {
+    let mut system = boot(program);
+    let mut seen: Vec<(String, ChannelKind)> = Vec::new();
+    while system.machine.steps() < steps {
+        if !matches!(
+            system.machine.run(100),
+            osviz_machine::StopReason::InstructionLimit
+        ) {
+            break;
+        }
+        let i = Introspector::of(&system);
+        for p in i.processes(&system.machine) {
+            if p.chan != 0 {
+                let s = (p.chan_name.clone().unwrap_or_default(), p.chan_kind);
+                if !seen.contains(&s) {
+                    seen.push(s);
+                }
+            }
+        }
+    }
+    seen
+}
+
+/// The kernel view says what each of the kernel's sleep channels stands
+/// for: the page never names `disk_buf` or `ticks` itself.
+#[test]
+fn each_sleep_channel_is_named_for_what_it_waits_on() {
+    let kind_of = |program, name: &str| {
+        sleeps_of(program, 400_000)
+            .into_iter()
+            .find(|(n, _)| n.starts_with(name))
+            .map(|(_, k)| k)
+    };
+    assert_eq!(
+        kind_of(programs::DISKREAD, "disk_buf"),
+        Some(ChannelKind::DiskBuffer)
+    );
+    assert_eq!(
+        kind_of(programs::SLEEPER, "ticks"),
+        Some(ChannelKind::Timer)
+    );
+    // sys_wait sleeps on the parent's own slot (forker's child exits
+    // before its parent waits, so it is asked directly).
+    let system = boot(programs::FORKER);
+    let i = Introspector::of(&system);
+    let slot = |n: u32| {
+        system.kernel.symbol("ptable").unwrap() + n * system.kernel.symbol("proc_size").unwrap()
+    };
+    assert_eq!(i.channel_kind(slot(1)), ChannelKind::ChildExit);
+    assert_eq!(i.channel_kind(slot(0) - 4), ChannelKind::Other);
+    assert_eq!(
+        kind_of(programs::ECHO, "kbd_buf"),
+        Some(ChannelKind::ConsoleInput)
+    );
+    assert_eq!(ChannelKind::Timer.words(), Some("the timer, in sleep"));
+    assert_eq!(ChannelKind::DiskBuffer.plural(), Some("disk buffers"));
+    assert_eq!(ChannelKind::Other.words(), None);
+}
+
+/// In the disk's interrupt handler the trap in progress is the disk's
+/// interrupt, as the board wires it; a system call is one, and a page
+/// fault an exception.
+#[test]
+fn the_trap_in_progress_is_named_by_the_kernel_and_the_board() {
+    use osviz_machine::{DeviceClass, Event};
+    let mut system = boot(programs::DISKREAD);
+    let trap = system.kernel.symbol("trap").unwrap();
+    system.machine.set_recording(true);
+    system.machine.break_on(EventKind::TrapEntry, true);
+    let mut causes = Vec::new();
+    for _ in 0..2_000 {
+        let m = &mut system.machine;
+        if !matches!(m.run(5_000_000), osviz_machine::StopReason::Event { .. }) {
+            break;
+        }
+        let Some(vector) = m.last_events().iter().find_map(|e| match e {
+            Event::TrapEntry { vector, .. } => Some(*vector),
+            _ => None,
+        }) else {
+            continue;
+        };
+        // Into the handler: `alltraps` has called `trap`.
+        while m.cpu().eip != trap {
+            m.step();
+        }
+        let cause = Introspector::of(&system).trap_cause(&system.machine);
+        assert_eq!(cause.map(TrapCause::vector), Some(vector));
+        causes.push(cause.unwrap());
+        if vector == osviz_kernel::vectors::DISK {
+            break;
+        }
+    }
+    assert!(
+        causes.contains(&TrapCause::SystemCall {
+            vector: osviz_kernel::vectors::SYSCALL
+        }),
+        "{causes:?}"
+    );
+    assert_eq!(
+        causes.last(),
+        Some(&TrapCause::DeviceInterrupt {
+            vector: osviz_kernel::vectors::DISK,
+            device: DeviceClass::Disk,
+            line: Some(14)
+        }),
+        "{causes:?}"
+    );
+    let i = Introspector::of(&system);
+    let m = &system.machine;
+    assert_eq!(
+        i.trap_cause_of(m, 14),
+        TrapCause::Exception { vector: 14 },
+        "the page fault"
+    );
+    assert_eq!(
+        i.trap_cause_of(m, osviz_kernel::vectors::TIMER).device(),
+        Some(DeviceClass::Timer)
+    );
+    assert_eq!(
+        i.trap_cause_of(m, osviz_kernel::vectors::KEYBOARD).device(),
+        Some(DeviceClass::Keyboard)
     );
 }

@@ -11,9 +11,9 @@
 use crate::decode::Width;
 use crate::devices::{
     Apic, CONSOLE_DATA, CONSOLE_STATUS, Component, Console, Ctx, DEBUG_CONSOLE, DEBUG_EXIT,
-    DISK_BLOCK, DISK_SIZE, DebugPort, Disk, IRQ_DISK, IRQ_KEYBOARD, IRQ_TIMER, KEYBOARD_DATA,
-    KEYBOARD_STATUS, Keyboard, PIC_CMD, PIC_MASK_HIGH, PIC_MASK_LOW, PIC2_CMD, Pic, TIMER_PORT,
-    Timer,
+    DISK_BLOCK, DISK_SIZE, DebugPort, DeviceClass, Disk, IRQ_DISK, IRQ_KEYBOARD, IRQ_TIMER,
+    KEYBOARD_DATA, KEYBOARD_STATUS, Keyboard, PIC_CMD, PIC_MASK_HIGH, PIC_MASK_LOW, PIC2_CMD, Pic,
+    TIMER_PORT, Timer,
 };
 use crate::event::{Event, EventKind, KindSet};
 use crate::history::InputChannel;
@@ -86,6 +86,15 @@ impl InterruptController {
         self.route(line).0
     }
 
+    /// The vector the controller's own timer raises (the local APIC's),
+    /// when it has one and it is not masked.
+    pub fn timer_vector(&self) -> Option<u8> {
+        match self {
+            InterruptController::Pic(_) => None,
+            InterruptController::Apic(a) => a.lapic.timer_vector(),
+        }
+    }
+
     /// The step at which the controller itself has something to do (the
     /// local APIC timer).
     pub fn deadline(&self) -> u64 {
@@ -108,6 +117,16 @@ impl InterruptController {
             InterruptController::Apic(a) => a.write(addr, width, value, clock),
         }
     }
+}
+
+/// Who raises an interrupt vector on a board: a device on an interrupt
+/// line, or the interrupt controller's own timer (the local APIC's, which
+/// has no line).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InterruptSource {
+    pub device: DeviceClass,
+    /// The line, for a device on one.
+    pub line: Option<u8>,
 }
 
 /// Who answers an address.
@@ -310,6 +329,38 @@ impl Bus {
     /// The devices, in the board's order.
     pub fn components(&self) -> &[Component] {
         &self.components
+    }
+
+    /// What the device wired to interrupt line `line` is (the board's
+    /// wiring: the page asks this rather than knowing that the disk is on
+    /// line 14).
+    pub fn device_on_line(&self, line: u8) -> Option<DeviceClass> {
+        self.components
+            .iter()
+            .find(|c| c.line() == Some(line))
+            .map(Component::class)
+    }
+
+    /// Who raises `vector` now, as the interrupt controller routes the
+    /// lines (the I/O APIC's table is the kernel's to program): the
+    /// controller's own timer, or the device whose line is routed there
+    /// unmasked. `None` for a vector no device raises (an exception, a
+    /// system call, a spurious or unrouted one).
+    pub fn source_of_vector(&self, vector: u8) -> Option<InterruptSource> {
+        if self.controller.timer_vector() == Some(vector) {
+            return Some(InterruptSource {
+                device: DeviceClass::Timer,
+                line: None,
+            });
+        }
+        self.components.iter().find_map(|c| {
+            let line = c.line()?;
+            let (routed, masked) = self.controller.route(line);
+            (routed == vector && !masked).then(|| InterruptSource {
+                device: c.class(),
+                line: Some(line),
+            })
+        })
     }
 
     fn find(windows: &[Window], addr: u32) -> Option<Target> {

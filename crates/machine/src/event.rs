@@ -419,6 +419,14 @@ impl Event {
             Event::Scancode { .. } => EventKind::Scancode,
         }
     }
+
+    /// What an IDE command event asked the drive to do.
+    pub fn ide_op(&self) -> Option<crate::devices::IdeOp> {
+        match self {
+            Event::IdeCommand { command, .. } => Some(crate::devices::IdeOp::of(*command)),
+            _ => None,
+        }
+    }
 }
 
 /// A set of event kinds, one bit each.

@@ -51,12 +51,13 @@ pub mod typist;
 mod view;
 
 pub use alu::shift;
-pub use bus::{Board, BoardKind, Bus, InterruptController, Part};
+pub use bus::{Board, BoardKind, Bus, InterruptController, InterruptSource, Part};
 pub use cpu::{Cpu, Cr0, Cr4, Flags, Reg, Seg, TableReg};
 pub use debugger::DisasmLine;
 pub use decode::{
     DecodeError, Instr, MAX_INSTR_LEN, MemRef, Op, Operand, Rep, Shift, StringOp, Width, decode,
 };
+pub use devices::{DeviceClass, IdeOp};
 pub use event::{
     Access, Event, EventKind, EventLog, FlushReason, KindSet, Pushed, PushedValue, StackSwitch,
     Stamped, TrapKind,

@@ -27,6 +27,30 @@ impl Pte {
     pub const LARGE_FRAME: u32 = 0xFFC0_0000;
     /// The frame address bits.
     pub const FRAME: u32 = 0xFFFF_F000;
+
+    /// The flags a student reads in an entry, in bit order: the bit, its
+    /// letter and its name.
+    pub const SHOWN: [(u32, char, &'static str); 5] = [
+        (Pte::PRESENT, 'P', "present"),
+        (Pte::WRITABLE, 'W', "writable"),
+        (Pte::USER, 'U', "user"),
+        (Pte::ACCESSED, 'A', "accessed"),
+        (Pte::DIRTY, 'D', "dirty"),
+    ];
+
+    /// Whether an entry is present.
+    pub fn present(entry: u32) -> bool {
+        entry & Pte::PRESENT != 0
+    }
+
+    /// An entry's shown flags as letters, `-` for each one clear
+    /// (`PWUA-`).
+    pub fn letters(entry: u32) -> String {
+        Pte::SHOWN
+            .iter()
+            .map(|&(bit, c, _)| if entry & bit != 0 { c } else { '-' })
+            .collect()
+    }
 }
 
 /// Where an access lands in physical memory: one place, or two when it

@@ -70,6 +70,12 @@ impl Exception {
         }
     }
 
+    /// Whether the architecture reserves `vector` for exceptions (0–31):
+    /// a kernel's device interrupts and system calls use the others.
+    pub fn is_reserved(vector: u8) -> bool {
+        vector < 32
+    }
+
     /// Whether the CPU pushes an error code when it raises `vector` as an
     /// exception: #DF, #TS, #NP, #SS, #GP, #PF and #AC do; an `int n`
     /// through the same vector, and every other vector, push none.

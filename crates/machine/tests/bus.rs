@@ -112,3 +112,44 @@ fn the_lessons_board_puts_every_device_at_its_ports() {
     );
     assert_eq!(EventKind::from_name("mmio"), Some(EventKind::Mmio));
 }
+
+#[test]
+fn the_board_says_which_device_is_on_each_line_and_raises_each_vector() {
+    use osviz_machine::{DeviceClass, InterruptSource};
+    let m = Machine::new(64 * 1024);
+    let bus = m.bus();
+    assert_eq!(bus.device_on_line(0), Some(DeviceClass::Timer));
+    assert_eq!(bus.device_on_line(1), Some(DeviceClass::Keyboard));
+    assert_eq!(bus.device_on_line(14), Some(DeviceClass::Disk));
+    assert_eq!(bus.device_on_line(5), None);
+    // The lessons' controller raises line n at vector 32 + n.
+    assert_eq!(
+        bus.source_of_vector(46),
+        Some(InterruptSource {
+            device: DeviceClass::Disk,
+            line: Some(14)
+        })
+    );
+    assert_eq!(
+        bus.source_of_vector(32).map(|s| s.device),
+        Some(DeviceClass::Timer)
+    );
+    assert_eq!(bus.source_of_vector(14), None, "the page fault's vector");
+    assert_eq!(bus.source_of_vector(0x40), None, "the system call's vector");
+}
+
+#[test]
+fn an_ide_command_byte_is_named_by_the_controller() {
+    use osviz_machine::IdeOp;
+    assert_eq!(IdeOp::of(0x20), IdeOp::ReadSectors);
+    assert_eq!(IdeOp::of(0xC5), IdeOp::WriteMultiple);
+    assert!(IdeOp::of(0x30).is_write() && !IdeOp::of(0xC4).is_write());
+    assert_eq!(IdeOp::of(0xEC), IdeOp::Other);
+    let e = Event::IdeCommand {
+        drive: 0,
+        command: 0x31,
+        sector: 1,
+        count: 1,
+    };
+    assert_eq!(e.ide_op().map(IdeOp::verb), Some("write"));
+}

@@ -44,6 +44,16 @@ fn the_boot_is_deterministic_and_run_equals_single_steps() {
     // the IDE disk and the serial port.
     assert!(a.cpu().cr4 & osviz_machine::Cr4::PSE != 0);
     assert_eq!(a.ide_image(1).map(<[u8]>::len), Some(512_000));
+    // The board names who raises each vector as xv6 routed the lines: the
+    // local APIC's timer, the PS/2 keyboard, the IDE disk; nothing raises
+    // the system call's vector.
+    use osviz_machine::DeviceClass;
+    let source = |v| a.bus().source_of_vector(v).map(|s| (s.device, s.line));
+    assert_eq!(source(32), Some((DeviceClass::Timer, None)));
+    assert_eq!(source(33), Some((DeviceClass::Keyboard, Some(1))));
+    assert_eq!(source(46), Some((DeviceClass::Disk, Some(14))));
+    assert_eq!(source(64), None);
+    assert_eq!(a.bus().device_on_line(14), Some(DeviceClass::Disk));
 }
 
 /// Recording as the page does at full speed, the boot's record from the

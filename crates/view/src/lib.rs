@@ -9,6 +9,7 @@
 //! a process's mappings, the IDT's gates, and a kernel stack from its
 //! trap frame and saved context ([`stack_of`]).
 
+pub use osviz_machine::DeviceClass;
 use osviz_machine::{Exception, Gate, Machine, Pte};
 use serde::{Deserialize, Serialize};
 
@@ -44,6 +45,104 @@ impl Phase {
     }
 }
 
+/// What a sleep channel stands for, as the kernel that sleeps on it means
+/// it: the kernel view says it (from the global the channel points into),
+/// so the page never names a kernel's globals.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChannelKind {
+    /// The console's input: a read waits for a line (xv6's `input.r`, the
+    /// teaching kernel's `kbd_buf`).
+    ConsoleInput,
+    /// A disk buffer: the request on it is served (xv6's `bcache.buf[i]`,
+    /// the teaching kernel's `disk_buf`).
+    DiskBuffer,
+    /// The disk itself, busy with another process's request (the teaching
+    /// kernel serves one at a time: `disk_owner`).
+    DiskBusy,
+    /// A child's exit: `wait` sleeps on the parent's own process slot.
+    ChildExit,
+    /// The timer: `sleep(n)` waits on the kernel's tick count.
+    Timer,
+    /// A channel the kernel view has no words for (a pipe, the log, ...).
+    #[default]
+    Other,
+}
+
+impl ChannelKind {
+    /// What one sleep on such a channel waits for, in words; `None` for
+    /// [`ChannelKind::Other`].
+    pub fn words(self) -> Option<&'static str> {
+        match self {
+            ChannelKind::ConsoleInput => Some("console input"),
+            ChannelKind::DiskBuffer => Some("a disk buffer"),
+            ChannelKind::DiskBusy => Some("the disk, busy with another request"),
+            ChannelKind::ChildExit => Some("its child's exit, in wait"),
+            ChannelKind::Timer => Some("the timer, in sleep"),
+            ChannelKind::Other => None,
+        }
+    }
+
+    /// The words for a run of sleeps on channels of this kind.
+    pub fn plural(self) -> Option<&'static str> {
+        match self {
+            ChannelKind::ConsoleInput => Some("console input"),
+            ChannelKind::DiskBuffer => Some("disk buffers"),
+            ChannelKind::DiskBusy => Some("the busy disk"),
+            ChannelKind::ChildExit => Some("its children's exits"),
+            ChannelKind::Timer => Some("the timer"),
+            ChannelKind::Other => None,
+        }
+    }
+}
+
+/// What the trap the kernel is in was for, as the kernel and the board
+/// say it: the page never compares vector numbers itself.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "cause", rename_all = "snake_case")]
+pub enum TrapCause {
+    /// A device's interrupt: the device the board wires to the vector (as
+    /// the interrupt controller routes it now) and its line (none for the
+    /// local APIC's own timer).
+    DeviceInterrupt {
+        vector: u8,
+        device: DeviceClass,
+        line: Option<u8>,
+    },
+    /// The kernel's system call (`KernelView::syscall_vector`).
+    SystemCall { vector: u8 },
+    /// An exception (vectors 0–31: a page fault, a protection fault, ...).
+    Exception { vector: u8 },
+    /// Any other vector: an `int n` the kernel does not serve as its system
+    /// call, a spurious interrupt, an unrouted one.
+    Other { vector: u8 },
+}
+
+impl TrapCause {
+    /// The vector trapped through.
+    pub fn vector(self) -> u8 {
+        match self {
+            TrapCause::DeviceInterrupt { vector, .. }
+            | TrapCause::SystemCall { vector }
+            | TrapCause::Exception { vector }
+            | TrapCause::Other { vector } => vector,
+        }
+    }
+
+    /// Whether a device's interrupt.
+    pub fn is_device(self) -> bool {
+        matches!(self, TrapCause::DeviceInterrupt { .. })
+    }
+
+    /// The device, for a device's interrupt.
+    pub fn device(self) -> Option<DeviceClass> {
+        match self {
+            TrapCause::DeviceInterrupt { device, .. } => Some(device),
+            _ => None,
+        }
+    }
+}
+
 /// One PCB, decoded.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProcessView {
@@ -74,6 +173,10 @@ pub struct ProcessView {
     pub chan: u32,
     /// The channel as `symbol+offset` in the kernel, when it names one.
     pub chan_name: Option<String>,
+    /// What the channel stands for ([`ChannelKind::Other`] when the
+    /// process does not sleep, or the kernel view has no words for it).
+    #[serde(default)]
+    pub chan_kind: ChannelKind,
     /// The parent's pid, if it has one.
     pub parent: Option<u32>,
     /// The exit status, in a kernel that keeps one.
@@ -422,6 +525,34 @@ pub trait KernelView {
         None
     }
 
+    /// What the trap the kernel is handling at this instruction is for
+    /// ([`KernelView::trap_in_progress`], named by
+    /// [`KernelView::trap_cause_of`]): asked at a wake-up, a device's
+    /// interrupt or a process's system call woke the sleeper.
+    fn trap_cause(&self, m: &Machine) -> Option<TrapCause> {
+        self.trap_in_progress(m).map(|v| self.trap_cause_of(m, v))
+    }
+
+    /// What a trap through `vector` is for: the kernel's system call, an
+    /// exception, or the interrupt of the device the board routes there
+    /// now (`Bus::source_of_vector`).
+    fn trap_cause_of(&self, m: &Machine, vector: u8) -> TrapCause {
+        if vector == self.syscall_vector() {
+            return TrapCause::SystemCall { vector };
+        }
+        if Exception::is_reserved(vector) {
+            return TrapCause::Exception { vector };
+        }
+        match m.bus().source_of_vector(vector) {
+            Some(s) => TrapCause::DeviceInterrupt {
+                vector,
+                device: s.device,
+                line: s.line,
+            },
+            None => TrapCause::Other { vector },
+        }
+    }
+
     /// The kernel's disk queue, first the request the disk serves now.
     fn disk_queue(&self, _m: &Machine) -> Vec<DiskRequestView> {
         Vec::new()
@@ -432,10 +563,9 @@ pub trait KernelView {
         None
     }
 
-    /// The vector of the kernel's system call (both kernels use `int 0x40`).
-    fn syscall_vector(&self) -> u8 {
-        0x40
-    }
+    /// The vector of the kernel's system call (both kernels use `int 0x40`;
+    /// each says so itself).
+    fn syscall_vector(&self) -> u8;
 
     /// A process's page directory below the kernel, as tables: each present
     /// directory entry with the present entries of its page table.
@@ -643,5 +773,42 @@ pub fn symbol_plus(symbol: &str, offset: u32) -> String {
         symbol.to_string()
     } else {
         format!("{symbol}+{offset}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_channel_kind_has_words_for_one_sleep_and_for_a_run_of_them() {
+        assert_eq!(ChannelKind::default(), ChannelKind::Other);
+        assert_eq!(
+            (
+                ChannelKind::ChildExit.words(),
+                ChannelKind::ChildExit.plural()
+            ),
+            (
+                Some("its child's exit, in wait"),
+                Some("its children's exits")
+            )
+        );
+        assert_eq!(ChannelKind::Other.plural(), None);
+    }
+
+    #[test]
+    fn a_trap_cause_keeps_its_vector_and_names_its_device() {
+        let disk = TrapCause::DeviceInterrupt {
+            vector: 46,
+            device: DeviceClass::Disk,
+            line: Some(14),
+        };
+        assert_eq!(
+            (disk.vector(), disk.device()),
+            (46, Some(DeviceClass::Disk))
+        );
+        assert!(disk.is_device());
+        let call = TrapCause::SystemCall { vector: 0x40 };
+        assert!(!call.is_device() && call.device().is_none());
     }
 }

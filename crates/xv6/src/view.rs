@@ -7,8 +7,9 @@
 use crate::{Type, Xv6};
 use osviz_machine::{Machine, Pte};
 use osviz_view::{
-    DiskRequestView, FrameOwner, IdtEntry, KernelStackView, KernelView, LineAddress, MemoryRegion,
-    Phase, ProcessView, RegionKind, SourcePlace, StackLayout, idt_at, stack_of, symbol_plus,
+    ChannelKind, DiskRequestView, FrameOwner, IdtEntry, KernelStackView, KernelView, LineAddress,
+    MemoryRegion, Phase, ProcessView, RegionKind, SourcePlace, StackLayout, idt_at, stack_of,
+    symbol_plus,
 };
 
 /// xv6's vectors (traps.h: T_SYSCALL, and IRQ n at T_IRQ0 + n as
@@ -39,12 +40,40 @@ const VECTORS: [(u8, &str); 27] = [
     (46, "IDE disk (IRQ 14)"),
     (51, "LAPIC error"),
     (63, "spurious"),
-    (64, "system call (T_SYSCALL)"),
+    (T_SYSCALL, "system call (T_SYSCALL)"),
     (39, "spurious IRQ 7"),
     (47, "spurious IRQ 15"),
 ];
 
+/// traps.h's T_SYSCALL: `int $T_SYSCALL` (usys.S) enters the kernel.
+const T_SYSCALL: u8 = 64;
+
+/// The globals xv6 sleeps on, and what each stands for: consoleread
+/// sleeps on `&input.r`, bget's and iderw's callers on a buffer in
+/// `bcache`, wait on its own slot in `ptable.proc` (exit wakes its parent's),
+/// sys_sleep on `&ticks`.
+const CHANNELS: [(&str, ChannelKind); 4] = [
+    ("input", ChannelKind::ConsoleInput),
+    ("bcache", ChannelKind::DiskBuffer),
+    ("ptable", ChannelKind::ChildExit),
+    ("ticks", ChannelKind::Timer),
+];
+
 impl Xv6 {
+    /// What a sleep channel stands for: the global it points into (by the
+    /// DWARF's variables), as [`CHANNELS`] says.
+    pub fn channel_kind(&self, chan: u32) -> ChannelKind {
+        if chan == 0 {
+            return ChannelKind::Other;
+        }
+        self.layout
+            .variables
+            .iter()
+            .find(|(_, v)| chan >= v.addr && chan - v.addr < v.ty.size().max(1))
+            .and_then(|(name, _)| CHANNELS.iter().find(|(global, _)| global == name))
+            .map_or(ChannelKind::Other, |(_, kind)| *kind)
+    }
+
     /// The address and type of `path` inside a global: `["cpus", "0",
     /// "proc"]` is `cpus[0].proc`.
     fn global(&self, path: &[&str]) -> Option<(u32, &Type)> {
@@ -212,6 +241,7 @@ impl Xv6 {
             brk: p.sz,
             chan: p.chan,
             chan_name: self.channel_name(p.chan),
+            chan_kind: self.channel_kind(p.chan),
             parent,
             xstate: None,
             killed: p.killed,
@@ -525,6 +555,10 @@ impl KernelView for Xv6 {
 
     fn vector_name(&self, vector: u8) -> Option<&'static str> {
         VECTORS.iter().find(|(v, _)| *v == vector).map(|(_, n)| *n)
+    }
+
+    fn syscall_vector(&self) -> u8 {
+        T_SYSCALL
     }
 
     /// `p->state`: `sleep` sets SLEEPING there, `wakeup1` (and `kill`)

@@ -4,7 +4,10 @@
 //! from xv6's own DWARF on a running xv6.
 
 use osviz_machine::{Machine, PcConfig, StopReason};
-use osviz_view::{FrameOwner, KernelView, Phase, Pusher, RegionKind, StackState};
+use osviz_view::{
+    ChannelKind, DeviceClass, FrameOwner, KernelView, Phase, Pusher, RegionKind, StackState,
+    TrapCause,
+};
 use osviz_xv6::Xv6;
 
 fn boot() -> (Machine, Xv6) {
@@ -40,6 +43,11 @@ fn at_the_prompt_the_views_show_init_and_sh_asleep_their_memory_and_the_idt() {
     // init waits for its child (wait sleeps on its own proc); sh reads the
     // console (consoleread sleeps on &input.r).
     assert_eq!(procs[0].chan_name.as_deref(), Some("ptable.proc[0]"));
+    // What each channel stands for, from the global it points into.
+    assert_eq!(
+        (procs[0].chan_kind, procs[1].chan_kind),
+        (ChannelKind::ChildExit, ChannelKind::ConsoleInput)
+    );
     assert!(
         procs[1]
             .chan_name
@@ -136,6 +144,11 @@ fn a_breakpoint_on_sys_write_shows_the_trap_frame_and_the_c_line() {
     let stack = view.kernel_stack(&m, &p);
     assert_eq!(stack.state, StackState::InKernel);
     assert_eq!(stack.vector, Some(64));
+    assert_eq!(
+        view.trap_cause(&m),
+        Some(TrapCause::SystemCall { vector: 64 }),
+        "in a system call"
+    );
     let by = |name: &str| {
         stack
             .trap_frame
@@ -264,5 +277,45 @@ fn user_programs_are_read_from_fs_img_and_their_c_lines_show() {
     assert_eq!(
         main_place.file.as_deref(),
         Some(format!("{}.c", p.name).as_str())
+    );
+}
+
+/// In the disk's interrupt handler the trap in progress is the disk's
+/// interrupt, as the board wires it and xv6 routed it (ideinit's
+/// ioapicenable); the sleeper it wakes waits on a disk buffer.
+#[test]
+fn in_ideintr_the_trap_is_the_disks_interrupt_and_the_sleeper_waits_on_a_buffer() {
+    let (mut m, xv6) = boot();
+    let view: &dyn KernelView = &xv6;
+    m.add_breakpoint(view.symbol_address("ideintr").unwrap());
+    let stop = m.run(30_000_000);
+    assert!(matches!(stop, StopReason::Breakpoint { .. }), "{stop:?}");
+    // Past ideintr's prologue (push ebp; mov ebp, esp): its frame is on
+    // the frame-pointer chain the view follows back to trap's.
+    m.step();
+    m.step();
+    assert_eq!(
+        view.trap_cause(&m),
+        Some(TrapCause::DeviceInterrupt {
+            vector: 46,
+            device: DeviceClass::Disk,
+            line: Some(14)
+        })
+    );
+    let waiting: Vec<ChannelKind> = view
+        .processes(&m)
+        .iter()
+        .filter(|p| p.phase == Phase::Sleeping && p.chan_name.is_some())
+        .map(|p| p.chan_kind)
+        .collect();
+    assert!(waiting.contains(&ChannelKind::DiskBuffer), "{waiting:?}");
+    assert_eq!(
+        view.trap_cause_of(&m, 32).device(),
+        Some(DeviceClass::Timer),
+        "the local APIC's timer"
+    );
+    assert_eq!(
+        view.trap_cause_of(&m, 14),
+        TrapCause::Exception { vector: 14 }
     );
 }

@@ -22,7 +22,7 @@ pub fn idt_panel(props: &IdtProps) -> Html {
     let rows = props
         .entries
         .iter()
-        .filter(|e| e.vector < 20 || (32..48).contains(&e.vector) || e.vector == 0x40)
+        // The vectors the kernel names, and the one trapped through last.
         .filter(|e| e.name.is_some() || active == Some(e.vector))
         .map(|e| {
             let v = Focus::Vector(e.vector);

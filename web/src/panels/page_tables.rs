@@ -5,6 +5,7 @@
 use crate::focus::{Focus, Linked};
 use crate::views::hex;
 use osviz_kernel::introspect::PageTable;
+use osviz_machine::Pte;
 use yew::prelude::*;
 
 #[derive(Properties, PartialEq)]
@@ -15,10 +16,7 @@ pub struct PageTablesProps {
 }
 
 fn flags(entry: u32) -> String {
-    [(1, 'P'), (2, 'W'), (4, 'U'), (0x20, 'A'), (0x40, 'D')]
-        .iter()
-        .map(|&(bit, c)| if entry & bit != 0 { c } else { '-' })
-        .collect()
+    Pte::letters(entry)
 }
 
 /// Entries shown at the start and at the end of a long page table.

@@ -7,7 +7,7 @@
 
 use super::{hex, on_enter};
 use crate::focus::{Focus, Linked};
-use osviz_machine::Walk;
+use osviz_machine::{Pte, Walk};
 use yew::prelude::*;
 
 #[derive(Properties, PartialEq)]
@@ -30,20 +30,19 @@ pub struct PageWalkProps {
 }
 
 fn bits(entry: u32) -> Html {
-    let flag = |name: &str, title: &str, on: bool| {
-        html! { <span class={classes!("bit", on.then_some("on"))} title={title.to_string()}>{ name.to_string() }</span> }
+    let flag = |&(bit, letter, title): &(u32, char, &str)| {
+        let on = entry & bit != 0;
+        html! { <span class={classes!("bit", on.then_some("on"))} title={title.to_string()}>{ letter.to_string() }</span> }
     };
     html! {
-        <span class="bits">
-            { flag("P", "present", entry & 1 != 0) }{ flag("W", "writable", entry & 2 != 0) }
-            { flag("U", "user", entry & 4 != 0) }{ flag("A", "accessed", entry & 0x20 != 0) }
-            { flag("D", "dirty", entry & 0x40 != 0) }
-        </span>
+        <span class="bits">{ for Pte::SHOWN.iter().map(flag) }</span>
     }
 }
 
-/// The 32 bits of the address in three coloured groups.
-fn split(linear: u32) -> Html {
+/// The 32 bits of the address in three coloured groups, each labelled with
+/// the index or offset the walk took from it.
+fn split(w: &Walk) -> Html {
+    let linear = w.linear;
     let group = |class: &'static str, from: u32, width: u32, label: String| {
         let digits: String = (0..width)
             .rev()
@@ -64,9 +63,9 @@ fn split(linear: u32) -> Html {
     };
     html! {
         <div class="bits32" aria-label="Address bits">
-            { group("dir", 22, 10, format!("directory index {}", linear >> 22)) }
-            { group("tbl", 12, 10, format!("table index {}", (linear >> 12) & 0x3FF)) }
-            { group("off", 0, 12, format!("offset {:#x}", linear & 0xFFF)) }
+            { group("dir", 22, 10, format!("directory index {}", w.directory_index)) }
+            { group("tbl", 12, 10, format!("table index {}", w.table_index)) }
+            { group("off", 0, 12, format!("offset {:#x}", w.offset)) }
         </div>
     }
 }
@@ -75,8 +74,8 @@ fn split(linear: u32) -> Html {
 pub fn page_walk_panel(props: &PageWalkProps) -> Html {
     let w = &props.walk;
     let linked = &props.linked;
-    let pde_present = w.pde & 1 != 0;
-    let pte_present = w.pte.is_some_and(|p| p & 1 != 0);
+    let pde_present = Pte::present(w.pde);
+    let pte_present = w.pte.is_some_and(Pte::present);
     let stopped = if !props.paging {
         "paging is off: linear = physical"
     } else if !pde_present {
@@ -117,7 +116,7 @@ pub fn page_walk_panel(props: &PageWalkProps) -> Html {
                 <span class="what dir">{ format!("directory entry {}", w.directory_index) }</span>
                 { format!("PDE at {} = {} ", hex(w.pde_addr), hex(w.pde)) }{ bits(w.pde) }
                 if pde_present && w.large {
-                    <span class="then">{ format!(" → a 4 MiB page (PS set, CR4.PSE on) at {}", hex(w.pde & 0xFFC0_0000)) }</span>
+                    <span class="then">{ format!(" → a 4 MiB page (PS set, CR4.PSE on) at {}", hex(w.pde & Pte::LARGE_FRAME)) }</span>
                 } else if pde_present {
                     <span class="then">{ format!(" → page table in frame {:#x}", w.pde >> 12) }</span>
                 } else {
@@ -142,7 +141,7 @@ pub fn page_walk_panel(props: &PageWalkProps) -> Html {
                     data-focus={frame.attr()}>
                     <span class="what off">{ "frame + offset" }</span>
                     if w.large {
-                        { format!("4 MiB page {} + offset {:#x} = physical {}", hex(pa & 0xFFC0_0000), pa & 0x3F_FFFF, hex(pa)) }
+                        { format!("4 MiB page {} + offset {:#x} = physical {}", hex(pa & Pte::LARGE_FRAME), pa & !Pte::LARGE_FRAME, hex(pa)) }
                     } else {
                         { format!("frame {:#x} + offset {:#x} = physical {}", pa >> 12, w.offset, hex(pa)) }
                     }
@@ -163,7 +162,7 @@ pub fn page_walk_panel(props: &PageWalkProps) -> Html {
                     <button class="who" onclick={props.on_walk_text.reform(|_: MouseEvent| String::new())}>{ "latest access" }</button>
                 }
             </div>
-            { split(w.linear) }
+            { split(w) }
             if props.paging && w.in_tlb {
                 if let Some(pa) = w.physical {
                     <div class="tlb-shortcut" role="note">

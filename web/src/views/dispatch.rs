@@ -3,6 +3,7 @@
 
 use crate::session::Session;
 use osviz_machine::{Event, TrapKind};
+use osviz_view::TrapCause;
 
 /// One trap's way through the IDT, as plain text per stage.
 #[derive(Clone, Debug, PartialEq)]
@@ -58,6 +59,22 @@ pub fn dispatch(session: &Session) -> Option<Dispatch> {
                 ..
             } => {
                 let name = i.vector_name(*vector).unwrap_or("unnamed vector");
+                // A device's interrupt names the device the board routes
+                // the vector from.
+                let told = match (source, i.trap_cause_of(m, *vector)) {
+                    (
+                        TrapKind::External,
+                        TrapCause::DeviceInterrupt {
+                            device,
+                            line: Some(line),
+                            ..
+                        },
+                    ) => format!("device interrupt: the {} on IRQ {line}", device.words()),
+                    (TrapKind::External, TrapCause::DeviceInterrupt { device, .. }) => {
+                        format!("device interrupt: the {}", device.words())
+                    }
+                    _ => source_text(*source).to_string(),
+                };
                 let sym = i.place(m, *handler).symbol.unwrap_or_default();
                 let gate = if *interrupt_gate {
                     "interrupt gate (IF cleared)"
@@ -90,10 +107,7 @@ pub fn dispatch(session: &Session) -> Option<Dispatch> {
                 let stages = vec![
                     (
                         "vector",
-                        format!(
-                            "{vector:#04x} {name} ({}, step {step})",
-                            source_text(*source)
-                        ),
+                        format!("{vector:#04x} {name} ({told}, step {step})"),
                     ),
                     ("gate", format!("{gate}, DPL {gate_dpl}")),
                     ("privilege check", check),
@@ -149,5 +163,26 @@ mod tests {
         assert!(text("privilege check").contains("DPL 3: allowed"));
         assert!(text("stack switch").contains("ESP0"));
         assert!(text("iret").starts_with("not yet"));
+    }
+
+    /// A device's interrupt is told with the device the board routes its
+    /// vector from.
+    #[test]
+    fn a_device_interrupt_names_its_device() {
+        let mut s = Session::new("blocking-io");
+        s.apply(Action::SetBreak(Some(2)));
+        for _ in 0..200 {
+            crate::session::tests::run_until_stopped(&mut s);
+            let Some(d) = dispatch(&s) else { continue };
+            let vector = &d.stages[0].1;
+            if vector.contains("disk") {
+                assert!(
+                    vector.contains("device interrupt: the disk on IRQ 14"),
+                    "{vector}"
+                );
+                return;
+            }
+        }
+        panic!("no disk interrupt");
     }
 }

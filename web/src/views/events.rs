@@ -3,7 +3,7 @@
 
 use crate::focus::Focus;
 use crate::session::Session;
-use osviz_machine::{Event, EventKind, FlushReason};
+use osviz_machine::{DeviceClass, Event, EventKind, Exception, FlushReason};
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct EventLine {
@@ -39,6 +39,16 @@ pub const FILTER_KINDS: [EventKind; 13] = [
 /// What the running kernel names each vector.
 pub type Names<'a> = &'a dyn Fn(u8) -> Option<&'static str>;
 
+/// Which device the board wires to each interrupt line.
+pub type Devices<'a> = &'a dyn Fn(u8) -> Option<DeviceClass>;
+
+fn line_text(irq: u8, devices: Devices) -> String {
+    match devices(irq) {
+        Some(d) => format!("IRQ {irq} from the {}", d.words()),
+        None => format!("IRQ {irq}"),
+    }
+}
+
 fn vector_text(vector: u8, names: Names) -> String {
     match names(vector) {
         Some(name) => format!("{vector:#x} ({name})"),
@@ -58,8 +68,9 @@ pub fn flush_text(reason: FlushReason, page: Option<u32>, dropped: u32) -> Strin
     }
 }
 
-/// One event in course wording.
-pub fn event_text(e: &Event, names: Names) -> String {
+/// One event in course wording: vectors as the kernel names them, lines
+/// by the device the board wires to them.
+pub fn event_text(e: &Event, names: Names, devices: Devices) -> String {
     match e {
         Event::PageWalk { linear, frame, .. } => match frame {
             Some(f) => format!("page walk {linear:08x} → frame {f:#x}"),
@@ -121,7 +132,8 @@ pub fn event_text(e: &Event, names: Names) -> String {
         } => format!("DMA transfer: block {block}, {len} bytes to {addr:08x}"),
         Event::IrqRaised { irq, vector } => {
             format!(
-                "interrupt request: IRQ {irq} (vector {})",
+                "interrupt request: {} (vector {})",
+                line_text(*irq, devices),
                 vector_text(*vector, names)
             )
         }
@@ -136,16 +148,23 @@ pub fn event_text(e: &Event, names: Names) -> String {
             vector,
             masked: false,
         } => format!(
-            "I/O APIC: IRQ {irq} to vector {}",
+            "I/O APIC: {} to vector {}",
+            line_text(*irq, devices),
             vector_text(*vector, names)
         ),
-        Event::IoApicDelivery { irq, .. } => format!("I/O APIC: IRQ {irq} masked, not delivered"),
+        Event::IoApicDelivery { irq, .. } => format!(
+            "I/O APIC: {} masked, not delivered",
+            line_text(*irq, devices)
+        ),
         Event::IdeCommand {
             drive,
             command,
             sector,
             count,
-        } => format!("IDE command {command:#x} to drive {drive}: {count} sector(s) from {sector}"),
+        } => format!(
+            "IDE command {command:#x} ({}) to drive {drive}: {count} sector(s) from {sector}",
+            osviz_machine::IdeOp::of(*command).name()
+        ),
         Event::IdeSector {
             drive,
             sector,
@@ -167,7 +186,7 @@ pub fn event_text(e: &Event, names: Names) -> String {
 pub fn event_links(e: &Event) -> Vec<Focus> {
     match e {
         Event::TrapEntry { vector, .. } => vec![Focus::Vector(*vector)],
-        Event::DoubleFault { .. } => vec![Focus::Vector(8)],
+        Event::DoubleFault { .. } => vec![Focus::Vector(Exception::DoubleFault.vector())],
         Event::PageFault { linear, .. } => vec![Focus::Page(linear >> 12)],
         Event::PageWalk { linear, frame, .. } => {
             let mut v = vec![Focus::Page(linear >> 12)];
@@ -198,6 +217,7 @@ pub fn rows(session: &Session) -> EventRows {
     let m = session.guest().machine();
     let view = session.guest().view();
     let names = |v| view.vector_name(v);
+    let devices = |irq| m.bus().device_on_line(irq);
     let keep = |e: &Event| match session.inspect().event_filter() {
         None => e.kind() != EventKind::TlbHit,
         Some(k) => e.kind() == k,
@@ -222,7 +242,7 @@ pub fn rows(session: &Session) -> EventRows {
         .map(|(step, e)| EventLine {
             step,
             kind: e.kind(),
-            text: event_text(e, &names),
+            text: event_text(e, &names, &devices),
             links: event_links(e),
         })
         .collect();
@@ -241,17 +261,27 @@ mod tests {
             write: false,
             done_at: 0,
         };
-        assert_eq!(
-            event_text(&e, &osviz_kernel::vectors::vector_name),
-            "I/O request: disk block 1 into 00001000"
-        );
+        let m = osviz_machine::Machine::new(64 * 1024);
+        let devices = |irq| m.bus().device_on_line(irq);
+        let text = |e: &Event| event_text(e, &osviz_kernel::vectors::vector_name, &devices);
+        assert_eq!(text(&e), "I/O request: disk block 1 into 00001000");
         let e = Event::IrqRaised {
             irq: 14,
             vector: 46,
         };
         assert_eq!(
-            event_text(&e, &osviz_kernel::vectors::vector_name),
-            "interrupt request: IRQ 14 (vector 0x2e (disk interrupt))"
+            text(&e),
+            "interrupt request: IRQ 14 from the disk (vector 0x2e (disk interrupt))"
+        );
+        let e = Event::IdeCommand {
+            drive: 1,
+            command: 0x30,
+            sector: 9,
+            count: 1,
+        };
+        assert_eq!(
+            text(&e),
+            "IDE command 0x30 (WRITE SECTORS) to drive 1: 1 sector(s) from 9"
         );
         for k in FILTER_KINDS {
             assert!(!k.label().contains('_'), "{}", k.label());

@@ -223,6 +223,12 @@ impl Lapic {
         }
     }
 
+    /// The vector the local timer raises when it runs out, unless its
+    /// entry is masked.
+    pub fn timer_vector(&self) -> Option<u8> {
+        (self.lvt_timer & LVT_MASKED == 0).then_some((self.lvt_timer & 0xFF) as u8)
+    }
+
     /// The timer ran out at `clock`: reload it if periodic; the vector it
     /// requests unless masked.
     fn timer_fired(&mut self, clock: u64) -> Option<u8> {

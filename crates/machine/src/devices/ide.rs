@@ -34,6 +34,66 @@ const IDNF: u8 = 0x10;
 /// Device control: interrupts disabled.
 const NIEN: u8 = 0x02;
 
+/// What an IDE command byte asks of the drive: the commands the
+/// controller carries out, by their ATA names; any other is aborted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IdeOp {
+    /// READ SECTORS (0x20, or 0x21 without retries): one sector a data block.
+    ReadSectors,
+    /// READ MULTIPLE (0xC4): every sector in one data block.
+    ReadMultiple,
+    /// WRITE SECTORS (0x30, or 0x31 without retries).
+    WriteSectors,
+    /// WRITE MULTIPLE (0xC5).
+    WriteMultiple,
+    /// A command the controller does not carry out (it aborts it).
+    Other,
+}
+
+impl IdeOp {
+    /// The operation of a command byte written to the command register.
+    pub fn of(command: u8) -> IdeOp {
+        match command {
+            0x20 | 0x21 => IdeOp::ReadSectors,
+            0xC4 => IdeOp::ReadMultiple,
+            0x30 | 0x31 => IdeOp::WriteSectors,
+            0xC5 => IdeOp::WriteMultiple,
+            _ => IdeOp::Other,
+        }
+    }
+
+    /// Whether the command moves sectors to the drive.
+    pub fn is_write(self) -> bool {
+        matches!(self, IdeOp::WriteSectors | IdeOp::WriteMultiple)
+    }
+
+    /// Whether the command moves sectors at all.
+    pub fn moves_sectors(self) -> bool {
+        self != IdeOp::Other
+    }
+
+    /// The command's ATA name.
+    pub fn name(self) -> &'static str {
+        match self {
+            IdeOp::ReadSectors => "READ SECTORS",
+            IdeOp::ReadMultiple => "READ MULTIPLE",
+            IdeOp::WriteSectors => "WRITE SECTORS",
+            IdeOp::WriteMultiple => "WRITE MULTIPLE",
+            IdeOp::Other => "unknown command",
+        }
+    }
+
+    /// What it does, in a word: `read` or `write` (or `unknown`).
+    pub fn verb(self) -> &'static str {
+        match self {
+            IdeOp::ReadSectors | IdeOp::ReadMultiple => "read",
+            IdeOp::WriteSectors | IdeOp::WriteMultiple => "write",
+            IdeOp::Other => "unknown",
+        }
+    }
+}
+
 /// A command in progress.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Transfer {
@@ -136,13 +196,12 @@ impl Ide {
             sector,
             count: self.count,
         });
-        let (write, multiple) = match command {
-            0x20 | 0x21 => (false, false),
-            0xC4 => (false, true),
-            0x30 | 0x31 => (true, false),
-            0xC5 => (true, true),
-            _ => return self.fail(ABRT, ctx),
-        };
+        let op = IdeOp::of(command);
+        if !op.moves_sectors() {
+            return self.fail(ABRT, ctx);
+        }
+        let write = op.is_write();
+        let multiple = matches!(op, IdeOp::ReadMultiple | IdeOp::WriteMultiple);
         if u64::from(sector) + u64::from(count) > u64::from(self.sectors(drive)) {
             return self.fail(IDNF, ctx);
         }

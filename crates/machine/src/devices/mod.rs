@@ -42,7 +42,7 @@ pub use apic::{Apic, IOAPIC_BASE, IOAPIC_ID, IoApic, LAPIC_BASE, Lapic, TIMER_CO
 pub use cga::{COLUMNS, CRT_DATA, CRT_INDEX, Cga, ROWS, TEXT_BASE};
 pub use console::{Console, DebugPort};
 pub use disk::{BLOCK_SIZE, Disk, DiskRequest};
-pub use ide::{IDE_COMMAND, IDE_CONTROL, IDE_DATA, Ide, SECTOR, Transfer};
+pub use ide::{IDE_COMMAND, IDE_CONTROL, IDE_DATA, Ide, IdeOp, SECTOR, Transfer};
 pub use keyboard::Keyboard;
 pub use pic::Pic;
 pub use ps2::{PS2_DATA, PS2_STATUS, Ps2, scancodes};
@@ -146,7 +146,62 @@ pub enum Component {
     Cga(Cga),
 }
 
+/// What a device is for, whatever the board's model of it: the lessons'
+/// DMA disk and the PC's IDE controller are both a disk.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeviceClass {
+    Timer,
+    Keyboard,
+    Console,
+    Disk,
+    Serial,
+    Display,
+    Debug,
+}
+
+impl DeviceClass {
+    /// The device in a word or two a student reads.
+    pub fn words(self) -> &'static str {
+        match self {
+            DeviceClass::Timer => "timer",
+            DeviceClass::Keyboard => "keyboard",
+            DeviceClass::Console => "console",
+            DeviceClass::Disk => "disk",
+            DeviceClass::Serial => "serial port",
+            DeviceClass::Display => "display",
+            DeviceClass::Debug => "debug port",
+        }
+    }
+}
+
 impl Component {
+    /// What the device is for.
+    pub fn class(&self) -> DeviceClass {
+        match self {
+            Component::Timer(_) => DeviceClass::Timer,
+            Component::Keyboard(_) | Component::Ps2(_) => DeviceClass::Keyboard,
+            Component::Console(_) => DeviceClass::Console,
+            Component::Disk(_) | Component::Ide(_) => DeviceClass::Disk,
+            Component::Uart(_) => DeviceClass::Serial,
+            Component::Cga(_) => DeviceClass::Display,
+            Component::DebugPort(_) => DeviceClass::Debug,
+        }
+    }
+
+    /// The interrupt line the device raises, if it raises one.
+    pub fn line(&self) -> Option<u8> {
+        match self {
+            Component::Timer(d) => Some(d.line),
+            Component::Keyboard(d) => Some(d.line),
+            Component::Disk(d) => Some(d.line),
+            Component::Ide(d) => Some(d.line),
+            Component::Uart(d) => Some(d.line),
+            Component::Ps2(d) => Some(d.line),
+            Component::Console(_) | Component::DebugPort(_) | Component::Cga(_) => None,
+        }
+    }
+
     /// What the device is, in a word.
     pub fn name(&self) -> &'static str {
         match self {
