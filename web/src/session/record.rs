@@ -5,8 +5,8 @@
 //! apart from the machine's bounded event log, which xv6's idle loop fills
 //! in about a million steps).
 
-use osviz_machine::{Event, Machine};
-use osviz_view::{KernelView, Phase};
+use osviz_machine::{Bus, DeviceClass, Event, Machine};
+use osviz_view::{ChannelKind, KernelView, Phase, TrapCause};
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, VecDeque};
 
@@ -33,6 +33,8 @@ pub struct SleepSpan {
     pub name: String,
     /// The channel as the kernel's data names it (`input.r`).
     pub chan: String,
+    /// What the channel is for, as the kernel view says.
+    pub kind: ChannelKind,
     pub from: u64,
     pub to: Option<u64>,
     /// Who woke it: a device's interrupt with the kernel's name for it, or
@@ -46,17 +48,18 @@ const SLEEPS_KEPT: usize = 96;
 /// How many of the timeline's events the record keeps.
 const TIMELINE_EVENTS_KEPT: usize = 4096;
 
-/// Whether the timeline uses an event: the record keeps these.
-pub fn draws(event: &Event) -> bool {
-    matches!(
-        event,
+/// Whether the timeline uses an event: the record keeps these (a device
+/// interrupt only when the board wires a disk to its line).
+pub fn draws(event: &Event, bus: &Bus) -> bool {
+    match event {
         Event::Cr3Write { .. }
-            | Event::TrapEntry { cpl_before: 3, .. }
-            | Event::DiskRequest { .. }
-            | Event::IdeCommand { .. }
-            | Event::Dma { .. }
-            | Event::IrqRaised { irq: 14, .. }
-    )
+        | Event::TrapEntry { cpl_before: 3, .. }
+        | Event::DiskRequest { .. }
+        | Event::IdeCommand { .. }
+        | Event::Dma { .. } => true,
+        Event::IrqRaised { irq, .. } => bus.device_on_line(*irq) == Some(DeviceClass::Disk),
+        _ => false,
+    }
 }
 
 /// The events the timeline is drawn from, kept apart from the event log.
@@ -88,7 +91,7 @@ impl TimelineRecord {
             .iter()
             .rev()
             .take_while(|s| s.step > copied)
-            .filter(|s| draws(&s.event))
+            .filter(|s| draws(&s.event, m.bus()))
             .map(|s| (s.step, s.event.clone()))
             .collect();
         if log.is_full() && log.iter().next().is_some_and(|s| s.step > copied + 1) {
@@ -221,14 +224,12 @@ impl ProcessRecord {
         let mut waker_now = || {
             waker
                 .get_or_insert_with(|| {
-                    let v = i.trap_in_progress(m)?;
-                    Some(if v >= 32 && v != i.syscall_vector() {
-                        interrupt(v)
-                    } else {
-                        match i.current(m) {
+                    Some(match i.trap_cause(m)? {
+                        TrapCause::DeviceInterrupt { vector, .. } => interrupt(vector),
+                        _ => match i.current(m) {
                             Some(p) => format!("pid {} {} in a system call", p.pid, p.name),
                             None => "a system call".to_string(),
-                        }
+                        },
                     })
                 })
                 .clone()
@@ -253,6 +254,7 @@ impl ProcessRecord {
                     pid: p.pid,
                     name: p.name.clone(),
                     chan: chan.clone(),
+                    kind: p.chan_kind,
                     from: now,
                     to: None,
                     woken_by: None,

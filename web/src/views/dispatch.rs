@@ -170,7 +170,7 @@ mod tests {
     #[test]
     fn a_device_interrupt_names_its_device() {
         let mut s = Session::new("blocking-io");
-        s.apply(Action::SetBreak(Some(2)));
+        s.apply(Action::SetBreak(Some(crate::session::BreakChoice::Trap)));
         for _ in 0..200 {
             crate::session::tests::run_until_stopped(&mut s);
             let Some(d) = dispatch(&s) else { continue };

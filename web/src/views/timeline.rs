@@ -4,7 +4,8 @@
 
 use crate::session::{Owner, Session, SleepSpan};
 use osviz_kernel::introspect::ProcessView;
-use osviz_machine::Event;
+use osviz_machine::{DeviceClass, Event, IdeOp};
+use osviz_view::ChannelKind;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Slice {
@@ -69,25 +70,11 @@ impl IoStory {
     }
 }
 
-/// What a channel is for, in words, and the plural for a run of sleeps on
-/// channels of that kind; `None` for a channel the page has no words for.
-fn channel_kind(chan: &str) -> Option<(&'static str, &'static str)> {
-    match chan {
-        c if c.starts_with("input") => Some(("console input", "console input")),
-        c if c.starts_with("bcache") => Some(("a disk buffer", "disk buffers")),
-        c if c.starts_with("ptable.proc") => {
-            Some(("its child's exit, in wait", "its children's exits"))
-        }
-        "ticks" => Some(("the timer, in sleep", "the timer")),
-        _ => None,
-    }
-}
-
 impl SleepSpan {
     /// The channel with what it is for.
     fn what(&self) -> String {
-        match channel_kind(&self.chan) {
-            Some((kind, _)) => format!("{} ({kind})", self.chan),
+        match self.kind.words() {
+            Some(kind) => format!("{} ({kind})", self.chan),
             None => self.chan.clone(),
         }
     }
@@ -121,9 +108,7 @@ impl SleepSpan {
         self.to.is_some()
             && next.to.is_some()
             && (self.pid, &self.name, &self.woken_by) == (next.pid, &next.name, &next.woken_by)
-            && (self.chan == next.chan
-                || channel_kind(&self.chan).is_some()
-                    && channel_kind(&self.chan) == channel_kind(&next.chan))
+            && (self.chan == next.chan || self.kind != ChannelKind::Other && self.kind == next.kind)
     }
 }
 
@@ -157,7 +142,7 @@ pub fn sleep_lines(sleeps: &[SleepSpan]) -> Vec<SleepLine> {
                 let what = if run.iter().all(|s| s.chan == first.chan) {
                     first.what()
                 } else {
-                    let plural = channel_kind(&first.chan).map_or("channels", |k| k.1);
+                    let plural = first.kind.plural().unwrap_or("channels");
                     format!("{plural} ({} … {})", first.chan, last.chan)
                 };
                 format!(
@@ -247,6 +232,7 @@ pub fn timeline<'a>(
     kernel_dir: u32,
     running_at_start: Option<(u64, Owner)>,
     names: crate::views::events::Names,
+    disk_line: impl Fn(u8) -> bool,
 ) -> TimelineView {
     let mut view = TimelineView::default();
     // Who ran when the log begins (its CR3 write was before the log).
@@ -310,11 +296,7 @@ pub fn timeline<'a>(
             Event::IdeCommand {
                 command, sector, ..
             } => {
-                let what = if *command == 0x30 || *command == 0xC5 {
-                    "write"
-                } else {
-                    "read"
-                };
+                let what = IdeOp::of(*command).verb();
                 view.io.push(IoStory {
                     programmed: true,
                     ..IoStory::asked(
@@ -331,7 +313,7 @@ pub fn timeline<'a>(
                     io.dma = Some(step);
                 }
             }
-            Event::IrqRaised { irq: 14, .. } => {
+            Event::IrqRaised { irq, .. } if disk_line(*irq) => {
                 if let Some(io) = view.io.iter_mut().rev().find(|i| i.interrupt.is_none()) {
                     io.interrupt = Some(step);
                 }
@@ -393,6 +375,7 @@ fn of_events<'a>(
         session.kernel_dir(),
         session.record().log_owner().cloned().filter(|_| from_start),
         &|v| session.guest().view().vector_name(v),
+        |irq| session.guest().machine().bus().device_on_line(irq) == Some(DeviceClass::Disk),
     )
 }
 
@@ -434,10 +417,19 @@ mod tests {
         to: Option<u64>,
         by: Option<&str>,
     ) -> SleepSpan {
+        // As xv6's view names these channels.
+        let kind = match chan {
+            c if c.starts_with("input") => ChannelKind::ConsoleInput,
+            c if c.starts_with("bcache") => ChannelKind::DiskBuffer,
+            c if c.starts_with("ptable.proc") => ChannelKind::ChildExit,
+            "ticks" => ChannelKind::Timer,
+            _ => ChannelKind::Other,
+        };
         SleepSpan {
             pid,
             name: name.to_string(),
             chan: chan.to_string(),
+            kind,
             from,
             to,
             woken_by: by.map(str::to_string),
