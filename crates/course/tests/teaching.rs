@@ -1,6 +1,8 @@
 //! Every lesson runs to completion with its expected output, and every
 //! question can be answered at its moment.
 
+mod common;
+
 use osviz_course::{Guest, Lesson, Moment, TEACHING_LESSONS as LESSONS, lesson};
 use osviz_machine::StopReason;
 
@@ -94,32 +96,11 @@ fn every_answer_is_what_the_kernel_implies() {
         // kernel's tables (physical 0x105000).
         ("blocking-io", &["0x00105000"]),
     ];
-    let mut wrong = Vec::new();
-    for l in LESSONS {
-        let want = expected
-            .iter()
-            .find(|(id, _)| *id == l.id)
-            .map_or(&[][..], |(_, a)| *a);
-        assert_eq!(
-            want.len(),
-            l.questions.len(),
-            "{}: an expected answer per question",
-            l.id
-        );
+    let wrong = common::wrong_answers(LESSONS, expected, 50_000_000, |l| {
         let mut start = boot(l);
         start.go_to_start(l).unwrap();
-        let answers = osviz_course::read_answers(l, &start, 50_000_000);
-        for ((q, got), want) in l.questions.iter().zip(answers).zip(want) {
-            let got = got.unwrap_or_else(|e| panic!("{}: {}: {e}", l.id, q.prompt));
-            println!("{}: {} -> {}", l.id, q.prompt, got.answer);
-            if &got.answer != want {
-                wrong.push(format!(
-                    "{}: {}: {} (expected {want})",
-                    l.id, q.prompt, got.answer
-                ));
-            }
-        }
-    }
+        start
+    });
     assert!(wrong.is_empty(), "{wrong:#?}");
 }
 

@@ -2,6 +2,8 @@
 //! start (the prompt, with the lesson's command typed), and each question's
 //! answer is the one xv6's source implies, written here.
 
+mod common;
+
 use osviz_course::{Guest, XV6_LESSONS};
 use osviz_xv6::Xv6Build;
 use std::rc::Rc;
@@ -57,38 +59,18 @@ fn every_xv6_lesson_reaches_its_moments_and_answers_as_the_source_implies() {
             &["pid 3 (sh), in the kernel (CPL 0), from growproc ← sys_sbrk"],
         ),
     ];
-    let mut wrong = Vec::new();
-    for l in XV6_LESSONS {
-        let want = expected
-            .iter()
-            .find(|(id, _)| *id == l.id)
-            .map_or(&[][..], |(_, a)| *a);
-        assert_eq!(
-            want.len(),
-            l.questions.len(),
-            "{}: an expected answer per question",
-            l.id
-        );
+    let wrong = common::wrong_answers(XV6_LESSONS, expected, 30_000_000, |l| {
         let mut start = at_prompt.fork();
         for b in l.typed().bytes() {
             start.machine_mut().press_key(b);
         }
         for moment in l.breakpoints {
-            let mut g = start.fork();
-            g.run_to(*moment, 30_000_000)
+            start
+                .fork()
+                .run_to(*moment, 30_000_000)
                 .unwrap_or_else(|e| panic!("{}: {moment}: {e}", l.id));
         }
-        let answers = osviz_course::read_answers(l, &start, 30_000_000);
-        for ((q, got), want) in l.questions.iter().zip(answers).zip(want) {
-            let got = got.unwrap_or_else(|e| panic!("{}: {}: {e}", l.id, q.prompt));
-            println!("{}: {} -> {}", l.id, q.prompt, got.answer);
-            if &got.answer != want {
-                wrong.push(format!(
-                    "{}: {}: {} (expected {want})",
-                    l.id, q.prompt, got.answer
-                ));
-            }
-        }
-    }
+        start
+    });
     assert!(wrong.is_empty(), "{wrong:#?}");
 }
