@@ -386,6 +386,8 @@ pub fn app() -> Html {
 
     let s = session.borrow();
     let m = &s.system.machine;
+    // Where the machine is, for the notice a panic shows.
+    crate::panic::note(s.lesson.id, m.steps());
     let root_class = classes!(
         "app",
         s.dark.then_some("dark"),
