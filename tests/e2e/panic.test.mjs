@@ -20,6 +20,8 @@ test('a panic shows what stopped and a Reload button, and the draft survives the
     (d) => (localStorage.getItem('osviz.settings') ?? '').includes(JSON.stringify(d).slice(1, -1)),
     DRAFT, { timeout: 5000 },
   );
+  // The machine runs while it stops: its timer must not call into the dead page.
+  await page.getByRole('button', { name: 'Run', exact: true }).click();
   const thrown = await page.evaluate(() => {
     try {
       window.osvizForcePanic('forced by the panic test');
@@ -36,6 +38,9 @@ test('a panic shows what stopped and a Reload button, and the draft survives the
   assert.match(text, /lesson playground at step \d+/);
   assert.match(text, /drafts and settings are saved/);
   await page.screenshot({ path: join(shots, 'panic-notice.png') });
+  // A while later the page is as the panic left it (no error from its timers).
+  await page.waitForTimeout(300);
+  assert.equal(await page.locator('.panic-notice').count(), 1);
   // Yew is dead: the button's listener comes from Rust (no inline handler, CSP holds).
   await notice.getByRole('button', { name: 'Reload' }).click();
   await page.waitForFunction(() => !document.getElementById('panic-notice')

@@ -12,12 +12,15 @@
 //! panics with that message. Without the query the function does not exist.
 
 use std::cell::Cell;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 
 /// The step the page showed last (`u64::MAX`: none yet).
 static STEP: AtomicU64 = AtomicU64::new(u64::MAX);
+/// Whether osviz has panicked (the running machine's timer then stops
+/// calling into it).
+static STOPPED: AtomicBool = AtomicBool::new(false);
 
 thread_local! {
     /// The lesson the page showed last.
@@ -35,6 +38,11 @@ const RELOAD_ID: &str = "panic-reload";
 pub fn note(lesson: &'static str, step: u64) {
     STEP.store(step, Ordering::Relaxed);
     LESSON.with(|l| l.set(lesson));
+}
+
+/// Whether osviz has panicked: nothing of the page may run any more.
+pub fn stopped() -> bool {
+    STOPPED.load(Ordering::Relaxed)
 }
 
 /// What the notice says: what stopped, the panic's message and place, and
@@ -61,6 +69,7 @@ pub fn notice_text(message: &str, place: Option<&str>, lesson: &str, step: Optio
 /// puts its own (the console only) in when the page first renders.
 pub fn install() {
     yew::set_custom_panic_hook(Box::new(|info| {
+        STOPPED.store(true, Ordering::Relaxed);
         // The console gets the message and the JavaScript stack, as before.
         console_error_panic_hook::hook(info);
         let payload = info.payload();
@@ -91,10 +100,14 @@ fn show(text: &str) {
         return;
     };
     let build = || -> Result<(), JsValue> {
+        // A backdrop over the dead page, and the notice on it.
+        let backdrop = document.create_element("div")?;
+        backdrop.set_class_name("panic-backdrop");
         let notice = document.create_element("div")?;
         notice.set_id(NOTICE_ID);
         notice.set_class_name("panic-notice");
         notice.set_attribute("role", "alertdialog")?;
+        notice.set_attribute("aria-modal", "true")?;
         notice.set_attribute("aria-labelledby", "panic-title")?;
         notice.set_attribute("aria-describedby", "panic-text")?;
         let title = document.create_element("h2")?;
@@ -118,7 +131,8 @@ fn show(text: &str) {
         notice.append_child(&title)?;
         notice.append_child(&p)?;
         notice.append_child(&button)?;
-        body.append_child(&notice)?;
+        backdrop.append_child(&notice)?;
+        body.append_child(&backdrop)?;
         if let Some(b) = button.dyn_ref::<web_sys::HtmlElement>() {
             let _ = b.focus();
         }
