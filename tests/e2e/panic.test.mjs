@@ -34,7 +34,7 @@ test('a panic shows what stopped and a Reload button, and the draft survives the
   const notice = page.getByRole('alertdialog', { name: 'osviz stopped' });
   await notice.waitFor();
   const text = await notice.textContent();
-  assert.match(text, /the emulator panicked: forced by the panic test \(at web\/src\/panic\.rs:\d+\)/);
+  assert.match(text, /The emulator panicked: forced by the panic test \(at web\/src\/panic\.rs:\d+\)/);
   assert.match(text, /lesson playground at step \d+/);
   assert.match(text, /drafts and settings are saved/);
   await page.screenshot({ path: join(shots, 'panic-notice.png') });

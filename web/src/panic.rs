@@ -48,7 +48,7 @@ pub fn stopped() -> bool {
 /// What the notice says: what stopped, the panic's message and place, and
 /// where the machine was when the page last showed it.
 pub fn notice_text(message: &str, place: Option<&str>, lesson: &str, step: Option<u64>) -> String {
-    let mut t = format!("osviz stopped: the emulator panicked: {message}");
+    let mut t = format!("The emulator panicked: {message}");
     if let Some(place) = place {
         t += &format!(" (at {place})");
     }
