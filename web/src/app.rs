@@ -235,6 +235,9 @@ pub fn app() -> Html {
                 // browser fires the timer late.
                 let last = Rc::new(std::cell::Cell::new(None::<f64>));
                 *ticker.borrow_mut() = Some(Interval::new(TICK_MS, move || {
+                    if crate::panic::stopped() {
+                        return;
+                    }
                     let clock = gloo::utils::window().performance();
                     let t0 = clock.as_ref().map_or(0.0, |p| p.now());
                     let elapsed = last
@@ -371,6 +374,8 @@ pub fn app() -> Html {
 
     let s = session.borrow();
     let prefs = s.prefs();
+    // Where the machine is, for the notice a panic shows.
+    crate::panic::note(s.lesson().id, s.guest().machine().steps());
     let root_class = classes!(
         "app",
         prefs.dark.then_some("dark"),

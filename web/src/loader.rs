@@ -19,11 +19,35 @@ fn request(url: &str) -> JsFuture {
     JsFuture::from(gloo::utils::window().fetch_with_str(url))
 }
 
+/// How [`not_served`] begins.
+const NOT_SERVED: &str = "this page was built without xv6";
+
+/// Why the page has no xv6 when the server has no `url` (`answer`: HTTP
+/// 404, or a web page in its place): it was built without one
+/// (scripts/serve found no xv6 source and could not clone it), and how to
+/// get xv6.
+pub fn not_served(url: &str, answer: &str) -> String {
+    format!(
+        "{NOT_SERVED} ({url}: {answer}). To get it, serve the page with an xv6-public tree: \
+         XV6_SRC=/path/to/xv6-public make serve; or open your own xv6 build (kernel and fs.img) \
+         with \"Open your own xv6\" in the lesson panel"
+    )
+}
+
+/// Whether a notice says the page has no xv6 (the lesson panel then offers
+/// to open one).
+pub fn says_not_served(notice: &str) -> bool {
+    notice.contains(NOT_SERVED)
+}
+
 /// The bytes a started request answers with, or why not (the HTTP status
-/// names a missing file).
+/// names a missing file; a missing one says how to get xv6).
 async fn bytes_of(url: &str, request: JsFuture) -> Result<Vec<u8>, String> {
     let response = request.await.map_err(|e| js_error(url, e))?;
     let response: web_sys::Response = response.dyn_into().map_err(|e| js_error(url, e))?;
+    if response.status() == 404 {
+        return Err(not_served(url, "HTTP 404"));
+    }
     if !response.ok() {
         return Err(format!("{url}: HTTP {}", response.status()));
     }
@@ -38,6 +62,10 @@ pub async fn served_xv6() -> Result<BuildFiles, String> {
     let urls = ["xv6/kernel", "xv6/fs.img", "xv6/sources.json"];
     let [k, d, s] = urls.map(request);
     let kernel = bytes_of(urls[0], k).await?;
+    // A server that answers every missing file with the page itself.
+    if kernel.starts_with(b"<") {
+        return Err(not_served(urls[0], "the server answered with a web page"));
+    }
     let disk = bytes_of(urls[1], d).await?;
     let sources = bytes_of(urls[2], s).await?;
     let sources: BTreeMap<String, String> =
@@ -121,7 +149,22 @@ pub async fn open_files(files: Vec<web_sys::File>) -> Result<BuildFiles, String>
 
 #[cfg(test)]
 mod tests {
-    use super::sort_files;
+    use super::{not_served, says_not_served, sort_files};
+
+    #[test]
+    fn a_page_without_xv6_says_how_to_get_it() {
+        let why = not_served("xv6/kernel", "HTTP 404");
+        assert!(why.contains("xv6/kernel: HTTP 404"), "{why}");
+        assert!(
+            why.contains("XV6_SRC=/path/to/xv6-public make serve"),
+            "{why}"
+        );
+        assert!(why.contains("Open your own xv6"), "{why}");
+        assert!(says_not_served(&format!("xv6 could not be loaded: {why}")));
+        assert!(!says_not_served(
+            "xv6 could not be loaded: xv6/kernel: HTTP 500"
+        ));
+    }
 
     fn build_file(name: &str) -> Vec<u8> {
         let dir = osviz_xv6::build::default_build().unwrap_or_else(|e| panic!("{e}"));

@@ -7,6 +7,7 @@ mod focus;
 mod kept;
 mod loader;
 mod panels;
+mod panic;
 mod session;
 mod settings;
 mod share;
@@ -16,5 +17,9 @@ mod views;
 mod invariants;
 
 fn main() {
+    // First: a panic anywhere after this shows a notice, not a blank page.
+    panic::install();
+    // Tests only: `?panic-test` in the address offers window.osvizForcePanic.
+    panic::offer_forced_panic();
     yew::Renderer::<app::App>::new().render();
 }

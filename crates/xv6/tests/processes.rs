@@ -73,10 +73,19 @@ fn after_the_boot_init_and_sh_sleep_and_ls_runs_when_typed() {
 
 #[test]
 fn a_field_added_to_struct_proc_moves_the_others_and_the_view_follows() {
-    let shared = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/xv6-public");
+    // The tree scripts/xv6 builds: $XV6_SRC, else ../shared/xv6-public, else
+    // the clone it made into target/xv6-src.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let shared = root.join("../shared/xv6-public");
     let src = std::env::var_os("XV6_SRC")
         .map(PathBuf::from)
-        .unwrap_or(shared);
+        .unwrap_or_else(|| {
+            if shared.join("Makefile").exists() {
+                shared
+            } else {
+                root.join("target/xv6-src")
+            }
+        });
     let tmp = std::env::temp_dir().join(format!("osviz-xv6-extra-{}", std::process::id()));
     let copy = tmp.join("src");
     std::fs::create_dir_all(&copy).unwrap();

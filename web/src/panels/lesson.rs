@@ -139,7 +139,7 @@ pub fn lesson_panel(props: &LessonProps) -> Html {
             if let Some(why) = &v.limitation {
                 <p class="limitation" role="note">{ why.clone() }</p>
             }
-            if v.xv6 {
+            if v.open_build {
                 <crate::panels::open_build::OpenBuild on_action={act.clone()} />
             }
             if !v.questions.is_empty() {

@@ -37,6 +37,9 @@ pub struct LessonView {
     pub start_step: u64,
     /// The lesson runs xv6 (no program of its own to edit).
     pub xv6: bool,
+    /// The panel offers to open an xv6 build: on xv6, and while the notice
+    /// says this page has no xv6 of its own.
+    pub open_build: bool,
     /// What the lesson typed at the prompt for the student.
     pub typed: &'static str,
     /// An xv6 lesson that waits for xv6 to load.
@@ -53,6 +56,8 @@ pub fn of_session(s: &Session) -> LessonView {
     let breakpoints = s.breakpoints();
     LessonView {
         xv6: l.kernel() == osviz_course::Kernel::Xv6,
+        open_build: l.kernel() == osviz_course::Kernel::Xv6
+            || s.notice().is_some_and(crate::loader::says_not_served),
         typed: l.typed(),
         loading: s.waiting_for_xv6().map(str::to_string),
         origin: s.guest().xv6().map(|b| b.origin.clone()),
