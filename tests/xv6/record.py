@@ -4,7 +4,7 @@ board must equal.
 
 For each tests/xv6/<name>.in (lines to type), QEMU boots target/xv6/kernel
 with target/xv6/fs.img as the IDE slave, and this script types the lines as
-`osviz pc --until '$ '` does: each line after the prompt has appeared since
+`osviz pc` does (`--prompt '$ '`): each line after the prompt has appeared since
 the line before, and the run ends at the prompt after the last line's
 answer. The serial output from the kernel's first line ("xv6...") on is
 written to <name>.out (what QEMU's firmware prints before is not the

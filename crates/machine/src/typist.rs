@@ -2,7 +2,7 @@
 //! the guest is waiting for one, each byte entering the serial port when it
 //! can take it.
 //!
-//! When the prompt is known (`osviz pc --until '$ '`), the guest waits for a
+//! When the prompt is known (`osviz pc`, whose `--prompt` is `$ ` unless told), the guest waits for a
 //! line when the prompt has appeared since the last line was typed: a
 //! person types the first command after the first prompt and each next one
 //! after the prompt that follows the answer to the one before. Without a
