@@ -27,7 +27,7 @@ for (const id of lessons.length ? lessons : ['memory-image']) {
   await page.getByLabel('Lesson picker').selectOption(id);
   // xv6 lessons load the build and boot to the shell's prompt first.
   if (id.startsWith('xv6')) {
-    await page.waitForFunction(() => /\$ /.test(document.querySelector('.screen')?.innerText ?? ''), null, { timeout: 30000 });
+    await page.waitForFunction(() => /\$ /.test(document.querySelector('.screen')?.textContent ?? ''), null, { timeout: 30000 });
   }
   await page.waitForTimeout(200);
   const name = join(out, `${id}-${size}${projector ? '-projector' : ''}${dark ? '-dark' : ''}.png`);
