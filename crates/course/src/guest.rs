@@ -199,8 +199,10 @@ impl Guest {
         match self.kernel {
             GuestKernel::Teaching { .. } => run_to_user_mode(m, TEACHING_BOOT_STEPS)
                 .map_err(|e| GuestError::Start(format!("the teaching kernel: {e}"))),
-            GuestKernel::Xv6(_) => {
-                let step = osviz_xv6::run_to_prompt(m, XV6_BOOT_STEPS)
+            GuestKernel::Xv6(ref build) => {
+                let step = build
+                    .xv6
+                    .run_to_prompt(m, XV6_BOOT_STEPS)
                     .map_err(|e| GuestError::Start(format!("xv6 did not reach its prompt: {e}")))?;
                 for b in lesson.typed().bytes() {
                     m.press_key(b);

@@ -74,3 +74,55 @@ fn every_xv6_lesson_reaches_its_moments_and_answers_as_the_source_implies() {
     });
     assert!(wrong.is_empty(), "{wrong:#?}");
 }
+
+/// A build's files as a student might open them, read as the page reads
+/// them.
+fn open(kernel: Vec<u8>, disk: Vec<u8>) -> Result<Xv6Build, osviz_xv6::OpenError> {
+    Xv6Build::new("test", kernel, disk, Default::default())
+}
+
+#[test]
+fn broken_files_are_refused_with_what_is_wrong_and_a_kernel_panic_at_boot_is_reported() {
+    let dir = osviz_xv6::build::default_build().unwrap_or_else(|e| panic!("{e}"));
+    let kernel = std::fs::read(dir.join("kernel")).unwrap();
+    let disk = std::fs::read(dir.join("fs.img")).unwrap();
+    let why = |r: Result<Xv6Build, osviz_xv6::OpenError>| r.err().map(|e| e.to_string()).unwrap();
+
+    let w = why(open(kernel.clone(), vec![0; 100]));
+    assert!(w.contains("100 bytes is too small"), "{w}");
+    let w = why(open(kernel.clone(), vec![0; disk.len()]));
+    assert!(
+        w.contains("superblock says the file system has 0 blocks"),
+        "{w}"
+    );
+    let w = why(open(kernel.clone(), disk[..disk.len() / 2].to_vec()));
+    assert!(w.contains("cut short"), "{w}");
+    let w = why(open(kernel[..kernel.len() - 100].to_vec(), disk.clone()));
+    assert!(w.contains("the kernel file is cut short"), "{w}");
+
+    // The root directory's inode with its type cleared: its entries read
+    // as before, and the kernel panics in ilock mounting it. The boot says
+    // so with the panic's line, well before the boot's step limit.
+    let good = open(kernel.clone(), disk.clone()).unwrap();
+    let layout = good.xv6.layout();
+    let field = |s: &str, f: &str| layout.structs[s].field(f).unwrap().offset as usize;
+    let inodestart = u32::from_le_bytes(
+        disk[512 + field("superblock", "inodestart")..][..4]
+            .try_into()
+            .unwrap(),
+    ) as usize;
+    let root_type =
+        inodestart * 512 + layout.structs["dinode"].size as usize + field("dinode", "type");
+    let mut no_type = disk.clone();
+    no_type[root_type..root_type + 2].copy_from_slice(&[0, 0]);
+    let build = std::rc::Rc::new(open(kernel, no_type).expect("the root's entries still read"));
+    let mut guest = Guest::boot_xv6(build).unwrap();
+    let e = guest.go_to_start(&XV6_LESSONS[0]).unwrap_err().to_string();
+
+    assert!(e.contains("panic: ilock: no type"), "{e}");
+    assert!(
+        guest.machine().steps() < 30_000_000,
+        "{}",
+        guest.machine().steps()
+    );
+}

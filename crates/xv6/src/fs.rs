@@ -58,10 +58,15 @@ impl<'a> Fs<'a> {
         })
     }
 
+    /// Where inode `inum` is in the image. Every number comes from the
+    /// image, which anyone may have made: the arithmetic is checked.
     fn inode(&self, inum: u32) -> Option<usize> {
-        let per_block = self.bsize / self.dinode_size;
-        let block = self.inodestart + inum / per_block;
-        Some((block * self.bsize + (inum % per_block) * self.dinode_size) as usize)
+        let per_block = self.bsize.checked_div(self.dinode_size)?;
+        let block = self.inodestart.checked_add(inum.checked_div(per_block)?)?;
+        let at = block
+            .checked_mul(self.bsize)?
+            .checked_add((inum % per_block).checked_mul(self.dinode_size)?)?;
+        Some(at as usize)
     }
 
     fn inode_type(&self, inum: u32) -> Option<u16> {
@@ -71,22 +76,47 @@ impl<'a> Fs<'a> {
         ))
     }
 
+    /// The directory entries of a directory's bytes: inode number and the
+    /// name's bytes (up to its first NUL). Offsets come from the kernel's
+    /// DWARF, so they are checked against the entry too.
+    fn entries<'d>(&self, dir: &'d [u8]) -> impl Iterator<Item = (u32, &'d [u8])> + 'd {
+        let (size, inum_at, name_at, name_len) = (
+            self.dirent_size as usize,
+            self.inum_at as usize,
+            self.name_at as usize,
+            self.name_len as usize,
+        );
+        dir.chunks_exact(size.max(1)).filter_map(move |entry| {
+            let inum = entry.get(inum_at..inum_at + 2)?;
+            let name = entry.get(name_at..name_at + name_len)?;
+            let end = name.iter().position(|&b| b == 0).unwrap_or(name.len());
+            Some((
+                u32::from(u16::from_le_bytes([inum[0], inum[1]])),
+                &name[..end],
+            ))
+        })
+    }
+
     /// A file's bytes: its direct blocks, then those its indirect block lists.
     fn read(&self, inum: u32) -> Option<Vec<u8>> {
         let at = self.inode(inum)?;
         let size = u32_at(self.image, at + self.size_at as usize)? as usize;
+        // A file is no larger than the image that holds it.
+        if size > self.image.len() {
+            return None;
+        }
         let addr = |k: u32| u32_at(self.image, at + (self.addrs_at + 4 * k) as usize);
         let mut blocks: Vec<u32> = (0..self.direct).filter_map(addr).collect();
         let indirect = addr(self.direct)?;
         if indirect != 0 {
-            let base = (indirect * self.bsize) as usize;
+            let base = indirect.checked_mul(self.bsize)? as usize;
             blocks.extend(
                 (0..self.bsize / 4).filter_map(|k| u32_at(self.image, base + 4 * k as usize)),
             );
         }
         let mut out = Vec::with_capacity(size);
         for b in blocks.into_iter().take_while(|&b| b != 0) {
-            let start = (b * self.bsize) as usize;
+            let start = b.checked_mul(self.bsize)? as usize;
             let take = (size - out.len()).min(self.bsize as usize);
             out.extend_from_slice(self.image.get(start..start + take)?);
             if out.len() >= size {
@@ -95,6 +125,98 @@ impl<'a> Fs<'a> {
         }
         (out.len() == size).then_some(out)
     }
+}
+
+/// Why a disk image is not a file system the kernel can mount.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DiskError {
+    /// The kernel's DWARF lacks a structure the check reads (named).
+    Layout(String),
+    /// The image is not what its superblock says, or has no root
+    /// directory (what is wrong, in words).
+    Image(String),
+}
+
+impl std::fmt::Display for DiskError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DiskError::Layout(what) => {
+                write!(f, "the kernel's debugging information has no {what}")
+            }
+            DiskError::Image(why) => write!(f, "{why}"),
+        }
+    }
+}
+
+/// Checks that `image` is a file system this kernel mounts: whole blocks,
+/// a superblock (block 1, laid out by the kernel's `struct superblock`)
+/// whose size matches the image and whose regions lie inside it, and a root
+/// directory whose `.` entry names itself. What a booting kernel would
+/// trip over (`panic: ilock: no type`) is said before it boots.
+pub fn check_image(layout: &Layout, image: &[u8]) -> Result<(), DiskError> {
+    let field = |f: &str| {
+        layout
+            .structs
+            .get("superblock")
+            .and_then(|s| s.field(f))
+            .map(|f| f.offset)
+            .ok_or_else(|| DiskError::Layout(format!("struct superblock field {f}")))
+    };
+    let bsize = layout
+        .structs
+        .get("buf")
+        .and_then(|s| s.field("data"))
+        .map(|f| f.ty.size())
+        .filter(|&b| b > 0)
+        .ok_or_else(|| DiskError::Layout("struct buf field data".into()))? as usize;
+    let bad = |why: String| Err(DiskError::Image(why));
+    if image.len() < 2 * bsize {
+        return bad(format!(
+            "{} bytes is too small for an xv6 file system (its superblock is block 1 of {bsize}-byte blocks)",
+            image.len()
+        ));
+    }
+    if image.len() % bsize != 0 {
+        return bad(format!(
+            "{} bytes is not a whole number of {bsize}-byte blocks",
+            image.len()
+        ));
+    }
+    let blocks = (image.len() / bsize) as u64;
+    let sb = |f: &str| -> Result<u64, DiskError> {
+        Ok(u64::from(
+            u32_at(image, bsize + field(f)? as usize).unwrap_or(0),
+        ))
+    };
+    let size = sb("size")?;
+    if size == 0 || size > blocks {
+        return bad(format!(
+            "its superblock says the file system has {size} blocks, and the image holds {blocks}: this is no xv6 fs.img (or it was cut short)"
+        ));
+    }
+    for region in ["inodestart", "bmapstart", "logstart"] {
+        let at = sb(region)?;
+        if at < 2 || at >= size {
+            return bad(format!(
+                "its superblock puts {region} at block {at}, outside the file system's {size} blocks"
+            ));
+        }
+    }
+    if sb("ninodes")? == 0 || sb("nblocks")? == 0 {
+        return bad("its superblock lists no inodes or no data blocks".into());
+    }
+    let fs = Fs::new(layout, image)
+        .ok_or_else(|| DiskError::Layout("struct dinode or struct dirent".into()))?;
+    let root_names_itself = fs.read(ROOT_INODE).is_some_and(|dir| {
+        fs.entries(&dir)
+            .any(|(inum, name)| inum == ROOT_INODE && name == b".")
+    });
+    if !root_names_itself {
+        return bad(
+            "it has no root directory (inode 1 has no `.` entry): the kernel would panic mounting it".into(),
+        );
+    }
+    Ok(())
 }
 
 /// The root directory's regular files (name and bytes), or none when the
@@ -108,22 +230,16 @@ pub fn root_files(layout: &Layout, image: &[u8]) -> Vec<(String, Vec<u8>)> {
         return Vec::new();
     };
     let mut out = Vec::new();
-    for entry in dir.chunks_exact(fs.dirent_size as usize) {
-        let inum = u16::from_le_bytes([entry[fs.inum_at as usize], entry[fs.inum_at as usize + 1]]);
-        let name_bytes = &entry[fs.name_at as usize..(fs.name_at + fs.name_len) as usize];
-        let name: String = name_bytes
-            .iter()
-            .take_while(|&&b| b != 0)
-            .map(|&b| char::from(b))
-            .collect();
+    for (inum, name_bytes) in fs.entries(&dir) {
+        let name: String = name_bytes.iter().map(|&b| char::from(b)).collect();
         if inum == 0 || name.starts_with('.') {
             continue;
         }
         // A regular file has the type the root directory does not.
-        if fs.inode_type(u32::from(inum)) == root_type {
+        if fs.inode_type(inum) == root_type {
             continue;
         }
-        if let Some(bytes) = fs.read(u32::from(inum)) {
+        if let Some(bytes) = fs.read(inum) {
             out.push((name, bytes));
         }
     }

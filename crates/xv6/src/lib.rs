@@ -258,6 +258,56 @@ fn quiet_to_prompt(m: &mut Machine, max_steps: u64) -> Result<u64, String> {
     result
 }
 
+impl Xv6 {
+    /// Runs a booted xv6 to its shell's first prompt, as [`run_to_prompt`]
+    /// does, but stops as soon as the kernel panics (its `panicked` flag,
+    /// which `panic()` sets after printing): the error is the panic's own
+    /// line from the console, not a wait for a prompt that never comes.
+    pub fn run_to_prompt(&self, m: &mut Machine, max_steps: u64) -> Result<u64, String> {
+        use osviz_view::KernelView;
+        let flag = self.symbol_physical("panicked");
+        let panicked = |m: &Machine| {
+            flag.is_some_and(|pa| (pa as usize) + 4 <= m.mem().len() && m.mem().read(pa, 4) != 0)
+        };
+        m.with_breaks_set_aside(|m| {
+            let recording = m.recording();
+            m.set_recording(false);
+            let end = m.steps() + max_steps;
+            let result = loop {
+                if m.serial_output().ends_with(b"$ ") {
+                    break Ok(m.steps());
+                }
+                if panicked(m) {
+                    break Err(panic_line(m.serial_output()));
+                }
+                if m.steps() >= end {
+                    break Err(format!("xv6 printed no `$ ` prompt in {max_steps} steps"));
+                }
+                let stop = m.run(100_000.min(end - m.steps()));
+                if !matches!(stop, osviz_machine::StopReason::InstructionLimit) {
+                    break Err(format!("the boot stopped before the prompt: {stop}"));
+                }
+            };
+            m.set_recording(recording);
+            result
+        })
+    }
+}
+
+/// The console line that tells of a kernel panic (the last that mentions
+/// one, else the last line printed).
+fn panic_line(out: &[u8]) -> String {
+    let text = String::from_utf8_lossy(out);
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    let line = lines
+        .iter()
+        .rev()
+        .find(|l| l.contains("panic"))
+        .or(lines.last())
+        .map_or("", |l| l.trim());
+    format!("the kernel panicked during its boot: {line}")
+}
+
 /// Boots the xv6 build in folder `dir` (its `kernel` and `fs.img`, as
 /// scripts/xv6 leaves them) on a PC with `config` otherwise, and reads its
 /// kernel's layout.

@@ -36,6 +36,8 @@ pub enum OpenError {
     Kernel(String),
     /// The kernel boots, but its debugging information could not be read.
     Dwarf(String),
+    /// The disk image is not a file system this kernel mounts (why).
+    Disk(String),
 }
 
 impl std::fmt::Display for OpenError {
@@ -44,11 +46,46 @@ impl std::fmt::Display for OpenError {
             OpenError::File(why) => write!(f, "{why}"),
             OpenError::Kernel(why) => write!(f, "the kernel cannot boot: {why}"),
             OpenError::Dwarf(why) => write!(f, "the kernel's debugging information: {why}"),
+            OpenError::Disk(why) => write!(f, "the disk image: {why}"),
         }
     }
 }
 
 impl std::error::Error for OpenError {}
+
+/// Why an ELF file is cut short, when its header places its program or
+/// section headers past its end (an interrupted download or copy), in
+/// words a student can act on; `None` when it is whole or no 32-bit ELF.
+fn cut_short(elf: &[u8]) -> Option<String> {
+    use object::read::elf::FileHeader;
+    let header = object::elf::FileHeader32::<object::Endianness>::parse(elf).ok()?;
+    let endian = header.endian().ok()?;
+    let end = |off: u32, n: u16, size: u16| u64::from(off) + u64::from(n) * u64::from(size);
+    let tables = [
+        (
+            "program headers",
+            end(
+                header.e_phoff.get(endian),
+                header.e_phnum.get(endian),
+                header.e_phentsize.get(endian),
+            ),
+        ),
+        (
+            "section headers",
+            end(
+                header.e_shoff.get(endian),
+                header.e_shnum.get(endian),
+                header.e_shentsize.get(endian),
+            ),
+        ),
+    ];
+    let len = elf.len() as u64;
+    tables.iter().find(|(_, end)| *end > len).map(|(what, end)| {
+        format!(
+            "the kernel file is cut short: its ELF header places its {what} up to byte {end}, and the file has {len} bytes (was it copied or downloaded whole?)"
+        )
+    })
+}
 
 /// The file names a build's sources have (what the Code panel shows).
 pub fn is_source_name(name: &str) -> bool {
@@ -72,8 +109,17 @@ impl Xv6Build {
                     .into(),
             ));
         }
+        if let Some(why) = cut_short(&kernel) {
+            return Err(OpenError::Kernel(why));
+        }
         osviz_machine::multiboot::check(&kernel).map_err(|e| OpenError::Kernel(e.to_string()))?;
         let mut xv6 = Xv6::new(&kernel).map_err(|e| OpenError::Dwarf(e.to_string()))?;
+        // A disk the kernel would panic on is refused before it boots (a
+        // kernel without the structures to check it by boots unchecked).
+        match crate::fs::check_image(xv6.layout(), &disk) {
+            Err(crate::fs::DiskError::Image(why)) => return Err(OpenError::Disk(why)),
+            Err(crate::fs::DiskError::Layout(_)) | Ok(()) => {}
+        }
         // The user programs' C comes from their ELFs in the disk image.
         xv6.read_programs(&disk);
         Ok(Xv6Build {

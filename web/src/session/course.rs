@@ -137,7 +137,6 @@ impl Session {
         prefs: Preferences,
     ) -> Session {
         let mut waiting = None;
-        let mut notice = None;
         let mut lesson = osviz_course::lesson(lesson_id).unwrap_or(osviz_course::first());
         if lesson.kernel() == Kernel::Xv6 && xv6.is_none() {
             waiting = Some(Waiting {
@@ -146,17 +145,39 @@ impl Session {
             });
             lesson = osviz_course::first();
         }
-        let system = match boot(lesson, xv6.as_ref(), None) {
-            Ok(system) => system,
-            Err(e) => {
+        match Session::try_open(lesson, xv6.clone(), waiting.clone(), prefs) {
+            Ok(s) => s,
+            Err(failed) => {
+                let (e, prefs) = *failed;
                 // A build that cannot boot is said, never silently replaced.
-                notice = Some(format!(
+                let first = osviz_course::first();
+                let Ok(mut s) = Session::try_open(first, xv6, waiting, prefs) else {
+                    unreachable!("the teaching kernel's first lesson boots (its tests hold it)")
+                };
+                s.notice = Some(format!(
                     "{} could not start: {e}; the first lesson opened instead",
                     lesson.id
                 ));
-                lesson = osviz_course::first();
-                boot(lesson, None, None).expect("the built-in lessons assemble")
+                s
             }
+        }
+    }
+
+    /// A session on `lesson` at its start, or why its guest did not boot or
+    /// reach the start (the preferences handed back).
+    fn try_open(
+        lesson: &'static Lesson,
+        xv6: Option<Rc<Xv6Build>>,
+        waiting: Option<Waiting>,
+        prefs: Preferences,
+    ) -> Result<Session, Box<(GuestError, Preferences)>> {
+        let mut system = match boot(lesson, xv6.as_ref(), None) {
+            Ok(system) => system,
+            Err(e) => return Err(Box::new((e, prefs))),
+        };
+        let start = match system.go_to_start(lesson) {
+            Ok(step) => step,
+            Err(e) => return Err(Box::new((e, prefs))),
         };
         let before = system.machine().cpu().clone();
         let mut s = Session {
@@ -176,11 +197,8 @@ impl Session {
                 waiting,
             },
         };
-        s.go_to_start();
-        if notice.is_some() {
-            s.notice = notice;
-        }
-        s
+        s.started_at(start);
+        Ok(s)
     }
 
     /// A session on a lesson with the xv6 build the page has.
@@ -200,6 +218,12 @@ impl Session {
                 self.system.machine().steps()
             }
         };
+        self.started_at(start);
+    }
+
+    /// The lesson starts at `start`, where the guest is: the log starts
+    /// empty there.
+    fn started_at(&mut self, start: u64) {
         self.time.started_at(start);
         self.system.machine_mut().clear_events();
         self.note_log_owner();
@@ -300,20 +324,32 @@ impl Session {
     /// open now or the first one.
     pub(super) fn xv6_opened(&mut self, files: BuildFiles) {
         let origin = files.origin.clone();
+        let kept = match self.course.lesson.kernel() {
+            Kernel::Xv6 => "the xv6 that was running, and what you typed, are kept",
+            Kernel::Teaching => "the lesson that was open is kept",
+        };
         let build = match read_build(files) {
             Ok(build) => build,
             Err(why) => {
-                self.notice = Some(format!("the build could not be opened: {why}"));
+                self.notice = Some(format!("the build could not be opened: {why}; {kept}"));
                 return;
             }
         };
-        self.xv6.build = Some(build);
-        self.xv6.waiting = None;
-        let id = match self.course.lesson.kernel() {
-            Kernel::Xv6 => self.course.lesson.id,
-            Kernel::Teaching => XV6_LESSONS[0].id,
+        let lesson = match self.course.lesson.kernel() {
+            Kernel::Xv6 => self.course.lesson,
+            Kernel::Teaching => &XV6_LESSONS[0],
         };
-        self.load_lesson(id);
+        // The running session is replaced only once the build has booted
+        // to its prompt: a kernel that panics at boot leaves it as it was.
+        let next = match Session::try_open(lesson, Some(build.clone()), None, self.prefs.clone()) {
+            Ok(next) => next,
+            Err(failed) => {
+                self.notice = Some(format!("{origin} did not start: {}; {kept}", failed.0));
+                return;
+            }
+        };
+        self.xv6.waiting = None;
+        self.carry_into(next);
         let note = self.system.view().limitation();
         self.notice = Some(match note {
             Some(why) => format!("opened {origin}; {why}"),
@@ -331,7 +367,14 @@ impl Session {
     /// breakpoints.
     fn load_lesson(&mut self, id: &str) {
         let prefs = std::mem::take(&mut self.prefs);
-        let mut next = Session::with_prefs(id, self.xv6.build.clone(), prefs);
+        let next = Session::with_prefs(id, self.xv6.build.clone(), prefs);
+        self.carry_into(next);
+    }
+
+    /// Moves to a freshly opened session, carrying over what the student
+    /// set here (speed within a kernel, the event filter, breakpoints) and
+    /// running the program they last ran in that lesson.
+    fn carry_into(&mut self, mut next: Session) {
         if next.course.lesson.kernel() == self.course.lesson.kernel() {
             next.run.set_speed(self.run.speed());
         }

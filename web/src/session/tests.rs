@@ -766,3 +766,96 @@ fn the_session_imports_no_view_and_touches_no_browser() {
     }
     assert!(read >= 9, "{read} files");
 }
+
+#[test]
+fn a_broken_build_is_refused_and_the_running_xv6_keeps_its_typed_line() {
+    let mut s = Session::with_xv6("xv6-idt", Some(xv6_read()));
+    // Half a command typed, not yet entered.
+    s.apply(Action::TypeKeys("ech".into()));
+    run_for(&mut s, 2_000_000);
+    let screen = |s: &Session| {
+        let rows = s.guest().machine().text_screen().unwrap().rows;
+        rows.iter()
+            .map(|r| r.trim_end())
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert!(screen(&s).contains("$ ech"), "{}", screen(&s));
+    let step = s.guest().machine().steps();
+    let good = xv6_build();
+    for (what, files, says) in [
+        (
+            "a 100-byte fs.img",
+            BuildFiles {
+                disk: vec![0; 100],
+                ..good.clone()
+            },
+            "100 bytes is too small",
+        ),
+        (
+            "a zeroed fs.img",
+            BuildFiles {
+                disk: vec![0; good.disk.len()],
+                ..good.clone()
+            },
+            "superblock says the file system has 0 blocks",
+        ),
+        (
+            "a truncated kernel",
+            BuildFiles {
+                kernel: good.kernel[..good.kernel.len() / 2].to_vec(),
+                ..good.clone()
+            },
+            "the kernel file is cut short",
+        ),
+    ] {
+        s.apply(Action::Xv6Opened(files));
+        let notice = s.notice().unwrap_or_default().to_string();
+        assert!(notice.contains(says), "{what}: {notice}");
+        assert!(
+            notice.contains("what you typed, are kept"),
+            "{what}: {notice}"
+        );
+        assert_eq!(s.lesson().id, "xv6-idt", "{what}");
+        assert_eq!(
+            s.guest().machine().steps(),
+            step,
+            "{what}: the run is untouched"
+        );
+        assert!(screen(&s).contains("$ ech"), "{what}");
+    }
+    // A build whose kernel panics at boot (its root directory's inode has
+    // no type: `ilock` panics mounting it) is reported with the panic's
+    // line, and nothing else changes either.
+    let layout = xv6_read().xv6.layout().clone();
+    let field = |st: &str, f: &str| layout.structs[st].field(f).unwrap().offset as usize;
+    let sb = 512 + field("superblock", "inodestart");
+    let inodestart = u32::from_le_bytes(good.disk[sb..sb + 4].try_into().unwrap()) as usize;
+    let at = inodestart * 512 + layout.structs["dinode"].size as usize + field("dinode", "type");
+    let mut disk = good.disk.clone();
+    disk[at..at + 2].copy_from_slice(&[0, 0]);
+    s.apply(Action::Xv6Opened(BuildFiles { disk, ..good }));
+    let notice = s.notice().unwrap_or_default().to_string();
+    assert!(
+        notice.contains("did not start") && notice.contains("panic: ilock: no type"),
+        "{notice}"
+    );
+    assert_eq!(s.guest().machine().steps(), step);
+    // The line goes on where the student left it.
+    s.apply(Action::TypeKeys("o hi\n".into()));
+    run_for(&mut s, 30_000_000);
+    assert!(screen(&s).contains("$ echo hi\nhi"), "{}", screen(&s));
+}
+
+/// Runs the page's frames at full speed for about `steps` steps.
+fn run_for(s: &mut Session, steps: u64) {
+    s.apply(Action::SetSpeed(SPEEDS.len() - 1));
+    s.apply(Action::ToggleRun);
+    let end = s.guest().machine().steps() + steps;
+    while s.running() && s.guest().machine().steps() < end {
+        s.tick_for_test(0.016);
+    }
+    if s.running() {
+        s.apply(Action::ToggleRun);
+    }
+}
