@@ -512,7 +512,7 @@ pub fn app() -> Html {
             </nav>
             if let Some(n) = s.notice() {
                 <div class="notice" role="status">
-                    <span class="notice-text">{ n }</span>
+                    <span class="notice-text">{ crate::panels::lesson::text(&views::lesson::inline(n)) }</span>
                     if let Some(step) = s.return_to() {
                         <button id="return" class="secondary" onclick={send(Action::ReturnToWhereIWas)}>
                             { format!("back to step {step} (where you were)") }

@@ -16,7 +16,7 @@ pub struct LessonProps {
 }
 
 /// Lesson text: prose as text, code in `<code>`; never markup from the text.
-fn text(pieces: &[Inline]) -> Html {
+pub fn text(pieces: &[Inline]) -> Html {
     html! {
         { for pieces.iter().map(|p| match p {
             Inline::Text(t) => html! { { t.clone() } },

@@ -3,6 +3,7 @@
 use super::hex;
 use crate::focus::{Focus, Linked};
 use osviz_kernel::introspect::ProcessView;
+use osviz_view::Phase;
 use yew::prelude::*;
 
 #[derive(Properties, PartialEq)]
@@ -27,11 +28,22 @@ pub fn processes_panel(props: &ProcessesProps) -> Html {
             (props.shown == Some(p.pid)).then_some("selected"),
             linked.class(&[pid])
         );
+        // A sleeper says on what (and what that is for); a PCB being made
+        // has no name yet.
+        let on = p.chan_name.as_ref().filter(|_| p.phase == Phase::Sleeping).map(|c| match p.chan_kind.words() {
+            Some(k) => format!("on {c} ({k})"),
+            None => format!("on {c}"),
+        });
+        let name = if p.name.is_empty() { "(no name yet)".to_string() } else { p.name.clone() };
         html! {
             <tr class={class} data-pid={p.pid.to_string()} data-focus={pid.attr()}>
                 <td>{ p.pid }</td>
-                <td>{ &p.name }</td>
-                <td class="state">{ &p.state }</td>
+                <td>{ name }</td>
+                <td class="state">{ &p.state }
+                    if let Some(on) = on {
+                        <span class="chan">{ " " }{ on }</span>
+                    }
+                </td>
                 <td class={classes!("hex", linked.class(&[dir]))} data-focus={dir.attr()}>{ hex(p.pgdir) }</td>
                 <td class={classes!("hex", linked.class(&[kstack]))} data-focus={kstack.attr()}>{ hex(p.kstack) }</td>
                 <td class="hex">{ hex(p.brk) }</td>
