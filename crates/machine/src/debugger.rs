@@ -166,6 +166,11 @@ impl Machine {
     /// the step that last changed them (`None` when none did since then),
     /// leaving the machine where it was.
     pub fn last_change(&mut self, pa: u32, len: u32) -> Result<Option<u64>, SeekError> {
+        Ok(self.last_change_of(pa, len)?.map(|c| c.step))
+    }
+
+    /// Like [`Machine::last_change`], with the value before and after.
+    pub fn last_change_of(&mut self, pa: u32, len: u32) -> Result<Option<Change>, SeekError> {
         let now = self.steps;
         let earliest = self.earliest_step().ok_or(SeekError::NoHistory)?;
         self.seek(earliest)?;
@@ -178,13 +183,36 @@ impl Machine {
             }
             let v = self.mem.read(pa, len);
             if v != value {
-                last = Some(self.steps);
+                last = Some(Change {
+                    step: self.steps,
+                    before: value,
+                    after: v,
+                });
                 value = v;
             }
         }
         self.put_back(aside);
         self.clear_events();
         Ok(last)
+    }
+}
+
+/// A change of some bytes of memory: the step that made it, and their
+/// value before and after.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Change {
+    pub step: u64,
+    pub before: u32,
+    pub after: u32,
+}
+
+impl Change {
+    /// Whether only a page table entry's accessed and dirty bits were set:
+    /// what the MMU writes while it walks for an access, not a store.
+    pub fn by_walk(&self) -> bool {
+        let walk_bits = crate::mmu::Pte::ACCESSED | crate::mmu::Pte::DIRTY;
+        let changed = self.before ^ self.after;
+        changed != 0 && changed & !walk_bits == 0 && self.after & changed == changed
     }
 }
 
@@ -269,5 +297,20 @@ mod tests {
         let far = m.disassemble(0x20_0000, 2);
         assert_eq!(far.len(), 1);
         assert_eq!(far[0].text, Err("not mapped".to_string()));
+    }
+
+    #[test]
+    fn a_change_of_only_the_accessed_and_dirty_bits_is_the_walks() {
+        use super::Change;
+        let c = |before, after| Change {
+            step: 1,
+            before,
+            after,
+        };
+        assert!(c(0x0010_4027 & !0x20, 0x0010_4027).by_walk(), "A set");
+        assert!(c(0x0010_4007, 0x0010_4067).by_walk(), "A and D set");
+        assert!(!c(0x0010_4067, 0x0010_4007).by_walk(), "cleared: a store");
+        assert!(!c(0x0010_4007, 0x0020_4027).by_walk(), "another frame");
+        assert!(!c(7, 7).by_walk());
     }
 }

@@ -53,7 +53,7 @@ mod view;
 pub use alu::shift;
 pub use bus::{Board, BoardKind, Bus, InterruptController, InterruptSource, Part};
 pub use cpu::{Cpu, Cr0, Cr4, Flags, Reg, Seg, TableReg};
-pub use debugger::DisasmLine;
+pub use debugger::{Change, DisasmLine};
 pub use decode::{
     DecodeError, Instr, MAX_INSTR_LEN, MemRef, Op, Operand, Rep, Shift, StringOp, Width, decode,
 };

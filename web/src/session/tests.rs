@@ -859,3 +859,30 @@ fn run_for(s: &mut Session, steps: u64) {
         s.apply(Action::ToggleRun);
     }
 }
+
+#[test]
+fn who_changed_a_page_table_entry_tells_the_walks_accessed_bit_from_a_store() {
+    // After the program's first instruction, the code page's entry was
+    // last changed by the walk that fetched it: the accessed bit, set by
+    // the CPU, not by the instruction the machine goes back to (before it,
+    // the kernel's store that mapped the page).
+    let mut s = Session::new("two-level");
+    s.apply(Action::Step);
+    let walk = s.guest().machine().walk(0x1000);
+    let pte = walk.pte_addr.expect("the code page has a table entry");
+    s.apply(Action::WhoChanged(pte));
+    let notice = s.notice().unwrap_or_default().to_string();
+    assert!(
+        notice.contains("only its accessed or dirty bit was set")
+            && notice.contains("the CPU set the bit while walking"),
+        "{notice}"
+    );
+    // A kernel virtual address the panels show is taken too: the process
+    // table's first slot, by the address the Processes panel's PCB has.
+    let s2 = Session::new("two-level");
+    let pcb = s2.guest().view().processes(s2.guest().machine())[0].addr;
+    let mut s2 = s2;
+    s2.apply(Action::WhoChangedText(format!("{pcb:#x}")));
+    let notice = s2.notice().unwrap_or_default().to_string();
+    assert!(notice.contains("last changed at step"), "{notice}");
+}

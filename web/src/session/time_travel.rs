@@ -103,13 +103,22 @@ impl Session {
     /// it, so EIP points at the instruction that wrote them (kernel or
     /// user). Replays the run from its earliest checkpoint.
     pub(super) fn who_changed(&mut self, pa: u32, len: u32) {
-        match self.system.machine_mut().last_change(pa, len) {
+        match self.system.machine_mut().last_change_of(pa, len) {
             Err(e) => self.notice = Some(e.to_string()),
-            Ok(Some(step)) => {
+            Ok(Some(change)) => {
+                let step = change.step;
                 self.move_time(step - 1, "");
-                self.notice = Some(format!(
-                    "{pa:#010x} last changed at step {step}: this instruction wrote it"
-                ));
+                self.notice = Some(if change.by_walk() {
+                    format!(
+                        "{pa:#010x} last changed at step {step}, and only its accessed or dirty bit was set ({:#010x} → {:#010x}): if it is a page table entry, no store wrote it; the CPU set the bit while walking the page tables for this instruction's access",
+                        change.before, change.after
+                    )
+                } else {
+                    format!(
+                        "{pa:#010x} last changed at step {step} ({:#010x} → {:#010x}): this instruction wrote it",
+                        change.before, change.after
+                    )
+                });
             }
             Ok(None) => {
                 self.notice = Some(format!(
@@ -127,17 +136,22 @@ impl Session {
     pub(super) fn who_changed_text(&mut self, text: &str) {
         let t = text.trim();
         let hex = t.trim_start_matches("0x");
+        let m = self.system.machine();
+        let in_ram = |pa: u32| (pa as usize) < m.mem().len();
         let target = match u32::from_str_radix(hex, 16) {
-            Ok(pa) if !hex.is_empty() => Some((pa, 1)),
+            // A physical address, or a virtual one the panels show (a
+            // kernel address), translated as the running address space maps it.
+            Ok(a) if !hex.is_empty() => match m.peek_translate(a).filter(|_| !in_ram(a)) {
+                Some(pa) => Some((pa, 1)),
+                None => Some((a, 1)),
+            },
             _ => self.system.view().symbol_physical(t).map(|pa| (pa, 4)),
         };
         match target {
-            Some((pa, len)) if (pa as usize) < self.system.machine().mem().len() => {
-                self.who_changed(pa, len)
-            }
+            Some((pa, len)) if in_ram(pa) => self.who_changed(pa, len),
             _ => {
                 self.notice = Some(format!(
-                    "`{}` is neither a physical address nor a kernel symbol",
+                    "`{}` is neither a physical address, a mapped virtual address nor a kernel symbol",
                     t.chars().take(40).collect::<String>()
                 ))
             }
