@@ -159,21 +159,35 @@ impl Breaks {
 
     /// The page directory of the process that ran before the CR3 write of
     /// the latest step: known from the previous switch-break stop, else read
-    /// back from the event log.
-    fn previous_process_dir(&self, m: &Machine, kernel_dir: u32) -> Option<u32> {
+    /// back from the event log, else the one that ran when the log started
+    /// (`at_log_start`: the first switch of a lesson switches away from it).
+    fn previous_process_dir(
+        &self,
+        m: &Machine,
+        kernel_dir: u32,
+        at_log_start: Option<u32>,
+    ) -> Option<u32> {
         if let Some((_, dir)) = self.last_switch {
             return Some(dir);
         }
-        m.event_log().iter().rev().find_map(|s| match s.event {
+        let latest = m.event_log().iter().rev().find_map(|s| match s.event {
             Event::Cr3Write { new, .. } if new != kernel_dir => Some(new),
             _ => None,
-        })
+        });
+        latest.or(at_log_start)
     }
 
     /// Whether the latest step's event is a stop the choice wants: past an
     /// event it does not want (a trap through another vector, a CR3 write
     /// that is no switch between processes), a run goes on.
-    pub fn wanted(&mut self, m: &Machine, view: &dyn KernelView) -> bool {
+    /// `at_log_start` is the directory of the process that ran when the
+    /// event log last started empty.
+    pub fn wanted(
+        &mut self,
+        m: &Machine,
+        view: &dyn KernelView,
+        at_log_start: Option<u32>,
+    ) -> bool {
         let Some(choice) = self.choice else {
             return true;
         };
@@ -193,7 +207,7 @@ impl Breaks {
                 let Some(new) = new else {
                     return false;
                 };
-                let before = self.previous_process_dir(m, kernel);
+                let before = self.previous_process_dir(m, kernel, at_log_start);
                 self.last_switch = Some((m.steps(), new));
                 before.is_some_and(|d| d != new)
             }

@@ -135,6 +135,8 @@ pub struct ProcessRecord {
     /// The process running when the event log last started empty (after
     /// the fast-forward or a move in time), for the timeline's first slice.
     log_owner: Option<(u64, Owner)>,
+    /// That process's page directory.
+    log_dir: Option<u32>,
     sleeps: Vec<SleepSpan>,
     /// The step the sleeps were last looked at.
     sleeps_seen: u64,
@@ -146,7 +148,9 @@ impl ProcessRecord {
     /// record with it).
     pub fn log_started(&mut self, m: &Machine, view: &dyn KernelView) {
         self.timeline.restart(m.steps());
-        self.log_owner = view.current(m).map(|p| {
+        let current = view.current(m);
+        self.log_dir = current.as_ref().map(|p| p.pgdir);
+        self.log_owner = current.map(|p| {
             (
                 m.steps(),
                 Owner {
@@ -165,6 +169,12 @@ impl ProcessRecord {
     /// Who ran when the log last started empty, and from which step.
     pub fn log_owner(&self) -> Option<&(u64, Owner)> {
         self.log_owner.as_ref()
+    }
+
+    /// The page directory of the process running when the log last started
+    /// empty: the process a first switch in the log switches away from.
+    pub fn log_dir(&self) -> Option<u32> {
+        self.log_dir
     }
 
     /// The sleeps seen, oldest first.

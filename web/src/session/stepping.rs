@@ -140,7 +140,7 @@ impl Session {
             let (m, view) = self.system.split();
             let stop = m.run(end - m.steps());
             let wanted = match &stop {
-                StopReason::Event { .. } => self.breaks.wanted(m, &*view),
+                StopReason::Event { .. } => self.breaks.wanted(m, &*view, self.record.log_dir()),
                 StopReason::Breakpoint { eip } => self.breaks.breakpoint_wanted(m, &*view, *eip),
                 // A process's state changed: note the sleeps, run on.
                 StopReason::Watch { .. } => {

@@ -496,6 +496,23 @@ fn break_on_context_switch_stops_only_between_two_processes() {
 }
 
 #[test]
+fn break_on_context_switch_stops_at_the_lessons_first_switch() {
+    // From the lesson's start (pid 1 running, the log empty), the first
+    // switch is pid 1 to pid 2: the break stops there, not at the next.
+    let mut s = Session::new("context-switch");
+    s.apply(Action::SetBreak(Some(BreakChoice::ContextSwitch)));
+    run_until_stopped(&mut s);
+    assert!(
+        matches!(s.stop, Some(StopReason::Event { .. })),
+        "{:?}",
+        s.stop
+    );
+    let m = s.system.machine();
+    let now = s.system.view().current(m).map(|p| p.pid);
+    assert_eq!(now, Some(2), "switched to pid 2 at step {}", m.steps());
+}
+
+#[test]
 fn step_over_int_0x40_lands_after_it_in_user_mode_and_step_back_undoes_it() {
     let mut s = Session::new("system-call");
     while s
