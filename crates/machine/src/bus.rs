@@ -269,6 +269,10 @@ pub struct Bus {
     components: Vec<Component>,
     ports: Vec<Window>,
     mmio: Vec<Window>,
+    /// Loads and stores a memory-mapped device answered since the machine
+    /// started: counted whether or not their events are recorded (xv6's
+    /// idle loop reads the local APIC's ID millions of times).
+    mmio_accesses: u64,
 }
 
 impl Bus {
@@ -313,6 +317,7 @@ impl Bus {
             components,
             ports,
             mmio,
+            mmio_accesses: 0,
         }
     }
 
@@ -380,6 +385,12 @@ impl Bus {
     #[inline(always)]
     pub fn has_mmio(&self) -> bool {
         !self.mmio.is_empty()
+    }
+
+    /// Loads and stores a memory-mapped device has answered since the
+    /// machine started (part of its state: time travel keeps it right).
+    pub fn mmio_accesses(&self) -> u64 {
+        self.mmio_accesses
     }
 
     /// Calls `f` on device `index` with the context it may use; then hands
@@ -504,6 +515,7 @@ impl Bus {
     /// the block path need not leave its block after them.
     pub(crate) fn mmio_read(&mut self, pa: u32, width: Width, lend: Lend) -> Option<(u32, bool)> {
         let target = Self::find(&self.mmio, pa)?;
+        self.mmio_accesses += 1;
         let effects = target != Target::Controller;
         Some((self.read_in(target, pa, width, lend), effects))
     }
@@ -513,6 +525,7 @@ impl Bus {
         let Some(target) = Self::find(&self.mmio, pa) else {
             return false;
         };
+        self.mmio_accesses += 1;
         self.write_in(target, pa, width, value, lend);
         true
     }

@@ -62,6 +62,12 @@ pub fn events_panel(props: &EventsProps) -> Html {
                 </select>
                 <span class="count">{ format!("{} events, newest first", r.total) }</span>
             </div>
+            if r.mmio.0 > 0 && !r.mmio.1 {
+                <p class="hint mmio-count">{ format!(
+                    "{} memory-mapped device accesses so far, counted, not listed while running: choose “{}” to list them",
+                    r.mmio.0, EventKind::Mmio.label()
+                ) }</p>
+            }
             <div class="event-scroll" onscroll={on_scroll}
                 style={format!("height:{}px", VISIBLE_ROWS * px)}>
                 <ol class="event-list"

@@ -3,7 +3,7 @@
 use super::run_control::{MAX_RUN_MS, MIN_BUDGET, MIN_RUN_MS, run_target};
 use super::*;
 use crate::action::BuildFiles;
-use osviz_machine::Event;
+use osviz_machine::{Event, EventKind};
 use std::collections::BTreeMap;
 
 /// Runs at full speed, frame by frame, until the page stops.
@@ -902,4 +902,42 @@ fn who_changed_a_page_table_entry_tells_the_walks_accessed_bit_from_a_store() {
     s2.apply(Action::WhoChangedText(format!("{pcb:#x}")));
     let notice = s2.notice().unwrap_or_default().to_string();
     assert!(notice.contains("last changed at step"), "{notice}");
+}
+
+#[test]
+fn a_commands_events_survive_xv6_idling_and_memory_mapped_reads_are_counted() {
+    // `ls` runs, then xv6 idles at its prompt: its scheduler reads the
+    // local APIC on every pass. Those reads are counted, not logged, so the
+    // command's system calls stay in the log.
+    let mut s = Session::with_xv6("xv6-shell", Some(xv6_read()));
+    run_for(&mut s, 40_000_000);
+    let m = s.system.machine();
+    let syscalls = m
+        .event_log()
+        .iter()
+        .filter(|e| matches!(e.event, Event::TrapEntry { vector: 64, .. }))
+        .count();
+    assert!(
+        syscalls > 50,
+        "ls's system calls are still logged: {syscalls}"
+    );
+    assert!(
+        !m.event_log()
+            .iter()
+            .any(|e| matches!(e.event, Event::Mmio { .. })),
+        "no memory-mapped access is logged while running"
+    );
+    let rows = crate::views::events::rows(&s);
+    assert!(rows.mmio.0 > 100_000 && !rows.mmio.1, "{:?}", rows.mmio);
+    // Listing them is the student's choice.
+    s.apply(Action::Filter(Some(EventKind::Mmio)));
+    run_for(&mut s, 1_000_000);
+    assert!(
+        s.system
+            .machine()
+            .event_log()
+            .iter()
+            .any(|e| matches!(e.event, Event::Mmio { .. }))
+    );
+    assert!(crate::views::events::rows(&s).mmio.1);
 }

@@ -20,7 +20,7 @@ pub const VISIBLE_ROWS: usize = 14;
 pub const OVERSCAN: usize = 6;
 
 /// The kinds the filter offers, in the order a course meets them.
-pub const FILTER_KINDS: [EventKind; 13] = [
+pub const FILTER_KINDS: [EventKind; 14] = [
     EventKind::PageFault,
     EventKind::TrapEntry,
     EventKind::Iret,
@@ -34,6 +34,7 @@ pub const FILTER_KINDS: [EventKind; 13] = [
     EventKind::DiskRequest,
     EventKind::Dma,
     EventKind::PortOut,
+    EventKind::Mmio,
 ];
 
 /// What the running kernel names each vector.
@@ -211,6 +212,10 @@ pub struct EventRows {
     pub rows: Vec<EventLine>,
     pub first: usize,
     pub total: usize,
+    /// Memory-mapped device accesses made since the machine started, and
+    /// whether they are listed (only when the filter asks for them: while
+    /// running, the page counts them instead of logging each).
+    pub mmio: (u64, bool),
 }
 
 pub fn rows(session: &Session) -> EventRows {
@@ -246,7 +251,13 @@ pub fn rows(session: &Session) -> EventRows {
             links: event_links(e),
         })
         .collect();
-    EventRows { rows, first, total }
+    let listed = session.inspect().event_filter() == Some(EventKind::Mmio);
+    EventRows {
+        rows,
+        first,
+        total,
+        mmio: (m.bus().mmio_accesses(), listed),
+    }
 }
 
 #[cfg(test)]
