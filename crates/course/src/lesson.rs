@@ -41,6 +41,10 @@ pub type AnswerFn = fn(&Machine, &dyn KernelView, &[Event]) -> String;
 pub struct Question {
     pub prompt: &'static str,
     pub moment: Moment,
+    /// The answer's text, as the page shows it and a prediction is graded
+    /// against ([`crate::grade`]): its key first (parts separated by
+    /// commas, a gloss in parentheses), then what explains it after `: `
+    /// or `; `.
     #[serde(skip)]
     pub answer: AnswerFn,
 }

@@ -14,6 +14,7 @@
 //! assert_eq!(answers[0].as_ref().unwrap().answer, "0x80108000");
 //! ```
 
+pub mod grade;
 pub mod guest;
 pub mod lesson;
 pub mod panel;
@@ -21,6 +22,7 @@ pub mod run;
 pub mod teaching;
 pub mod xv6;
 
+pub use grade::{Grade, grade};
 pub use guest::{Guest, GuestError, ViewRef};
 pub use lesson::{Kernel, Lesson, Moment, Question, Setup};
 pub use panel::{Panel, UnknownPanel};

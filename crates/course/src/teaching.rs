@@ -77,7 +77,7 @@ pub const TEACHING_LESSONS: &[Lesson] = &[
                 let esi = m.cpu().gpr[6];
                 match m.peek_translate(esi) {
                     Some(pa) => format!("frame {:#x}", pa >> 12),
-                    None => "none yet: the page is not mapped, so the store will fault and the kernel will map a frame".to_string(),
+                    None => "none yet (not mapped): the store will fault and the kernel will map a frame".to_string(),
                 }
             },
         }],

@@ -191,13 +191,13 @@ pub const XV6_LESSONS: &[Lesson] = &[
             answer: |m, i, _| {
                 let cr3 = m.cpu().cr3 & !0xFFF;
                 if cr3 == i.kernel_dir(m) {
-                    return format!("{}: the kernel's (kpgdir)", hex(cr3));
+                    return format!("the kernel's (kpgdir): directory {}", hex(cr3));
                 }
                 i.processes(m)
                     .into_iter()
                     .find(|p| p.pgdir == cr3)
                     .map_or(hex(cr3), |p| {
-                        format!("{}: pid {} ({})", hex(cr3), p.pid, p.name)
+                        format!("pid {} ({}): directory {}", p.pid, p.name, hex(cr3))
                     })
             },
         }],
@@ -347,10 +347,10 @@ pub const XV6_LESSONS: &[Lesson] = &[
                     .take(2)
                     .collect();
                 format!(
-                    "{}, in the kernel (CPL {}), from {}",
+                    "{}, from {}; in the kernel (CPL {})",
                     who(m, i),
-                    m.cpu().cpl(),
-                    callers.join(" ← ")
+                    callers.join(" ← "),
+                    m.cpu().cpl()
                 )
             },
         }],

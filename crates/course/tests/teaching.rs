@@ -73,9 +73,7 @@ fn every_answer_is_what_the_kernel_implies() {
         // paging): the first store faults.
         (
             "translation-tlb",
-            &[
-                "none yet: the page is not mapped, so the store will fault and the kernel will map a frame",
-            ],
+            &["none yet (not mapped): the store will fault and the kernel will map a frame"],
         ),
         // Code near 0, the heap's far end, and the stack below the kernel:
         // three regions, three page tables.

@@ -40,7 +40,7 @@ fn every_xv6_lesson_reaches_its_moments_and_answers_as_the_source_implies() {
         ("xv6-paging", &["1"]),
         // The scheduler's switchuvm loads the woken sh's directory
         // (physical address of the frame kalloc gave it).
-        ("xv6-cr3-tlb", &["0xdf73000: pid 2 (sh)"]),
+        ("xv6-cr3-tlb", &["pid 2 (sh): directory 0xdf73000"]),
         // A system call comes from user code: the saved CS's RPL is 3.
         ("xv6-rings", &["ring 3"]),
         // SYS_write is 16 in syscall.h.
@@ -56,7 +56,7 @@ fn every_xv6_lesson_reaches_its_moments_and_answers_as_the_source_implies() {
         // growproc -> allocuvm, which allocates every page at once.
         (
             "xv6-demand-paging",
-            &["pid 3 (sh), in the kernel (CPL 0), from growproc ← sys_sbrk"],
+            &["pid 3 (sh), from growproc ← sys_sbrk; in the kernel (CPL 0)"],
         ),
     ];
     let wrong = common::wrong_answers(XV6_LESSONS, expected, 30_000_000, |l| {

@@ -5,7 +5,7 @@
 use crate::action::Action;
 use crate::session::SourceLine;
 use crate::views::lesson::{Inline, LessonView};
-use osviz_course::{TEACHING_LESSONS as LESSONS, XV6_LESSONS};
+use osviz_course::{Grade, TEACHING_LESSONS as LESSONS, XV6_LESSONS};
 use web_sys::{HtmlInputElement, HtmlSelectElement, HtmlTextAreaElement};
 use yew::prelude::*;
 
@@ -61,11 +61,14 @@ pub fn lesson_panel(props: &LessonProps) -> Html {
             let input: HtmlInputElement = e.target_unchecked_into();
             Action::Guess(i, input.value())
         });
-        let verdict = match q.right {
-            Some(true) => Some(("right", "✓ your prediction was right")),
-            Some(false) => Some(("wrong", "✗ your prediction differs")),
-            None => None,
-        };
+        let verdict = q.grade.map(|g| match g {
+            Grade::Right => ("right", "✓ your prediction was right".to_string()),
+            Grade::Wrong => ("wrong", "✗ your prediction differs".to_string()),
+            Grade::PartlyRight { parts_right, parts } => (
+                "partly",
+                format!("◐ partly right: {parts_right} of {parts} parts"),
+            ),
+        });
         html! {
             <li class="question">
                 <p>{ text(&q.prompt) }</p>
@@ -73,12 +76,12 @@ pub fn lesson_panel(props: &LessonProps) -> Html {
                     placeholder="your prediction" value={q.guess.clone()} oninput={on_guess} />
                 <button class="reveal" onclick={act.reform(move |_: MouseEvent| Action::Reveal(i))}>{ "Run to it and reveal" }</button>
                 if let Some(a) = &q.answer {
-                    <p class={classes!("answer", verdict.map(|v| v.0))}>
+                    <p class={classes!("answer", verdict.as_ref().map(|v| v.0))}>
                         { format!("The machine says: {}", a.text) }
                         if let Some(step) = a.step {
                             <span class="at">{ format!(" (step {step})") }</span>
                         }
-                        if let Some((_, words)) = verdict {
+                        if let Some((_, words)) = &verdict {
                             <span class="verdict">{ format!(" {words}") }</span>
                         }
                     </p>
