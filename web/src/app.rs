@@ -468,15 +468,7 @@ pub fn app() -> Html {
         let content = if now { build(panel) } else { Html::default() };
         html! { <Kept key={panel.name()} serial={serial} content={content} /> }
     };
-    let order: Vec<Panel> = if prefs.projector {
-        projector_panels
-            .iter()
-            .copied()
-            .chain([Panel::Console])
-            .collect()
-    } else {
-        Panel::ALL.to_vec()
-    };
+    let order = views::panel::order(&s);
     serials.borrow_mut().next_render(&order);
     html! {
         <div class={root_class}>

@@ -70,7 +70,7 @@ pub fn console_panel(props: &ConsoleProps) -> Html {
         })
     };
     html! {
-        <section class="panel console" aria-label="Console">
+        <section class={classes!("panel", "console", props.screen.is_some().then_some("has-screen"))} aria-label="Console">
             <h2>{ "Console" }</h2>
             if let Some(screen) = &props.screen {
                 <div class="screen" tabindex="0" data-keyboard="true" role="textbox"

@@ -146,6 +146,25 @@ impl FramesCache {
     }
 }
 
+/// The panels the page shows, in order. Projector mode: the chosen ones
+/// (the lesson's key panel first), then the console unless chosen already.
+/// The normal view: every panel; on a board with a text screen (xv6 on the
+/// PC), the console first, where the student types without scrolling.
+pub fn order(s: &Session) -> Vec<Panel> {
+    if s.prefs().projector {
+        let mut order = s.projector_panels();
+        if !order.contains(&Panel::Console) {
+            order.push(Panel::Console);
+        }
+        return order;
+    }
+    if s.guest().machine().text_screen().is_some() {
+        let rest = Panel::ALL.into_iter().filter(|p| *p != Panel::Console);
+        return std::iter::once(Panel::Console).chain(rest).collect();
+    }
+    Panel::ALL.to_vec()
+}
+
 /// The speeds at or below which the page walk animates while running.
 const ANIMATED_RATE: f64 = 10.0;
 
@@ -269,6 +288,11 @@ mod tests {
             };
             assert_eq!(kind, panel);
         }
+        assert_eq!(
+            order(&s),
+            Panel::ALL,
+            "the teaching kernel: every panel in order"
+        );
         // The process panels show the running process: pid 1 at its first
         // instruction.
         assert_eq!(shown.pid(), Some(1));
