@@ -256,7 +256,7 @@ test('who last changed any byte: a kernel variable traced back to the instructio
   assert.match(await region(page, 'Code').locator('.where').textContent(), /(kalloc|kfree)/);
   await input.fill('nonsense!');
   await input.press('Enter');
-  assert.match(await page.locator('.notice').textContent(), /neither a physical address nor a kernel symbol/);
+  assert.match(await page.locator('.notice').textContent(), /neither a physical address, a mapped virtual address nor a kernel symbol/);
   await done(page, errors);
 });
 
@@ -275,13 +275,15 @@ test('projector mode for every lesson at 1280x720: the lesson panels, nothing cu
     const overflowing = await page.locator('main.panels > section').evaluateAll((ss) =>
       ss.filter((s) => s.scrollWidth > s.clientWidth + 2).map((s) => s.getAttribute('aria-label')));
     assert.deepEqual(overflowing, [], id);
-    // Every piece of panel text is at least 18 px; nothing is clipped.
+    // Every piece of panel text is at least 18 px; nothing is clipped. The
+    // guest's 80 x 25 text screen is the one exception: it is as large as
+    // its 80 columns fit (about 15 px at 1280 wide), checked below.
     const report = await page.evaluate(() => {
       const small = new Set();
       const cut = new Set();
       for (const el of document.querySelectorAll('.panel *')) {
         const style = getComputedStyle(el);
-        if (style.display === 'none' || el.closest('[hidden]')) continue;
+        if (style.display === 'none' || el.closest('[hidden]') || el.closest('.screen')) continue;
         const ownText = [...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim());
         if (ownText && parseFloat(style.fontSize) < 18) small.add(`${el.tagName}.${el.className}: ${style.fontSize}`);
         const clips = ['hidden', 'clip'].includes(style.overflowX) || style.textOverflow === 'ellipsis';
@@ -300,6 +302,11 @@ test('projector mode for every lesson at 1280x720: the lesson panels, nothing cu
       };
     });
     assert.deepEqual(report.small, [], `${id}: text under 18 px`);
+    const screen = await page.evaluate(() => {
+      const s = document.querySelector('.screen');
+      return s && { px: parseFloat(getComputedStyle(s.querySelector('.screen-row')).fontSize), fits: s.scrollWidth <= s.clientWidth + 1 };
+    });
+    if (screen) assert.ok(screen.fits && screen.px >= 14, `${id}: the text screen fits its 80 columns at ${screen.px} px`);
     assert.deepEqual(report.cut, [], `${id}: clipped text`);
     assert.ok(report.title > report.control, `${id}: the lesson title is larger than the controls`);
     assert.equal(report.rows, 1, `${id}: the controls are on one row`);
