@@ -4,7 +4,7 @@
 //! line each one is on.
 
 use crate::{KernelView, SourcePlace};
-use osviz_machine::{Machine, Op, StopReason};
+use osviz_machine::{EventKind, KindSet, Machine, Op, StopReason};
 
 /// How a source-line step treats calls.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -229,7 +229,12 @@ fn step_line_watched(
             frame = frame_of(m, &view.place_of_eip(m));
         }
         if how != LineStep::Into && context(m) != ctx {
-            continue;
+            match outside(m, view, ctx, end, watched) {
+                None => continue,
+                Some(Stepped::Watch) => unreachable!("outside looks at watch stops"),
+                Some(Stepped::Ended(stop)) => return stop,
+                Some(Stepped::Machine(stop)) => return LineStop::Machine(stop),
+            }
         }
         let here = view.place_of_eip(m);
         // A step begun where there is no line (a vector's stub) has no
@@ -294,6 +299,7 @@ fn over(
     let (ctx, esp) = (context(m), m.cpu().gpr[4]);
     let had = m.breakpoints().any(|a| a == next);
     m.add_breakpoint(next);
+    let kinds = set_break_kinds(m, KindSet::EMPTY);
     let stepped = loop {
         if m.steps() >= end {
             break Some(Stepped::Machine(StopReason::InstructionLimit));
@@ -315,9 +321,56 @@ fn over(
             other => break Some(Stepped::Machine(other)),
         }
     };
+    set_break_kinds(m, kinds);
     if !had {
         m.remove_breakpoint(next);
     }
+    stepped
+}
+
+/// Makes the machine break on exactly `kinds`; returns the kinds it broke
+/// on before.
+fn set_break_kinds(m: &mut Machine, kinds: KindSet) -> KindSet {
+    let old = m.break_kinds();
+    for k in old.kinds() {
+        m.break_on(k, false);
+    }
+    for k in kinds.kinds() {
+        m.break_on(k, true);
+    }
+    old
+}
+
+/// Runs, at the run's speed, until the CPU is back in the step's context
+/// `ctx`: what runs between (the kernel handling a trap from user mode,
+/// other processes) has no line of the step's. Only a CR3 write or an
+/// `iret` comes back to a context, so the run stops at those to look.
+fn outside(
+    m: &mut Machine,
+    view: &dyn KernelView,
+    ctx: Context,
+    end: u64,
+    watched: Option<&Watched>,
+) -> Option<Stepped> {
+    let kinds = set_break_kinds(m, KindSet::of(&[EventKind::Cr3Write, EventKind::Iret]));
+    let stepped = loop {
+        if context(m) == ctx {
+            break None;
+        }
+        if m.steps() >= end {
+            break Some(Stepped::Machine(StopReason::InstructionLimit));
+        }
+        match m.run(end - m.steps()) {
+            StopReason::Event { .. } | StopReason::InstructionLimit => {}
+            StopReason::Watch { .. } => {
+                if let Some(ended) = watched.and_then(|w| w.ended(m, view)) {
+                    break Some(Stepped::Ended(ended));
+                }
+            }
+            other => break Some(Stepped::Machine(other)),
+        }
+    };
+    set_break_kinds(m, kinds);
     stepped
 }
 
