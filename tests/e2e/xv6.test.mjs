@@ -3,9 +3,12 @@
 // sys_write and read its trap frame and C, step by C line.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { shots, openPage, region, chooseLesson, done } from './helpers.mjs';
 
+const here = dirname(fileURLToPath(import.meta.url));
 const screenText = (page) => page.locator('.screen').innerText();
 
 /** Chooses an xv6 lesson and waits for xv6's prompt on the text screen. */
@@ -67,6 +70,17 @@ test('xv6 boots to its prompt, ls answers typed keys, and the processes show who
   await done(page, errors);
 });
 
+/** A C function's opening and closing braces (1-based lines) in the served build's source. */
+function braces(file, signature) {
+  const sources = JSON.parse(readFileSync(resolve(here, '../../dist/xv6/sources.json'), 'utf8'));
+  const lines = sources[file].split('\n').map((l) => l.trim());
+  const name = lines.indexOf(signature);
+  const open = lines.indexOf('{', name) + 1;
+  const close = lines.indexOf('}', name) + 1;
+  assert.ok(name >= 0 && open > 0 && close > open, `${signature} in ${file}`);
+  return { open, close };
+}
+
 test('a breakpoint on sys_write shows the trap frame slot by slot and the C line; C lines step', async () => {
   const { page, errors } = await openPage();
   await openXv6(page, 'xv6-syscall');
@@ -87,13 +101,20 @@ test('a breakpoint on sys_write shows the trap frame slot by slot and the C line
   assert.match(text, /esp\s*0000[0-9a-f]{4}\s*CPU/);
   assert.match(text, /edi\s*[0-9a-f]{8}\s*alltraps/);
   await page.screenshot({ path: join(shots, 'xv6-sys-write.png') });
-  // Next line stays in sys_write on another line; Step line goes into a
-  // call (or back to the caller); Step out returns.
+  // The breakpoint stops past the prologue, not on the opening brace; Next
+  // line stays in sys_write on another line of its body (not the closing
+  // brace: the body is not run whole); Step line goes into a call (or back
+  // to the caller); Step out returns.
+  const { open, close } = braces('sysfile.c', 'sys_write(void)');
   const line = () => code.locator('.src.current .lineno').textContent();
   const at = await line();
+  assert.notEqual(Number(at), open);
+  assert.match(await code.locator('.where').textContent(), /sys_write\+\d+/);
   await code.getByRole('button', { name: 'Next line' }).click();
   await page.waitForFunction((l) => document.querySelector('.code .src.current .lineno')?.textContent !== l, at);
   assert.match(await code.locator('.where').textContent(), /sys_write/);
+  const next = Number(await line());
+  assert.ok(![open, close].includes(next), `Next line went to ${next} (braces ${open}, ${close})`);
   await code.getByRole('button', { name: 'Step line' }).click();
   await code.getByRole('button', { name: 'Step out' }).click();
   await page.waitForFunction(() => !/sysfile\.c · .* · sys_write$/.test(document.querySelector('.code .where')?.textContent ?? ''));

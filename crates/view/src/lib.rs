@@ -493,6 +493,36 @@ pub trait KernelView {
         self.symbol_address(name)
     }
 
+    /// Where the function that starts at `addr` (in the kernel, or in the
+    /// running process's program) begins its body: the first address past
+    /// its prologue, as a debugger's `break function` stops (GDB takes the
+    /// first row of the line table past the function's start whose line
+    /// is not its opening line). `addr` itself where there is no prologue
+    /// to skip (assembly, or an address that starts no function).
+    fn body_address(&self, _m: &Machine, addr: u32) -> u32 {
+        addr
+    }
+
+    /// Whether a source line's statement begins at `addr`: where stepping
+    /// by line may stop. Optimized C interleaves lines within a statement
+    /// (an instruction of the prologue among the body's); the line table
+    /// marks where statements begin. Every line, where the kernel view
+    /// has no such marks (assembly).
+    fn is_statement(&self, _m: &Machine, _addr: u32) -> bool {
+        true
+    }
+
+    /// A function's (a kernel function's, or a code label's) first address
+    /// past its prologue ([`KernelView::body_address`]) and that place:
+    /// where a breakpoint on the function stops.
+    fn function_body(&self, m: &Machine, name: &str) -> Option<(u32, SourcePlace)> {
+        let start = self
+            .code_address(name)
+            .or_else(|| self.symbol_address(name))?;
+        let body = self.body_address(m, start);
+        Some((body, self.place(m, body)))
+    }
+
     /// The physical address of a kernel symbol's data.
     fn symbol_physical(&self, name: &str) -> Option<u32> {
         let kernbase = self.kernbase();

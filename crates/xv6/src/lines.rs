@@ -26,6 +26,14 @@ pub struct Lines {
     /// The lowest address of each (file, line) that has code, for
     /// breakpoints on a line.
     starts: std::collections::BTreeMap<(String, u32), u32>,
+    /// The addresses where a statement begins (the line table's rows
+    /// marked `is_stmt`): the compiler's own places for a new line. In
+    /// optimized code rows that are no statement interleave lines (an
+    /// instruction of the prologue between two of the body): stepping
+    /// by line stops only at a statement.
+    statements: std::collections::BTreeSet<u32>,
+    /// Each function's first address past its prologue, by its start.
+    bodies: std::collections::BTreeMap<u32, u32>,
 }
 
 impl std::fmt::Debug for Lines {
@@ -43,6 +51,8 @@ impl Lines {
             return Ok(Lines {
                 context: None,
                 starts: Default::default(),
+                statements: Default::default(),
+                bodies: Default::default(),
             });
         }
         let load = |id: gimli::SectionId| -> Result<R, gimli::Error> {
@@ -69,10 +79,50 @@ impl Lines {
                     .or_insert(addr);
             }
         }
-        Ok(Lines {
+        let rows = line_rows(load).map_err(|e| LayoutError::BadDwarf(e.to_string()))?;
+        let statements = rows.iter().filter(|r| r.is_stmt).map(|r| r.addr).collect();
+        let mut lines = Lines {
             context: Some(context),
             starts,
-        })
+            statements,
+            bodies: Default::default(),
+        };
+        lines.bodies = functions(&file)
+            .into_iter()
+            .filter_map(|(start, size)| {
+                let opening = lines.place(start)?.line;
+                let first = rows.partition_point(|r| r.addr <= start);
+                let body = rows[first..]
+                    .iter()
+                    .take_while(|r| r.addr < start.saturating_add(size))
+                    .find(|r| r.line != 0 && r.line != opening)?;
+                Some((start, body.addr))
+            })
+            .collect();
+        // A breakpoint on a line whose code starts a function (its opening
+        // line, or a declaration's) stops past the prologue, as a
+        // debugger's does.
+        for addr in lines.starts.values_mut() {
+            if let Some(&body) = lines.bodies.get(addr) {
+                *addr = body;
+            }
+        }
+        Ok(lines)
+    }
+
+    /// The first address past the prologue of the function that starts at
+    /// `start`: the first row of the line table after it whose line is
+    /// not the function's opening line (GDB's `break function`). `None`
+    /// for an address that starts no function, or a function whose code
+    /// is all on one line.
+    pub fn body_address(&self, start: u32) -> Option<u32> {
+        self.bodies.get(&start).copied()
+    }
+
+    /// Whether a statement begins at `addr` (always, for a line table
+    /// without statement marks).
+    pub fn is_statement(&self, addr: u32) -> bool {
+        self.statements.is_empty() || self.statements.contains(&addr)
     }
 
     /// The lowest code address of `line` in `file` (by its base name).
@@ -110,6 +160,51 @@ impl Lines {
             function,
         })
     }
+}
+
+/// One row of a line table.
+struct Row {
+    addr: u32,
+    line: u32,
+    is_stmt: bool,
+}
+
+/// Every row of every line program, by address (rows at one address in
+/// the table's order), without the rows that end a sequence.
+fn line_rows(
+    load: impl Fn(gimli::SectionId) -> Result<R, gimli::Error>,
+) -> Result<Vec<Row>, gimli::Error> {
+    let dwarf = gimli::Dwarf::load(load)?;
+    let mut rows = Vec::new();
+    let mut units = dwarf.units();
+    while let Some(header) = units.next()? {
+        let unit = dwarf.unit(header)?;
+        let Some(program) = unit.line_program.clone() else {
+            continue;
+        };
+        let mut program_rows = program.rows();
+        while let Some((_, row)) = program_rows.next_row()? {
+            if row.end_sequence() {
+                continue;
+            }
+            rows.push(Row {
+                addr: row.address() as u32,
+                line: row.line().map_or(0, |l| l.get() as u32),
+                is_stmt: row.is_stmt(),
+            });
+        }
+    }
+    rows.sort_by_key(|r| r.addr);
+    Ok(rows)
+}
+
+/// The functions of an ELF's symbol table: start and size.
+fn functions(file: &object::File) -> Vec<(u32, u32)> {
+    use object::{ObjectSymbol, SymbolKind};
+    file.symbols()
+        .filter(|s| s.kind() == SymbolKind::Text && s.size() > 0 && s.address() != 0)
+        .map(|s| (s.address() as u32, s.size() as u32))
+        .collect()
 }
 
 /// A path's last component: the build names files by the path it compiled

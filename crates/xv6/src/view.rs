@@ -543,6 +543,31 @@ impl KernelView for Xv6 {
         kernel.into_iter().chain(programs).collect()
     }
 
+    /// Past the prologue, by the line table of the kernel or of the
+    /// running process's program.
+    fn body_address(&self, m: &Machine, addr: u32) -> u32 {
+        let body = if addr < self.kernbase() {
+            self.current_name(m)
+                .and_then(|n| self.program(&n))
+                .and_then(|p| p.lines.body_address(addr))
+        } else {
+            self.lines.body_address(addr)
+        };
+        body.unwrap_or(addr)
+    }
+
+    /// The line table's `is_stmt` rows, the kernel's or the running
+    /// process's program's.
+    fn is_statement(&self, m: &Machine, addr: u32) -> bool {
+        if addr < self.kernbase() {
+            self.current_name(m)
+                .and_then(|n| self.program(&n))
+                .is_none_or(|p| p.lines.is_statement(addr))
+        } else {
+            self.lines.is_statement(addr)
+        }
+    }
+
     /// The running process's name, which exec sets to its program's.
     fn current_program(&self, m: &Machine) -> Option<String> {
         self.current_name(m)

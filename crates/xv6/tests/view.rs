@@ -134,8 +134,11 @@ fn a_breakpoint_on_sys_write_shows_the_trap_frame_and_the_c_line() {
     assert_eq!(place.file.as_deref(), Some("sysfile.c"));
     assert_eq!(place.symbol.as_deref(), Some("sys_write"));
     let line = place.line.unwrap();
-    // A breakpoint on the function's first line binds to its first instruction.
-    assert_eq!(view.line_address("sysfile.c", line), Some(sys_write));
+    // A breakpoint on the function's first line binds past its prologue,
+    // as a debugger's `break sys_write` does.
+    let body = view.body_address(&m, sys_write);
+    assert!(body > sys_write);
+    assert_eq!(view.line_address("sysfile.c", line), Some(body));
     m.add_breakpoint(sys_write);
     let stop = m.run(30_000_000);
     assert!(matches!(stop, StopReason::Breakpoint { .. }), "{stop:?}");

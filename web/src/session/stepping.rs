@@ -41,9 +41,13 @@ impl Session {
             LineStop::NoLine(p) => {
                 self.notice = Some(format!(
                     "stopped at {}: no source line for this code",
-                    p.symbol.map_or("an address without a symbol".into(), |s| {
-                        osviz_view::symbol_plus(&s, p.offset)
-                    })
+                    where_(&p)
+                ))
+            }
+            LineStop::ProcessEnded { pid, name, place } => {
+                self.notice = Some(format!(
+                    "process {pid} ({name}) ended before the step came to a line: stopped at {}",
+                    where_(&place)
                 ))
             }
             LineStop::Machine(reason) => self.stop = Some(reason),
@@ -51,16 +55,26 @@ impl Session {
         self.remember_directories();
     }
 
-    /// A breakpoint on what the student typed: `file:line`, or a function
-    /// (bound to its first line, so it lasts across reboots as lines do).
+    /// A breakpoint on what the student typed: `file:line`, or a function.
+    /// A function's is kept as its opening line (so it lasts across
+    /// reboots as lines do), which binds past the prologue: the run stops
+    /// at the first line of the body, as a debugger's does
+    /// (`KernelView::function_body`).
     pub(super) fn break_at(&mut self, text: &str) {
+        let mut body = None;
         let at = match BreakTarget::parse(text) {
             BreakTarget::Line(at) => Some(at),
             BreakTarget::Function(name) => {
                 let m = self.system.machine();
                 let view = self.system.view();
-                view.code_address(&name)
-                    .or_else(|| view.symbol_address(&name))
+                let start = view
+                    .code_address(&name)
+                    .or_else(|| view.symbol_address(&name));
+                body = view
+                    .function_body(m, &name)
+                    .filter(|(addr, _)| Some(*addr) != start)
+                    .map(|(_, place)| place);
+                start
                     .map(|a| view.place(m, a))
                     .and_then(|p| {
                         Some(SourceLine {
@@ -80,7 +94,17 @@ impl Session {
         };
         if let Some(at) = at {
             let said = self.breaks.add_line(&*self.system.view(), at);
-            self.notice = Some(said);
+            self.notice = Some(
+                match body
+                    .as_ref()
+                    .and_then(|p| Some((p.file.as_ref()?, p.line?)))
+                {
+                    Some((file, line)) => {
+                        format!("{said}: it stops past the prologue, at {file}:{line}")
+                    }
+                    None => said,
+                },
+            );
             self.bind_breakpoints();
         }
     }
@@ -162,5 +186,19 @@ impl Session {
                 return StopReason::InstructionLimit;
             }
         }
+    }
+}
+
+/// `symbol+offset` (and the line, where there is one) of a place.
+fn where_(p: &osviz_view::SourcePlace) -> String {
+    let at = p
+        .symbol
+        .as_ref()
+        .map_or("an address without a symbol".into(), |s| {
+            osviz_view::symbol_plus(s, p.offset)
+        });
+    match (&p.file, p.line) {
+        (Some(file), Some(line)) => format!("{at} ({file}:{line})"),
+        _ => at,
     }
 }

@@ -153,12 +153,39 @@ fn an_xv6_share_link_carries_the_kernel_the_typing_and_the_moment() {
     );
 }
 
+/// The first line (1-based) at or after `from` of a source the session
+/// has, whose text trimmed is `text`.
+fn source_line(s: &Session, file: &str, from: usize, text: &str) -> usize {
+    let source = s.file_text(file).unwrap_or_else(|| panic!("no {file}"));
+    source
+        .lines()
+        .enumerate()
+        .skip(from.saturating_sub(1))
+        .find(|(_, l)| l.trim() == text)
+        .unwrap_or_else(|| panic!("no `{text}` in {file} from {from}"))
+        .0
+        + 1
+}
+
 #[test]
-fn a_breakpoint_on_sys_write_stops_there_and_c_lines_step_on() {
+fn a_breakpoint_on_sys_write_stops_past_its_prologue_and_c_lines_step_on() {
     let mut s = Session::with_xv6("xv6-syscall", Some(xv6_read()));
     s.apply(Action::BreakAt("sys_write".into()));
     assert_eq!(s.breakpoints().len(), 1, "{:?}", s.notice);
     assert_eq!(s.breakpoints()[0].file, "sysfile.c");
+    assert!(
+        s.notice
+            .as_deref()
+            .is_some_and(|n| n.contains("past the prologue")),
+        "{:?}",
+        s.notice
+    );
+    // The function's braces, from the build's own source.
+    let name = source_line(&s, "sysfile.c", 1, "sys_write(void)");
+    let open = source_line(&s, "sysfile.c", name, "{");
+    let close = source_line(&s, "sysfile.c", name, "}");
+    // The breakpoint is listed on the opening line, as it was set.
+    assert_eq!(s.breakpoints()[0].line, open);
     run_until_stopped(&mut s);
     assert!(
         matches!(s.stop, Some(StopReason::Breakpoint { .. })),
@@ -166,10 +193,11 @@ fn a_breakpoint_on_sys_write_stops_there_and_c_lines_step_on() {
         s.stop
     );
     let code = crate::views::code::code(&s);
-    assert_eq!(
-        (code.file.as_str(), code.place.as_str()),
-        ("sysfile.c", "sys_write")
-    );
+    // Past the prologue (push ebp; mov ebp, esp; the saved registers):
+    // the first line of the body, not the opening brace.
+    assert_eq!(code.file, "sysfile.c");
+    assert!(code.place.starts_with("sys_write+"), "{}", code.place);
+    assert_ne!(code.current, open);
     assert!(
         code.stack.len() >= 3 && code.stack[1].starts_with("syscall"),
         "{:?}",
@@ -182,19 +210,74 @@ fn a_breakpoint_on_sys_write_stops_there_and_c_lines_step_on() {
         assert_eq!(stack.vector, Some(64));
     }
     let line = code.current;
+    // Next line: sys_write's next line, not the rest of the body at once.
     s.apply(Action::NextLine);
     let next = crate::views::code::code(&s);
-    assert_eq!(next.place.split('+').next(), Some("sys_write"));
-    assert_ne!(next.current, line);
+    assert!(next.place.starts_with("sys_write+"), "{}", next.place);
+    assert!(
+        ![line, open, close].contains(&next.current),
+        "{} after {line}",
+        next.current
+    );
+    assert_eq!(s.notice, None);
     // Step back undoes the whole line step.
     s.apply(Action::StepBack);
     assert_eq!(crate::views::code::code(&s).current, line);
+    s.apply(Action::NextLine);
+    // Step line into the helpers sys_write calls (Step out of each comes
+    // back to sys_write) until filewrite.
+    let mut path = Vec::new();
+    for _ in 0..60 {
+        s.apply(Action::StepLine);
+        let at = crate::views::code::code(&s).place;
+        path.push(at.clone());
+        if at.starts_with("filewrite") {
+            break;
+        }
+        if !at.starts_with("sys_write") {
+            s.apply(Action::StepOut);
+            let back = crate::views::code::code(&s).place;
+            assert!(back.starts_with("sys_write"), "out of {at}: {back}");
+        }
+    }
+    assert!(
+        path.last().is_some_and(|p| p.starts_with("filewrite+")),
+        "{path:?}"
+    );
     s.apply(Action::BreakAt("no_such_function".into()));
     assert!(
         s.notice.as_deref().is_some_and(|n| n.contains("neither")),
         "{:?}",
         s.notice
     );
+}
+
+/// Next line on a user program's `exit();` stops when the process has
+/// ended, and says so.
+#[test]
+fn next_line_on_exit_says_the_process_ended() {
+    let mut s = Session::with_xv6("xv6-syscall", Some(xv6_read()));
+    let exit = source_line(&s, "echo.c", 1, "exit();");
+    s.apply(Action::ToggleBreakpoint(SourceLine {
+        file: "echo.c".into(),
+        line: exit,
+    }));
+    run_until_stopped(&mut s);
+    assert!(
+        matches!(s.stop, Some(StopReason::Breakpoint { .. })),
+        "{:?}",
+        s.stop
+    );
+    assert_eq!(place(&s), ("echo.c".to_string(), exit));
+    s.apply(Action::NextLine);
+    assert!(
+        s.notice
+            .as_deref()
+            .is_some_and(|n| n.contains("(echo) ended")),
+        "{:?}",
+        s.notice
+    );
+    assert_eq!(s.stop, None);
 }
 
 #[test]
