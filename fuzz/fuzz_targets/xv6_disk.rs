@@ -12,7 +12,11 @@ static KERNEL: &[u8] = include_bytes!("../../target/xv6/kernel");
 
 fn layout() -> &'static osviz_xv6::Layout {
     static LAYOUT: OnceLock<osviz_xv6::Layout> = OnceLock::new();
-    LAYOUT.get_or_init(|| osviz_xv6::Layout::from_elf(KERNEL).expect("the xv6 build's kernel"))
+    // Copied to the heap: the ELF reader wants its structures aligned, as
+    // the page's own buffers are, and an included file need not be.
+    LAYOUT.get_or_init(|| {
+        osviz_xv6::Layout::from_elf(&KERNEL.to_vec()).expect("the xv6 build's kernel")
+    })
 }
 
 fuzz_target!(|data: &[u8]| {
