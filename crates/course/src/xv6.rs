@@ -209,12 +209,12 @@ pub const XV6_LESSONS: &[Lesson] = &[
         concept: "User code runs in ring 3 and cannot run privileged instructions; a trap enters the kernel in ring 0.",
         paragraphs: &[
             "xv6's user segments have DPL 3 (seginit in vm.c) and the kernel's DPL 0: the low two bits of CS say which ring runs. In ring 3, cli, lcr3 or an in to a port raise a general-protection fault, and the kernel kills the process.",
-            "The only way in is a gate the IDT allows from ring 3: xv6 allows just one, the system call's.",
+            "From ring 3 the way in is a trap. An `int n` a program executes may only go through a gate whose DPL is 3, and xv6 gives DPL 3 to one gate, the system call's (64). Device interrupts and exceptions enter through DPL 0 gates all the same: the CPU checks a gate's DPL only for `int n`, not for what the hardware raises.",
         ],
         setup: Setup::Xv6 { typed: "echo hi\n" },
         breakpoints: &[Moment::Trap { vector: 64 }],
         questions: &[Question {
-            prompt: "At the first system call after Enter (sh's fork), which ring did the CPU come from (the low bits of the saved CS)?",
+            prompt: "At the first system call after Enter (sh's read: gets reads the line a byte per call), which ring did the CPU come from (the low bits of the saved CS)?",
             moment: Moment::Trap { vector: 64 },
             answer: |_, _, events| {
                 events
