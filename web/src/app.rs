@@ -455,8 +455,14 @@ pub fn app() -> Html {
                     on_filter={dispatch.reform(|name: String| Action::Filter(osviz_machine::EventKind::from_name(&name)))}
                     on_scroll={dispatch.reform(Action::ScrollEvents)} linked={linked} />
             },
-            PanelView::Console { text, screen } => html! {
-                <ConsolePanel text={text} screen={screen} on_keys={dispatch.reform(Action::TypeKeys)} />
+            PanelView::Console {
+                text,
+                screen,
+                scrollback,
+                pending,
+            } => html! {
+                <ConsolePanel text={text} screen={screen} scrollback={scrollback} pending={pending}
+                    on_keys={dispatch.reform(Action::TypeKeys)} />
             },
         }
     };

@@ -13,6 +13,10 @@ pub struct ConsoleProps {
     pub text: String,
     /// The text screen, on a board that has one.
     pub screen: Option<Screen>,
+    /// The output's last lines, to read back what scrolled off the screen.
+    pub scrollback: Vec<String>,
+    /// Keys typed while the machine stood still.
+    pub pending: String,
     /// Called with what was typed (a line with its newline, or one key).
     pub on_keys: Callback<String>,
 }
@@ -77,7 +81,19 @@ pub fn console_panel(props: &ConsoleProps) -> Html {
                     aria-label="Text screen (80 x 25): click, then type" onkeydown={on_screen_key}>
                     { screen_html(screen) }
                 </div>
+                if !props.pending.is_empty() {
+                    <p class="pending" role="status">{ format!(
+                        "typed, waiting for the machine to run: {}",
+                        props.pending.replace('\n', "⏎").replace('\u{8}', "⌫")
+                    ) }</p>
+                }
                 <p class="hint">{ "Click the screen and type: each key goes to the PS/2 keyboard as you press it." }</p>
+                if props.scrollback.len() > 25 {
+                    <details class="scrollback">
+                        <summary>{ format!("read back the output ({} lines)", props.scrollback.len()) }</summary>
+                        <pre>{ props.scrollback.join("\n") }</pre>
+                    </details>
+                }
             } else {
                 <pre class="console-text">{ &props.text }</pre>
             }

@@ -192,6 +192,7 @@ impl Session {
             inspect: Default::default(),
             before,
             notice: None,
+            pending_keys: String::new(),
             xv6: Xv6Loading {
                 build: xv6,
                 waiting,
@@ -523,6 +524,9 @@ impl Session {
     pub(super) fn type_keys(&mut self, text: &str) {
         for b in text.bytes() {
             self.system.machine_mut().press_key(b);
+        }
+        if !self.run.running() {
+            self.pending_keys.push_str(text);
         }
         if self.stop == Some(StopReason::Idle) {
             self.stop = None;

@@ -69,6 +69,9 @@ pub struct Session {
     /// A message about what the latest action did.
     notice: Option<String>,
     xv6: Xv6Loading,
+    /// Keys typed while the machine stood still: the guest takes them when
+    /// it runs, and until then the console shows them as waiting.
+    pending_keys: String,
 }
 
 impl Session {
@@ -228,6 +231,11 @@ impl Session {
         self.notice.as_deref()
     }
 
+    /// Keys typed while the machine stood still, not yet run to.
+    pub fn pending_keys(&self) -> &str {
+        &self.pending_keys
+    }
+
     /// The registers before the latest action.
     pub fn before(&self) -> &Cpu {
         &self.before
@@ -327,9 +335,12 @@ impl Session {
         self.breaks.bind(m, &*view);
     }
 
-    /// Notes the registers as they are before an action changes them.
+    /// Notes the registers as they are before an action changes them; the
+    /// machine is about to move, so keys typed while it stood are no longer
+    /// waiting.
     fn mark(&mut self) {
         self.before = self.system.machine().cpu().clone();
+        self.pending_keys.clear();
     }
 
     /// Looks at the processes (see [`ProcessRecord::look`]) and watches

@@ -1024,3 +1024,36 @@ fn a_commands_events_survive_xv6_idling_and_memory_mapped_reads_are_counted() {
     );
     assert!(crate::views::events::rows(&s).mmio.1);
 }
+
+#[test]
+fn keys_typed_while_paused_wait_in_view_and_the_output_can_be_read_back() {
+    let mut s = Session::with_xv6("xv6-idt", Some(xv6_read()));
+    s.apply(Action::TypeKeys("cat README\n".into()));
+    assert_eq!(s.pending_keys(), "cat README\n");
+    let console = |s: &Session| {
+        let shown = crate::views::panel::Shown::of(s);
+        let cache = std::cell::RefCell::new(crate::views::panel::FramesCache::default());
+        match crate::views::panel::panel_view(s, osviz_course::Panel::Console, &shown, &cache, 0.0)
+        {
+            crate::views::panel::PanelView::Console {
+                scrollback,
+                pending,
+                ..
+            } => (scrollback, pending),
+            _ => unreachable!("the console's view"),
+        }
+    };
+    assert_eq!(console(&s).1, "cat README\n");
+    run_for(&mut s, 40_000_000);
+    assert_eq!(s.pending_keys(), "", "the machine ran: nothing waits");
+    // README is longer than the screen: its first lines scrolled off, and
+    // the console keeps them to read back.
+    let (scrollback, _) = console(&s);
+    let first = "NOTE: we have stopped maintaining the x86 version of xv6, and switched";
+    let screen = s.guest().machine().text_screen().unwrap().rows.join("\n");
+    assert!(!screen.contains(first), "scrolled off the screen");
+    assert!(
+        scrollback.iter().any(|l| l.contains(first)),
+        "{scrollback:?}"
+    );
+}

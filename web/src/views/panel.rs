@@ -110,8 +110,16 @@ pub enum PanelView {
     Console {
         text: String,
         screen: Option<Screen>,
+        /// The output's last lines, for reading back what scrolled off the
+        /// screen (only on a board with a text screen).
+        scrollback: Vec<String>,
+        /// Keys typed while the machine stood still, as they will arrive.
+        pending: String,
     },
 }
+
+/// How many lines of output the console keeps to read back.
+pub const SCROLLBACK_LINES: usize = 500;
 
 /// The frame owners as last read, with when (page time) and at which step.
 #[derive(Debug, Default)]
@@ -250,13 +258,26 @@ pub fn panel_view(
             row_px: if s.prefs().projector { 34 } else { 22 },
             filter: s.inspect().event_filter(),
         },
-        Panel::Console => PanelView::Console {
-            text: String::from_utf8_lossy(m.console()).into_owned(),
-            screen: m.text_screen().map(|t| Screen {
+        Panel::Console => {
+            let screen = m.text_screen().map(|t| Screen {
                 rows: t.rows,
                 cursor: t.cursor,
-            }),
-        },
+            });
+            let scrollback = if screen.is_some() {
+                let out = String::from_utf8_lossy(m.serial_output());
+                let lines: Vec<&str> = out.lines().collect();
+                let from = lines.len().saturating_sub(SCROLLBACK_LINES);
+                lines[from..].iter().map(|l| l.to_string()).collect()
+            } else {
+                Vec::new()
+            };
+            PanelView::Console {
+                text: String::from_utf8_lossy(m.console()).into_owned(),
+                screen,
+                scrollback,
+                pending: s.pending_keys().to_string(),
+            }
+        }
     }
 }
 
