@@ -34,6 +34,9 @@ use yew::prelude::*;
 
 /// Milliseconds between animation ticks while running.
 const TICK_MS: u32 = 16;
+/// Milliseconds between frames while the guest is idle (every process waits
+/// for a person).
+const IDLE_FRAME_MS: f64 = 250.0;
 /// The longest real time one tick makes up for (a tab in the background
 /// does not come back to a burst of steps).
 const MAX_TICK_MS: f64 = 100.0;
@@ -240,6 +243,13 @@ pub fn app() -> Html {
                     }
                     let clock = gloo::utils::window().performance();
                     let t0 = clock.as_ref().map_or(0.0, |p| p.now());
+                    // While every process waits for a person, a few frames a
+                    // second are enough: the page then leaves the host idle
+                    // too (a key typed makes the next frame come at once).
+                    let since = last.get().map_or(f64::INFINITY, |t| t0 - t);
+                    if s.borrow().idle() && since < IDLE_FRAME_MS {
+                        return;
+                    }
                     let elapsed = last
                         .replace(Some(t0))
                         .map_or(f64::from(TICK_MS), |t| t0 - t);

@@ -193,6 +193,7 @@ impl Session {
             before,
             notice: None,
             pending_keys: String::new(),
+            keys_since_frame: false,
             xv6: Xv6Loading {
                 build: xv6,
                 waiting,
@@ -528,6 +529,7 @@ impl Session {
         if !self.run.running() {
             self.pending_keys.push_str(text);
         }
+        self.keys_since_frame = true;
         if self.stop == Some(StopReason::Idle) {
             self.stop = None;
         }

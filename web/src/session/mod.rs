@@ -72,6 +72,9 @@ pub struct Session {
     /// Keys typed while the machine stood still: the guest takes them when
     /// it runs, and until then the console shows them as waiting.
     pending_keys: String,
+    /// Whether keys were typed since the last frame ran: the guest has
+    /// something to do, so it is not idle.
+    keys_since_frame: bool,
 }
 
 impl Session {
@@ -229,6 +232,16 @@ impl Session {
 
     pub fn notice(&self) -> Option<&str> {
         self.notice.as_deref()
+    }
+
+    /// Whether the machine runs at full speed while every process waits for
+    /// a person: then it runs slowly (see `run_control::IDLE_BUDGET`), and
+    /// the status line says why.
+    pub fn idle(&self) -> bool {
+        self.run.running()
+            && self.run.full_speed()
+            && !self.keys_since_frame
+            && self.record.waiting_for_person()
     }
 
     /// Keys typed while the machine stood still, not yet run to.

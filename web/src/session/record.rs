@@ -141,6 +141,10 @@ pub struct ProcessRecord {
     /// The step the sleeps were last looked at.
     sleeps_seen: u64,
     timeline: TimelineRecord,
+    /// Whether, at the last look, every process waited for a person (for
+    /// input, or for a child that waits for input): nothing would change
+    /// until someone types.
+    waiting_for_person: bool,
 }
 
 impl ProcessRecord {
@@ -180,6 +184,12 @@ impl ProcessRecord {
     /// The sleeps seen, oldest first.
     pub fn sleeps(&self) -> &[SleepSpan] {
         &self.sleeps
+    }
+
+    /// Whether every process waited for a person at the last look (see
+    /// [`ProcessRecord::look`]).
+    pub fn waiting_for_person(&self) -> bool {
+        self.waiting_for_person
     }
 
     /// The timeline's events.
@@ -271,6 +281,18 @@ impl ProcessRecord {
                 });
             }
         }
+        // Waiting for a person: some processes, and each asleep on console
+        // input or on a child's exit (a shell waiting for its command to
+        // end, which itself waits for input). A disk or a timer sleep, or
+        // a runnable process, is work the machine must do at its speed.
+        self.waiting_for_person = !procs.is_empty()
+            && procs.iter().all(|p| {
+                p.phase == Phase::Sleeping
+                    && matches!(
+                        p.chan_kind,
+                        ChannelKind::ConsoleInput | ChannelKind::ChildExit
+                    )
+            });
         let extra = self.sleeps.len().saturating_sub(SLEEPS_KEPT);
         self.sleeps.drain(..extra);
         self.sleeps_seen = now;

@@ -17,6 +17,12 @@ pub const SPEEDS: [(&str, Option<f64>); 6] = [
 /// The speed a lesson of the teaching kernel starts at (10 k / s).
 pub const DEFAULT_SPEED: usize = 3;
 
+/// The steps a frame runs at full speed while every process waits for a
+/// person (about 3 M steps a second, a few of xv6's ticks): the host is not
+/// kept busy spinning the idle scheduler, and a key typed is answered at
+/// once, since the run goes back to full speed as soon as a process runs.
+pub const IDLE_BUDGET: u64 = 50_000;
+
 /// The steps one animation frame starts with at full speed; the page then
 /// adapts it (see `RunControl::adapt`) so that running takes a set share of
 /// each frame and the page stays responsive whatever the program does.

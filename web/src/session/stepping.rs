@@ -124,7 +124,10 @@ impl Session {
         if !self.run.running() {
             return;
         }
-        let steps = self.run.steps_for(seconds);
+        let mut steps = self.run.steps_for(seconds);
+        if self.idle() {
+            steps = steps.min(super::run_control::IDLE_BUDGET);
+        }
         if steps == 0 {
             return;
         }
@@ -150,6 +153,7 @@ impl Session {
             .machine_mut()
             .set_unrecorded(KindSet::of(&unrecorded));
         let stop = self.run_to_break(steps);
+        self.keys_since_frame = false;
         self.system.machine_mut().set_unrecorded(KindSet::EMPTY);
         self.remember_directories();
         if stop != StopReason::InstructionLimit {

@@ -1057,3 +1057,31 @@ fn keys_typed_while_paused_wait_in_view_and_the_output_can_be_read_back() {
         "{scrollback:?}"
     );
 }
+
+#[test]
+fn an_idle_xv6_runs_slowly_until_someone_types_and_then_at_full_speed() {
+    let mut s = Session::with_xv6("xv6-idt", Some(xv6_read()));
+    s.apply(Action::SetSpeed(SPEEDS.len() - 1));
+    s.apply(Action::ToggleRun);
+    s.tick_for_test(0.016);
+    assert!(s.idle(), "init waits for sh, sh for input");
+    assert!(crate::views::status::describe(&s).starts_with("Idle"));
+    let before = s.guest().machine().steps();
+    for _ in 0..10 {
+        s.tick_for_test(0.016);
+    }
+    let per_frame = (s.guest().machine().steps() - before) / 10;
+    assert!(per_frame <= super::run_control::IDLE_BUDGET, "{per_frame}");
+    // A command: the shell wakes at the next frame, and the run goes on at
+    // full speed until the answer is there.
+    s.apply(Action::TypeKeys("echo hi\n".into()));
+    let mut frames = 0;
+    let answered = |s: &Session| {
+        String::from_utf8_lossy(s.guest().machine().serial_output()).ends_with("hi\n$ ")
+    };
+    while !answered(&s) && frames < 200 {
+        s.tick_for_test(0.016);
+        frames += 1;
+    }
+    assert!(answered(&s), "echo answered within {frames} frames");
+}

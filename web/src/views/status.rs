@@ -5,6 +5,10 @@ use osviz_machine::StopReason;
 
 /// Why the machine is not running (or how fast it runs), in words.
 pub fn describe(session: &Session) -> String {
+    if session.idle() {
+        return "Idle: every process waits for you to type (running slowly until you do)"
+            .to_string();
+    }
     if session.running() {
         return format!("Running at {}", session.run_control().speed_name());
     }
