@@ -766,3 +766,82 @@ fn the_session_imports_no_view_and_touches_no_browser() {
     }
     assert!(read >= 9, "{read} files");
 }
+
+/// Runs xv6 quietly (the block path, as a replay does) to `step`.
+fn xv6_run_to(s: &mut Session, step: u64) {
+    s.machine_for_test().seek(step).unwrap();
+    assert_eq!(s.system.machine().steps(), step);
+}
+
+/// xv6 typed at, then run past a billion steps (it idles in its scheduler
+/// after answering, and steps still count), typed at again: the link
+/// carries the steps and the keys, and reopens the same state.
+#[test]
+fn an_xv6_link_past_a_billion_steps_reopens_the_same_moment() {
+    let build = xv6_read();
+    let mut s = Session::with_xv6("xv6-idt", Some(build.clone()));
+    s.apply(Action::TypeKeys("echo hi\n".into()));
+    xv6_run_to(&mut s, 600_000_007);
+    s.apply(Action::TypeKeys("echo later\n".into()));
+    xv6_run_to(&mut s, 1_000_000_123);
+    let out = String::from_utf8_lossy(s.system.machine().serial_output()).into_owned();
+    assert!(out.ends_with("hi\n$ echo later\nlater\n$ "), "{out}");
+    let Some(Effect::CopyLink { fragment, step }) = s.apply(Action::Share) else {
+        panic!("share gives a link");
+    };
+    assert_eq!(step, 1_000_000_123);
+    assert!(fragment.contains("step=1000000123"), "{fragment}");
+    assert!(
+        fragment.contains(".6c617465720a"),
+        "the keys at 600 M: {fragment}"
+    );
+    let t = std::time::Instant::now();
+    let opened = Session::open_link_with(
+        &fragment,
+        Some(build),
+        Preferences::default(),
+        Opening::Shared,
+    );
+    eprintln!("opened step 1,000,000,123 in {:?}", t.elapsed());
+    assert_eq!(opened.system.machine().steps(), 1_000_000_123);
+    assert_eq!(
+        opened.system.machine().serial_output(),
+        s.system.machine().serial_output()
+    );
+    assert_eq!(
+        opened.system.machine().state_hash(),
+        s.system.machine().state_hash()
+    );
+    assert_eq!(
+        opened.notice(),
+        Some(
+            "opened a shared link to “xv6: the interrupt descriptor table (tvinit, idtinit)” at step 1000000123"
+        )
+    );
+}
+
+/// Times opening xv6 links far into a run (release mode:
+/// `cargo test --release -p osviz-web link_open_times -- --ignored --nocapture`).
+#[test]
+#[ignore]
+fn link_open_times() {
+    let build = xv6_read();
+    let mut s = Session::with_xv6("xv6-idt", Some(build.clone()));
+    s.apply(Action::TypeKeys("ls\n".into()));
+    for target in [99_000_000u64, 1_000_000_000] {
+        xv6_run_to(&mut s, target);
+        let fragment = s.link().encode();
+        let t = std::time::Instant::now();
+        let opened = Session::open_link_with(
+            &fragment,
+            Some(build.clone()),
+            Preferences::default(),
+            Opening::Shared,
+        );
+        eprintln!("opened step {target} in {:?}", t.elapsed());
+        assert_eq!(
+            opened.system.machine().state_hash(),
+            s.system.machine().state_hash()
+        );
+    }
+}
