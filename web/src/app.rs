@@ -43,7 +43,7 @@ const SAVE_DRAFT_MS: u32 = 400;
 /// How often, while running, the page's address is brought up to the
 /// moment shown (and whenever an action changed it, and when the page is
 /// left), so a reload reopens it.
-const KEEP_MOMENT_MS: f64 = 1000.0;
+const KEEP_MOMENT_MS: f64 = 500.0;
 
 /// The history state of an entry whose fragment the page itself keeps at
 /// the moment shown: a reload of it is the student's own moment, not a

@@ -845,3 +845,89 @@ fn link_open_times() {
         );
     }
 }
+
+#[test]
+fn choosing_a_lesson_is_a_history_entry_and_back_reopens_the_moment_left() {
+    let mut s = Session::new("demand-paging");
+    for _ in 0..7 {
+        s.apply(Action::Step);
+    }
+    let here = s.system.machine().steps();
+    let Some(Effect::PushHistory { left, fragment }) =
+        s.apply(Action::ChooseLesson("system-call".into()))
+    else {
+        panic!("a lesson chosen is a history entry");
+    };
+    assert!(left.contains("lesson=demand-paging") && left.contains(&format!("step={here}")));
+    assert!(fragment.contains("lesson=system-call"), "{fragment}");
+    assert_eq!(
+        s.apply(Action::OpenMoment {
+            fragment: left,
+            how: Opening::History,
+        }),
+        None
+    );
+    assert_eq!(s.lesson().id, "demand-paging");
+    assert_eq!(s.system.machine().steps(), here);
+    assert!(
+        s.notice().unwrap().starts_with("back to “"),
+        "{:?}",
+        s.notice()
+    );
+}
+
+#[test]
+fn a_reload_reopens_the_moment_and_keeps_the_draft_typed_since() {
+    let mut s = Session::new("playground");
+    let ran = s.program().replace("hello", "howdy");
+    s.apply(Action::Edit(ran.clone()));
+    s.apply(Action::RunDraft);
+    for _ in 0..12 {
+        s.apply(Action::Step);
+    }
+    let typed = format!("{ran}; typed after, not run\n");
+    s.apply(Action::Edit(typed.clone()));
+    let fragment = s.link().encode();
+    let t = Session::reopen(&fragment, s.prefs().clone(), Opening::Reload);
+    assert_eq!(t.system.machine().steps(), s.system.machine().steps());
+    assert_eq!(t.program(), ran, "the program that ran runs");
+    assert_eq!(t.draft(), typed, "nothing typed is lost");
+    let step = s.system.machine().steps();
+    assert_eq!(
+        t.notice(),
+        Some(
+            format!(
+                "reopened step {step} of “{}” where you were",
+                s.lesson().title
+            )
+            .as_str()
+        )
+    );
+}
+
+#[test]
+fn a_link_with_more_keys_than_it_carries_opens_before_the_rest_were_typed() {
+    let mut s = Session::new("playground");
+    let start = s.system.machine().steps();
+    for k in 0..crate::share::MAX_LINK_KEYS as u64 + 10 {
+        // Two keys a step from the start on.
+        if k % 2 == 0 {
+            s.apply(Action::Step);
+        }
+        s.apply(Action::TypeKeys("a".into()));
+    }
+    let link = s.link();
+    assert_eq!(link.keys.len(), crate::share::MAX_LINK_KEYS);
+    let cut = start + 1 + crate::share::MAX_LINK_KEYS as u64 / 2;
+    assert_eq!(link.step, Some(cut));
+    assert!(link.keys.iter().all(|k| k.0 < cut));
+    let Some(Effect::CopyLink { step, .. }) = s.apply(Action::Share) else {
+        panic!("share gives a link");
+    };
+    s.apply(Action::LinkCopied {
+        url: String::new(),
+        step,
+        copied: true,
+    });
+    assert!(s.notice().unwrap().contains("before the rest were typed"));
+}
