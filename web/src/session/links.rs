@@ -98,7 +98,13 @@ impl Session {
             Session::with_prefs(known.unwrap_or(osviz_course::first().id), xv6, prefs);
         if session.xv6.waiting().is_some() {
             session.xv6.wait_with_link(fragment, how);
-            session.notice = Some("loading xv6 to open the shared link…".into());
+            session.notice = Some(
+                match how {
+                    Opening::Shared => "loading xv6 to open the shared link…",
+                    Opening::Reload | Opening::History => "loading xv6 to reopen where you were…",
+                }
+                .into(),
+            );
             return session;
         }
         let title = session.course.lesson().title;
