@@ -4,7 +4,7 @@
 //! once and the shortcut list below is the only one.
 
 use crate::focus::Focus;
-use crate::session::{BreakChoice, SourceLine};
+use crate::session::{BreakChoice, Opening, SourceLine};
 use osviz_course::Panel;
 use osviz_machine::EventKind;
 use serde::{Deserialize, Serialize};
@@ -111,6 +111,12 @@ pub enum Action {
     },
     /// A newcomer opened the page: say how to begin.
     Welcome,
+    /// The browser went to another moment (Back or Forward to a lesson, a
+    /// link pasted into the address): open what its fragment describes.
+    OpenMoment {
+        fragment: String,
+        how: Opening,
+    },
 }
 
 /// A keyboard shortcut: the keys, the action, and what the help says.
@@ -207,6 +213,10 @@ mod tests {
             Action::Filter(Some(EventKind::PageFault)),
             Action::Pin(Focus::Frame(0x107)),
             Action::Tick { seconds: 0.016 },
+            Action::OpenMoment {
+                fragment: "lesson=xv6-idt&step=1000000000&k=14000000.6c730a".into(),
+                how: Opening::History,
+            },
             Action::Xv6Opened(BuildFiles {
                 origin: "test".into(),
                 kernel: vec![0x7f, b'E'],

@@ -19,7 +19,7 @@ use crate::panels::processes::ProcessesPanel;
 use crate::panels::registers::RegistersPanel;
 use crate::panels::timeline::TimelinePanel;
 use crate::panels::tlb::TlbPanel;
-use crate::session::{BreakChoice, Effect, SPEEDS, Session};
+use crate::session::{BreakChoice, Effect, Opening, SPEEDS, Session};
 use crate::settings::{SETTINGS_KEY, Settings};
 use crate::views;
 use crate::views::panel::{FramesCache, PanelView, Shown, panel_view};
@@ -43,15 +43,72 @@ const MAX_TICK_MS: f64 = 100.0;
 /// How long typing pauses before the draft is saved.
 const SAVE_DRAFT_MS: u32 = 400;
 
-/// A share link in the URL wins; then what the last visit left in local
-/// storage; then, for a newcomer, the first lesson.
+/// How often, while running, the page's address is brought up to the
+/// moment shown (and whenever an action changed it, and when the page is
+/// left), so a reload reopens it.
+const KEEP_MOMENT_MS: f64 = 500.0;
+
+/// The history state of an entry whose fragment the page itself keeps at
+/// the moment shown: a reload of it is the student's own moment, not a
+/// link someone sent.
+const MOMENT_STATE: &str = "osviz-moment";
+
+/// Whether the current history entry is one the page keeps.
+fn entry_is_kept() -> bool {
+    gloo::utils::window()
+        .history()
+        .and_then(|h| h.state())
+        .ok()
+        .and_then(|s| s.as_string())
+        .is_some_and(|s| s == MOMENT_STATE)
+}
+
+/// Writes the moment shown into the page's address (the current history
+/// entry, no new one), when it changed since the last write: a reload then
+/// reopens it. Not while a link waits for xv6 (the address holds that link).
+fn keep_moment(session: &Session, kept: &RefCell<String>) {
+    if session.waiting_for_xv6().is_some() {
+        return;
+    }
+    let fragment = session.link().encode();
+    if *kept.borrow() != fragment {
+        set_entry(&fragment, false);
+        *kept.borrow_mut() = fragment;
+    }
+}
+
+/// Sets the current history entry's fragment, or adds an entry (`push`).
+fn set_entry(fragment: &str, push: bool) {
+    let Ok(history) = gloo::utils::window().history() else {
+        return;
+    };
+    let state = wasm_bindgen::JsValue::from_str(MOMENT_STATE);
+    let url = format!("#{fragment}");
+    let _ = if push {
+        history.push_state_with_url(&state, "", Some(&url))
+    } else {
+        history.replace_state_with_url(&state, "", Some(&url))
+    };
+}
+
+/// A share link in the URL wins (the moment the page kept there, after a
+/// reload); then what the last visit left in local storage; then, for a
+/// newcomer, the first lesson.
 fn initial_session() -> Session {
     let saved = gloo::storage::LocalStorage::get::<Settings>(SETTINGS_KEY).ok();
     let hash = gloo::utils::window().location().hash().unwrap_or_default();
     if hash.len() > 1 {
         // The link's moment, with the student's own drafts and settings.
+        let speed = saved.as_ref().map(|s| s.speed);
         let prefs = saved.map(|s| s.prefs).unwrap_or_default();
-        return Session::open_link(&hash, prefs);
+        if !entry_is_kept() {
+            return Session::open_link(&hash, prefs);
+        }
+        let mut s = Session::reopen(&hash, prefs, Opening::Reload);
+        if let Some(speed) = speed {
+            s.apply(Action::SetSpeed(speed));
+        }
+        return s;
     }
     match saved {
         Some(settings) => settings.restore(),
@@ -76,7 +133,7 @@ fn save_settings(session: &Session, saved: &RefCell<Option<Settings>>) {
 /// notice shows the link to copy by hand.
 fn copy_link(fragment: String, step: u64, dispatch: Callback<Action>) {
     let window = gloo::utils::window();
-    let _ = window.location().set_hash(&fragment);
+    set_entry(&fragment, false);
     let url = window.location().href().unwrap_or_default();
     let promise = window.navigator().clipboard().write_text(&url);
     wasm_bindgen_futures::spawn_local(async move {
@@ -174,6 +231,8 @@ pub fn app() -> Html {
     let frames_cache = use_mut_ref(FramesCache::default);
     let draft_timer = use_mut_ref(|| None::<Timeout>);
     let serials = use_mut_ref(Serials::default);
+    // The fragment last written into the page's address.
+    let kept = use_mut_ref(String::new);
 
     // Every control sends an action here: apply it, do what it asks of the
     // browser, save the settings if they changed, re-render.
@@ -185,6 +244,7 @@ pub fn app() -> Html {
         let refresh = refresh.clone();
         let saved = saved.clone();
         let dispatch_cell = dispatch_cell.clone();
+        let kept = kept.clone();
         Callback::from(move |action: Action| {
             let editing = matches!(action, Action::Edit(_));
             let hover = matches!(
@@ -198,7 +258,15 @@ pub fn app() -> Html {
                     copy_link(fragment, step, d)
                 }
                 (Some(Effect::LoadXv6), Some(d)) => load_xv6(d),
+                (Some(Effect::PushHistory { left, fragment }), _) => {
+                    set_entry(&left, false);
+                    set_entry(&fragment, true);
+                    *kept.borrow_mut() = fragment;
+                }
                 _ => {}
+            }
+            if !hover && !editing {
+                keep_moment(&session.borrow(), &kept);
             }
             if editing {
                 // Typing saves the draft once it pauses.
@@ -230,9 +298,11 @@ pub fn app() -> Html {
         let session = session.clone();
         let refresh = refresh.clone();
         let ticker = ticker.clone();
+        let kept = kept.clone();
         use_effect_with(running, move |&running| {
             if running {
                 let s = session.clone();
+                let kept_at = std::cell::Cell::new(0.0);
                 // Each tick runs for the time that really passed since the
                 // last one, so a speed setting keeps its rate even when the
                 // browser fires the timer late.
@@ -269,6 +339,10 @@ pub fn app() -> Html {
                     refresh.force_update();
                     let rendered = clock.as_ref().map_or(0.0, |p| p.now()) - t1;
                     s.borrow_mut().apply(Action::Rendered { ms: rendered });
+                    if t0 - kept_at.get() >= KEEP_MOMENT_MS {
+                        kept_at.set(t0);
+                        keep_moment(&s.borrow(), &kept);
+                    }
                 }));
             } else {
                 *ticker.borrow_mut() = None;
@@ -290,6 +364,50 @@ pub fn app() -> Html {
             if let Some(o) = observer.as_ref() {
                 o.observe_panels();
             }
+        });
+    }
+    {
+        // The moment is in the address when the page is left (a reload
+        // reopens it exactly); Back and Forward between lessons, or a link
+        // pasted into the address, open the fragment's moment.
+        let session = session.clone();
+        let kept = kept.clone();
+        let dispatch = dispatch.clone();
+        use_effect_with((), move |_| {
+            let window = gloo::utils::window();
+            let leaving = {
+                let (session, kept) = (session.clone(), kept.clone());
+                gloo::events::EventListener::new(&window, "pagehide", move |_| {
+                    if let Ok(s) = session.try_borrow() {
+                        keep_moment(&s, &kept);
+                    }
+                })
+            };
+            let went = move |_: &web_sys::Event| {
+                let hash = gloo::utils::window().location().hash().unwrap_or_default();
+                let fragment = hash.trim_start_matches('#');
+                if fragment.is_empty() || *kept.borrow() == fragment {
+                    return;
+                }
+                *kept.borrow_mut() = fragment.to_string();
+                let how = if entry_is_kept() {
+                    Opening::History
+                } else {
+                    Opening::Shared
+                };
+                dispatch.emit(Action::OpenMoment {
+                    fragment: fragment.to_string(),
+                    how,
+                });
+            };
+            let went = Rc::new(went);
+            let popstate = {
+                let went = went.clone();
+                gloo::events::EventListener::new(&window, "popstate", move |e| went(e))
+            };
+            let hashchange =
+                gloo::events::EventListener::new(&window, "hashchange", move |e| went(e));
+            move || drop((leaving, popstate, hashchange))
         });
     }
     {

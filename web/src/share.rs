@@ -20,13 +20,14 @@ pub struct Link {
     pub keys: Vec<(u64, u8)>,
 }
 
-/// The most typed keys a link carries.
-pub const MAX_LINK_KEYS: usize = 512;
+/// The most typed keys a link carries (about 3 characters of the address
+/// each, typed together; a new step costs its distance from the last).
+pub const MAX_LINK_KEYS: usize = 4096;
 
-/// The most steps a link may ask to replay, so a link cannot freeze the
-/// page: xv6 reaches its prompt at 14 M, and the replay takes the block
-/// path (about 0.5 s for 100 M steps in the page).
-pub const MAX_LINK_STEPS: u64 = 100_000_000;
+/// The most steps a link may ask for: far past what a student runs the
+/// page to (full speed passes about 65 M steps a second, so this is hours
+/// of running), and a bound on what an untrusted link may ask to replay.
+pub const MAX_LINK_STEPS: u64 = 1_000_000_000_000;
 /// The longest program a link may carry.
 const MAX_SOURCE: usize = 64 * 1024;
 
@@ -68,6 +69,67 @@ fn b64_decode(text: &str) -> Option<Vec<u8>> {
     Some(out)
 }
 
+/// Typed keys as groups `distance.bytes`: the keys typed at one step, in
+/// hex, after the distance in steps from the group before (the first from
+/// step 0). `ls` typed at 14,100,000 and a newline 100,000 steps later:
+/// `14100000.6c73,100000.0a`.
+fn encode_keys(keys: &[(u64, u8)]) -> String {
+    let mut out = String::new();
+    let mut last: Option<u64> = None;
+    for &(step, byte) in keys {
+        if last != Some(step) {
+            if last.is_some() {
+                out.push(',');
+            }
+            let distance = step - last.unwrap_or(0);
+            out.push_str(&format!("{distance}."));
+            last = Some(step);
+        }
+        out.push_str(&format!("{byte:02x}"));
+    }
+    out
+}
+
+/// Reads [`encode_keys`]'s groups into `keys`, up to the first that is
+/// malformed (the distances after it mean nothing without it), which is
+/// said.
+fn decode_keys(value: &str, keys: &mut Vec<(u64, u8)>) -> Result<(), String> {
+    let mut step = 0u64;
+    for group in value.split(',') {
+        let shown: String = group.chars().take(24).collect();
+        let (distance, bytes) = group
+            .split_once('.')
+            .filter(|(d, b)| {
+                !d.is_empty()
+                    && d.bytes().all(|c| c.is_ascii_digit())
+                    && !b.is_empty()
+                    && b.len() % 2 == 0
+                    && b.bytes().all(|c| c.is_ascii_hexdigit())
+            })
+            .ok_or_else(|| {
+                format!("typed keys `{shown}` are not steps.hex: the keys from there are left out")
+            })?;
+        step = distance
+            .parse::<u64>()
+            .ok()
+            .and_then(|d| step.checked_add(d))
+            .filter(|&s| s <= MAX_LINK_STEPS)
+            .ok_or_else(|| {
+                format!("typed keys `{shown}` are past step {MAX_LINK_STEPS}: the keys from there are left out")
+            })?;
+        if keys.len() + bytes.len() / 2 > MAX_LINK_KEYS {
+            return Err(format!(
+                "the link has more than {MAX_LINK_KEYS} typed keys: the keys from `{shown}` on are left out"
+            ));
+        }
+        for pair in bytes.as_bytes().chunks_exact(2) {
+            let hex = std::str::from_utf8(pair).unwrap_or("00");
+            keys.push((step, u8::from_str_radix(hex, 16).unwrap_or(0)));
+        }
+    }
+    Ok(())
+}
+
 impl Link {
     /// The fragment for this link (without the `#`).
     pub fn encode(&self) -> String {
@@ -94,12 +156,7 @@ impl Link {
             parts.push(format!("panels={}", names.join(",")));
         }
         if !self.keys.is_empty() {
-            let list: Vec<String> = self
-                .keys
-                .iter()
-                .map(|(step, b)| format!("{step}.{b:x}"))
-                .collect();
-            parts.push(format!("keys={}", list.join(",")));
+            parts.push(format!("k={}", encode_keys(&self.keys)));
         }
         if self.projector {
             parts.push("projector=1".into());
@@ -170,6 +227,12 @@ impl Link {
                     link.panels = Some(panels);
                 }
                 "projector" => link.projector = value == "1",
+                "k" => {
+                    if let Err(why) = decode_keys(value, &mut link.keys) {
+                        problems.push(why);
+                    }
+                }
+                // The first links' keys: each `step.hex`, steps absolute.
                 "keys" => {
                     for k in value
                         .split(',')
@@ -219,15 +282,85 @@ mod tests {
             projector: true,
             keys: vec![(14_100_000, b'l'), (14_100_000, b's'), (14_200_000, b'\n')],
         };
-        let (back, problems) = Link::decode(&link.encode());
+        let fragment = link.encode();
+        assert!(fragment.contains("k=14100000.6c73,100000.0a"), "{fragment}");
+        let (back, problems) = Link::decode(&fragment);
         assert_eq!(back, link);
         assert!(problems.is_empty());
     }
 
     #[test]
+    fn steps_past_a_billion_and_their_keys_round_trip() {
+        let link = Link {
+            lesson: Some("xv6-idt".into()),
+            step: Some(1_234_567_890_123),
+            keys: vec![
+                (14_000_000, b'l'),
+                (14_000_000, b's'),
+                (14_000_000, b'\n'),
+                (999_999_999, 0),
+                (1_000_000_001, 0xff),
+                (MAX_LINK_STEPS, b'x'),
+            ],
+            ..Link::default()
+        };
+        let (back, problems) = Link::decode(&link.encode());
+        assert_eq!(back.keys, link.keys);
+        assert_eq!(back.step, None, "past the bound");
+        assert_eq!(
+            problems,
+            [format!(
+                "the step `1234567890123` is not a number up to {MAX_LINK_STEPS}"
+            )]
+        );
+        let at = Link {
+            step: Some(MAX_LINK_STEPS),
+            ..link
+        };
+        assert_eq!(Link::decode(&at.encode()), (at, vec![]));
+        // Old links' keys (absolute steps, one key each) still open.
+        let (old, problems) = Link::decode("lesson=xv6-idt&keys=14100000.6c,14100000.73");
+        assert_eq!(old.keys, [(14_100_000, b'l'), (14_100_000, b's')]);
+        assert!(problems.is_empty());
+    }
+
+    #[test]
+    fn hostile_keys_are_refused_from_the_first_bad_group_on() {
+        let cases = [
+            ("k=5.6c,3.zz,1.61", vec![(5, b'l')], "not steps.hex"),
+            ("k=5.6c,3.6", vec![(5, b'l')], "not steps.hex"),
+            ("k=5.,1.61", vec![], "not steps.hex"),
+            ("k=-5.61", vec![], "not steps.hex"),
+            ("k=18446744073709551615.61,1.62", vec![], "past step"),
+            (
+                "k=999999999999.61,999999999999.62",
+                vec![(999_999_999_999, b'a')],
+                "past step",
+            ),
+        ];
+        for (fragment, keys, why) in cases {
+            let (link, problems) = Link::decode(fragment);
+            assert_eq!(link.keys, keys, "{fragment}");
+            assert!(
+                problems.len() == 1 && problems[0].contains(why),
+                "{fragment}: {problems:?}"
+            );
+        }
+        let many = format!("k=1.{}", "61".repeat(MAX_LINK_KEYS + 1));
+        let (link, problems) = Link::decode(&many);
+        assert!(link.keys.is_empty());
+        assert!(
+            problems[0].contains("more than 4096 typed keys"),
+            "{problems:?}"
+        );
+        let most = format!("k=1.{}", "61".repeat(MAX_LINK_KEYS));
+        assert_eq!(Link::decode(&most).0.keys.len(), MAX_LINK_KEYS);
+    }
+
+    #[test]
     fn hostile_links_are_refused_piece_by_piece() {
         let (link, problems) = Link::decode(
-            "#lesson=<script>&step=99999999999&bl=zz,a.asm:10&src=%%%&x=1&keys=5.6c,4.zz&panels=IDT,Consle",
+            "#lesson=<script>&step=99999999999999&bl=zz,a.asm:10&src=%%%&x=1&keys=5.6c,4.zz&panels=IDT,Consle",
         );
         assert_eq!(link.lesson, None);
         assert_eq!(link.step, None);

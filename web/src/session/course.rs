@@ -7,6 +7,7 @@ use super::run_control::{DEFAULT_SPEED, RunControl, SPEEDS};
 use super::{Preferences, QUERY_STEPS, Session};
 use crate::action::BuildFiles;
 use crate::session::Effect;
+use crate::session::links::Opening;
 use osviz_asm::Diagnostic;
 use osviz_course::run::run_to;
 use osviz_course::{Guest, GuestError, Kernel, Lesson, XV6_LESSONS};
@@ -68,12 +69,15 @@ impl Course {
     }
 }
 
-/// What an xv6 lesson waits for: its id, and the share link to open once
-/// xv6 is there (if a link asked for it).
+/// What an xv6 lesson waits for: its id, the share link to open once xv6
+/// is there (if a link asked for it, and how it came), and whether the
+/// student chose the lesson (it then becomes an entry of the browser's
+/// history once it opens).
 #[derive(Clone, Debug)]
 struct Waiting {
     lesson: String,
-    link: Option<String>,
+    link: Option<(String, Opening)>,
+    chosen: bool,
 }
 
 /// The xv6 build the page has (kept across lessons), and what waits for it.
@@ -89,10 +93,15 @@ impl Xv6Loading {
         self.waiting.as_ref().map(|w| w.lesson.as_str())
     }
 
+    /// The xv6 build the page has, if any.
+    pub(super) fn build(&self) -> Option<Rc<Xv6Build>> {
+        self.build.clone()
+    }
+
     /// Waits for xv6 to open a share link.
-    pub(super) fn wait_with_link(&mut self, fragment: &str) {
+    pub(super) fn wait_with_link(&mut self, fragment: &str, how: Opening) {
         if let Some(w) = &mut self.waiting {
-            w.link = Some(fragment.to_string());
+            w.link = Some((fragment.to_string(), how));
         }
     }
 }
@@ -142,6 +151,7 @@ impl Session {
             waiting = Some(Waiting {
                 lesson: lesson.id.to_string(),
                 link: None,
+                chosen: false,
             });
             lesson = osviz_course::first();
         }
@@ -293,33 +303,54 @@ impl Session {
             self.xv6.waiting = Some(Waiting {
                 lesson: id.to_string(),
                 link: None,
+                chosen: true,
             });
             self.notice = Some("loading xv6 (kernel, fs.img and its sources)…".into());
             return Some(Effect::LoadXv6);
         }
+        Some(self.load_chosen_lesson(id))
+    }
+
+    /// Opens a lesson the student chose: a new entry of the browser's
+    /// history, after the moment they left (so Back returns to it).
+    fn load_chosen_lesson(&mut self, id: &str) -> Effect {
+        let left = self.link().encode();
         self.load_lesson(id);
-        None
+        Effect::PushHistory {
+            left,
+            fragment: self.link().encode(),
+        }
     }
 
     /// The page fetched xv6: opens what waited for it.
-    pub(super) fn xv6_loaded(&mut self, files: BuildFiles) {
+    pub(super) fn xv6_loaded(&mut self, files: BuildFiles) -> Option<Effect> {
         let build = match read_build(files) {
             Ok(build) => build,
-            Err(why) => return self.xv6_failed(&why),
+            Err(why) => {
+                self.xv6_failed(&why);
+                return None;
+            }
         };
         self.xv6.build = Some(build);
         match self.xv6.waiting.take() {
             Some(Waiting {
-                link: Some(link), ..
+                link: Some((link, how)),
+                ..
             }) => {
                 let dark = self.prefs.dark;
                 let prefs = std::mem::take(&mut self.prefs);
-                *self = Session::open_link_with(&link, self.xv6.build.clone(), prefs);
+                *self = Session::open_link_with(&link, self.xv6.build.clone(), prefs, how);
                 self.prefs.dark = dark;
             }
+            Some(Waiting {
+                lesson,
+                chosen: true,
+                ..
+            }) => return Some(self.load_chosen_lesson(&lesson)),
             Some(Waiting { lesson, .. }) => self.load_lesson(&lesson),
             None => {}
         }
+        None
     }
 
     /// The student opened their own xv6 build: boots it, in the xv6 lesson

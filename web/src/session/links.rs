@@ -4,11 +4,24 @@
 //! had is said in the notice, with what opened instead.
 
 use super::breaks::SourceLine;
-use super::{Preferences, Session};
+use super::{Effect, Preferences, Session};
 use crate::share::{Link, MAX_LINK_KEYS};
 use osviz_machine::InputChannel;
 use osviz_xv6::Xv6Build;
+use serde::{Deserialize, Serialize};
 use std::rc::Rc;
+
+/// How a moment's fragment came to be opened, which the notice says.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Opening {
+    /// A share link, from someone else or pasted.
+    #[default]
+    Shared,
+    /// The page reloaded: the moment the page kept in its address.
+    Reload,
+    /// Back or Forward in the browser's history of lessons.
+    History,
+}
 
 impl Session {
     /// The share link for this moment.
@@ -26,8 +39,9 @@ impl Session {
             step: Some(self.system.machine().steps()),
             panels: self.prefs.panels.get(lesson.id).cloned(),
             projector: self.prefs.projector,
-            keys: self.typed_keys(),
+            keys: Vec::new(),
         }
+        .with_keys(self.typed_keys())
     }
 
     /// The keys typed since the lesson's start (not the ones the lesson
@@ -43,13 +57,26 @@ impl Session {
             .map(|(_, i)| i)
             .filter(|i| i.step <= m.steps() && i.channel == InputChannel::Keyboard)
             .map(|i| (i.step, i.byte))
-            .take(MAX_LINK_KEYS)
             .collect()
     }
 
     /// Opens what a share link describes, with no xv6 build yet.
     pub fn open_link(fragment: &str, prefs: Preferences) -> Session {
-        Session::open_link_with(fragment, None, prefs)
+        Session::open_link_with(fragment, None, prefs, Opening::Shared)
+    }
+
+    /// Opens a moment the page kept (its address after a reload), with no
+    /// xv6 build yet: the notice says it is where the student was.
+    pub fn reopen(fragment: &str, prefs: Preferences, how: Opening) -> Session {
+        Session::open_link_with(fragment, None, prefs, how)
+    }
+
+    /// Opens a moment from the browser's history (Back, Forward) or a link
+    /// pasted into the address, keeping the xv6 build the page has.
+    pub(super) fn open_moment(&mut self, fragment: &str, how: Opening) -> Option<Effect> {
+        let prefs = std::mem::take(&mut self.prefs);
+        *self = Session::open_link_with(fragment, self.xv6.build(), prefs, how);
+        self.xv6.waiting().is_some().then_some(Effect::LoadXv6)
     }
 
     /// Opens a share link with the xv6 build, if the page has one. A link to
@@ -59,6 +86,7 @@ impl Session {
         fragment: &str,
         xv6: Option<Rc<Xv6Build>>,
         prefs: Preferences,
+        how: Opening,
     ) -> Session {
         let (link, mut problems) = Link::decode(fragment);
         let asked = link.lesson.clone();
@@ -69,8 +97,14 @@ impl Session {
         let mut session =
             Session::with_prefs(known.unwrap_or(osviz_course::first().id), xv6, prefs);
         if session.xv6.waiting().is_some() {
-            session.xv6.wait_with_link(fragment);
-            session.notice = Some("loading xv6 to open the shared link…".into());
+            session.xv6.wait_with_link(fragment, how);
+            session.notice = Some(
+                match how {
+                    Opening::Shared => "loading xv6 to open the shared link…",
+                    Opening::Reload | Opening::History => "loading xv6 to reopen where you were…",
+                }
+                .into(),
+            );
             return session;
         }
         let title = session.course.lesson().title;
@@ -85,7 +119,10 @@ impl Session {
         let id = session.course.lesson().id;
         if let Some(src) = link.source {
             session.run_source(src.clone());
-            session.prefs.drafts.insert(id.to_string(), src);
+            // A reload or Back keeps the student's own draft, run or not.
+            if how == Opening::Shared || !session.prefs.drafts.contains_key(id) {
+                session.prefs.drafts.insert(id.to_string(), src);
+            }
             if !session.errors().is_empty() {
                 problems.push("the program in the link does not assemble".into());
             }
@@ -105,6 +142,7 @@ impl Session {
         }
         session.prefs.projector = link.projector;
         let mut opened = String::new();
+        let mut reached = session.system.machine().steps();
         // What was typed, each key at its step (replayed as it was typed).
         for &(step, byte) in &link.keys {
             if step < session.system.machine().steps() {
@@ -118,7 +156,7 @@ impl Session {
         }
         if let Some(step) = link.step {
             session.seek(step);
-            let reached = session.system.machine().steps();
+            reached = session.system.machine().steps();
             if reached < step {
                 problems.push(format!(
                     "step {step} is past the end of this run: opened at step {reached}, where it stopped"
@@ -128,11 +166,36 @@ impl Session {
         }
         session.remember_directories();
         session.mark();
-        session.notice = Some(if problems.is_empty() {
-            format!("opened a shared link to “{title}”{opened}")
-        } else {
-            format!("opened a shared link{opened}; {}", problems.join("; "))
+        let said = match how {
+            Opening::Shared => format!("opened a shared link to “{title}”{opened}"),
+            Opening::Reload => {
+                format!("reopened step {reached} of “{title}” where you were")
+            }
+            Opening::History => format!("back to “{title}” at step {reached}"),
+        };
+        session.notice = Some(match (how, problems.is_empty()) {
+            (_, true) => said,
+            (Opening::Shared, false) => {
+                format!("opened a shared link{opened}; {}", problems.join("; "))
+            }
+            _ => format!("{said}; {}", problems.join("; ")),
         });
         session
+    }
+}
+
+impl Link {
+    /// The link with these typed keys: at most [`MAX_LINK_KEYS`]. Where
+    /// more were typed, it stops at the step of the first key it cannot
+    /// carry (that step's keys all left out), so it still opens a moment
+    /// of this run exactly, before the rest were typed.
+    fn with_keys(mut self, mut keys: Vec<(u64, u8)>) -> Link {
+        if keys.len() > MAX_LINK_KEYS {
+            let cut = keys[MAX_LINK_KEYS].0;
+            keys.retain(|k| k.0 < cut);
+            self.step = self.step.map(|s| s.min(cut));
+        }
+        self.keys = keys;
+        self
     }
 }

@@ -23,6 +23,7 @@ pub(crate) mod tests;
 
 pub use breaks::{BreakChoice, Breakpoint, SourceLine};
 pub use course::Answer;
+pub use links::Opening;
 pub use prefs::Preferences;
 pub use record::{Owner, ProcessRecord, SleepSpan};
 pub use run_control::{FRAME_BUDGET, SPEEDS};
@@ -50,6 +51,10 @@ pub enum Effect {
     CopyLink { fragment: String, step: u64 },
     /// Fetch the xv6 build the page serves, then send `Action::Xv6Loaded`.
     LoadXv6,
+    /// A lesson opened: keep `left` (the moment the student left) in the
+    /// page's address, then add a history entry for `fragment`, so Back
+    /// returns to where they were (the page sends `Action::OpenMoment`).
+    PushHistory { left: String, fragment: String },
 }
 
 #[derive(Debug)]
@@ -127,16 +132,25 @@ impl Session {
             Action::SetBreak(choice) => self.set_break(choice),
             Action::NextBreak => self.set_break(BreakChoice::next(self.breaks.choice())),
             Action::Share => {
+                let link = self.link();
                 return Some(Effect::CopyLink {
-                    fragment: self.link().encode(),
-                    step: self.system.machine().steps(),
+                    fragment: link.encode(),
+                    step: link.step.unwrap_or(0),
                 });
             }
             Action::LinkCopied { url, step, copied } => {
-                self.notice = Some(if copied {
-                    format!("share link copied to the clipboard: it opens step {step}")
+                let short = if step < self.system.machine().steps() {
+                    format!(
+                        " (a link carries {} typed keys: it opens before the rest were typed)",
+                        crate::share::MAX_LINK_KEYS
+                    )
                 } else {
-                    format!("copy this share link (it opens step {step}): {url}")
+                    String::new()
+                };
+                self.notice = Some(if copied {
+                    format!("share link copied to the clipboard: it opens step {step}{short}")
+                } else {
+                    format!("copy this share link (it opens step {step}{short}): {url}")
                 });
             }
             Action::ToggleProjector => self.prefs.projector = !self.prefs.projector,
@@ -144,7 +158,8 @@ impl Session {
             Action::ToggleHelp => self.inspect.toggle_help(),
             Action::CloseHelp => self.inspect.close_help(),
             Action::ChooseLesson(id) => return self.choose_lesson(&id),
-            Action::Xv6Loaded(files) => self.xv6_loaded(files),
+            Action::Xv6Loaded(files) => return self.xv6_loaded(files),
+            Action::OpenMoment { fragment, how } => return self.open_moment(&fragment, how),
             Action::Xv6Opened(files) => self.xv6_opened(files),
             Action::Xv6Failed(why) => self.xv6_failed(&why),
             Action::Edit(text) => {

@@ -134,7 +134,7 @@ fn an_xv6_share_link_carries_the_kernel_the_typing_and_the_moment() {
     assert!(out.ends_with("hi\n$ "), "{out}");
     let fragment = s.link().encode();
     assert!(
-        fragment.contains("lesson=xv6-idt") && fragment.contains("keys="),
+        fragment.contains("lesson=xv6-idt") && fragment.contains("&k="),
         "{fragment}"
     );
     // Opened before xv6 is loaded, the link waits for it, then opens.
@@ -1084,4 +1084,169 @@ fn an_idle_xv6_runs_slowly_until_someone_types_and_then_at_full_speed() {
         frames += 1;
     }
     assert!(answered(&s), "echo answered within {frames} frames");
+}
+
+/// Runs xv6 quietly (the block path, as a replay does) to `step`.
+fn xv6_run_to(s: &mut Session, step: u64) {
+    s.machine_for_test().seek(step).unwrap();
+    assert_eq!(s.system.machine().steps(), step);
+}
+
+/// xv6 typed at, then run past a billion steps (it idles in its scheduler
+/// after answering, and steps still count), typed at again: the link
+/// carries the steps and the keys, and reopens the same state.
+#[test]
+fn an_xv6_link_past_a_billion_steps_reopens_the_same_moment() {
+    let build = xv6_read();
+    let mut s = Session::with_xv6("xv6-idt", Some(build.clone()));
+    s.apply(Action::TypeKeys("echo hi\n".into()));
+    xv6_run_to(&mut s, 600_000_007);
+    s.apply(Action::TypeKeys("echo later\n".into()));
+    xv6_run_to(&mut s, 1_000_000_123);
+    let out = String::from_utf8_lossy(s.system.machine().serial_output()).into_owned();
+    assert!(out.ends_with("hi\n$ echo later\nlater\n$ "), "{out}");
+    let Some(Effect::CopyLink { fragment, step }) = s.apply(Action::Share) else {
+        panic!("share gives a link");
+    };
+    assert_eq!(step, 1_000_000_123);
+    assert!(fragment.contains("step=1000000123"), "{fragment}");
+    assert!(
+        fragment.contains("&k=14100000.6563686f2068690a,585900007.6563686f206c617465720a"),
+        "the keys at the prompt and 600 M, each group after the one before: {fragment}"
+    );
+    let t = std::time::Instant::now();
+    let opened = Session::open_link_with(
+        &fragment,
+        Some(build),
+        Preferences::default(),
+        Opening::Shared,
+    );
+    eprintln!("opened step 1,000,000,123 in {:?}", t.elapsed());
+    assert_eq!(opened.system.machine().steps(), 1_000_000_123);
+    assert_eq!(
+        opened.system.machine().serial_output(),
+        s.system.machine().serial_output()
+    );
+    assert_eq!(
+        opened.system.machine().state_hash(),
+        s.system.machine().state_hash()
+    );
+    assert_eq!(
+        opened.notice(),
+        Some(
+            "opened a shared link to “xv6: the interrupt descriptor table (tvinit, idtinit)” at step 1000000123"
+        )
+    );
+}
+
+/// Times opening xv6 links far into a run (release mode:
+/// `cargo test --release -p osviz-web link_open_times -- --ignored --nocapture`).
+#[test]
+#[ignore]
+fn link_open_times() {
+    let build = xv6_read();
+    let mut s = Session::with_xv6("xv6-idt", Some(build.clone()));
+    s.apply(Action::TypeKeys("ls\n".into()));
+    for target in [99_000_000u64, 1_000_000_000] {
+        xv6_run_to(&mut s, target);
+        let fragment = s.link().encode();
+        let t = std::time::Instant::now();
+        let opened = Session::open_link_with(
+            &fragment,
+            Some(build.clone()),
+            Preferences::default(),
+            Opening::Shared,
+        );
+        eprintln!("opened step {target} in {:?}", t.elapsed());
+        assert_eq!(
+            opened.system.machine().state_hash(),
+            s.system.machine().state_hash()
+        );
+    }
+}
+
+#[test]
+fn choosing_a_lesson_is_a_history_entry_and_back_reopens_the_moment_left() {
+    let mut s = Session::new("demand-paging");
+    for _ in 0..7 {
+        s.apply(Action::Step);
+    }
+    let here = s.system.machine().steps();
+    let Some(Effect::PushHistory { left, fragment }) =
+        s.apply(Action::ChooseLesson("system-call".into()))
+    else {
+        panic!("a lesson chosen is a history entry");
+    };
+    assert!(left.contains("lesson=demand-paging") && left.contains(&format!("step={here}")));
+    assert!(fragment.contains("lesson=system-call"), "{fragment}");
+    assert_eq!(
+        s.apply(Action::OpenMoment {
+            fragment: left,
+            how: Opening::History,
+        }),
+        None
+    );
+    assert_eq!(s.lesson().id, "demand-paging");
+    assert_eq!(s.system.machine().steps(), here);
+    assert!(
+        s.notice().unwrap().starts_with("back to “"),
+        "{:?}",
+        s.notice()
+    );
+}
+
+#[test]
+fn a_reload_reopens_the_moment_and_keeps_the_draft_typed_since() {
+    let mut s = Session::new("playground");
+    let ran = s.program().replace("hello", "howdy");
+    s.apply(Action::Edit(ran.clone()));
+    s.apply(Action::RunDraft);
+    for _ in 0..12 {
+        s.apply(Action::Step);
+    }
+    let typed = format!("{ran}; typed after, not run\n");
+    s.apply(Action::Edit(typed.clone()));
+    let fragment = s.link().encode();
+    let t = Session::reopen(&fragment, s.prefs().clone(), Opening::Reload);
+    assert_eq!(t.system.machine().steps(), s.system.machine().steps());
+    assert_eq!(t.program(), ran, "the program that ran runs");
+    assert_eq!(t.draft(), typed, "nothing typed is lost");
+    let step = s.system.machine().steps();
+    assert_eq!(
+        t.notice(),
+        Some(
+            format!(
+                "reopened step {step} of “{}” where you were",
+                s.lesson().title
+            )
+            .as_str()
+        )
+    );
+}
+
+#[test]
+fn a_link_with_more_keys_than_it_carries_opens_before_the_rest_were_typed() {
+    let mut s = Session::new("playground");
+    let start = s.system.machine().steps();
+    for k in 0..crate::share::MAX_LINK_KEYS as u64 + 10 {
+        // Two keys a step from the start on.
+        if k % 2 == 0 {
+            s.apply(Action::Step);
+        }
+        s.apply(Action::TypeKeys("a".into()));
+    }
+    let link = s.link();
+    assert_eq!(link.keys.len(), crate::share::MAX_LINK_KEYS);
+    let cut = start + 1 + crate::share::MAX_LINK_KEYS as u64 / 2;
+    assert_eq!(link.step, Some(cut));
+    assert!(link.keys.iter().all(|k| k.0 < cut));
+    let Some(Effect::CopyLink { step, .. }) = s.apply(Action::Share) else {
+        panic!("share gives a link");
+    };
+    s.apply(Action::LinkCopied {
+        url: String::new(),
+        step,
+        copied: true,
+    });
+    assert!(s.notice().unwrap().contains("before the rest were typed"));
 }

@@ -1,0 +1,94 @@
+// End-to-end tests of share links far into an xv6 run, of a reload in the
+// middle of a run, and of lessons as entries of the browser's history.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ctx, openPage, chooseLesson, stepCount, watch, done } from './helpers.mjs';
+
+/** How far the run goes before the link is made (the page passes about
+ * 65 M steps a second at full speed; opening replays them all). */
+const FAR = Number(process.env.OSVIZ_LINK_STEPS ?? 300_000_000);
+const TIMEOUT = 120_000;
+
+const screenText = (page) => page.locator('.screen').innerText();
+const registers = (page) => page.locator('[data-reg] .hex').allTextContents();
+const notice = (page) => page.locator('.notice-text').textContent();
+
+async function prompt(page) {
+  await page.waitForFunction(() => /init: starting sh\s*\n\$ /.test(document.querySelector('.screen')?.innerText ?? ''),
+    null, { timeout: TIMEOUT });
+}
+
+test('an xv6 link far into the run reopens its step and registers; a reload mid-run comes back; Back returns to the lesson', { timeout: 600_000 }, async () => {
+  const { page, errors } = await openPage();
+  await chooseLesson(page, 'xv6-idt');
+  await prompt(page);
+  await page.getByLabel('Speed').selectOption({ label: 'full speed' });
+  await page.getByRole('button', { name: 'Run', exact: true }).click();
+  await page.locator('.screen').click();
+  await page.keyboard.type('echo hi\n');
+  await page.waitForFunction(() => /\nhi\s*\n\$ /.test(document.querySelector('.screen')?.innerText ?? ''), null, { timeout: TIMEOUT });
+  // xv6 idles in its scheduler: the steps still count.
+  const t0 = Date.now();
+  await page.waitForFunction((far) => Number((document.querySelector('#status')?.textContent ?? '').match(/step (\d+)/)?.[1]) > far,
+    FAR, { timeout: TIMEOUT, polling: 100 });
+  const ranMs = Date.now() - t0;
+  await page.getByRole('button', { name: 'Pause' }).click();
+  const there = await stepCount(page);
+  const regs = await registers(page);
+  console.log(`ran to step ${there} at full speed (${ranMs} ms from the answer)`);
+
+  // Share, and open the link in a new page: the same step, the same registers.
+  await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: ctx.server.url });
+  await page.getByRole('button', { name: 'Share link' }).click();
+  await page.locator('.notice', { hasText: `it opens step ${there}` }).waitFor();
+  const url = await page.evaluate(() => navigator.clipboard.readText());
+  assert.match(url, new RegExp(`step=${there}`));
+  // The keys, each group the bytes typed at one step after its distance
+  // from the one before.
+  const keys = url.match(/&k=([0-9a-f.,]+)$/)[1].split(',').map((g) => g.split('.')[1]).join('');
+  assert.equal(keys, Buffer.from('echo hi\n').toString('hex'));
+  const other = await ctx.browser.newPage({ viewport: { width: 1440, height: 900 } });
+  const otherErrors = await watch(other);
+  const t1 = Date.now();
+  await other.goto(url);
+  await other.locator('.notice', { hasText: 'opened a shared link' }).waitFor({ timeout: TIMEOUT });
+  console.log(`opened the link at step ${there} in ${Date.now() - t1} ms (load, xv6's boot, replay)`);
+  assert.equal(await notice(other), `opened a shared link to “xv6: the interrupt descriptor table (tvinit, idtinit)” at step ${there}`);
+  assert.equal(await stepCount(other), there);
+  assert.deepEqual(await registers(other), regs);
+  assert.match(await screenText(other), /\nhi\s*\n\$ /);
+  await done(other, otherErrors);
+
+  // Run on, reload in the middle of the run: the moment comes back, said.
+  await page.getByRole('button', { name: 'Run', exact: true }).click();
+  await page.waitForFunction((s) => Number((document.querySelector('#status')?.textContent ?? '').match(/step (\d+)/)?.[1]) > s + 100_000_000,
+    there, { timeout: TIMEOUT, polling: 100 });
+  // The address is kept every half second while running: a second on, it
+  // holds a step past these 100 M.
+  await page.waitForTimeout(1000);
+  const left = await stepCount(page);
+  const t2 = Date.now();
+  await page.reload();
+
+  await page.locator('.notice', { hasText: 'where you were' }).waitFor({ timeout: TIMEOUT });
+  const back = await stepCount(page);
+  console.log(`reloaded near step ${left}; reopened step ${back} in ${Date.now() - t2} ms`);
+  assert.ok(back > there + 100_000_000, `${back} > ${there} + 100 M`);
+  assert.equal(await notice(page), `reopened step ${back} of “xv6: the interrupt descriptor table (tvinit, idtinit)” where you were`);
+  assert.match(await screenText(page), /\nhi\s*\n\$ /, 'what was typed is there');
+  assert.equal(await page.getByLabel('Lesson picker').inputValue(), 'xv6-idt');
+
+  // Another lesson, then Back: the xv6 lesson again, at its moment.
+  await chooseLesson(page, 'memory-image');
+  assert.equal(await page.getByLabel('Lesson picker').inputValue(), 'memory-image');
+  await page.goBack();
+  await page.locator('.notice', { hasText: 'back to “xv6' }).waitFor({ timeout: TIMEOUT });
+  assert.equal(await page.getByLabel('Lesson picker').inputValue(), 'xv6-idt');
+  assert.equal(await stepCount(page), back);
+  assert.match(await screenText(page), /\nhi\s*\n\$ /);
+  // Forward: the lesson chosen, at its start.
+  await page.goForward();
+  await page.locator('.notice', { hasText: 'back to “The memory image' }).waitFor({ timeout: TIMEOUT });
+  assert.equal(await page.getByLabel('Lesson picker').inputValue(), 'memory-image');
+  await done(page, errors);
+});
