@@ -187,21 +187,47 @@ fn load_aout_kludge(
 /// zeroing what the file does not hold; returns the entry point.
 fn load_elf(machine: &mut Machine, image: &[u8]) -> Result<u32, MultibootError> {
     let (entry, segments) = elf_segments(image)?;
-    for (pa, bytes) in segments {
+    for s in segments {
+        // The whole segment must fit before any of it is written (its size
+        // comes from the file: nothing is allocated for it).
+        let end = u64::from(s.pa) + u64::from(s.memsz);
+        if end > machine.mem.len() as u64 {
+            return Err(MultibootError::TooLarge(format!(
+                "the segment for {:#x} ends at {end:#x}, past the machine's {} bytes of memory",
+                s.pa,
+                machine.mem.len()
+            )));
+        }
         machine
-            .load(pa, &bytes)
+            .load(s.pa, s.data)
             .map_err(|e| MultibootError::TooLarge(e.to_string()))?;
+        // The rest of the segment in memory is zeros (the .bss), written a
+        // page-sized piece at a time.
+        const ZEROS: [u8; 4096] = [0; 4096];
+        let mut at = s.pa as u64 + s.data.len() as u64;
+        while at < end {
+            let n = (end - at).min(ZEROS.len() as u64) as usize;
+            machine
+                .load(at as u32, &ZEROS[..n])
+                .map_err(|e| MultibootError::TooLarge(e.to_string()))?;
+            at += n as u64;
+        }
     }
     Ok(entry)
 }
 
-/// Loadable segments: physical address and bytes.
-type Segments = Vec<(u32, Vec<u8>)>;
+/// A loadable segment: where it goes, its bytes in the file, and its size
+/// in memory (the rest zero-filled when loaded).
+struct Segment<'a> {
+    pa: u32,
+    data: &'a [u8],
+    memsz: u32,
+}
 
-/// An ELF image's entry point and its loadable segments (physical address
-/// and bytes, zero-filled to their size in memory), or why it is not an
-/// image this machine loads.
-fn elf_segments(image: &[u8]) -> Result<(u32, Segments), MultibootError> {
+/// An ELF image's entry point and its loadable segments, or why it is not
+/// an image this machine loads. Nothing is allocated for a segment: a file
+/// from anyone may claim gigabytes.
+fn elf_segments(image: &[u8]) -> Result<(u32, Vec<Segment<'_>>), MultibootError> {
     use object::read::elf::{FileHeader, ProgramHeader};
     let bad = |why: String| MultibootError::BadElf(why);
     if image.get(..4) != Some(b"\x7fELF".as_slice()) {
@@ -230,15 +256,18 @@ fn elf_segments(image: &[u8]) -> Result<(u32, Segments), MultibootError> {
                 "the segment for {pa:#x} lies past the end of the file"
             ))
         })?;
-        let memsz = ph.p_memsz(endian) as usize;
-        if memsz < data.len() {
+        let memsz = ph.p_memsz(endian);
+        if (memsz as usize) < data.len() {
             return Err(bad(format!(
                 "the segment for {pa:#x} is larger in the file than in memory"
             )));
         }
-        let mut bytes = data.to_vec();
-        bytes.resize(memsz, 0);
-        segments.push((pa, bytes));
+        if u64::from(pa) + u64::from(memsz) > 1 << 32 {
+            return Err(bad(format!(
+                "the segment for {pa:#x} ({memsz} bytes) runs past the 4 GiB a 32-bit machine addresses"
+            )));
+        }
+        segments.push(Segment { pa, data, memsz });
     }
     if segments.is_empty() {
         return Err(bad("it has no loadable segment".into()));

@@ -161,3 +161,39 @@ fn a_conditional_jump_inside_a_block_counts_each_pass_up_to_it() {
     }
     assert_eq!(stepped.state_hash(), run.state_hash());
 }
+
+/// An ELF kernel whose one segment claims 3.75 GiB in memory: checking it
+/// allocates nothing for the segment (a file from anyone may claim that
+/// much), and loading it into a small machine is refused as too large.
+#[test]
+fn a_segment_claiming_gigabytes_is_checked_without_allocating_and_refused_to_load() {
+    let mut elf = Vec::new();
+    elf.extend(b"\x7fELF\x01\x01\x01\0\0\0\0\0\0\0\0\0");
+    for half in [2u16, 3] {
+        elf.extend(half.to_le_bytes()); // e_type EXEC, e_machine i386
+    }
+    for word in [1u32, 0x10_0000, 52, 0, 0] {
+        elf.extend(word.to_le_bytes()); // version, entry, phoff, shoff, flags
+    }
+    for half in [52u16, 32, 1, 40, 0, 0] {
+        elf.extend(half.to_le_bytes()); // ehsize, phentsize, phnum, shentsize, shnum, shstrndx
+    }
+    // One PT_LOAD: 12 bytes in the file (the multiboot header), 3.75 GiB in memory.
+    for word in [1u32, 84, 0x10_0000, 0x10_0000, 12, 0xF000_0000, 5, 4] {
+        elf.extend(word.to_le_bytes());
+    }
+    let flags = 0u32;
+    for word in [
+        multiboot::HEADER_MAGIC,
+        flags,
+        0u32.wrapping_sub(multiboot::HEADER_MAGIC.wrapping_add(flags)),
+    ] {
+        elf.extend(word.to_le_bytes());
+    }
+    assert_eq!(multiboot::check(&elf), Ok(()));
+    let mut m = Machine::new(4 * 1024 * 1024);
+    assert!(matches!(
+        multiboot::load(&mut m, &elf),
+        Err(multiboot::MultibootError::TooLarge(_))
+    ));
+}
