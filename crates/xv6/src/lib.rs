@@ -234,28 +234,39 @@ impl Xv6 {
 /// block path), and a little on until sh sleeps waiting for input. Returns
 /// the step reached; the boot stays in the history.
 pub fn run_to_prompt(m: &mut Machine, max_steps: u64) -> Result<u64, String> {
-    // A student's breakpoints and break-on choice wait for the lesson.
-    m.with_breaks_set_aside(|m| quiet_to_prompt(m, max_steps))
+    to_prompt(m, max_steps, |_| false)
 }
 
-fn quiet_to_prompt(m: &mut Machine, max_steps: u64) -> Result<u64, String> {
-    let recording = m.recording();
-    m.set_recording(false);
-    let end = m.steps() + max_steps;
-    let result = loop {
-        if m.serial_output().ends_with(b"$ ") {
-            break Ok(m.steps());
-        }
-        if m.steps() >= end {
-            break Err(format!("xv6 printed no `$ ` prompt in {max_steps} steps"));
-        }
-        let stop = m.run(100_000.min(end - m.steps()));
-        if !matches!(stop, osviz_machine::StopReason::InstructionLimit) {
-            break Err(format!("the boot stopped before the prompt: {stop}"));
-        }
-    };
-    m.set_recording(recording);
-    result
+/// The boot to the prompt, giving up as soon as `panicked` says the kernel
+/// panicked. A student's breakpoints and break-on choice wait for the
+/// lesson.
+fn to_prompt(
+    m: &mut Machine,
+    max_steps: u64,
+    panicked: impl Fn(&Machine) -> bool,
+) -> Result<u64, String> {
+    m.with_breaks_set_aside(|m| {
+        let recording = m.recording();
+        m.set_recording(false);
+        let end = m.steps() + max_steps;
+        let result = loop {
+            if m.serial_output().ends_with(b"$ ") {
+                break Ok(m.steps());
+            }
+            if panicked(m) {
+                break Err(panic_line(m.serial_output()));
+            }
+            if m.steps() >= end {
+                break Err(format!("xv6 printed no `$ ` prompt in {max_steps} steps"));
+            }
+            let stop = m.run(100_000.min(end - m.steps()));
+            if !matches!(stop, osviz_machine::StopReason::InstructionLimit) {
+                break Err(format!("the boot stopped before the prompt: {stop}"));
+            }
+        };
+        m.set_recording(recording);
+        result
+    })
 }
 
 impl Xv6 {
@@ -266,30 +277,8 @@ impl Xv6 {
     pub fn run_to_prompt(&self, m: &mut Machine, max_steps: u64) -> Result<u64, String> {
         use osviz_view::KernelView;
         let flag = self.symbol_physical("panicked");
-        let panicked = |m: &Machine| {
+        to_prompt(m, max_steps, |m| {
             flag.is_some_and(|pa| (pa as usize) + 4 <= m.mem().len() && m.mem().read(pa, 4) != 0)
-        };
-        m.with_breaks_set_aside(|m| {
-            let recording = m.recording();
-            m.set_recording(false);
-            let end = m.steps() + max_steps;
-            let result = loop {
-                if m.serial_output().ends_with(b"$ ") {
-                    break Ok(m.steps());
-                }
-                if panicked(m) {
-                    break Err(panic_line(m.serial_output()));
-                }
-                if m.steps() >= end {
-                    break Err(format!("xv6 printed no `$ ` prompt in {max_steps} steps"));
-                }
-                let stop = m.run(100_000.min(end - m.steps()));
-                if !matches!(stop, osviz_machine::StopReason::InstructionLimit) {
-                    break Err(format!("the boot stopped before the prompt: {stop}"));
-                }
-            };
-            m.set_recording(recording);
-            result
         })
     }
 }
