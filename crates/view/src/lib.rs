@@ -833,10 +833,13 @@ impl std::fmt::Debug for StackNames<'_> {
 /// writes the frame's own address into that slot before anything lower is
 /// pushed (its `call trap` pushes the address after the call, lower
 /// still). So while the slot is on the stack (at or above ESP) and holds
-/// exactly `trapret`'s address, the frame is the kernel's copy; while the
-/// CPU and the stub are still pushing a new frame, ESP is above the slot
-/// and the frame's slots are labelled by their pushers. A new process
-/// with a parent was made by `fork`; one without, by the kernel itself.
+/// exactly `trapret`'s address, the frame is the kernel's copy, and so it
+/// stays while `trapret` pops it on the way to the first `iret` (EIP in
+/// `trapret`, the slot just popped); while the CPU and the stub are still
+/// pushing a new frame, ESP is above the slot and EIP is in the stub or
+/// `alltraps`, and the frame's slots are labelled by their pushers. A new
+/// process with a parent was made by `fork`; one without, by the kernel
+/// itself.
 pub fn stack_of(
     m: &Machine,
     p: &ProcessView,
@@ -858,9 +861,16 @@ pub fn stack_of(
         (StackState::UserMode, top)
     };
     let below = p.tf.wrapping_sub(4);
+    // trapret popping the frame (its first return taken, so the slot is
+    // just below ESP): straight-line code from trapret to EIP.
+    let popping = |trapret: u32| {
+        state == StackState::InKernel
+            && stack_effect(m, layout.kernbase, trapret, m.cpu().eip).is_some()
+    };
     let written = state != StackState::UserMode
-        && esp <= below
-        && layout.trapret.is_some_and(|t| read(below) == t);
+        && layout
+            .trapret
+            .is_some_and(|t| read(below) == t && (esp <= below || popping(t)));
     let made = written.then_some(if p.parent.is_some() {
         Pusher::Fork
     } else {

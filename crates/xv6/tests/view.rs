@@ -402,6 +402,21 @@ fn at_forkret_the_childs_frame_is_forks_copy_below_it_allocprocs_return_into_tra
     }
     // The stack ESP is on now is the child's.
     assert_eq!(view.current_stack(&m), Some(stack));
+    // forkret returns into trapret, which pops fork's copy: still the copy
+    // (allocproc's slot now just below ESP, not shown).
+    m.add_breakpoint(trapret);
+    let stop = m.run(1_000_000);
+    assert!(matches!(stop, StopReason::Breakpoint { .. }), "{stop:?}");
+    m.remove_breakpoint(trapret);
+    assert_eq!(view.current(&m).map(|p| p.pid), Some(3));
+    let stack = view.kernel_stack(&m, &child);
+    assert_eq!(stack.esp, child.tf);
+    assert!(stack.first_return.is_none());
+    assert!(
+        stack.trap_frame.iter().all(|f| f.by == Pusher::Fork),
+        "{stack:#?}"
+    );
+    assert_every_slot_from_esp_to_top(&stack);
 
     // The child's next trap from user mode pushes a frame over the copy
     // while allocproc's trapret still lies below it: the slots are the
