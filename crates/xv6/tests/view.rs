@@ -355,7 +355,9 @@ fn at_forkret_the_childs_frame_is_forks_copy_below_it_allocprocs_return_into_tra
     // Every slot of the frame is fork's copy (`*np->tf = *curproc->tf`),
     // ESP and SS included (the parent came from user mode).
     let names: Vec<_> = stack.trap_frame.iter().map(|f| f.name.as_str()).collect();
-    for name in ["edi", "eax", "gs", "trapno", "err", "eip", "cs", "esp", "ss"] {
+    for name in [
+        "edi", "eax", "gs", "trapno", "err", "eip", "cs", "esp", "ss",
+    ] {
         assert!(names.contains(&name), "{name} in {names:?}");
     }
     assert!(
@@ -363,8 +365,18 @@ fn at_forkret_the_childs_frame_is_forks_copy_below_it_allocprocs_return_into_tra
         "{:#?}",
         stack.trap_frame
     );
-    assert_eq!(Pusher::Fork.label(), "copied by fork from the parent's trap frame");
-    let value = |name: &str| stack.trap_frame.iter().find(|f| f.name == name).unwrap().value;
+    assert_eq!(
+        Pusher::Fork.label(),
+        "copied by fork from the parent's trap frame"
+    );
+    let value = |name: &str| {
+        stack
+            .trap_frame
+            .iter()
+            .find(|f| f.name == name)
+            .unwrap()
+            .value
+    };
     assert_eq!(value("eax"), 0, "fork returns 0 in the child");
     assert_eq!(stack.vector, Some(64), "the parent's system call, copied");
     // allocproc's layout: trapret's address just below the trap frame,
@@ -372,17 +384,18 @@ fn at_forkret_the_childs_frame_is_forks_copy_below_it_allocprocs_return_into_tra
     let first = stack.first_return.clone().expect("allocproc's return slot");
     assert_eq!(
         (first.addr, first.value, first.by, first.name.as_str()),
-        (child.tf - 4, trapret, Pusher::Allocproc, "return to trapret")
+        (
+            child.tf - 4,
+            trapret,
+            Pusher::Allocproc,
+            "return to trapret"
+        )
     );
     assert_eq!(stack.esp, child.tf - 4);
     assert_every_slot_from_esp_to_top(&stack);
     // The parent's frame (sh has gone on, into wait) was pushed by its
     // trap.
-    let parent = view
-        .processes(&m)
-        .into_iter()
-        .find(|p| p.pid == 2)
-        .unwrap();
+    let parent = view.processes(&m).into_iter().find(|p| p.pid == 2).unwrap();
     let theirs = view.kernel_stack(&m, &parent);
     assert!(theirs.first_return.is_none());
     let by = |s: &KernelStackView, name: &str| {
@@ -440,7 +453,9 @@ fn at_forkret_the_childs_frame_is_forks_copy_below_it_allocprocs_return_into_tra
     assert!(stack.first_return.is_none(), "{stack:#?}");
     let pushers: Vec<_> = stack.trap_frame.iter().map(|f| f.by).collect();
     assert!(
-        pushers.iter().all(|b| *b == Pusher::Cpu || *b == Pusher::Stub),
+        pushers
+            .iter()
+            .all(|b| *b == Pusher::Cpu || *b == Pusher::Stub),
         "{stack:#?}"
     );
     assert_every_slot_from_esp_to_top(&stack);
@@ -472,7 +487,9 @@ fn a_timer_interrupt_while_the_scheduler_idles_is_pushed_on_the_schedulers_stack
         }
     };
     m.break_on(EventKind::TrapEntry, false);
-    let stack = view.current_stack(&m).expect("ESP on the scheduler's stack");
+    let stack = view
+        .current_stack(&m)
+        .expect("ESP on the scheduler's stack");
     assert_eq!(stack.owner, StackOwner::Scheduler);
     assert_eq!(stack.owner.pid(), None);
     let boot_stack = view.symbol_address("stack").unwrap();
@@ -527,7 +544,13 @@ fn a_timer_interrupt_while_the_scheduler_idles_is_pushed_on_the_schedulers_stack
     assert_eq!(by("edi").map(|f| f.1), Some(Pusher::Entry));
     assert_eq!(by("esp"), None, "no privilege change: no ESP pushed");
     assert_eq!(by("ss"), None);
-    let names: Vec<_> = stack.trap_frame.iter().rev().take(3).map(|f| f.name.as_str()).collect();
+    let names: Vec<_> = stack
+        .trap_frame
+        .iter()
+        .rev()
+        .take(3)
+        .map(|f| f.name.as_str())
+        .collect();
     assert_eq!(names, ["eflags", "cs", "eip"], "the CPU's words at the top");
     assert_eq!(stack.vector_name.as_deref(), Some("timer (IRQ 0)"));
     // Below the frame: alltraps's argument (the frame's address) and its
@@ -536,6 +559,10 @@ fn a_timer_interrupt_while_the_scheduler_idles_is_pushed_on_the_schedulers_stack
     let tf = stack.trap_frame[0].addr;
     assert_eq!(calls.len(), 2, "{:#?}", stack.calls);
     assert_eq!(calls[1], tf);
-    assert!(stack.calls[0].name.starts_with("alltraps"), "{:?}", stack.calls[0]);
+    assert!(
+        stack.calls[0].name.starts_with("alltraps"),
+        "{:?}",
+        stack.calls[0]
+    );
     assert_eq!(stack.calls[0].addr, stack.esp);
 }
