@@ -9,9 +9,12 @@ use osviz_machine::Machine;
 pub use osviz_view::{
     ChannelKind, DiskRequestView, Field, FrameOwner, IdtEntry, KernelStackView, KernelView,
     LineAddress, Mapping, MemoryRegion, PageTable, Phase, ProcessView, Pusher, RegionKind,
-    SourcePlace, StackState, TrapCause,
+    SourcePlace, StackOwner, StackState, TrapCause,
 };
-use osviz_view::{StackLayout, idt_at, stack_of, symbol_plus};
+use osviz_view::{
+    StackLayout, StackNames, esp_in_kernel, idt_at, process_holding, scheduler_stack_of, stack_of,
+    symbol_plus,
+};
 
 /// The states of a process, as the kernel numbers them.
 pub const STATES: [&str; 6] = [
@@ -100,6 +103,46 @@ impl<'a> Introspector<'a> {
         }
     }
 
+    /// The trap path's layout on a kernel stack whose top is `top`:
+    /// `alltraps` and `trapret`, which allocproc puts below a new
+    /// process's trap frame as its context's return address.
+    fn stack_layout<'b>(
+        &self,
+        m: &Machine,
+        top: u32,
+        trap_frame: &'b [(String, u32)],
+        context: &'b [(String, u32)],
+    ) -> StackLayout<'b> {
+        StackLayout {
+            top,
+            trap_frame,
+            context,
+            kernbase: KERNBASE,
+            esp0: self.esp0(m),
+            trapret: self.kernel.symbol("trapret"),
+            alltraps: self.kernel.symbol("alltraps"),
+        }
+    }
+
+    /// What the kernel names on a kernel stack: its stubs `vectorN`
+    /// (vectors.inc), its symbols and vectors.
+    fn with_stack_names<T>(&self, f: impl FnOnce(&StackNames) -> T) -> T {
+        let vector_of_eip = |eip: u32| {
+            self.kernel
+                .symbolize(eip)
+                .and_then(|(s, _)| s.strip_prefix("vector")?.parse().ok())
+        };
+        let stub_start = |v: u8| self.kernel.symbol(&format!("vector{v}"));
+        let symbolize = |a: u32| self.symbolize(a);
+        let name_of = |v: u8| self.vector_name(v);
+        f(&StackNames {
+            vector_of_eip: &vector_of_eip,
+            stub_start: &stub_start,
+            symbolize: &symbolize,
+            name_of: &name_of,
+        })
+    }
+
     fn symbolize(&self, addr: u32) -> Option<String> {
         self.kernel
             .symbolize(addr)
@@ -177,25 +220,29 @@ impl KernelView for Introspector<'_> {
     fn kernel_stack(&self, m: &Machine, p: &ProcessView) -> KernelStackView {
         let trap_frame = self.layout("trapframe");
         let context = self.layout("context");
-        let layout = StackLayout {
-            top: p.kstack + 4096,
-            trap_frame: &trap_frame,
-            context: &context,
-            kernbase: KERNBASE,
-            esp0: self.esp0(m),
-        };
-        stack_of(
-            m,
-            p,
-            &layout,
-            |eip| {
-                self.kernel
-                    .symbolize(eip)
-                    .and_then(|(s, _)| s.strip_prefix("vector")?.parse().ok())
-            },
-            |addr| self.symbolize(addr),
-            |v| self.vector_name(v),
-        )
+        let layout = self.stack_layout(m, p.kstack + 4096, &trap_frame, &context);
+        self.with_stack_names(|names| stack_of(m, p, &layout, names))
+    }
+
+    /// The process whose kernel stack holds ESP, else the scheduler's:
+    /// `boot_stack` up to `boot_stack_top`, which `main` and then the
+    /// scheduler run on.
+    fn current_stack(&self, m: &Machine) -> Option<KernelStackView> {
+        let esp = esp_in_kernel(m, KERNBASE)?;
+        if let Some(p) = process_holding(self.processes(m), esp) {
+            return Some(self.kernel_stack(m, &p));
+        }
+        let (low, top) = (
+            self.kernel.symbol("boot_stack")?,
+            self.kernel.symbol("boot_stack_top")?,
+        );
+        if !(esp > low && esp <= top) {
+            return None;
+        }
+        let trap_frame = self.layout("trapframe");
+        let context = self.layout("context");
+        let layout = self.stack_layout(m, top, &trap_frame, &context);
+        Some(self.with_stack_names(|names| scheduler_stack_of(m, low, &layout, names)))
     }
 
     fn user_context(&self, m: &Machine, p: &ProcessView) -> (u32, u32) {

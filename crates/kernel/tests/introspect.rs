@@ -1,10 +1,11 @@
 //! The debugger views read the kernel's structures correctly.
 
 use osviz_kernel::introspect::{
-    ChannelKind, FrameOwner, Introspector, KernelView, Pusher, RegionKind, StackState, TrapCause,
+    ChannelKind, FrameOwner, Introspector, KernelStackView, KernelView, Pusher, RegionKind,
+    StackOwner, StackState, TrapCause,
 };
 use osviz_kernel::{System, programs};
-use osviz_machine::EventKind;
+use osviz_machine::{Event, EventKind, StopReason};
 
 /// Boots two busy processes and runs until the second timer preemption, so
 /// that one process runs and the other is switched out.
@@ -368,4 +369,156 @@ fn the_trap_in_progress_is_named_by_the_kernel_and_the_board() {
         i.trap_cause_of(m, osviz_kernel::vectors::KEYBOARD).device(),
         Some(DeviceClass::Keyboard)
     );
+}
+
+/// Every slot of a stack view from ESP up to the top, one per word.
+fn assert_every_slot_from_esp_to_top(stack: &KernelStackView) {
+    let addrs: Vec<u32> = stack.slots().iter().map(|f| f.addr).collect();
+    let words: Vec<u32> = (stack.esp..stack.top).step_by(4).collect();
+    assert_eq!(addrs, words, "{stack:#?}");
+}
+
+#[test]
+fn fork_s_child_has_a_copied_frame_and_allocproc_s_context_into_trapret() {
+    let mut system = System::boot(&[programs::FORKER]).unwrap();
+    let trapret = system.kernel.symbol("trapret").unwrap();
+    // The parent's return from sys_fork through trapret: the child is
+    // made, runnable, not run yet.
+    system.machine.add_breakpoint(trapret);
+    let child = loop {
+        let m = &mut system.machine;
+        if m.cpu().eip == trapret {
+            m.step();
+        }
+        let stop = m.run(1_000_000);
+        assert!(matches!(stop, StopReason::Breakpoint { .. }), "{stop:?}");
+        let i = Introspector::of(&system);
+        if let Some(c) = i
+            .processes(&system.machine)
+            .into_iter()
+            .find(|p| p.parent.is_some())
+        {
+            break c;
+        }
+    };
+    assert_eq!(child.state, "runnable");
+    let m = &system.machine;
+    let i = Introspector::of(&system);
+    let stack = i.kernel_stack(m, &child);
+    assert_eq!(stack.owner, StackOwner::Process { pid: child.pid });
+    assert_eq!(stack.state, StackState::SwitchedOut);
+    // sys_fork copied the parent's frame (`rep movsd`), eax cleared.
+    assert!(
+        stack.trap_frame.iter().all(|f| f.by == Pusher::Fork),
+        "{stack:#?}"
+    );
+    let eax = stack.trap_frame.iter().find(|f| f.name == "eax").unwrap();
+    assert_eq!(eax.value, 0);
+    assert_eq!(stack.vector, Some(0x40), "the parent's system call, copied");
+    // allocproc's context: its return address, just below the frame, is
+    // trapret (so the context holds the first return).
+    assert!(stack.context.iter().all(|f| f.by == Pusher::Allocproc));
+    let ret = stack.context.last().unwrap();
+    assert_eq!((ret.addr, ret.value), (child.tf - 4, trapret));
+    assert_eq!(stack.context_return.as_deref(), Some("trapret"));
+    assert!(stack.first_return.is_none());
+    assert_every_slot_from_esp_to_top(&stack);
+
+    // Switched to, it returns into trapret, which pops the copy.
+    let m = &mut system.machine;
+    loop {
+        if m.cpu().eip == trapret {
+            m.step();
+        }
+        let stop = m.run(1_000_000);
+        assert!(matches!(stop, StopReason::Breakpoint { .. }), "{stop:?}");
+        let i = Introspector {
+            kernel: &system.kernel,
+            programs: &system.programs,
+        };
+        if i.current(m).is_some_and(|p| p.pid == child.pid) {
+            break;
+        }
+    }
+    let i = Introspector::of(&system);
+    let child = i.current(&system.machine).unwrap();
+    let stack = i.kernel_stack(&system.machine, &child);
+    assert_eq!(stack.state, StackState::InKernel);
+    assert!(
+        stack.trap_frame.iter().all(|f| f.by == Pusher::Fork),
+        "{stack:#?}"
+    );
+    assert_every_slot_from_esp_to_top(&stack);
+}
+
+#[test]
+fn a_timer_interrupt_while_the_scheduler_idles_is_on_the_boot_stack() {
+    let mut system = System::boot(&[programs::SLEEPER]).unwrap();
+    let m = &mut system.machine;
+    m.set_recording(true);
+    m.break_on(EventKind::TrapEntry, true);
+    loop {
+        let stop = m.run(5_000_000);
+        assert!(matches!(stop, StopReason::Event { .. }), "{stop:?}");
+        let idle = m.last_events().iter().any(|e| {
+            matches!(
+                e,
+                Event::TrapEntry {
+                    vector: 32,
+                    cpl_before: 0,
+                    ..
+                }
+            )
+        });
+        let i = Introspector {
+            kernel: &system.kernel,
+            programs: &system.programs,
+        };
+        if idle && i.current(m).is_none() {
+            break;
+        }
+    }
+    m.break_on(EventKind::TrapEntry, false);
+    let i = Introspector::of(&system);
+    let m = &system.machine;
+    let stack = i.current_stack(m).expect("ESP on the boot stack");
+    assert_eq!(stack.owner, StackOwner::Scheduler);
+    assert_eq!(stack.top, system.kernel.symbol("boot_stack_top").unwrap());
+    let frame: Vec<_> = stack
+        .trap_frame
+        .iter()
+        .map(|f| (f.name.as_str(), f.by))
+        .collect();
+    assert_eq!(
+        frame,
+        [
+            ("eip", Pusher::Cpu),
+            ("cs", Pusher::Cpu),
+            ("eflags", Pusher::Cpu)
+        ]
+    );
+    assert_eq!(stack.trap_frame[0].addr, stack.esp);
+    assert_eq!(stack.vector, Some(32));
+
+    // Into trap: the stub's and alltraps's pushes below the CPU's.
+    let trap = system.kernel.symbol("trap").unwrap();
+    let m = &mut system.machine;
+    m.add_breakpoint(trap);
+    let stop = m.run(1_000);
+    assert!(matches!(stop, StopReason::Breakpoint { .. }), "{stop:?}");
+    let i = Introspector::of(&system);
+    let stack = i.current_stack(&system.machine).unwrap();
+    assert_eq!(stack.owner, StackOwner::Scheduler);
+    let by = |name: &str| {
+        stack
+            .trap_frame
+            .iter()
+            .find(|f| f.name == name)
+            .map(|f| (f.value, f.by))
+    };
+    assert_eq!(by("trapno"), Some((32, Pusher::Stub)));
+    assert_eq!(by("eax").map(|f| f.1), Some(Pusher::Entry));
+    assert_eq!(by("esp"), None);
+    assert_eq!(stack.trap_frame.last().unwrap().name, "eflags");
+    assert_eq!(stack.calls.len(), 2, "{:#?}", stack.calls);
 }

@@ -10,7 +10,9 @@
 //! trap frame and saved context ([`stack_of`]).
 
 pub use osviz_machine::DeviceClass;
-use osviz_machine::{Exception, Gate, Machine, Pte};
+use osviz_machine::{
+    Exception, Gate, Instr, MAX_INSTR_LEN, Machine, Op, Operand, Pte, Width, decode as decode_instr,
+};
 use serde::{Deserialize, Serialize};
 
 mod source_step;
@@ -198,6 +200,20 @@ pub enum Pusher {
     Entry,
     /// The context switch, saving the callee-saved registers.
     Swtch,
+    /// `fork`, which copied the parent's trap frame into its child's: no
+    /// trap pushed this frame (see [`stack_of`] for how it is told).
+    Fork,
+    /// The kernel setting up a process that no trap and no fork made (the
+    /// first process: xv6's `userinit`, the teaching kernel's `spawn`),
+    /// writing a frame that "returns" to the program's start.
+    Setup,
+    /// `allocproc`, laying out a new process's kernel stack: the return
+    /// address into `trapret` just below the trap frame, and the first
+    /// context.
+    Allocproc,
+    /// The kernel's own code below the records: its function calls'
+    /// return addresses, saved registers, locals and arguments.
+    Kernel,
 }
 
 impl Pusher {
@@ -208,6 +224,10 @@ impl Pusher {
             Pusher::Stub => "vector stub",
             Pusher::Entry => "alltraps",
             Pusher::Swtch => "swtch",
+            Pusher::Fork => "copied by fork from the parent's trap frame",
+            Pusher::Setup => "set up by the kernel for the first run",
+            Pusher::Allocproc => "allocproc",
+            Pusher::Kernel => "kernel code (calls, locals)",
         }
     }
 }
@@ -234,14 +254,46 @@ pub enum StackState {
     SwitchedOut,
 }
 
-/// A process's kernel stack: what is on it from its top down to ESP, the
-/// trap frame with who pushed each slot, and, when switched out, the
+/// Whose kernel stack it is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "owner", rename_all = "snake_case")]
+pub enum StackOwner {
+    /// A process's kernel stack (its PCB's `kstack`).
+    Process { pid: u32 },
+    /// The stack the CPU booted on, which the scheduler runs on: no
+    /// process's (xv6's `stack` in entry.S, the teaching kernel's
+    /// `boot_stack`). An interrupt taken while the scheduler idles pushes
+    /// its frame here.
+    Scheduler,
+}
+
+impl StackOwner {
+    /// The process's pid, for a process's stack.
+    pub fn pid(self) -> Option<u32> {
+        match self {
+            StackOwner::Process { pid } => Some(pid),
+            StackOwner::Scheduler => None,
+        }
+    }
+
+    /// Whose stack, in the words a student reads.
+    pub fn words(self) -> String {
+        match self {
+            StackOwner::Process { pid } => format!("pid {pid}"),
+            StackOwner::Scheduler => "the scheduler's (the CPU's boot stack, no process's)".into(),
+        }
+    }
+}
+
+/// A kernel stack: what is on it from its top down to ESP, the trap frame
+/// with who pushed (or wrote) each slot, and, when switched out, the
 /// context swtch saved. Slots below ESP (not pushed yet, or left over from
 /// an earlier trap) are not part of it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KernelStackView {
-    pub pid: u32,
-    /// The top of the stack, which the TSS's ESP0 holds while it runs.
+    pub owner: StackOwner,
+    /// The top of the stack, which the TSS's ESP0 holds while a process
+    /// runs on it.
     pub top: u32,
     /// The stack pointer on this stack.
     pub esp: u32,
@@ -252,11 +304,41 @@ pub struct KernelStackView {
     pub vector: Option<u8>,
     /// What the kernel uses that vector for.
     pub vector_name: Option<String>,
-    /// The trap frame's slots at or above ESP, lowest address first.
+    /// The trap frame's slots at or above ESP, lowest address first. A
+    /// frame pushed without a change of privilege (a trap from the kernel,
+    /// as on the scheduler's stack) has no ESP and SS slots.
     pub trap_frame: Vec<Field>,
+    /// A new process's first return, while on the stack: the slot just
+    /// below the trap frame where `allocproc` put `trapret`'s address
+    /// (xv6's `forkret` returns through it), unless the context holds it.
+    #[serde(default)]
+    pub first_return: Option<Field>,
     pub context: Vec<Field>,
     /// Where the saved context returns to, as `symbol+offset`.
     pub context_return: Option<String>,
+    /// While the CPU runs on the stack: the words from ESP up to the
+    /// lowest record above (the trap frame, the first return; the whole
+    /// stack when there is none), which the kernel's own code pushed:
+    /// return addresses, saved registers, locals. Lowest first; a word
+    /// that points into the kernel is named by its symbol.
+    #[serde(default)]
+    pub calls: Vec<Field>,
+}
+
+impl KernelStackView {
+    /// Every slot shown, lowest address first: the kernel's calls, the
+    /// context, the first return, the trap frame.
+    pub fn slots(&self) -> Vec<&Field> {
+        let mut all: Vec<&Field> = self
+            .calls
+            .iter()
+            .chain(&self.context)
+            .chain(&self.first_return)
+            .chain(&self.trap_frame)
+            .collect();
+        all.sort_by_key(|f| f.addr);
+        all
+    }
 }
 
 /// A part of a process's address space, as the kernel lays it out.
@@ -429,6 +511,16 @@ pub trait KernelView {
 
     /// A process's kernel stack, from its top down to ESP.
     fn kernel_stack(&self, m: &Machine, p: &ProcessView) -> KernelStackView;
+
+    /// The kernel stack ESP is on now, in the kernel: the kernel stack of
+    /// the process whose `kstack` page holds ESP ([`KernelView::kernel_stack`]),
+    /// or the scheduler's (the CPU's boot stack, no process's:
+    /// [`StackOwner::Scheduler`]) with the trap frame an interrupt pushed
+    /// on it while the scheduler idled. `None` in user mode, before
+    /// paging, or on a stack the kernel view does not know.
+    fn current_stack(&self, _m: &Machine) -> Option<KernelStackView> {
+        None
+    }
 
     /// The user EIP and ESP of a process: the CPU's while it runs in user
     /// mode, else the ones its trap frame saved.
@@ -684,10 +776,11 @@ pub fn idt_at(
         .collect()
 }
 
-/// How a kernel lays out what its trap path pushes, for [`stack_of`].
+/// How a kernel lays out what its trap path pushes, for [`stack_of`] and
+/// [`scheduler_stack_of`].
 #[derive(Debug)]
 pub struct StackLayout<'a> {
-    /// The top of the process's kernel stack (kernel address).
+    /// The top of the kernel stack (kernel address).
     pub top: u32,
     /// The trap frame's fields with their offsets, lowest first.
     pub trap_frame: &'a [(String, u32)],
@@ -697,20 +790,61 @@ pub struct StackLayout<'a> {
     pub kernbase: u32,
     /// The TSS's ESP0 now.
     pub esp0: u32,
+    /// The address of `trapret`, where `allocproc` makes a new process's
+    /// first return go (and `alltraps` falls through to after `trap`).
+    pub trapret: Option<u32>,
+    /// The address of `alltraps`, the entry code every vector stub jumps
+    /// to: straight-line code up to its `call trap`, then `trapret`'s pops
+    /// up to `iret`.
+    pub alltraps: Option<u32>,
+}
+
+/// What a kernel view names on a kernel stack, for [`stack_of`] and
+/// [`scheduler_stack_of`].
+pub struct StackNames<'a> {
+    /// The vector whose stub the CPU is in (before the stub pushed the
+    /// trap number).
+    pub vector_of_eip: &'a dyn Fn(u32) -> Option<u8>,
+    /// Where a vector's stub starts (xv6's `vectorN`).
+    pub stub_start: &'a dyn Fn(u8) -> Option<u32>,
+    /// A kernel address as `symbol+offset`.
+    pub symbolize: &'a dyn Fn(u32) -> Option<String>,
+    /// What the kernel calls a vector.
+    pub name_of: &'a dyn Fn(u8) -> Option<&'static str>,
+}
+
+impl std::fmt::Debug for StackNames<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("StackNames")
+    }
 }
 
 /// A process's kernel stack, decoded the same way for both kernels: the
 /// trap frame's slots at or above ESP, each labelled by who pushed it for
-/// its vector, and the context when it is switched out. `vector_of_eip`
-/// names the vector whose stub the CPU is in (before the stub pushed the
-/// trap number); `symbolize` names a code address.
+/// its vector, and the context when it is switched out.
+///
+/// A frame no trap pushed is told from a pushed one by the slot just
+/// below it. `allocproc` lays out a new process's stack with `trapret`'s
+/// address there (xv6 then `forkret`'s context below; the teaching
+/// kernel's context returns to `trapret` through that very slot), and the
+/// frame above is written by the kernel: copied by `fork` from the
+/// parent's, or set up for the first process. A trap entering the kernel
+/// pushes its frame from the top down and then `alltraps`'s `push esp`
+/// writes the frame's own address into that slot before anything lower is
+/// pushed (its `call trap` pushes the address after the call, lower
+/// still). So while the slot is on the stack (at or above ESP) and holds
+/// exactly `trapret`'s address, the frame is the kernel's copy, and so it
+/// stays while `trapret` pops it on the way to the first `iret` (EIP in
+/// `trapret`, the slot just popped); while the CPU and the stub are still
+/// pushing a new frame, ESP is above the slot and EIP is in the stub or
+/// `alltraps`, and the frame's slots are labelled by their pushers. A new
+/// process with a parent was made by `fork`; one without, by the kernel
+/// itself.
 pub fn stack_of(
     m: &Machine,
     p: &ProcessView,
     layout: &StackLayout,
-    vector_of_eip: impl Fn(u32) -> Option<u8>,
-    symbolize: impl Fn(u32) -> Option<String>,
-    name_of: impl Fn(u8) -> Option<&'static str>,
+    names: &StackNames,
 ) -> KernelStackView {
     let read = |va: u32| m.mem().read(va.wrapping_sub(layout.kernbase), 4);
     let top = layout.top;
@@ -726,6 +860,182 @@ pub fn stack_of(
     } else {
         (StackState::UserMode, top)
     };
+    let below = p.tf.wrapping_sub(4);
+    // trapret popping the frame (its first return taken, so the slot is
+    // just below ESP): straight-line code from trapret to EIP.
+    let popping = |trapret: u32| {
+        state == StackState::InKernel
+            && stack_effect(m, layout.kernbase, trapret, m.cpu().eip).is_some()
+    };
+    let written = state != StackState::UserMode
+        && layout
+            .trapret
+            .is_some_and(|t| read(below) == t && (esp <= below || popping(t)));
+    let made = written.then_some(if p.parent.is_some() {
+        Pusher::Fork
+    } else {
+        Pusher::Setup
+    });
+    let context_at = (state == StackState::SwitchedOut).then_some(p.context);
+    decode(
+        m,
+        StackOwner::Process { pid: p.pid },
+        state,
+        esp,
+        Some(p.tf),
+        made,
+        context_at,
+        layout,
+        names,
+    )
+}
+
+/// The scheduler's stack, `low` up to `layout.top`, with ESP on it: the
+/// innermost trap frame on it (an interrupt taken while the scheduler
+/// idles: the CPU pushed EIP, CS and EFLAGS, no ESP and SS as the
+/// privilege did not change, then the stub and `alltraps` their parts),
+/// and the words the kernel's code pushed below it. The frame is found
+/// from where the CPU is on the trap path: in a vector stub or in
+/// `alltraps`/`trapret`, by counting the pushes (and pops) of the
+/// straight-line code from its start up to EIP; deeper, in `trap` or what
+/// it calls, by the return address `alltraps`'s `call trap` left, with the
+/// frame's address (its `push esp`) just above it.
+pub fn scheduler_stack_of(
+    m: &Machine,
+    low: u32,
+    layout: &StackLayout,
+    names: &StackNames,
+) -> KernelStackView {
+    let esp = m.cpu().gpr[4];
+    let tf = frame_on_stack(m, low, layout, names);
+    decode(
+        m,
+        StackOwner::Scheduler,
+        StackState::InKernel,
+        esp,
+        tf,
+        None,
+        None,
+        layout,
+        names,
+    )
+}
+
+/// The instruction at kernel address `va`.
+fn instr_at(m: &Machine, kernbase: u32, va: u32) -> Option<Instr> {
+    let pa = va.wrapping_sub(kernbase);
+    let bytes: Vec<u8> = (0..MAX_INSTR_LEN as u32)
+        .map(|i| m.mem().read(pa.wrapping_add(i), 1) as u8)
+        .collect();
+    decode_instr(&bytes).ok()
+}
+
+/// What straight-line code from `from` does to the stack up to `to` (not
+/// included): bytes pushed, less bytes popped (a call counts as nothing:
+/// its callee returns), and the return address of the first call on the
+/// way. `None` if `to` is not an instruction of that code (a jump, a
+/// return or 64 instructions end it first).
+fn stack_effect(m: &Machine, kernbase: u32, from: u32, to: u32) -> Option<(i64, Option<u32>)> {
+    let mut pc = from;
+    let mut bytes = 0i64;
+    let mut call_return = None;
+    for _ in 0..64 {
+        if pc == to {
+            return Some((bytes, call_return));
+        }
+        let i = instr_at(m, kernbase, pc)?;
+        let size = i64::from(i.width.bytes());
+        let esp_imm = match (i.dst, i.src) {
+            (Operand::Reg(4), Operand::Imm(v)) if i.width == Width::Dword => Some(i64::from(v)),
+            _ => None,
+        };
+        match i.op {
+            Op::Push => bytes += size,
+            Op::Pop => bytes -= size,
+            Op::Pushad => bytes += 8 * size,
+            Op::Popad => bytes -= 8 * size,
+            Op::Add if esp_imm.is_some() => bytes -= esp_imm.unwrap_or(0),
+            Op::Sub if esp_imm.is_some() => bytes += esp_imm.unwrap_or(0),
+            Op::Call => {
+                call_return.get_or_insert(pc.wrapping_add(u32::from(i.len)));
+            }
+            Op::Jmp
+            | Op::JmpFar
+            | Op::JmpIndirect
+            | Op::Jcc(_)
+            | Op::Ret
+            | Op::Iret
+            | Op::CallIndirect
+            | Op::Hlt => return None,
+            _ => {}
+        }
+        pc = pc.wrapping_add(u32::from(i.len));
+    }
+    None
+}
+
+/// Where the innermost trap frame on the stack `low`..`layout.top` begins
+/// (see [`scheduler_stack_of`]).
+fn frame_on_stack(m: &Machine, low: u32, layout: &StackLayout, names: &StackNames) -> Option<u32> {
+    let (esp, eip) = (m.cpu().gpr[4], m.cpu().eip);
+    let offset_of = |name: &str| {
+        layout
+            .trap_frame
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, o)| i64::from(*o))
+    };
+    let at = |lowest_pushed: i64| {
+        u32::try_from(i64::from(esp) - lowest_pushed)
+            .ok()
+            .filter(|&tf| tf >= low && tf < layout.top)
+    };
+    // In a vector stub: the CPU pushed down to EIP (or its error code),
+    // the stub some words more.
+    if let Some(v) = (names.vector_of_eip)(eip) {
+        let start = (names.stub_start)(v)?;
+        let (pushed, _) = stack_effect(m, layout.kernbase, start, eip)?;
+        let cpu_lowest = offset_of(if Exception::pushes_error_code(v) {
+            "err"
+        } else {
+            "eip"
+        })?;
+        return at(cpu_lowest - pushed);
+    }
+    let alltraps = layout.alltraps?;
+    // In alltraps (or trapret): the stub pushed down to the trap number.
+    if let Some((pushed, _)) = stack_effect(m, layout.kernbase, alltraps, eip) {
+        return at(offset_of("trapno")? - pushed);
+    }
+    // In trap or deeper: alltraps's call left its return address, the
+    // frame's address above it, the frame above that.
+    let to = layout.trapret.unwrap_or(alltraps.wrapping_add(64));
+    let (_, ret) = stack_effect(m, layout.kernbase, alltraps, to)?;
+    let ret = ret?;
+    let read = |va: u32| m.mem().read(va.wrapping_sub(layout.kernbase), 4);
+    (esp..layout.top.saturating_sub(8))
+        .step_by(4)
+        .find(|&a| read(a) == ret && read(a + 4) == a + 8)
+        .map(|a| a + 8)
+}
+
+/// A kernel stack from ESP up: the trap frame at `tf` (written by `made`
+/// when no trap pushed it), a new process's first return, the context at
+/// `context_at`, and the kernel's calls below them.
+#[allow(clippy::too_many_arguments)]
+fn decode(
+    m: &Machine,
+    owner: StackOwner,
+    state: StackState,
+    esp: u32,
+    tf: Option<u32>,
+    made: Option<Pusher>,
+    context_at: Option<u32>,
+    layout: &StackLayout,
+    names: &StackNames,
+) -> KernelStackView {
+    let read = |va: u32| m.mem().read(va.wrapping_sub(layout.kernbase), 4);
+    let top = layout.top;
     let pushed = |addr: u32| addr >= esp && addr < top;
     let offset_of = |name: &str| {
         layout
@@ -734,67 +1044,145 @@ pub fn stack_of(
             .find(|(n, _)| n == name)
             .map(|(_, o)| *o)
     };
+    let slot = |name: &str| Some(tf? + offset_of(name)?).filter(|&a| pushed(a));
     // The trap number, once the stub pushed it; before that, the stub the
-    // CPU is in says which vector this is.
-    let trapno_at = offset_of("trapno").map(|o| p.tf + o);
-    let vector = match trapno_at {
-        Some(at) if pushed(at) => u8::try_from(read(at)).ok(),
-        _ if state == StackState::InKernel => vector_of_eip(m.cpu().eip),
+    // CPU is in says which vector this is. A frame the kernel set up for
+    // a first run has none (a copied one has the parent's).
+    let vector = match (made, slot("trapno")) {
+        (Some(Pusher::Setup), _) => None,
+        (_, Some(at)) => u8::try_from(read(at)).ok(),
+        (None, None) if tf.is_some() && state == StackState::InKernel => {
+            (names.vector_of_eip)(m.cpu().eip)
+        }
         _ => None,
     };
     let err_by = match vector {
         Some(v) if !Exception::pushes_error_code(v) => Pusher::Stub,
         _ => Pusher::Cpu,
     };
-    let trap_frame = layout
-        .trap_frame
-        .iter()
-        .filter(|(name, offset)| !name.starts_with("padding") && pushed(p.tf + offset))
-        .map(|(name, offset)| {
-            let by = match name.as_str() {
-                "eip" | "cs" | "eflags" | "esp" | "ss" => Pusher::Cpu,
-                "err" => err_by,
-                "trapno" => Pusher::Stub,
-                _ => Pusher::Entry,
-            };
-            Field {
-                addr: p.tf + offset,
-                value: read(p.tf + offset),
-                by,
-                name: name.clone(),
-            }
+    // From the kernel (CS's privilege 0), the CPU pushed no ESP and SS:
+    // those words are the interrupted code's.
+    let from_kernel = made.is_none() && slot("cs").is_some_and(|at| read(at) & 3 == 0);
+    let trap_frame: Vec<Field> = tf
+        .map(|tf| {
+            layout
+                .trap_frame
+                .iter()
+                .filter(|(name, offset)| {
+                    !name.starts_with("padding")
+                        && pushed(tf + offset)
+                        && !(from_kernel && (name == "esp" || name == "ss"))
+                })
+                .map(|(name, offset)| {
+                    let by = made.unwrap_or(match name.as_str() {
+                        "eip" | "cs" | "eflags" | "esp" | "ss" => Pusher::Cpu,
+                        "err" => err_by,
+                        "trapno" => Pusher::Stub,
+                        _ => Pusher::Entry,
+                    });
+                    Field {
+                        addr: tf + offset,
+                        value: read(tf + offset),
+                        by,
+                        name: name.clone(),
+                    }
+                })
+                .collect()
         })
-        .collect();
-    let context: Vec<Field> = if state == StackState::SwitchedOut {
-        layout
-            .context
-            .iter()
-            .map(|(name, offset)| Field {
-                addr: p.context + offset,
-                value: read(p.context + offset),
-                by: Pusher::Swtch,
-                name: name.clone(),
+        .unwrap_or_default();
+    let context: Vec<Field> = context_at
+        .map(|c| {
+            layout
+                .context
+                .iter()
+                .map(|(name, offset)| Field {
+                    addr: c + offset,
+                    value: read(c + offset),
+                    by: if made.is_some() {
+                        Pusher::Allocproc
+                    } else {
+                        Pusher::Swtch
+                    },
+                    name: name.clone(),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let first_return = tf
+        .filter(|_| made.is_some())
+        .map(|tf| tf.wrapping_sub(4))
+        .filter(|&a| pushed(a) && !context.iter().any(|f| f.addr == a))
+        .map(|a| {
+            let value = read(a);
+            Field {
+                name: match (names.symbolize)(value) {
+                    Some(s) => format!("return to {s}"),
+                    None => "return address".into(),
+                },
+                addr: a,
+                value,
+                by: Pusher::Allocproc,
+            }
+        });
+    let context_return = context
+        .iter()
+        .find(|f| f.name == "eip")
+        .and_then(|f| (names.symbolize)(f.value));
+    let lowest = trap_frame
+        .iter()
+        .chain(&first_return)
+        .chain(&context)
+        .map(|f| f.addr)
+        .min()
+        .unwrap_or(top);
+    let calls = if state == StackState::InKernel && esp % 4 == 0 {
+        (esp..lowest.min(top))
+            .step_by(4)
+            .map(|a| {
+                let value = read(a);
+                Field {
+                    name: (value >= layout.kernbase)
+                        .then(|| (names.symbolize)(value))
+                        .flatten()
+                        .unwrap_or_default(),
+                    addr: a,
+                    value,
+                    by: Pusher::Kernel,
+                }
             })
             .collect()
     } else {
         Vec::new()
     };
-    let context_return = context
-        .iter()
-        .find(|f| f.name == "eip")
-        .and_then(|f| symbolize(f.value));
     KernelStackView {
-        pid: p.pid,
+        owner,
         top,
         esp,
         state,
         esp0: layout.esp0,
         vector,
-        vector_name: vector.and_then(&name_of).map(str::to_string),
+        vector_name: vector.and_then(names.name_of).map(str::to_string),
         trap_frame,
+        first_return,
         context,
         context_return,
+        calls,
     }
+}
+
+/// Whether ESP is in the kernel (ring 0, paging on, above `kernbase`):
+/// where [`KernelView::current_stack`] looks for its stack.
+pub fn esp_in_kernel(m: &Machine, kernbase: u32) -> Option<u32> {
+    let esp = m.cpu().gpr[4];
+    (m.cpu().cpl() == 0 && m.cpu().paging() && esp >= kernbase).then_some(esp)
+}
+
+/// The process whose kernel stack, the page from `kstack` up, holds
+/// `esp` (an empty stack's ESP is the page's end).
+pub fn process_holding(procs: Vec<ProcessView>, esp: u32) -> Option<ProcessView> {
+    procs
+        .into_iter()
+        .find(|p| p.kstack != 0 && esp > p.kstack && esp - p.kstack <= 4096)
 }
 
 /// `symbol+offset`, or the symbol alone at offset 0.

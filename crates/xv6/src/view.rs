@@ -8,9 +8,13 @@ use crate::{Type, Xv6};
 use osviz_machine::{Machine, Pte};
 use osviz_view::{
     ChannelKind, DiskRequestView, FrameOwner, IdtEntry, KernelStackView, KernelView, LineAddress,
-    MemoryRegion, Phase, ProcessView, RegionKind, SourcePlace, StackLayout, idt_at, stack_of,
-    symbol_plus,
+    MemoryRegion, Phase, ProcessView, RegionKind, SourcePlace, StackLayout, StackNames,
+    esp_in_kernel, idt_at, process_holding, scheduler_stack_of, stack_of, symbol_plus,
 };
+
+/// param.h's KSTACKSIZE: a process's kernel stack, and the boot stack
+/// entry.S reserves (`stack`), which the scheduler runs on.
+const KSTACKSIZE: u32 = 4096;
 
 /// xv6's vectors (traps.h: T_SYSCALL, and IRQ n at T_IRQ0 + n as
 /// trap.c and the device drivers route them); exceptions keep their
@@ -120,6 +124,44 @@ impl Xv6 {
             .unwrap_or_default();
         fields.sort_by_key(|(_, o)| *o);
         fields
+    }
+
+    /// The trap path's layout on a kernel stack whose top is `top`:
+    /// trapasm.S's `alltraps` and `trapret`.
+    fn stack_layout<'a>(
+        &self,
+        m: &Machine,
+        top: u32,
+        trap_frame: &'a [(String, u32)],
+        context: &'a [(String, u32)],
+    ) -> StackLayout<'a> {
+        StackLayout {
+            top,
+            trap_frame,
+            context,
+            kernbase: self.kernbase(),
+            esp0: self.esp0(m),
+            trapret: self.layout.symbol("trapret"),
+            alltraps: self.layout.symbol("alltraps"),
+        }
+    }
+
+    /// What xv6 names on a kernel stack: vectors.S's stubs `vectorN`,
+    /// the ELF's symbols, its vectors.
+    fn with_stack_names<T>(&self, f: impl FnOnce(&StackNames) -> T) -> T {
+        let vector_of_eip = |eip: u32| {
+            self.symbolize(eip)
+                .and_then(|s| s.split('+').next()?.strip_prefix("vector")?.parse().ok())
+        };
+        let stub_start = |v: u8| self.layout.symbol(&format!("vector{v}"));
+        let symbolize = |a: u32| self.symbolize(a);
+        let name_of = |v: u8| self.vector_name(v);
+        f(&StackNames {
+            vector_of_eip: &vector_of_eip,
+            stub_start: &stub_start,
+            symbolize: &symbolize,
+            name_of: &name_of,
+        })
     }
 
     /// `symbol+offset` for a kernel address, from the ELF's symbols.
@@ -331,24 +373,27 @@ impl KernelView for Xv6 {
         let trap_frame = self.struct_fields("trapframe");
         let context = self.struct_fields("context");
         let tf_size = self.layout.structs.get("trapframe").map_or(0, |s| s.size);
-        let layout = StackLayout {
-            top: p.tf + tf_size,
-            trap_frame: &trap_frame,
-            context: &context,
-            kernbase: self.kernbase(),
-            esp0: self.esp0(m),
-        };
-        stack_of(
-            m,
-            p,
-            &layout,
-            |eip| {
-                self.symbolize(eip)
-                    .and_then(|s| s.split('+').next()?.strip_prefix("vector")?.parse().ok())
-            },
-            |a| self.symbolize(a),
-            |v| self.vector_name(v),
-        )
+        let layout = self.stack_layout(m, p.tf + tf_size, &trap_frame, &context);
+        self.with_stack_names(|names| stack_of(m, p, &layout, names))
+    }
+
+    /// The process whose kernel stack holds ESP, else the scheduler's:
+    /// entry.S's `stack` (`.comm stack, KSTACKSIZE`), which `main` and
+    /// then `mpmain`'s `scheduler` run on for CPU 0.
+    fn current_stack(&self, m: &Machine) -> Option<KernelStackView> {
+        let esp = esp_in_kernel(m, self.kernbase())?;
+        if let Some(p) = process_holding(KernelView::processes(self, m), esp) {
+            return Some(self.kernel_stack(m, &p));
+        }
+        let low = self.layout.symbol("stack")?;
+        let top = low + KSTACKSIZE;
+        if !(esp > low && esp <= top) {
+            return None;
+        }
+        let trap_frame = self.struct_fields("trapframe");
+        let context = self.struct_fields("context");
+        let layout = self.stack_layout(m, top, &trap_frame, &context);
+        Some(self.with_stack_names(|names| scheduler_stack_of(m, low, &layout, names)))
     }
 
     fn user_context(&self, m: &Machine, p: &ProcessView) -> (u32, u32) {

@@ -3,10 +3,10 @@
 //! kernel stack, address space, frames, the IDT, source lines), answered
 //! from xv6's own DWARF on a running xv6.
 
-use osviz_machine::{Machine, PcConfig, StopReason};
+use osviz_machine::{Event, EventKind, Machine, PcConfig, StopReason};
 use osviz_view::{
-    ChannelKind, DeviceClass, FrameOwner, KernelView, Phase, Pusher, RegionKind, StackState,
-    TrapCause,
+    ChannelKind, DeviceClass, FrameOwner, KernelStackView, KernelView, Phase, Pusher, RegionKind,
+    StackOwner, StackState, TrapCause,
 };
 use osviz_xv6::Xv6;
 
@@ -321,4 +321,248 @@ fn in_ideintr_the_trap_is_the_disks_interrupt_and_the_sleeper_waits_on_a_buffer(
         view.trap_cause_of(&m, 14),
         TrapCause::Exception { vector: 14 }
     );
+}
+
+/// Every slot of a stack view from ESP up to the top, one per word: no
+/// slot below ESP, none left out.
+fn assert_every_slot_from_esp_to_top(stack: &KernelStackView) {
+    let addrs: Vec<u32> = stack.slots().iter().map(|f| f.addr).collect();
+    let words: Vec<u32> = (stack.esp..stack.top).step_by(4).collect();
+    assert_eq!(addrs, words, "{stack:#?}");
+}
+
+#[test]
+fn at_forkret_the_childs_frame_is_forks_copy_below_it_allocprocs_return_into_trapret() {
+    let (mut m, xv6) = boot();
+    to_prompt(&mut m);
+    for b in b"ls\n" {
+        m.press_key(*b);
+    }
+    let view: &dyn KernelView = &xv6;
+    let trapret = view.symbol_address("trapret").unwrap();
+    // As the xv6-pcb lesson stops: at forkret's address, fork's child's
+    // first instruction after the scheduler's swtch.
+    let forkret = view.symbol_address("forkret").unwrap();
+    m.add_breakpoint(forkret);
+    let stop = m.run(30_000_000);
+    assert!(matches!(stop, StopReason::Breakpoint { .. }), "{stop:?}");
+    m.remove_breakpoint(forkret);
+    let child = view.current(&m).expect("fork's child runs");
+    assert_eq!((child.pid, child.parent), (3, Some(2)));
+    let stack = view.kernel_stack(&m, &child);
+    assert_eq!(stack.owner, StackOwner::Process { pid: 3 });
+    assert_eq!(stack.state, StackState::InKernel);
+    // Every slot of the frame is fork's copy (`*np->tf = *curproc->tf`),
+    // ESP and SS included (the parent came from user mode).
+    let names: Vec<_> = stack.trap_frame.iter().map(|f| f.name.as_str()).collect();
+    for name in [
+        "edi", "eax", "gs", "trapno", "err", "eip", "cs", "esp", "ss",
+    ] {
+        assert!(names.contains(&name), "{name} in {names:?}");
+    }
+    assert!(
+        stack.trap_frame.iter().all(|f| f.by == Pusher::Fork),
+        "{:#?}",
+        stack.trap_frame
+    );
+    assert_eq!(
+        Pusher::Fork.label(),
+        "copied by fork from the parent's trap frame"
+    );
+    let value = |name: &str| {
+        stack
+            .trap_frame
+            .iter()
+            .find(|f| f.name == name)
+            .unwrap()
+            .value
+    };
+    assert_eq!(value("eax"), 0, "fork returns 0 in the child");
+    assert_eq!(stack.vector, Some(64), "the parent's system call, copied");
+    // allocproc's layout: trapret's address just below the trap frame,
+    // where swtch's ret (to forkret) left ESP.
+    let first = stack.first_return.clone().expect("allocproc's return slot");
+    assert_eq!(
+        (first.addr, first.value, first.by, first.name.as_str()),
+        (
+            child.tf - 4,
+            trapret,
+            Pusher::Allocproc,
+            "return to trapret"
+        )
+    );
+    assert_eq!(stack.esp, child.tf - 4);
+    assert_every_slot_from_esp_to_top(&stack);
+    // The parent's frame (sh has gone on, into wait) was pushed by its
+    // trap.
+    let parent = view.processes(&m).into_iter().find(|p| p.pid == 2).unwrap();
+    let theirs = view.kernel_stack(&m, &parent);
+    assert!(theirs.first_return.is_none());
+    let by = |s: &KernelStackView, name: &str| {
+        s.trap_frame
+            .iter()
+            .find(|f| f.name == name)
+            .map(|f| (f.value, f.by))
+            .unwrap()
+    };
+    for (name, pusher) in [
+        ("eip", Pusher::Cpu),
+        ("esp", Pusher::Cpu),
+        ("trapno", Pusher::Stub),
+        ("ebx", Pusher::Entry),
+    ] {
+        assert_eq!(by(&theirs, name).1, pusher, "{name}");
+    }
+    // The stack ESP is on now is the child's.
+    assert_eq!(view.current_stack(&m), Some(stack));
+    // forkret returns into trapret, which pops fork's copy: still the copy
+    // (allocproc's slot now just below ESP, not shown).
+    m.add_breakpoint(trapret);
+    let stop = m.run(1_000_000);
+    assert!(matches!(stop, StopReason::Breakpoint { .. }), "{stop:?}");
+    m.remove_breakpoint(trapret);
+    assert_eq!(view.current(&m).map(|p| p.pid), Some(3));
+    let stack = view.kernel_stack(&m, &child);
+    assert_eq!(stack.esp, child.tf);
+    assert!(stack.first_return.is_none());
+    assert!(
+        stack.trap_frame.iter().all(|f| f.by == Pusher::Fork),
+        "{stack:#?}"
+    );
+    assert_every_slot_from_esp_to_top(&stack);
+
+    // The child's next trap from user mode pushes a frame over the copy
+    // while allocproc's trapret still lies below it: the slots are the
+    // CPU's as it pushes them, not fork's.
+    m.set_recording(true);
+    m.break_on(EventKind::TrapEntry, true);
+    loop {
+        let stop = m.run(30_000_000);
+        assert!(matches!(stop, StopReason::Event { .. }), "{stop:?}");
+        let from_user = m
+            .last_events()
+            .iter()
+            .any(|e| matches!(e, Event::TrapEntry { cpl_before: 3, .. }));
+        if from_user && view.current(&m).is_some_and(|p| p.pid == 3) {
+            break;
+        }
+    }
+    m.break_on(EventKind::TrapEntry, false);
+    assert_eq!(m.mem().read(child.tf - 4 - view.kernbase(), 4), trapret);
+    let stack = view.kernel_stack(&m, &child);
+    assert!(stack.first_return.is_none(), "{stack:#?}");
+    let pushers: Vec<_> = stack.trap_frame.iter().map(|f| f.by).collect();
+    assert!(
+        pushers
+            .iter()
+            .all(|b| *b == Pusher::Cpu || *b == Pusher::Stub),
+        "{stack:#?}"
+    );
+    assert_every_slot_from_esp_to_top(&stack);
+}
+
+#[test]
+fn a_timer_interrupt_while_the_scheduler_idles_is_pushed_on_the_schedulers_stack() {
+    let (mut m, xv6) = boot();
+    to_prompt(&mut m);
+    let view: &dyn KernelView = &xv6;
+    m.set_recording(true);
+    m.break_on(EventKind::TrapEntry, true);
+    let return_eip = loop {
+        let stop = m.run(30_000_000);
+        assert!(matches!(stop, StopReason::Event { .. }), "{stop:?}");
+        let entry = m.last_events().iter().find_map(|e| match e {
+            Event::TrapEntry {
+                vector: 32,
+                cpl_before: 0,
+                return_eip,
+                ..
+            } => Some(*return_eip),
+            _ => None,
+        });
+        if let Some(eip) = entry
+            && view.current(&m).is_none()
+        {
+            break eip;
+        }
+    };
+    m.break_on(EventKind::TrapEntry, false);
+    let stack = view
+        .current_stack(&m)
+        .expect("ESP on the scheduler's stack");
+    assert_eq!(stack.owner, StackOwner::Scheduler);
+    assert_eq!(stack.owner.pid(), None);
+    let boot_stack = view.symbol_address("stack").unwrap();
+    assert_eq!(stack.top, boot_stack + 4096, "entry.S: stack + KSTACKSIZE");
+    assert_eq!(stack.state, StackState::InKernel);
+    // At the entry the CPU has pushed EFLAGS, CS and EIP (no SS and ESP:
+    // the privilege did not change); the stub names the vector.
+    let frame: Vec<_> = stack
+        .trap_frame
+        .iter()
+        .map(|f| (f.name.as_str(), f.by))
+        .collect();
+    assert_eq!(
+        frame,
+        [
+            ("eip", Pusher::Cpu),
+            ("cs", Pusher::Cpu),
+            ("eflags", Pusher::Cpu)
+        ]
+    );
+    assert_eq!(stack.trap_frame[0].addr, stack.esp);
+    assert_eq!(stack.trap_frame[0].value, return_eip);
+    assert_eq!(stack.trap_frame[1].value & 3, 0, "CS of ring 0");
+    assert_eq!(stack.vector, Some(32));
+    assert!(stack.calls.is_empty() && stack.context.is_empty());
+    let eflags_at = stack.trap_frame[2].addr;
+
+    // Step through the stub and alltraps into trap: the frame stays where
+    // the CPU pushed it, and fills in below.
+    let trap = view.symbol_address("trap").unwrap();
+    let mut steps = 0;
+    while m.cpu().eip != trap {
+        m.step();
+        steps += 1;
+        assert!(steps < 100, "trap reached");
+        let now = view.current_stack(&m).expect("still the scheduler's");
+        assert_eq!(now.owner, StackOwner::Scheduler);
+        let top = now.trap_frame.last().expect("the frame");
+        assert_eq!((top.name.as_str(), top.addr), ("eflags", eflags_at));
+        assert!(now.slots().iter().all(|f| f.addr >= now.esp));
+    }
+    let stack = view.current_stack(&m).unwrap();
+    let by = |name: &str| {
+        stack
+            .trap_frame
+            .iter()
+            .find(|f| f.name == name)
+            .map(|f| (f.value, f.by))
+    };
+    assert_eq!(by("trapno"), Some((32, Pusher::Stub)));
+    assert_eq!(by("err"), Some((0, Pusher::Stub)));
+    assert_eq!(by("edi").map(|f| f.1), Some(Pusher::Entry));
+    assert_eq!(by("esp"), None, "no privilege change: no ESP pushed");
+    assert_eq!(by("ss"), None);
+    let names: Vec<_> = stack
+        .trap_frame
+        .iter()
+        .rev()
+        .take(3)
+        .map(|f| f.name.as_str())
+        .collect();
+    assert_eq!(names, ["eflags", "cs", "eip"], "the CPU's words at the top");
+    assert_eq!(stack.vector_name.as_deref(), Some("timer (IRQ 0)"));
+    // Below the frame: alltraps's argument (the frame's address) and its
+    // call's return address, at ESP.
+    let calls: Vec<_> = stack.calls.iter().map(|f| f.value).collect();
+    let tf = stack.trap_frame[0].addr;
+    assert_eq!(calls.len(), 2, "{:#?}", stack.calls);
+    assert_eq!(calls[1], tf);
+    assert!(
+        stack.calls[0].name.starts_with("alltraps"),
+        "{:?}",
+        stack.calls[0]
+    );
+    assert_eq!(stack.calls[0].addr, stack.esp);
 }

@@ -176,6 +176,24 @@ pub fn order(s: &Session) -> Vec<Panel> {
 /// The speeds at or below which the page walk animates while running.
 const ANIMATED_RATE: f64 = 10.0;
 
+/// The kernel stack the panel shows: the chosen process's; else the stack
+/// ESP is on in the kernel (the running process's, or the scheduler's when
+/// no process runs: an interrupt taken while it idles is pushed there);
+/// else the shown process's (empty while it runs in user mode).
+fn kernel_stack(s: &Session, shown: &Shown) -> Option<KernelStackView> {
+    let m = s.guest().machine();
+    let i = s.guest().view();
+    let chosen = s
+        .inspect()
+        .selected_pid()
+        .and_then(|pid| shown.procs.iter().find(|p| p.pid == pid));
+    if let Some(p) = chosen {
+        return Some(i.kernel_stack(m, p));
+    }
+    i.current_stack(m)
+        .or_else(|| shown.process.as_ref().map(|p| i.kernel_stack(m, p)))
+}
+
 /// The data of `panel` now.
 pub fn panel_view(
     s: &Session,
@@ -199,9 +217,7 @@ pub fn panel_view(
             procs: shown.procs.clone(),
             shown: shown.pid(),
         },
-        Panel::KernelStack => {
-            PanelView::KernelStack(shown.process.as_ref().map(|p| i.kernel_stack(m, p)))
-        }
+        Panel::KernelStack => PanelView::KernelStack(kernel_stack(s, shown)),
         Panel::MemoryImage => PanelView::MemoryImage {
             pid: shown.pid(),
             regions: shown
@@ -284,6 +300,7 @@ pub fn panel_view(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use osviz_view::StackOwner;
 
     #[test]
     fn every_panel_has_a_view_of_its_own_kind() {
@@ -322,6 +339,55 @@ mod tests {
         else {
             panic!("pid 1 has a kernel stack")
         };
-        assert_eq!(stack.pid, 1);
+        assert_eq!(stack.owner, StackOwner::Process { pid: 1 });
+    }
+
+    #[test]
+    fn while_no_process_runs_the_kernel_stack_is_the_schedulers_with_the_frame_just_pushed() {
+        use crate::session::tests::xv6_read;
+        use osviz_machine::{Event, EventKind, StopReason};
+        let mut s = Session::with_xv6("xv6-idt", Some(xv6_read()));
+        let cache = RefCell::new(FramesCache::default());
+        // At the prompt, a timer interrupt taken while the scheduler idles.
+        let m = s.machine_for_test();
+        m.set_recording(true);
+        m.break_on(EventKind::TrapEntry, true);
+        loop {
+            let m = s.machine_for_test();
+            let stop = m.run(30_000_000);
+            assert!(matches!(stop, StopReason::Event { .. }), "{stop:?}");
+            let idle = m.last_events().iter().any(|e| {
+                matches!(
+                    e,
+                    Event::TrapEntry {
+                        vector: 32,
+                        cpl_before: 0,
+                        ..
+                    }
+                )
+            });
+            if idle && s.guest().view().current(s.guest().machine()).is_none() {
+                break;
+            }
+        }
+        s.machine_for_test().break_on(EventKind::TrapEntry, false);
+        let shown = Shown::of(&s);
+        let PanelView::KernelStack(Some(stack)) =
+            panel_view(&s, Panel::KernelStack, &shown, &cache, 0.0)
+        else {
+            panic!("a kernel stack")
+        };
+        assert_eq!(stack.owner, StackOwner::Scheduler);
+        let top: Vec<_> = stack.trap_frame.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(top, ["eip", "cs", "eflags"]);
+        assert_eq!(stack.vector, Some(32));
+        // A process chosen by the student is still the one shown.
+        s.apply(crate::action::Action::Pin(crate::focus::Focus::Pid(1)));
+        let PanelView::KernelStack(Some(stack)) =
+            panel_view(&s, Panel::KernelStack, &Shown::of(&s), &cache, 0.0)
+        else {
+            panic!("pid 1's kernel stack")
+        };
+        assert_eq!(stack.owner, StackOwner::Process { pid: 1 });
     }
 }
