@@ -6,8 +6,9 @@
 //! trait and never knows which kernel runs.
 //!
 //! What both kernels share is written once here: decoding page tables,
-//! a process's mappings, the IDT's gates, and a kernel stack from its
-//! trap frame and saved context ([`stack_of`]).
+//! a process's mappings, the IDT's gates, a kernel stack from its
+//! trap frame and saved context ([`stack_of`]), and the scheduler's stack
+//! with the frame an interrupt pushed on it ([`scheduler_stack_of`]).
 
 pub use osviz_machine::DeviceClass;
 use osviz_machine::{
