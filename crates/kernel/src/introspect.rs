@@ -103,27 +103,6 @@ impl<'a> Introspector<'a> {
         }
     }
 
-    /// The trap path's layout on a kernel stack whose top is `top`:
-    /// `alltraps` and `trapret`, which allocproc puts below a new
-    /// process's trap frame as its context's return address.
-    fn stack_layout<'b>(
-        &self,
-        m: &Machine,
-        top: u32,
-        trap_frame: &'b [(String, u32)],
-        context: &'b [(String, u32)],
-    ) -> StackLayout<'b> {
-        StackLayout {
-            top,
-            trap_frame,
-            context,
-            kernbase: KERNBASE,
-            esp0: self.esp0(m),
-            trapret: self.kernel.symbol("trapret"),
-            alltraps: self.kernel.symbol("alltraps"),
-        }
-    }
-
     /// What the kernel names on a kernel stack: its stubs `vectorN`
     /// (vectors.inc), its symbols and vectors.
     fn with_stack_names<T>(&self, f: impl FnOnce(&StackNames) -> T) -> T {
@@ -220,7 +199,7 @@ impl KernelView for Introspector<'_> {
     fn kernel_stack(&self, m: &Machine, p: &ProcessView) -> KernelStackView {
         let trap_frame = self.layout("trapframe");
         let context = self.layout("context");
-        let layout = self.stack_layout(m, p.kstack + 4096, &trap_frame, &context);
+        let layout = StackLayout::of(self, m, p.kstack + 4096, &trap_frame, &context);
         self.with_stack_names(|names| stack_of(m, p, &layout, names))
     }
 
@@ -241,7 +220,7 @@ impl KernelView for Introspector<'_> {
         }
         let trap_frame = self.layout("trapframe");
         let context = self.layout("context");
-        let layout = self.stack_layout(m, top, &trap_frame, &context);
+        let layout = StackLayout::of(self, m, top, &trap_frame, &context);
         Some(self.with_stack_names(|names| scheduler_stack_of(m, low, &layout, names)))
     }
 

@@ -800,6 +800,29 @@ pub struct StackLayout<'a> {
     pub alltraps: Option<u32>,
 }
 
+impl<'a> StackLayout<'a> {
+    /// The layout of a kernel stack whose top is `top`, as `view`'s kernel
+    /// names its trap path (`alltraps`, `trapret`) and as the machine is now
+    /// (ESP0): both kernels lay it out this way.
+    pub fn of(
+        view: &(impl KernelView + ?Sized),
+        m: &Machine,
+        top: u32,
+        trap_frame: &'a [(String, u32)],
+        context: &'a [(String, u32)],
+    ) -> StackLayout<'a> {
+        StackLayout {
+            top,
+            trap_frame,
+            context,
+            kernbase: view.kernbase(),
+            esp0: view.esp0(m),
+            trapret: view.symbol_address("trapret"),
+            alltraps: view.symbol_address("alltraps"),
+        }
+    }
+}
+
 /// What a kernel view names on a kernel stack, for [`stack_of`] and
 /// [`scheduler_stack_of`].
 pub struct StackNames<'a> {

@@ -126,26 +126,6 @@ impl Xv6 {
         fields
     }
 
-    /// The trap path's layout on a kernel stack whose top is `top`:
-    /// trapasm.S's `alltraps` and `trapret`.
-    fn stack_layout<'a>(
-        &self,
-        m: &Machine,
-        top: u32,
-        trap_frame: &'a [(String, u32)],
-        context: &'a [(String, u32)],
-    ) -> StackLayout<'a> {
-        StackLayout {
-            top,
-            trap_frame,
-            context,
-            kernbase: self.kernbase(),
-            esp0: self.esp0(m),
-            trapret: self.layout.symbol("trapret"),
-            alltraps: self.layout.symbol("alltraps"),
-        }
-    }
-
     /// What xv6 names on a kernel stack: vectors.S's stubs `vectorN`,
     /// the ELF's symbols, its vectors.
     fn with_stack_names<T>(&self, f: impl FnOnce(&StackNames) -> T) -> T {
@@ -373,7 +353,7 @@ impl KernelView for Xv6 {
         let trap_frame = self.struct_fields("trapframe");
         let context = self.struct_fields("context");
         let tf_size = self.layout.structs.get("trapframe").map_or(0, |s| s.size);
-        let layout = self.stack_layout(m, p.tf + tf_size, &trap_frame, &context);
+        let layout = StackLayout::of(self, m, p.tf + tf_size, &trap_frame, &context);
         self.with_stack_names(|names| stack_of(m, p, &layout, names))
     }
 
@@ -392,7 +372,7 @@ impl KernelView for Xv6 {
         }
         let trap_frame = self.struct_fields("trapframe");
         let context = self.struct_fields("context");
-        let layout = self.stack_layout(m, top, &trap_frame, &context);
+        let layout = StackLayout::of(self, m, top, &trap_frame, &context);
         Some(self.with_stack_names(|names| scheduler_stack_of(m, low, &layout, names)))
     }
 
