@@ -280,10 +280,23 @@ pub fn panel_view(
                 cursor: t.cursor,
             });
             let scrollback = if screen.is_some() {
-                let out = String::from_utf8_lossy(m.serial_output());
-                let lines: Vec<&str> = out.lines().collect();
-                let from = lines.len().saturating_sub(SCROLLBACK_LINES);
-                lines[from..].iter().map(|l| l.to_string()).collect()
+                // Only the output's tail is read (the console is built every
+                // frame, and a long run's output keeps growing).
+                let out = m.serial_output();
+                let from = out
+                    .iter()
+                    .rposition({
+                        let mut newlines = 0;
+                        move |&b| {
+                            newlines += usize::from(b == b'\n');
+                            newlines > SCROLLBACK_LINES
+                        }
+                    })
+                    .map_or(0, |i| i + 1);
+                String::from_utf8_lossy(&out[from..])
+                    .lines()
+                    .map(str::to_string)
+                    .collect()
             } else {
                 Vec::new()
             };
