@@ -71,7 +71,7 @@ test('an xv6 link far into the run reopens its step and registers; a reload mid-
   const t2 = Date.now();
   await page.reload();
 
-  await page.locator('.notice', { hasText: 'where you were' }).waitFor({ timeout: TIMEOUT });
+  await page.locator('.notice-text', { hasText: /^reopened step \d+ of/ }).waitFor({ timeout: TIMEOUT });
   const back = await stepCount(page);
   console.log(`reloaded near step ${left}; reopened step ${back} in ${Date.now() - t2} ms`);
   assert.ok(back > there + 100_000_000, `${back} > ${there} + 100 M`);
