@@ -311,6 +311,16 @@ test('projector mode for every lesson at 1280x720: the lesson panels, nothing cu
     assert.ok(report.title > report.control, `${id}: the lesson title is larger than the controls`);
     assert.equal(report.rows, 1, `${id}: the controls are on one row`);
     assert.ok(report.keyPanelTop < 720, `${id}: the key panel is above the fold`);
+    // Where the IDT leads, the system call's gate is on the first screen (the
+    // CPU's exceptions fold into one row); process rows stay a line or two.
+    const layout = await page.evaluate(() => {
+      const first = document.querySelector('main.panels > section');
+      const syscall = first.matches('.idt') ? first.querySelector('tr[data-vector="64"]') : null;
+      const rows = [...document.querySelectorAll('.processes tr.proc')].map((r) => r.getBoundingClientRect().height);
+      return { syscallBottom: syscall?.getBoundingClientRect().bottom, tallestProcess: Math.max(0, ...rows) };
+    });
+    if (layout.syscallBottom !== undefined) assert.ok(layout.syscallBottom <= 720, `${id}: the system call's gate ends at ${layout.syscallBottom} px`);
+    assert.ok(layout.tallestProcess < 60, `${id}: a process row is ${layout.tallestProcess} px tall`);
     await page.screenshot({ path: join(shots, `projector-${id}.png`) });
   }
   await done(page, errors);

@@ -65,6 +65,16 @@ test('xv6 boots to its prompt, ls answers typed keys, and the processes show who
   assert.match(timeline, /ticks = [1-9]\d*: timer interrupts/);
   // The frames panel draws all of xv6's 224 MiB.
   assert.match(await region(page, 'Physical frames').locator('h2').textContent(), /57344 \(224 MiB\)/);
+  // ...one pixel a frame, so a close-up shows a MiB of them as cells a
+  // student can see and point at: where the processes' frames are.
+  const frames = region(page, 'Physical frames');
+  const owned = frames.locator('.close-up .frame:not([data-owner="free"]):not([data-owner="kernel"]):not([data-owner="pt"])');
+  assert.ok(await owned.count() >= 3, 'the close-up shows processes\' frames');
+  const cell = await owned.first().boundingBox();
+  assert.ok(cell.width >= 6 && cell.height >= 6, `a close-up cell is ${cell.width} x ${cell.height} px`);
+  await owned.first().hover();
+  assert.match(await frames.locator('.close-up-title').textContent(), /Close-up: MiB \d+, frames 0x[0-9a-f]+–0x[0-9a-f]+ \(the frame pointed at\)/);
+  assert.ok(await frames.locator('.close-up .frame.linked').count() >= 1);
   await page.screenshot({ path: join(shots, 'xv6-ls.png') });
   await region(page, 'Timeline').screenshot({ path: join(shots, 'xv6-timeline.png') });
   await done(page, errors);

@@ -468,6 +468,14 @@ pub struct IdtEntry {
     pub present: bool,
 }
 
+impl IdtEntry {
+    /// Whether the vector is one the CPU reserves for its exceptions (0 to
+    /// 31, Intel SDM vol. 3A, 6.2), whatever the kernel does with it.
+    pub fn is_cpu_exception(&self) -> bool {
+        self.vector < 32
+    }
+}
+
 /// A place in the source: symbol+offset, file and line.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SourcePlace {

@@ -43,6 +43,9 @@ const PROCESS: [[u8; 3]; 8] = [
     [0x1d, 0x4e, 0xd8],
 ];
 const MARK: [u8; 3] = [0xff, 0xd4, 0x00];
+/// Free frames of the row the close-up shows, so the overview says where
+/// the close-up is.
+const BAND: [u8; 3] = [0xf6, 0xdf, 0x8a];
 
 fn colour(f: &FrameOwner) -> [u8; 3] {
     match f {
@@ -53,8 +56,9 @@ fn colour(f: &FrameOwner) -> [u8; 3] {
     }
 }
 
-/// One pixel per frame, the linked frame marked.
-fn draw(canvas: &HtmlCanvasElement, frames: &[FrameOwner], marked: Option<u32>) {
+/// One pixel per frame, the linked frame marked and the close-up's row
+/// (`band`) tinted where it is free.
+fn draw(canvas: &HtmlCanvasElement, frames: &[FrameOwner], marked: Option<u32>, band: usize) {
     let rows = frames.len().div_ceil(CANVAS_COLUMNS);
     canvas.set_width(CANVAS_COLUMNS as u32);
     canvas.set_height(rows as u32);
@@ -62,6 +66,8 @@ fn draw(canvas: &HtmlCanvasElement, frames: &[FrameOwner], marked: Option<u32>) 
     for (i, f) in frames.iter().enumerate() {
         let c = if marked == Some(i as u32) {
             MARK
+        } else if i / CANVAS_COLUMNS == band && *f == FrameOwner::Free {
+            BAND
         } else {
             colour(f)
         };
@@ -87,6 +93,8 @@ fn draw(canvas: &HtmlCanvasElement, frames: &[FrameOwner], marked: Option<u32>) 
 struct CanvasProps {
     frames: Rc<[FrameOwner]>,
     marked: Option<u32>,
+    /// The row (MiB) the close-up below shows.
+    band: usize,
     on_hover: Callback<Option<Focus>>,
 }
 
@@ -97,11 +105,14 @@ fn frame_canvas(props: &CanvasProps) -> Html {
         let canvas = canvas.clone();
         let frames = props.frames.clone();
         let marked = props.marked;
-        use_effect_with((frames, marked), move |(frames, marked)| {
-            if let Some(c) = canvas.cast::<HtmlCanvasElement>() {
-                draw(&c, frames, *marked);
-            }
-        });
+        use_effect_with(
+            (frames, marked, props.band),
+            move |(frames, marked, band)| {
+                if let Some(c) = canvas.cast::<HtmlCanvasElement>() {
+                    draw(&c, frames, *marked, *band);
+                }
+            },
+        );
     }
     let n = props.frames.len();
     let owners = props.frames.clone();
@@ -181,6 +192,68 @@ fn counts(frames: &[FrameOwner]) -> (usize, usize, usize) {
     (kernel, tables, process)
 }
 
+/// One frame as a cell: coloured by its owner, outlined when it is the
+/// shown process's, marked when linked, and found by the page's pointer
+/// handler through `data-focus`.
+fn cell(i: usize, f: &FrameOwner, props: &FramesProps) -> Html {
+    let linked = &props.linked;
+    let frame = Focus::Frame(i as u32);
+    let owner_pid = match f {
+        FrameOwner::Process { pid } => Some(*pid),
+        _ => None,
+    };
+    let mine = owner_pid.is_some() && owner_pid == props.shown_pid;
+    let mut these = vec![frame];
+    these.extend(owner_pid.map(Focus::Pid));
+    let class = classes!(
+        class_of(f),
+        (linked.pinned == Some(frame)).then_some("selected"),
+        linked.class(&these),
+        mine.then_some("of-selected")
+    );
+    html! {
+        <span class={class} title={title_of(i, f)} data-owner={owner_of(f)}
+            data-frame={i.to_string()} data-focus={frame.attr()}></span>
+    }
+}
+
+/// Frames in a close-up: one MiB, a row of the overview.
+const CLOSE_UP: usize = CANVAS_COLUMNS;
+
+/// Which MiB of a large memory the close-up shows: the one of the frame
+/// pointed at or pinned, else the one holding most of the shown process's
+/// frames, else the first with any process's frame (xv6 hands out frames
+/// from the top of memory down, so a process's frames sit together).
+fn close_up_mib(props: &FramesProps) -> usize {
+    if let Some(Focus::Frame(n)) = props.linked.current() {
+        return n as usize / CLOSE_UP;
+    }
+    let mibs = props.frames.len().div_ceil(CLOSE_UP);
+    let count = |pid: Option<u32>| {
+        let mut per = vec![0usize; mibs];
+        for (i, f) in props.frames.iter().enumerate() {
+            if let FrameOwner::Process { pid: p } = f
+                && pid.is_none_or(|want| want == *p)
+            {
+                per[i / CLOSE_UP] += 1;
+            }
+        }
+        per
+    };
+    let most = |per: Vec<usize>| {
+        per.iter()
+            .enumerate()
+            .filter(|(_, n)| **n > 0)
+            .max_by_key(|(i, n)| (**n, *i))
+            .map(|(i, _)| i)
+    };
+    props
+        .shown_pid
+        .and_then(|pid| most(count(Some(pid))))
+        .or_else(|| most(count(None)))
+        .unwrap_or(mibs.saturating_sub(1))
+}
+
 #[function_component(FramesPanel)]
 pub fn frames_panel(props: &FramesProps) -> Html {
     let linked = &props.linked;
@@ -190,6 +263,14 @@ pub fn frames_panel(props: &FramesProps) -> Html {
             _ => None,
         });
         let (kernel, tables, process) = counts(&props.frames);
+        let mib = close_up_mib(props);
+        let what = match (linked.current(), props.shown_pid) {
+            (Some(Focus::Frame(_)), _) => "the frame pointed at".to_string(),
+            (_, Some(pid)) => format!("where most of pid {pid}'s frames are"),
+            _ => "where processes' frames are".to_string(),
+        };
+        let close_up = (mib * CLOSE_UP..((mib + 1) * CLOSE_UP).min(props.frames.len()))
+            .map(|i| cell(i, &props.frames[i], props));
         return html! {
             <section class="panel frames" aria-label="Physical frames">
                 <h2>{ format!("Physical frames · {} ({} MiB)", props.frames.len(), props.frames.len() / 256) }</h2>
@@ -198,32 +279,23 @@ pub fn frames_panel(props: &FramesProps) -> Html {
                     <span class="frame pt"></span>{ format!(" page table ({tables}) ") }
                     <span class="frame p1"></span>{ format!(" process ({process}) ") }
                     <span class="frame free"></span>{ format!(" free ({})", props.free) }
-                    <span class="hint">{ " · one pixel a frame, 256 to a row; point at one to find it elsewhere, click to pin it" }</span>
+                    <span class="hint">{ " · above, one pixel a frame, 256 to a row (a MiB); point at one for its MiB in the close-up below, click to pin it" }</span>
                 </div>
-                <FrameCanvas frames={props.frames.clone()} marked={marked} on_hover={props.on_hover.clone()} />
+                <FrameCanvas frames={props.frames.clone()} marked={marked} band={mib} on_hover={props.on_hover.clone()} />
+                <h3 class="close-up-title">{ format!(
+                    "Close-up: MiB {mib}, frames {first:#x}–{last:#x} ({what})",
+                    first = mib * CLOSE_UP,
+                    last = ((mib + 1) * CLOSE_UP).min(props.frames.len()) - 1,
+                ) }</h3>
+                <div class="frame-grid close-up" aria-label="Close-up">{ for close_up }</div>
             </section>
         };
     }
-    let cells = props.frames.iter().enumerate().map(|(i, f)| {
-        let frame = Focus::Frame(i as u32);
-        let owner_pid = match f {
-            FrameOwner::Process { pid } => Some(*pid),
-            _ => None,
-        };
-        let mine = owner_pid.is_some() && owner_pid == props.shown_pid;
-        let mut these = vec![frame];
-        these.extend(owner_pid.map(Focus::Pid));
-        let class = classes!(
-            class_of(f),
-            (linked.pinned == Some(frame)).then_some("selected"),
-            linked.class(&these),
-            mine.then_some("of-selected")
-        );
-        html! {
-            <span class={class} title={title_of(i, f)} data-owner={owner_of(f)}
-                data-frame={i.to_string()} data-focus={frame.attr()}></span>
-        }
-    });
+    let cells = props
+        .frames
+        .iter()
+        .enumerate()
+        .map(|(i, f)| cell(i, f, props));
     html! {
         <section class="panel frames" aria-label="Physical frames">
             <h2>{ "Physical frames" }</h2>
