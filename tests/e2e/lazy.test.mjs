@@ -1,5 +1,5 @@
 // End-to-end tests with a course's own xv6 build: the lazy-allocation
-// homework (tests/xv6-lazy, built by scripts/xv6-lazy), opened in the page as
+// homework (tests/xv6-lazy, built by scripts/xv6-variant lazy), opened in the page as
 // a student opens theirs. C stepping over a line whose store faults comes
 // back to the next line of the same program, each fault is in the Events
 // panel, and the faults are still there after the machine idles a minute.

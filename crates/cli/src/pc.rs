@@ -23,6 +23,9 @@ pub const USAGE: &str = "\
             [--until TEXT]         exit 0 as soon as TEXT appears in the output
             [--quiet-steps N]      with --prompt '', a line is typed when the guest has
                                    printed nothing for N steps (default 10,000,000: 100 ms)
+            [--date WHEN]          what the CMOS clock reads at boot: Unix seconds or
+                                   YYYY-MM-DDTHH:MM:SS (UTC); default the host's clock.
+                                   The guest's time then runs with its steps (10 ns each)
             [--checkpoints N]      keep a checkpoint for reverse stepping every N steps
                                    (as the page does, 1,000,000; default none), to measure
                                    the history's memory
@@ -38,6 +41,7 @@ struct PcOptions {
     until: Option<String>,
     quiet_steps: u64,
     checkpoints: u64,
+    date: Option<u64>,
 }
 
 fn parse(args: &[String]) -> Result<PcOptions, String> {
@@ -50,6 +54,7 @@ fn parse(args: &[String]) -> Result<PcOptions, String> {
         until: None,
         quiet_steps: osviz_machine::typist::QUIET_STEPS,
         checkpoints: 0,
+        date: None,
     };
     let mut kernel = None;
     let mut it = args.iter();
@@ -84,6 +89,7 @@ fn parse(args: &[String]) -> Result<PcOptions, String> {
             "--checkpoints" => {
                 o.checkpoints = crate::number("--checkpoints", value("--checkpoints")?)?
             }
+            "--date" => o.date = Some(date(&value("--date")?)?),
             other => return Err(format!("unknown option {other}\nusage:\n{USAGE}")),
         }
     }
@@ -92,6 +98,46 @@ fn parse(args: &[String]) -> Result<PcOptions, String> {
         return Err("at most two --disk files (the IDE master and slave)".into());
     }
     Ok(o)
+}
+
+/// A moment given on the command line: Unix seconds, or a UTC date and time
+/// as `YYYY-MM-DDTHH:MM:SS` (a space instead of the `T`, or no time, also do).
+fn date(text: &str) -> Result<u64, String> {
+    let bad = || {
+        format!(
+            "--date {text}: give Unix seconds or a UTC date and time such as 2026-12-07T12:34:56"
+        )
+    };
+    if let Ok(secs) = text.parse::<u64>() {
+        return Ok(secs);
+    }
+    let (day, time) = text.split_once(['T', ' ']).unwrap_or((text, "00:00:00"));
+    let num = |s: &str| s.parse::<u32>().map_err(|_| bad());
+    let d: Vec<&str> = day.split('-').collect();
+    let t: Vec<&str> = time.trim_end_matches('Z').split(':').collect();
+    let ([y, mo, dd], [h, mi, se]) = (d.as_slice(), t.as_slice()) else {
+        return Err(bad());
+    };
+    let civil = osviz_machine::devices::Civil {
+        year: i64::from(num(y)?),
+        month: num(mo)?,
+        day: num(dd)?,
+        hour: num(h)?,
+        minute: num(mi)?,
+        second: num(se)?,
+        weekday: 0,
+    };
+    civil
+        .to_unix()
+        .and_then(|secs| u64::try_from(secs).ok())
+        .ok_or_else(bad)
+}
+
+/// The host's clock now, in Unix seconds.
+fn host_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 fn read(path: &str) -> Result<Vec<u8>, String> {
@@ -119,6 +165,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
         master,
         slave,
         checkpoint_interval: o.checkpoints,
+        rtc_start: o.date.unwrap_or_else(host_now),
     };
     let mut m = Machine::pc(config, &kernel).map_err(|e| format!("{}: {e}", o.kernel))?;
 

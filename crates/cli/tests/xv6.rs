@@ -24,7 +24,11 @@ fn xv6() -> PathBuf {
 /// Runs `osviz pc` with `input` typed; returns its exit success, output and
 /// error output.
 fn osviz_pc(input: &[u8], extra: &[&str]) -> (bool, Vec<u8>, String) {
-    let dir = xv6();
+    osviz_pc_in(&xv6(), input, extra)
+}
+
+/// `osviz_pc` on the build in `dir`.
+fn osviz_pc_in(dir: &Path, input: &[u8], extra: &[&str]) -> (bool, Vec<u8>, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_osviz"))
         .arg("pc")
         .arg("--kernel")
@@ -178,4 +182,31 @@ fn an_xv6_lesson_runs_headless_and_prints_the_machines_answers() {
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("scripts/xv6"), "{err}");
+}
+
+/// The date homework (`tests/xv6-date`): a `date` system call that reads the
+/// CMOS clock with xv6's own `cmostime()`. With the clock set on the command
+/// line, the date is the one given (the guest reaches its prompt in a
+/// fraction of a second of its own time), and the shell comes back.
+#[test]
+fn a_date_system_call_added_to_xv6_reads_the_cmos_clock_and_the_shell_returns() {
+    let dir = osviz_xv6::build::variant("date").unwrap_or_else(|e| panic!("{e}"));
+    let (ok, out, err) = osviz_pc_in(
+        &dir,
+        b"date\necho back\n",
+        &["--date", "2026-12-07T12:34:56"],
+    );
+    let out = String::from_utf8_lossy(&out);
+    assert!(ok, "{err}\n{out}");
+    assert!(
+        out.ends_with("$ date\n2026-12-7 12:34:56 UTC\n$ echo back\nback\n$ "),
+        "{out}"
+    );
+    // A date that is not one is refused before anything runs.
+    let (ok, _, err) = osviz_pc_in(&dir, b"", &["--date", "2026-13-01"]);
+    assert!(!ok);
+    assert!(
+        err.contains("--date 2026-13-01: give Unix seconds or a UTC date and time"),
+        "{err}"
+    );
 }

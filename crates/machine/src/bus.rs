@@ -230,7 +230,7 @@ impl Board {
     pub fn of(kind: BoardKind, disk_blocks: usize, disk_latency: u64) -> Board {
         match kind {
             BoardKind::Lessons => Board::lessons(disk_blocks, disk_latency),
-            BoardKind::Pc => Board::pc(None, None),
+            BoardKind::Pc => Board::pc(None, None, crate::devices::DEFAULT_START),
         }
     }
 }

@@ -6,6 +6,7 @@
 //! |---|---|
 //! | 0x20–0x21, 0xA0–0xA1 | the 8259 pair (masks only; it never interrupts) |
 //! | 0x60, 0x64 | PS/2 keyboard controller, set-1 scancodes, line 1 |
+//! | 0x70–0x71 | CMOS real-time clock (time from the board's start time and the steps) |
 //! | 0x1F0–0x1F7, 0x3F6 | IDE controller, master and slave, PIO, line 14 |
 //! | 0x3D4–0x3D5 | CGA cursor registers (the text screen is RAM at 0xB8000) |
 //! | 0x3F8–0x3FF | 16550 UART (COM1), line 4 |
@@ -22,9 +23,10 @@
 use crate::bus::BoardKind;
 use crate::bus::{Board, InterruptController, Part};
 use crate::devices::{
-    Apic, COM1, CRT_DATA, CRT_INDEX, Cga, Component, DEBUG_CONSOLE, DEBUG_EXIT, DebugPort,
-    IDE_COMMAND, IDE_CONTROL, IDE_DATA, IOAPIC_BASE, IRQ_DISK, IRQ_KEYBOARD, Ide, LAPIC_BASE,
-    PIC_CMD, PIC_MASK_HIGH, PIC_MASK_LOW, PIC2_CMD, PS2_DATA, PS2_STATUS, Ps2, TEXT_BASE, Uart,
+    Apic, CMOS_DATA, CMOS_INDEX, COM1, CRT_DATA, CRT_INDEX, Cga, Component, DEBUG_CONSOLE,
+    DEBUG_EXIT, DebugPort, IDE_COMMAND, IDE_CONTROL, IDE_DATA, IOAPIC_BASE, IRQ_DISK, IRQ_KEYBOARD,
+    Ide, LAPIC_BASE, PIC_CMD, PIC_MASK_HIGH, PIC_MASK_LOW, PIC2_CMD, PS2_DATA, PS2_STATUS, Ps2,
+    Rtc, TEXT_BASE, Uart,
 };
 use crate::machine::{Machine, MachineConfig};
 use crate::memory::PhysMem;
@@ -41,8 +43,8 @@ const MP_ADDR: u32 = 0x9_FC00;
 
 impl Board {
     /// The PC board (see the module comment), with the IDE master's and
-    /// slave's images.
-    pub fn pc(master: Option<Vec<u8>>, slave: Option<Vec<u8>>) -> Board {
+    /// slave's images and the time its clock reads at step 0 (Unix seconds).
+    pub fn pc(master: Option<Vec<u8>>, slave: Option<Vec<u8>>, rtc_start: u64) -> Board {
         let one = |port: u16| (port, port);
         Board {
             name: "pc",
@@ -66,6 +68,11 @@ impl Board {
                 Part {
                     device: Component::Ide(Ide::new(master, slave, IDE_LATENCY, IRQ_DISK)),
                     ports: vec![(IDE_DATA, IDE_COMMAND), one(IDE_CONTROL)],
+                    mmio: None,
+                },
+                Part {
+                    device: Component::Rtc(Rtc::new(rtc_start)),
+                    ports: vec![(CMOS_INDEX, CMOS_DATA)],
                     mmio: None,
                 },
                 Part {
@@ -94,6 +101,11 @@ pub struct PcConfig {
     pub slave: Option<Vec<u8>>,
     /// Steps between checkpoints for reverse stepping (0: none).
     pub checkpoint_interval: u64,
+    /// What the CMOS clock reads at step 0, in Unix seconds: the host's
+    /// clock when the machine is made for a person, a fixed time in tests
+    /// ([`crate::devices::DEFAULT_START`] by default). Part of the machine's
+    /// state, so a replay reads the same time.
+    pub rtc_start: u64,
 }
 
 impl Default for PcConfig {
@@ -103,6 +115,7 @@ impl Default for PcConfig {
             master: None,
             slave: None,
             checkpoint_interval: 0,
+            rtc_start: crate::devices::DEFAULT_START,
         }
     }
 }
@@ -143,7 +156,7 @@ impl Machine {
             board: BoardKind::Pc,
             ..MachineConfig::default()
         };
-        let board = Board::pc(config.master, config.slave);
+        let board = Board::pc(config.master, config.slave, config.rtc_start);
         let mut m = Machine::with_board(machine_config, board);
         write_firmware(&mut m.mem);
         multiboot::load(&mut m, kernel).map_err(PcError::Kernel)?;

@@ -35,3 +35,35 @@ pub fn default_build() -> Result<PathBuf, String> {
     static DIR: std::sync::OnceLock<Result<PathBuf, String>> = std::sync::OnceLock::new();
     DIR.get_or_init(|| build(None, None)).clone()
 }
+
+/// A course's variant of xv6 (`tests/xv6-NAME`: a patch and programs, such
+/// as the lazy-allocation or the date homework), built by
+/// `scripts/xv6-variant` into `target/xv6-NAME` once per process.
+pub fn variant(name: &str) -> Result<PathBuf, String> {
+    type Built = std::collections::HashMap<String, Result<PathBuf, String>>;
+    static BUILT: std::sync::Mutex<Option<Built>> = std::sync::Mutex::new(None);
+    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
+    let built = built.get_or_insert_with(Default::default);
+    if let Some(done) = built.get(name) {
+        return done.clone();
+    }
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/xv6-variant");
+    let result = Command::new("bash")
+        .arg(script)
+        .arg(name)
+        .arg("--print-dir")
+        .output()
+        .map_err(|e| format!("cannot run scripts/xv6-variant: {e}"))
+        .and_then(|o| {
+            if o.status.success() {
+                Ok(PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()))
+            } else {
+                Err(format!(
+                    "scripts/xv6-variant could not build the {name} variant of xv6:\n{}",
+                    String::from_utf8_lossy(&o.stderr)
+                ))
+            }
+        });
+    built.insert(name.to_string(), result.clone());
+    result
+}

@@ -35,6 +35,7 @@ mod ide;
 mod keyboard;
 mod pic;
 mod ps2;
+mod rtc;
 mod timer;
 mod uart;
 
@@ -46,6 +47,7 @@ pub use ide::{IDE_COMMAND, IDE_CONTROL, IDE_DATA, Ide, IdeOp, SECTOR, Transfer};
 pub use keyboard::Keyboard;
 pub use pic::Pic;
 pub use ps2::{PS2_DATA, PS2_STATUS, Ps2, scancodes};
+pub use rtc::{CMOS_DATA, CMOS_INDEX, Civil, DEFAULT_START, Rtc, STEPS_PER_SECOND};
 pub use timer::Timer;
 pub use uart::{COM1, Uart};
 
@@ -144,6 +146,7 @@ pub enum Component {
     Uart(Uart),
     Ps2(Ps2),
     Cga(Cga),
+    Rtc(Rtc),
 }
 
 /// What a device is for, whatever the board's model of it: the lessons'
@@ -158,6 +161,7 @@ pub enum DeviceClass {
     Serial,
     Display,
     Debug,
+    Clock,
 }
 
 impl DeviceClass {
@@ -171,6 +175,7 @@ impl DeviceClass {
             DeviceClass::Serial => "serial port",
             DeviceClass::Display => "display",
             DeviceClass::Debug => "debug port",
+            DeviceClass::Clock => "real-time clock",
         }
     }
 }
@@ -186,6 +191,7 @@ impl Component {
             Component::Uart(_) => DeviceClass::Serial,
             Component::Cga(_) => DeviceClass::Display,
             Component::DebugPort(_) => DeviceClass::Debug,
+            Component::Rtc(_) => DeviceClass::Clock,
         }
     }
 
@@ -198,7 +204,11 @@ impl Component {
             Component::Ide(d) => Some(d.line),
             Component::Uart(d) => Some(d.line),
             Component::Ps2(d) => Some(d.line),
-            Component::Console(_) | Component::DebugPort(_) | Component::Cga(_) => None,
+            // The clock's interrupts (line 8) are not modelled.
+            Component::Console(_)
+            | Component::DebugPort(_)
+            | Component::Cga(_)
+            | Component::Rtc(_) => None,
         }
     }
 
@@ -214,6 +224,7 @@ impl Component {
             Component::Uart(_) => "uart",
             Component::Ps2(_) => "ps2",
             Component::Cga(_) => "cga",
+            Component::Rtc(_) => "rtc",
         }
     }
 
@@ -228,6 +239,7 @@ impl Component {
             Component::Uart(d) => d,
             Component::Ps2(d) => d,
             Component::Cga(d) => d,
+            Component::Rtc(d) => d,
         }
     }
 
@@ -249,7 +261,8 @@ impl Component {
             | Component::DebugPort(_)
             | Component::Uart(_)
             | Component::Ps2(_)
-            | Component::Cga(_) => u64::MAX,
+            | Component::Cga(_)
+            | Component::Rtc(_) => u64::MAX,
         }
     }
 
