@@ -20,6 +20,9 @@ pub struct BuildFiles {
     pub disk: Vec<u8>,
     /// Source files by name (`proc.c`).
     pub sources: BTreeMap<String, String>,
+    /// The host's clock when the files arrived (Unix seconds): what the
+    /// CMOS clock of an xv6 booted from them reads at its first step.
+    pub clock_start: u64,
 }
 
 /// Everything that can be asked of the session: the student's and the
@@ -222,6 +225,7 @@ mod tests {
                 kernel: vec![0x7f, b'E'],
                 disk: vec![0; 4],
                 sources: BTreeMap::from([("proc.c".into(), "int x;".into())]),
+                clock_start: 1_796_646_896,
             }),
         ];
         for a in actions {

@@ -75,7 +75,13 @@ pub async fn served_xv6() -> Result<BuildFiles, String> {
         kernel,
         disk,
         sources,
+        clock_start: host_clock(),
     })
+}
+
+/// The host's clock, in Unix seconds: where the guest's CMOS clock starts.
+fn host_clock() -> u64 {
+    (js_sys::Date::now() / 1000.0) as u64
 }
 
 /// The bytes of a file the student picked or dropped.
@@ -134,6 +140,7 @@ pub fn sort_files(files: Vec<(String, Vec<u8>)>) -> Result<BuildFiles, String> {
         kernel: kernel.1,
         disk: disk.1,
         sources,
+        clock_start: host_clock(),
     })
 }
 

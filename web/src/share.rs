@@ -18,6 +18,9 @@ pub struct Link {
     pub projector: bool,
     /// Keys typed after the lesson's start: (step, byte), in order.
     pub keys: Vec<(u64, u8)>,
+    /// What the guest's CMOS clock read at step 0 (Unix seconds), on a
+    /// board that has one: a replay then reads the same time.
+    pub clock: Option<u64>,
 }
 
 /// The most typed keys a link carries (about 3 characters of the address
@@ -161,6 +164,9 @@ impl Link {
         if self.projector {
             parts.push("projector=1".into());
         }
+        if let Some(clock) = self.clock {
+            parts.push(format!("clock={clock}"));
+        }
         parts.join("&")
     }
 
@@ -227,6 +233,13 @@ impl Link {
                     link.panels = Some(panels);
                 }
                 "projector" => link.projector = value == "1",
+                "clock" => match value.parse::<u64>() {
+                    Ok(n) => link.clock = Some(n),
+                    Err(_) => problems.push(format!(
+                        "the clock `{}` is not Unix seconds",
+                        value.chars().take(20).collect::<String>()
+                    )),
+                },
                 "k" => {
                     if let Err(why) = decode_keys(value, &mut link.keys) {
                         problems.push(why);
@@ -281,8 +294,10 @@ mod tests {
             panels: Some(vec![Panel::KernelStack, Panel::Idt]),
             projector: true,
             keys: vec![(14_100_000, b'l'), (14_100_000, b's'), (14_200_000, b'\n')],
+            clock: Some(1_796_646_896),
         };
         let fragment = link.encode();
+        assert!(fragment.ends_with("&clock=1796646896"), "{fragment}");
         assert!(fragment.contains("k=14100000.6c73,100000.0a"), "{fragment}");
         let (back, problems) = Link::decode(&fragment);
         assert_eq!(back, link);

@@ -174,6 +174,17 @@ impl Machine {
             .map_or(&[], Vec::as_slice)
     }
 
+    /// What the CMOS clock read at step 0 (Unix seconds), if the board has
+    /// one: with the steps run, the time it reads now.
+    pub fn rtc_start(&self) -> Option<u64> {
+        self.bus
+            .device(|c| match c {
+                Component::Rtc(r) => Some(&r.start),
+                _ => None,
+            })
+            .copied()
+    }
+
     /// The IDE drive's image as the guest has left it (0 master, 1 slave).
     pub fn ide_image(&self, drive: usize) -> Option<&[u8]> {
         self.bus

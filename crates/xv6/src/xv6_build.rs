@@ -25,6 +25,10 @@ pub struct Xv6Build {
     /// Source files by name (`proc.c`), as the build compiled them.
     pub sources: BTreeMap<String, String>,
     pub xv6: Xv6,
+    /// What the CMOS clock of the next machine booted from this build reads
+    /// at step 0 (Unix seconds): a fixed time unless set (the page sets the
+    /// host's clock when the build arrives, or a share link's).
+    clock_start: std::cell::Cell<u64>,
 }
 
 /// Why a kernel and disk could not be opened.
@@ -128,7 +132,20 @@ impl Xv6Build {
             disk,
             sources,
             xv6,
+            clock_start: std::cell::Cell::new(osviz_machine::devices::DEFAULT_START),
         })
+    }
+
+    /// What the CMOS clock of a machine booted from this build reads at
+    /// step 0, in Unix seconds.
+    pub fn clock_start(&self) -> u64 {
+        self.clock_start.get()
+    }
+
+    /// Sets what the CMOS clock of the machines booted from now on reads at
+    /// step 0 (a machine already running keeps its own).
+    pub fn set_clock_start(&self, unix_seconds: u64) {
+        self.clock_start.set(unix_seconds);
     }
 
     /// Reads the build in folder `dir` as `scripts/xv6` leaves it: `kernel`
@@ -162,6 +179,7 @@ impl Xv6Build {
             PcConfig {
                 slave: Some(self.disk.clone()),
                 checkpoint_interval,
+                rtc_start: self.clock_start(),
                 ..PcConfig::default()
             },
             &self.kernel,

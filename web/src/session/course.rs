@@ -130,9 +130,10 @@ fn speed_for(kernel: Kernel) -> usize {
 
 /// Reads an xv6 build from its files.
 fn read_build(files: BuildFiles) -> Result<Rc<Xv6Build>, String> {
-    Xv6Build::new(&files.origin, files.kernel, files.disk, files.sources)
-        .map(Rc::new)
-        .map_err(|e| format!("{}: {e}", files.origin))
+    let build = Xv6Build::new(&files.origin, files.kernel, files.disk, files.sources)
+        .map_err(|e| format!("{}: {e}", files.origin))?;
+    build.set_clock_start(files.clock_start);
+    Ok(Rc::new(build))
 }
 
 impl Session {

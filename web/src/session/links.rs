@@ -40,6 +40,7 @@ impl Session {
             panels: self.prefs.panels.get(lesson.id).cloned(),
             projector: self.prefs.projector,
             keys: Vec::new(),
+            clock: self.system.machine().rtc_start(),
         }
         .with_keys(self.typed_keys())
     }
@@ -89,6 +90,10 @@ impl Session {
         how: Opening,
     ) -> Session {
         let (link, mut problems) = Link::decode(fragment);
+        // The guest's clock reads what it read where the link was made.
+        if let (Some(build), Some(clock)) = (&xv6, link.clock) {
+            build.set_clock_start(clock);
+        }
         let asked = link.lesson.clone();
         let known = asked
             .as_deref()

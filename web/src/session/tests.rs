@@ -44,6 +44,7 @@ pub(crate) fn xv6_build() -> BuildFiles {
         kernel: read("kernel"),
         disk: read("fs.img"),
         sources,
+        clock_start: osviz_machine::devices::DEFAULT_START,
     }
 }
 
@@ -1098,6 +1099,8 @@ fn xv6_run_to(s: &mut Session, step: u64) {
 #[test]
 fn an_xv6_link_past_a_billion_steps_reopens_the_same_moment() {
     let build = xv6_read();
+    // The page that shares booted xv6 with its host's clock...
+    build.set_clock_start(1_796_646_896);
     let mut s = Session::with_xv6("xv6-idt", Some(build.clone()));
     s.apply(Action::TypeKeys("echo hi\n".into()));
     xv6_run_to(&mut s, 600_000_007);
@@ -1114,6 +1117,10 @@ fn an_xv6_link_past_a_billion_steps_reopens_the_same_moment() {
         fragment.contains("&k=14100000.6563686f2068690a,585900007.6563686f206c617465720a"),
         "the keys at the prompt and 600 M, each group after the one before: {fragment}"
     );
+    assert!(fragment.ends_with("&clock=1796646896"), "{fragment}");
+    // ...and the page that opens the link has another time: the guest's
+    // clock reads the link's, so the state is the same.
+    build.set_clock_start(1);
     let t = std::time::Instant::now();
     let opened = Session::open_link_with(
         &fragment,
@@ -1123,6 +1130,7 @@ fn an_xv6_link_past_a_billion_steps_reopens_the_same_moment() {
     );
     eprintln!("opened step 1,000,000,123 in {:?}", t.elapsed());
     assert_eq!(opened.system.machine().steps(), 1_000_000_123);
+    assert_eq!(opened.system.machine().rtc_start(), Some(1_796_646_896));
     assert_eq!(
         opened.system.machine().serial_output(),
         s.system.machine().serial_output()

@@ -1,17 +1,20 @@
-// End-to-end tests with a course's own xv6 build: the lazy-allocation
-// homework (tests/xv6-lazy, built by scripts/xv6-variant lazy), opened in the page as
-// a student opens theirs. C stepping over a line whose store faults comes
+// End-to-end tests with a course's own xv6 builds (tests/xv6-variants.md,
+// built by scripts/xv6-variant), opened in the page as a student opens their
+// homework. Lazy allocation: C stepping over a line whose store faults comes
 // back to the next line of the same program, each fault is in the Events
 // panel, and the faults are still there after the machine idles a minute.
+// The date system call: it reads the CMOS clock, which starts at the host's
+// time, and a share link carries that start.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { shots, openPage, region, chooseLesson, done } from './helpers.mjs';
+import { shots, openPage, region, chooseLesson, done, ctx } from './helpers.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const lazy = resolve(here, '../../target/xv6-lazy');
+const dated = resolve(here, '../../target/xv6-date');
 const prompt = () => /init: starting sh\s*\n\$ /.test(document.querySelector('.screen')?.innerText ?? '');
 
 /** The 1-based line of lazytest.c that holds `text`. */
@@ -87,5 +90,35 @@ test('Next line over a store that page-faults under lazy allocation comes back t
   assert.ok(counted > 100_000, `${counted} memory-mapped accesses counted`);
   const kept = await faults();
   for (const addr of seen) assert.ok(kept.includes(addr), `the fault at ${addr.toString(16)} is still in Events (${kept.map((a) => a.toString(16))})`);
+  await done(page, errors);
+});
+
+test('a date system call added to xv6 reads the host\'s date from the CMOS clock; a share link carries the clock', async () => {
+  const { page, errors } = await openPage();
+  await chooseLesson(page, 'xv6-idt');
+  await page.waitForFunction(prompt, null, { timeout: 30000 });
+  await page.getByLabel('xv6 build files').setInputFiles([join(dated, 'kernel'), join(dated, 'fs.img'), join(dated, 'src', 'date.c')]);
+  await page.waitForFunction(() => /opened your build/.test(document.querySelector('.notice')?.textContent ?? ''), null, { timeout: 30000 });
+  await page.waitForFunction(prompt, null, { timeout: 30000 });
+  const opened = new Date();
+  await page.getByRole('button', { name: 'Run', exact: true }).click();
+  await page.locator('.screen').click();
+  await page.keyboard.type('date\n');
+  const line = /\$ date\s*\n(\d+)-(\d+)-(\d+) (\d+):(\d+):(\d+) UTC\s*\n\$ /;
+  await page.waitForFunction((src) => new RegExp(src).test(document.querySelector('.screen')?.innerText ?? ''), line.source, { timeout: 30000 });
+  await page.getByRole('button', { name: 'Pause' }).click();
+  const text = await page.locator('.screen').innerText();
+  const [, y, mo, d, h, mi] = text.match(line).map(Number);
+  // The guest's clock started at the host's time when the build was opened
+  // (a fraction of a second of its own time has passed since).
+  const guest = Date.UTC(y, mo - 1, d, h, mi);
+  assert.ok(Math.abs(guest - opened.getTime()) < 5 * 60_000, `the guest says ${y}-${mo}-${d} ${h}:${mi}, the host ${opened.toISOString()}`);
+
+  // The share link carries the clock's start, so a replay reads the same
+  // time (the reopening itself is tested natively in session/tests.rs).
+  await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: ctx.server.url });
+  await page.getByRole('button', { name: 'Share link' }).click();
+  const url = await page.evaluate(() => navigator.clipboard.readText());
+  assert.match(url, /&clock=\d+/);
   await done(page, errors);
 });
