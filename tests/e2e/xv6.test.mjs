@@ -73,7 +73,7 @@ test('xv6 boots to its prompt, ls answers typed keys, and the processes show who
   const cell = await owned.first().boundingBox();
   assert.ok(cell.width >= 6 && cell.height >= 6, `a close-up cell is ${cell.width} x ${cell.height} px`);
   await owned.first().hover();
-  assert.match(await frames.locator('.close-up-title').textContent(), /Close-up: MiB \d+, frames 0x[0-9a-f]+–0x[0-9a-f]+ \(the frame pointed at\)/);
+  assert.match(await frames.locator('.close-up-title').first().textContent(), /Close-up: MiB \d+, frames 0x[0-9a-f]+–0x[0-9a-f]+ \(the frame pointed at\)/);
   assert.ok(await frames.locator('.close-up .frame.linked').count() >= 1);
   await page.screenshot({ path: join(shots, 'xv6-ls.png') });
   await region(page, 'Timeline').screenshot({ path: join(shots, 'xv6-timeline.png') });

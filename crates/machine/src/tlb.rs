@@ -15,6 +15,17 @@ pub enum Replacement {
     Random,
 }
 
+impl Replacement {
+    /// The policy as a student reads it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Replacement::Lru => "LRU",
+            Replacement::Fifo => "FIFO",
+            Replacement::Random => "random",
+        }
+    }
+}
+
 /// The shape of the TLB.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(default)]

@@ -279,15 +279,17 @@ pub fn frames_panel(props: &FramesProps) -> Html {
                     <span class="frame pt"></span>{ format!(" page table ({tables}) ") }
                     <span class="frame p1"></span>{ format!(" process ({process}) ") }
                     <span class="frame free"></span>{ format!(" free ({})", props.free) }
-                    <span class="hint">{ " · above, one pixel a frame, 256 to a row (a MiB); point at one for its MiB in the close-up below, click to pin it" }</span>
                 </div>
-                <FrameCanvas frames={props.frames.clone()} marked={marked} band={mib} on_hover={props.on_hover.clone()} />
+                // The close-up first: its cells are what a student reads and
+                // points at; the overview below says where in memory it is.
                 <h3 class="close-up-title">{ format!(
                     "Close-up: MiB {mib}, frames {first:#x}–{last:#x} ({what})",
                     first = mib * CLOSE_UP,
                     last = ((mib + 1) * CLOSE_UP).min(props.frames.len()) - 1,
                 ) }</h3>
                 <div class="frame-grid close-up" aria-label="Close-up">{ for close_up }</div>
+                <h3 class="close-up-title overview-title">{ "All of memory: one pixel a frame, a row a MiB (the close-up's row tinted); point at one for its MiB, click to pin it" }</h3>
+                <FrameCanvas frames={props.frames.clone()} marked={marked} band={mib} on_hover={props.on_hover.clone()} />
             </section>
         };
     }

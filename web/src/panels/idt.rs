@@ -79,9 +79,17 @@ pub fn idt_panel(props: &IdtProps) -> Html {
         html! {
             <tr class="gate folded">
                 <td>{ format!("{:#04x}–{:#04x}", first.vector, last.vector) }</td>
-                <td class="vname">{ format!("{} CPU exceptions: {} … {}", foldable.len(), names(first), names(last)) }
+                // Across the name and handler columns, so that the summary
+                // wraps there and widens neither.
+                <td class="vname" colspan="2">{ format!(
+                    "{} CPU exceptions ({} … {}), handlers {} … {}",
+                    foldable.len(),
+                    names(first),
+                    names(last),
+                    first.handler_symbol.clone().unwrap_or_default(),
+                    last.handler_symbol.clone().unwrap_or_default()
+                ) }
                     { " " }<button class="link" onclick={toggle.clone()}>{ "list them" }</button></td>
-                <td class="handler">{ format!("{} … {}", first.handler_symbol.clone().unwrap_or_default(), last.handler_symbol.clone().unwrap_or_default()) }</td>
                 <td>{ gate }</td>
                 <td class="dpl">{ dpl }</td>
             </tr>

@@ -131,9 +131,9 @@ pub fn lesson_panel(props: &LessonProps) -> Html {
             { for v.paragraphs.iter().map(|p| html! { <p>{ text(p) }</p> }) }
             <p class="start-note">
                 if v.xv6 {
-                    { format!("Running {}. The lesson starts at step {}, at xv6's shell prompt (the boot fast-forwarded{}); ",
+                    { text(&crate::views::lesson::inline(&format!("Running {}. The lesson starts at step {}, at xv6's shell prompt (the boot fast-forwarded{}); ",
                         v.origin.as_deref().unwrap_or("xv6"), v.start_step,
-                        if v.typed.is_empty() { String::new() } else { format!(", `{}` typed for you", v.typed.trim_end()) }) }
+                        if v.typed.is_empty() { String::new() } else { format!(", `{}` typed for you: it runs when you press Run", v.typed.trim_end()) }))) }
                 } else {
                     { format!("The lesson starts at step {}, the program's first instruction; ", v.start_step) }
                 }

@@ -39,8 +39,8 @@ pub fn tlb_panel(props: &TlbProps) -> Html {
         <section class="panel tlb" aria-label="TLB">
             <h2>{ "TLB" }</h2>
             <div class="counters">
-                { format!("{} entries, {:?} · hits {} · misses {} · evictions {} · flushes {}",
-                    t.size, t.replacement, t.hits, t.misses, t.evictions, t.flushes) }
+                { format!("{} entries, {} · hits {} · misses {} · evictions {} · flushes {}",
+                    t.size, t.replacement.name(), t.hits, t.misses, t.evictions, t.flushes) }
                 if let Some(what) = &props.flushed { <div class="flash">{ what }</div> }
             </div>
             <table>

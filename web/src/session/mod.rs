@@ -331,6 +331,12 @@ impl Session {
     }
 
     /// The panels projector mode shows for this lesson.
+    /// The panels the lesson is about, in its order (not the instructor's
+    /// projector choice).
+    pub fn lesson_panels(&self) -> &'static [Panel] {
+        self.course.lesson().panels
+    }
+
     pub fn projector_panels(&self) -> Vec<Panel> {
         let lesson = self.course.lesson();
         match self.prefs.panels.get(lesson.id) {

@@ -157,7 +157,10 @@ impl FramesCache {
 /// The panels the page shows, in order. Projector mode: the chosen ones
 /// (the lesson's key panel first), then the console unless chosen already.
 /// The normal view: every panel; on a board with a text screen (xv6 on the
-/// PC), the console first, where the student types without scrolling.
+/// PC), the console first, where the student types without scrolling, then
+/// the panels the lesson is about (so they are on the first screen or
+/// next to it, not a thousand pixels down), then the rest in the page's
+/// order.
 pub fn order(s: &Session) -> Vec<Panel> {
     if s.prefs().projector {
         let mut order = s.projector_panels();
@@ -167,8 +170,13 @@ pub fn order(s: &Session) -> Vec<Panel> {
         return order;
     }
     if s.guest().machine().text_screen().is_some() {
-        let rest = Panel::ALL.into_iter().filter(|p| *p != Panel::Console);
-        return std::iter::once(Panel::Console).chain(rest).collect();
+        let mut order = vec![Panel::Console];
+        for p in s.lesson_panels().iter().chain(Panel::ALL.iter()) {
+            if !order.contains(p) {
+                order.push(*p);
+            }
+        }
+        return order;
     }
     Panel::ALL.to_vec()
 }
@@ -353,6 +361,24 @@ mod tests {
             panic!("pid 1 has a kernel stack")
         };
         assert_eq!(stack.owner, StackOwner::Process { pid: 1 });
+    }
+
+    #[test]
+    fn on_xv6_the_console_then_the_lessons_panels_lead_the_normal_view() {
+        let s = Session::with_xv6("xv6-idt", Some(crate::session::tests::xv6_read()));
+        let order = order(&s);
+        assert_eq!(
+            order[..4],
+            [
+                Panel::Console,
+                Panel::Idt,
+                Panel::KernelStack,
+                Panel::Events
+            ]
+        );
+        let mut all = order.clone();
+        all.sort_by_key(|p| Panel::ALL.iter().position(|q| q == p));
+        assert_eq!(all, Panel::ALL, "every panel once: {order:?}");
     }
 
     #[test]
