@@ -440,6 +440,8 @@ impl KernelView for Introspector<'_> {
             offset,
             file: line.and_then(|l| out.files.get(l.file).cloned()),
             line: line.map(|l| l.line),
+            // Assembly: nothing is inlined.
+            inlined: None,
         }
     }
 }

@@ -483,6 +483,10 @@ pub struct SourcePlace {
     pub offset: u32,
     pub file: Option<String>,
     pub line: Option<usize>,
+    /// The function whose line this is when the compiler inlined it into
+    /// `symbol` (xv6's `getcallerpcs` in `acquire`): the line is that
+    /// function's, the address `symbol`'s.
+    pub inlined: Option<String>,
 }
 
 /// Where a source line's code starts: a kernel address (`program: None`),

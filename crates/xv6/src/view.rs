@@ -508,6 +508,7 @@ impl KernelView for Xv6 {
             };
             let place = program.lines.place(addr);
             return SourcePlace {
+                inlined: inlined_in(place.as_ref(), symbol.as_deref()),
                 symbol,
                 offset,
                 file: place.as_ref().map(|p| p.file.clone()),
@@ -521,6 +522,7 @@ impl KernelView for Xv6 {
         };
         let place = self.lines.place(addr);
         SourcePlace {
+            inlined: inlined_in(place.as_ref(), symbol.as_deref()),
             symbol,
             offset,
             file: place.as_ref().map(|p| p.file.clone()),
@@ -705,4 +707,11 @@ impl KernelView for Xv6 {
                 .to_string()
         })
     }
+}
+
+/// The function the DWARF places at an address when it is not the one the
+/// symbol names: one the compiler inlined there.
+fn inlined_in(place: Option<&crate::lines::Place>, symbol: Option<&str>) -> Option<String> {
+    let function = place?.function.as_deref()?;
+    (Some(function) != symbol).then(|| function.to_string())
 }

@@ -566,3 +566,21 @@ fn a_timer_interrupt_while_the_scheduler_idles_is_pushed_on_the_schedulers_stack
     );
     assert_eq!(stack.calls[0].addr, stack.esp);
 }
+
+/// xv6's `acquire` calls `getcallerpcs`, which gcc inlines there: the lines
+/// of that code are getcallerpcs's (spinlock.c), the address acquire's, and
+/// the place says both, as the page's call stack then does.
+#[test]
+fn a_line_the_compiler_inlined_names_the_inlined_function_and_its_host() {
+    let (m, xv6) = boot();
+    let view: &dyn KernelView = &xv6;
+    let acquire = xv6.layout().symbol("acquire").unwrap();
+    let inlined = (acquire..acquire + 0x100)
+        .map(|a| view.place(&m, a))
+        .find(|p| p.inlined.as_deref() == Some("getcallerpcs"))
+        .expect("getcallerpcs inlined somewhere in acquire");
+    assert_eq!(inlined.symbol.as_deref(), Some("acquire"));
+    assert_eq!(inlined.file.as_deref(), Some("spinlock.c"));
+    // acquire's own first line is not inlined.
+    assert_eq!(view.place(&m, acquire).inlined, None);
+}

@@ -74,10 +74,11 @@ pub fn code(session: &Session) -> CodeView {
         lines,
         current,
         breakpoint_lines,
-        place: match &place.symbol {
-            Some(s) if place.offset == 0 => s.clone(),
-            Some(s) => format!("{s}+{}", place.offset),
-            None => "no symbol".into(),
+        place: match (&place.symbol, &place.inlined) {
+            (Some(s), None) if place.offset == 0 => s.clone(),
+            (Some(s), None) => format!("{s}+{}", place.offset),
+            (Some(s), Some(i)) => format!("{s}+{} ({i}, inlined)", place.offset),
+            (None, _) => "no symbol".into(),
         },
         eip,
         bytes,
@@ -92,7 +93,10 @@ pub fn code(session: &Session) -> CodeView {
                 frames
                     .into_iter()
                     .map(|p| match (p.symbol, p.file, p.line) {
-                        (Some(s), Some(f), Some(l)) => format!("{s} ({f}:{l})"),
+                        (Some(s), Some(f), Some(l)) => match p.inlined {
+                            Some(i) => format!("{i}, inlined into {s} ({f}:{l})"),
+                            None => format!("{s} ({f}:{l})"),
+                        },
                         (Some(s), _, _) => s,
                         _ => "?".into(),
                     })
