@@ -93,8 +93,10 @@ async fn file_bytes(file: &web_sys::File) -> Result<Vec<u8>, String> {
 }
 
 /// Which of the files is which: the kernel (named `kernel`, else the
-/// first ELF), the disk (`fs.img`, else the first `.img`), and the sources.
-pub fn sort_files(files: Vec<(String, Vec<u8>)>) -> Result<BuildFiles, String> {
+/// first ELF), the disk (`fs.img`, else the first `.img`), and the sources;
+/// `clock_start` is when they arrived (Unix seconds), where the guest's
+/// clock starts.
+pub fn sort_files(files: Vec<(String, Vec<u8>)>, clock_start: u64) -> Result<BuildFiles, String> {
     let is_source = |n: &str| [".c", ".h", ".S"].iter().any(|e| n.ends_with(e));
     let mut kernel = None;
     let mut disk = None;
@@ -140,7 +142,7 @@ pub fn sort_files(files: Vec<(String, Vec<u8>)>) -> Result<BuildFiles, String> {
         kernel: kernel.1,
         disk: disk.1,
         sources,
-        clock_start: host_clock(),
+        clock_start,
     })
 }
 
@@ -151,7 +153,7 @@ pub async fn open_files(files: Vec<web_sys::File>) -> Result<BuildFiles, String>
     for f in files {
         read.push((f.name(), file_bytes(&f).await?));
     }
-    sort_files(read)
+    sort_files(read, host_clock())
 }
 
 #[cfg(test)]
@@ -182,7 +184,7 @@ mod tests {
     /// as the session does.
     fn why(files: Vec<(&str, Vec<u8>)>) -> String {
         let files = files.into_iter().map(|(n, b)| (n.to_string(), b)).collect();
-        match sort_files(files) {
+        match sort_files(files, 0) {
             Err(why) => why,
             Ok(f) => osviz_xv6::Xv6Build::new(&f.origin, f.kernel, f.disk, f.sources)
                 .err()
@@ -215,8 +217,9 @@ mod tests {
             ("fs.img".to_string(), build_file("fs.img")),
             ("my-kernel".to_string(), build_file("kernel")),
         ];
-        let build = sort_files(files).unwrap();
+        let build = sort_files(files, 1_796_646_896).unwrap();
         assert_eq!(build.sources.keys().collect::<Vec<_>>(), ["proc.c"]);
+        assert_eq!(build.clock_start, 1_796_646_896);
         assert!(
             build
                 .origin
