@@ -56,7 +56,7 @@ test('xv6 boots to its prompt, ls answers typed keys, and the processes show who
   await page.getByRole('button', { name: 'Pause' }).click();
   // The timeline: sh slept on console input until the keyboard's interrupt woke it.
   const sleeps = await region(page, 'Timeline').getByLabel('Sleeps').textContent();
-  assert.match(sleeps, /pid 2 sh slept on input\.r \(console input\) from step \d+ to \d+, woken by interrupt 33 \(keyboard \(IRQ 1\)\)/);
+  assert.match(sleeps, /pid 2 sh slept on input\.r \(console input\) from before step 14100000 to \d+, woken by interrupt 33 \(keyboard \(IRQ 1\)\)/);
   // ...and waited for ls, whose exit (a system call) woke it.
   assert.match(sleeps, /pid 2 sh slept on ptable\.proc\[\d+\] \(its child's exit, in wait\) from step \d+ to \d+, woken by pid 3 ls in a system call/);
   // ls is answered: no request waits for the disk; xv6's clock has ticked.

@@ -36,6 +36,9 @@ pub struct SleepSpan {
     /// What the channel is for, as the kernel view says.
     pub kind: ChannelKind,
     pub from: u64,
+    /// Already asleep when the record began (after the boot's fast-forward
+    /// or a move in time): it went to sleep before `from`, unseen.
+    pub before: bool,
     pub to: Option<u64>,
     /// Who woke it: a device's interrupt with the kernel's name for it, or
     /// a process in a system call (`None`: another process, unnamed).
@@ -140,6 +143,9 @@ pub struct ProcessRecord {
     sleeps: Vec<SleepSpan>,
     /// The step the sleeps were last looked at.
     sleeps_seen: u64,
+    /// Whether the sleeps were looked at since the record began: a sleeper
+    /// found at the first look went to sleep before it.
+    looked: bool,
     timeline: TimelineRecord,
     /// Whether, at the last look, every process waited for a person (for
     /// input, or for a child that waits for input): nothing would change
@@ -276,6 +282,7 @@ impl ProcessRecord {
                     chan: chan.clone(),
                     kind: p.chan_kind,
                     from: now,
+                    before: !self.looked,
                     to: None,
                     woken_by: None,
                 });
@@ -296,6 +303,7 @@ impl ProcessRecord {
         let extra = self.sleeps.len().saturating_sub(SLEEPS_KEPT);
         self.sleeps.drain(..extra);
         self.sleeps_seen = now;
+        self.looked = true;
         procs.iter().filter_map(|p| i.state_field(p)).collect()
     }
 }

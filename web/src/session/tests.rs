@@ -290,6 +290,14 @@ fn the_timeline_shows_sh_asleep_on_console_input_and_woken_by_the_keyboard() {
         .find(|x| x.name == "sh")
         .expect("sh asleep at the prompt");
     assert_eq!((sh.chan.as_str(), sh.to), ("input.r", None));
+    // sh went to sleep during the boot, before the record began at the
+    // lesson's start: the timeline does not claim it fell asleep there.
+    let start = s.system.machine().steps();
+    assert!(sh.before, "{}", sh.text());
+    assert_eq!(
+        sh.text(),
+        format!("pid 2 sh asleep on input.r (console input) since before step {start}")
+    );
     s.apply(Action::TypeKeys("echo hi\n".into()));
     s.apply(Action::SetSpeed(SPEEDS.len() - 1));
     s.apply(Action::ToggleRun);
@@ -314,11 +322,13 @@ fn the_timeline_shows_sh_asleep_on_console_input_and_woken_by_the_keyboard() {
         woke.text()
     );
     assert!(woke.text().contains("console input"), "{}", woke.text());
-    // sh waited for echo, and echo's exit woke it.
+    // sh waited for echo, and echo's exit woke it; the record saw that
+    // sleep begin.
     let waited = sleeps
         .iter()
         .find(|x| x.name == "sh" && x.chan.starts_with("ptable.proc") && x.to.is_some())
         .expect("sh waited for its child");
+    assert!(!waited.before, "{}", waited.text());
     assert_eq!(
         waited.woken_by.as_deref(),
         Some("pid 3 echo in a system call"),

@@ -79,6 +79,16 @@ impl SleepSpan {
         }
     }
 
+    /// When it went to sleep: the step, or "before" the step the record
+    /// began at, when it was asleep already.
+    fn since(&self) -> String {
+        if self.before {
+            format!("before step {}", self.from)
+        } else {
+            format!("step {}", self.from)
+        }
+    }
+
     fn waker(&self) -> &str {
         self.woken_by.as_deref().unwrap_or("another process")
     }
@@ -88,14 +98,16 @@ impl SleepSpan {
         let what = self.what();
         match self.to {
             None => format!(
-                "pid {} {} asleep on {what} since step {}",
-                self.pid, self.name, self.from
-            ),
-            Some(to) => format!(
-                "pid {} {} slept on {what} from step {} to {to}, woken by {}",
+                "pid {} {} asleep on {what} since {}",
                 self.pid,
                 self.name,
-                self.from,
+                self.since()
+            ),
+            Some(to) => format!(
+                "pid {} {} slept on {what} from {} to {to}, woken by {}",
+                self.pid,
+                self.name,
+                self.since(),
                 self.waker()
             ),
         }
@@ -146,11 +158,11 @@ pub fn sleep_lines(sleeps: &[SleepSpan]) -> Vec<SleepLine> {
                     format!("{plural} ({} … {})", first.chan, last.chan)
                 };
                 format!(
-                    "pid {} {} slept {} times on {what} from step {} to {}, each woken by {}",
+                    "pid {} {} slept {} times on {what} from {} to {}, each woken by {}",
                     first.pid,
                     first.name,
                     run.len(),
-                    first.from,
+                    first.since(),
                     last.to.unwrap_or(last.from),
                     first.waker()
                 )
@@ -431,6 +443,7 @@ mod tests {
             chan: chan.to_string(),
             kind,
             from,
+            before: false,
             to,
             woken_by: by.map(str::to_string),
         }
@@ -470,6 +483,16 @@ mod tests {
                 "pid 3 ls slept 3 times on disk buffers (bcache.buf[0] … bcache.buf[4]) from step 30 to 80, each woken by interrupt 46 (IDE disk (IRQ 14))",
                 "pid 2 sh slept on input.r (console input) from step 10 to 20, woken by interrupt 33 (keyboard (IRQ 1))",
             ]
+        );
+        // A sleeper found asleep when the record began went to sleep
+        // before it: its start is not known, and not claimed.
+        let early = SleepSpan {
+            before: true,
+            ..span(1, "init", "ptable.proc[0]", 14_100_000, None, None)
+        };
+        assert_eq!(
+            early.text(),
+            "pid 1 init asleep on ptable.proc[0] (its child's exit, in wait) since before step 14100000"
         );
         // The same channel again and again reads as that channel; an unnamed
         // waker is another process; a different waker breaks the run.
