@@ -14,7 +14,12 @@ output, separated by a line "=== or ===". Runs are made under several
 timings (see `timings` below), since xv6's output may depend on when the
 timer and the disk interrupt.
 
-usage: record.py KERNEL FSIMG DIR [--runs N] [--qemu-arg ARG]... [NAME...]
+With --boot-disk, KERNEL is xv6.img instead (xv6's boot sector and kernel,
+`make xv6.img`), the IDE master QEMU's BIOS boots from, as `make qemu` runs
+xv6: the kernel's output is the same, so the same transcripts hold for
+`osviz pc --disk xv6.img --disk fs.img`.
+
+usage: record.py KERNEL FSIMG DIR [--runs N] [--boot-disk] [--qemu-arg ARG]... [NAME...]
   --qemu-arg  passes ARG to QEMU (for example -icount shift=4: another
               timing, to see whether an output depends on it)
 """
@@ -28,10 +33,17 @@ PROMPT = b"$ "
 TIMEOUT = 600
 
 
+BOOT_DISK = False
+
+
 def run_once(kernel, fsimg, lines, extra=()):
+    if BOOT_DISK:
+        boot = ["-drive", f"file={kernel},index=0,media=disk,format=raw,snapshot=on"]
+    else:
+        boot = ["-kernel", kernel]
     qemu = subprocess.Popen(
         ["qemu-system-i386", "-nographic", "-no-reboot", "-smp", "1", "-m", "512",
-         "-kernel", kernel, "-drive", f"file={fsimg},index=1,media=disk,format=raw,snapshot=on",
+         *boot, "-drive", f"file={fsimg},index=1,media=disk,format=raw,snapshot=on",
          *extra],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     out = b""
@@ -70,6 +82,10 @@ def main():
         i = args.index("--qemu-arg")
         extra.append(args[i + 1])
         del args[i:i + 2]
+    if "--boot-disk" in args:
+        global BOOT_DISK
+        BOOT_DISK = True
+        args.remove("--boot-disk")
     if "--runs" in args:
         i = args.index("--runs")
         runs = int(args[i + 1])

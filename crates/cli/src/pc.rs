@@ -1,4 +1,5 @@
-//! `osviz pc`: a PC board running a multiboot kernel (xv6), its serial
+//! `osviz pc`: a PC board running a multiboot kernel (xv6), or booting its
+//! first disk from the boot sector as a BIOS does (xv6.img), its serial
 //! console on standard output, standard input typed into it line by line
 //! as a person would (see `osviz_machine::typist`).
 
@@ -10,9 +11,12 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 pub const USAGE: &str = "\
-  osviz pc --kernel FILE           boot a multiboot kernel (such as xv6) on the PC board
-            [--disk FILE]...       IDE drives: one file is the slave (xv6's fs.img, as
-                                   qemu -drive index=1), two are master and slave
+  osviz pc [--kernel FILE]         boot a multiboot kernel (such as xv6) on the PC board;
+                                   without it, boot the IDE master from its boot sector
+                                   (at 0000:7C00 in real mode, as a BIOS does: xv6.img)
+            [--disk FILE]...       IDE drives: with --kernel one file is the slave (xv6's
+                                   fs.img, as qemu -drive index=1); without it, the master
+                                   (the boot disk); two are master and slave
             [--mem-mib N]          RAM in MiB (default and least 224)
             [--max-instructions N] stop after N steps (default: no limit)
             [--prompt TEXT]        each line of standard input is typed after TEXT
@@ -33,7 +37,8 @@ pub const USAGE: &str = "\
 ";
 
 struct PcOptions {
-    kernel: String,
+    /// The multiboot kernel; none boots the first disk.
+    kernel: Option<String>,
     disks: Vec<String>,
     mem_mib: usize,
     max_instructions: u64,
@@ -46,7 +51,7 @@ struct PcOptions {
 
 fn parse(args: &[String]) -> Result<PcOptions, String> {
     let mut o = PcOptions {
-        kernel: String::new(),
+        kernel: None,
         disks: Vec::new(),
         mem_mib: MIN_MEM_MIB,
         max_instructions: u64::MAX,
@@ -56,7 +61,6 @@ fn parse(args: &[String]) -> Result<PcOptions, String> {
         checkpoints: 0,
         date: None,
     };
-    let mut kernel = None;
     let mut it = args.iter();
     while let Some(arg) = it.next() {
         let mut value = |name: &str| {
@@ -65,7 +69,7 @@ fn parse(args: &[String]) -> Result<PcOptions, String> {
                 .ok_or_else(|| format!("{name} needs a value"))
         };
         match arg.as_str() {
-            "--kernel" => kernel = Some(value("--kernel")?),
+            "--kernel" => o.kernel = Some(value("--kernel")?),
             "--disk" => o.disks.push(value("--disk")?),
             "--mem-mib" => o.mem_mib = crate::number("--mem-mib", value("--mem-mib")?)?,
             "--max-instructions" => {
@@ -93,7 +97,11 @@ fn parse(args: &[String]) -> Result<PcOptions, String> {
             other => return Err(format!("unknown option {other}\nusage:\n{USAGE}")),
         }
     }
-    o.kernel = kernel.ok_or_else(|| format!("needs --kernel FILE\nusage:\n{USAGE}"))?;
+    if o.kernel.is_none() && o.disks.is_empty() {
+        return Err(format!(
+            "needs --kernel FILE, or a --disk to boot from\nusage:\n{USAGE}"
+        ));
+    }
     if o.disks.len() > 2 {
         return Err("at most two --disk files (the IDE master and slave)".into());
     }
@@ -146,7 +154,7 @@ fn read(path: &str) -> Result<Vec<u8>, String> {
 
 pub fn run(args: &[String]) -> Result<(), String> {
     let o = parse(args)?;
-    let kernel = read(&o.kernel)?;
+    let kernel = o.kernel.as_deref().map(read).transpose()?;
     let mut images = o
         .disks
         .iter()
@@ -154,7 +162,8 @@ pub fn run(args: &[String]) -> Result<(), String> {
         .collect::<Result<Vec<_>, _>>()?;
     let (master, slave) = match images.len() {
         0 => (None, None),
-        1 => (None, images.pop()),
+        1 if kernel.is_some() => (None, images.pop()),
+        1 => (images.pop(), None),
         _ => {
             let slave = images.pop();
             (images.pop(), slave)
@@ -167,7 +176,12 @@ pub fn run(args: &[String]) -> Result<(), String> {
         checkpoint_interval: o.checkpoints,
         rtc_start: o.date.unwrap_or_else(host_now),
     };
-    let mut m = Machine::pc(config, &kernel).map_err(|e| format!("{}: {e}", o.kernel))?;
+    let mut m = match (&kernel, &o.kernel) {
+        (Some(kernel), Some(path)) => {
+            Machine::pc(config, kernel).map_err(|e| format!("{path}: {e}"))?
+        }
+        _ => Machine::pc_boot_disk(config).map_err(|e| format!("{}: {e}", o.disks[0]))?,
+    };
 
     // Standard input is read on its own thread, so that a terminal's lines
     // reach the guest while it runs.

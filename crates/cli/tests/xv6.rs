@@ -2,7 +2,9 @@
 //! into `osviz pc` (each line after the `$ ` prompt) and the console output must equal the
 //! transcript QEMU gave (`<name>.out`, recorded by `scripts/xv6-record`;
 //! where QEMU's own output depends on the timing, it holds each one it gave,
-//! and ours must be one of them).
+//! and ours must be one of them). Each is run twice: xv6's kernel loaded as
+//! a multiboot kernel, and xv6.img booted from its boot sector in real mode
+//! (QEMU gives the same transcripts both ways: `record.py --boot-disk`).
 //!
 //! The kernel and fs.img are built by `scripts/xv6` from `$XV6_SRC`
 //! (default `../shared/xv6-public`); without that tree these tests fail
@@ -29,10 +31,33 @@ fn osviz_pc(input: &[u8], extra: &[&str]) -> (bool, Vec<u8>, String) {
 
 /// `osviz_pc` on the build in `dir`.
 fn osviz_pc_in(dir: &Path, input: &[u8], extra: &[&str]) -> (bool, Vec<u8>, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_osviz"))
-        .arg("pc")
-        .arg("--kernel")
-        .arg(dir.join("kernel"))
+    osviz_pc_booted(Boot::Multiboot, dir, input, extra)
+}
+
+/// How `osviz pc` starts xv6.
+#[derive(Clone, Copy, Debug)]
+enum Boot {
+    /// `--kernel kernel --disk fs.img`, as `qemu -kernel` does.
+    Multiboot,
+    /// `--disk xv6.img --disk fs.img`: the boot sector in real mode, as a
+    /// BIOS hands over and `make qemu` runs xv6.
+    Disk,
+}
+
+/// `osviz pc` on the build in `dir`, started as `boot` says.
+fn osviz_pc_booted(
+    boot: Boot,
+    dir: &Path,
+    input: &[u8],
+    extra: &[&str],
+) -> (bool, Vec<u8>, String) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_osviz"));
+    command.arg("pc");
+    match boot {
+        Boot::Multiboot => command.arg("--kernel").arg(dir.join("kernel")),
+        Boot::Disk => command.arg("--disk").arg(dir.join("xv6.img")),
+    };
+    let mut child = command
         .arg("--disk")
         .arg(dir.join("fs.img"))
         .args(extra)
@@ -62,22 +87,25 @@ fn every_transcript_equals_qemus() {
         .collect();
     names.sort();
     assert!(names.len() >= 12, "{names:?}");
-    // The transcripts run side by side, a thread each.
+    let build = xv6();
+    // The transcripts run side by side, a thread each, under both boots.
     let failures: Vec<String> = std::thread::scope(|s| {
         let runs: Vec<_> = names
             .iter()
-            .map(|name| {
+            .flat_map(|name| [(name, Boot::Multiboot), (name, Boot::Disk)])
+            .map(|(name, boot)| {
                 let folder = &folder;
+                let build = &build;
                 s.spawn(move || {
                     let input = std::fs::read(folder.join(format!("{name}.in"))).unwrap();
                     let expected = std::fs::read(folder.join(format!("{name}.out"))).unwrap();
-                    let (ok, out, err) = osviz_pc(&input, &[]);
+                    let (ok, out, err) = osviz_pc_booted(boot, build, &input, &[]);
                     let outputs: Vec<&[u8]> = split(&expected, b"\n=== or ===\n");
                     if ok && outputs.contains(&out.as_slice()) {
                         None
                     } else {
                         Some(format!(
-                            "{name}: exit ok {ok}, {err}\n--- osviz\n{}\n--- QEMU\n{}",
+                            "{name} ({boot:?} boot): exit ok {ok}, {err}\n--- osviz\n{}\n--- QEMU\n{}",
                             String::from_utf8_lossy(&out),
                             String::from_utf8_lossy(outputs[0])
                         ))

@@ -257,7 +257,10 @@ impl Fast {
     /// The shortcut for `instr`, which ends `end` bytes into its block.
     fn of(instr: &Instr, end: u32) -> Fast {
         use crate::decode::Width::Dword;
-        if instr.rep != crate::decode::Rep::None {
+        // The shortcuts compute 32-bit addresses and branch targets (the
+        // block path runs only with flat 32-bit segments): an instruction
+        // with a 16-bit address size goes to the general interpreter.
+        if instr.rep != crate::decode::Rep::None || instr.addr16 {
             return Fast::None;
         }
         // Which operations have a register shortcut is the operation
@@ -319,15 +322,15 @@ impl Fast {
                 mem: Ea::of(&mem),
                 imm,
             },
-            (Op::Jcc(cc), _, _, Operand::Imm(rel)) if cc >> 1 == 2 => Fast::Jz {
+            (Op::Jcc(cc), Dword, _, Operand::Imm(rel)) if cc >> 1 == 2 => Fast::Jz {
                 taken: end.wrapping_add(rel),
                 negate: cc & 1 == 1,
             },
-            (Op::Jcc(cc), _, _, Operand::Imm(rel)) => Fast::Jcc {
+            (Op::Jcc(cc), Dword, _, Operand::Imm(rel)) => Fast::Jcc {
                 cc,
                 taken: end.wrapping_add(rel),
             },
-            (Op::Jmp, _, _, Operand::Imm(rel)) => Fast::Jmp {
+            (Op::Jmp, Dword, _, Operand::Imm(rel)) => Fast::Jmp {
                 taken: end.wrapping_add(rel),
             },
             (Op::Lea, Dword, Operand::Reg(dst), Operand::Mem(mem)) => Fast::Lea {
@@ -359,8 +362,8 @@ impl Fast {
             (Op::Pop, Dword, Operand::Reg(r), _) => Fast::Pop(r),
             (Op::Pushfd, Dword, _, _) => Fast::Pushf,
             (Op::Leave, Dword, _, _) => Fast::Leave,
-            (Op::Call, _, _, Operand::Imm(rel)) => Fast::Call { rel },
-            (Op::Ret, _, _, _) if instr.extra == 0 => Fast::Ret,
+            (Op::Call, Dword, _, Operand::Imm(rel)) => Fast::Call { rel },
+            (Op::Ret, Dword, _, _) if instr.extra == 0 => Fast::Ret,
             _ => Fast::None,
         }
     }
@@ -525,6 +528,7 @@ impl Machine {
     fn block_may_run(&self, steps_left: u64) -> bool {
         let margin = MAX_BLOCK as u64;
         self.stopped.is_none()
+            && self.cpu.is_flat()
             && !self.halted
             && !self.irq_inhibit
             && self.records_nothing_per_step()
@@ -1171,12 +1175,7 @@ mod tests {
             for index in regs.clone() {
                 for scale in [1, 2, 4, 8] {
                     for disp in [0, 4, 0x1000_0000, 0xFFFF_FFFC] {
-                        let mem = MemRef {
-                            base,
-                            index,
-                            scale,
-                            disp,
-                        };
+                        let mem = MemRef::flat(base, index, scale, disp);
                         assert_eq!(
                             Ea::of(&mem).eval(&m.cpu().gpr),
                             m.effective_address(&mem),

@@ -111,6 +111,46 @@ impl Cr4 {
     pub const PSE: u32 = 1 << 4;
 }
 
+/// The hidden part of a segment register: what the CPU loaded from the
+/// segment's descriptor (in real mode, from the selector) and uses on every
+/// access through it, until the register is loaded again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct SegCache {
+    /// Added to every offset to make the linear address.
+    pub base: u32,
+    /// The last valid offset (in bytes, granularity applied).
+    pub limit: u32,
+    /// The descriptor's D/B bit: a code segment's default operand and
+    /// address size is 32 bits, a stack segment's pointer is ESP (not SP).
+    pub big: bool,
+}
+
+impl SegCache {
+    /// A flat 32-bit segment: base 0, limit 4 GiB.
+    pub const FLAT: SegCache = SegCache {
+        base: 0,
+        limit: 0xFFFF_FFFF,
+        big: true,
+    };
+
+    /// A real-mode segment: base selector × 16, limit 64 KiB, 16-bit.
+    pub fn real(selector: u16) -> SegCache {
+        SegCache {
+            base: u32::from(selector) << 4,
+            limit: 0xFFFF,
+            big: false,
+        }
+    }
+}
+
+/// The default operand and address size of the code being executed (the
+/// D bit of CS's descriptor; 16 bits in real mode).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum CodeSize {
+    Bits16,
+    Bits32,
+}
+
 /// A descriptor-table register (GDTR or IDTR).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct TableReg {
@@ -164,9 +204,18 @@ pub struct Cpu {
     pub cr2: u32,
     pub cr3: u32,
     pub cr4: u32,
-    /// Segment selectors ES, CS, SS, DS, FS, GS. Segments are flat, so only
-    /// the selectors (and CPL, the low two bits of CS) matter.
-    pub seg: [u16; 6],
+    /// Segment selectors ES, CS, SS, DS, FS, GS (CPL is the low two bits of
+    /// CS in protected mode). Loaded only with [`Cpu::load_seg`], which
+    /// keeps the caches and `flat` with them.
+    seg: [u16; 6],
+    /// What each segment register holds of its descriptor.
+    seg_cache: [SegCache; 6],
+    /// The current privilege level: CS's RPL when it was loaded in
+    /// protected mode, 0 when it was loaded in real mode.
+    cpl: u8,
+    /// Every segment's base is 0 and CS and SS are 32-bit: the segments add
+    /// nothing to an address, and the block path may run (it assumes so).
+    flat: bool,
     pub gdtr: TableReg,
     pub idtr: TableReg,
     /// The task register's selector, and the TSS base read from its descriptor.
@@ -197,6 +246,9 @@ impl Default for Cpu {
             cr3: 0,
             cr4: 0,
             seg: [0x10, 0x08, 0x10, 0x10, 0x10, 0x10],
+            seg_cache: [SegCache::FLAT; 6],
+            cpl: 0,
+            flat: true,
             gdtr: TableReg::default(),
             idtr: TableReg::default(),
             tr: 0,
@@ -225,10 +277,109 @@ impl Cpu {
         self.seg[s as usize]
     }
 
-    /// The current privilege level: the low two bits of CS.
+    /// What segment register `s` holds of its descriptor.
+    #[inline]
+    pub fn segment(&self, s: Seg) -> SegCache {
+        self.seg_cache[s as usize]
+    }
+
+    /// The base of segment register `s` (0 on a flat machine).
+    #[inline(always)]
+    pub fn seg_base(&self, s: Seg) -> u32 {
+        self.seg_cache[s as usize].base
+    }
+
+    /// Loads segment register `s` with `selector` and what the CPU read of
+    /// its descriptor.
+    pub(crate) fn load_seg(&mut self, s: Seg, selector: u16, cache: SegCache) {
+        self.seg[s as usize] = selector;
+        self.seg_cache[s as usize] = cache;
+        if s == Seg::Cs {
+            self.cpl = if self.real_mode() {
+                0
+            } else {
+                (selector & 3) as u8
+            };
+        }
+        self.flat = self.seg_cache.iter().all(|c| c.base == 0)
+            && self.seg_cache[Seg::Cs as usize].big
+            && self.seg_cache[Seg::Ss as usize].big;
+    }
+
+    /// Loads only the selector of `s` (a null selector into a data segment
+    /// register in protected mode: the cache is kept, and any access
+    /// through it would fault on a real CPU; flat segments do not check).
+    pub(crate) fn load_selector(&mut self, s: Seg, selector: u16) {
+        self.seg[s as usize] = selector;
+    }
+
+    /// Whether segments add nothing to addresses and code and stack are
+    /// 32-bit (see the field).
+    #[inline(always)]
+    pub fn is_flat(&self) -> bool {
+        self.flat
+    }
+
+    /// The default operand and address size of the code at CS:EIP.
+    #[inline(always)]
+    pub fn code_size(&self) -> CodeSize {
+        if self.seg_cache[Seg::Cs as usize].big {
+            CodeSize::Bits32
+        } else {
+            CodeSize::Bits16
+        }
+    }
+
+    /// Whether the stack pointer is SP (a 16-bit stack segment).
+    #[inline(always)]
+    pub fn stack16(&self) -> bool {
+        !self.seg_cache[Seg::Ss as usize].big
+    }
+
+    /// Whether the CPU is in real-address mode (CR0.PE clear).
+    #[inline(always)]
+    pub fn real_mode(&self) -> bool {
+        self.cr0 & Cr0::PE == 0
+    }
+
+    /// The state after power-on or reset (the SDM's table 9-1): real mode,
+    /// CS selector F000 with base FFFF0000, so the first instruction is
+    /// fetched at FFFFFFF0; the other segments at 0 with 64 KiB limits;
+    /// CR0 60000010 (caching off, an FPU present); EFLAGS 2; the IDT at 0
+    /// with the real-mode vector table's limit.
+    pub fn power_on() -> Cpu {
+        let mut cpu = Cpu {
+            eip: 0xFFF0,
+            cr0: 0x6000_0010,
+            gdtr: TableReg {
+                base: 0,
+                limit: 0xFFFF,
+            },
+            idtr: TableReg {
+                base: 0,
+                limit: 0x3FF,
+            },
+            ..Cpu::default()
+        };
+        for s in Seg::ALL {
+            cpu.load_seg(s, 0, SegCache::real(0));
+        }
+        cpu.load_seg(
+            Seg::Cs,
+            0xF000,
+            SegCache {
+                base: 0xFFFF_0000,
+                ..SegCache::real(0xF000)
+            },
+        );
+        cpu
+    }
+
+    /// The current privilege level: the low two bits of CS as loaded in
+    /// protected mode, 0 in real mode.
     #[inline]
     pub fn cpl(&self) -> u8 {
-        (self.seg[Seg::Cs as usize] & 3) as u8
+        self.cpl
     }
 
     /// Whether paging is on.

@@ -4,8 +4,9 @@
 //! the wasm API and the command line all ask the same questions the same way.
 
 use crate::SeekError;
+use crate::decode::decode_in;
 use crate::event::KindSet;
-use crate::{DecodeError, Instr, MAX_INSTR_LEN, Machine, Op, StopReason, decode};
+use crate::{DecodeError, Instr, MAX_INSTR_LEN, Machine, Op, StopReason};
 use std::collections::BTreeSet;
 
 /// One line of disassembly: the address and the instruction's text, or why
@@ -76,7 +77,7 @@ impl Machine {
     /// The instruction at a virtual address of the current address space.
     pub fn instruction_at(&self, linear: u32) -> Result<Instr, DecodeError> {
         let (bytes, mapped) = self.fetch_window(linear);
-        let instr = decode(&bytes[..mapped])?;
+        let instr = decode_in(&bytes[..mapped], self.cpu.code_size())?;
         Ok(instr)
     }
 
@@ -87,13 +88,13 @@ impl Machine {
         let mut at = linear;
         for _ in 0..count {
             let (bytes, mapped) = self.fetch_window(at);
-            match decode(&bytes[..mapped]) {
+            match decode_in(&bytes[..mapped], self.cpu.code_size()) {
                 Ok(i) => {
                     let len = usize::from(i.len);
                     out.push(DisasmLine {
                         addr: at,
                         bytes: bytes[..len].to_vec(),
-                        text: Ok(i.disassemble(at)),
+                        text: Ok(i.disassemble_in(at, self.cpu.code_size())),
                     });
                     at = at.wrapping_add(u32::from(i.len));
                 }

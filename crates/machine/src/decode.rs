@@ -3,7 +3,7 @@
 //! Decoding never panics: any byte sequence yields either an instruction or a
 //! [`DecodeError`] that the executor turns into the architectural #UD.
 
-use crate::cpu::Reg;
+use crate::cpu::{CodeSize, Reg, Seg};
 use serde::{Deserialize, Serialize};
 
 /// The longest legal IA-32 instruction, in bytes.
@@ -75,14 +75,41 @@ impl Width {
     }
 }
 
-/// A memory operand: `[base + index*scale + disp]`. Segments are flat (base
-/// 0), so segment overrides are decoded and ignored.
+/// A memory operand: `seg:[base + index*scale + disp]`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MemRef {
     pub base: Option<Reg>,
     pub index: Option<Reg>,
     pub scale: u8,
+    /// The segment: DS, SS when the base is ESP or EBP (BP with 16-bit
+    /// addresses), or the one a prefix names.
+    pub seg: Seg,
+    /// A 16-bit address (`[bx+si+disp16]` forms): the offset wraps at 64 KiB.
+    pub addr16: bool,
     pub disp: u32,
+}
+
+impl MemRef {
+    /// A 32-bit `[base + index*scale + disp]` through DS (or SS for an ESP
+    /// or EBP base), as code in a flat 32-bit segment addresses memory.
+    pub fn flat(base: Option<Reg>, index: Option<Reg>, scale: u8, disp: u32) -> MemRef {
+        MemRef {
+            base,
+            index,
+            scale,
+            seg: default_segment(base),
+            addr16: false,
+            disp,
+        }
+    }
+}
+
+/// The segment a 32-bit address with this base goes through by default.
+fn default_segment(base: Option<Reg>) -> Seg {
+    match base {
+        Some(Reg::Esp | Reg::Ebp) => Seg::Ss,
+        _ => Seg::Ds,
+    }
 }
 
 /// One operand of an instruction.
@@ -236,6 +263,12 @@ pub struct Instr {
     pub src: Operand,
     pub extra: u32,
     pub rep: Rep,
+    /// The address size is 16 bits: string operations use SI, DI and CX,
+    /// `loop` and `jcxz` CX.
+    pub addr16: bool,
+    /// The segment a string operation's source goes through (DS, or the
+    /// one a prefix names; the destination is always ES).
+    pub seg: Seg,
     pub len: u8,
 }
 
@@ -265,10 +298,15 @@ impl std::fmt::Display for DecodeError {
 
 impl std::error::Error for DecodeError {}
 
-/// A cursor over the bytes of one instruction.
+/// A cursor over the bytes of one instruction, with what its prefixes say
+/// about addresses.
 struct Cursor<'a> {
     bytes: &'a [u8],
     pos: usize,
+    /// The address size is 16 bits.
+    addr16: bool,
+    /// The segment a prefix names, if any.
+    seg_override: Option<Seg>,
 }
 
 impl Cursor<'_> {
@@ -309,6 +347,12 @@ impl Cursor<'_> {
         }
     }
 
+    /// A relative branch displacement of the operand size, sign-extended
+    /// to 32 bits.
+    fn rel(&mut self, width: Width) -> Result<u32, DecodeError> {
+        Ok(width.sign_extend(self.imm(width)?))
+    }
+
     /// A byte immediate sign-extended to 32 bits.
     fn simm8(&mut self) -> Result<u32, DecodeError> {
         Ok(self.u8()? as i8 as i32 as u32)
@@ -324,12 +368,55 @@ impl Cursor<'_> {
         if md == 3 {
             return Ok((reg, Operand::Reg(rm)));
         }
-        let mut mem = MemRef {
-            base: Some(Reg::from_index(rm)),
-            index: None,
-            scale: 1,
-            disp: 0,
+        let mut mem = if self.addr16 {
+            self.memref16(md, rm)?
+        } else {
+            self.memref32(md, rm)?
         };
+        if let Some(seg) = self.seg_override {
+            mem.seg = seg;
+        }
+        Ok((reg, Operand::Mem(mem)))
+    }
+
+    /// The memory operand of a 16-bit ModRM: `[bx+si]`, `[bx+di]`,
+    /// `[bp+si]`, `[bp+di]`, `[si]`, `[di]`, `[bp]` (a bare disp16 when
+    /// mod is 0) or `[bx]`, plus a disp8 or disp16.
+    fn memref16(&mut self, md: u8, rm: u8) -> Result<MemRef, DecodeError> {
+        let (base, index) = match rm {
+            0 => (Some(Reg::Ebx), Some(Reg::Esi)),
+            1 => (Some(Reg::Ebx), Some(Reg::Edi)),
+            2 => (Some(Reg::Ebp), Some(Reg::Esi)),
+            3 => (Some(Reg::Ebp), Some(Reg::Edi)),
+            4 => (Some(Reg::Esi), None),
+            5 => (Some(Reg::Edi), None),
+            6 if md == 0 => (None, None),
+            6 => (Some(Reg::Ebp), None),
+            _ => (Some(Reg::Ebx), None),
+        };
+        let disp = match (md, base) {
+            (0, None) => u32::from(self.u16()?),
+            (1, _) => self.simm8()?,
+            (2, _) => u32::from(self.u16()?),
+            _ => 0,
+        };
+        Ok(MemRef {
+            base,
+            index,
+            scale: 1,
+            seg: if base == Some(Reg::Ebp) {
+                Seg::Ss
+            } else {
+                Seg::Ds
+            },
+            addr16: true,
+            disp,
+        })
+    }
+
+    /// The memory operand of a 32-bit ModRM (with its SIB byte).
+    fn memref32(&mut self, md: u8, rm: u8) -> Result<MemRef, DecodeError> {
+        let mut mem = MemRef::flat(Some(Reg::from_index(rm)), None, 1, 0);
         if rm == 4 {
             let sib = self.u8()?;
             let index = (sib >> 3) & 7;
@@ -351,7 +438,8 @@ impl Cursor<'_> {
             2 => mem.disp = mem.disp.wrapping_add(self.u32()?),
             _ => {}
         }
-        Ok((reg, Operand::Mem(mem)))
+        mem.seg = default_segment(mem.base);
+        Ok(mem)
     }
 
     /// A ModRM whose `r/m` must name memory (as for `lea` and `lgdt`).
@@ -419,23 +507,42 @@ impl Parts {
     }
 }
 
-/// Decodes the instruction at the start of `bytes` (32-bit code segment).
+/// Decodes the instruction at the start of `bytes` in a 32-bit code segment.
 pub fn decode(bytes: &[u8]) -> Result<Instr, DecodeError> {
+    decode_in(bytes, CodeSize::Bits32)
+}
+
+/// Decodes the instruction at the start of `bytes` in code of `size` (16
+/// bits in real mode): the operand- and address-size prefixes (0x66, 0x67)
+/// switch to the other size.
+pub fn decode_in(bytes: &[u8], size: CodeSize) -> Result<Instr, DecodeError> {
+    let bits16 = size == CodeSize::Bits16;
     let mut d = Decoder {
-        c: Cursor { bytes, pos: 0 },
-        opsize: Width::Dword,
+        c: Cursor {
+            bytes,
+            pos: 0,
+            addr16: bits16,
+            seg_override: None,
+        },
+        opsize: if bits16 { Width::Word } else { Width::Dword },
         rep: Rep::None,
     };
     let mut opcode = d.c.u8()?;
-    // Prefixes: operand size changes the width and REP repeats string
-    // operations; segment overrides and LOCK change nothing on a machine with
-    // flat segments and one CPU.
+    // Prefixes: operand and address size, REP, and segment overrides; LOCK
+    // changes nothing on a machine with one CPU.
     loop {
         match opcode {
-            0x66 => d.opsize = Width::Word,
+            0x66 => d.opsize = if bits16 { Width::Dword } else { Width::Word },
+            0x67 => d.c.addr16 = !bits16,
             0xF3 => d.rep = Rep::Rep,
             0xF2 => d.rep = Rep::Repne,
-            0x26 | 0x2E | 0x36 | 0x3E | 0x64 | 0x65 | 0xF0 => {}
+            0x26 => d.c.seg_override = Some(Seg::Es),
+            0x2E => d.c.seg_override = Some(Seg::Cs),
+            0x36 => d.c.seg_override = Some(Seg::Ss),
+            0x3E => d.c.seg_override = Some(Seg::Ds),
+            0x64 => d.c.seg_override = Some(Seg::Fs),
+            0x65 => d.c.seg_override = Some(Seg::Gs),
+            0xF0 => {}
             _ => break,
         }
         opcode = d.c.u8()?;
@@ -453,6 +560,8 @@ pub fn decode(bytes: &[u8]) -> Result<Instr, DecodeError> {
         src: p.src,
         extra: p.extra,
         rep: d.rep,
+        addr16: d.c.addr16,
+        seg: d.c.seg_override.unwrap_or(Seg::Ds),
         len: d.c.pos as u8,
     })
 }
@@ -514,12 +623,7 @@ impl Decoder<'_> {
             }
             0x6C | 0x6D => parts(Op::String(StringOp::Ins), self.byte_or(opcode), none, none),
             0x6E | 0x6F => parts(Op::String(StringOp::Outs), self.byte_or(opcode), none, none),
-            0x70..=0x7F => parts(
-                Op::Jcc(opcode & 0xF),
-                Width::Dword,
-                none,
-                Imm(self.c.simm8()?),
-            ),
+            0x70..=0x7F => parts(Op::Jcc(opcode & 0xF), os, none, Imm(self.c.simm8()?)),
             0x80..=0x83 => {
                 let width = self.byte_or(opcode);
                 let (reg, rm) = self.c.modrm()?;
@@ -586,11 +690,15 @@ impl Decoder<'_> {
             0x9D => parts(Op::Popfd, os, none, none),
             0xA0..=0xA3 => {
                 let width = self.byte_or(opcode);
+                let disp = if self.c.addr16 {
+                    u32::from(self.c.u16()?)
+                } else {
+                    self.c.u32()?
+                };
                 let mem = Operand::Mem(MemRef {
-                    base: None,
-                    index: None,
-                    scale: 1,
-                    disp: self.c.u32()?,
+                    seg: self.c.seg_override.unwrap_or(Seg::Ds),
+                    addr16: self.c.addr16,
+                    ..MemRef::flat(None, None, 1, disp)
                 });
                 if opcode & 2 == 0 {
                     parts(Op::Mov, width, R(0), mem)
@@ -624,8 +732,8 @@ impl Decoder<'_> {
                 };
                 parts(Op::Shift(SHIFTS[usize::from(reg)]), width, rm, count)
             }
-            0xC2 => parts(Op::Ret, Width::Dword, none, none).extra(u32::from(self.c.u16()?)),
-            0xC3 => parts(Op::Ret, Width::Dword, none, none),
+            0xC2 => parts(Op::Ret, os, none, none).extra(u32::from(self.c.u16()?)),
+            0xC3 => parts(Op::Ret, os, none, none),
             0xC6 | 0xC7 => {
                 let width = self.byte_or(opcode);
                 let (reg, rm) = self.c.modrm()?;
@@ -634,10 +742,10 @@ impl Decoder<'_> {
                 }
                 parts(Op::Mov, width, rm, Imm(self.c.imm(width)?))
             }
-            0xC9 => parts(Op::Leave, Width::Dword, none, none),
+            0xC9 => parts(Op::Leave, os, none, none),
             0xCC => parts(Op::Int3, Width::Dword, none, none).extra(3),
             0xCD => parts(Op::Int, Width::Dword, none, none).extra(u32::from(self.c.u8()?)),
-            0xCF => parts(Op::Iret, Width::Dword, none, none),
+            0xCF => parts(Op::Iret, os, none, none),
             0xE0..=0xE3 => {
                 let kind = match opcode {
                     0xE2 => 0,
@@ -645,7 +753,7 @@ impl Decoder<'_> {
                     0xE0 => 2,
                     _ => 3,
                 };
-                parts(Op::Loop, Width::Dword, none, Imm(self.c.simm8()?)).extra(kind)
+                parts(Op::Loop, os, none, Imm(self.c.simm8()?)).extra(kind)
             }
             0xE4 | 0xE5 => {
                 let width = self.byte_or(opcode);
@@ -655,14 +763,14 @@ impl Decoder<'_> {
                 let width = self.byte_or(opcode);
                 parts(Op::Out, width, Imm(u32::from(self.c.u8()?)), R(0))
             }
-            0xE8 => parts(Op::Call, Width::Dword, none, Imm(self.c.u32()?)),
-            0xE9 => parts(Op::Jmp, Width::Dword, none, Imm(self.c.u32()?)),
+            0xE8 => parts(Op::Call, os, none, Imm(self.c.rel(os)?)),
+            0xE9 => parts(Op::Jmp, os, none, Imm(self.c.rel(os)?)),
             0xEA => {
-                let offset = self.c.u32()?;
+                let offset = self.c.imm(os)?;
                 let selector = self.c.u16()?;
-                parts(Op::JmpFar, Width::Dword, none, Imm(offset)).extra(u32::from(selector))
+                parts(Op::JmpFar, os, none, Imm(offset)).extra(u32::from(selector))
             }
-            0xEB => parts(Op::Jmp, Width::Dword, none, Imm(self.c.simm8()?)),
+            0xEB => parts(Op::Jmp, os, none, Imm(self.c.simm8()?)),
             0xEC | 0xED => parts(Op::In, self.byte_or(opcode), R(0), R(2)),
             0xEE | 0xEF => parts(Op::Out, self.byte_or(opcode), R(2), R(0)),
             0xF4 => parts(Op::Hlt, Width::Dword, none, none),
@@ -699,8 +807,8 @@ impl Decoder<'_> {
                 match reg {
                     0 => parts(Op::Inc, os, rm, none),
                     1 => parts(Op::Dec, os, rm, none),
-                    2 => parts(Op::CallIndirect, Width::Dword, none, rm),
-                    4 => parts(Op::JmpIndirect, Width::Dword, none, rm),
+                    2 => parts(Op::CallIndirect, os, none, rm),
+                    4 => parts(Op::JmpIndirect, os, none, rm),
                     6 => parts(Op::Push, os, none, rm),
                     _ => return Err(self.c.unsupported()),
                 }
@@ -724,8 +832,8 @@ impl Decoder<'_> {
             0x01 => {
                 let (reg, rm) = self.c.modrm_mem()?;
                 match reg {
-                    2 => parts(Op::Lgdt, Width::Dword, none, rm),
-                    3 => parts(Op::Lidt, Width::Dword, none, rm),
+                    2 => parts(Op::Lgdt, os, none, rm),
+                    3 => parts(Op::Lidt, os, none, rm),
                     7 => parts(Op::Invlpg, Width::Dword, none, rm),
                     _ => return Err(self.c.unsupported()),
                 }
@@ -752,12 +860,7 @@ impl Decoder<'_> {
                 let (reg, rm) = self.c.modrm()?;
                 parts(Op::Cmov, os, R(reg), rm).extra(u32::from(opcode & 0xF))
             }
-            0x80..=0x8F => parts(
-                Op::Jcc(opcode & 0xF),
-                Width::Dword,
-                none,
-                Imm(self.c.u32()?),
-            ),
+            0x80..=0x8F => parts(Op::Jcc(opcode & 0xF), os, none, Imm(self.c.rel(os)?)),
             0x90..=0x9F => {
                 let (_, rm) = self.c.modrm()?;
                 parts(Op::Setcc, Width::Byte, rm, none).extra(u32::from(opcode & 0xF))

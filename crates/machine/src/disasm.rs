@@ -1,7 +1,7 @@
 //! Disassembly: an [`Instr`] as text in the assembler's own syntax, for the
 //! views (the text assembles back to the same bytes; see the tests).
 
-use crate::cpu::{Reg, Seg};
+use crate::cpu::{CodeSize, Reg, Seg};
 use crate::decode::{Instr, MemRef, Op, Operand, Rep, Width};
 
 fn reg_name(index: u8, width: Width) -> &'static str {
@@ -22,27 +22,50 @@ fn size_name(width: Width) -> &'static str {
 }
 
 fn mem(m: &MemRef) -> String {
+    // A 16-bit address names the 16-bit registers (`[bx+si]`).
+    let name = |r: Reg| {
+        if m.addr16 {
+            reg_name(r as u8, Width::Word)
+        } else {
+            Reg::name(r)
+        }
+    };
     let mut parts: Vec<String> = Vec::new();
     if let Some(b) = m.base {
-        parts.push(Reg::name(b).to_string());
+        parts.push(name(b).to_string());
     }
     if let Some(i) = m.index {
         parts.push(if m.scale > 1 {
-            format!("{}*{}", Reg::name(i), m.scale)
+            format!("{}*{}", name(i), m.scale)
         } else {
-            Reg::name(i).to_string()
+            name(i).to_string()
         });
     }
-    let disp = m.disp as i32;
+    // The segment is written only where a prefix named it.
+    let default = if m.base == Some(Reg::Ebp) || (!m.addr16 && m.base == Some(Reg::Esp)) {
+        Seg::Ss
+    } else {
+        Seg::Ds
+    };
+    let seg = if m.seg == default {
+        String::new()
+    } else {
+        format!("{}:", m.seg.name())
+    };
+    let disp = if m.addr16 {
+        i32::from(m.disp as u16 as i16)
+    } else {
+        m.disp as i32
+    };
     let text = parts.join("+");
     if parts.is_empty() {
-        format!("[{:#x}]", m.disp)
+        format!("[{seg}{:#x}]", m.disp)
     } else if disp > 0 {
-        format!("[{text}+{disp:#x}]")
+        format!("[{seg}{text}+{disp:#x}]")
     } else if disp < 0 {
-        format!("[{text}-{:#x}]", -(disp as i64))
+        format!("[{seg}{text}-{:#x}]", -(disp as i64))
     } else {
-        format!("[{text}]")
+        format!("[{seg}{text}]")
     }
 }
 
@@ -53,8 +76,54 @@ fn cond(cc: u8) -> &'static str {
 }
 
 impl Instr {
-    /// The instruction as text; `eip` is its address (for jump targets).
+    /// The instruction as text, in 32-bit code; `eip` is its address (for
+    /// jump targets).
     pub fn disassemble(&self, eip: u32) -> String {
+        self.disassemble_in(eip, CodeSize::Bits32)
+    }
+
+    /// The instruction as text, in code of `size`. A branch, `leave`,
+    /// `iret` or `lgdt` whose operand size is not the code's default has
+    /// no operand to carry its size, so it takes NASM's `o16` or `o32`.
+    pub fn disassemble_in(&self, eip: u32, size: CodeSize) -> String {
+        let text = self.text(eip);
+        let default = match size {
+            CodeSize::Bits16 => Width::Word,
+            CodeSize::Bits32 => Width::Dword,
+        };
+        // A jump or call carries its size as a keyword on the target.
+        if matches!(self.op, Op::Jcc(_) | Op::Jmp | Op::Call | Op::JmpFar) && self.width != default
+        {
+            // NASM takes the size of a conditional jump only with `near`.
+            let near = if matches!(self.op, Op::Jcc(_)) {
+                "near "
+            } else {
+                ""
+            };
+            return match text.split_once(' ') {
+                Some((name, target)) => {
+                    format!("{name} {near}{} {target}", size_name(self.width))
+                }
+                None => text,
+            };
+        }
+        let unsized_op = matches!(
+            self.op,
+            Op::Ret | Op::Loop | Op::Leave | Op::Iret | Op::Lgdt | Op::Lidt
+        );
+        if unsized_op && self.width != default {
+            let prefix = if self.width == Width::Word {
+                "o16"
+            } else {
+                "o32"
+            };
+            format!("{prefix} {text}")
+        } else {
+            text
+        }
+    }
+
+    fn text(&self, eip: u32) -> String {
         let w = self.width;
         let next = eip.wrapping_add(u32::from(self.len));
         let operand = |o: &Operand, sized: bool| -> String {
@@ -80,7 +149,7 @@ impl Instr {
         };
         let one = |name: &str, o: &Operand| format!("{name} {}", operand(o, true));
         let target = || match self.src {
-            Operand::Imm(rel) => format!("{:#x}", next.wrapping_add(rel)),
+            Operand::Imm(rel) => format!("{:#x}", next.wrapping_add(rel) & w.mask()),
             ref o => operand(o, false),
         };
         let rep = match self.rep {

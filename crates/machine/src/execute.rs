@@ -6,7 +6,7 @@
 //! depends on that).
 
 use crate::alu;
-use crate::cpu::{Cr0, Cr4, Flags, LazyOp, Reg, Seg};
+use crate::cpu::{Cr0, Cr4, Flags, LazyOp, Reg, Seg, SegCache};
 use crate::decode::{Instr, MemRef, Op, Operand, Rep, StringOp, Width};
 use crate::event::{Access, Event, EventKind, FlushReason, KindSet};
 use crate::machine::Machine;
@@ -37,13 +37,58 @@ enum Loc {
 }
 
 impl Machine {
+    /// The offset a memory operand names in its segment (what `lea`
+    /// computes): 16 bits wide with a 16-bit address.
     #[inline(always)]
     pub(crate) fn effective_address(&self, m: &MemRef) -> u32 {
         let base = m.base.map_or(0, |r| self.cpu.reg(r));
         let index = m
             .index
             .map_or(0, |r| self.cpu.reg(r).wrapping_mul(u32::from(m.scale)));
-        base.wrapping_add(index).wrapping_add(m.disp)
+        let offset = base.wrapping_add(index).wrapping_add(m.disp);
+        if m.addr16 { offset & 0xFFFF } else { offset }
+    }
+
+    /// The linear address of a memory operand: its segment's base plus its
+    /// offset.
+    #[inline(always)]
+    pub(crate) fn linear_address(&self, m: &MemRef) -> u32 {
+        self.cpu
+            .seg_base(m.seg)
+            .wrapping_add(self.effective_address(m))
+    }
+
+    /// The offset in the stack segment that the stack pointer value `sp`
+    /// names: only SP's 16 bits on a 16-bit stack.
+    #[inline(always)]
+    pub(crate) fn stack_offset(&self, sp: u32) -> u32 {
+        if self.cpu.stack16() { sp & 0xFFFF } else { sp }
+    }
+
+    /// The linear address the stack pointer value `sp` names.
+    #[inline(always)]
+    pub(crate) fn stack_linear(&self, sp: u32) -> u32 {
+        self.cpu
+            .seg_base(Seg::Ss)
+            .wrapping_add(self.stack_offset(sp))
+    }
+
+    /// The stack pointer `sp` moved down by `n` bytes: a 16-bit stack
+    /// changes only SP and wraps within its 64 KiB.
+    #[inline(always)]
+    pub(crate) fn stack_pointer_minus(&self, sp: u32, n: u32) -> u32 {
+        self.stack_pointer_plus(sp, n.wrapping_neg())
+    }
+
+    /// The stack pointer `sp` moved up by `n` bytes (see
+    /// [`Machine::stack_pointer_minus`]).
+    #[inline(always)]
+    pub(crate) fn stack_pointer_plus(&self, sp: u32, n: u32) -> u32 {
+        if self.cpu.stack16() {
+            (sp & 0xFFFF_0000) | (sp.wrapping_add(n) & 0xFFFF)
+        } else {
+            sp.wrapping_add(n)
+        }
     }
 
     #[inline(always)]
@@ -78,11 +123,11 @@ impl Machine {
         Ok(match *operand {
             Operand::Reg(i) => Loc::Reg(i),
             Operand::Mem(m) => {
-                let lin = self.effective_address(&m);
+                let lin = self.linear_address(&m);
                 Loc::Mem(self.locate(lin, width.bytes(), access)?)
             }
             Operand::Imm(v) => Loc::Imm(v),
-            Operand::Sreg(s) => Loc::Imm(u32::from(self.cpu.seg[usize::from(s % 6)])),
+            Operand::Sreg(s) => Loc::Imm(u32::from(self.cpu.sreg(Seg::from_index(s)))),
             Operand::Cr(n) => Loc::Imm(self.control_register(n)),
             Operand::None => Loc::Imm(0),
         })
@@ -145,6 +190,9 @@ impl Machine {
 
     #[inline(always)]
     pub(crate) fn push(&mut self, width: Width, value: u32) -> Result<()> {
+        if !self.cpu.is_flat() {
+            return self.push_segmented(width, value);
+        }
         let esp = self.cpu.reg(Reg::Esp).wrapping_sub(width.bytes());
         if width == Width::Dword {
             self.lin_write32(esp, value, self.cpl_rights())?;
@@ -157,6 +205,9 @@ impl Machine {
 
     #[inline(always)]
     pub(crate) fn pop(&mut self, width: Width) -> Result<u32> {
+        if !self.cpu.is_flat() {
+            return self.pop_segmented(width);
+        }
         let esp = self.cpu.reg(Reg::Esp);
         let value = if width == Width::Dword {
             self.lin_read32(esp, self.cpl_rights())?
@@ -164,6 +215,25 @@ impl Machine {
             self.lin_read(esp, width.bytes())?
         };
         self.cpu.set_reg(Reg::Esp, esp.wrapping_add(width.bytes()));
+        Ok(value)
+    }
+
+    /// `push` through a stack segment with a base, or a 16-bit one.
+    #[inline(never)]
+    fn push_segmented(&mut self, width: Width, value: u32) -> Result<()> {
+        let sp = self.stack_pointer_minus(self.cpu.reg(Reg::Esp), width.bytes());
+        self.lin_write(self.stack_linear(sp), width.bytes(), value)?;
+        self.cpu.set_reg(Reg::Esp, sp);
+        Ok(())
+    }
+
+    /// `pop` through a stack segment with a base, or a 16-bit one.
+    #[inline(never)]
+    fn pop_segmented(&mut self, width: Width) -> Result<u32> {
+        let sp = self.cpu.reg(Reg::Esp);
+        let value = self.lin_read(self.stack_linear(sp), width.bytes())?;
+        self.cpu
+            .set_reg(Reg::Esp, self.stack_pointer_plus(sp, width.bytes()));
         Ok(value)
     }
 
@@ -229,18 +299,27 @@ impl Machine {
     }
 
     /// Loads a data segment register (DS, ES, FS, GS or SS) with the checks
-    /// the SDM gives for `mov sreg` and `pop sreg`.
+    /// the SDM gives for `mov sreg` and `pop sreg`; in real mode the base
+    /// becomes selector × 16 and the limit and size stay as they were.
     fn load_segment(&mut self, seg: Seg, selector: u16) -> Result<()> {
+        if self.cpu.real_mode() {
+            let cache = SegCache {
+                base: u32::from(selector) << 4,
+                ..self.cpu.segment(seg)
+            };
+            self.cpu.load_seg(seg, selector, cache);
+            return Ok(());
+        }
         let cpl = u16::from(self.cpu.cpl());
         let sel_code = u32::from(selector & !3);
         if selector & !3 == 0 {
             if seg == Seg::Ss {
                 return Err(Exception::GeneralProtection(0));
             }
-            self.cpu.seg[seg as usize] = selector;
+            self.cpu.load_selector(seg, selector);
             return Ok(());
         }
-        let (_, high) = self.descriptor(selector)?;
+        let (low, high) = self.descriptor(selector)?;
         let d = Descriptor::decode(high);
         let dpl = u16::from(d.dpl);
         let present = d.present;
@@ -263,7 +342,8 @@ impl Machine {
                 return Err(Exception::NotPresent(sel_code));
             }
         }
-        self.cpu.seg[seg as usize] = selector;
+        self.cpu
+            .load_seg(seg, selector, Descriptor::cache(low, high));
         Ok(())
     }
 
@@ -271,7 +351,7 @@ impl Machine {
         match n {
             0 => {
                 let old = self.cpu.cr0;
-                self.cpu.cr0 = value | Cr0::PE;
+                self.cpu.cr0 = value;
                 self.emit(EventKind::Cr0Write, || Event::Cr0Write { old, new: value });
                 if (old ^ value) & (Cr0::PG | Cr0::WP) != 0 {
                     let dropped = self.tlb.flush_all();
@@ -375,13 +455,14 @@ impl Machine {
             }
             Op::Pop => {
                 let esp = self.cpu.reg(Reg::Esp);
-                let v = self.lin_read(esp, w.bytes())?;
+                let v = self.lin_read(self.stack_linear(esp), w.bytes())?;
+                let after = self.stack_pointer_plus(esp, w.bytes());
                 match instr.dst {
                     Operand::Sreg(s) => self.load_segment(Seg::from_index(s), v as u16)?,
                     dst => {
                         // ESP is incremented before a memory destination's
                         // address is computed, as the SDM specifies.
-                        self.cpu.set_reg(Reg::Esp, esp.wrapping_add(w.bytes()));
+                        self.cpu.set_reg(Reg::Esp, after);
                         if let Err(e) = self.write(&dst, w, v) {
                             self.cpu.set_reg(Reg::Esp, esp);
                             return Err(e);
@@ -389,7 +470,7 @@ impl Machine {
                         return Ok(Flow::Next);
                     }
                 }
-                self.cpu.set_reg(Reg::Esp, esp.wrapping_add(w.bytes()));
+                self.cpu.set_reg(Reg::Esp, after);
             }
             Op::Cmov => {
                 let v = self.read(&instr.src, w)?;
@@ -407,12 +488,18 @@ impl Machine {
                 }
             }
             Op::Loop => {
-                let ecx = self.cpu.reg(Reg::Ecx);
+                // The address size picks the counter: CX or ECX.
+                let counter = if instr.addr16 {
+                    Width::Word
+                } else {
+                    Width::Dword
+                };
+                let ecx = self.read_reg(Reg::Ecx as u8, counter);
                 let take = if instr.extra == 3 {
                     ecx == 0
                 } else {
-                    let ecx = ecx.wrapping_sub(1);
-                    self.cpu.set_reg(Reg::Ecx, ecx);
+                    let ecx = ecx.wrapping_sub(1) & counter.mask();
+                    self.write_reg(Reg::Ecx as u8, counter, ecx);
                     let zf = self.cpu.flag(Flags::ZF);
                     ecx != 0
                         && match instr.extra {
@@ -427,16 +514,17 @@ impl Machine {
             }
             Op::Jmp => self.jump_relative(instr),
             Op::Call => {
-                self.push(Width::Dword, self.cpu.eip)?;
+                self.push(w, self.cpu.eip)?;
                 self.jump_relative(instr);
             }
             Op::Ret => {
-                let target = self.pop(Width::Dword)?;
-                let esp = self.cpu.reg(Reg::Esp).wrapping_add(instr.extra);
+                let target = self.pop(w)?;
+                let esp = self.stack_pointer_plus(self.cpu.reg(Reg::Esp), instr.extra);
                 self.cpu.set_reg(Reg::Esp, esp);
                 self.cpu.eip = target;
             }
-            Op::Leave => self.leave_frame()?,
+            Op::Leave if w == Width::Dword => self.leave_frame()?,
+            Op::Leave => self.leave_segmented(w)?,
             Op::Nop => {}
             Op::Mov
                 if matches!(
@@ -545,17 +633,19 @@ impl Machine {
                     } else {
                         self.cpu.reg(*r)
                     };
-                    let addr = esp.wrapping_sub(n * (i as u32 + 1));
-                    self.lin_write(addr, n, v)?;
+                    let at = self.stack_pointer_minus(esp, n * (i as u32 + 1));
+                    self.lin_write(self.stack_linear(at), n, v)?;
                 }
-                self.cpu.set_reg(Reg::Esp, esp.wrapping_sub(8 * n));
+                self.cpu
+                    .set_reg(Reg::Esp, self.stack_pointer_minus(esp, 8 * n));
             }
             Op::Popad => {
                 let esp = self.cpu.reg(Reg::Esp);
                 let n = w.bytes();
                 let mut values = [0u32; 8];
                 for (i, v) in values.iter_mut().enumerate() {
-                    *v = self.lin_read(esp.wrapping_add(n * i as u32), n)?;
+                    let at = self.stack_pointer_plus(esp, n * i as u32);
+                    *v = self.lin_read(self.stack_linear(at), n)?;
                 }
                 // values[0] is EDI (pushed last); ESP's slot is skipped.
                 for (i, v) in values.iter().enumerate() {
@@ -564,7 +654,8 @@ impl Machine {
                         self.write_reg(r, w, *v);
                     }
                 }
-                self.cpu.set_reg(Reg::Esp, esp.wrapping_add(8 * n));
+                self.cpu
+                    .set_reg(Reg::Esp, self.stack_pointer_plus(esp, 8 * n));
             }
             Op::Pushfd => {
                 let v = self.cpu.eflags();
@@ -574,9 +665,20 @@ impl Machine {
                 let v = self.pop(w)?;
                 self.popf(v, w);
             }
+            Op::JmpFar if self.cpu.real_mode() => {
+                let selector = instr.extra as u16;
+                let cache = SegCache {
+                    base: u32::from(selector) << 4,
+                    ..self.cpu.segment(Seg::Cs)
+                };
+                self.load_cs(selector, cache);
+                if let Operand::Imm(offset) = instr.src {
+                    self.cpu.eip = offset & w.mask();
+                }
+            }
             Op::JmpFar => {
                 let selector = instr.extra as u16;
-                let (_, high) = self.descriptor(selector)?;
+                let (low, high) = self.descriptor(selector)?;
                 let d = Descriptor::decode(high);
                 if !d.is_code() || d.dpl != self.cpu.cpl() {
                     return Err(Exception::GeneralProtection(u32::from(selector & !3)));
@@ -584,15 +686,18 @@ impl Machine {
                 if !d.present {
                     return Err(Exception::NotPresent(u32::from(selector & !3)));
                 }
-                self.cpu.seg[Seg::Cs as usize] = (selector & !3) | u16::from(d.dpl);
+                self.load_cs(
+                    (selector & !3) | u16::from(d.dpl),
+                    Descriptor::cache(low, high),
+                );
                 if let Operand::Imm(offset) = instr.src {
-                    self.cpu.eip = offset;
+                    self.cpu.eip = offset & w.mask();
                 }
             }
-            Op::JmpIndirect => self.cpu.eip = self.read(&instr.src, Width::Dword)?,
+            Op::JmpIndirect => self.cpu.eip = self.read(&instr.src, w)?,
             Op::CallIndirect => {
-                let target = self.read(&instr.src, Width::Dword)?;
-                self.push(Width::Dword, self.cpu.eip)?;
+                let target = self.read(&instr.src, w)?;
+                self.push(w, self.cpu.eip)?;
                 self.cpu.eip = target;
             }
             Op::Int | Op::Int3 => {
@@ -608,7 +713,7 @@ impl Machine {
                     },
                 );
             }
-            Op::Iret => self.iret()?,
+            Op::Iret => self.iret(w)?,
             Op::String(kind) => return self.string_op(kind, instr, eip),
             Op::Cli | Op::Sti => {
                 self.require_io_privilege()?;
@@ -634,9 +739,16 @@ impl Machine {
             Op::Lgdt | Op::Lidt => {
                 self.require_ring0()?;
                 if let Operand::Mem(m) = instr.src {
-                    let addr = self.effective_address(&m);
+                    let addr = self.linear_address(&m);
                     let limit = self.lin_read(addr, 2)? as u16;
-                    let base = self.lin_read(addr.wrapping_add(2), 4)?;
+                    // With a 16-bit operand size only 24 bits of the base
+                    // are loaded.
+                    let base = self.lin_read(addr.wrapping_add(2), 4)?
+                        & if w == Width::Word {
+                            0x00FF_FFFF
+                        } else {
+                            u32::MAX
+                        };
                     let reg = if instr.op == Op::Lgdt {
                         &mut self.cpu.gdtr
                     } else {
@@ -654,7 +766,7 @@ impl Machine {
             Op::Invlpg => {
                 self.require_ring0()?;
                 if let Operand::Mem(m) = instr.src {
-                    let page = self.effective_address(&m) >> 12;
+                    let page = self.linear_address(&m) >> 12;
                     let dropped = u32::from(self.tlb.flush_page(page));
                     self.emit(EventKind::TlbFlush, || Event::TlbFlush {
                         reason: FlushReason::Invlpg,
@@ -693,10 +805,11 @@ impl Machine {
         }
     }
 
+    /// A relative jump; with a 16-bit operand size IP wraps within 64 KiB.
     #[inline(always)]
     fn jump_relative(&mut self, instr: &Instr) {
         if let Operand::Imm(rel) = instr.src {
-            self.cpu.eip = self.cpu.eip.wrapping_add(rel);
+            self.cpu.eip = self.cpu.eip.wrapping_add(rel) & instr.width.mask();
         }
     }
 
@@ -741,10 +854,31 @@ impl Machine {
     /// block paths.
     #[inline(always)]
     pub(crate) fn leave_frame(&mut self) -> Result<()> {
+        if !self.cpu.is_flat() {
+            return self.leave_segmented(Width::Dword);
+        }
         let ebp = self.cpu.reg(Reg::Ebp);
         let saved = self.lin_read(ebp, 4)?;
         self.cpu.set_reg(Reg::Esp, ebp.wrapping_add(4));
         self.cpu.set_reg(Reg::Ebp, saved);
+        Ok(())
+    }
+
+    /// `leave` through a stack segment with a base or a 16-bit one, or
+    /// with a 16-bit operand size (BP popped): SP (or ESP) from BP (or
+    /// EBP), then the frame pointer popped.
+    fn leave_segmented(&mut self, w: Width) -> Result<()> {
+        let sp = self.cpu.reg(Reg::Esp);
+        let bp = self.cpu.reg(Reg::Ebp);
+        let sp = if self.cpu.stack16() {
+            (sp & 0xFFFF_0000) | (bp & 0xFFFF)
+        } else {
+            bp
+        };
+        let saved = self.lin_read(self.stack_linear(sp), w.bytes())?;
+        self.cpu
+            .set_reg(Reg::Esp, self.stack_pointer_plus(sp, w.bytes()));
+        self.write_reg(Reg::Ebp as u8, w, saved);
         Ok(())
     }
 
@@ -922,18 +1056,28 @@ impl Machine {
         if matches!(kind, StringOp::Ins | StringOp::Outs) {
             self.require_port_access(port, w)?;
         }
+        // The address size picks SI, DI and CX or ESI, EDI and ECX; the
+        // source goes through DS (or a prefix's segment), the destination
+        // through ES.
+        let index = Index::of(instr.addr16);
+        let flat = self.cpu.is_flat() && !instr.addr16;
+        let src_base = self.cpu.seg_base(instr.seg);
+        let dst_base = self.cpu.seg_base(Seg::Es);
         let mut left = self.config().rep_chunk.max(1);
         loop {
-            if repeated && self.cpu.reg(Reg::Ecx) == 0 {
+            if repeated && self.cpu.reg(Reg::Ecx) & index.mask == 0 {
                 return Ok(Flow::Next);
             }
             let esi = self.cpu.reg(Reg::Esi);
             let edi = self.cpu.reg(Reg::Edi);
+            let src = src_base.wrapping_add(esi & index.mask);
+            let dst = dst_base.wrapping_add(edi & index.mask);
             // The fast form makes the same events as one element at a time
             // but for the TLB hits of the later elements, which it counts:
             // so it applies while hits are not noticed (events off, or
             // recorded as the page records at full speed).
             if repeated
+                && flat
                 && !self.notices(KindSet(EventKind::TlbHit.bit()))
                 && step == n
                 && let Some(done) = self.bulk_string(kind, w, esi, edi, left)?
@@ -953,57 +1097,56 @@ impl Machine {
             }
             match kind {
                 StringOp::Movs => {
-                    let v = self.lin_read(esi, n)?;
-                    self.lin_write(edi, n, v)?;
-                    self.cpu.set_reg(Reg::Esi, esi.wrapping_add(step));
-                    self.cpu.set_reg(Reg::Edi, edi.wrapping_add(step));
+                    let v = self.lin_read(src, n)?;
+                    self.lin_write(dst, n, v)?;
+                    index.advance(&mut self.cpu, Reg::Esi, step);
+                    index.advance(&mut self.cpu, Reg::Edi, step);
                 }
                 StringOp::Stos => {
                     let v = self.read_reg(0, w);
-                    self.lin_write(edi, n, v)?;
-                    self.cpu.set_reg(Reg::Edi, edi.wrapping_add(step));
+                    self.lin_write(dst, n, v)?;
+                    index.advance(&mut self.cpu, Reg::Edi, step);
                 }
                 StringOp::Ins => {
                     // The destination is checked before the port is read,
                     // so that a page fault leaves the device untouched and
                     // the instruction restarts cleanly.
-                    let span = self.locate(edi, n, Access::Write)?;
+                    let span = self.locate(dst, n, Access::Write)?;
                     let v = self.port_in(port, w);
                     self.store_span(span, n, v);
-                    self.cpu.set_reg(Reg::Edi, edi.wrapping_add(step));
+                    index.advance(&mut self.cpu, Reg::Edi, step);
                 }
                 StringOp::Outs => {
-                    let v = self.lin_read(esi, n)?;
-                    self.cpu.set_reg(Reg::Esi, esi.wrapping_add(step));
+                    let v = self.lin_read(src, n)?;
+                    index.advance(&mut self.cpu, Reg::Esi, step);
                     if let Some(stop) = self.port_out(port, w, v) {
                         self.stopped = Some(stop);
                         return Ok(Flow::Stop);
                     }
                 }
                 StringOp::Lods => {
-                    let v = self.lin_read(esi, n)?;
+                    let v = self.lin_read(src, n)?;
                     self.write_reg(0, w, v);
-                    self.cpu.set_reg(Reg::Esi, esi.wrapping_add(step));
+                    index.advance(&mut self.cpu, Reg::Esi, step);
                 }
                 StringOp::Cmps | StringOp::Scas => {
                     let (a, b) = if kind == StringOp::Cmps {
-                        (self.lin_read(esi, n)?, self.lin_read(edi, n)?)
+                        (self.lin_read(src, n)?, self.lin_read(dst, n)?)
                     } else {
-                        (self.read_reg(0, w), self.lin_read(edi, n)?)
+                        (self.read_reg(0, w), self.lin_read(dst, n)?)
                     };
                     let r = a.wrapping_sub(b) & w.mask();
                     self.cpu.set_lazy(LazyOp::Sub, w, a, b, r, false);
                     if kind == StringOp::Cmps {
-                        self.cpu.set_reg(Reg::Esi, esi.wrapping_add(step));
+                        index.advance(&mut self.cpu, Reg::Esi, step);
                     }
-                    self.cpu.set_reg(Reg::Edi, edi.wrapping_add(step));
+                    index.advance(&mut self.cpu, Reg::Edi, step);
                 }
             }
             if !repeated {
                 return Ok(Flow::Next);
             }
-            let ecx = self.cpu.reg(Reg::Ecx).wrapping_sub(1);
-            self.cpu.set_reg(Reg::Ecx, ecx);
+            let ecx = index.advance(&mut self.cpu, Reg::Ecx, u32::MAX);
             if matches!(kind, StringOp::Cmps | StringOp::Scas) {
                 let zf = self.cpu.flag(Flags::ZF);
                 let stop = match instr.rep {
@@ -1024,5 +1167,30 @@ impl Machine {
                 return Ok(Flow::Next);
             }
         }
+    }
+}
+
+/// The index and count registers of a string operation, by its address
+/// size: all of ESI, EDI and ECX, or only their low 16 bits.
+#[derive(Clone, Copy)]
+struct Index {
+    mask: u32,
+}
+
+impl Index {
+    fn of(addr16: bool) -> Index {
+        Index {
+            mask: if addr16 { 0xFFFF } else { u32::MAX },
+        }
+    }
+
+    /// Adds `by` to register `r` within the address size (the bits above
+    /// it stay) and returns the register's new value within that size.
+    #[inline(always)]
+    fn advance(self, cpu: &mut crate::cpu::Cpu, r: Reg, by: u32) -> u32 {
+        let v = cpu.reg(r);
+        let moved = v.wrapping_add(by) & self.mask;
+        cpu.set_reg(r, (v & !self.mask) | moved);
+        moved
     }
 }

@@ -52,10 +52,11 @@ mod view;
 
 pub use alu::shift;
 pub use bus::{Board, BoardKind, Bus, InterruptController, InterruptSource, Part};
-pub use cpu::{Cpu, Cr0, Cr4, Flags, Reg, Seg, TableReg};
+pub use cpu::{CodeSize, Cpu, Cr0, Cr4, Flags, Reg, Seg, SegCache, TableReg};
 pub use debugger::{Change, DisasmLine};
 pub use decode::{
     DecodeError, Instr, MAX_INSTR_LEN, MemRef, Op, Operand, Rep, Shift, StringOp, Width, decode,
+    decode_in,
 };
 pub use devices::{DeviceClass, IdeOp};
 pub use event::{

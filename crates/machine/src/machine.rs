@@ -3,8 +3,8 @@
 
 use crate::block::{BlockCache, BlockExit};
 use crate::bus::{Board, BoardKind, Bus};
-use crate::cpu::{Cpu, Flags};
-use crate::decode::{DecodeError, Instr, MAX_INSTR_LEN, decode};
+use crate::cpu::{CodeSize, Cpu, Flags, Seg};
+use crate::decode::{DecodeError, Instr, MAX_INSTR_LEN, decode_in};
 use crate::devices::Component;
 use crate::event::{Access, Event, EventKind, EventLog, KindSet, Stamped};
 use crate::execute::Flow;
@@ -147,6 +147,8 @@ fn empty_decode_cache() -> Vec<Decoded> {
             src: crate::decode::Operand::None,
             extra: 0,
             rep: crate::decode::Rep::None,
+            addr16: false,
+            seg: crate::cpu::Seg::Ds,
             len: 1,
         },
     };
@@ -811,7 +813,12 @@ impl Machine {
         let decoded = std::mem::take(&mut self.decoded);
         let instr = &decoded[slot].instr;
         let len = instr.len;
-        self.cpu.eip = eip.wrapping_add(u32::from(len));
+        let next = eip.wrapping_add(u32::from(len));
+        // In 16-bit code IP wraps within the code segment's 64 KiB.
+        self.cpu.eip = match self.cpu.code_size() {
+            CodeSize::Bits32 => next,
+            CodeSize::Bits16 => next & 0xFFFF,
+        };
         let result = self.execute(instr, eip);
         self.decoded = decoded;
         match self.finish(result, eip, len) {
@@ -923,7 +930,7 @@ impl Machine {
             return Ok(slot);
         }
         let window = self.mem.window(pa);
-        let result = match decode(window) {
+        let result = match decode_in(window, self.cpu.code_size()) {
             Err(DecodeError::Truncated)
                 if window.len() < MAX_INSTR_LEN && (pa as usize) < self.mem.len() =>
             {
@@ -959,6 +966,9 @@ impl Machine {
     /// from (see [`crate::Tlb`]'s fetch page).
     #[inline(always)]
     pub(crate) fn fetch_address(&mut self, eip: u32) -> Result<u32, Exception> {
+        // CS's base is 0 but in real mode (or a protected-mode segment with
+        // a base), where the code's linear address is that base plus EIP.
+        let eip = eip.wrapping_add(self.cpu.seg_base(Seg::Cs));
         if !self.cpu.paging() {
             return Ok(eip);
         }
@@ -986,13 +996,15 @@ impl Machine {
         first: u32,
         user: bool,
     ) -> Result<Instr, Exception> {
-        let next = eip.wrapping_add(first);
+        let next = eip
+            .wrapping_add(self.cpu.seg_base(Seg::Cs))
+            .wrapping_add(first);
         let pa2 = self.translate(next, Access::Execute, user)?;
         let mut bytes = Vec::with_capacity(MAX_INSTR_LEN);
         bytes.extend((0..first).map(|i| self.mem.read_u8(pa1 + i)));
         let rest = MAX_INSTR_LEN as u32 - first;
         bytes.extend((0..rest.min(PAGE_SIZE)).map(|i| self.mem.read_u8(pa2 + i)));
-        decode(&bytes).map_err(|e| self.invalid_opcode(eip, &e))
+        decode_in(&bytes, self.cpu.code_size()).map_err(|e| self.invalid_opcode(eip, &e))
     }
 
     fn invalid_opcode(&mut self, eip: u32, e: &DecodeError) -> Exception {

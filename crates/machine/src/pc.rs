@@ -14,6 +14,11 @@
 //! | 0xFEC00000 | I/O APIC (lines to vectors) |
 //! | 0xFEE00000 | local APIC with its timer |
 //!
+//! Booting: either the kernel is loaded as a multiboot kernel ([`Machine::pc`],
+//! as `qemu -kernel` does), or the CPU starts in real mode at 0000:7C00 with
+//! the first disk's boot sector there ([`Machine::pc_boot_disk`], as a BIOS
+//! hands over; xv6's `bootasm.S` and `bootmain.c` then do the rest).
+//!
 //! Firmware: the loader writes what a BIOS leaves in low memory: the BIOS
 //! data area's EBDA segment (0x40E) and base memory size (0x413), and an
 //! Intel MP floating pointer and configuration table (one processor, APIC
@@ -22,6 +27,7 @@
 
 use crate::bus::BoardKind;
 use crate::bus::{Board, InterruptController, Part};
+use crate::cpu::{Cpu, Reg, Seg, SegCache};
 use crate::devices::{
     Apic, CMOS_DATA, CMOS_INDEX, COM1, CRT_DATA, CRT_INDEX, Cga, Component, DEBUG_CONSOLE,
     DEBUG_EXIT, DebugPort, IDE_COMMAND, IDE_CONTROL, IDE_DATA, IOAPIC_BASE, IRQ_DISK, IRQ_KEYBOARD,
@@ -40,6 +46,12 @@ pub const IDE_LATENCY: u64 = 1_000;
 pub const MIN_MEM_MIB: usize = 224;
 /// Where the MP floating pointer goes (the first KiB of the EBDA).
 const MP_ADDR: u32 = 0x9_FC00;
+/// Where a BIOS loads the boot sector and jumps to, in real mode (0000:7C00).
+pub const BOOT_SECTOR_ADDR: u32 = 0x7C00;
+/// The drive number a BIOS passes in DL: the first hard disk.
+pub const BOOT_DRIVE: u8 = 0x80;
+/// A sector's size, and so the boot sector's.
+const SECTOR: usize = 512;
 
 impl Board {
     /// The PC board (see the module comment), with the IDE master's and
@@ -123,8 +135,20 @@ impl Default for PcConfig {
 /// Why a PC could not be built.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PcError {
-    TooLittleMemory { mib: usize },
+    TooLittleMemory {
+        mib: usize,
+    },
     Kernel(MultibootError),
+    /// A disk boot with no IDE master.
+    NoBootDisk,
+    /// The master is shorter than a sector.
+    ShortBootDisk {
+        len: usize,
+    },
+    /// The boot sector does not end in 55 AA.
+    NotBootable {
+        signature: [u8; 2],
+    },
 }
 
 impl std::fmt::Display for PcError {
@@ -135,6 +159,19 @@ impl std::fmt::Display for PcError {
                 "{mib} MiB of RAM is too little: the PC board needs at least {MIN_MEM_MIB} MiB"
             ),
             PcError::Kernel(e) => write!(f, "cannot load the kernel: {e}"),
+            PcError::NoBootDisk => write!(
+                f,
+                "no disk to boot from: the IDE master (the first --disk of two) holds the boot sector"
+            ),
+            PcError::ShortBootDisk { len } => write!(
+                f,
+                "the boot disk is {len} bytes long, shorter than its {SECTOR}-byte boot sector"
+            ),
+            PcError::NotBootable { signature } => write!(
+                f,
+                "the boot disk's first sector is not bootable: it ends in {:02X} {:02X}, not the 55 AA a BIOS looks for",
+                signature[0], signature[1]
+            ),
         }
     }
 }
@@ -145,6 +182,47 @@ impl Machine {
     /// A PC with the multiboot kernel `kernel` loaded and the firmware's
     /// tables in low memory, about to enter the kernel.
     pub fn pc(config: PcConfig, kernel: &[u8]) -> Result<Machine, PcError> {
+        let mut m = Machine::pc_board(config)?;
+        multiboot::load(&mut m, kernel).map_err(PcError::Kernel)?;
+        m.history.clear();
+        Ok(m)
+    }
+
+    /// A PC that boots its IDE master as a BIOS does: the boot sector
+    /// (checked for the 55 AA signature) loaded at 0000:7C00, the CPU in
+    /// real mode there with DL = 0x80 (the first hard disk), CS, DS, ES and
+    /// SS 0, SP 0x7C00 (below the boot sector, where a BIOS leaves a stack),
+    /// interrupts off (there are no BIOS services behind the vector table),
+    /// and the firmware's tables in low memory.
+    pub fn pc_boot_disk(config: PcConfig) -> Result<Machine, PcError> {
+        let sector = match &config.master {
+            None => return Err(PcError::NoBootDisk),
+            Some(disk) if disk.len() < SECTOR => {
+                return Err(PcError::ShortBootDisk { len: disk.len() });
+            }
+            Some(disk) => disk[..SECTOR].to_vec(),
+        };
+        let signature = [sector[SECTOR - 2], sector[SECTOR - 1]];
+        if signature != [0x55, 0xAA] {
+            return Err(PcError::NotBootable { signature });
+        }
+        let mut m = Machine::pc_board(config)?;
+        for (i, b) in sector.iter().enumerate() {
+            m.mem.write_u8(BOOT_SECTOR_ADDR + i as u32, *b);
+        }
+        let mut cpu = Cpu::power_on();
+        cpu.load_seg(Seg::Cs, 0, SegCache::real(0));
+        cpu.eip = BOOT_SECTOR_ADDR;
+        cpu.set_reg(Reg::Edx, u32::from(BOOT_DRIVE));
+        cpu.set_reg(Reg::Esp, BOOT_SECTOR_ADDR);
+        m.cpu = cpu;
+        m.forget_decoded();
+        m.history.clear();
+        Ok(m)
+    }
+
+    /// The PC board with its firmware's tables, nothing loaded yet.
+    fn pc_board(config: PcConfig) -> Result<Machine, PcError> {
         if config.mem_mib < MIN_MEM_MIB {
             return Err(PcError::TooLittleMemory {
                 mib: config.mem_mib,
@@ -159,8 +237,6 @@ impl Machine {
         let board = Board::pc(config.master, config.slave, config.rtc_start);
         let mut m = Machine::with_board(machine_config, board);
         write_firmware(&mut m.mem);
-        multiboot::load(&mut m, kernel).map_err(PcError::Kernel)?;
-        m.history.clear();
         Ok(m)
     }
 

@@ -2,7 +2,7 @@
 //! the gate's checks, the stack switch from the TSS on a privilege change,
 //! the frame pushed, double and triple faults, and `iret` back.
 
-use crate::cpu::{Flags, Reg, Seg};
+use crate::cpu::{Flags, Reg, Seg, SegCache};
 use crate::event::{Access, Event, EventKind, Pushed, PushedValue, StackSwitch, TrapKind};
 use crate::machine::Machine;
 use serde::{Deserialize, Serialize};
@@ -196,6 +196,24 @@ impl Descriptor {
         }
     }
 
+    /// What a segment register keeps of a code or data descriptor whose
+    /// two words are `low` and `high`: its base, its limit (in bytes, with
+    /// 4 KiB granularity applied when G is set) and its D/B bit.
+    pub fn cache(low: u32, high: u32) -> SegCache {
+        let base = (low >> 16) | ((high & 0xFF) << 16) | (high & 0xFF00_0000);
+        let raw = (low & 0xFFFF) | (high & 0x000F_0000);
+        let limit = if high & (1 << 23) != 0 {
+            (raw << 12) | 0xFFF
+        } else {
+            raw
+        };
+        SegCache {
+            base,
+            limit,
+            big: high & (1 << 22) != 0,
+        }
+    }
+
     /// A code or data segment (S set), not a system descriptor.
     pub fn is_segment(self) -> bool {
         self.kind & 0x10 != 0
@@ -293,6 +311,9 @@ impl Machine {
     /// Delivers `source` through the IDT. `return_eip` is the EIP the frame
     /// records. Faults during delivery come back as the error.
     fn deliver(&mut self, source: Source, return_eip: u32) -> Result<(), Exception> {
+        if self.cpu.real_mode() {
+            return self.deliver_real(source, return_eip);
+        }
         let vector = source.vector();
         let ext = source.ext();
         let idt_code = u32::from(vector) * 8 + 2 + ext;
@@ -313,7 +334,7 @@ impl Machine {
         if !gate.present {
             return Err(Exception::NotPresent(idt_code));
         }
-        let (_, cs_high) = self.descriptor(gate.selector)?;
+        let (cs_low, cs_high) = self.descriptor(gate.selector)?;
         let cs = Descriptor::decode(cs_high);
         let target_dpl = cs.dpl;
         if !cs.is_code() || target_dpl > cpl || gate.selector & !3 == 0 {
@@ -328,6 +349,7 @@ impl Machine {
 
         // The values to push, in push order.
         let old_ss = self.cpu.sreg(Seg::Ss);
+        let mut new_ss_cache = self.cpu.segment(Seg::Ss);
         let old_esp = self.cpu.reg(Reg::Esp);
         let eflags = self.cpu.eflags();
         let mut frame: Vec<(Pushed, u32)> = Vec::with_capacity(6);
@@ -338,6 +360,8 @@ impl Machine {
             if ss0 & !3 == 0 || ss0 & 3 != u16::from(new_cpl) {
                 return Err(Exception::InvalidTss(u32::from(ss0 & !3) + ext));
             }
+            let (ss_low, ss_high) = self.descriptor(ss0)?;
+            new_ss_cache = Descriptor::cache(ss_low, ss_high);
             frame.push((Pushed::Ss, u32::from(old_ss)));
             frame.push((Pushed::Esp, old_esp));
             let switch = StackSwitch {
@@ -379,8 +403,11 @@ impl Machine {
             self.store_span(span, 4, value);
         }
 
-        self.cpu.seg[Seg::Cs as usize] = (gate.selector & !3) | u16::from(new_cpl);
-        self.cpu.seg[Seg::Ss as usize] = new_ss;
+        self.load_cs(
+            (gate.selector & !3) | u16::from(new_cpl),
+            Descriptor::cache(cs_low, cs_high),
+        );
+        self.cpu.load_seg(Seg::Ss, new_ss, new_ss_cache);
         self.cpu.set_reg(Reg::Esp, esp);
         self.cpu.eip = gate.offset;
         let mut flags = eflags & !(Flags::TF | Flags::NT);
@@ -510,7 +537,10 @@ impl Machine {
     }
 
     /// `iret`: returns from a handler, to ring 3 when the popped CS says so.
-    pub(crate) fn iret(&mut self) -> Result<(), Exception> {
+    pub(crate) fn iret(&mut self, width: crate::decode::Width) -> Result<(), Exception> {
+        if self.cpu.real_mode() {
+            return self.iret_real(width);
+        }
         let cpl = self.cpu.cpl();
         let esp = self.cpu.reg(Reg::Esp);
         let eip = self.stack_read(esp)?;
@@ -520,27 +550,31 @@ impl Machine {
         if rpl < cpl {
             return Err(Exception::GeneralProtection(u32::from(cs & !3)));
         }
-        let (_, cs_high) = self.descriptor(cs)?;
+        let (cs_low, cs_high) = self.descriptor(cs)?;
         let code = Descriptor::decode(cs_high);
         if !code.is_code() || code.dpl != rpl {
             return Err(Exception::GeneralProtection(u32::from(cs & !3)));
         }
-        let (new_esp, new_ss) = if rpl > cpl {
+        let (new_esp, new_ss, new_ss_cache) = if rpl > cpl {
             let user_esp = self.stack_read(esp.wrapping_add(12))?;
             let ss = self.stack_read(esp.wrapping_add(16))? as u16;
             if ss & 3 != u16::from(rpl) {
                 return Err(Exception::GeneralProtection(u32::from(ss & !3)));
             }
-            self.descriptor(ss)?;
-            (user_esp, ss)
+            let (ss_low, ss_high) = self.descriptor(ss)?;
+            (user_esp, ss, Descriptor::cache(ss_low, ss_high))
         } else {
-            (esp.wrapping_add(12), self.cpu.sreg(Seg::Ss))
+            (
+                esp.wrapping_add(12),
+                self.cpu.sreg(Seg::Ss),
+                self.cpu.segment(Seg::Ss),
+            )
         };
         let old = self.cpu.eflags();
         let writable = changeable_flags(cpl, old);
         self.cpu.set_eflags((old & !writable) | (eflags & writable));
-        self.cpu.seg[Seg::Cs as usize] = cs;
-        self.cpu.seg[Seg::Ss as usize] = new_ss;
+        self.load_cs(cs, Descriptor::cache(cs_low, cs_high));
+        self.cpu.load_seg(Seg::Ss, new_ss, new_ss_cache);
         self.cpu.set_reg(Reg::Esp, new_esp);
         self.cpu.eip = eip;
         if rpl == 3 {
@@ -551,6 +585,122 @@ impl Machine {
             cpl_after: rpl,
             eip,
             esp: new_esp,
+        });
+        Ok(())
+    }
+
+    /// Loads CS; code decoded for the other code size is forgotten when the
+    /// size changes (the decode caches are keyed by physical address only).
+    pub(crate) fn load_cs(&mut self, selector: u16, cache: SegCache) {
+        let before = self.cpu.code_size();
+        self.cpu.load_seg(Seg::Cs, selector, cache);
+        if self.cpu.code_size() != before {
+            self.forget_decoded();
+        }
+    }
+
+    /// Delivers `source` in real mode, through the interrupt vector table
+    /// at IDTR's base: FLAGS, CS and IP are pushed (16 bits each, no error
+    /// code), IF and TF are cleared, and CS:IP is loaded from the vector's
+    /// four bytes (offset, then segment).
+    fn deliver_real(&mut self, source: Source, return_eip: u32) -> Result<(), Exception> {
+        let vector = source.vector();
+        let entry = u32::from(vector) * 4;
+        if entry + 3 > u32::from(self.cpu.idtr.limit) {
+            return Err(Exception::GeneralProtection(0));
+        }
+        let addr = self.cpu.idtr.base.wrapping_add(entry);
+        let offset = self.lin_read(addr, 2)?;
+        let segment = self.lin_read(addr.wrapping_add(2), 2)? as u16;
+        let flags = self.cpu.eflags();
+        let cs = self.cpu.sreg(Seg::Cs);
+        let ss_base = self.cpu.seg_base(Seg::Ss);
+        let sp = self.cpu.reg(Reg::Esp);
+        // Every slot is translated before any is written, so a fault leaves
+        // memory and registers as they were.
+        let mut pushed = Vec::with_capacity(3);
+        let mut targets = Vec::with_capacity(3);
+        let mut at = sp;
+        for (what, value) in [
+            (Pushed::Eflags, flags & 0xFFFF),
+            (Pushed::Cs, u32::from(cs)),
+            (Pushed::Eip, return_eip & 0xFFFF),
+        ] {
+            at = self.stack_pointer_minus(at, 2);
+            let linear = ss_base.wrapping_add(self.stack_offset(at));
+            targets.push((self.locate(linear, 2, Access::Write)?, value));
+            pushed.push(PushedValue {
+                what,
+                addr: linear,
+                value,
+            });
+        }
+        for (span, value) in targets {
+            self.store_span(span, 2, value);
+        }
+        self.cpu.set_reg(Reg::Esp, at);
+        self.load_cs(
+            segment,
+            SegCache {
+                base: u32::from(segment) << 4,
+                ..self.cpu.segment(Seg::Cs)
+            },
+        );
+        self.cpu.eip = offset;
+        self.cpu.set_eflags(flags & !(Flags::IF | Flags::TF));
+        self.halted = false;
+        let kind = match source {
+            Source::Exception(_) => TrapKind::Exception,
+            Source::Software(_) => TrapKind::Software,
+            Source::External { .. } => TrapKind::External,
+        };
+        self.emit(EventKind::TrapEntry, || Event::TrapEntry {
+            vector,
+            source: kind,
+            error_code: None,
+            cpl_before: 0,
+            cpl_after: 0,
+            gate_dpl: 0,
+            interrupt_gate: true,
+            stack_switch: None,
+            pushed,
+            handler: offset,
+            return_eip,
+        });
+        Ok(())
+    }
+
+    /// `iret` in real mode: pops IP, CS and FLAGS (words, or dwords with
+    /// the operand-size prefix).
+    fn iret_real(&mut self, width: crate::decode::Width) -> Result<(), Exception> {
+        let n = width.bytes();
+        let sp = self.cpu.reg(Reg::Esp);
+        let ss_base = self.cpu.seg_base(Seg::Ss);
+        let mut values = [0u32; 3];
+        let mut at = sp;
+        for v in &mut values {
+            *v = self.lin_read(ss_base.wrapping_add(self.stack_offset(at)), n)?;
+            at = self.stack_pointer_plus(at, n);
+        }
+        let [ip, cs, flags] = values;
+        let cs = cs as u16;
+        self.cpu.set_reg(Reg::Esp, at);
+        self.load_cs(
+            cs,
+            SegCache {
+                base: u32::from(cs) << 4,
+                ..self.cpu.segment(Seg::Cs)
+            },
+        );
+        self.cpu.eip = ip;
+        let old = self.cpu.eflags();
+        let writable = Flags::WRITABLE & width.mask();
+        self.cpu.set_eflags((old & !writable) | (flags & writable));
+        self.emit(EventKind::Iret, || Event::Iret {
+            cpl_before: 0,
+            cpl_after: 0,
+            eip: ip,
+            esp: at,
         });
         Ok(())
     }

@@ -60,7 +60,8 @@ fn meaning(i: &Instr, at: u32) -> String {
     let relative = matches!(i.op, Op::Jcc(_) | Op::Jmp | Op::Call | Op::Loop);
     let src = match (relative, i.src) {
         (true, Operand::Imm(rel)) => {
-            Operand::Imm(at.wrapping_add(u32::from(i.len)).wrapping_add(rel))
+            // A 16-bit operand size keeps the target within 64 KiB.
+            Operand::Imm(at.wrapping_add(u32::from(i.len)).wrapping_add(rel) & i.width.mask())
         }
         (_, s) => s,
     };

@@ -56,6 +56,51 @@ fn the_boot_is_deterministic_and_run_equals_single_steps() {
     assert_eq!(a.bus().device_on_line(14), Some(DeviceClass::Disk));
 }
 
+/// xv6.img booted from its boot sector as a BIOS hands over: real mode at
+/// 0000:7C00, `bootasm.S` switches to protected mode, `bootmain` reads the
+/// kernel over the IDE disk, `entry.S` turns on paging; the boot is
+/// deterministic, reaches the prompt, and `run` equals single steps there.
+#[test]
+fn xv6_img_boots_from_real_mode_and_run_equals_single_steps() {
+    use osviz_machine::{CodeSize, Cr0, Seg};
+    let mut a = common::xv6_disk_machine();
+    assert!(a.cpu().real_mode());
+    assert_eq!(a.cpu().code_size(), CodeSize::Bits16);
+    assert_eq!((a.cpu().sreg(Seg::Cs), a.cpu().eip), (0, 0x7C00));
+    assert_eq!(a.cpu().reg(osviz_machine::Reg::Edx) & 0xFF, 0x80);
+    // Up to the far jump into 32-bit code: every instruction before it
+    // runs in real mode, with 16-bit operands.
+    let mut steps_in_real_mode = 0;
+    while a.cpu().code_size() == CodeSize::Bits16 {
+        a.step();
+        steps_in_real_mode += 1;
+        assert!(
+            steps_in_real_mode < 100,
+            "still 16-bit at {:#x}",
+            a.cpu().eip
+        );
+    }
+    assert!(!a.cpu().real_mode());
+    assert_eq!(a.cpu().sreg(Seg::Cs), 0x08);
+    assert!(a.cpu().cr0 & Cr0::PG == 0);
+    assert!(a.cpu().gdtr.base >= 0x7C00 && a.cpu().gdtr.base < 0x7E00);
+    let at = boot_to_prompt(&mut a);
+    assert!(a.serial_output().starts_with(b"xv6...\ncpu0: starting 0\n"));
+    assert!(a.cpu().paging());
+    let mut b = common::xv6_disk_machine();
+    b.run(at);
+    assert_eq!(a.state_hash(), b.state_hash(), "two boots");
+    let mut c = common::xv6_disk_machine();
+    while c.steps() < at {
+        c.step();
+    }
+    assert_eq!(
+        (c.steps(), c.state_hash()),
+        (at, a.state_hash()),
+        "single steps"
+    );
+}
+
 /// Recording as the page does at full speed, the boot's record from the
 /// block path between recorded steps is the single steps' record.
 #[test]

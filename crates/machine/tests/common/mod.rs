@@ -94,6 +94,18 @@ pub fn xv6_machine(checkpoint_interval: u64) -> Machine {
     .unwrap()
 }
 
+/// A PC that boots xv6.img (the boot sector, then the kernel `bootmain`
+/// reads) from the IDE master, fs.img the slave: in real mode at 0000:7C00.
+pub fn xv6_disk_machine() -> Machine {
+    let dir = xv6_dir();
+    Machine::pc_boot_disk(osviz_machine::PcConfig {
+        master: Some(std::fs::read(dir.join("xv6.img")).unwrap()),
+        slave: Some(std::fs::read(dir.join("fs.img")).unwrap()),
+        ..osviz_machine::PcConfig::default()
+    })
+    .unwrap()
+}
+
 /// Records events as the page does at full speed: every kind but TLB hits.
 /// The block path then runs between the steps that record something.
 pub fn record_like_the_page(m: &mut Machine) {
