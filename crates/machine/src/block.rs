@@ -529,6 +529,7 @@ impl Machine {
         let margin = MAX_BLOCK as u64;
         self.stopped.is_none()
             && self.cpu.is_flat()
+            && self.bus.a20()
             && !self.halted
             && !self.irq_inhibit
             && self.records_nothing_per_step()

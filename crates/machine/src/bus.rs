@@ -256,6 +256,8 @@ impl<'a> Lend<'a> {
             recording: self.recording,
             seen: self.seen,
             events: self.events,
+            // The bus puts its own gate in (see `Bus::with_device`).
+            a20: true,
         }
     }
 }
@@ -273,6 +275,8 @@ pub struct Bus {
     /// started: counted whether or not their events are recorded (xv6's
     /// idle loop reads the local APIC's ID millions of times).
     mmio_accesses: u64,
+    /// The A20 gate (see [`Bus::a20`]).
+    a20: bool,
 }
 
 impl Bus {
@@ -318,7 +322,19 @@ impl Bus {
             ports,
             mmio,
             mmio_accesses: 0,
+            a20: true,
         }
+    }
+
+    /// Whether address line 20 reaches memory. When the gate is closed,
+    /// bit 20 of every physical address the CPU makes with paging off is
+    /// cleared, so that 1 MiB and up wraps to 0 as on an 8086. It starts
+    /// open, as QEMU's and Bochs's reset and the BIOS hand over; the
+    /// keyboard controller's output port (command 0xD1, as xv6's
+    /// `bootasm.S` writes it, or 0xDD/0xDF) and port 0x92 open and close it.
+    #[inline(always)]
+    pub fn a20(&self) -> bool {
+        self.a20
     }
 
     /// The interrupt controller.
@@ -403,7 +419,9 @@ impl Bus {
         f: impl FnOnce(&mut Component, &mut Ctx) -> R,
     ) -> (R, Option<StopReason>) {
         let mut ctx = lend.into_ctx();
+        ctx.a20 = self.a20;
         let result = f(&mut self.components[index], &mut ctx);
+        self.a20 = ctx.a20;
         let (raised, stop) = (ctx.raised, ctx.stop.take());
         self.raise_lines(raised, &mut ctx);
         (result, stop)

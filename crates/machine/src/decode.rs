@@ -215,8 +215,14 @@ pub enum Op {
     /// `loop` (0), `loope` (1), `loopne` (2), `jecxz` (3), in `extra`.
     Loop,
     Jmp,
-    /// `jmp ptr16:32`: the offset in `src`, the selector in `extra`.
+    /// A far jump: `jmp ptr16:32` (the offset in `src`, the selector in
+    /// `extra`), or `jmp m16:32` (`src` the memory holding offset, then
+    /// selector).
     JmpFar,
+    /// A far call, with operands as [`Op::JmpFar`]'s.
+    CallFar,
+    /// `retf`, with the bytes to release in `extra`.
+    RetFar,
     /// `jmp r/m32`: the target in `src`.
     JmpIndirect,
     Call,
@@ -734,6 +740,13 @@ impl Decoder<'_> {
             }
             0xC2 => parts(Op::Ret, os, none, none).extra(u32::from(self.c.u16()?)),
             0xC3 => parts(Op::Ret, os, none, none),
+            0xCA => parts(Op::RetFar, os, none, none).extra(u32::from(self.c.u16()?)),
+            0xCB => parts(Op::RetFar, os, none, none),
+            0x9A => {
+                let offset = self.c.imm(os)?;
+                let selector = self.c.u16()?;
+                parts(Op::CallFar, os, none, Imm(offset)).extra(u32::from(selector))
+            }
             0xC6 | 0xC7 => {
                 let width = self.byte_or(opcode);
                 let (reg, rm) = self.c.modrm()?;
@@ -809,6 +822,10 @@ impl Decoder<'_> {
                     1 => parts(Op::Dec, os, rm, none),
                     2 => parts(Op::CallIndirect, os, none, rm),
                     4 => parts(Op::JmpIndirect, os, none, rm),
+                    3 | 5 if matches!(rm, Operand::Mem(_)) => {
+                        let op = if reg == 3 { Op::CallFar } else { Op::JmpFar };
+                        parts(op, os, none, rm)
+                    }
                     6 => parts(Op::Push, os, none, rm),
                     _ => return Err(self.c.unsupported()),
                 }

@@ -92,7 +92,10 @@ impl Instr {
             CodeSize::Bits32 => Width::Dword,
         };
         // A jump or call carries its size as a keyword on the target.
-        if matches!(self.op, Op::Jcc(_) | Op::Jmp | Op::Call | Op::JmpFar) && self.width != default
+        let far_pointer =
+            matches!(self.op, Op::JmpFar | Op::CallFar) && matches!(self.src, Operand::Imm(_));
+        if (matches!(self.op, Op::Jcc(_) | Op::Jmp | Op::Call) || far_pointer)
+            && self.width != default
         {
             // NASM takes the size of a conditional jump only with `near`.
             let near = if matches!(self.op, Op::Jcc(_)) {
@@ -109,7 +112,15 @@ impl Instr {
         }
         let unsized_op = matches!(
             self.op,
-            Op::Ret | Op::Loop | Op::Leave | Op::Iret | Op::Lgdt | Op::Lidt
+            Op::Ret
+                | Op::RetFar
+                | Op::JmpFar
+                | Op::CallFar
+                | Op::Loop
+                | Op::Leave
+                | Op::Iret
+                | Op::Lgdt
+                | Op::Lidt
         );
         if unsized_op && self.width != default {
             let prefix = if self.width == Width::Word {
@@ -285,7 +296,11 @@ impl Instr {
                 format!("{name} {}", target())
             }
             Op::Jmp | Op::Call => format!("{name} {}", target()),
-            Op::JmpFar => format!("{name} {:#x}:{}", self.extra, operand(&self.src, false)),
+            Op::JmpFar | Op::CallFar => match self.src {
+                Operand::Mem(m) => format!("{name} far {}", mem(&m)),
+                ref o => format!("{name} {:#x}:{}", self.extra, operand(o, false)),
+            },
+            Op::RetFar if self.extra != 0 => format!("{name} {:#x}", self.extra),
             Op::JmpIndirect | Op::CallIndirect => format!("{name} {}", operand(&self.src, true)),
             Op::Ret if self.extra != 0 => format!("{name} {:#x}", self.extra),
             Op::Int => format!("{name} {:#x}", self.extra),
@@ -302,6 +317,7 @@ impl Instr {
                 format!("{}w", &name[..name.len() - 1])
             }
             Op::Ret
+            | Op::RetFar
             | Op::Leave
             | Op::Int3
             | Op::Iret

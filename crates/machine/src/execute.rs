@@ -389,6 +389,32 @@ impl Machine {
         }
     }
 
+    /// The CS a far jump, call or return to `selector` loads, with its
+    /// cache: in real mode the selector × 16 as base (limit and size kept);
+    /// in protected mode a present code segment of the current privilege
+    /// (a call gate or a change of ring is refused with #GP), RPL set to CPL.
+    fn code_segment(&mut self, selector: u16) -> Result<(u16, SegCache)> {
+        if self.cpu.real_mode() {
+            let cache = SegCache {
+                base: u32::from(selector) << 4,
+                ..self.cpu.segment(Seg::Cs)
+            };
+            return Ok((selector, cache));
+        }
+        let (low, high) = self.descriptor(selector)?;
+        let d = Descriptor::decode(high);
+        if !d.is_code() || d.dpl != self.cpu.cpl() {
+            return Err(Exception::GeneralProtection(u32::from(selector & !3)));
+        }
+        if !d.present {
+            return Err(Exception::NotPresent(u32::from(selector & !3)));
+        }
+        Ok((
+            (selector & !3) | u16::from(d.dpl),
+            Descriptor::cache(low, high),
+        ))
+    }
+
     /// A two-operand ALU instruction on its operands (`Cpu::binary` says
     /// what it computes).
     #[inline(always)]
@@ -665,34 +691,49 @@ impl Machine {
                 let v = self.pop(w)?;
                 self.popf(v, w);
             }
-            Op::JmpFar if self.cpu.real_mode() => {
-                let selector = instr.extra as u16;
-                let cache = SegCache {
-                    base: u32::from(selector) << 4,
-                    ..self.cpu.segment(Seg::Cs)
+            Op::JmpFar | Op::CallFar => {
+                let (selector, offset) = match instr.src {
+                    Operand::Mem(m) => {
+                        // The pointer in memory: the offset, then the selector.
+                        let at = self.linear_address(&m);
+                        let offset = self.lin_read(at, w.bytes())?;
+                        let selector = self.lin_read(at.wrapping_add(w.bytes()), 2)? as u16;
+                        (selector, offset)
+                    }
+                    Operand::Imm(offset) => (instr.extra as u16, offset),
+                    _ => return Err(Exception::InvalidOpcode),
                 };
-                self.load_cs(selector, cache);
-                if let Operand::Imm(offset) = instr.src {
-                    self.cpu.eip = offset & w.mask();
+                let (selector, cache) = self.code_segment(selector)?;
+                if instr.op == Op::CallFar {
+                    // CS, then the return offset, each of the operand size;
+                    // both pushes are checked before either is made.
+                    let cs = u32::from(self.cpu.sreg(Seg::Cs));
+                    let esp = self.cpu.reg(Reg::Esp);
+                    self.push(w, cs)?;
+                    if let Err(e) = self.push(w, self.cpu.eip) {
+                        self.cpu.set_reg(Reg::Esp, esp);
+                        return Err(e);
+                    }
                 }
+                self.load_cs(selector, cache);
+                self.cpu.eip = offset & w.mask();
             }
-            Op::JmpFar => {
-                let selector = instr.extra as u16;
-                let (low, high) = self.descriptor(selector)?;
-                let d = Descriptor::decode(high);
-                if !d.is_code() || d.dpl != self.cpu.cpl() {
+            Op::RetFar => {
+                let esp = self.cpu.reg(Reg::Esp);
+                let offset = self.lin_read(self.stack_linear(esp), w.bytes())?;
+                let above = self.stack_pointer_plus(esp, w.bytes());
+                let selector = self.lin_read(self.stack_linear(above), 2)? as u16;
+                if !self.cpu.real_mode() && (selector & 3) as u8 != self.cpu.cpl() {
+                    // A return to another ring pops SS:ESP too, which the
+                    // machine does not model; refused as a far return to a
+                    // ring it cannot reach.
                     return Err(Exception::GeneralProtection(u32::from(selector & !3)));
                 }
-                if !d.present {
-                    return Err(Exception::NotPresent(u32::from(selector & !3)));
-                }
-                self.load_cs(
-                    (selector & !3) | u16::from(d.dpl),
-                    Descriptor::cache(low, high),
-                );
-                if let Operand::Imm(offset) = instr.src {
-                    self.cpu.eip = offset & w.mask();
-                }
+                let (selector, cache) = self.code_segment(selector)?;
+                let released = self.stack_pointer_plus(esp, 2 * w.bytes() + instr.extra);
+                self.load_cs(selector, cache);
+                self.cpu.set_reg(Reg::Esp, released);
+                self.cpu.eip = offset & w.mask();
             }
             Op::JmpIndirect => self.cpu.eip = self.read(&instr.src, w)?,
             Op::CallIndirect => {

@@ -970,7 +970,7 @@ impl Machine {
         // a base), where the code's linear address is that base plus EIP.
         let eip = eip.wrapping_add(self.cpu.seg_base(Seg::Cs));
         if !self.cpu.paging() {
-            return Ok(eip);
+            return Ok(self.a20_gate(eip));
         }
         let page = eip >> 12;
         let user = self.cpu.cpl() == 3;
@@ -1018,6 +1018,18 @@ impl Machine {
             message,
         });
         Exception::InvalidOpcode
+    }
+
+    /// The physical address the CPU makes of `linear` with paging off: bit
+    /// 20 cleared while the A20 gate is closed (see [`Bus::a20`]). With
+    /// paging on, the page tables' frames are used as they are.
+    #[inline(always)]
+    pub(crate) fn a20_gate(&self, linear: u32) -> u32 {
+        if self.bus.a20() {
+            linear
+        } else {
+            linear & !(1 << 20)
+        }
     }
 
     /// Forgets every decoded instruction and block: memory was replaced

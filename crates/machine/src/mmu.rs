@@ -230,7 +230,7 @@ impl Machine {
         rights: Rights,
     ) -> Result<u32, Exception> {
         if !rights.paging() {
-            return Ok(linear);
+            return Ok(self.a20_gate(linear));
         }
         let user = rights.user();
         let page = linear >> 12;

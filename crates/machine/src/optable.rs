@@ -94,8 +94,10 @@ impl Op {
             Op::Jcc(_) => row("j", Branch),
             Op::Loop => row("loop", Branch),
             Op::Jmp | Op::JmpIndirect => row("jmp", Branch),
-            // A far jump loads CS.
+            // A far jump, call or return loads CS.
             Op::JmpFar => row("jmp", System),
+            Op::CallFar => row("call", System),
+            Op::RetFar => row("retf", System),
             Op::Call | Op::CallIndirect => row("call", Branch),
             Op::Ret => row("ret", Branch),
             Op::Leave => row("leave", Straight),

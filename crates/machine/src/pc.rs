@@ -5,7 +5,8 @@
 //! | where | device |
 //! |---|---|
 //! | 0x20–0x21, 0xA0–0xA1 | the 8259 pair (masks only; it never interrupts) |
-//! | 0x60, 0x64 | PS/2 keyboard controller, set-1 scancodes, line 1 |
+//! | 0x60, 0x64 | PS/2 keyboard controller, set-1 scancodes, line 1; its output port's A20 gate |
+//! | 0x92 | system control port A: the A20 gate |
 //! | 0x70–0x71 | CMOS real-time clock (time from the board's start time and the steps) |
 //! | 0x1F0–0x1F7, 0x3F6 | IDE controller, master and slave, PIO, line 14 |
 //! | 0x3D4–0x3D5 | CGA cursor registers (the text screen is RAM at 0xB8000) |
@@ -32,7 +33,7 @@ use crate::devices::{
     Apic, CMOS_DATA, CMOS_INDEX, COM1, CRT_DATA, CRT_INDEX, Cga, Component, DEBUG_CONSOLE,
     DEBUG_EXIT, DebugPort, IDE_COMMAND, IDE_CONTROL, IDE_DATA, IOAPIC_BASE, IRQ_DISK, IRQ_KEYBOARD,
     Ide, LAPIC_BASE, PIC_CMD, PIC_MASK_HIGH, PIC_MASK_LOW, PIC2_CMD, PS2_DATA, PS2_STATUS, Ps2,
-    Rtc, TEXT_BASE, Uart,
+    Rtc, SYSTEM_CONTROL_A, TEXT_BASE, Uart,
 };
 use crate::machine::{Machine, MachineConfig};
 use crate::memory::PhysMem;
@@ -69,7 +70,7 @@ impl Board {
             parts: vec![
                 Part {
                     device: Component::Ps2(Ps2::new(IRQ_KEYBOARD)),
-                    ports: vec![one(PS2_DATA), one(PS2_STATUS)],
+                    ports: vec![one(PS2_DATA), one(PS2_STATUS), one(SYSTEM_CONTROL_A)],
                     mmio: None,
                 },
                 Part {

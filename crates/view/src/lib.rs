@@ -997,6 +997,8 @@ fn stack_effect(m: &Machine, kernbase: u32, from: u32, to: u32) -> Option<(i64, 
             }
             Op::Jmp
             | Op::JmpFar
+            | Op::CallFar
+            | Op::RetFar
             | Op::JmpIndirect
             | Op::Jcc(_)
             | Op::Ret

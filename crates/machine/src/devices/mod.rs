@@ -46,7 +46,7 @@ pub use disk::{BLOCK_SIZE, Disk, DiskRequest};
 pub use ide::{IDE_COMMAND, IDE_CONTROL, IDE_DATA, Ide, IdeOp, SECTOR, Transfer};
 pub use keyboard::Keyboard;
 pub use pic::Pic;
-pub use ps2::{PS2_DATA, PS2_STATUS, Ps2, scancodes};
+pub use ps2::{PS2_DATA, PS2_STATUS, Ps2, SYSTEM_CONTROL_A, scancodes};
 pub use rtc::{CMOS_DATA, CMOS_INDEX, Civil, DEFAULT_START, Rtc, STEPS_PER_SECOND};
 pub use timer::Timer;
 pub use uart::{COM1, Uart};
@@ -100,6 +100,9 @@ pub(crate) struct Ctx<'a> {
     pub recording: bool,
     pub seen: &'a mut KindSet,
     pub events: &'a mut Vec<Event>,
+    /// The A20 gate: whether address line 20 reaches memory (the keyboard
+    /// controller's output port and port 0x92 set it; see [`crate::Bus::a20`]).
+    pub a20: bool,
 }
 
 impl Ctx<'_> {

@@ -1,7 +1,13 @@
-//! The PC's keyboard controller at 0x60 (data) and 0x64 (status), on line
-//! 1: a key typed becomes its set-1 scancodes (make, then break, with Shift
-//! or Ctrl around it where the character needs it), which the guest reads
-//! one at a time, as xv6's `kbd.c` decodes them.
+//! The PC's keyboard controller at 0x60 (data) and 0x64 (status and
+//! commands), on line 1: a key typed becomes its set-1 scancodes (make, then
+//! break, with Shift or Ctrl around it where the character needs it), which
+//! the guest reads one at a time, as xv6's `kbd.c` decodes them. Of the
+//! controller's commands it carries out those that reach the A20 gate
+//! through its output port (0xD0 read, 0xD1 write, 0xDD close, 0xDF open:
+//! QEMU's `pckbd.c` does the same); the others, and commands to the keyboard
+//! itself, are accepted and change nothing. Port 0x92 (system control port
+//! A, the chipset's "fast A20" gate) answers here as well, as it reaches the
+//! same gate: bit 1 is A20 (its reset bit, bit 0, is not modelled).
 
 use super::{Ctx, Device};
 use crate::decode::Width;
@@ -11,6 +17,18 @@ use std::collections::VecDeque;
 
 pub const PS2_DATA: u16 = 0x60;
 pub const PS2_STATUS: u16 = 0x64;
+pub const SYSTEM_CONTROL_A: u16 = 0x92;
+
+/// Controller commands (written to 0x64).
+const READ_OUTPUT_PORT: u8 = 0xD0;
+const WRITE_OUTPUT_PORT: u8 = 0xD1;
+const CLOSE_A20: u8 = 0xDD;
+const OPEN_A20: u8 = 0xDF;
+/// The output port's A20 bit.
+const OUTPUT_A20: u8 = 1 << 1;
+/// The output port after reset, as QEMU's controller reads it back: the
+/// reset line not asserted (bit 0), A20 open (bit 1), and bits 2, 3, 6 and 7.
+const OUTPUT_RESET: u8 = 0xCF;
 
 const LEFT_SHIFT: u8 = 0x2A;
 const CTRL: u8 = 0x1D;
@@ -95,12 +113,27 @@ pub fn scancodes(byte: u8) -> Vec<u8> {
     Vec::new()
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Ps2 {
     /// Scancodes waiting to be read.
     pub queue: VecDeque<u8>,
     /// The interrupt line it raises.
     pub line: u8,
+    /// The command written to 0x64 whose data byte (at 0x60) comes next.
+    pub awaiting: Option<u8>,
+    /// The controller's output port (bit 1 drives the A20 gate).
+    pub output_port: u8,
+}
+
+impl Default for Ps2 {
+    fn default() -> Self {
+        Ps2 {
+            queue: VecDeque::new(),
+            line: 0,
+            awaiting: None,
+            output_port: OUTPUT_RESET,
+        }
+    }
 }
 
 impl Ps2 {
@@ -109,6 +142,12 @@ impl Ps2 {
             line,
             ..Ps2::default()
         }
+    }
+
+    /// Writes the output port, whose bit 1 opens or closes the A20 gate.
+    fn set_output_port(&mut self, value: u8, ctx: &mut Ctx) {
+        self.output_port = value;
+        ctx.a20 = value & OUTPUT_A20 != 0;
     }
 
     /// A character typed: its scancodes join the queue.
@@ -133,13 +172,33 @@ impl Device for Ps2 {
                 }
                 u32::from(code)
             }
+            SYSTEM_CONTROL_A => u32::from(if ctx.a20 { OUTPUT_A20 } else { 0 }),
             // Bit 0: output buffer full.
             _ => u32::from(!self.queue.is_empty()),
         }
     }
 
-    /// Controller and keyboard commands are accepted and ignored.
-    fn write(&mut self, _addr: u32, _width: Width, _value: u32, _ctx: &mut Ctx) {}
+    fn write(&mut self, addr: u32, _width: Width, value: u32, ctx: &mut Ctx) {
+        let value = value as u8;
+        if addr as u16 == SYSTEM_CONTROL_A {
+            ctx.a20 = value & OUTPUT_A20 != 0;
+            return;
+        }
+        match (addr as u16, self.awaiting.take()) {
+            (PS2_STATUS, _) => match value {
+                WRITE_OUTPUT_PORT => self.awaiting = Some(value),
+                // The answer is the next byte read at 0x60.
+                READ_OUTPUT_PORT => self.queue.push_front(self.output_port),
+                CLOSE_A20 => self.set_output_port(self.output_port & !OUTPUT_A20, ctx),
+                OPEN_A20 => self.set_output_port(self.output_port | OUTPUT_A20, ctx),
+                _ => {}
+            },
+            // (Bit 0 low would reset the machine, which is not modelled.)
+            (_, Some(WRITE_OUTPUT_PORT)) => self.set_output_port(value, ctx),
+            // A command to the keyboard itself.
+            _ => {}
+        }
+    }
 }
 
 #[cfg(test)]
