@@ -67,6 +67,10 @@ pub struct Xv6 {
     /// The user programs in the disk image, by file name (what a process
     /// that ran exec on it is called).
     programs: std::collections::HashMap<String, std::rc::Rc<Program>>,
+    /// The boot block (`bootasm.S` and `bootmain.c`, linked at 0x7C00),
+    /// when the build has its ELF: what runs before the kernel on a boot
+    /// from the disk.
+    boot: Option<std::rc::Rc<Program>>,
 }
 
 /// A user program's line table and symbols, from its ELF in fs.img.
@@ -118,7 +122,24 @@ impl Xv6 {
             lines: std::rc::Rc::new(Lines::from_elf(elf)?),
             sorted,
             programs: Default::default(),
+            boot: None,
         })
+    }
+
+    /// Reads the boot block's line table and symbols from its ELF
+    /// (`bootblock.o`, which xv6's Makefile links at 0x7C00 and cuts the
+    /// boot sector from), so its assembly and C show as the kernel's do.
+    pub fn read_boot_block(&mut self, elf: &[u8]) -> Result<(), LayoutError> {
+        self.boot = Some(std::rc::Rc::new(Program {
+            lines: Lines::from_elf(elf)?,
+            symbols: sorted_symbols(elf),
+        }));
+        Ok(())
+    }
+
+    /// The boot block's lines and symbols, when the build has them.
+    pub fn boot_block(&self) -> Option<&Program> {
+        self.boot.as_deref()
     }
 
     /// Reads the user programs' ELFs (their line tables and symbols) out of

@@ -16,6 +16,8 @@ pub struct PageWalkProps {
     /// What the address is: "latest access", "EIP", ...
     pub what: String,
     pub paging: bool,
+    /// In real mode, how addresses are made (no paging to walk).
+    pub real_mode: Option<String>,
     /// Whether to play the walk stage by stage.
     pub animate: bool,
     /// The step the walk belongs to: a new step replays the animation.
@@ -76,7 +78,9 @@ pub fn page_walk_panel(props: &PageWalkProps) -> Html {
     let linked = &props.linked;
     let pde_present = Pte::present(w.pde);
     let pte_present = w.pte.is_some_and(Pte::present);
-    let stopped = if !props.paging {
+    let stopped = if let Some(mode) = &props.real_mode {
+        mode.as_str()
+    } else if !props.paging {
         "paging is off: linear = physical"
     } else if !pde_present {
         "stopped: the directory entry is not present (page fault)"
