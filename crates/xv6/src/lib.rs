@@ -77,19 +77,32 @@ pub struct Xv6 {
 #[derive(Debug)]
 pub struct Program {
     pub lines: Lines,
-    /// (address, size, name), by address.
+    /// (address, size, name), by address: what names a place in it.
     pub symbols: Vec<(u32, u32, String)>,
+    /// Every label, local ones included (`start32`, `seta20.1` in the boot
+    /// block), to find a moment's address by; the same as `symbols` where
+    /// every label names a function.
+    pub labels: Vec<(u32, u32, String)>,
 }
 
 /// An ELF's symbols by address; of symbols at one address the sized one
 /// (a function or an object) names it, then the first by name.
 fn sorted_symbols(elf: &[u8]) -> Vec<(u32, u32, String)> {
+    sorted_symbols_where(elf, |_| true)
+}
+
+/// [`sorted_symbols`] of the symbols `keep` keeps.
+fn sorted_symbols_where(
+    elf: &[u8],
+    keep: impl Fn(&object::Symbol<'_, '_>) -> bool,
+) -> Vec<(u32, u32, String)> {
     use object::{Object, ObjectSymbol};
     let Ok(file) = object::File::parse(elf) else {
         return Vec::new();
     };
     let mut sorted: Vec<(u32, u32, String)> = file
         .symbols()
+        .filter(|sym| keep(sym))
         .filter_map(|sym| {
             let name = sym.name().ok()?;
             let addr = sym.address() as u32;
@@ -130,9 +143,16 @@ impl Xv6 {
     /// (`bootblock.o`, which xv6's Makefile links at 0x7C00 and cuts the
     /// boot sector from), so its assembly and C show as the kernel's do.
     pub fn read_boot_block(&mut self, elf: &[u8]) -> Result<(), LayoutError> {
+        // bootasm.S's labels (`seta20.1`, `start32`, `spin`) are places
+        // inside `start`, not functions of their own: places are named by
+        // the global symbols, so that a line step keeps to one frame.
         self.boot = Some(std::rc::Rc::new(Program {
             lines: Lines::from_elf(elf)?,
-            symbols: sorted_symbols(elf),
+            symbols: sorted_symbols_where(elf, |s| {
+                use object::ObjectSymbol;
+                s.is_global()
+            }),
+            labels: sorted_symbols(elf),
         }));
         Ok(())
     }
@@ -152,9 +172,11 @@ impl Xv6 {
                 continue;
             }
             if let Ok(lines) = Lines::from_elf(&bytes) {
+                let symbols = sorted_symbols(&bytes);
                 let program = Program {
                     lines,
-                    symbols: sorted_symbols(&bytes),
+                    labels: symbols.clone(),
+                    symbols,
                 };
                 self.programs.insert(name, std::rc::Rc::new(program));
             }

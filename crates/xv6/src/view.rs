@@ -625,7 +625,7 @@ impl KernelView for Xv6 {
     fn symbol_address(&self, name: &str) -> Option<u32> {
         self.layout.symbol(name).or_else(|| {
             self.boot_block()?
-                .symbols
+                .labels
                 .iter()
                 .find(|(_, _, n)| n == name)
                 .map(|(addr, _, _)| *addr)
