@@ -34,6 +34,7 @@ mod disk;
 mod ide;
 mod keyboard;
 mod pic;
+mod pit;
 mod ps2;
 mod rtc;
 mod timer;
@@ -46,6 +47,7 @@ pub use disk::{BLOCK_SIZE, Disk, DiskRequest};
 pub use ide::{IDE_COMMAND, IDE_CONTROL, IDE_DATA, Ide, IdeOp, SECTOR, Transfer};
 pub use keyboard::Keyboard;
 pub use pic::Pic;
+pub use pit::{PIT_BASE, PIT_CONTROL, PIT_HZ, Pit, PitAccess, PitChannel, SYSTEM_CONTROL_B};
 pub use ps2::{PS2_DATA, PS2_STATUS, Ps2, SYSTEM_CONTROL_A, scancodes};
 pub use rtc::{CMOS_DATA, CMOS_INDEX, Civil, DEFAULT_START, Rtc, STEPS_PER_SECOND};
 pub use timer::Timer;
@@ -150,6 +152,7 @@ pub enum Component {
     Ps2(Ps2),
     Cga(Cga),
     Rtc(Rtc),
+    Pit(Pit),
 }
 
 /// What a device is for, whatever the board's model of it: the lessons'
@@ -187,7 +190,7 @@ impl Component {
     /// What the device is for.
     pub fn class(&self) -> DeviceClass {
         match self {
-            Component::Timer(_) => DeviceClass::Timer,
+            Component::Timer(_) | Component::Pit(_) => DeviceClass::Timer,
             Component::Keyboard(_) | Component::Ps2(_) => DeviceClass::Keyboard,
             Component::Console(_) => DeviceClass::Console,
             Component::Disk(_) | Component::Ide(_) => DeviceClass::Disk,
@@ -207,6 +210,7 @@ impl Component {
             Component::Ide(d) => Some(d.line),
             Component::Uart(d) => Some(d.line),
             Component::Ps2(d) => Some(d.line),
+            Component::Pit(d) => Some(d.line),
             // The clock's interrupts (line 8) are not modelled.
             Component::Console(_)
             | Component::DebugPort(_)
@@ -228,6 +232,7 @@ impl Component {
             Component::Ps2(_) => "ps2",
             Component::Cga(_) => "cga",
             Component::Rtc(_) => "rtc",
+            Component::Pit(_) => "pit",
         }
     }
 
@@ -243,6 +248,7 @@ impl Component {
             Component::Ps2(d) => d,
             Component::Cga(d) => d,
             Component::Rtc(d) => d,
+            Component::Pit(d) => d,
         }
     }
 
@@ -259,6 +265,7 @@ impl Component {
             Component::Timer(d) => d.deadline(),
             Component::Disk(d) => d.deadline(),
             Component::Ide(d) => d.deadline(),
+            Component::Pit(d) => d.deadline(),
             Component::Keyboard(_)
             | Component::Console(_)
             | Component::DebugPort(_)
