@@ -27,6 +27,10 @@ test('the boot lesson: real mode at the boot sector, the far jump into 32-bit co
   assert.deepEqual(await regs.getByLabel('Segment registers').locator('tbody tr').allTextContents(),
     ['CS000000000000FFFF16', 'DS000000000000FFFF16', 'ES000000000000FFFF16', 'SS000000000000FFFF16']);
   assert.match(await region(page, 'Page walk').locator('.verdict').textContent(), /segment × 16 \+ offset/);
+  // The panels of the kernel's memory say that paging is off, not that
+  // the kernel owns every frame.
+  assert.match(await region(page, 'Page tables').textContent(), /paging is off \(CR0\.PG = 0, the boot\)/);
+  assert.match(await region(page, 'Physical frames').textContent(), /paging is off \(the boot\)/);
 
   // `cli` is one line: Next line stops at `xorw %ax,%ax`, then the three
   // segment loads, then the A20 loop reads the controller's status.
@@ -62,7 +66,7 @@ test('the boot lesson: real mode at the boot sector, the far jump into 32-bit co
   await code.getByLabel('Break at a function or file:line').fill('main');
   await code.getByLabel('Break at a function or file:line').press('Enter');
   await page.getByRole('button', { name: 'Run', exact: true }).click();
-  await page.waitForFunction(() => /main\.c/.test(document.querySelector('.code .where')?.textContent ?? ''), null, { timeout: 60000 });
+  await page.waitForFunction(() => /^kernel main\.c /.test(document.querySelector('.code .where')?.textContent ?? ''), null, { timeout: 60000 });
   assert.equal(await regs.locator('.cpu-mode').textContent(), 'protected mode · 32-bit code · paging on');
   assert.equal(await region(page, 'Page walk').getByLabel('Address bits').count(), 1);
   const there = await stepCount(page);

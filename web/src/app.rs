@@ -552,8 +552,12 @@ pub fn app() -> Html {
                     on_who={dispatch.reform(Action::WhoChanged)} on_who_text={dispatch.reform(Action::WhoChangedText)}
                     on_walk_text={dispatch.reform(Action::WalkText)} linked={linked} />
             },
-            PanelView::PageTables { pid, tables } => html! {
-                <PageTablesPanel pid={pid} tables={tables} linked={linked} />
+            PanelView::PageTables {
+                pid,
+                tables,
+                paging,
+            } => html! {
+                <PageTablesPanel pid={pid} tables={tables} paging={paging} linked={linked} />
             },
             PanelView::Tlb { tlb, used, flushed } => html! {
                 <TlbPanel tlb={tlb} used={used} flushed={flushed} linked={linked} />
@@ -568,9 +572,10 @@ pub fn app() -> Html {
                 frames,
                 free,
                 shown_pid,
+                paging,
             } => html! {
                 <FramesPanel frames={frames} free={free} on_hover={dispatch.reform(Action::Hover)}
-                    shown_pid={shown_pid} linked={linked} />
+                    shown_pid={shown_pid} paging={paging} linked={linked} />
             },
             PanelView::Timeline { view, now } => html! {
                 <TimelinePanel view={view} now={now} linked={linked} />

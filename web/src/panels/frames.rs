@@ -17,6 +17,9 @@ pub struct FramesProps {
     pub free: u32,
     /// The process the other panels show: its frames are outlined.
     pub shown_pid: Option<u32>,
+    /// Whether paging is on: during the boot the kernel has not taken
+    /// charge of memory, and the owners read from its records mean nothing.
+    pub paging: bool,
     pub linked: Linked,
     /// Pointing at a frame on the canvas (the grid's cells are found by
     /// the page's own pointer handler).
@@ -274,6 +277,7 @@ pub fn frames_panel(props: &FramesProps) -> Html {
         return html! {
             <section class="panel frames" aria-label="Physical frames">
                 <h2>{ format!("Physical frames · {} ({} MiB)", props.frames.len(), props.frames.len() / 256) }</h2>
+                if !props.paging { { boot_note() } }
                 <div class="legend">
                     <span class="frame kernel"></span>{ format!(" kernel ({kernel}) ") }
                     <span class="frame pt"></span>{ format!(" page table ({tables}) ") }
@@ -301,6 +305,7 @@ pub fn frames_panel(props: &FramesProps) -> Html {
     html! {
         <section class="panel frames" aria-label="Physical frames">
             <h2>{ "Physical frames" }</h2>
+            if !props.paging { { boot_note() } }
             <div class="legend">
                 <span class="frame kernel"></span>{" kernel "}
                 <span class="frame pt"></span>{" page table "}
@@ -310,5 +315,14 @@ pub fn frames_panel(props: &FramesProps) -> Html {
             </div>
             <div class="frame-grid">{ for cells }</div>
         </section>
+    }
+}
+
+/// What the frames mean while paging is off: the kernel has not yet listed
+/// its free memory nor made any page table, so the colours below are not
+/// its records yet.
+fn boot_note() -> Html {
+    html! {
+        <p class="summary" role="note">{ "paging is off (the boot): the kernel has not taken charge of memory yet, so its records of frames (the free list, the page tables) are still empty; the colours say nothing until it has" }</p>
     }
 }

@@ -12,6 +12,8 @@ use yew::prelude::*;
 pub struct PageTablesProps {
     pub pid: Option<u32>,
     pub tables: Vec<PageTable>,
+    /// Whether paging is on (during the boot it is not).
+    pub paging: bool,
     pub linked: Linked,
 }
 
@@ -79,7 +81,11 @@ pub fn page_tables_panel(props: &PageTablesProps) -> Html {
     html! {
         <section class="panel page-tables" aria-label="Page tables">
             <h2>{ match props.pid { Some(p) => format!("Page tables · pid {p}"), None => "Page tables".into() } }</h2>
-            <p class="summary">{ format!("page tables in use: {present} of the 512 user directory entries point to one; the other {} need none", 512 - present) }</p>
+            if props.paging {
+                <p class="summary">{ format!("page tables in use: {present} of the 512 user directory entries point to one; the other {} need none", 512 - present) }</p>
+            } else {
+                <p class="summary">{ "paging is off (CR0.PG = 0, the boot): the CPU uses no page tables yet, and every address goes to memory as it is" }</p>
+            }
             <div class="pt-list">{ for tables }</div>
         </section>
     }

@@ -86,6 +86,8 @@ pub enum PanelView {
     PageTables {
         pid: Option<u32>,
         tables: Vec<PageTable>,
+        /// Whether paging is on: during the boot the CPU uses no tables.
+        paging: bool,
     },
     Tlb {
         tlb: TlbView,
@@ -100,6 +102,9 @@ pub enum PanelView {
         frames: Rc<[FrameOwner]>,
         free: u32,
         shown_pid: Option<u32>,
+        /// Whether paging is on: during the boot the kernel keeps no
+        /// records of its frames yet.
+        paging: bool,
     },
     Timeline {
         view: TimelineView,
@@ -262,6 +267,7 @@ pub fn panel_view(
                 .as_ref()
                 .map(|p| i.page_tables(m, p))
                 .unwrap_or_default(),
+            paging: m.cpu().paging(),
         },
         Panel::Tlb => PanelView::Tlb {
             tlb: m.tlb_view(),
@@ -278,6 +284,7 @@ pub fn panel_view(
                 frames,
                 free,
                 shown_pid: shown.pid(),
+                paging: m.cpu().paging(),
             }
         }
         Panel::Timeline => PanelView::Timeline {
