@@ -931,10 +931,9 @@ impl Machine {
         }
         let window = self.mem.window(pa);
         let result = match decode_in(window, self.cpu.code_size()) {
-            Err(DecodeError::Truncated)
-                if window.len() < MAX_INSTR_LEN && (pa as usize) < self.mem.len() =>
-            {
-                // The instruction runs into the next page, which may map to any frame.
+            Err(DecodeError::Truncated) if window.len() < MAX_INSTR_LEN && !window.is_empty() => {
+                // The instruction runs into the next page (of RAM or of the
+                // ROM), which may map to any frame.
                 let user = self.cpu.cpl() == 3;
                 let instr = self.fetch_across_pages(eip, pa, window.len() as u32, user)?;
                 // Not cached under its address: the next page may be remapped.

@@ -818,7 +818,7 @@ impl Machine {
         (0..len as u32)
             .map(|i| {
                 self.peek_translate(linear.wrapping_add(i))
-                    .filter(|&pa| (pa as usize) < self.mem.len())
+                    .filter(|&pa| self.mem.holds(pa))
                     .map(|pa| self.mem.read_u8(pa))
             })
             .collect()
