@@ -224,6 +224,11 @@ pub struct Cpu {
     /// The limit of the task state segment `ltr` loaded (where its I/O
     /// permission bitmap must end).
     pub tss_limit: u32,
+    /// The LDT register's selector (0: no LDT), and the base and limit
+    /// read from its descriptor by `lldt`.
+    pub ldtr: u16,
+    pub ldt_base: u32,
+    pub ldt_limit: u32,
 }
 
 impl Default for Cpu {
@@ -254,6 +259,9 @@ impl Default for Cpu {
             tr: 0,
             tss_base: 0,
             tss_limit: 0,
+            ldtr: 0,
+            ldt_base: 0,
+            ldt_limit: 0,
         }
     }
 }

@@ -206,6 +206,13 @@ pub enum Op {
     Popad,
     Pushfd,
     Popfd,
+    /// `les`, `lds`, `lss`, `lfs`, `lgs`: a far pointer in memory (`src`)
+    /// into the segment register numbered here and the register `dst`.
+    LoadPtr(u8),
+    /// `sahf`: SF, ZF, AF, PF and CF from AH.
+    Sahf,
+    /// `lahf`: AH from SF, ZF, AF, PF and CF.
+    Lahf,
     /// Conditional move; the condition is in `extra`.
     Cmov,
     /// Set byte on condition; the condition is in `extra`.
@@ -248,6 +255,30 @@ pub enum Op {
     Lgdt,
     Lidt,
     Ltr,
+    /// `sgdt`, `sidt`: the table register stored to memory (`src`).
+    Sgdt,
+    Sidt,
+    /// `sldt`, `str`: the LDT or task register's selector into `dst`.
+    Sldt,
+    Str,
+    /// `lldt` of the selector in `src`.
+    Lldt,
+    /// `verr`, `verw` of the selector in `src`: ZF set if readable
+    /// (writable) at the current privilege.
+    Verr,
+    Verw,
+    /// `lar`, `lsl`: the access rights or limit of the descriptor whose
+    /// selector is `src` into `dst`, ZF set if it may be read.
+    Lar,
+    Lsl,
+    /// `arpl dst, src`: raises the RPL of the selector `dst` to `src`'s.
+    Arpl,
+    /// `smsw`: CR0's low bits into `dst`.
+    Smsw,
+    /// `lmsw`: CR0's PE, MP, EM and TS from `src` (PE can only be set).
+    Lmsw,
+    /// `clts`: clears CR0.TS.
+    Clts,
     Invlpg,
     /// `in`: `dst` is the accumulator, `src` the port (an immediate or DX).
     In,
@@ -618,6 +649,10 @@ impl Decoder<'_> {
             0x61 => parts(Op::Popad, os, none, none),
             0x68 => parts(Op::Push, os, none, Imm(self.c.imm(os)?)),
             0x6A => parts(Op::Push, os, none, Imm(self.c.simm8()? & os.mask())),
+            0x63 => {
+                let (reg, rm) = self.c.modrm()?;
+                parts(Op::Arpl, Width::Word, rm, R(reg))
+            }
             0x69 | 0x6B => {
                 let (reg, rm) = self.c.modrm()?;
                 let imm = if opcode == 0x6B {
@@ -694,6 +729,8 @@ impl Decoder<'_> {
             0x99 => parts(Op::Cdq, os, none, none),
             0x9C => parts(Op::Pushfd, os, none, none),
             0x9D => parts(Op::Popfd, os, none, none),
+            0x9E => parts(Op::Sahf, Width::Byte, none, none),
+            0x9F => parts(Op::Lahf, Width::Byte, none, none),
             0xA0..=0xA3 => {
                 let width = self.byte_or(opcode);
                 let disp = if self.c.addr16 {
@@ -754,6 +791,11 @@ impl Decoder<'_> {
                     return Err(self.c.unsupported());
                 }
                 parts(Op::Mov, width, rm, Imm(self.c.imm(width)?))
+            }
+            0xC4 | 0xC5 => {
+                let (reg, rm) = self.c.modrm_mem()?;
+                let seg = if opcode == 0xC4 { 0 } else { 3 };
+                parts(Op::LoadPtr(seg), os, R(reg), rm)
             }
             0xC9 => parts(Op::Leave, os, none, none),
             0xCC => parts(Op::Int3, Width::Dword, none, none).extra(3),
@@ -841,20 +883,43 @@ impl Decoder<'_> {
         Ok(match opcode {
             0x00 => {
                 let (reg, rm) = self.c.modrm()?;
+                // A selector stored to memory is 16 bits; to a register, of
+                // the operand size.
+                let store = if matches!(rm, Operand::Mem(_)) {
+                    Width::Word
+                } else {
+                    os
+                };
                 match reg {
+                    0 => parts(Op::Sldt, store, rm, none),
+                    1 => parts(Op::Str, store, rm, none),
+                    2 => parts(Op::Lldt, Width::Word, none, rm),
                     3 => parts(Op::Ltr, Width::Word, none, rm),
+                    4 => parts(Op::Verr, Width::Word, none, rm),
+                    5 => parts(Op::Verw, Width::Word, none, rm),
                     _ => return Err(self.c.unsupported()),
                 }
             }
             0x01 => {
-                let (reg, rm) = self.c.modrm_mem()?;
+                let (reg, rm) = self.c.modrm()?;
+                let memory = matches!(rm, Operand::Mem(_));
                 match reg {
-                    2 => parts(Op::Lgdt, os, none, rm),
-                    3 => parts(Op::Lidt, os, none, rm),
-                    7 => parts(Op::Invlpg, Width::Dword, none, rm),
+                    0 if memory => parts(Op::Sgdt, os, none, rm),
+                    1 if memory => parts(Op::Sidt, os, none, rm),
+                    2 if memory => parts(Op::Lgdt, os, none, rm),
+                    3 if memory => parts(Op::Lidt, os, none, rm),
+                    4 => parts(Op::Smsw, if memory { Width::Word } else { os }, rm, none),
+                    6 => parts(Op::Lmsw, Width::Word, none, rm),
+                    7 if memory => parts(Op::Invlpg, Width::Dword, none, rm),
                     _ => return Err(self.c.unsupported()),
                 }
             }
+            0x02 | 0x03 => {
+                let (reg, rm) = self.c.modrm()?;
+                let op = if opcode == 0x02 { Op::Lar } else { Op::Lsl };
+                parts(op, os, R(reg), rm)
+            }
+            0x06 => parts(Op::Clts, Width::Dword, none, none),
             0x0B => parts(Op::Ud2, Width::Dword, none, none),
             0x20 | 0x22 => {
                 // MOV to or from a control register always uses a register
@@ -889,6 +954,10 @@ impl Decoder<'_> {
             0xAF => {
                 let (reg, rm) = self.c.modrm()?;
                 parts(Op::Imul2, os, R(reg), rm)
+            }
+            0xB2 | 0xB4 | 0xB5 => {
+                let (reg, rm) = self.c.modrm_mem()?;
+                parts(Op::LoadPtr(opcode - 0xB0), os, R(reg), rm)
             }
             0xB6 | 0xB7 | 0xBE | 0xBF => {
                 let (reg, rm) = self.c.modrm()?;

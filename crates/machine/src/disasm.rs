@@ -121,6 +121,8 @@ impl Instr {
                 | Op::Iret
                 | Op::Lgdt
                 | Op::Lidt
+                | Op::Sgdt
+                | Op::Sidt
         );
         if unsized_op && self.width != default {
             let prefix = if self.width == Width::Word {
@@ -246,7 +248,7 @@ impl Instr {
                 };
                 format!("{name} {d}, {s}")
             }
-            Op::Lea => format!(
+            Op::Lea | Op::LoadPtr(_) => format!(
                 "{name} {}, {}",
                 operand(&self.dst, false),
                 operand(&self.src, false)
@@ -325,6 +327,8 @@ impl Instr {
             | Op::Popad
             | Op::Pushfd
             | Op::Popfd
+            | Op::Sahf
+            | Op::Lahf
             | Op::Cli
             | Op::Sti
             | Op::Cld
@@ -334,7 +338,30 @@ impl Instr {
             | Op::Cmc
             | Op::Hlt
             | Op::Nop
+            | Op::Clts
             | Op::Ud2 => name.into(),
+            Op::Sgdt | Op::Sidt => format!("{name} {}", operand(&self.src, false)),
+            Op::Sldt | Op::Str | Op::Smsw => format!("{name} {}", operand(&self.dst, false)),
+            Op::Lldt | Op::Verr | Op::Verw | Op::Lmsw => format!(
+                "{name} {}",
+                match self.src {
+                    Operand::Reg(r) => reg_name(r, Width::Word).to_string(),
+                    ref o => operand(o, false),
+                }
+            ),
+            Op::Lar | Op::Lsl => format!(
+                "{name} {}, {}",
+                operand(&self.dst, false),
+                match self.src {
+                    Operand::Reg(r) => reg_name(r, Width::Word).to_string(),
+                    ref o => operand(o, false),
+                }
+            ),
+            Op::Arpl => format!(
+                "{name} {}, {}",
+                operand(&self.dst, false),
+                operand(&self.src, false)
+            ),
             Op::Lgdt | Op::Lidt | Op::Invlpg => format!("{name} {}", operand(&self.src, false)),
             Op::Ltr => format!(
                 "{name} {}",

@@ -151,6 +151,26 @@ impl Machine {
         }
     }
 
+    /// Reads an operand (for instructions outside this module).
+    pub(crate) fn read_operand(&mut self, operand: &Operand, width: Width) -> Result<u32> {
+        self.read(operand, width)
+    }
+
+    /// Writes an operand (for instructions outside this module).
+    pub(crate) fn write_operand(
+        &mut self,
+        operand: &Operand,
+        width: Width,
+        value: u32,
+    ) -> Result<()> {
+        self.write(operand, width, value)
+    }
+
+    /// Writes CR0 as `mov cr0` does (for instructions outside this module).
+    pub(crate) fn set_cr0(&mut self, value: u32) {
+        self.write_control_register(0, value);
+    }
+
     #[inline(always)]
     fn read(&mut self, operand: &Operand, width: Width) -> Result<u32> {
         if let Operand::Reg(i) = *operand {
@@ -691,6 +711,31 @@ impl Machine {
                 let v = self.pop(w)?;
                 self.popf(v, w);
             }
+            Op::LoadPtr(seg) => {
+                // The offset (of the operand size), then the selector; the
+                // segment register is loaded (and checked) before the
+                // general register is written.
+                let Operand::Mem(m) = instr.src else {
+                    return Err(Exception::InvalidOpcode);
+                };
+                let at = self.linear_address(&m);
+                let offset = self.lin_read(at, w.bytes())?;
+                let selector = self.lin_read(at.wrapping_add(w.bytes()), 2)? as u16;
+                self.load_segment(Seg::from_index(seg), selector)?;
+                self.write(&instr.dst, w, offset)?;
+            }
+            Op::Sahf => {
+                // The SDM: EFLAGS(SF:ZF:0:AF:0:PF:1:CF) := AH; OF unchanged.
+                let ah = self.read_reg(4, Width::Byte);
+                let mask = Flags::SF | Flags::ZF | Flags::AF | Flags::PF | Flags::CF;
+                self.cpu.set_status(ah, mask);
+            }
+            Op::Lahf => {
+                // AH := EFLAGS(SF:ZF:0:AF:0:PF:1:CF).
+                let mask = Flags::SF | Flags::ZF | Flags::AF | Flags::PF | Flags::CF;
+                let ah = (self.cpu.eflags() & mask) | Flags::RESERVED_ONE;
+                self.write_reg(4, Width::Byte, ah);
+            }
             Op::JmpFar | Op::CallFar => {
                 let (selector, offset) = match instr.src {
                     Operand::Mem(m) => {
@@ -832,9 +877,14 @@ impl Machine {
                 }
             }
             Op::Ud2 => return Err(Exception::InvalidOpcode),
-            // Every operation is handled above or in `execute`; should one
+            // The system instructions of `protect.rs`; every other
+            // operation is handled above or in `execute`, and should one
             // ever be missed, it is an invalid opcode, not a crash.
-            _ => return Err(Exception::InvalidOpcode),
+            _ => {
+                return self
+                    .execute_system(instr)
+                    .unwrap_or(Err(Exception::InvalidOpcode));
+            }
         }
         Ok(Flow::Next)
     }

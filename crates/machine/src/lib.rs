@@ -44,6 +44,7 @@ pub mod multiboot;
 mod optable;
 pub mod pc;
 pub mod programs;
+mod protect;
 mod rom;
 mod screen;
 mod tlb;

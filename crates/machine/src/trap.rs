@@ -295,17 +295,32 @@ pub(crate) struct TripleFault {
 }
 
 impl Machine {
-    /// Reads a GDT descriptor's two words, or faults with #GP(selector).
+    /// Reads the two words of the descriptor `selector` names, in the GDT
+    /// or (TI set) the LDT, or faults with #GP(selector) when it lies past
+    /// its table's limit (or names the LDT while there is none).
     pub(crate) fn descriptor(&mut self, selector: u16) -> Result<(u32, u32), Exception> {
-        let index = u32::from(selector & !7);
-        if index + 7 > u32::from(self.cpu.gdtr.limit) || selector & 4 != 0 {
-            return Err(Exception::GeneralProtection(u32::from(selector & !3)));
+        match self.descriptor_address(selector) {
+            Some(addr) => Ok((
+                self.sys_read(addr, 4)?,
+                self.sys_read(addr.wrapping_add(4), 4)?,
+            )),
+            None => Err(Exception::GeneralProtection(u32::from(selector & !3))),
         }
-        let addr = self.cpu.gdtr.base.wrapping_add(index);
-        Ok((
-            self.sys_read(addr, 4)?,
-            self.sys_read(addr.wrapping_add(4), 4)?,
-        ))
+    }
+
+    /// The linear address of the descriptor `selector` names, if it lies
+    /// within its table.
+    pub(crate) fn descriptor_address(&self, selector: u16) -> Option<u32> {
+        let index = u32::from(selector & !7);
+        let (base, limit) = if selector & 4 != 0 {
+            if self.cpu.ldtr & !3 == 0 {
+                return None;
+            }
+            (self.cpu.ldt_base, self.cpu.ldt_limit)
+        } else {
+            (self.cpu.gdtr.base, u32::from(self.cpu.gdtr.limit))
+        };
+        (index + 7 <= limit).then(|| base.wrapping_add(index))
     }
 
     /// Delivers `source` through the IDT. `return_eip` is the EIP the frame
