@@ -123,6 +123,10 @@ pub struct SegCache {
     /// The descriptor's D/B bit: a code segment's default operand and
     /// address size is 32 bits, a stack segment's pointer is ESP (not SP).
     pub big: bool,
+    /// The descriptor's access byte: present (bit 7), DPL (bits 5-6), S
+    /// (bit 4) and type (bits 0-3). Real mode's segments are present
+    /// read/write data of DPL 0 (0x93).
+    pub access: u8,
 }
 
 impl SegCache {
@@ -131,14 +135,38 @@ impl SegCache {
         base: 0,
         limit: 0xFFFF_FFFF,
         big: true,
+        access: SegCache::REAL_ACCESS,
     };
 
+    /// The access byte of a real-mode segment: present read/write data,
+    /// DPL 0, accessed.
+    pub const REAL_ACCESS: u8 = 0x93;
+
     /// A real-mode segment: base selector × 16, limit 64 KiB, 16-bit.
+    /// The descriptor privilege level.
+    #[inline]
+    pub fn dpl(&self) -> u8 {
+        (self.access >> 5) & 3
+    }
+
+    /// A code segment (S and the type's bit 3 set).
+    #[inline]
+    pub fn is_code(&self) -> bool {
+        self.access & 0x18 == 0x18
+    }
+
+    /// A conforming code segment.
+    #[inline]
+    pub fn is_conforming(&self) -> bool {
+        self.access & 0x1C == 0x1C
+    }
+
     pub fn real(selector: u16) -> SegCache {
         SegCache {
             base: u32::from(selector) << 4,
             limit: 0xFFFF,
             big: false,
+            access: SegCache::REAL_ACCESS,
         }
     }
 }

@@ -409,30 +409,15 @@ impl Machine {
         }
     }
 
-    /// The CS a far jump, call or return to `selector` loads, with its
-    /// cache: in real mode the selector × 16 as base (limit and size kept);
-    /// in protected mode a present code segment of the current privilege
-    /// (a call gate or a change of ring is refused with #GP), RPL set to CPL.
-    fn code_segment(&mut self, selector: u16) -> Result<(u16, SegCache)> {
-        if self.cpu.real_mode() {
-            let cache = SegCache {
-                base: u32::from(selector) << 4,
-                ..self.cpu.segment(Seg::Cs)
-            };
-            return Ok((selector, cache));
-        }
-        let (low, high) = self.descriptor(selector)?;
-        let d = Descriptor::decode(high);
-        if !d.is_code() || d.dpl != self.cpu.cpl() {
-            return Err(Exception::GeneralProtection(u32::from(selector & !3)));
-        }
-        if !d.present {
-            return Err(Exception::NotPresent(u32::from(selector & !3)));
-        }
-        Ok((
-            (selector & !3) | u16::from(d.dpl),
-            Descriptor::cache(low, high),
-        ))
+    /// The CS a far jump, call or return to `selector` loads in real
+    /// mode: the selector × 16 as base, limit and size kept (protected
+    /// mode's far transfers are in `far.rs`).
+    fn real_code_segment(&self, selector: u16) -> (u16, SegCache) {
+        let cache = SegCache {
+            base: u32::from(selector) << 4,
+            ..self.cpu.segment(Seg::Cs)
+        };
+        (selector, cache)
     }
 
     /// A two-operand ALU instruction on its operands (`Cpu::binary` says
@@ -748,7 +733,11 @@ impl Machine {
                     Operand::Imm(offset) => (instr.extra as u16, offset),
                     _ => return Err(Exception::InvalidOpcode),
                 };
-                let (selector, cache) = self.code_segment(selector)?;
+                if !self.cpu.real_mode() {
+                    self.far_transfer(instr.op == Op::CallFar, selector, offset, w)?;
+                    return Ok(Flow::Next);
+                }
+                let (selector, cache) = self.real_code_segment(selector);
                 if instr.op == Op::CallFar {
                     // CS, then the return offset, each of the operand size;
                     // both pushes are checked before either is made.
@@ -763,18 +752,13 @@ impl Machine {
                 self.load_cs(selector, cache);
                 self.cpu.eip = offset & w.mask();
             }
+            Op::RetFar if !self.cpu.real_mode() => self.far_return(w, instr.extra)?,
             Op::RetFar => {
                 let esp = self.cpu.reg(Reg::Esp);
                 let offset = self.lin_read(self.stack_linear(esp), w.bytes())?;
                 let above = self.stack_pointer_plus(esp, w.bytes());
                 let selector = self.lin_read(self.stack_linear(above), 2)? as u16;
-                if !self.cpu.real_mode() && (selector & 3) as u8 != self.cpu.cpl() {
-                    // A return to another ring pops SS:ESP too, which the
-                    // machine does not model; refused as a far return to a
-                    // ring it cannot reach.
-                    return Err(Exception::GeneralProtection(u32::from(selector & !3)));
-                }
-                let (selector, cache) = self.code_segment(selector)?;
+                let (selector, cache) = self.real_code_segment(selector);
                 let released = self.stack_pointer_plus(esp, 2 * w.bytes() + instr.extra);
                 self.load_cs(selector, cache);
                 self.cpu.set_reg(Reg::Esp, released);

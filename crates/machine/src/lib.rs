@@ -35,6 +35,7 @@ pub mod devices;
 mod disasm;
 mod event;
 mod execute;
+mod far;
 mod history;
 mod io;
 mod machine;
