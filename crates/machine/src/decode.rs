@@ -538,6 +538,28 @@ fn parts(op: Op, width: Width, dst: Operand, src: Operand) -> Parts {
 }
 
 impl Parts {
+    /// Whether a LOCK prefix may precede this: `add`, `adc`, `and`, `or`,
+    /// `sbb`, `sub`, `xor`, `inc`, `dec`, `neg`, `not`, `xchg` and the bit
+    /// tests that write, with a memory destination.
+    fn lockable(&self) -> bool {
+        let op_ok = matches!(
+            self.op,
+            Op::Add
+                | Op::Adc
+                | Op::And
+                | Op::Or
+                | Op::Sbb
+                | Op::Sub
+                | Op::Xor
+                | Op::Inc
+                | Op::Dec
+                | Op::Neg
+                | Op::Not
+                | Op::Xchg
+        );
+        op_ok && matches!(self.dst, Operand::Mem(_))
+    }
+
     fn extra(mut self, extra: u32) -> Self {
         self.extra = extra;
         self
@@ -564,6 +586,7 @@ pub fn decode_in(bytes: &[u8], size: CodeSize) -> Result<Instr, DecodeError> {
         opsize: if bits16 { Width::Word } else { Width::Dword },
         rep: Rep::None,
     };
+    let mut lock = false;
     let mut opcode = d.c.u8()?;
     // Prefixes: operand and address size, REP, and segment overrides; LOCK
     // changes nothing on a machine with one CPU.
@@ -579,7 +602,7 @@ pub fn decode_in(bytes: &[u8], size: CodeSize) -> Result<Instr, DecodeError> {
             0x3E => d.c.seg_override = Some(Seg::Ds),
             0x64 => d.c.seg_override = Some(Seg::Fs),
             0x65 => d.c.seg_override = Some(Seg::Gs),
-            0xF0 => {}
+            0xF0 => lock = true,
             _ => break,
         }
         opcode = d.c.u8()?;
@@ -590,6 +613,11 @@ pub fn decode_in(bytes: &[u8], size: CodeSize) -> Result<Instr, DecodeError> {
     } else {
         d.one_byte(opcode)?
     };
+    if lock && !p.lockable() {
+        // LOCK before anything but a read-modify-write of memory by one of
+        // the instructions the SDM lists is #UD.
+        return Err(d.c.unsupported());
+    }
     Ok(Instr {
         op: p.op,
         width: p.width,

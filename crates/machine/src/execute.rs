@@ -58,6 +58,52 @@ impl Machine {
             .wrapping_add(self.effective_address(m))
     }
 
+    /// The linear address of `n` bytes at `offset` in segment `seg`, for an
+    /// access of the kind given, checked as the SDM's segment checks go
+    /// (except on a flat machine, where no check can fail): the offset
+    /// within the limit (#GP(0), or #SS(0) for the stack segment), a data
+    /// selector not null in protected mode (#GP(0)), the segment readable
+    /// or writable as the access needs (#GP(0)).
+    #[inline(always)]
+    pub(crate) fn seg_linear(&self, seg: Seg, offset: u32, n: u32, access: Access) -> Result<u32> {
+        if self.cpu.is_flat() {
+            return Ok(offset);
+        }
+        self.seg_check(seg, offset, n, access)?;
+        Ok(self.cpu.seg_base(seg).wrapping_add(offset))
+    }
+
+    #[inline(never)]
+    fn seg_check(&self, seg: Seg, offset: u32, n: u32, access: Access) -> Result<()> {
+        let cache = self.cpu.segment(seg);
+        let fault = if seg == Seg::Ss {
+            Exception::StackFault(0)
+        } else {
+            Exception::GeneralProtection(0)
+        };
+        if !self.cpu.real_mode() && seg != Seg::Cs && self.cpu.sreg(seg) & !3 == 0 {
+            return Err(Exception::GeneralProtection(0));
+        }
+        let allowed = match access {
+            Access::Write => cache.writable(),
+            _ => cache.readable(),
+        };
+        if !allowed && !self.cpu.real_mode() {
+            return Err(Exception::GeneralProtection(0));
+        }
+        if !cache.holds(offset, n) {
+            return Err(fault);
+        }
+        Ok(())
+    }
+
+    /// The linear address of a memory operand of `n` bytes, checked (see
+    /// [`Machine::seg_linear`]).
+    #[inline(always)]
+    pub(crate) fn mem_linear(&self, m: &MemRef, n: u32, access: Access) -> Result<u32> {
+        self.seg_linear(m.seg, self.effective_address(m), n, access)
+    }
+
     /// The offset in the stack segment that the stack pointer value `sp`
     /// names: only SP's 16 bits on a 16-bit stack.
     #[inline(always)]
@@ -123,7 +169,7 @@ impl Machine {
         Ok(match *operand {
             Operand::Reg(i) => Loc::Reg(i),
             Operand::Mem(m) => {
-                let lin = self.linear_address(&m);
+                let lin = self.mem_linear(&m, width.bytes(), access)?;
                 Loc::Mem(self.locate(lin, width.bytes(), access)?)
             }
             Operand::Imm(v) => Loc::Imm(v),
@@ -242,7 +288,8 @@ impl Machine {
     #[inline(never)]
     fn push_segmented(&mut self, width: Width, value: u32) -> Result<()> {
         let sp = self.stack_pointer_minus(self.cpu.reg(Reg::Esp), width.bytes());
-        self.lin_write(self.stack_linear(sp), width.bytes(), value)?;
+        let at = self.seg_linear(Seg::Ss, self.stack_offset(sp), width.bytes(), Access::Write)?;
+        self.lin_write(at, width.bytes(), value)?;
         self.cpu.set_reg(Reg::Esp, sp);
         Ok(())
     }
@@ -251,7 +298,8 @@ impl Machine {
     #[inline(never)]
     fn pop_segmented(&mut self, width: Width) -> Result<u32> {
         let sp = self.cpu.reg(Reg::Esp);
-        let value = self.lin_read(self.stack_linear(sp), width.bytes())?;
+        let at = self.seg_linear(Seg::Ss, self.stack_offset(sp), width.bytes(), Access::Read)?;
+        let value = self.lin_read(at, width.bytes())?;
         self.cpu
             .set_reg(Reg::Esp, self.stack_pointer_plus(sp, width.bytes()));
         Ok(value)
@@ -486,7 +534,9 @@ impl Machine {
             }
             Op::Pop => {
                 let esp = self.cpu.reg(Reg::Esp);
-                let v = self.lin_read(self.stack_linear(esp), w.bytes())?;
+                let at =
+                    self.seg_linear(Seg::Ss, self.stack_offset(esp), w.bytes(), Access::Read)?;
+                let v = self.lin_read(at, w.bytes())?;
                 let after = self.stack_pointer_plus(esp, w.bytes());
                 match instr.dst {
                     Operand::Sreg(s) => self.load_segment(Seg::from_index(s), v as u16)?,
@@ -665,7 +715,8 @@ impl Machine {
                         self.cpu.reg(*r)
                     };
                     let at = self.stack_pointer_minus(esp, n * (i as u32 + 1));
-                    self.lin_write(self.stack_linear(at), n, v)?;
+                    let at = self.seg_linear(Seg::Ss, self.stack_offset(at), n, Access::Write)?;
+                    self.lin_write(at, n, v)?;
                 }
                 self.cpu
                     .set_reg(Reg::Esp, self.stack_pointer_minus(esp, 8 * n));
@@ -676,7 +727,8 @@ impl Machine {
                 let mut values = [0u32; 8];
                 for (i, v) in values.iter_mut().enumerate() {
                     let at = self.stack_pointer_plus(esp, n * i as u32);
-                    *v = self.lin_read(self.stack_linear(at), n)?;
+                    let at = self.seg_linear(Seg::Ss, self.stack_offset(at), n, Access::Read)?;
+                    *v = self.lin_read(at, n)?;
                 }
                 // values[0] is EDI (pushed last); ESP's slot is skipped.
                 for (i, v) in values.iter().enumerate() {
@@ -703,7 +755,7 @@ impl Machine {
                 let Operand::Mem(m) = instr.src else {
                     return Err(Exception::InvalidOpcode);
                 };
-                let at = self.linear_address(&m);
+                let at = self.mem_linear(&m, w.bytes() + 2, Access::Read)?;
                 let offset = self.lin_read(at, w.bytes())?;
                 let selector = self.lin_read(at.wrapping_add(w.bytes()), 2)? as u16;
                 self.load_segment(Seg::from_index(seg), selector)?;
@@ -725,7 +777,7 @@ impl Machine {
                 let (selector, offset) = match instr.src {
                     Operand::Mem(m) => {
                         // The pointer in memory: the offset, then the selector.
-                        let at = self.linear_address(&m);
+                        let at = self.mem_linear(&m, w.bytes() + 2, Access::Read)?;
                         let offset = self.lin_read(at, w.bytes())?;
                         let selector = self.lin_read(at.wrapping_add(w.bytes()), 2)? as u16;
                         (selector, offset)
@@ -809,7 +861,7 @@ impl Machine {
             Op::Lgdt | Op::Lidt => {
                 self.require_ring0()?;
                 if let Operand::Mem(m) = instr.src {
-                    let addr = self.linear_address(&m);
+                    let addr = self.mem_linear(&m, 6, Access::Read)?;
                     let limit = self.lin_read(addr, 2)? as u16;
                     // With a 16-bit operand size only 24 bits of the base
                     // are loaded.
@@ -950,7 +1002,8 @@ impl Machine {
         } else {
             bp
         };
-        let saved = self.lin_read(self.stack_linear(sp), w.bytes())?;
+        let at = self.seg_linear(Seg::Ss, self.stack_offset(sp), w.bytes(), Access::Read)?;
+        let saved = self.lin_read(at, w.bytes())?;
         self.cpu
             .set_reg(Reg::Esp, self.stack_pointer_plus(sp, w.bytes()));
         self.write_reg(Reg::Ebp as u8, w, saved);
@@ -1147,6 +1200,23 @@ impl Machine {
             let edi = self.cpu.reg(Reg::Edi);
             let src = src_base.wrapping_add(esi & index.mask);
             let dst = dst_base.wrapping_add(edi & index.mask);
+            if !self.cpu.is_flat() {
+                if matches!(
+                    kind,
+                    StringOp::Movs | StringOp::Outs | StringOp::Lods | StringOp::Cmps
+                ) {
+                    self.seg_check(instr.seg, esi & index.mask, n, Access::Read)?;
+                }
+                match kind {
+                    StringOp::Movs | StringOp::Stos | StringOp::Ins => {
+                        self.seg_check(Seg::Es, edi & index.mask, n, Access::Write)?
+                    }
+                    StringOp::Cmps | StringOp::Scas => {
+                        self.seg_check(Seg::Es, edi & index.mask, n, Access::Read)?
+                    }
+                    _ => {}
+                }
+            }
             // The fast form makes the same events as one element at a time
             // but for the TLB hits of the later elements, which it counts:
             // so it applies while hits are not noticed (events off, or

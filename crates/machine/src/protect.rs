@@ -91,7 +91,7 @@ impl Machine {
         } else {
             table.base
         };
-        let at = self.linear_address(&m);
+        let at = self.mem_linear(&m, 6, crate::Access::Write)?;
         // Both parts are checked before either is written.
         let limit_span = self.locate(at, 2, crate::Access::Write)?;
         let base_span = self.locate(at.wrapping_add(2), 4, crate::Access::Write)?;
