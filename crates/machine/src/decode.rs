@@ -209,6 +209,36 @@ pub enum Op {
     /// `les`, `lds`, `lss`, `lfs`, `lgs`: a far pointer in memory (`src`)
     /// into the segment register numbered here and the register `dst`.
     LoadPtr(u8),
+    /// `bsf`, `bsr`: the index of the lowest (highest) set bit of `src`
+    /// into `dst`; ZF set, `dst` unchanged, when `src` is 0.
+    Bsf,
+    Bsr,
+    /// `bt` (0), `bts` (1), `btr` (2), `btc` (3) in `extra`: bit `src` (a
+    /// register, or an immediate) of `dst` into CF, then set, cleared or
+    /// complemented.
+    Bt,
+    /// `shld`, `shrd`: `dst` shifted with bits from `src` shifted in; the
+    /// count is the immediate in `extra`, or CL when `extra` is 0x100.
+    Shld,
+    Shrd,
+    /// The decimal adjustments `daa`, `das`, `aaa`, `aas`.
+    Daa,
+    Das,
+    Aaa,
+    Aas,
+    /// `aam`, `aad` with their base in `extra`.
+    Aam,
+    Aad,
+    /// `xlatb`: AL := [seg:(E)BX + AL].
+    Xlat,
+    /// `enter` with the frame size in `extra`'s low 16 bits and the nesting
+    /// level in bits 16-23.
+    Enter,
+    /// `bound dst, src`: #BR unless the signed `dst` lies within the two
+    /// bounds at `src`.
+    Bound,
+    /// `into`: `int 4` when OF is set (the vector in `extra`).
+    Into,
     /// `sahf`: SF, ZF, AF, PF and CF from AH.
     Sahf,
     /// `lahf`: AH from SF, ZF, AF, PF and CF.
@@ -556,7 +586,7 @@ impl Parts {
                 | Op::Neg
                 | Op::Not
                 | Op::Xchg
-        );
+        ) || (self.op == Op::Bt && self.extra != 0);
         op_ok && matches!(self.dst, Operand::Mem(_))
     }
 
@@ -757,6 +787,23 @@ impl Decoder<'_> {
             0x99 => parts(Op::Cdq, os, none, none),
             0x9C => parts(Op::Pushfd, os, none, none),
             0x9D => parts(Op::Popfd, os, none, none),
+            0x27 => parts(Op::Daa, Width::Byte, none, none),
+            0x2F => parts(Op::Das, Width::Byte, none, none),
+            0x37 => parts(Op::Aaa, Width::Byte, none, none),
+            0x3F => parts(Op::Aas, Width::Byte, none, none),
+            0xD4 => parts(Op::Aam, Width::Byte, none, none).extra(u32::from(self.c.u8()?)),
+            0xD5 => parts(Op::Aad, Width::Byte, none, none).extra(u32::from(self.c.u8()?)),
+            0xD7 => parts(Op::Xlat, Width::Byte, none, none),
+            0xC8 => {
+                let size = u32::from(self.c.u16()?);
+                let level = u32::from(self.c.u8()?);
+                parts(Op::Enter, os, none, none).extra(size | level << 16)
+            }
+            0x62 => {
+                let (reg, rm) = self.c.modrm_mem()?;
+                parts(Op::Bound, os, R(reg), rm)
+            }
+            0xCE => parts(Op::Into, Width::Dword, none, none).extra(4),
             0x9E => parts(Op::Sahf, Width::Byte, none, none),
             0x9F => parts(Op::Lahf, Width::Byte, none, none),
             0xA0..=0xA3 => {
@@ -982,6 +1029,34 @@ impl Decoder<'_> {
             0xAF => {
                 let (reg, rm) = self.c.modrm()?;
                 parts(Op::Imul2, os, R(reg), rm)
+            }
+            0xBC | 0xBD => {
+                let (reg, rm) = self.c.modrm()?;
+                let op = if opcode == 0xBC { Op::Bsf } else { Op::Bsr };
+                parts(op, os, R(reg), rm)
+            }
+            0xA3 | 0xAB | 0xB3 | 0xBB => {
+                let (reg, rm) = self.c.modrm()?;
+                let kind = u32::from((opcode >> 3) & 3);
+                parts(Op::Bt, os, rm, R(reg)).extra(kind)
+            }
+            0xBA => {
+                let (reg, rm) = self.c.modrm()?;
+                if reg < 4 {
+                    return Err(self.c.unsupported());
+                }
+                let bit = u32::from(self.c.u8()?);
+                parts(Op::Bt, os, rm, Imm(bit)).extra(u32::from(reg - 4))
+            }
+            0xA4 | 0xA5 | 0xAC | 0xAD => {
+                let (reg, rm) = self.c.modrm()?;
+                let count = if opcode & 1 == 0 {
+                    u32::from(self.c.u8()?)
+                } else {
+                    0x100
+                };
+                let op = if opcode < 0xA8 { Op::Shld } else { Op::Shrd };
+                parts(op, os, rm, R(reg)).extra(count)
             }
             0xB2 | 0xB4 | 0xB5 => {
                 let (reg, rm) = self.c.modrm_mem()?;

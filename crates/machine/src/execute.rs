@@ -822,7 +822,8 @@ impl Machine {
                 self.push(w, self.cpu.eip)?;
                 self.cpu.eip = target;
             }
-            Op::Int | Op::Int3 => {
+            Op::Into if !self.cpu.flag(Flags::OF) => {}
+            Op::Int | Op::Int3 | Op::Into => {
                 let next = self.cpu.eip;
                 return Ok(
                     match self.software_interrupt(instr.extra as u8, next, eip) {
@@ -917,9 +918,12 @@ impl Machine {
             // operation is handled above or in `execute`, and should one
             // ever be missed, it is an invalid opcode, not a crash.
             _ => {
-                return self
-                    .execute_system(instr)
-                    .unwrap_or(Err(Exception::InvalidOpcode));
+                return match self.execute_system(instr) {
+                    Some(result) => result,
+                    None => self
+                        .execute_386(instr)
+                        .unwrap_or(Err(Exception::InvalidOpcode)),
+                };
             }
         }
         Ok(Flow::Next)

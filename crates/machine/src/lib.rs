@@ -46,6 +46,7 @@ mod optable;
 pub mod pc;
 pub mod programs;
 mod protect;
+mod rare;
 mod rom;
 mod screen;
 mod tlb;

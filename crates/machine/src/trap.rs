@@ -17,6 +17,8 @@ pub enum Exception {
     /// #BP, vector 3: `int3`.
     Breakpoint,
     /// #UD, vector 6: invalid opcode.
+    /// `bound` found the index out of its bounds (#BR, vector 5).
+    BoundRange,
     InvalidOpcode,
     /// #DF, vector 8: a fault while delivering a fault.
     DoubleFault,
@@ -29,7 +31,10 @@ pub enum Exception {
     /// #GP, vector 13: general protection.
     GeneralProtection(u32),
     /// #PF, vector 14: page fault at a linear address, with its error code.
-    PageFault { linear: u32, error_code: u32 },
+    PageFault {
+        linear: u32,
+        error_code: u32,
+    },
 }
 
 /// Page-fault error code bits.
@@ -60,6 +65,7 @@ impl Exception {
             Exception::DivideError => 0,
             Exception::Debug => 1,
             Exception::Breakpoint => 3,
+            Exception::BoundRange => 5,
             Exception::InvalidOpcode => 6,
             Exception::DoubleFault => 8,
             Exception::InvalidTss(_) => 10,
@@ -102,6 +108,7 @@ impl Exception {
             Exception::DivideError => "#DE",
             Exception::Debug => "#DB",
             Exception::Breakpoint => "#BP",
+            Exception::BoundRange => "#BR",
             Exception::InvalidOpcode => "#UD",
             Exception::DoubleFault => "#DF",
             Exception::InvalidTss(_) => "#TS",
