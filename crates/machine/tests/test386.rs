@@ -1,0 +1,70 @@
+//! test386.asm, an outside 80386 tester (see `../shared/test386/README.osviz`),
+//! run as firmware from the reset vector: it must pass every test to POST
+//! 0xFF, and what test 0xEE prints to the debug port must equal its
+//! reference file (made with Bochs 2.7) line for line. `scripts/test386`
+//! assembles it from `$TEST386_SRC` (default `../shared/test386`); without
+//! that tree this test fails and says why.
+
+use osviz_machine::{Machine, MachineConfig, StopReason};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The ROM `scripts/test386` builds (target/test386/test386.bin), beside
+/// the copy of the reference output it makes.
+fn test386() -> PathBuf {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/test386");
+    let out = Command::new("bash")
+        .arg(script)
+        .arg("--print-path")
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run scripts/test386: {e}"));
+    assert!(
+        out.status.success(),
+        "scripts/test386 could not build test386, so this test cannot run:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
+}
+
+/// Every POST code test386 writes when each of its tests passes (0xE0, the
+/// undefined-behaviour tests, is skipped as configured).
+const POST_CODES: [u8; 31] = [
+    0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x08, 0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x0E, 0x0F, 0x10,
+    0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18, 0x19, 0x1A, 0x1B, 0x1C, 0xE0, 0xEE, 0xFF,
+];
+
+#[test]
+fn test386_passes_every_test_and_prints_the_reference_output() {
+    let bin = test386();
+    let rom = std::fs::read(&bin).unwrap();
+    let reference = std::fs::read(bin.with_file_name("test386-EE-reference.txt")).unwrap();
+    let config = MachineConfig {
+        checkpoint_interval: 0,
+        ..MachineConfig::default()
+    };
+    let mut m = Machine::with_rom(config, &rom).unwrap();
+    let stop = m.run(500_000_000);
+    let posts: Vec<String> = m.post_codes().iter().map(|c| format!("{c:02X}")).collect();
+    assert_eq!(
+        stop,
+        StopReason::Halted,
+        "POST codes {posts:?}; at {:04x}:{:08x}",
+        m.cpu().sreg(osviz_machine::Seg::Cs),
+        m.cpu().eip
+    );
+    assert_eq!(m.post_codes(), POST_CODES, "POST codes {posts:?}");
+    let output = m.debug_output();
+    if output != reference.as_slice() {
+        let ours = String::from_utf8_lossy(output);
+        let line = ours
+            .lines()
+            .zip(String::from_utf8_lossy(&reference).lines())
+            .position(|(a, b)| a != b);
+        panic!(
+            "test EE's output ({} bytes) differs from the reference ({} bytes), first at line {:?}",
+            output.len(),
+            reference.len(),
+            line.map(|l| l + 1)
+        );
+    }
+}
