@@ -97,3 +97,20 @@ fn test386_runs_the_same_run_or_stepped() {
     }
     assert!(ran.post_codes().len() > 10, "{:02X?}", ran.post_codes());
 }
+
+/// Time travel works on firmware: a seek back replays from a checkpoint to
+/// the same state (the ROM's image goes with the machine's memory).
+#[test]
+fn test386_seeks_back_to_the_same_state() {
+    let rom = std::fs::read(test386()).unwrap();
+    let mut m = Machine::with_rom(MachineConfig::default(), &rom).unwrap();
+    m.run(300_000);
+    let at = m.steps();
+    let hash = m.state_hash();
+    let posts = m.post_codes().to_vec();
+    m.run(700_000);
+    m.seek(at).unwrap();
+    assert_eq!(m.steps(), at);
+    assert_eq!(m.state_hash(), hash);
+    assert_eq!(m.post_codes(), posts);
+}
