@@ -12,6 +12,11 @@ async function openXv6Lesson(page, id, title) {
   await page.getByLabel('Lesson picker').selectOption(id);
   await page.waitForFunction((t) => document.querySelector('.lesson-title')?.textContent === t,
     title, { timeout: 60000 });
+  // The boot lesson starts at the boot sector, the others at the prompt.
+  if (id === 'xv6-boot') {
+    await page.waitForFunction(() => /real mode/.test(document.querySelector('.cpu-mode')?.textContent ?? ''), null, { timeout: 60000 });
+    return;
+  }
   await page.waitForFunction(
     () => /init: starting sh\s*\n\$ /.test(document.querySelector('.screen')?.innerText ?? ''),
     null, { timeout: 60000 },

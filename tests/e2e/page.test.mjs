@@ -18,7 +18,7 @@ test('every panel is there, and Step and Step back move EIP', async () => {
     assert.equal(await region(page, name).count(), 1, name);
   }
   assert.equal(await page.getByLabel('Lesson picker').locator('optgroup[label="The teaching kernel"] option').count(), 9);
-  assert.equal(await page.getByLabel('Lesson picker').locator('optgroup[label="xv6"] option').count(), 12);
+  assert.equal(await page.getByLabel('Lesson picker').locator('optgroup[label="xv6"] option').count(), 13);
   const start = await eip(page);
   await page.getByRole('button', { name: 'Step', exact: true }).click();
   const next = await eip(page);

@@ -25,8 +25,11 @@ if (projector) await page.keyboard.press('p');
 if (dark) await page.keyboard.press('t');
 for (const id of lessons.length ? lessons : ['memory-image']) {
   await page.getByLabel('Lesson picker').selectOption(id);
-  // xv6 lessons load the build and boot to the shell's prompt first.
-  if (id.startsWith('xv6')) {
+  // The boot lesson starts at the boot sector; the other xv6 lessons load
+  // the build and boot to the shell's prompt first.
+  if (id === 'xv6-boot') {
+    await page.waitForFunction(() => /real mode/.test(document.querySelector('.cpu-mode')?.textContent ?? ''), null, { timeout: 30000 });
+  } else if (id.startsWith('xv6')) {
     await page.waitForFunction(() => /\$ /.test(document.querySelector('.screen')?.textContent ?? ''), null, { timeout: 30000 });
   }
   await page.waitForTimeout(200);

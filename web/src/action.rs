@@ -23,6 +23,9 @@ pub struct BuildFiles {
     /// The host's clock when the files arrived (Unix seconds): what the
     /// CMOS clock of an xv6 booted from them reads at its first step.
     pub clock_start: u64,
+    /// The boot block's ELF (`bootblock.o`), when the build has one: the
+    /// boot lesson boots from the disk made of it and the kernel.
+    pub boot_block: Option<Vec<u8>>,
 }
 
 /// Everything that can be asked of the session: the student's and the
@@ -226,6 +229,7 @@ mod tests {
                 disk: vec![0; 4],
                 sources: BTreeMap::from([("proc.c".into(), "int x;".into())]),
                 clock_start: 1_796_646_896,
+                boot_block: None,
             }),
         ];
         for a in actions {

@@ -544,10 +544,11 @@ pub fn app() -> Html {
                 walk,
                 what,
                 paging,
+                real_mode,
                 animate,
                 step,
             } => html! {
-                <PageWalkPanel walk={walk} what={what} paging={paging} step={step} animate={animate}
+                <PageWalkPanel walk={walk} what={what} paging={paging} real_mode={real_mode} step={step} animate={animate}
                     on_who={dispatch.reform(Action::WhoChanged)} on_who_text={dispatch.reform(Action::WhoChangedText)}
                     on_walk_text={dispatch.reform(Action::WalkText)} linked={linked} />
             },

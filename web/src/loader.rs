@@ -1,6 +1,7 @@
 //! Fetching the xv6 build the page serves (`xv6/kernel`, `xv6/fs.img`,
-//! `xv6/sources.json`, copied into the page by Trunk from scripts/xv6's
-//! output). The bytes stay in the browser.
+//! `xv6/sources.json`, and `xv6/bootblock.o` for the boot lesson, copied
+//! into the page by Trunk from scripts/xv6's output). The bytes stay in the
+//! browser.
 
 use crate::action::BuildFiles;
 use std::collections::BTreeMap;
@@ -59,8 +60,13 @@ async fn bytes_of(url: &str, request: JsFuture) -> Result<Vec<u8>, String> {
 
 /// The xv6 build the page serves, fetched (the three files at once).
 pub async fn served_xv6() -> Result<BuildFiles, String> {
-    let urls = ["xv6/kernel", "xv6/fs.img", "xv6/sources.json"];
-    let [k, d, s] = urls.map(request);
+    let urls = [
+        "xv6/kernel",
+        "xv6/fs.img",
+        "xv6/sources.json",
+        "xv6/bootblock.o",
+    ];
+    let [k, d, s, b] = urls.map(request);
     let kernel = bytes_of(urls[0], k).await?;
     // A server that answers every missing file with the page itself.
     if kernel.starts_with(b"<") {
@@ -70,12 +76,19 @@ pub async fn served_xv6() -> Result<BuildFiles, String> {
     let sources = bytes_of(urls[2], s).await?;
     let sources: BTreeMap<String, String> =
         serde_json::from_slice(&sources).map_err(|e| format!("{}: {e}", urls[2]))?;
+    // The boot block is optional: without it every lesson but the boot's
+    // runs (that one then says what is missing).
+    let boot_block = bytes_of(urls[3], b)
+        .await
+        .ok()
+        .filter(|b| b.starts_with(b"\x7fELF"));
     Ok(BuildFiles {
         origin: "the xv6 this page serves".into(),
         kernel,
         disk,
         sources,
         clock_start: host_clock(),
+        boot_block,
     })
 }
 
@@ -100,11 +113,14 @@ pub fn sort_files(files: Vec<(String, Vec<u8>)>, clock_start: u64) -> Result<Bui
     let is_source = |n: &str| [".c", ".h", ".S"].iter().any(|e| n.ends_with(e));
     let mut kernel = None;
     let mut disk = None;
+    let mut boot_block = None;
     let mut sources = BTreeMap::new();
     let mut others = Vec::new();
     for (name, bytes) in files {
         if is_source(&name) {
             sources.insert(name, String::from_utf8_lossy(&bytes).into_owned());
+        } else if name == "bootblock.o" {
+            boot_block = Some(bytes);
         } else if name == "kernel" {
             kernel = Some((name, bytes));
         } else if name == "fs.img" || (name.ends_with(".img") && disk.is_none()) {
@@ -143,6 +159,7 @@ pub fn sort_files(files: Vec<(String, Vec<u8>)>, clock_start: u64) -> Result<Bui
         disk: disk.1,
         sources,
         clock_start,
+        boot_block,
     })
 }
 

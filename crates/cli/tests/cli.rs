@@ -123,7 +123,7 @@ fn lessons_list_and_run() {
     assert!(list.contains("xv6-syscall"), "{list}");
     assert_eq!(
         list.lines().count(),
-        9 + 12,
+        9 + 13,
         "both kernels' lessons: {list}"
     );
 

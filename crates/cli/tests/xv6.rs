@@ -238,3 +238,19 @@ fn a_date_system_call_added_to_xv6_reads_the_cmos_clock_and_the_shell_returns() 
         "{err}"
     );
 }
+
+/// A course's xv6 clocked by the 8254 PIT instead of the local APIC's
+/// timer (`tests/xv6-pit`): channel 0 at 100 Hz, its IRQ 0 through the I/O
+/// APIC's pin 2 as on QEMU's board. `sleep(10)` returns only if the clock
+/// ticks; QEMU 7.2 prints the same ten ticks.
+#[test]
+fn an_xv6_clocked_by_the_pit_ticks_and_its_sleep_returns() {
+    let dir = osviz_xv6::build::variant("pit").unwrap_or_else(|e| panic!("{e}"));
+    let (ok, out, err) = osviz_pc_in(&dir, b"pitsleep\necho back\n", &[]);
+    let out = String::from_utf8_lossy(&out);
+    assert!(ok, "{err}\n{out}");
+    assert!(
+        out.ends_with("$ pitsleep\npitsleep: 10 ticks\n$ echo back\nback\n$ "),
+        "{out}"
+    );
+}

@@ -122,6 +122,16 @@ impl Guest {
         })
     }
 
+    /// xv6 booted from its disk as a BIOS hands over: the boot sector at
+    /// 0000:7C00 in real mode, keeping history for reverse stepping.
+    pub fn boot_xv6_from_disk(build: Rc<Xv6Build>) -> Result<Guest, GuestError> {
+        let machine = build.boot_from_disk_with(osviz_xv6::CHECKPOINT_STEPS)?;
+        Ok(Guest {
+            machine,
+            kernel: GuestKernel::Xv6(build),
+        })
+    }
+
     /// The guest a lesson runs, at its first instruction: the teaching
     /// kernel with the lesson's programs (the first replaced by `source`
     /// when the student edited it), or xv6 from `xv6`.
@@ -142,6 +152,10 @@ impl Guest {
             Setup::Xv6 { .. } => {
                 let build = xv6.ok_or(GuestError::NeedsXv6 { lesson: lesson.id })?;
                 Guest::boot_xv6(build.clone())
+            }
+            Setup::Xv6Boot => {
+                let build = xv6.ok_or(GuestError::NeedsXv6 { lesson: lesson.id })?;
+                Guest::boot_xv6_from_disk(build.clone())
             }
         }
     }
@@ -193,9 +207,14 @@ impl Guest {
     /// Fast-forwards the boot to where `lesson` starts: the user program's
     /// first instruction (the teaching kernel), or xv6's shell prompt with
     /// the lesson's command typed. The boot runs quietly (events off, the
-    /// block path) and stays in the history; returns the step reached.
+    /// block path) and stays in the history; returns the step reached. A
+    /// lesson on the boot itself starts where the machine is, at the boot
+    /// sector.
     pub fn go_to_start(&mut self, lesson: &Lesson) -> Result<u64, GuestError> {
         let m = &mut self.machine;
+        if let Setup::Xv6Boot = lesson.setup {
+            return Ok(m.steps());
+        }
         match self.kernel {
             GuestKernel::Teaching { .. } => run_to_user_mode(m, TEACHING_BOOT_STEPS)
                 .map_err(|e| GuestError::Start(format!("the teaching kernel: {e}"))),

@@ -82,6 +82,9 @@ pub enum Setup {
     /// xv6 boots to its shell's prompt, and the lesson types `typed` there
     /// before its moments.
     Xv6 { typed: &'static str },
+    /// xv6 boots from its disk as a BIOS hands over (`make qemu`): the
+    /// lesson starts at the boot sector's first instruction, in real mode.
+    Xv6Boot,
 }
 
 /// A lesson.
@@ -106,7 +109,7 @@ impl Lesson {
     pub fn kernel(&self) -> Kernel {
         match self.setup {
             Setup::Teaching { .. } => Kernel::Teaching,
-            Setup::Xv6 { .. } => Kernel::Xv6,
+            Setup::Xv6 { .. } | Setup::Xv6Boot => Kernel::Xv6,
         }
     }
 
@@ -115,7 +118,7 @@ impl Lesson {
     pub fn programs(&self) -> &'static [Program] {
         match self.setup {
             Setup::Teaching { programs, .. } => programs,
-            Setup::Xv6 { .. } => &[],
+            Setup::Xv6 { .. } | Setup::Xv6Boot => &[],
         }
     }
 
@@ -128,7 +131,7 @@ impl Lesson {
     pub fn typed(&self) -> &'static str {
         match self.setup {
             Setup::Xv6 { typed } => typed,
-            Setup::Teaching { .. } => "",
+            Setup::Teaching { .. } | Setup::Xv6Boot => "",
         }
     }
 }

@@ -7,7 +7,7 @@
 
 use crate::lesson::{Lesson, Moment, Question, Setup};
 use crate::panel::Panel;
-use osviz_machine::{Event, EventKind, Machine};
+use osviz_machine::{CodeSize, Event, EventKind, Machine, Seg};
 use osviz_view::KernelView;
 use osviz_view::{ChannelKind, Phase, RegionKind};
 
@@ -37,6 +37,158 @@ fn region_start(m: &Machine, i: &dyn KernelView, kind: RegionKind) -> String {
         .and_then(|p| i.regions(m, &p).into_iter().find(|r| r.kind == kind))
         .map_or("none".into(), |r| hex(r.start))
 }
+
+/// What CS holds, read as a student reads it: the selector's GDT entry and
+/// ring, and what the CPU loaded from the descriptor.
+fn code_segment(m: &Machine) -> String {
+    let cpu = m.cpu();
+    let cs = cpu.sreg(Seg::Cs);
+    let seg = cpu.segment(Seg::Cs);
+    let bits = match cpu.code_size() {
+        CodeSize::Bits16 => 16,
+        CodeSize::Bits32 => 32,
+    };
+    if cpu.real_mode() {
+        return format!(
+            "{} (real mode: base {} = {} × 16): {bits}-bit code",
+            hex(cs.into()),
+            hex(seg.base),
+            hex(cs.into())
+        );
+    }
+    let span = if seg.base == 0 && seg.limit == u32::MAX {
+        "flat (it spans all 4 GiB from address zero)".to_string()
+    } else {
+        format!("base {}, limit {}", hex(seg.base), hex(seg.limit))
+    };
+    format!(
+        "{} (GDT entry {}): {bits}-bit code, {span}",
+        hex(cs.into()),
+        cs >> 3
+    )
+}
+
+/// The lesson on xv6's boot, from the boot sector to `main`.
+pub const XV6_BOOT: Lesson = Lesson {
+    id: "xv6-boot",
+    title: "xv6: from power-on to main (bootasm.S, bootmain.c, entry.S)",
+    concept: "Booting: the BIOS loads the boot sector, which switches the CPU from real mode to protected mode and loads the kernel from the disk; the kernel turns on paging and enters main.",
+    paragraphs: &[
+        "A PC starts in real mode, as an 8086: 16-bit registers, and addresses made as segment × 16 + offset, with no protection and no paging. The BIOS reads the disk's first sector (512 bytes, ending in 55 AA) to 0x7C00 and jumps there: xv6's boot sector is bootasm.S and bootmain.c, the code this lesson starts on.",
+        "bootasm.S turns interrupts off, opens the A20 gate through the keyboard controller (so that addresses from 1 MiB up stop wrapping to 0), loads a GDT with lgdt, sets CR0.PE, and far-jumps into 32-bit code: the jump loads CS from the GDT, whose descriptor says the code is 32-bit.",
+        "bootmain (bootmain.c) reads the kernel's ELF header from the disk's second sector through the IDE controller's ports, then each program segment to its physical address, and jumps to the ELF's entry. entry.S turns on paging with entrypgdir, whose 4 MiB pages map both 0 and KERNBASE to the first 4 MiB, and jumps to main at its high address.",
+        "Step through the boot sector (Step, Next line), watch CS and the code size in the Registers panel, the port writes and the disk's sectors in the Events panel.",
+    ],
+    setup: Setup::Xv6Boot,
+    breakpoints: &[
+        Moment::Symbol { symbol: "start32" },
+        Moment::Symbol { symbol: "bootmain" },
+        Moment::Symbol { symbol: "_start" },
+        Moment::Symbol { symbol: "main" },
+    ],
+    questions: &[
+        Question {
+            prompt: "To open the A20 gate, which byte does the boot sector write to the keyboard controller's data port (0x60), after command 0xD1 (write the output port) at 0x64?",
+            moment: Moment::Event {
+                event: EventKind::PortOut,
+                nth: 2,
+            },
+            answer: |_, _, events| {
+                events
+                    .iter()
+                    .find_map(|e| match e {
+                        Event::PortOut {
+                            port: 0x60, value, ..
+                        } => Some(format!(
+                            "{}: it sets the output port's A20 bit, and keeps its reset line high",
+                            hex(*value)
+                        )),
+                        _ => None,
+                    })
+                    .unwrap_or_else(|| "no write to port 0x60".into())
+            },
+        },
+        Question {
+            prompt: "After `ljmp $(SEG_KCODE<<3), $start32`, what does CS hold, and how wide is the code from there on?",
+            moment: Moment::Symbol { symbol: "start32" },
+            answer: |m, _, _| code_segment(m),
+        },
+        Question {
+            prompt: "bootmain reads the kernel's ELF header first. Which sector of the boot disk does it ask the IDE controller for?",
+            moment: Moment::Event {
+                event: EventKind::IdeCommand,
+                nth: 1,
+            },
+            answer: |_, _, events| {
+                events
+                    .iter()
+                    .find_map(|e| match e {
+                        Event::IdeCommand {
+                            drive,
+                            sector,
+                            count,
+                            ..
+                        } => {
+                            let disk = if *drive == 0 {
+                                "the boot disk, the IDE master"
+                            } else {
+                                "the IDE slave"
+                            };
+                            let per = if *count == 1 {
+                                "one sector per command".to_string()
+                            } else {
+                                format!("{count} sectors per command")
+                            };
+                            Some(format!(
+                                "{sector} (on {disk}, {per}): the kernel's ELF starts right after the boot sector"
+                            ))
+                        }
+                        _ => None,
+                    })
+                    .unwrap_or_else(|| "no IDE command".into())
+            },
+        },
+        Question {
+            prompt: "bootmain jumps to the ELF's entry point (entry.S's _start). At what address, and is paging on there?",
+            moment: Moment::Symbol { symbol: "_start" },
+            answer: |m, _, _| {
+                let cpu = m.cpu();
+                if cpu.paging() {
+                    format!("{}: paging on", hex(cpu.eip))
+                } else {
+                    format!(
+                        "{}: paging off (CR0.PG = 0), so that is a physical address, where bootmain loaded the kernel",
+                        hex(cpu.eip)
+                    )
+                }
+            },
+        },
+        Question {
+            prompt: "In main, paging is on. Which page directory does CR3 hold, and how large are the pages it maps?",
+            moment: Moment::Symbol { symbol: "main" },
+            answer: |m, i, _| {
+                let cpu = m.cpu();
+                let dir = cpu.cr3 & !0xFFF;
+                let name = match i.symbol_physical("entrypgdir") {
+                    Some(pa) if pa == dir => "entrypgdir",
+                    _ => "a directory",
+                };
+                let pages = if cpu.cr4 & osviz_machine::Cr4::PSE != 0 {
+                    "4 MiB pages (CR4.PSE), mapping both 0 and KERNBASE to the first 4 MiB"
+                } else {
+                    "4 KiB pages"
+                };
+                format!("{} ({name}, physical): {pages}", hex(dir))
+            },
+        },
+    ],
+    panels: &[
+        Panel::Registers,
+        Panel::Code,
+        Panel::Events,
+        Panel::PageWalk,
+    ],
+};
 
 /// The xv6 lessons, in course order.
 pub const XV6_LESSONS: &[Lesson] = &[
@@ -356,4 +508,5 @@ pub const XV6_LESSONS: &[Lesson] = &[
         }],
         panels: &[Panel::PhysicalFrames, Panel::MemoryImage, Panel::PageTables],
     },
+    XV6_BOOT,
 ];

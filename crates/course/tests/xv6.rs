@@ -58,9 +58,31 @@ fn every_xv6_lesson_reaches_its_moments_and_answers_as_the_source_implies() {
             "xv6-demand-paging",
             &["pid 3 (sh), from growproc ← sys_sbrk; in the kernel (CPL 0)"],
         ),
+        // bootasm.S: `movb $0xdf,%al; outb %al,$0x60` after 0xd1 at 0x64;
+        // `ljmp $(SEG_KCODE<<3), $start32` with SEG_KCODE 1 and the GDT's
+        // SEG_ASM(STA_X|STA_R, 0x0, 0xffffffff) (D set: 32-bit); bootmain
+        // reads the ELF header with readseg(elf, 4096, 0), whose sector is
+        // offset/512 + 1; the ELF's entry is _start = V2P_WO(entry), with
+        // paging still off; entry.S loads V2P_WO(entrypgdir) into CR3 and
+        // sets CR4.PSE (kernel.ld puts entrypgdir at 0x80109000 in this build).
+        (
+            "xv6-boot",
+            &[
+                "0xdf: it sets the output port's A20 bit, and keeps its reset line high",
+                "0x8 (GDT entry 1): 32-bit code, flat (it spans all 4 GiB from address zero)",
+                "1 (on the boot disk, the IDE master, one sector per command): the kernel's ELF starts right after the boot sector",
+                "0x10000c: paging off (CR0.PG = 0), so that is a physical address, where bootmain loaded the kernel",
+                "0x109000 (entrypgdir, physical): 4 MiB pages (CR4.PSE), mapping both 0 and KERNBASE to the first 4 MiB",
+            ],
+        ),
     ];
     let wrong = common::wrong_answers(XV6_LESSONS, expected, 30_000_000, |l| {
-        let mut start = at_prompt.fork();
+        // The boot lesson starts from the disk's boot sector, not the prompt.
+        let mut start = if let osviz_course::Setup::Xv6Boot = l.setup {
+            Guest::for_lesson(l, Some(&build), None).unwrap()
+        } else {
+            at_prompt.fork()
+        };
         for b in l.typed().bytes() {
             start.machine_mut().press_key(b);
         }

@@ -77,7 +77,7 @@ impl InterruptController {
     pub fn route(&self, line: u8) -> (u8, bool) {
         match self {
             InterruptController::Pic(p) => (p.vector(line), false),
-            InterruptController::Apic(a) => a.ioapic.route(line),
+            InterruptController::Apic(a) => a.ioapic.route(crate::devices::Apic::pin_of(line)),
         }
     }
 

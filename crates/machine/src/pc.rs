@@ -5,6 +5,7 @@
 //! | where | device |
 //! |---|---|
 //! | 0x20–0x21, 0xA0–0xA1 | the 8259 pair (masks only; it never interrupts) |
+//! | 0x40–0x43, 0x61 | the 8254 PIT; channel 0 is ISA line 0, which reaches the I/O APIC's pin 2, as on QEMU's board |
 //! | 0x60, 0x64 | PS/2 keyboard controller, set-1 scancodes, line 1; its output port's A20 gate |
 //! | 0x92 | system control port A: the A20 gate |
 //! | 0x70–0x71 | CMOS real-time clock (time from the board's start time and the steps) |
@@ -32,8 +33,8 @@ use crate::cpu::{Cpu, Reg, Seg, SegCache};
 use crate::devices::{
     Apic, CMOS_DATA, CMOS_INDEX, COM1, CRT_DATA, CRT_INDEX, Cga, Component, DEBUG_CONSOLE,
     DEBUG_EXIT, DebugPort, IDE_COMMAND, IDE_CONTROL, IDE_DATA, IOAPIC_BASE, IRQ_DISK, IRQ_KEYBOARD,
-    Ide, LAPIC_BASE, PIC_CMD, PIC_MASK_HIGH, PIC_MASK_LOW, PIC2_CMD, PS2_DATA, PS2_STATUS, Ps2,
-    Rtc, SYSTEM_CONTROL_A, TEXT_BASE, Uart,
+    Ide, LAPIC_BASE, PIC_CMD, PIC_MASK_HIGH, PIC_MASK_LOW, PIC2_CMD, PIT_BASE, PIT_CONTROL,
+    PS2_DATA, PS2_STATUS, Pit, Ps2, Rtc, SYSTEM_CONTROL_A, SYSTEM_CONTROL_B, TEXT_BASE, Uart,
 };
 use crate::machine::{Machine, MachineConfig};
 use crate::memory::PhysMem;
@@ -41,6 +42,9 @@ use crate::multiboot::{self, MultibootError};
 
 /// The serial port's interrupt line.
 pub const IRQ_SERIAL: u8 = 4;
+/// The PIT's channel 0: ISA line 0 (the I/O APIC's pin 2, see
+/// [`crate::devices::Apic::pin_of`]).
+pub const IRQ_PIT: u8 = 0;
 /// Steps an IDE sector takes.
 pub const IDE_LATENCY: u64 = 1_000;
 /// The least RAM the PC board has: xv6's PHYSTOP (224 MiB).
@@ -68,6 +72,11 @@ impl Board {
                 (LAPIC_BASE, LAPIC_BASE + 0xFFF),
             ],
             parts: vec![
+                Part {
+                    device: Component::Pit(Pit::new(IRQ_PIT)),
+                    ports: vec![(PIT_BASE, PIT_CONTROL), one(SYSTEM_CONTROL_B)],
+                    mmio: None,
+                },
                 Part {
                     device: Component::Ps2(Ps2::new(IRQ_KEYBOARD)),
                     ports: vec![one(PS2_DATA), one(PS2_STATUS), one(SYSTEM_CONTROL_A)],

@@ -276,6 +276,7 @@ pub fn lessons() -> Result<JsValue, JsError> {
                     expected_output, ..
                 } => (Some(expected_output), None),
                 Setup::Xv6 { typed } => (None, Some(typed)),
+                Setup::Xv6Boot => (None, None),
             };
             LessonInfo {
                 id: l.id,

@@ -67,25 +67,42 @@ pub struct Xv6 {
     /// The user programs in the disk image, by file name (what a process
     /// that ran exec on it is called).
     programs: std::collections::HashMap<String, std::rc::Rc<Program>>,
+    /// The boot block (`bootasm.S` and `bootmain.c`, linked at 0x7C00),
+    /// when the build has its ELF: what runs before the kernel on a boot
+    /// from the disk.
+    boot: Option<std::rc::Rc<Program>>,
 }
 
 /// A user program's line table and symbols, from its ELF in fs.img.
 #[derive(Debug)]
 pub struct Program {
     pub lines: Lines,
-    /// (address, size, name), by address.
+    /// (address, size, name), by address: what names a place in it.
     pub symbols: Vec<(u32, u32, String)>,
+    /// Every label, local ones included (`start32`, `seta20.1` in the boot
+    /// block), to find a moment's address by; the same as `symbols` where
+    /// every label names a function.
+    pub labels: Vec<(u32, u32, String)>,
 }
 
 /// An ELF's symbols by address; of symbols at one address the sized one
 /// (a function or an object) names it, then the first by name.
 fn sorted_symbols(elf: &[u8]) -> Vec<(u32, u32, String)> {
+    sorted_symbols_where(elf, |_| true)
+}
+
+/// [`sorted_symbols`] of the symbols `keep` keeps.
+fn sorted_symbols_where(
+    elf: &[u8],
+    keep: impl Fn(&object::Symbol<'_, '_>) -> bool,
+) -> Vec<(u32, u32, String)> {
     use object::{Object, ObjectSymbol};
     let Ok(file) = object::File::parse(elf) else {
         return Vec::new();
     };
     let mut sorted: Vec<(u32, u32, String)> = file
         .symbols()
+        .filter(|sym| keep(sym))
         .filter_map(|sym| {
             let name = sym.name().ok()?;
             let addr = sym.address() as u32;
@@ -118,7 +135,31 @@ impl Xv6 {
             lines: std::rc::Rc::new(Lines::from_elf(elf)?),
             sorted,
             programs: Default::default(),
+            boot: None,
         })
+    }
+
+    /// Reads the boot block's line table and symbols from its ELF
+    /// (`bootblock.o`, which xv6's Makefile links at 0x7C00 and cuts the
+    /// boot sector from), so its assembly and C show as the kernel's do.
+    pub fn read_boot_block(&mut self, elf: &[u8]) -> Result<(), LayoutError> {
+        // bootasm.S's labels (`seta20.1`, `start32`, `spin`) are places
+        // inside `start`, not functions of their own: places are named by
+        // the global symbols, so that a line step keeps to one frame.
+        self.boot = Some(std::rc::Rc::new(Program {
+            lines: Lines::from_elf(elf)?,
+            symbols: sorted_symbols_where(elf, |s| {
+                use object::ObjectSymbol;
+                s.is_global()
+            }),
+            labels: sorted_symbols(elf),
+        }));
+        Ok(())
+    }
+
+    /// The boot block's lines and symbols, when the build has them.
+    pub fn boot_block(&self) -> Option<&Program> {
+        self.boot.as_deref()
     }
 
     /// Reads the user programs' ELFs (their line tables and symbols) out of
@@ -131,9 +172,11 @@ impl Xv6 {
                 continue;
             }
             if let Ok(lines) = Lines::from_elf(&bytes) {
+                let symbols = sorted_symbols(&bytes);
                 let program = Program {
                     lines,
-                    symbols: sorted_symbols(&bytes),
+                    labels: symbols.clone(),
+                    symbols,
                 };
                 self.programs.insert(name, std::rc::Rc::new(program));
             }

@@ -144,6 +144,14 @@ impl Xv6 {
         })
     }
 
+    /// The boot block, when `addr` is its code and paging is still off
+    /// (the boot block runs only before the kernel turns paging on).
+    fn boot_code(&self, m: &Machine, addr: u32) -> Option<&crate::Program> {
+        let boot = self.boot_block()?;
+        let inside = !m.cpu().paging() && boot.lines.place(addr).is_some();
+        inside.then_some(boot)
+    }
+
     /// `symbol+offset` for a kernel address, from the ELF's symbols.
     pub fn symbolize(&self, addr: u32) -> Option<String> {
         crate::symbolize_in(&self.sorted, addr).map(|(name, off)| symbol_plus(&name, off))
@@ -497,23 +505,15 @@ impl KernelView for Xv6 {
     /// line table of the program the running process runs (its ELF in
     /// fs.img, found by the process's name, which exec sets).
     fn place(&self, m: &Machine, addr: u32) -> SourcePlace {
+        if let Some(boot) = self.boot_code(m, addr) {
+            return program_place(boot, addr);
+        }
         if addr < self.kernbase() {
             let program = self.current_name(m).and_then(|n| self.program(&n));
             let Some(program) = program else {
                 return SourcePlace::default();
             };
-            let (symbol, offset) = match crate::symbolize_in(&program.symbols, addr) {
-                Some((s, off)) => (Some(s), off),
-                None => (None, 0),
-            };
-            let place = program.lines.place(addr);
-            return SourcePlace {
-                inlined: inlined_in(place.as_ref(), symbol.as_deref()),
-                symbol,
-                offset,
-                file: place.as_ref().map(|p| p.file.clone()),
-                line: place.map(|p| p.line as usize),
-            };
+            return program_place(program, addr);
         }
         let symbol = self.symbolize(addr);
         let (symbol, offset) = match symbol.as_deref().and_then(|s| s.split_once('+')) {
@@ -534,6 +534,9 @@ impl KernelView for Xv6 {
     /// addresses, its link addresses less KERNBASE.
     fn place_of_eip(&self, m: &Machine) -> SourcePlace {
         let eip = m.cpu().eip;
+        if let Some(boot) = self.boot_code(m, eip) {
+            return program_place(boot, eip);
+        }
         let linked = if !m.cpu().paging() && eip < self.kernbase() {
             eip.wrapping_add(self.kernbase())
         } else {
@@ -543,7 +546,11 @@ impl KernelView for Xv6 {
     }
 
     fn line_address(&self, file: &str, line: usize) -> Option<u32> {
-        self.lines.line_address(file, u32::try_from(line).ok()?)
+        let line = u32::try_from(line).ok()?;
+        self.lines.line_address(file, line).or_else(|| {
+            self.boot_block()
+                .and_then(|b| b.lines.line_address(file, line))
+        })
     }
 
     /// The kernel's line, and each user program's in fs.img that has it
@@ -552,10 +559,19 @@ impl KernelView for Xv6 {
         let Ok(line) = u32::try_from(line) else {
             return Vec::new();
         };
-        let kernel = self.lines.line_address(file, line).map(|addr| LineAddress {
-            addr,
-            program: None,
-        });
+        // The boot block's lines run before any process, at addresses of
+        // their own: they stand with the kernel's.
+        let kernel = self
+            .lines
+            .line_address(file, line)
+            .or_else(|| {
+                self.boot_block()
+                    .and_then(|b| b.lines.line_address(file, line))
+            })
+            .map(|addr| LineAddress {
+                addr,
+                program: None,
+            });
         let mut programs: Vec<LineAddress> = self
             .programs
             .iter()
@@ -573,7 +589,9 @@ impl KernelView for Xv6 {
     /// Past the prologue, by the line table of the kernel or of the
     /// running process's program.
     fn body_address(&self, m: &Machine, addr: u32) -> u32 {
-        let body = if addr < self.kernbase() {
+        let body = if let Some(boot) = self.boot_code(m, addr) {
+            boot.lines.body_address(addr)
+        } else if addr < self.kernbase() {
             self.current_name(m)
                 .and_then(|n| self.program(&n))
                 .and_then(|p| p.lines.body_address(addr))
@@ -586,7 +604,9 @@ impl KernelView for Xv6 {
     /// The line table's `is_stmt` rows, the kernel's or the running
     /// process's program's.
     fn is_statement(&self, m: &Machine, addr: u32) -> bool {
-        if addr < self.kernbase() {
+        if let Some(boot) = self.boot_code(m, addr) {
+            boot.lines.is_statement(addr)
+        } else if addr < self.kernbase() {
             self.current_name(m)
                 .and_then(|n| self.program(&n))
                 .is_none_or(|p| p.lines.is_statement(addr))
@@ -601,8 +621,15 @@ impl KernelView for Xv6 {
             .filter(|name| self.programs.contains_key(name))
     }
 
+    /// The kernel's symbols, then the boot block's (`bootmain`, `start32`).
     fn symbol_address(&self, name: &str) -> Option<u32> {
-        self.layout.symbol(name)
+        self.layout.symbol(name).or_else(|| {
+            self.boot_block()?
+                .labels
+                .iter()
+                .find(|(_, _, n)| n == name)
+                .map(|(addr, _, _)| *addr)
+        })
     }
 
     fn vector_name(&self, vector: u8) -> Option<&'static str> {
@@ -714,4 +741,21 @@ impl KernelView for Xv6 {
 fn inlined_in(place: Option<&crate::lines::Place>, symbol: Option<&str>) -> Option<String> {
     let function = place?.function.as_deref()?;
     (Some(function) != symbol).then(|| function.to_string())
+}
+
+/// Where `addr` is in a program's source (a user program's, or the boot
+/// block's): its line and its symbol.
+fn program_place(program: &crate::Program, addr: u32) -> SourcePlace {
+    let (symbol, offset) = match crate::symbolize_in(&program.symbols, addr) {
+        Some((s, off)) => (Some(s), off),
+        None => (None, 0),
+    };
+    let place = program.lines.place(addr);
+    SourcePlace {
+        inlined: inlined_in(place.as_ref(), symbol.as_deref()),
+        symbol,
+        offset,
+        file: place.as_ref().map(|p| p.file.clone()),
+        line: place.map(|p| p.line as usize),
+    }
 }

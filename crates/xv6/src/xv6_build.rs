@@ -24,6 +24,10 @@ pub struct Xv6Build {
     pub disk: Vec<u8>,
     /// Source files by name (`proc.c`), as the build compiled them.
     pub sources: BTreeMap<String, String>,
+    /// The boot block's ELF (`bootblock.o`), when the build has it: the
+    /// boot sector is cut from it, and its line table shows `bootasm.S` and
+    /// `bootmain.c` (see [`Xv6Build::boot_disk`]).
+    boot_block: Option<Vec<u8>>,
     pub xv6: Xv6,
     /// What the CMOS clock of the next machine booted from this build reads
     /// at step 0 (Unix seconds): a fixed time unless set (the page sets the
@@ -42,6 +46,8 @@ pub enum OpenError {
     Dwarf(String),
     /// The disk image is not a file system this kernel mounts (why).
     Disk(String),
+    /// The boot block's ELF cannot make a boot sector (why).
+    BootBlock(String),
 }
 
 impl std::fmt::Display for OpenError {
@@ -51,6 +57,7 @@ impl std::fmt::Display for OpenError {
             OpenError::Kernel(why) => write!(f, "the kernel cannot boot: {why}"),
             OpenError::Dwarf(why) => write!(f, "the kernel's debugging information: {why}"),
             OpenError::Disk(why) => write!(f, "the disk image: {why}"),
+            OpenError::BootBlock(why) => write!(f, "the boot block (bootblock.o): {why}"),
         }
     }
 }
@@ -89,6 +96,32 @@ fn cut_short(elf: &[u8]) -> Option<String> {
             "the kernel file is cut short: its ELF header places its {what} up to byte {end}, and the file has {len} bytes (was it copied or downloaded whole?)"
         )
     })
+}
+
+/// A disk sector's size.
+const SECTOR: usize = 512;
+
+/// The boot sector cut from the boot block's ELF: its `.text` (code and
+/// data: `bootasm.S` puts the GDT there), padded to 510 bytes and signed
+/// 55 AA, as xv6's `objcopy -j .text` and `sign.pl` make it.
+fn boot_sector(elf: &[u8]) -> Result<Vec<u8>, OpenError> {
+    use object::{Object, ObjectSection};
+    let file = object::File::parse(elf)
+        .map_err(|e| OpenError::BootBlock(format!("not an ELF file ({e})")))?;
+    let text = file
+        .section_by_name(".text")
+        .and_then(|s| s.data().ok())
+        .ok_or_else(|| OpenError::BootBlock("it has no .text section".into()))?;
+    if text.len() > SECTOR - 2 {
+        return Err(OpenError::BootBlock(format!(
+            "its code is {} bytes, more than the 510 a boot sector holds",
+            text.len()
+        )));
+    }
+    let mut sector = text.to_vec();
+    sector.resize(SECTOR - 2, 0);
+    sector.extend_from_slice(&[0x55, 0xAA]);
+    Ok(sector)
 }
 
 /// The file names a build's sources have (what the Code panel shows).
@@ -131,9 +164,59 @@ impl Xv6Build {
             kernel,
             disk,
             sources,
+            boot_block: None,
             xv6,
             clock_start: std::cell::Cell::new(osviz_machine::devices::DEFAULT_START),
         })
+    }
+
+    /// Adds the boot block's ELF (`bootblock.o`), so that the build boots
+    /// from the disk as `make qemu` does ([`Xv6Build::boot_from_disk`]).
+    /// Refused, naming why, when no boot sector can be cut from it.
+    pub fn set_boot_block(&mut self, elf: Vec<u8>) -> Result<(), OpenError> {
+        boot_sector(&elf)?;
+        self.xv6
+            .read_boot_block(&elf)
+            .map_err(|e| OpenError::BootBlock(e.to_string()))?;
+        self.boot_block = Some(elf);
+        Ok(())
+    }
+
+    /// Whether the build can boot from the disk (it has its boot block).
+    pub fn has_boot_block(&self) -> bool {
+        self.boot_block.is_some()
+    }
+
+    /// The disk `make xv6.img` writes: the boot sector (the boot block's
+    /// code, padded to 510 bytes and signed 55 AA, as `sign.pl` does), then
+    /// the kernel ELF from sector 1, where `bootmain` reads it, padded to
+    /// whole sectors. (`make` pads to 10,000 sectors; nothing reads past the
+    /// kernel.) `None` without the boot block.
+    pub fn boot_disk(&self) -> Option<Vec<u8>> {
+        let mut disk = boot_sector(self.boot_block.as_ref()?).ok()?;
+        disk.extend_from_slice(&self.kernel);
+        disk.resize(disk.len().div_ceil(SECTOR) * SECTOR, 0);
+        Some(disk)
+    }
+
+    /// A fresh PC that boots this build from the disk: the boot sector in
+    /// real mode at 0000:7C00, the build's disk as the IDE slave, history
+    /// kept every `checkpoint_interval` steps.
+    pub fn boot_from_disk_with(&self, checkpoint_interval: u64) -> Result<Machine, OpenError> {
+        let master = self.boot_disk().ok_or_else(|| {
+            OpenError::BootBlock(
+                "this build has no bootblock.o, so it cannot boot from the disk (xv6's make builds it beside the kernel)"
+                    .into(),
+            )
+        })?;
+        Machine::pc_boot_disk(PcConfig {
+            master: Some(master),
+            slave: Some(self.disk.clone()),
+            checkpoint_interval,
+            rtc_start: self.clock_start(),
+            ..PcConfig::default()
+        })
+        .map_err(|e| OpenError::BootBlock(e.to_string()))
     }
 
     /// What the CMOS clock of a machine booted from this build reads at
@@ -157,6 +240,7 @@ impl Xv6Build {
         };
         let kernel = read("kernel")?;
         let disk = read("fs.img")?;
+        let boot_block = read("bootblock.o").ok();
         let mut sources = BTreeMap::new();
         if let Ok(entries) = std::fs::read_dir(dir.join("src")) {
             for entry in entries.flatten() {
@@ -168,7 +252,11 @@ impl Xv6Build {
                 }
             }
         }
-        Xv6Build::new(&dir.display().to_string(), kernel, disk, sources)
+        let mut build = Xv6Build::new(&dir.display().to_string(), kernel, disk, sources)?;
+        if let Some(elf) = boot_block {
+            build.set_boot_block(elf)?;
+        }
+        Ok(build)
     }
 
     /// A fresh PC running this build, at its first instruction, keeping a

@@ -130,14 +130,24 @@ pub fn lesson_panel(props: &LessonProps) -> Html {
             <p class="concept">{ text(&v.concept) }</p>
             { for v.paragraphs.iter().map(|p| html! { <p>{ text(p) }</p> }) }
             <p class="start-note">
-                if v.xv6 {
+                if v.real_boot {
+                    { text(&crate::views::lesson::inline(&format!("Running {}, booted from its disk as a BIOS hands over: the lesson starts at step {}, the boot sector's first instruction at 0000:7C00, in real mode. ",
+                        v.origin.as_deref().unwrap_or("xv6"), v.start_step))) }
+                } else if v.xv6 {
                     { text(&crate::views::lesson::inline(&format!("Running {}. The lesson starts at step {}, at xv6's shell prompt (the boot fast-forwarded{}); ",
                         v.origin.as_deref().unwrap_or("xv6"), v.start_step,
                         if v.typed.is_empty() { String::new() } else { format!(", `{}` typed for you: it runs when you press Run", v.typed.trim_end()) }))) }
                 } else {
                     { format!("The lesson starts at step {}, the program's first instruction; ", v.start_step) }
                 }
-                <button class="link" id="show-boot" onclick={act.reform(|_: MouseEvent| Action::ShowBoot)}>{ "show the boot" }</button>
+                if !v.real_boot {
+                    <button class="link" id="show-boot" onclick={act.reform(|_: MouseEvent| Action::ShowBoot)}>{ "show the boot" }</button>
+                }
+                if v.xv6 && !v.real_boot {
+                    { " (from the kernel's first instruction; or " }
+                    <button class="link" id="real-boot" onclick={act.reform(|_: MouseEvent| Action::ChooseLesson("xv6-boot".into()))}>{ "the real boot, from the boot sector" }</button>
+                    { ")" }
+                }
             </p>
             if let Some(why) = &v.limitation {
                 <p class="limitation" role="note">{ why.clone() }</p>

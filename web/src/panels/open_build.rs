@@ -68,7 +68,8 @@ pub fn open_build(props: &OpenBuildProps) -> Html {
             ondragover={on_drag_over} ondragleave={on_drag_leave} aria-label="Open your own xv6 build">
             <label>
                 { "Open your own xv6: choose or drop its " }<code>{ "kernel" }</code>{ ", " }<code>{ "fs.img" }</code>
-                { " and, for the Code panel, its .c, .h and .S files. They stay in this browser." }
+                { " and, for the Code panel, its .c, .h and .S files (and " }<code>{ "bootblock.o" }</code>
+                { " for the boot lesson). They stay in this browser." }
                 <input type="file" multiple=true class="build-files" aria-label="xv6 build files" onchange={on_change} />
             </label>
         </div>

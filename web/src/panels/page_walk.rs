@@ -16,6 +16,8 @@ pub struct PageWalkProps {
     /// What the address is: "latest access", "EIP", ...
     pub what: String,
     pub paging: bool,
+    /// In real mode, how addresses are made (no paging to walk).
+    pub real_mode: Option<String>,
     /// Whether to play the walk stage by stage.
     pub animate: bool,
     /// The step the walk belongs to: a new step replays the animation.
@@ -76,7 +78,9 @@ pub fn page_walk_panel(props: &PageWalkProps) -> Html {
     let linked = &props.linked;
     let pde_present = Pte::present(w.pde);
     let pte_present = w.pte.is_some_and(Pte::present);
-    let stopped = if !props.paging {
+    let stopped = if let Some(mode) = &props.real_mode {
+        mode.as_str()
+    } else if !props.paging {
         "paging is off: linear = physical"
     } else if !pde_present {
         "stopped: the directory entry is not present (page fault)"
@@ -162,7 +166,11 @@ pub fn page_walk_panel(props: &PageWalkProps) -> Html {
                     <button class="who" onclick={props.on_walk_text.reform(|_: MouseEvent| String::new())}>{ "latest access" }</button>
                 }
             </div>
-            { split(w) }
+            // The 10/10/12 split is the paging hardware's: without paging
+            // the address goes to memory as it is.
+            if props.paging {
+                { split(w) }
+            }
             if props.paging && w.in_tlb {
                 if let Some(pa) = w.physical {
                     <div class="tlb-shortcut" role="note">
@@ -175,7 +183,7 @@ pub fn page_walk_panel(props: &PageWalkProps) -> Html {
             if props.paging {
                 <div key={if props.animate { format!("{}-{}", props.step, w.linear) } else { "still".to_string() }}>{ diagram }</div>
             }
-            <div class={classes!("verdict", w.physical.is_none().then_some("fault"))}>{ stopped }</div>
+            <div class={classes!("verdict", (props.paging && w.physical.is_none()).then_some("fault"))}>{ stopped }</div>
             <div class="who-any">
                 <input aria-label="Address to trace" placeholder="physical address (hex) or kernel symbol"
                     onkeydown={on_enter(&props.on_who_text)} />

@@ -55,11 +55,24 @@ pub fn registers_panel(props: &RegistersProps) -> Html {
         let class = classes!("flag", on.then_some("on"), changed.then_some("changed"));
         html! { <span class={class} title={format!("{name} = {}", u8::from(on))}>{ name }</span> }
     });
-    let ring = if props.now.cpl == 0 {
+    let ring = if props.now.mode.starts_with("real mode") {
+        "no rings in real mode: every instruction may run"
+    } else if props.now.cpl == 0 {
         "ring 0 (kernel mode)"
     } else {
         "ring 3 (user mode)"
     };
+    let segments = props.now.segments.iter().map(|g| {
+        html! {
+            <tr class="seg">
+                <th scope="row">{ g.name.to_uppercase() }</th>
+                <td class="hex">{ format!("{:04X}", g.selector) }</td>
+                <td class="hex">{ format!("{:08X}", g.base) }</td>
+                <td class="hex">{ format!("{:X}", g.limit) }</td>
+                <td>{ if g.big { "32" } else { "16" } }</td>
+            </tr>
+        }
+    });
     html! {
         <section class="panel registers" aria-label="Registers">
             <h2>{ "Registers" }</h2>
@@ -69,6 +82,13 @@ pub fn registers_panel(props: &RegistersProps) -> Html {
             </table>
             <div class="flags" aria-label="EFLAGS bits">{ for flags }</div>
             <div class="ring">{ format!("CPL {} · {ring}", props.now.cpl) }</div>
+            <div class="cpu-mode">{ props.now.mode.clone() }</div>
+            if !props.now.segments.is_empty() {
+                <table class="seg-table" aria-label="Segment registers">
+                    <thead><tr><th>{ "seg" }</th><th>{ "selector" }</th><th>{ "base" }</th><th>{ "limit" }</th><th>{ "bits" }</th></tr></thead>
+                    <tbody>{ for segments }</tbody>
+                </table>
+            }
         </section>
     }
 }

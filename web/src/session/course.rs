@@ -130,8 +130,13 @@ fn speed_for(kernel: Kernel) -> usize {
 
 /// Reads an xv6 build from its files.
 fn read_build(files: BuildFiles) -> Result<Rc<Xv6Build>, String> {
-    let build = Xv6Build::new(&files.origin, files.kernel, files.disk, files.sources)
+    let mut build = Xv6Build::new(&files.origin, files.kernel, files.disk, files.sources)
         .map_err(|e| format!("{}: {e}", files.origin))?;
+    if let Some(elf) = files.boot_block {
+        build
+            .set_boot_block(elf)
+            .map_err(|e| format!("{}: {e}", files.origin))?;
+    }
     build.set_clock_start(files.clock_start);
     Ok(Rc::new(build))
 }

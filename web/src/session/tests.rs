@@ -45,13 +45,18 @@ pub(crate) fn xv6_build() -> BuildFiles {
         disk: read("fs.img"),
         sources,
         clock_start: osviz_machine::devices::DEFAULT_START,
+        boot_block: Some(read("bootblock.o")),
     }
 }
 
 /// The build read, as the session reads what the page fetched.
 pub(crate) fn xv6_read() -> std::rc::Rc<osviz_xv6::Xv6Build> {
     let f = xv6_build();
-    std::rc::Rc::new(osviz_xv6::Xv6Build::new(&f.origin, f.kernel, f.disk, f.sources).unwrap())
+    let mut build = osviz_xv6::Xv6Build::new(&f.origin, f.kernel, f.disk, f.sources).unwrap();
+    if let Some(elf) = f.boot_block {
+        build.set_boot_block(elf).unwrap();
+    }
+    std::rc::Rc::new(build)
 }
 
 #[test]
@@ -1267,4 +1272,50 @@ fn a_link_with_more_keys_than_it_carries_opens_before_the_rest_were_typed() {
         copied: true,
     });
     assert!(s.notice().unwrap().contains("before the rest were typed"));
+}
+
+/// The boot lesson: xv6 booted from its disk starts at the boot sector in
+/// real mode, the Code panel shows bootasm.S, a line step stays in it, the
+/// registers say real mode and show the segments, and the answers equal
+/// what the machine gives headless.
+#[test]
+fn the_boot_lesson_starts_at_the_boot_sector_in_real_mode() {
+    let mut s = Session::with_xv6("xv6-boot", Some(xv6_read()));
+    assert_eq!(s.lesson().id, "xv6-boot");
+    assert_eq!(s.start_step(), 0);
+    assert_eq!(place(&s), ("bootasm.S".to_string(), 13));
+    let regs = crate::views::registers::RegisterView::of(s.system.machine());
+    assert!(
+        regs.mode
+            .starts_with("real mode · 16-bit code · CS:IP 0000:7C00"),
+        "{}",
+        regs.mode
+    );
+    assert_eq!(regs.segments.len(), 4);
+    // `cli` is one line; the next line step stops on `xorw %ax,%ax`.
+    s.apply(Action::NextLine);
+    assert_eq!(place(&s), ("bootasm.S".to_string(), 16));
+    // The segment loads, then the A20 loop (a label inside `start`, not a
+    // function of its own: the step keeps to the line after).
+    for next in [17, 18, 19, 24, 25] {
+        s.apply(Action::NextLine);
+        assert_eq!(place(&s), ("bootasm.S".to_string(), next));
+    }
+    // A reveal runs to the far jump's target: 32-bit code from the GDT.
+    s.apply(Action::Reveal(1));
+    assert_eq!(
+        s.answers()[1].as_ref().map(|a| a.text.as_str()),
+        Some("0x8 (GDT entry 1): 32-bit code, flat (it spans all 4 GiB from address zero)")
+    );
+    s.apply(Action::ReturnToWhereIWas);
+    assert_eq!(place(&s), ("bootasm.S".to_string(), 25));
+    // Run to bootmain: its C is shown, and the registers say protected
+    // mode with paging off (the segments are flat: no table).
+    s.apply(Action::BreakAt("bootmain".into()));
+    run_until_stopped(&mut s);
+    let (file, _) = place(&s);
+    assert_eq!(file, "bootmain.c");
+    let regs = crate::views::registers::RegisterView::of(s.system.machine());
+    assert_eq!(regs.mode, "protected mode · 32-bit code · paging off");
+    assert!(regs.segments.is_empty());
 }

@@ -20,6 +20,8 @@ pub struct CodeView {
     /// The instructions from EIP on, disassembled: address and text.
     pub disassembly: Vec<(u32, String)>,
     pub ring: u8,
+    /// The CPU is in real mode (no rings: the boot sector).
+    pub real_mode: bool,
     /// The call stack by frame pointers, innermost first, each as
     /// `function (file:line)`, when there is more than the current frame.
     pub stack: Vec<String>,
@@ -84,6 +86,7 @@ pub fn code(session: &Session) -> CodeView {
         bytes,
         disassembly,
         ring: m.cpu().cpl(),
+        real_mode: m.cpu().real_mode(),
         stack: {
             let view = session.guest().view();
             let frames = osviz_view::call_stack(m, &*view, STACK_DEPTH);

@@ -39,6 +39,9 @@ pub struct LessonView {
     pub start_step: u64,
     /// The lesson runs xv6 (no program of its own to edit).
     pub xv6: bool,
+    /// The lesson boots xv6 from its disk (it starts at the boot sector,
+    /// not at the prompt).
+    pub real_boot: bool,
     /// The panel offers to open an xv6 build: on xv6, and while the notice
     /// says this page has no xv6 of its own.
     pub open_build: bool,
@@ -58,6 +61,7 @@ pub fn of_session(s: &Session) -> LessonView {
     let breakpoints = s.breakpoints();
     LessonView {
         xv6: l.kernel() == osviz_course::Kernel::Xv6,
+        real_boot: matches!(l.setup, osviz_course::Setup::Xv6Boot),
         open_build: l.kernel() == osviz_course::Kernel::Xv6
             || s.notice().is_some_and(crate::loader::says_not_served),
         typed: l.typed(),

@@ -76,6 +76,9 @@ pub enum PanelView {
         walk: Walk,
         what: String,
         paging: bool,
+        /// In real mode, how the address was made from a segment and an
+        /// offset (there is no page walk to draw).
+        real_mode: Option<String>,
         /// Whether the walk animates (stepping, or running slowly).
         animate: bool,
         step: u64,
@@ -244,6 +247,10 @@ pub fn panel_view(
                 walk: m.walk(addr),
                 what: what.to_string(),
                 paging: m.cpu().paging(),
+                real_mode: m
+                    .cpu()
+                    .real_mode()
+                    .then(|| views::registers::mode_words(m.cpu())),
                 animate: !s.running() || speed.is_some_and(|r| r <= ANIMATED_RATE),
                 step: m.steps(),
             }

@@ -1,6 +1,6 @@
 //! The registers the Registers panel shows.
 
-use osviz_machine::{Cpu, Machine, Reg};
+use osviz_machine::{CodeSize, Cpu, Machine, Reg, Seg};
 
 /// The register values the panel shows, as plain data.
 #[derive(Clone, Debug, PartialEq)]
@@ -9,6 +9,45 @@ pub struct RegisterView {
     pub rows: Vec<(&'static str, u32)>,
     pub eflags: u32,
     pub cpl: u8,
+    /// The CPU's mode in words: real or protected, the code's size, paging.
+    pub mode: String,
+    /// The segment registers, when segments matter (real mode, or a
+    /// segment with a base or 16-bit code or stack): each selector and what
+    /// the CPU loaded for it. Empty on a flat 32-bit machine.
+    pub segments: Vec<SegmentRow>,
+}
+
+/// One segment register as the panel shows it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SegmentRow {
+    pub name: &'static str,
+    pub selector: u16,
+    pub base: u32,
+    pub limit: u32,
+    /// 32-bit (the descriptor's D/B bit), else 16-bit.
+    pub big: bool,
+}
+
+/// The CPU's mode as a student reads it, with how it makes addresses.
+pub fn mode_words(c: &Cpu) -> String {
+    let bits = match c.code_size() {
+        CodeSize::Bits16 => "16-bit code",
+        CodeSize::Bits32 => "32-bit code",
+    };
+    if c.real_mode() {
+        let cs = c.sreg(Seg::Cs);
+        return format!(
+            "real mode · {bits} · CS:IP {cs:04X}:{:04X} = linear {:#x} (segment × 16 + offset), no paging",
+            c.eip,
+            c.seg_base(Seg::Cs).wrapping_add(c.eip)
+        );
+    }
+    let paging = if c.paging() {
+        "paging on"
+    } else {
+        "paging off"
+    };
+    format!("protected mode · {bits} · {paging}")
 }
 
 impl RegisterView {
@@ -28,10 +67,29 @@ impl RegisterView {
             ("cr2", c.cr2),
             ("cr3", c.cr3),
         ]);
+        let segments = if c.real_mode() || !c.is_flat() {
+            [Seg::Cs, Seg::Ds, Seg::Es, Seg::Ss]
+                .iter()
+                .map(|&s| {
+                    let cache = c.segment(s);
+                    SegmentRow {
+                        name: s.name(),
+                        selector: c.sreg(s),
+                        base: cache.base,
+                        limit: cache.limit,
+                        big: cache.big,
+                    }
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
         RegisterView {
             rows,
             eflags: c.eflags(),
             cpl: c.cpl(),
+            mode: mode_words(c),
+            segments,
         }
     }
 }

@@ -333,7 +333,7 @@ impl Apic {
     /// while their condition holds, as a level on an ISA line is seen
     /// again at each register access.
     pub fn raise(&mut self, irq: u8) {
-        let (vector, masked) = self.ioapic.route(irq);
+        let (vector, masked) = self.ioapic.route(Apic::pin_of(irq));
         if !masked {
             self.lapic.irr.insert(vector);
         }
@@ -342,6 +342,14 @@ impl Apic {
     #[inline(always)]
     pub fn requesting(&self) -> bool {
         self.lapic.irr.0 != [0; 4] && self.lapic.next().is_some()
+    }
+
+    /// The I/O APIC pin ISA line `irq` reaches: its own number, but for
+    /// line 0 (the PIT), which reaches pin 2 (pin 0 carries the 8259's
+    /// output): QEMU's board wires it so (`ioapic_set_irq`), and its
+    /// firmware tables say so with an interrupt source override.
+    pub fn pin_of(irq: u8) -> u8 {
+        if irq == 0 { 2 } else { irq }
     }
 
     /// The vector the CPU would take now.

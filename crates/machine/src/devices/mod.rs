@@ -41,6 +41,7 @@ mod disk;
 mod ide;
 mod keyboard;
 mod pic;
+mod pit;
 mod post;
 mod ps2;
 mod rtc;
@@ -54,6 +55,7 @@ pub use disk::{BLOCK_SIZE, Disk, DiskRequest};
 pub use ide::{IDE_COMMAND, IDE_CONTROL, IDE_DATA, Ide, IdeOp, SECTOR, Transfer};
 pub use keyboard::Keyboard;
 pub use pic::Pic;
+pub use pit::{PIT_BASE, PIT_CONTROL, PIT_HZ, Pit, PitAccess, PitChannel, SYSTEM_CONTROL_B};
 pub use post::PostPort;
 pub use ps2::{PS2_DATA, PS2_STATUS, Ps2, SYSTEM_CONTROL_A, scancodes};
 pub use rtc::{CMOS_DATA, CMOS_INDEX, Civil, DEFAULT_START, Rtc, STEPS_PER_SECOND};
@@ -160,6 +162,7 @@ pub enum Component {
     Ps2(Ps2),
     Cga(Cga),
     Rtc(Rtc),
+    Pit(Pit),
     Post(PostPort),
 }
 
@@ -198,7 +201,7 @@ impl Component {
     /// What the device is for.
     pub fn class(&self) -> DeviceClass {
         match self {
-            Component::Timer(_) => DeviceClass::Timer,
+            Component::Timer(_) | Component::Pit(_) => DeviceClass::Timer,
             Component::Keyboard(_) | Component::Ps2(_) => DeviceClass::Keyboard,
             Component::Console(_) => DeviceClass::Console,
             Component::Disk(_) | Component::Ide(_) => DeviceClass::Disk,
@@ -218,6 +221,7 @@ impl Component {
             Component::Ide(d) => Some(d.line),
             Component::Uart(d) => Some(d.line),
             Component::Ps2(d) => Some(d.line),
+            Component::Pit(d) => Some(d.line),
             // The clock's interrupts (line 8) are not modelled.
             Component::Console(_)
             | Component::DebugPort(_)
@@ -240,6 +244,7 @@ impl Component {
             Component::Ps2(_) => "ps2",
             Component::Cga(_) => "cga",
             Component::Rtc(_) => "rtc",
+            Component::Pit(_) => "pit",
             Component::Post(_) => "post",
         }
     }
@@ -256,6 +261,7 @@ impl Component {
             Component::Ps2(d) => d,
             Component::Cga(d) => d,
             Component::Rtc(d) => d,
+            Component::Pit(d) => d,
             Component::Post(d) => d,
         }
     }
@@ -273,6 +279,7 @@ impl Component {
             Component::Timer(d) => d.deadline(),
             Component::Disk(d) => d.deadline(),
             Component::Ide(d) => d.deadline(),
+            Component::Pit(d) => d.deadline(),
             Component::Keyboard(_)
             | Component::Console(_)
             | Component::DebugPort(_)
