@@ -10,20 +10,26 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// The ROM `scripts/test386` builds (target/test386/test386.bin), beside
-/// the copy of the reference output it makes.
+/// the copy of the reference output it makes; built once per test process.
 fn test386() -> PathBuf {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/test386");
-    let out = Command::new("bash")
-        .arg(script)
-        .arg("--print-path")
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run scripts/test386: {e}"));
-    assert!(
-        out.status.success(),
-        "scripts/test386 could not build test386, so this test cannot run:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
+    static PATH: std::sync::OnceLock<Result<PathBuf, String>> = std::sync::OnceLock::new();
+    PATH.get_or_init(|| {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/test386");
+        let out = Command::new("bash")
+            .arg(script)
+            .arg("--print-path")
+            .output()
+            .map_err(|e| format!("cannot run scripts/test386: {e}"))?;
+        if !out.status.success() {
+            return Err(format!(
+                "scripts/test386 could not build test386, so this test cannot run:\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
+        Ok(PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()))
+    })
+    .clone()
+    .unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// Every POST code test386 writes when each of its tests passes (0xE0, the
