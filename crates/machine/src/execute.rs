@@ -565,7 +565,7 @@ impl Machine {
             }
             Op::Jcc(cc) => {
                 if self.condition(cc) {
-                    self.jump_relative(instr);
+                    self.jump_relative(instr)?;
                 }
             }
             Op::Loop => {
@@ -589,17 +589,29 @@ impl Machine {
                             _ => true,
                         }
                 };
-                if take {
-                    self.jump_relative(instr);
+                if take && let Err(e) = self.jump_relative(instr) {
+                    // A fault leaves the counter as the instruction found it.
+                    self.write_reg(Reg::Ecx as u8, counter, ecx);
+                    return Err(e);
                 }
             }
-            Op::Jmp => self.jump_relative(instr),
+            Op::Jmp => self.jump_relative(instr)?,
             Op::Call => {
-                self.push(w, self.cpu.eip)?;
-                self.jump_relative(instr);
+                // The target is checked before anything is pushed.
+                let next = self.cpu.eip;
+                self.jump_relative(instr)?;
+                let target = self.cpu.eip;
+                self.cpu.eip = next;
+                self.push(w, next)?;
+                self.cpu.eip = target;
             }
             Op::Ret => {
+                let before = self.cpu.reg(Reg::Esp);
                 let target = self.pop(w)?;
+                if let Err(e) = self.near_target(target) {
+                    self.cpu.set_reg(Reg::Esp, before);
+                    return Err(e);
+                }
                 let esp = self.stack_pointer_plus(self.cpu.reg(Reg::Esp), instr.extra);
                 self.cpu.set_reg(Reg::Esp, esp);
                 self.cpu.eip = target;
@@ -816,9 +828,14 @@ impl Machine {
                 self.cpu.set_reg(Reg::Esp, released);
                 self.cpu.eip = offset & w.mask();
             }
-            Op::JmpIndirect => self.cpu.eip = self.read(&instr.src, w)?,
+            Op::JmpIndirect => {
+                let target = self.read(&instr.src, w)?;
+                self.near_target(target)?;
+                self.cpu.eip = target;
+            }
             Op::CallIndirect => {
                 let target = self.read(&instr.src, w)?;
+                self.near_target(target)?;
                 self.push(w, self.cpu.eip)?;
                 self.cpu.eip = target;
             }
@@ -938,9 +955,24 @@ impl Machine {
 
     /// A relative jump; with a 16-bit operand size IP wraps within 64 KiB.
     #[inline(always)]
-    fn jump_relative(&mut self, instr: &Instr) {
+    fn jump_relative(&mut self, instr: &Instr) -> Result<()> {
         if let Operand::Imm(rel) = instr.src {
-            self.cpu.eip = self.cpu.eip.wrapping_add(rel) & instr.width.mask();
+            let target = self.cpu.eip.wrapping_add(rel) & instr.width.mask();
+            self.near_target(target)?;
+            self.cpu.eip = target;
+        }
+        Ok(())
+    }
+
+    /// A near jump, call or return to `target` faults with #GP(0), before
+    /// it changes anything, when the target lies past CS's limit (never on
+    /// a flat machine, whose CS holds every offset).
+    #[inline(always)]
+    fn near_target(&self, target: u32) -> Result<()> {
+        if self.cpu.is_flat() || target <= self.cpu.segment(Seg::Cs).limit {
+            Ok(())
+        } else {
+            Err(Exception::GeneralProtection(0))
         }
     }
 

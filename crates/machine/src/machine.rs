@@ -965,6 +965,11 @@ impl Machine {
     /// from (see [`crate::Tlb`]'s fetch page).
     #[inline(always)]
     pub(crate) fn fetch_address(&mut self, eip: u32) -> Result<u32, Exception> {
+        // Code past CS's limit is not fetched: #GP(0) (a flat CS holds every
+        // offset; a jump past the limit faults at the jump).
+        if !self.cpu.is_flat() && eip > self.cpu.segment(Seg::Cs).limit {
+            return Err(Exception::GeneralProtection(0));
+        }
         // CS's base is 0 but in real mode (or a protected-mode segment with
         // a base), where the code's linear address is that base plus EIP.
         let eip = eip.wrapping_add(self.cpu.seg_base(Seg::Cs));

@@ -60,3 +60,26 @@ fn a_rom_must_be_64_kib_and_fit_below_1_mib() {
     let err = Machine::with_rom(small, &rom()).unwrap_err();
     assert!(matches!(err, RomError::TooLittleMemory { .. }));
 }
+
+/// A near jump past CS's limit faults (#GP, vector 13 through the real-mode
+/// vector table) at the jump, before EIP changes: a 32-bit jump in real
+/// mode to 0x12345, past the 64 KiB limit.
+#[test]
+fn a_jump_past_the_code_segment_limit_faults_at_the_jump() {
+    let mut rom = vec![0x90; ROM_SIZE];
+    rom[0xFFF0..0xFFF5].copy_from_slice(&[0xEA, 0x00, 0x01, 0x00, 0xF0]);
+    let main = [
+        0x31, 0xC0, // xor ax, ax
+        0x8E, 0xD8, // mov ds, ax
+        0xC7, 0x06, 0x34, 0x00, 0x00, 0x02, // mov word [0x34], 0x200
+        0xC7, 0x06, 0x36, 0x00, 0x00, 0xF0, // mov word [0x36], 0xf000
+        0x66, 0xE9, 0x2F, 0x22, 0x01, 0x00, // (at 0x110) jmp dword 0x12345
+    ];
+    rom[0x100..0x100 + main.len()].copy_from_slice(&main);
+    // The #GP handler: the IP the fault pushed, to the POST port.
+    let handler = [0x58, 0xBA, 0x90, 0x01, 0xEE, 0xF4]; // pop ax / mov dx, 0x190 / out dx, al / hlt
+    rom[0x200..0x200 + handler.len()].copy_from_slice(&handler);
+    let mut m = Machine::with_rom(MachineConfig::default(), &rom).unwrap();
+    assert_eq!(m.run(100), StopReason::Halted);
+    assert_eq!(m.post_codes(), [0x10]);
+}
