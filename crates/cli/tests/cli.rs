@@ -161,3 +161,36 @@ fn lessons_list_and_run() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("the lessons are: memory-image"));
 }
+
+#[test]
+fn run_rom_starts_at_the_reset_vector_and_prints_post_codes_and_debug_output() {
+    // At F000:0000: mov al, 0x12 / mov dx, 0x190 / out dx, al /
+    // mov al, 'h' / out 0xe9, al / mov al, 0xff / out dx, al / cli / hlt;
+    // the reset vector (FFFF:FFF0 as the CPU starts) jumps there.
+    let mut rom = vec![0x90u8; 64 * 1024];
+    let code = [
+        0xB0, 0x12, 0xBA, 0x90, 0x01, 0xEE, 0xB0, b'h', 0xE6, 0xE9, 0xB0, 0xFF, 0xEE, 0xFA, 0xF4,
+    ];
+    rom[..code.len()].copy_from_slice(&code);
+    rom[0xFFF0..0xFFF5].copy_from_slice(&[0xEA, 0x00, 0x00, 0x00, 0xF0]);
+    let path = std::env::temp_dir().join(format!("osviz-cli-rom-{}.bin", std::process::id()));
+    std::fs::write(&path, &rom).unwrap();
+    let out = osviz(&["run", "--rom", path.to_str().unwrap()]);
+    let _ = std::fs::remove_file(&path);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "h");
+    assert_eq!(stderr, "post 12\npost FF\n");
+
+    // A file that is not 64 KiB is refused with a message.
+    let short = std::env::temp_dir().join(format!("osviz-cli-short-{}.bin", std::process::id()));
+    std::fs::write(&short, [0u8; 16]).unwrap();
+    let out = osviz(&["run", "--rom", short.to_str().unwrap()]);
+    let _ = std::fs::remove_file(&short);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("65536 bytes"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -12,8 +12,8 @@ use crate::decode::Width;
 use crate::devices::{
     Apic, CONSOLE_DATA, CONSOLE_STATUS, Component, Console, Ctx, DEBUG_CONSOLE, DEBUG_EXIT,
     DISK_BLOCK, DISK_SIZE, DebugPort, DeviceClass, Disk, IRQ_DISK, IRQ_KEYBOARD, IRQ_TIMER,
-    KEYBOARD_DATA, KEYBOARD_STATUS, Keyboard, PIC_CMD, PIC_MASK_HIGH, PIC_MASK_LOW, PIC2_CMD, Pic,
-    TIMER_PORT, Timer,
+    KEYBOARD_DATA, KEYBOARD_STATUS, Keyboard, PIC_CMD, PIC_MASK_HIGH, PIC_MASK_LOW, PIC2_CMD,
+    POST_PORT, Pic, PostPort, TIMER_PORT, Timer,
 };
 use crate::event::{Event, EventKind, KindSet};
 use crate::history::InputChannel;
@@ -178,6 +178,10 @@ pub enum BoardKind {
     /// A PC as xv6 needs one (see [`Board::pc`]); built with its drives by
     /// [`crate::Machine::pc`].
     Pc,
+    /// The lessons' board with a POST port, for a CPU tester run as
+    /// firmware (see [`Board::tester`]); built with its ROM by
+    /// [`crate::Machine::with_rom`].
+    Tester,
 }
 
 impl Board {
@@ -227,10 +231,26 @@ impl Board {
         }
     }
 
+    /// The board a CPU tester such as test386 runs on as firmware: the
+    /// lessons' board (its debug port 0xE9 takes the tester's text) and the
+    /// POST port 0x190, where the tester writes the number of each test it
+    /// begins.
+    pub fn tester(disk_blocks: usize, disk_latency: u64) -> Board {
+        let mut board = Board::lessons(disk_blocks, disk_latency);
+        board.name = "tester";
+        board.parts.push(Part {
+            device: Component::Post(PostPort::default()),
+            ports: vec![(POST_PORT, POST_PORT)],
+            mmio: None,
+        });
+        board
+    }
+
     pub fn of(kind: BoardKind, disk_blocks: usize, disk_latency: u64) -> Board {
         match kind {
             BoardKind::Lessons => Board::lessons(disk_blocks, disk_latency),
             BoardKind::Pc => Board::pc(None, None, crate::devices::DEFAULT_START),
+            BoardKind::Tester => Board::tester(disk_blocks, disk_latency),
         }
     }
 }

@@ -123,6 +123,10 @@ pub struct SegCache {
     /// The descriptor's D/B bit: a code segment's default operand and
     /// address size is 32 bits, a stack segment's pointer is ESP (not SP).
     pub big: bool,
+    /// The descriptor's access byte: present (bit 7), DPL (bits 5-6), S
+    /// (bit 4) and type (bits 0-3). Real mode's segments are present
+    /// read/write data of DPL 0 (0x93).
+    pub access: u8,
 }
 
 impl SegCache {
@@ -131,14 +135,67 @@ impl SegCache {
         base: 0,
         limit: 0xFFFF_FFFF,
         big: true,
+        access: SegCache::REAL_ACCESS,
     };
 
+    /// The access byte of a real-mode segment: present read/write data,
+    /// DPL 0, accessed.
+    pub const REAL_ACCESS: u8 = 0x93;
+
     /// A real-mode segment: base selector × 16, limit 64 KiB, 16-bit.
+    /// The descriptor privilege level.
+    #[inline]
+    pub fn dpl(&self) -> u8 {
+        (self.access >> 5) & 3
+    }
+
+    /// A code segment (S and the type's bit 3 set).
+    #[inline]
+    pub fn is_code(&self) -> bool {
+        self.access & 0x18 == 0x18
+    }
+
+    /// A conforming code segment.
+    #[inline]
+    pub fn is_conforming(&self) -> bool {
+        self.access & 0x1C == 0x1C
+    }
+
+    /// Whether `n` bytes at `offset` lie within the segment's limit: for
+    /// an expand-up segment, up to the limit (a 4 GiB segment holds every
+    /// offset, wrapping included, as on Bochs); for an expand-down data
+    /// segment, above the limit and up to 0xFFFF or, with B set,
+    /// 0xFFFFFFFF. An access that wraps past 4 GiB in a smaller segment
+    /// does not fit.
+    #[inline]
+    pub fn holds(&self, offset: u32, n: u32) -> bool {
+        let last = offset.wrapping_add(n - 1);
+        if self.access & 0x1C == 0x14 {
+            let upper = if self.big { u32::MAX } else { 0xFFFF };
+            offset > self.limit && last >= offset && last <= upper
+        } else {
+            self.limit == u32::MAX || (last >= offset && last <= self.limit)
+        }
+    }
+
+    /// Whether the segment may be read: data, or readable code.
+    #[inline]
+    pub fn readable(&self) -> bool {
+        !self.is_code() || self.access & 0x02 != 0
+    }
+
+    /// Whether the segment may be written: writable data.
+    #[inline]
+    pub fn writable(&self) -> bool {
+        self.access & 0x1A == 0x12
+    }
+
     pub fn real(selector: u16) -> SegCache {
         SegCache {
             base: u32::from(selector) << 4,
             limit: 0xFFFF,
             big: false,
+            access: SegCache::REAL_ACCESS,
         }
     }
 }
@@ -213,8 +270,11 @@ pub struct Cpu {
     /// The current privilege level: CS's RPL when it was loaded in
     /// protected mode, 0 when it was loaded in real mode.
     cpl: u8,
-    /// Every segment's base is 0 and CS and SS are 32-bit: the segments add
-    /// nothing to an address, and the block path may run (it assumes so).
+    /// Every segment's base is 0 and its limit 4 GiB, the data segments
+    /// are writable, and CS and SS are 32-bit: the segments add nothing to
+    /// an address and refuse no access, so no segment check is made (not
+    /// even for a null data selector, which would fault) and the block path
+    /// may run (it assumes so).
     flat: bool,
     pub gdtr: TableReg,
     pub idtr: TableReg,
@@ -224,6 +284,11 @@ pub struct Cpu {
     /// The limit of the task state segment `ltr` loaded (where its I/O
     /// permission bitmap must end).
     pub tss_limit: u32,
+    /// The LDT register's selector (0: no LDT), and the base and limit
+    /// read from its descriptor by `lldt`.
+    pub ldtr: u16,
+    pub ldt_base: u32,
+    pub ldt_limit: u32,
 }
 
 impl Default for Cpu {
@@ -254,6 +319,9 @@ impl Default for Cpu {
             tr: 0,
             tss_base: 0,
             tss_limit: 0,
+            ldtr: 0,
+            ldt_base: 0,
+            ldt_limit: 0,
         }
     }
 }
@@ -301,7 +369,13 @@ impl Cpu {
                 (selector & 3) as u8
             };
         }
-        self.flat = self.seg_cache.iter().all(|c| c.base == 0)
+        // Flat: no segment adds a base or can refuse an access, so the
+        // step path skips the segment checks and the block path may run.
+        self.flat = self
+            .seg_cache
+            .iter()
+            .enumerate()
+            .all(|(i, c)| c.base == 0 && c.limit == u32::MAX && (i == 1 || c.writable()))
             && self.seg_cache[Seg::Cs as usize].big
             && self.seg_cache[Seg::Ss as usize].big;
     }

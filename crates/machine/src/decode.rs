@@ -206,6 +206,43 @@ pub enum Op {
     Popad,
     Pushfd,
     Popfd,
+    /// `les`, `lds`, `lss`, `lfs`, `lgs`: a far pointer in memory (`src`)
+    /// into the segment register numbered here and the register `dst`.
+    LoadPtr(u8),
+    /// `bsf`, `bsr`: the index of the lowest (highest) set bit of `src`
+    /// into `dst`; ZF set, `dst` unchanged, when `src` is 0.
+    Bsf,
+    Bsr,
+    /// `bt` (0), `bts` (1), `btr` (2), `btc` (3) in `extra`: bit `src` (a
+    /// register, or an immediate) of `dst` into CF, then set, cleared or
+    /// complemented.
+    Bt,
+    /// `shld`, `shrd`: `dst` shifted with bits from `src` shifted in; the
+    /// count is the immediate in `extra`, or CL when `extra` is 0x100.
+    Shld,
+    Shrd,
+    /// The decimal adjustments `daa`, `das`, `aaa`, `aas`.
+    Daa,
+    Das,
+    Aaa,
+    Aas,
+    /// `aam`, `aad` with their base in `extra`.
+    Aam,
+    Aad,
+    /// `xlatb`: AL := [seg:(E)BX + AL].
+    Xlat,
+    /// `enter` with the frame size in `extra`'s low 16 bits and the nesting
+    /// level in bits 16-23.
+    Enter,
+    /// `bound dst, src`: #BR unless the signed `dst` lies within the two
+    /// bounds at `src`.
+    Bound,
+    /// `into`: `int 4` when OF is set (the vector in `extra`).
+    Into,
+    /// `sahf`: SF, ZF, AF, PF and CF from AH.
+    Sahf,
+    /// `lahf`: AH from SF, ZF, AF, PF and CF.
+    Lahf,
     /// Conditional move; the condition is in `extra`.
     Cmov,
     /// Set byte on condition; the condition is in `extra`.
@@ -248,6 +285,30 @@ pub enum Op {
     Lgdt,
     Lidt,
     Ltr,
+    /// `sgdt`, `sidt`: the table register stored to memory (`src`).
+    Sgdt,
+    Sidt,
+    /// `sldt`, `str`: the LDT or task register's selector into `dst`.
+    Sldt,
+    Str,
+    /// `lldt` of the selector in `src`.
+    Lldt,
+    /// `verr`, `verw` of the selector in `src`: ZF set if readable
+    /// (writable) at the current privilege.
+    Verr,
+    Verw,
+    /// `lar`, `lsl`: the access rights or limit of the descriptor whose
+    /// selector is `src` into `dst`, ZF set if it may be read.
+    Lar,
+    Lsl,
+    /// `arpl dst, src`: raises the RPL of the selector `dst` to `src`'s.
+    Arpl,
+    /// `smsw`: CR0's low bits into `dst`.
+    Smsw,
+    /// `lmsw`: CR0's PE, MP, EM and TS from `src` (PE can only be set).
+    Lmsw,
+    /// `clts`: clears CR0.TS.
+    Clts,
     Invlpg,
     /// `in`: `dst` is the accumulator, `src` the port (an immediate or DX).
     In,
@@ -507,6 +568,28 @@ fn parts(op: Op, width: Width, dst: Operand, src: Operand) -> Parts {
 }
 
 impl Parts {
+    /// Whether a LOCK prefix may precede this: `add`, `adc`, `and`, `or`,
+    /// `sbb`, `sub`, `xor`, `inc`, `dec`, `neg`, `not`, `xchg` and the bit
+    /// tests that write, with a memory destination.
+    fn lockable(&self) -> bool {
+        let op_ok = matches!(
+            self.op,
+            Op::Add
+                | Op::Adc
+                | Op::And
+                | Op::Or
+                | Op::Sbb
+                | Op::Sub
+                | Op::Xor
+                | Op::Inc
+                | Op::Dec
+                | Op::Neg
+                | Op::Not
+                | Op::Xchg
+        ) || (self.op == Op::Bt && self.extra != 0);
+        op_ok && matches!(self.dst, Operand::Mem(_))
+    }
+
     fn extra(mut self, extra: u32) -> Self {
         self.extra = extra;
         self
@@ -533,6 +616,7 @@ pub fn decode_in(bytes: &[u8], size: CodeSize) -> Result<Instr, DecodeError> {
         opsize: if bits16 { Width::Word } else { Width::Dword },
         rep: Rep::None,
     };
+    let mut lock = false;
     let mut opcode = d.c.u8()?;
     // Prefixes: operand and address size, REP, and segment overrides; LOCK
     // changes nothing on a machine with one CPU.
@@ -548,7 +632,7 @@ pub fn decode_in(bytes: &[u8], size: CodeSize) -> Result<Instr, DecodeError> {
             0x3E => d.c.seg_override = Some(Seg::Ds),
             0x64 => d.c.seg_override = Some(Seg::Fs),
             0x65 => d.c.seg_override = Some(Seg::Gs),
-            0xF0 => {}
+            0xF0 => lock = true,
             _ => break,
         }
         opcode = d.c.u8()?;
@@ -559,6 +643,11 @@ pub fn decode_in(bytes: &[u8], size: CodeSize) -> Result<Instr, DecodeError> {
     } else {
         d.one_byte(opcode)?
     };
+    if lock && !p.lockable() {
+        // LOCK before anything but a read-modify-write of memory by one of
+        // the instructions the SDM lists is #UD.
+        return Err(d.c.unsupported());
+    }
     Ok(Instr {
         op: p.op,
         width: p.width,
@@ -618,6 +707,10 @@ impl Decoder<'_> {
             0x61 => parts(Op::Popad, os, none, none),
             0x68 => parts(Op::Push, os, none, Imm(self.c.imm(os)?)),
             0x6A => parts(Op::Push, os, none, Imm(self.c.simm8()? & os.mask())),
+            0x63 => {
+                let (reg, rm) = self.c.modrm()?;
+                parts(Op::Arpl, Width::Word, rm, R(reg))
+            }
             0x69 | 0x6B => {
                 let (reg, rm) = self.c.modrm()?;
                 let imm = if opcode == 0x6B {
@@ -694,6 +787,25 @@ impl Decoder<'_> {
             0x99 => parts(Op::Cdq, os, none, none),
             0x9C => parts(Op::Pushfd, os, none, none),
             0x9D => parts(Op::Popfd, os, none, none),
+            0x27 => parts(Op::Daa, Width::Byte, none, none),
+            0x2F => parts(Op::Das, Width::Byte, none, none),
+            0x37 => parts(Op::Aaa, Width::Byte, none, none),
+            0x3F => parts(Op::Aas, Width::Byte, none, none),
+            0xD4 => parts(Op::Aam, Width::Byte, none, none).extra(u32::from(self.c.u8()?)),
+            0xD5 => parts(Op::Aad, Width::Byte, none, none).extra(u32::from(self.c.u8()?)),
+            0xD7 => parts(Op::Xlat, Width::Byte, none, none),
+            0xC8 => {
+                let size = u32::from(self.c.u16()?);
+                let level = u32::from(self.c.u8()?);
+                parts(Op::Enter, os, none, none).extra(size | level << 16)
+            }
+            0x62 => {
+                let (reg, rm) = self.c.modrm_mem()?;
+                parts(Op::Bound, os, R(reg), rm)
+            }
+            0xCE => parts(Op::Into, Width::Dword, none, none).extra(4),
+            0x9E => parts(Op::Sahf, Width::Byte, none, none),
+            0x9F => parts(Op::Lahf, Width::Byte, none, none),
             0xA0..=0xA3 => {
                 let width = self.byte_or(opcode);
                 let disp = if self.c.addr16 {
@@ -754,6 +866,11 @@ impl Decoder<'_> {
                     return Err(self.c.unsupported());
                 }
                 parts(Op::Mov, width, rm, Imm(self.c.imm(width)?))
+            }
+            0xC4 | 0xC5 => {
+                let (reg, rm) = self.c.modrm_mem()?;
+                let seg = if opcode == 0xC4 { 0 } else { 3 };
+                parts(Op::LoadPtr(seg), os, R(reg), rm)
             }
             0xC9 => parts(Op::Leave, os, none, none),
             0xCC => parts(Op::Int3, Width::Dword, none, none).extra(3),
@@ -841,20 +958,43 @@ impl Decoder<'_> {
         Ok(match opcode {
             0x00 => {
                 let (reg, rm) = self.c.modrm()?;
+                // A selector stored to memory is 16 bits; to a register, of
+                // the operand size.
+                let store = if matches!(rm, Operand::Mem(_)) {
+                    Width::Word
+                } else {
+                    os
+                };
                 match reg {
+                    0 => parts(Op::Sldt, store, rm, none),
+                    1 => parts(Op::Str, store, rm, none),
+                    2 => parts(Op::Lldt, Width::Word, none, rm),
                     3 => parts(Op::Ltr, Width::Word, none, rm),
+                    4 => parts(Op::Verr, Width::Word, none, rm),
+                    5 => parts(Op::Verw, Width::Word, none, rm),
                     _ => return Err(self.c.unsupported()),
                 }
             }
             0x01 => {
-                let (reg, rm) = self.c.modrm_mem()?;
+                let (reg, rm) = self.c.modrm()?;
+                let memory = matches!(rm, Operand::Mem(_));
                 match reg {
-                    2 => parts(Op::Lgdt, os, none, rm),
-                    3 => parts(Op::Lidt, os, none, rm),
-                    7 => parts(Op::Invlpg, Width::Dword, none, rm),
+                    0 if memory => parts(Op::Sgdt, os, none, rm),
+                    1 if memory => parts(Op::Sidt, os, none, rm),
+                    2 if memory => parts(Op::Lgdt, os, none, rm),
+                    3 if memory => parts(Op::Lidt, os, none, rm),
+                    4 => parts(Op::Smsw, if memory { Width::Word } else { os }, rm, none),
+                    6 => parts(Op::Lmsw, Width::Word, none, rm),
+                    7 if memory => parts(Op::Invlpg, Width::Dword, none, rm),
                     _ => return Err(self.c.unsupported()),
                 }
             }
+            0x02 | 0x03 => {
+                let (reg, rm) = self.c.modrm()?;
+                let op = if opcode == 0x02 { Op::Lar } else { Op::Lsl };
+                parts(op, os, R(reg), rm)
+            }
+            0x06 => parts(Op::Clts, Width::Dword, none, none),
             0x0B => parts(Op::Ud2, Width::Dword, none, none),
             0x20 | 0x22 => {
                 // MOV to or from a control register always uses a register
@@ -889,6 +1029,38 @@ impl Decoder<'_> {
             0xAF => {
                 let (reg, rm) = self.c.modrm()?;
                 parts(Op::Imul2, os, R(reg), rm)
+            }
+            0xBC | 0xBD => {
+                let (reg, rm) = self.c.modrm()?;
+                let op = if opcode == 0xBC { Op::Bsf } else { Op::Bsr };
+                parts(op, os, R(reg), rm)
+            }
+            0xA3 | 0xAB | 0xB3 | 0xBB => {
+                let (reg, rm) = self.c.modrm()?;
+                let kind = u32::from((opcode >> 3) & 3);
+                parts(Op::Bt, os, rm, R(reg)).extra(kind)
+            }
+            0xBA => {
+                let (reg, rm) = self.c.modrm()?;
+                if reg < 4 {
+                    return Err(self.c.unsupported());
+                }
+                let bit = u32::from(self.c.u8()?);
+                parts(Op::Bt, os, rm, Imm(bit)).extra(u32::from(reg - 4))
+            }
+            0xA4 | 0xA5 | 0xAC | 0xAD => {
+                let (reg, rm) = self.c.modrm()?;
+                let count = if opcode & 1 == 0 {
+                    u32::from(self.c.u8()?)
+                } else {
+                    0x100
+                };
+                let op = if opcode < 0xA8 { Op::Shld } else { Op::Shrd };
+                parts(op, os, rm, R(reg)).extra(count)
+            }
+            0xB2 | 0xB4 | 0xB5 => {
+                let (reg, rm) = self.c.modrm_mem()?;
+                parts(Op::LoadPtr(opcode - 0xB0), os, R(reg), rm)
             }
             0xB6 | 0xB7 | 0xBE | 0xBF => {
                 let (reg, rm) = self.c.modrm()?;

@@ -121,6 +121,9 @@ impl Instr {
                 | Op::Iret
                 | Op::Lgdt
                 | Op::Lidt
+                | Op::Sgdt
+                | Op::Sidt
+                | Op::Enter
         );
         if unsized_op && self.width != default {
             let prefix = if self.width == Width::Word {
@@ -246,7 +249,7 @@ impl Instr {
                 };
                 format!("{name} {d}, {s}")
             }
-            Op::Lea => format!(
+            Op::Lea | Op::LoadPtr(_) => format!(
                 "{name} {}, {}",
                 operand(&self.dst, false),
                 operand(&self.src, false)
@@ -325,6 +328,8 @@ impl Instr {
             | Op::Popad
             | Op::Pushfd
             | Op::Popfd
+            | Op::Sahf
+            | Op::Lahf
             | Op::Cli
             | Op::Sti
             | Op::Cld
@@ -334,7 +339,73 @@ impl Instr {
             | Op::Cmc
             | Op::Hlt
             | Op::Nop
+            | Op::Clts
+            | Op::Daa
+            | Op::Das
+            | Op::Aaa
+            | Op::Aas
+            | Op::Into
             | Op::Ud2 => name.into(),
+            Op::Xlat => {
+                // A segment prefix is written as NASM takes it before xlatb.
+                if self.seg == Seg::Ds {
+                    name.into()
+                } else {
+                    format!("{} {name}", self.seg.name())
+                }
+            }
+            Op::Aam | Op::Aad => format!("{name} {:#x}", self.extra),
+            Op::Enter => format!("{name} {:#x}, {:#x}", self.extra & 0xFFFF, self.extra >> 16),
+            Op::Bsf | Op::Bsr | Op::Bound => format!(
+                "{name} {}, {}",
+                operand(&self.dst, false),
+                operand(&self.src, false)
+            ),
+            Op::Bt => {
+                let name = ["bt", "bts", "btr", "btc"][(self.extra & 3) as usize];
+                match self.src {
+                    Operand::Imm(v) => format!("{name} {}, {v:#x}", operand(&self.dst, true)),
+                    ref o => format!(
+                        "{name} {}, {}",
+                        operand(&self.dst, false),
+                        operand(o, false)
+                    ),
+                }
+            }
+            Op::Shld | Op::Shrd => {
+                let count = if self.extra == 0x100 {
+                    "cl".to_string()
+                } else {
+                    format!("{:#x}", self.extra)
+                };
+                format!(
+                    "{name} {}, {}, {count}",
+                    operand(&self.dst, false),
+                    operand(&self.src, false)
+                )
+            }
+            Op::Sgdt | Op::Sidt => format!("{name} {}", operand(&self.src, false)),
+            Op::Sldt | Op::Str | Op::Smsw => format!("{name} {}", operand(&self.dst, false)),
+            Op::Lldt | Op::Verr | Op::Verw | Op::Lmsw => format!(
+                "{name} {}",
+                match self.src {
+                    Operand::Reg(r) => reg_name(r, Width::Word).to_string(),
+                    ref o => operand(o, false),
+                }
+            ),
+            Op::Lar | Op::Lsl => format!(
+                "{name} {}, {}",
+                operand(&self.dst, false),
+                match self.src {
+                    Operand::Reg(r) => reg_name(r, Width::Word).to_string(),
+                    ref o => operand(o, false),
+                }
+            ),
+            Op::Arpl => format!(
+                "{name} {}, {}",
+                operand(&self.dst, false),
+                operand(&self.src, false)
+            ),
             Op::Lgdt | Op::Lidt | Op::Invlpg => format!("{name} {}", operand(&self.src, false)),
             Op::Ltr => format!(
                 "{name} {}",

@@ -58,6 +58,52 @@ impl Machine {
             .wrapping_add(self.effective_address(m))
     }
 
+    /// The linear address of `n` bytes at `offset` in segment `seg`, for an
+    /// access of the kind given, checked as the SDM's segment checks go
+    /// (except on a flat machine, where no check can fail): the offset
+    /// within the limit (#GP(0), or #SS(0) for the stack segment), a data
+    /// selector not null in protected mode (#GP(0)), the segment readable
+    /// or writable as the access needs (#GP(0)).
+    #[inline(always)]
+    pub(crate) fn seg_linear(&self, seg: Seg, offset: u32, n: u32, access: Access) -> Result<u32> {
+        if self.cpu.is_flat() {
+            return Ok(offset);
+        }
+        self.seg_check(seg, offset, n, access)?;
+        Ok(self.cpu.seg_base(seg).wrapping_add(offset))
+    }
+
+    #[inline(never)]
+    fn seg_check(&self, seg: Seg, offset: u32, n: u32, access: Access) -> Result<()> {
+        let cache = self.cpu.segment(seg);
+        let fault = if seg == Seg::Ss {
+            Exception::StackFault(0)
+        } else {
+            Exception::GeneralProtection(0)
+        };
+        if !self.cpu.real_mode() && seg != Seg::Cs && self.cpu.sreg(seg) & !3 == 0 {
+            return Err(Exception::GeneralProtection(0));
+        }
+        let allowed = match access {
+            Access::Write => cache.writable(),
+            _ => cache.readable(),
+        };
+        if !allowed && !self.cpu.real_mode() {
+            return Err(Exception::GeneralProtection(0));
+        }
+        if !cache.holds(offset, n) {
+            return Err(fault);
+        }
+        Ok(())
+    }
+
+    /// The linear address of a memory operand of `n` bytes, checked (see
+    /// [`Machine::seg_linear`]).
+    #[inline(always)]
+    pub(crate) fn mem_linear(&self, m: &MemRef, n: u32, access: Access) -> Result<u32> {
+        self.seg_linear(m.seg, self.effective_address(m), n, access)
+    }
+
     /// The offset in the stack segment that the stack pointer value `sp`
     /// names: only SP's 16 bits on a 16-bit stack.
     #[inline(always)]
@@ -123,7 +169,7 @@ impl Machine {
         Ok(match *operand {
             Operand::Reg(i) => Loc::Reg(i),
             Operand::Mem(m) => {
-                let lin = self.linear_address(&m);
+                let lin = self.mem_linear(&m, width.bytes(), access)?;
                 Loc::Mem(self.locate(lin, width.bytes(), access)?)
             }
             Operand::Imm(v) => Loc::Imm(v),
@@ -149,6 +195,26 @@ impl Machine {
             Loc::Mem(span) => self.store_span(span, width.bytes(), value),
             Loc::Imm(_) => {}
         }
+    }
+
+    /// Reads an operand (for instructions outside this module).
+    pub(crate) fn read_operand(&mut self, operand: &Operand, width: Width) -> Result<u32> {
+        self.read(operand, width)
+    }
+
+    /// Writes an operand (for instructions outside this module).
+    pub(crate) fn write_operand(
+        &mut self,
+        operand: &Operand,
+        width: Width,
+        value: u32,
+    ) -> Result<()> {
+        self.write(operand, width, value)
+    }
+
+    /// Writes CR0 as `mov cr0` does (for instructions outside this module).
+    pub(crate) fn set_cr0(&mut self, value: u32) {
+        self.write_control_register(0, value);
     }
 
     #[inline(always)]
@@ -222,7 +288,8 @@ impl Machine {
     #[inline(never)]
     fn push_segmented(&mut self, width: Width, value: u32) -> Result<()> {
         let sp = self.stack_pointer_minus(self.cpu.reg(Reg::Esp), width.bytes());
-        self.lin_write(self.stack_linear(sp), width.bytes(), value)?;
+        let at = self.seg_linear(Seg::Ss, self.stack_offset(sp), width.bytes(), Access::Write)?;
+        self.lin_write(at, width.bytes(), value)?;
         self.cpu.set_reg(Reg::Esp, sp);
         Ok(())
     }
@@ -231,7 +298,8 @@ impl Machine {
     #[inline(never)]
     fn pop_segmented(&mut self, width: Width) -> Result<u32> {
         let sp = self.cpu.reg(Reg::Esp);
-        let value = self.lin_read(self.stack_linear(sp), width.bytes())?;
+        let at = self.seg_linear(Seg::Ss, self.stack_offset(sp), width.bytes(), Access::Read)?;
+        let value = self.lin_read(at, width.bytes())?;
         self.cpu
             .set_reg(Reg::Esp, self.stack_pointer_plus(sp, width.bytes()));
         Ok(value)
@@ -389,30 +457,15 @@ impl Machine {
         }
     }
 
-    /// The CS a far jump, call or return to `selector` loads, with its
-    /// cache: in real mode the selector × 16 as base (limit and size kept);
-    /// in protected mode a present code segment of the current privilege
-    /// (a call gate or a change of ring is refused with #GP), RPL set to CPL.
-    fn code_segment(&mut self, selector: u16) -> Result<(u16, SegCache)> {
-        if self.cpu.real_mode() {
-            let cache = SegCache {
-                base: u32::from(selector) << 4,
-                ..self.cpu.segment(Seg::Cs)
-            };
-            return Ok((selector, cache));
-        }
-        let (low, high) = self.descriptor(selector)?;
-        let d = Descriptor::decode(high);
-        if !d.is_code() || d.dpl != self.cpu.cpl() {
-            return Err(Exception::GeneralProtection(u32::from(selector & !3)));
-        }
-        if !d.present {
-            return Err(Exception::NotPresent(u32::from(selector & !3)));
-        }
-        Ok((
-            (selector & !3) | u16::from(d.dpl),
-            Descriptor::cache(low, high),
-        ))
+    /// The CS a far jump, call or return to `selector` loads in real
+    /// mode: the selector × 16 as base, limit and size kept (protected
+    /// mode's far transfers are in `far.rs`).
+    fn real_code_segment(&self, selector: u16) -> (u16, SegCache) {
+        let cache = SegCache {
+            base: u32::from(selector) << 4,
+            ..self.cpu.segment(Seg::Cs)
+        };
+        (selector, cache)
     }
 
     /// A two-operand ALU instruction on its operands (`Cpu::binary` says
@@ -481,7 +534,9 @@ impl Machine {
             }
             Op::Pop => {
                 let esp = self.cpu.reg(Reg::Esp);
-                let v = self.lin_read(self.stack_linear(esp), w.bytes())?;
+                let at =
+                    self.seg_linear(Seg::Ss, self.stack_offset(esp), w.bytes(), Access::Read)?;
+                let v = self.lin_read(at, w.bytes())?;
                 let after = self.stack_pointer_plus(esp, w.bytes());
                 match instr.dst {
                     Operand::Sreg(s) => self.load_segment(Seg::from_index(s), v as u16)?,
@@ -510,7 +565,7 @@ impl Machine {
             }
             Op::Jcc(cc) => {
                 if self.condition(cc) {
-                    self.jump_relative(instr);
+                    self.jump_relative(instr)?;
                 }
             }
             Op::Loop => {
@@ -534,17 +589,29 @@ impl Machine {
                             _ => true,
                         }
                 };
-                if take {
-                    self.jump_relative(instr);
+                if take && let Err(e) = self.jump_relative(instr) {
+                    // A fault leaves the counter as the instruction found it.
+                    self.write_reg(Reg::Ecx as u8, counter, ecx);
+                    return Err(e);
                 }
             }
-            Op::Jmp => self.jump_relative(instr),
+            Op::Jmp => self.jump_relative(instr)?,
             Op::Call => {
-                self.push(w, self.cpu.eip)?;
-                self.jump_relative(instr);
+                // The target is checked before anything is pushed.
+                let next = self.cpu.eip;
+                self.jump_relative(instr)?;
+                let target = self.cpu.eip;
+                self.cpu.eip = next;
+                self.push(w, next)?;
+                self.cpu.eip = target;
             }
             Op::Ret => {
+                let before = self.cpu.reg(Reg::Esp);
                 let target = self.pop(w)?;
+                if let Err(e) = self.near_target(target) {
+                    self.cpu.set_reg(Reg::Esp, before);
+                    return Err(e);
+                }
                 let esp = self.stack_pointer_plus(self.cpu.reg(Reg::Esp), instr.extra);
                 self.cpu.set_reg(Reg::Esp, esp);
                 self.cpu.eip = target;
@@ -660,7 +727,8 @@ impl Machine {
                         self.cpu.reg(*r)
                     };
                     let at = self.stack_pointer_minus(esp, n * (i as u32 + 1));
-                    self.lin_write(self.stack_linear(at), n, v)?;
+                    let at = self.seg_linear(Seg::Ss, self.stack_offset(at), n, Access::Write)?;
+                    self.lin_write(at, n, v)?;
                 }
                 self.cpu
                     .set_reg(Reg::Esp, self.stack_pointer_minus(esp, 8 * n));
@@ -671,7 +739,8 @@ impl Machine {
                 let mut values = [0u32; 8];
                 for (i, v) in values.iter_mut().enumerate() {
                     let at = self.stack_pointer_plus(esp, n * i as u32);
-                    *v = self.lin_read(self.stack_linear(at), n)?;
+                    let at = self.seg_linear(Seg::Ss, self.stack_offset(at), n, Access::Read)?;
+                    *v = self.lin_read(at, n)?;
                 }
                 // values[0] is EDI (pushed last); ESP's slot is skipped.
                 for (i, v) in values.iter().enumerate() {
@@ -691,11 +760,36 @@ impl Machine {
                 let v = self.pop(w)?;
                 self.popf(v, w);
             }
+            Op::LoadPtr(seg) => {
+                // The offset (of the operand size), then the selector; the
+                // segment register is loaded (and checked) before the
+                // general register is written.
+                let Operand::Mem(m) = instr.src else {
+                    return Err(Exception::InvalidOpcode);
+                };
+                let at = self.mem_linear(&m, w.bytes() + 2, Access::Read)?;
+                let offset = self.lin_read(at, w.bytes())?;
+                let selector = self.lin_read(at.wrapping_add(w.bytes()), 2)? as u16;
+                self.load_segment(Seg::from_index(seg), selector)?;
+                self.write(&instr.dst, w, offset)?;
+            }
+            Op::Sahf => {
+                // The SDM: EFLAGS(SF:ZF:0:AF:0:PF:1:CF) := AH; OF unchanged.
+                let ah = self.read_reg(4, Width::Byte);
+                let mask = Flags::SF | Flags::ZF | Flags::AF | Flags::PF | Flags::CF;
+                self.cpu.set_status(ah, mask);
+            }
+            Op::Lahf => {
+                // AH := EFLAGS(SF:ZF:0:AF:0:PF:1:CF).
+                let mask = Flags::SF | Flags::ZF | Flags::AF | Flags::PF | Flags::CF;
+                let ah = (self.cpu.eflags() & mask) | Flags::RESERVED_ONE;
+                self.write_reg(4, Width::Byte, ah);
+            }
             Op::JmpFar | Op::CallFar => {
                 let (selector, offset) = match instr.src {
                     Operand::Mem(m) => {
                         // The pointer in memory: the offset, then the selector.
-                        let at = self.linear_address(&m);
+                        let at = self.mem_linear(&m, w.bytes() + 2, Access::Read)?;
                         let offset = self.lin_read(at, w.bytes())?;
                         let selector = self.lin_read(at.wrapping_add(w.bytes()), 2)? as u16;
                         (selector, offset)
@@ -703,7 +797,11 @@ impl Machine {
                     Operand::Imm(offset) => (instr.extra as u16, offset),
                     _ => return Err(Exception::InvalidOpcode),
                 };
-                let (selector, cache) = self.code_segment(selector)?;
+                if !self.cpu.real_mode() {
+                    self.far_transfer(instr.op == Op::CallFar, selector, offset, w)?;
+                    return Ok(Flow::Next);
+                }
+                let (selector, cache) = self.real_code_segment(selector);
                 if instr.op == Op::CallFar {
                     // CS, then the return offset, each of the operand size;
                     // both pushes are checked before either is made.
@@ -718,30 +816,31 @@ impl Machine {
                 self.load_cs(selector, cache);
                 self.cpu.eip = offset & w.mask();
             }
+            Op::RetFar if !self.cpu.real_mode() => self.far_return(w, instr.extra)?,
             Op::RetFar => {
                 let esp = self.cpu.reg(Reg::Esp);
                 let offset = self.lin_read(self.stack_linear(esp), w.bytes())?;
                 let above = self.stack_pointer_plus(esp, w.bytes());
                 let selector = self.lin_read(self.stack_linear(above), 2)? as u16;
-                if !self.cpu.real_mode() && (selector & 3) as u8 != self.cpu.cpl() {
-                    // A return to another ring pops SS:ESP too, which the
-                    // machine does not model; refused as a far return to a
-                    // ring it cannot reach.
-                    return Err(Exception::GeneralProtection(u32::from(selector & !3)));
-                }
-                let (selector, cache) = self.code_segment(selector)?;
+                let (selector, cache) = self.real_code_segment(selector);
                 let released = self.stack_pointer_plus(esp, 2 * w.bytes() + instr.extra);
                 self.load_cs(selector, cache);
                 self.cpu.set_reg(Reg::Esp, released);
                 self.cpu.eip = offset & w.mask();
             }
-            Op::JmpIndirect => self.cpu.eip = self.read(&instr.src, w)?,
+            Op::JmpIndirect => {
+                let target = self.read(&instr.src, w)?;
+                self.near_target(target)?;
+                self.cpu.eip = target;
+            }
             Op::CallIndirect => {
                 let target = self.read(&instr.src, w)?;
+                self.near_target(target)?;
                 self.push(w, self.cpu.eip)?;
                 self.cpu.eip = target;
             }
-            Op::Int | Op::Int3 => {
+            Op::Into if !self.cpu.flag(Flags::OF) => {}
+            Op::Int | Op::Int3 | Op::Into => {
                 let next = self.cpu.eip;
                 return Ok(
                     match self.software_interrupt(instr.extra as u8, next, eip) {
@@ -780,7 +879,7 @@ impl Machine {
             Op::Lgdt | Op::Lidt => {
                 self.require_ring0()?;
                 if let Operand::Mem(m) = instr.src {
-                    let addr = self.linear_address(&m);
+                    let addr = self.mem_linear(&m, 6, Access::Read)?;
                     let limit = self.lin_read(addr, 2)? as u16;
                     // With a 16-bit operand size only 24 bits of the base
                     // are loaded.
@@ -832,9 +931,17 @@ impl Machine {
                 }
             }
             Op::Ud2 => return Err(Exception::InvalidOpcode),
-            // Every operation is handled above or in `execute`; should one
+            // The system instructions of `protect.rs`; every other
+            // operation is handled above or in `execute`, and should one
             // ever be missed, it is an invalid opcode, not a crash.
-            _ => return Err(Exception::InvalidOpcode),
+            _ => {
+                return match self.execute_system(instr) {
+                    Some(result) => result,
+                    None => self
+                        .execute_386(instr)
+                        .unwrap_or(Err(Exception::InvalidOpcode)),
+                };
+            }
         }
         Ok(Flow::Next)
     }
@@ -848,9 +955,24 @@ impl Machine {
 
     /// A relative jump; with a 16-bit operand size IP wraps within 64 KiB.
     #[inline(always)]
-    fn jump_relative(&mut self, instr: &Instr) {
+    fn jump_relative(&mut self, instr: &Instr) -> Result<()> {
         if let Operand::Imm(rel) = instr.src {
-            self.cpu.eip = self.cpu.eip.wrapping_add(rel) & instr.width.mask();
+            let target = self.cpu.eip.wrapping_add(rel) & instr.width.mask();
+            self.near_target(target)?;
+            self.cpu.eip = target;
+        }
+        Ok(())
+    }
+
+    /// A near jump, call or return to `target` faults with #GP(0), before
+    /// it changes anything, when the target lies past CS's limit (never on
+    /// a flat machine, whose CS holds every offset).
+    #[inline(always)]
+    fn near_target(&self, target: u32) -> Result<()> {
+        if self.cpu.is_flat() || target <= self.cpu.segment(Seg::Cs).limit {
+            Ok(())
+        } else {
+            Err(Exception::GeneralProtection(0))
         }
     }
 
@@ -916,7 +1038,8 @@ impl Machine {
         } else {
             bp
         };
-        let saved = self.lin_read(self.stack_linear(sp), w.bytes())?;
+        let at = self.seg_linear(Seg::Ss, self.stack_offset(sp), w.bytes(), Access::Read)?;
+        let saved = self.lin_read(at, w.bytes())?;
         self.cpu
             .set_reg(Reg::Esp, self.stack_pointer_plus(sp, w.bytes()));
         self.write_reg(Reg::Ebp as u8, w, saved);
@@ -1113,6 +1236,23 @@ impl Machine {
             let edi = self.cpu.reg(Reg::Edi);
             let src = src_base.wrapping_add(esi & index.mask);
             let dst = dst_base.wrapping_add(edi & index.mask);
+            if !self.cpu.is_flat() {
+                if matches!(
+                    kind,
+                    StringOp::Movs | StringOp::Outs | StringOp::Lods | StringOp::Cmps
+                ) {
+                    self.seg_check(instr.seg, esi & index.mask, n, Access::Read)?;
+                }
+                match kind {
+                    StringOp::Movs | StringOp::Stos | StringOp::Ins => {
+                        self.seg_check(Seg::Es, edi & index.mask, n, Access::Write)?
+                    }
+                    StringOp::Cmps | StringOp::Scas => {
+                        self.seg_check(Seg::Es, edi & index.mask, n, Access::Read)?
+                    }
+                    _ => {}
+                }
+            }
             // The fast form makes the same events as one element at a time
             // but for the TLB hits of the later elements, which it counts:
             // so it applies while hits are not noticed (events off, or

@@ -931,10 +931,9 @@ impl Machine {
         }
         let window = self.mem.window(pa);
         let result = match decode_in(window, self.cpu.code_size()) {
-            Err(DecodeError::Truncated)
-                if window.len() < MAX_INSTR_LEN && (pa as usize) < self.mem.len() =>
-            {
-                // The instruction runs into the next page, which may map to any frame.
+            Err(DecodeError::Truncated) if window.len() < MAX_INSTR_LEN && !window.is_empty() => {
+                // The instruction runs into the next page (of RAM or of the
+                // ROM), which may map to any frame.
                 let user = self.cpu.cpl() == 3;
                 let instr = self.fetch_across_pages(eip, pa, window.len() as u32, user)?;
                 // Not cached under its address: the next page may be remapped.
@@ -966,6 +965,11 @@ impl Machine {
     /// from (see [`crate::Tlb`]'s fetch page).
     #[inline(always)]
     pub(crate) fn fetch_address(&mut self, eip: u32) -> Result<u32, Exception> {
+        // Code past CS's limit is not fetched: #GP(0) (a flat CS holds every
+        // offset; a jump past the limit faults at the jump).
+        if !self.cpu.is_flat() && eip > self.cpu.segment(Seg::Cs).limit {
+            return Err(Exception::GeneralProtection(0));
+        }
         // CS's base is 0 but in real mode (or a protected-mode segment with
         // a base), where the code's linear address is that base plus EIP.
         let eip = eip.wrapping_add(self.cpu.seg_base(Seg::Cs));

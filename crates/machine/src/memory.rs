@@ -7,13 +7,31 @@ use serde::{Deserialize, Serialize};
 /// The size of a page and of a physical frame.
 pub const PAGE_SIZE: u32 = 4096;
 
-/// Physical RAM: a flat array of bytes starting at physical address 0.
+/// Physical RAM: a flat array of bytes starting at physical address 0, and
+/// the firmware ROM's image at the top of the 4 GiB space, if there is one.
 ///
-/// Addresses past the end behave as on a PC with no device there: reads
-/// return all ones and writes are dropped.
+/// Addresses past the end of RAM behave as on a PC with no device there:
+/// reads return all ones and writes are dropped; the ROM answers reads in
+/// its range and drops writes.
 #[derive(Clone, Serialize, Deserialize)]
 pub struct PhysMem {
     bytes: Vec<u8>,
+    /// The firmware ROM as the CPU sees it at the top of physical memory,
+    /// ending at 0xFFFFFFFF (a 64 KiB ROM from 0xFFFF0000), where the reset
+    /// vector 0xFFFFFFF0 lies. Empty on a machine without firmware.
+    ///
+    /// Why memory and not a device on the bus: a ROM is read as memory is.
+    /// Its reads change nothing, so they are no memory-mapped I/O (no
+    /// `Mmio` event, nothing for the block path to leave its block for),
+    /// and the CPU fetches instructions from it, which it never does from a
+    /// device's registers. Here the decoder's fetch window, the byte reads
+    /// behind an access past RAM and the page-crossing fetch all find it
+    /// the same way: only after RAM has missed, so no access to RAM pays
+    /// anything for it. A PC decodes the same ROM below 1 MiB too (at
+    /// 0xF0000 for 64 KiB); the machine loads a copy there into RAM, as a
+    /// BIOS shadows itself (see [`crate::Machine::with_rom`]).
+    #[serde(default)]
+    rom: Vec<u8>,
     /// Per frame: bumped whenever a frame holding decoded code is written.
     #[serde(skip)]
     code_gen: Vec<u32>,
@@ -88,6 +106,7 @@ impl PhysMem {
         huge_pages::advise(&bytes);
         PhysMem {
             bytes,
+            rom: Vec::new(),
             code_gen: vec![0; frames],
             frame_state: vec![DIRTY; frames],
             code_written: false,
@@ -240,11 +259,59 @@ impl PhysMem {
     }
 
     /// The bytes from `addr` to the end of its frame, for the decoder's
-    /// fetch window.
+    /// fetch window: RAM, else the ROM, else none.
     #[inline]
     pub fn window(&self, addr: u32) -> &[u8] {
         let end = (addr | (PAGE_SIZE - 1)) as usize + 1;
-        self.bytes.get(addr as usize..end).unwrap_or(&[])
+        match self.bytes.get(addr as usize..end) {
+            Some(window) => window,
+            None => self.rom_window(addr),
+        }
+    }
+
+    /// The first physical address of the ROM (0 when there is none).
+    #[inline]
+    fn rom_base(&self) -> u32 {
+        0u32.wrapping_sub(self.rom.len() as u32)
+    }
+
+    /// The ROM's bytes from `addr` to the end of its frame (none outside
+    /// the ROM).
+    #[cold]
+    fn rom_window(&self, addr: u32) -> &[u8] {
+        if self.rom.is_empty() || addr < self.rom_base() {
+            return &[];
+        }
+        let start = (addr - self.rom_base()) as usize;
+        let end = ((addr | (PAGE_SIZE - 1)) - self.rom_base()) as usize + 1;
+        &self.rom[start..end]
+    }
+
+    /// The byte at a physical address past RAM: the ROM's there, else all
+    /// ones.
+    #[cold]
+    fn byte_past_ram(&self, addr: u32) -> u8 {
+        self.rom_window(addr).first().copied().unwrap_or(0xFF)
+    }
+
+    /// Puts a firmware ROM at the top of physical memory (see the `rom`
+    /// field): a whole number of frames, at most 16 MiB.
+    pub(crate) fn set_rom(&mut self, rom: &[u8]) {
+        assert!(
+            rom.len() % PAGE_SIZE as usize == 0 && rom.len() <= 16 << 20,
+            "a ROM is whole frames"
+        );
+        self.rom = rom.to_vec();
+    }
+
+    /// Whether RAM or the ROM holds the byte at `addr`.
+    pub fn holds(&self, addr: u32) -> bool {
+        (addr as usize) < self.bytes.len() || !self.rom_window(addr).is_empty()
+    }
+
+    /// The firmware ROM's image (empty without firmware).
+    pub fn rom(&self) -> &[u8] {
+        &self.rom
     }
 
     /// Notes that the decode cache now holds code from `frame`, and returns
@@ -286,7 +353,10 @@ impl PhysMem {
 
     #[inline]
     pub fn read_u8(&self, addr: u32) -> u8 {
-        self.bytes.get(addr as usize).copied().unwrap_or(0xFF)
+        match self.bytes.get(addr as usize) {
+            Some(&b) => b,
+            None => self.byte_past_ram(addr),
+        }
     }
 
     #[inline]

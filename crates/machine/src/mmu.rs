@@ -764,11 +764,6 @@ impl Machine {
         Ok(self.load_span(span, n))
     }
 
-    /// Reads a dword of the current stack (as `iret` and `pop` do).
-    pub(crate) fn stack_read(&mut self, linear: u32) -> Result<u32, Exception> {
-        self.lin_read(linear, 4)
-    }
-
     /// Walks the page tables for `linear` as the hardware would, but only
     /// to look: no TLB use, no A or D bits set, no counters. For the views.
     pub fn walk(&self, linear: u32) -> Walk {
@@ -818,7 +813,7 @@ impl Machine {
         (0..len as u32)
             .map(|i| {
                 self.peek_translate(linear.wrapping_add(i))
-                    .filter(|&pa| (pa as usize) < self.mem.len())
+                    .filter(|&pa| self.mem.holds(pa))
                     .map(|pa| self.mem.read_u8(pa))
             })
             .collect()

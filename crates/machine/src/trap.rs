@@ -17,6 +17,8 @@ pub enum Exception {
     /// #BP, vector 3: `int3`.
     Breakpoint,
     /// #UD, vector 6: invalid opcode.
+    /// `bound` found the index out of its bounds (#BR, vector 5).
+    BoundRange,
     InvalidOpcode,
     /// #DF, vector 8: a fault while delivering a fault.
     DoubleFault,
@@ -29,7 +31,10 @@ pub enum Exception {
     /// #GP, vector 13: general protection.
     GeneralProtection(u32),
     /// #PF, vector 14: page fault at a linear address, with its error code.
-    PageFault { linear: u32, error_code: u32 },
+    PageFault {
+        linear: u32,
+        error_code: u32,
+    },
 }
 
 /// Page-fault error code bits.
@@ -60,6 +65,7 @@ impl Exception {
             Exception::DivideError => 0,
             Exception::Debug => 1,
             Exception::Breakpoint => 3,
+            Exception::BoundRange => 5,
             Exception::InvalidOpcode => 6,
             Exception::DoubleFault => 8,
             Exception::InvalidTss(_) => 10,
@@ -102,6 +108,7 @@ impl Exception {
             Exception::DivideError => "#DE",
             Exception::Debug => "#DB",
             Exception::Breakpoint => "#BP",
+            Exception::BoundRange => "#BR",
             Exception::InvalidOpcode => "#UD",
             Exception::DoubleFault => "#DF",
             Exception::InvalidTss(_) => "#TS",
@@ -211,6 +218,7 @@ impl Descriptor {
             base,
             limit,
             big: high & (1 << 22) != 0,
+            access: (high >> 8) as u8,
         }
     }
 
@@ -295,17 +303,32 @@ pub(crate) struct TripleFault {
 }
 
 impl Machine {
-    /// Reads a GDT descriptor's two words, or faults with #GP(selector).
+    /// Reads the two words of the descriptor `selector` names, in the GDT
+    /// or (TI set) the LDT, or faults with #GP(selector) when it lies past
+    /// its table's limit (or names the LDT while there is none).
     pub(crate) fn descriptor(&mut self, selector: u16) -> Result<(u32, u32), Exception> {
-        let index = u32::from(selector & !7);
-        if index + 7 > u32::from(self.cpu.gdtr.limit) || selector & 4 != 0 {
-            return Err(Exception::GeneralProtection(u32::from(selector & !3)));
+        match self.descriptor_address(selector) {
+            Some(addr) => Ok((
+                self.sys_read(addr, 4)?,
+                self.sys_read(addr.wrapping_add(4), 4)?,
+            )),
+            None => Err(Exception::GeneralProtection(u32::from(selector & !3))),
         }
-        let addr = self.cpu.gdtr.base.wrapping_add(index);
-        Ok((
-            self.sys_read(addr, 4)?,
-            self.sys_read(addr.wrapping_add(4), 4)?,
-        ))
+    }
+
+    /// The linear address of the descriptor `selector` names, if it lies
+    /// within its table.
+    pub(crate) fn descriptor_address(&self, selector: u16) -> Option<u32> {
+        let index = u32::from(selector & !7);
+        let (base, limit) = if selector & 4 != 0 {
+            if self.cpu.ldtr & !3 == 0 {
+                return None;
+            }
+            (self.cpu.ldt_base, self.cpu.ldt_limit)
+        } else {
+            (self.cpu.gdtr.base, u32::from(self.cpu.gdtr.limit))
+        };
+        (index + 7 <= limit).then(|| base.wrapping_add(index))
     }
 
     /// Delivers `source` through the IDT. `return_eip` is the EIP the frame
@@ -386,18 +409,26 @@ impl Machine {
         }
 
         // Translate every slot before writing any, so a fault leaves memory
-        // and registers as they were.
+        // and registers as they were. The frame goes through the stack
+        // segment's base; a 16-bit stack segment moves only SP.
         let mut pushed = Vec::with_capacity(frame.len());
         let mut targets = Vec::with_capacity(frame.len());
+        let stack16 = !new_ss_cache.big;
+        let start = esp;
         for &(what, value) in &frame {
             esp = esp.wrapping_sub(4);
-            let span = self.locate_sys(esp, Access::Write)?;
+            let offset = if stack16 { esp & 0xFFFF } else { esp };
+            let linear = new_ss_cache.base.wrapping_add(offset);
+            let span = self.locate_sys(linear, Access::Write)?;
             targets.push((span, value));
             pushed.push(PushedValue {
                 what,
-                addr: esp,
+                addr: linear,
                 value,
             });
+        }
+        if stack16 {
+            esp = (start & 0xFFFF_0000) | (esp & 0xFFFF);
         }
         for (span, value) in targets {
             self.store_span(span, 4, value);
@@ -543,39 +574,66 @@ impl Machine {
         }
         let cpl = self.cpu.cpl();
         let esp = self.cpu.reg(Reg::Esp);
-        let eip = self.stack_read(esp)?;
-        let cs = self.stack_read(esp.wrapping_add(4))? as u16;
-        let eflags = self.stack_read(esp.wrapping_add(8))?;
+        // EIP, CS and EFLAGS (then ESP and SS on a return to an outer
+        // ring), each of the operand size, through the stack segment.
+        let n = width.bytes();
+        let slot = |m: &Self, k: u32| m.stack_linear(m.stack_pointer_plus(esp, k * n));
+        let eip = self.lin_read(slot(self, 0), n)?;
+        let cs = self.lin_read(slot(self, 1), n)? as u16;
+        let eflags = self.lin_read(slot(self, 2), n)?;
         let rpl = (cs & 3) as u8;
-        if rpl < cpl {
-            return Err(Exception::GeneralProtection(u32::from(cs & !3)));
+        let cs_code = u32::from(cs & !3);
+        if cs & !3 == 0 || rpl < cpl {
+            return Err(Exception::GeneralProtection(cs_code));
         }
         let (cs_low, cs_high) = self.descriptor(cs)?;
         let code = Descriptor::decode(cs_high);
-        if !code.is_code() || code.dpl != rpl {
-            return Err(Exception::GeneralProtection(u32::from(cs & !3)));
+        let conforming = code.kind & 0x04 != 0;
+        if !code.is_code() || (conforming && code.dpl > rpl) || (!conforming && code.dpl != rpl) {
+            return Err(Exception::GeneralProtection(cs_code));
+        }
+        if !code.present {
+            return Err(Exception::NotPresent(cs_code));
         }
         let (new_esp, new_ss, new_ss_cache) = if rpl > cpl {
-            let user_esp = self.stack_read(esp.wrapping_add(12))?;
-            let ss = self.stack_read(esp.wrapping_add(16))? as u16;
-            if ss & 3 != u16::from(rpl) {
-                return Err(Exception::GeneralProtection(u32::from(ss & !3)));
+            let outer_esp = self.lin_read(slot(self, 3), n)?;
+            let ss = self.lin_read(slot(self, 4), n)? as u16;
+            let ss_code = u32::from(ss & !3);
+            if ss & !3 == 0 || ss & 3 != u16::from(rpl) {
+                return Err(Exception::GeneralProtection(ss_code));
             }
             let (ss_low, ss_high) = self.descriptor(ss)?;
-            (user_esp, ss, Descriptor::cache(ss_low, ss_high))
+            let d = Descriptor::decode(ss_high);
+            if !d.is_segment() || d.is_code() || !d.readable_or_writable() || d.dpl != rpl {
+                return Err(Exception::GeneralProtection(ss_code));
+            }
+            if !d.present {
+                return Err(Exception::StackFault(ss_code));
+            }
+            let cache = Descriptor::cache(ss_low, ss_high);
+            // A 16-bit stack segment takes only SP.
+            let esp = if cache.big {
+                outer_esp
+            } else {
+                (self.cpu.reg(Reg::Esp) & 0xFFFF_0000) | (outer_esp & 0xFFFF)
+            };
+            (esp, ss, cache)
         } else {
             (
-                esp.wrapping_add(12),
+                self.stack_pointer_plus(esp, 3 * n),
                 self.cpu.sreg(Seg::Ss),
                 self.cpu.segment(Seg::Ss),
             )
         };
         let old = self.cpu.eflags();
-        let writable = changeable_flags(cpl, old);
+        let writable = changeable_flags(cpl, old) & width.mask();
         self.cpu.set_eflags((old & !writable) | (eflags & writable));
         self.load_cs(cs, Descriptor::cache(cs_low, cs_high));
         self.cpu.load_seg(Seg::Ss, new_ss, new_ss_cache);
         self.cpu.set_reg(Reg::Esp, new_esp);
+        if rpl > cpl {
+            self.null_outer_data_segments();
+        }
         self.cpu.eip = eip;
         if rpl == 3 {
             self.user_entries += 1;
@@ -587,6 +645,20 @@ impl Machine {
             esp: new_esp,
         });
         Ok(())
+    }
+
+    /// After a return to an outer ring, each of ES, DS, FS and GS that
+    /// holds a segment the new ring may not use (data or non-conforming
+    /// code with DPL below the new CPL) is loaded with the null selector,
+    /// as the SDM's `iret` and `ret` (far) do.
+    pub(crate) fn null_outer_data_segments(&mut self) {
+        let cpl = self.cpu.cpl();
+        for seg in [Seg::Es, Seg::Ds, Seg::Fs, Seg::Gs] {
+            let cache = self.cpu.segment(seg);
+            if cache.dpl() < cpl && !cache.is_conforming() {
+                self.cpu.load_selector(seg, 0);
+            }
+        }
     }
 
     /// Loads CS; code decoded for the other code size is forgotten when the

@@ -70,7 +70,7 @@ const LOOK_EVERY: u64 = 10_000;
 fn printed(m: &Machine) -> &[u8] {
     match m.config().board {
         BoardKind::Pc => m.serial_output(),
-        BoardKind::Lessons => m.console(),
+        BoardKind::Lessons | BoardKind::Tester => m.console(),
     }
 }
 

@@ -23,6 +23,13 @@
 //! | 0xE9 | debug console | write: one byte of debug output; read: 0xE9 |
 //! | 0xF4 | debug exit | write: stops the machine with that exit code |
 //!
+//! The tester's board ([`crate::Board::tester`]) is the lessons' board with
+//! one more port:
+//!
+//! | ports | device | |
+//! |---|---|---|
+//! | 0x190 | POST port | write: a power-on self-test code (test386's `POST_PORT`); read: all ones |
+//!
 //! Device line n raises vector 32 + n: the timer is line 0, the keyboard
 //! line 1, the disk line 14. Any other port reads all ones and ignores writes,
 //! as on a PC.
@@ -35,6 +42,7 @@ mod ide;
 mod keyboard;
 mod pic;
 mod pit;
+mod post;
 mod ps2;
 mod rtc;
 mod timer;
@@ -48,6 +56,7 @@ pub use ide::{IDE_COMMAND, IDE_CONTROL, IDE_DATA, Ide, IdeOp, SECTOR, Transfer};
 pub use keyboard::Keyboard;
 pub use pic::Pic;
 pub use pit::{PIT_BASE, PIT_CONTROL, PIT_HZ, Pit, PitAccess, PitChannel, SYSTEM_CONTROL_B};
+pub use post::PostPort;
 pub use ps2::{PS2_DATA, PS2_STATUS, Ps2, SYSTEM_CONTROL_A, scancodes};
 pub use rtc::{CMOS_DATA, CMOS_INDEX, Civil, DEFAULT_START, Rtc, STEPS_PER_SECOND};
 pub use timer::Timer;
@@ -74,6 +83,7 @@ pub const DISK_COMMAND: u16 = 0x1F7;
 pub const DISK_SIZE: u16 = 0x1F8;
 pub const DEBUG_CONSOLE: u16 = 0xE9;
 pub const DEBUG_EXIT: u16 = 0xF4;
+pub const POST_PORT: u16 = 0x190;
 
 /// The vector of device line 0.
 pub const IRQ_BASE: u8 = 32;
@@ -153,6 +163,7 @@ pub enum Component {
     Cga(Cga),
     Rtc(Rtc),
     Pit(Pit),
+    Post(PostPort),
 }
 
 /// What a device is for, whatever the board's model of it: the lessons'
@@ -196,7 +207,7 @@ impl Component {
             Component::Disk(_) | Component::Ide(_) => DeviceClass::Disk,
             Component::Uart(_) => DeviceClass::Serial,
             Component::Cga(_) => DeviceClass::Display,
-            Component::DebugPort(_) => DeviceClass::Debug,
+            Component::DebugPort(_) | Component::Post(_) => DeviceClass::Debug,
             Component::Rtc(_) => DeviceClass::Clock,
         }
     }
@@ -215,7 +226,8 @@ impl Component {
             Component::Console(_)
             | Component::DebugPort(_)
             | Component::Cga(_)
-            | Component::Rtc(_) => None,
+            | Component::Rtc(_)
+            | Component::Post(_) => None,
         }
     }
 
@@ -233,6 +245,7 @@ impl Component {
             Component::Cga(_) => "cga",
             Component::Rtc(_) => "rtc",
             Component::Pit(_) => "pit",
+            Component::Post(_) => "post",
         }
     }
 
@@ -249,6 +262,7 @@ impl Component {
             Component::Cga(d) => d,
             Component::Rtc(d) => d,
             Component::Pit(d) => d,
+            Component::Post(d) => d,
         }
     }
 
@@ -272,7 +286,8 @@ impl Component {
             | Component::Uart(_)
             | Component::Ps2(_)
             | Component::Cga(_)
-            | Component::Rtc(_) => u64::MAX,
+            | Component::Rtc(_)
+            | Component::Post(_) => u64::MAX,
         }
     }
 
