@@ -263,6 +263,12 @@ impl Fast {
         if instr.rep != crate::decode::Rep::None || instr.addr16 {
             return Fast::None;
         }
+        // An operand through FS or GS goes to the general interpreter,
+        // which checks it when the segment holds a null selector.
+        let through_fs_gs = |o: &Operand| matches!(o, Operand::Mem(m) if matches!(m.seg, crate::cpu::Seg::Fs | crate::cpu::Seg::Gs));
+        if through_fs_gs(&instr.dst) || through_fs_gs(&instr.src) {
+            return Fast::None;
+        }
         // Which operations have a register shortcut is the operation
         // table's class; whether this instruction may end a block is too.
         let alu = crate::alu::is_binary(instr.op);

@@ -274,8 +274,14 @@ pub struct Cpu {
     /// are writable, and CS and SS are 32-bit: the segments add nothing to
     /// an address and refuse no access, so no segment check is made (not
     /// even for a null data selector, which would fault) and the block path
-    /// may run (it assumes so).
+    /// may run (it assumes so). FS and GS may hold a null selector on a
+    /// flat machine (xv6's boot sector leaves them so, and xv6 never loads
+    /// them again): nothing addresses through them by default, and an
+    /// access that names them is checked all the same (see `null_fs_gs`).
     flat: bool,
+    /// FS and GS (bits 4 and 5, by `Seg` number) hold a null selector
+    /// loaded in protected mode: any access through them faults.
+    null_fs_gs: u8,
     pub gdtr: TableReg,
     pub idtr: TableReg,
     /// The task register's selector, and the TSS base read from its descriptor.
@@ -314,6 +320,7 @@ impl Default for Cpu {
             seg_cache: [SegCache::FLAT; 6],
             cpl: 0,
             flat: true,
+            null_fs_gs: 0,
             gdtr: TableReg::default(),
             idtr: TableReg::default(),
             tr: 0,
@@ -362,6 +369,7 @@ impl Cpu {
     pub(crate) fn load_seg(&mut self, s: Seg, selector: u16, cache: SegCache) {
         self.seg[s as usize] = selector;
         self.seg_cache[s as usize] = cache;
+        self.null_fs_gs &= !(1 << s as u8);
         if s == Seg::Cs {
             self.cpl = if self.real_mode() {
                 0
@@ -369,15 +377,26 @@ impl Cpu {
                 (selector & 3) as u8
             };
         }
-        // Flat: no segment adds a base or can refuse an access, so the
-        // step path skips the segment checks and the block path may run.
-        self.flat = self
-            .seg_cache
-            .iter()
-            .enumerate()
-            .all(|(i, c)| c.base == 0 && c.limit == u32::MAX && (i == 1 || c.writable()))
-            && self.seg_cache[Seg::Cs as usize].big
+        self.update_flat();
+    }
+
+    /// Works out `flat` again: no segment adds a base or can refuse an
+    /// access (FS and GS may instead hold a null selector, checked on every
+    /// access that names them), so the step path skips the segment checks
+    /// and the block path may run.
+    fn update_flat(&mut self) {
+        let null = self.null_fs_gs;
+        self.flat = self.seg_cache.iter().enumerate().all(|(i, c)| {
+            null & (1 << i) != 0 || (c.base == 0 && c.limit == u32::MAX && (i == 1 || c.writable()))
+        }) && self.seg_cache[Seg::Cs as usize].big
             && self.seg_cache[Seg::Ss as usize].big;
+    }
+
+    /// Whether an access through `s` must be checked on a flat machine: FS
+    /// or GS holding a null selector (any access through it faults).
+    #[inline(always)]
+    pub fn checked_when_flat(&self, s: Seg) -> bool {
+        self.null_fs_gs & (1 << s as u8) != 0
     }
 
     /// Loads only the selector of `s` (a null selector into a data segment
@@ -385,6 +404,10 @@ impl Cpu {
     /// through it would fault on a real CPU; flat segments do not check).
     pub(crate) fn load_selector(&mut self, s: Seg, selector: u16) {
         self.seg[s as usize] = selector;
+        if matches!(s, Seg::Fs | Seg::Gs) && selector & !3 == 0 && !self.real_mode() {
+            self.null_fs_gs |= 1 << s as u8;
+            self.update_flat();
+        }
     }
 
     /// Whether segments add nothing to addresses and code and stack are

@@ -67,6 +67,9 @@ impl Machine {
     #[inline(always)]
     pub(crate) fn seg_linear(&self, seg: Seg, offset: u32, n: u32, access: Access) -> Result<u32> {
         if self.cpu.is_flat() {
+            if self.cpu.checked_when_flat(seg) {
+                self.seg_check(seg, offset, n, access)?;
+            }
             return Ok(offset);
         }
         self.seg_check(seg, offset, n, access)?;
@@ -1224,7 +1227,9 @@ impl Machine {
         // source goes through DS (or a prefix's segment), the destination
         // through ES.
         let index = Index::of(instr.addr16);
-        let flat = self.cpu.is_flat() && !instr.addr16;
+        // A source through a null FS or GS is checked even on a flat machine.
+        let checked = !self.cpu.is_flat() || self.cpu.checked_when_flat(instr.seg);
+        let flat = !checked && !instr.addr16;
         let src_base = self.cpu.seg_base(instr.seg);
         let dst_base = self.cpu.seg_base(Seg::Es);
         let mut left = self.config().rep_chunk.max(1);
@@ -1236,7 +1241,7 @@ impl Machine {
             let edi = self.cpu.reg(Reg::Edi);
             let src = src_base.wrapping_add(esi & index.mask);
             let dst = dst_base.wrapping_add(edi & index.mask);
-            if !self.cpu.is_flat() {
+            if checked {
                 if matches!(
                     kind,
                     StringOp::Movs | StringOp::Outs | StringOp::Lods | StringOp::Cmps
