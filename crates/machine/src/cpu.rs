@@ -184,6 +184,17 @@ impl SegCache {
         !self.is_code() || self.access & 0x02 != 0
     }
 
+    /// What loading `selector` into this segment register in real mode
+    /// leaves: the base becomes selector × 16; the limit, size and access
+    /// stay as they were (so "unreal mode" keeps a 4 GiB limit).
+    #[inline]
+    pub fn with_real_base(self, selector: u16) -> SegCache {
+        SegCache {
+            base: u32::from(selector) << 4,
+            ..self
+        }
+    }
+
     /// Whether the segment may be written: writable data.
     #[inline]
     pub fn writable(&self) -> bool {

@@ -374,10 +374,7 @@ impl Machine {
     /// becomes selector × 16 and the limit and size stay as they were.
     fn load_segment(&mut self, seg: Seg, selector: u16) -> Result<()> {
         if self.cpu.real_mode() {
-            let cache = SegCache {
-                base: u32::from(selector) << 4,
-                ..self.cpu.segment(seg)
-            };
+            let cache = self.cpu.segment(seg).with_real_base(selector);
             self.cpu.load_seg(seg, selector, cache);
             return Ok(());
         }
@@ -464,11 +461,7 @@ impl Machine {
     /// mode: the selector × 16 as base, limit and size kept (protected
     /// mode's far transfers are in `far.rs`).
     fn real_code_segment(&self, selector: u16) -> (u16, SegCache) {
-        let cache = SegCache {
-            base: u32::from(selector) << 4,
-            ..self.cpu.segment(Seg::Cs)
-        };
-        (selector, cache)
+        (selector, self.cpu.segment(Seg::Cs).with_real_base(selector))
     }
 
     /// A two-operand ALU instruction on its operands (`Cpu::binary` says

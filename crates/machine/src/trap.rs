@@ -711,13 +711,7 @@ impl Machine {
             self.store_span(span, 2, value);
         }
         self.cpu.set_reg(Reg::Esp, at);
-        self.load_cs(
-            segment,
-            SegCache {
-                base: u32::from(segment) << 4,
-                ..self.cpu.segment(Seg::Cs)
-            },
-        );
+        self.load_cs(segment, self.cpu.segment(Seg::Cs).with_real_base(segment));
         self.cpu.eip = offset;
         self.cpu.set_eflags(flags & !(Flags::IF | Flags::TF));
         self.halted = false;
@@ -757,13 +751,7 @@ impl Machine {
         let [ip, cs, flags] = values;
         let cs = cs as u16;
         self.cpu.set_reg(Reg::Esp, at);
-        self.load_cs(
-            cs,
-            SegCache {
-                base: u32::from(cs) << 4,
-                ..self.cpu.segment(Seg::Cs)
-            },
-        );
+        self.load_cs(cs, self.cpu.segment(Seg::Cs).with_real_base(cs));
         self.cpu.eip = ip;
         let old = self.cpu.eflags();
         let writable = Flags::WRITABLE & width.mask();

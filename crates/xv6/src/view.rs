@@ -520,14 +520,7 @@ impl KernelView for Xv6 {
             Some((s, off)) => (Some(s.to_string()), off.parse().unwrap_or(0)),
             None => (symbol, 0),
         };
-        let place = self.lines.place(addr);
-        SourcePlace {
-            inlined: inlined_in(place.as_ref(), symbol.as_deref()),
-            symbol,
-            offset,
-            file: place.as_ref().map(|p| p.file.clone()),
-            line: place.map(|p| p.line as usize),
-        }
+        source_place(symbol, offset, self.lines.place(addr))
     }
 
     /// Before paging (the boot's first instructions) xv6 runs at its load
@@ -750,7 +743,15 @@ fn program_place(program: &crate::Program, addr: u32) -> SourcePlace {
         Some((s, off)) => (Some(s), off),
         None => (None, 0),
     };
-    let place = program.lines.place(addr);
+    source_place(symbol, offset, program.lines.place(addr))
+}
+
+/// A place in the source from its symbol and the line table's row.
+fn source_place(
+    symbol: Option<String>,
+    offset: u32,
+    place: Option<crate::lines::Place>,
+) -> SourcePlace {
     SourcePlace {
         inlined: inlined_in(place.as_ref(), symbol.as_deref()),
         symbol,
