@@ -18,7 +18,11 @@ fn main() {
     println!("cargo:rustc-env=OSVIZ_XV6_DIR={}", dir.display());
     let empty = out.join("no-xv6-build");
     std::fs::write(&empty, b"").expect("OUT_DIR is writable");
-    for (var, file) in [("OSVIZ_XV6_KERNEL", "kernel"), ("OSVIZ_XV6_DISK", "fs.img")] {
+    for (var, file) in [
+        ("OSVIZ_XV6_KERNEL", "kernel"),
+        ("OSVIZ_XV6_DISK", "fs.img"),
+        ("OSVIZ_XV6_BOOT_BLOCK", "bootblock.o"),
+    ] {
         let path = dir.join(file);
         // A file that appears, or changes, later makes this run again.
         println!("cargo:rerun-if-changed={}", path.display());

@@ -219,15 +219,24 @@ impl MachineHandle {
     }
 
     /// An xv6 build from a kernel ELF's and a disk image's bytes.
-    fn xv6_build(kernel: &[u8], disk: &[u8]) -> Result<Rc<Xv6Build>, JsError> {
-        Xv6Build::new(
+    /// A build from its bytes, with its boot block when given.
+    fn xv6_build(
+        kernel: &[u8],
+        disk: &[u8],
+        boot_block: Option<Vec<u8>>,
+    ) -> Result<Rc<Xv6Build>, JsError> {
+        let error = |e: osviz_xv6::OpenError| JsError::new(&format!("xv6: {e}"));
+        let mut build = Xv6Build::new(
             "JavaScript",
             kernel.to_vec(),
             disk.to_vec(),
             Default::default(),
         )
-        .map(Rc::new)
-        .map_err(|e| JsError::new(&format!("xv6: {e}")))
+        .map_err(error)?;
+        if let Some(elf) = boot_block {
+            build.set_boot_block(elf).map_err(error)?;
+        }
+        Ok(Rc::new(build))
     }
 }
 
@@ -347,7 +356,7 @@ impl MachineHandle {
         disk: &[u8],
         checkpoint_steps: Option<f64>,
     ) -> Result<MachineHandle, JsError> {
-        let build = MachineHandle::xv6_build(kernel, disk)?;
+        let build = MachineHandle::xv6_build(kernel, disk, None)?;
         let interval = checkpoint_steps.map_or(osviz_xv6::CHECKPOINT_STEPS, steps_arg);
         let guest = Guest::boot_xv6_with(build, interval).map_err(guest_error)?;
         Ok(MachineHandle::guest(guest, None))
@@ -355,16 +364,23 @@ impl MachineHandle {
 
     /// xv6 lesson `id` booted from a build's kernel and fs.img bytes, at
     /// the lesson's start: the shell's `$ ` prompt with the lesson's
-    /// command typed (run on to see it execute).
+    /// command typed (run on to see it execute); the boot lesson
+    /// (`xv6-boot`) starts at the boot sector instead and needs the build's
+    /// `bootblock.o` as `bootBlock`.
     #[wasm_bindgen(js_name = xv6Lesson)]
-    pub fn xv6_lesson(id: &str, kernel: &[u8], disk: &[u8]) -> Result<MachineHandle, JsError> {
+    pub fn xv6_lesson(
+        id: &str,
+        kernel: &[u8],
+        disk: &[u8],
+        boot_block: Option<Vec<u8>>,
+    ) -> Result<MachineHandle, JsError> {
         let l = known_lesson(id)?;
         if l.kernel() != Kernel::Xv6 {
             return Err(JsError::new(&format!(
                 "lesson `{id}` runs on the teaching kernel, not on xv6: boot it with MachineHandle.fromLesson(id)"
             )));
         }
-        let build = MachineHandle::xv6_build(kernel, disk)?;
+        let build = MachineHandle::xv6_build(kernel, disk, boot_block)?;
         let mut guest = Guest::for_lesson(l, Some(&build), None).map_err(guest_error)?;
         guest.go_to_start(l).map_err(guest_error)?;
         Ok(MachineHandle::guest(guest, Some(l)))

@@ -199,7 +199,7 @@ fn every_lesson_runs_to_completion_in_the_browser() {
     let (teaching, xv6): (Vec<JsValue>, Vec<JsValue>) =
         list.iter().partition(|l| kernel_of(l) == "teaching");
     assert_eq!(teaching.len(), 9);
-    assert_eq!(xv6.len(), 12);
+    assert_eq!(xv6.len(), 13);
     assert!(xv6.iter().all(|l| kernel_of(l) == "xv6"));
     // xv6's lessons say what they type; none boots without a build.
     let shell = xv6

@@ -12,6 +12,7 @@ wasm_bindgen_test_configure!(run_in_browser);
 
 static KERNEL: &[u8] = include_bytes!(env!("OSVIZ_XV6_KERNEL"));
 static DISK: &[u8] = include_bytes!(env!("OSVIZ_XV6_DISK"));
+static BOOT_BLOCK: &[u8] = include_bytes!(env!("OSVIZ_XV6_BOOT_BLOCK"));
 
 /// xv6's boot to the prompt takes about 14 M steps.
 const BOOT: f64 = 60_000_000.0;
@@ -161,12 +162,35 @@ fn typing_ls_prints_the_listing_and_the_next_prompt() {
 #[wasm_bindgen_test]
 fn an_xv6_lesson_starts_with_its_command_typed_and_answers_its_question() {
     let (kernel, disk) = build();
-    let mut m = MachineHandle::xv6_lesson("xv6-shell", kernel, disk).unwrap();
+    let mut m = MachineHandle::xv6_lesson("xv6-shell", kernel, disk, None).unwrap();
     assert_eq!(m.lesson().as_deref(), Some("xv6-shell"));
     assert!(m.console().ends_with("$ "), "{}", m.console());
     let answered = m.answer_question(0, 50_000_000.0).unwrap();
     assert_eq!(text(&answered, "answer").as_deref(), Some("pid 3 (sh)"));
     assert!(m.answer_question(1, 1000.0).is_err());
-    assert!(MachineHandle::xv6_lesson("memory-image", kernel, disk).is_err());
+    assert!(MachineHandle::xv6_lesson("memory-image", kernel, disk, None).is_err());
     assert!(MachineHandle::xv6(b"not an elf", disk, None).is_err());
+}
+
+/// The boot lesson from JavaScript: with the build's boot block it starts
+/// at the boot sector in real mode, and its question about the far jump is
+/// answered as bootasm.S's GDT implies; without the boot block it says
+/// what is missing.
+#[wasm_bindgen_test]
+fn the_boot_lesson_starts_at_the_boot_sector_and_answers_from_the_gdt() {
+    let (kernel, disk) = build();
+    assert!(!BOOT_BLOCK.is_empty(), "no bootblock.o beside the build");
+    let mut m =
+        MachineHandle::xv6_lesson("xv6-boot", kernel, disk, Some(BOOT_BLOCK.to_vec())).unwrap();
+    let regs = m.registers().unwrap();
+    assert_eq!(num(&regs, "eip"), f64::from(0x7C00));
+    assert_eq!(num(&regs, "cs"), 0.0);
+    let answered = m.answer_question(1, 50_000_000.0).unwrap();
+    assert_eq!(
+        text(&answered, "answer").as_deref(),
+        Some("0x8 (GDT entry 1): 32-bit code, flat (it spans all 4 GiB from address zero)")
+    );
+    let err = MachineHandle::xv6_lesson("xv6-boot", kernel, disk, None).unwrap_err();
+    let message = String::from(js_sys::Error::from(JsValue::from(err)).message());
+    assert!(message.contains("bootblock.o"), "{message}");
 }

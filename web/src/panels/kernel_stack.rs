@@ -90,6 +90,9 @@ pub fn kernel_stack_panel(props: &KernelStackProps) -> Html {
                 if no_trap { { " · no trap in progress" } }
             </div>
             <table>
+                <thead>
+                    <tr><th scope="col">{ "address" }</th><th scope="col">{ "slot" }</th><th scope="col">{ "value" }</th><th scope="col" colspan="2">{ "written by" }</th></tr>
+                </thead>
                 <tbody>
                     if !v.trap_frame.is_empty() {
                         { head(match v.vector {
