@@ -260,11 +260,16 @@ static void emulate(struct trapframe *tf, const struct insn *in)
       tf->eax = (tf->eax & ~0xFFFFu) | inw(port);
     else
       tf->eax = inl(port);
-    cprintf("vmm:   port 0x%x read 0x%x\n", port, tf->eax);
+    cprintf("vmm:   port 0x%x read 0x%x\n", port,
+            in->size == 4 ? tf->eax : tf->eax & ((1u << (8 * in->size)) - 1));
     break;
   }
   case I_OUT: {
     ushort port = in->port < 0 ? tf->edx & 0xFFFF : in->port;
+    uint mask = in->size == 4 ? 0xFFFFFFFF : (1u << (8 * in->size)) - 1;
+    // Said before it is done: a byte the guest writes to the console then
+    // follows the VMM's line.
+    cprintf("vmm:   port 0x%x written 0x%x\n", port, tf->eax & mask);
     if (in->size == 1)
       outb(port, tf->eax);
     else if (in->size == 2)

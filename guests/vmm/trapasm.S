@@ -1,7 +1,7 @@
-# The common path of every exit: the vector stubs (vectors.S) push an error
-# code (a zero where the CPU pushes none) and the vector, alltraps pushes the
-# rest of struct trapframe and calls vmexit(tf) on the ring 0 stack the TSS
-# gave; trapret resumes the guest from a trap frame.
+// The common path of every exit: the vector stubs (vectors.S) push an error
+// code (a zero where the CPU pushes none) and the vector, alltraps pushes the
+// rest of struct trapframe and calls vmexit(tf) on the ring 0 stack the TSS
+// gave; trapret resumes the guest from a trap frame.
 
 #include "memlayout.h"
 
@@ -14,7 +14,7 @@ alltraps:
   pushl   %fs
   pushl   %gs
   pushal
-  # The VMM's own data segment: the guest's may be anything it loaded.
+  // The VMM's own data segment: the guest's may be anything it loaded.
   movw    $(SEG_VDATA << 3), %ax
   movw    %ax, %ds
   movw    %ax, %es
@@ -31,6 +31,6 @@ trapret:
   popl    %fs
   popl    %es
   popl    %ds
-  # The vector and the error code.
+  // The vector and the error code.
   addl    $8, %esp
   iret

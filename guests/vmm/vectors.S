@@ -1,6 +1,6 @@
-# The 256 vector stubs and their table, made by one assembler macro: each
-# pushes a zero error code unless the CPU pushes one for that vector (8, 10
-# to 14, 17), then its vector number, and goes to alltraps.
+// The 256 vector stubs and their table, made by one assembler macro: each
+// pushes a zero error code unless the CPU pushes one for that vector (8, 10
+// to 14, 17), then its vector number, and goes to alltraps.
 
 .altmacro
 

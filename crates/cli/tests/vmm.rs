@@ -68,6 +68,54 @@ vmm:   guest cr0 = 0x80010011 turns its paging on, with its page directory at gu
 vmm: stopped: the guest's paging needs shadow page tables, which come next
 ";
 
+/// What QEMU printed with the VMM's test guest (`guests/vmm/test/exits.S`,
+/// built beside the VMM) as module 0, from `target/vmm`:
+/// `qemu-system-i386 -kernel vmm -initrd exits -m 512 -nographic -no-reboot`.
+/// One exit of each kind the VMM emulates: `cli` and `sti` on the virtual
+/// IF; the `pushfl` between them and `mov %eax,%cr2` makes no exit, so the
+/// guest sees the real IF (clear) though its virtual IF is set: 0x2 in CR2;
+/// `out` and `in` passed through to COM1 (the guest's `!` and newline appear
+/// among the VMM's lines); `lgdt` and `lidt` with a displacement, a base
+/// register and a SIB byte; the control registers up to paging.
+const QEMU_EXITS: &str = "\
+vmm: osviz's teaching hypervisor: xv6 in ring 1 by trap-and-emulate
+vmm: memory: 639 KiB below 640 KiB, 523136 KiB above 1 MiB
+vmm: module 0: exits, 1312 bytes at 0x10b000
+vmm: guest-physical 0x0-0xe000000 is host-physical 0x10000000-0x1e000000
+vmm: guest segment at guest-physical 0x100000: 4208 bytes, 104 from the file
+vmm: entering the guest at 0x100000 in ring 1, its paging off
+vmm: exit 1: #GP, error 0x0, guest eip 0x100005: fa = cli
+vmm:   guest IF = 0
+vmm: exit 2: #GP, error 0x0, guest eip 0x100006: fb = sti
+vmm:   guest IF = 1
+vmm: exit 3: #GP, error 0x0, guest eip 0x100009: 0f 22 d0 = mov %eax,%cr2
+vmm:   guest cr2 = 0x2 (the real cr2 stays the VMM's)
+vmm: exit 4: #GP, error 0x0, guest eip 0x10000c: 0f 20 d3 = mov %cr2,%ebx
+vmm:   %ebx = guest cr2 = 0x2
+vmm: exit 5: #GP, error 0x0, guest eip 0x100015: ee = outb %dx
+vmm:   port 0x3f8 written 0x21
+!vmm: exit 6: #GP, error 0x0, guest eip 0x100018: ee = outb %dx
+vmm:   port 0x3f8 written 0xa
+
+vmm: exit 7: #GP, error 0x0, guest eip 0x10001d: ec = inb %dx
+vmm:   port 0x3fd read 0x60
+vmm: exit 8: #GP, error 0x0, guest eip 0x10001e: 0f 01 15 5c 00 10 00 = lgdt 0x10005c
+vmm:   guest gdtr = base 0x101000 limit 0x17
+vmm: exit 9: #GP, error 0x0, guest eip 0x10002a: 0f 01 18 = lidt 0x100062
+vmm:   guest idtr = base 0x102000 limit 0x7ff
+vmm: exit 10: #GP, error 0x0, guest eip 0x100036: 0f 01 1c 24 = lidt 0x10106a
+vmm:   guest idtr = base 0x12345678 limit 0x7ff
+vmm: exit 11: #GP, error 0x0, guest eip 0x100042: 0f 22 e0 = mov %eax,%cr4
+vmm:   guest cr4 = 0x10 (the real cr4 stays the VMM's)
+vmm: exit 12: #GP, error 0x0, guest eip 0x10004a: 0f 22 d8 = mov %eax,%cr3
+vmm:   guest cr3 = 0x200000 (the real cr3 stays the VMM's)
+vmm: exit 13: #GP, error 0x0, guest eip 0x10004d: 0f 20 c0 = mov %cr0,%eax
+vmm:   %eax = guest cr0 = 0x11
+vmm: exit 14: #GP, error 0x0, guest eip 0x100055: 0f 22 c0 = mov %eax,%cr0
+vmm:   guest cr0 = 0x80010011 turns its paging on, with its page directory at guest-physical 0x200000 (cr3) and cr4 0x10
+vmm: stopped: the guest's paging needs shadow page tables, which come next
+";
+
 /// Runs `osviz pc` on the VMM with xv6's kernel as its module, in xv6's
 /// build folder (so the module's string is `kernel`, as QEMU was given it);
 /// returns its exit success, output and error output.
@@ -96,6 +144,67 @@ fn the_vmm_runs_xv6s_entry_in_ring_1_as_under_qemu() {
     let (ok, out, err) = osviz_vmm(&["--until", "which come next\n"]);
     assert!(ok, "{err}\n{out}");
     assert_eq!(out, QEMU);
+}
+
+#[test]
+fn each_emulated_exit_does_what_it_does_under_qemu() {
+    let vmm = vmm();
+    let out = Command::new(env!("CARGO_BIN_EXE_osviz"))
+        .current_dir(vmm.parent().unwrap())
+        .args([
+            "pc",
+            "--kernel",
+            "vmm",
+            "--module",
+            "exits",
+            "--mem-mib",
+            "512",
+        ])
+        .args(["--prompt", "", "--max-instructions", "10000000"])
+        .args(["--until", "which come next\n"])
+        .stdin(Stdio::null())
+        .output()
+        .expect("run osviz");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(text, QEMU_EXITS);
+}
+
+#[test]
+fn the_vmm_boot_is_the_same_run_or_single_stepped() {
+    use osviz_machine::multiboot::Module;
+    use osviz_machine::{Machine, PcConfig};
+    let xv6 = osviz_xv6::build::default_build().unwrap_or_else(|e| panic!("{e}"));
+    let machine = || {
+        Machine::pc(
+            PcConfig {
+                mem_mib: 512,
+                modules: vec![Module {
+                    bytes: std::fs::read(xv6.join("kernel")).unwrap(),
+                    string: "kernel".into(),
+                }],
+                ..PcConfig::default()
+            },
+            &std::fs::read(vmm()).unwrap(),
+        )
+        .unwrap()
+    };
+    let mut run = machine();
+    run.run(10_000_000);
+    assert!(run.stopped().is_some(), "the VMM halts where it stops");
+    assert!(String::from_utf8_lossy(run.serial_output()).ends_with("which come next\n"));
+    let mut stepped = machine();
+    while stepped.stopped().is_none() {
+        stepped.step();
+    }
+    assert_eq!(
+        (stepped.steps(), stepped.state_hash()),
+        (run.steps(), run.state_hash())
+    );
 }
 
 #[test]
