@@ -13,16 +13,17 @@ mod common;
 use osviz_machine::{Machine, PcConfig, StopReason};
 
 /// What QEMU printed. Of note for a VMM (Intel SDM vol. 2 and 3): in ring 1
-/// with IOPL 0, `popf` keeps IF and IOPL without a fault (p), while `cli`,
-/// `in`, `mov` from CR0, `hlt` and `lgdt` fault with #GP(0); `sgdt` and
-/// `smsw` do not fault and show the real GDT and CR0 (G, w); `int 0x41`
-/// through a DPL 0 gate faults with the error code 0x41 * 8 + 2; loading SS
-/// or DS with a DPL 0 selector, or jumping to ring 0 code, faults with the
-/// selector as the error code; ring 1 is a supervisor ring to the MMU: it
-/// reads a supervisor page and writes a read-only one while CR0.WP is clear
-/// (R, W), and with WP set the write faults with error code 3 (P, W; U
-/// clear); iret from ring 1 keeps IF and IOPL (F), and an interrupt from
-/// ring 3 into ring 1 code takes its stack from TSS.esp1 (J, D).
+/// with IOPL 0, `popf` keeps IF and IOPL without a fault (p); with IOPL 1,
+/// `cli` and `in` do not fault and `popf` still keeps IOPL (o, O); with IOPL
+/// 0 again, `cli`, `in`, `mov` from CR0, `hlt` and `lgdt` fault with #GP(0);
+/// `sgdt` and `smsw` do not fault and show the real GDT and CR0 (G, w);
+/// `int 0x41` through a DPL 0 gate faults with the error code 0x41 * 8 + 2;
+/// loading SS or DS with a DPL 0 selector, or jumping to ring 0 code, faults
+/// with the selector as the error code; ring 1 is a supervisor ring to the
+/// MMU: it reads a supervisor page and writes a read-only one while CR0.WP is
+/// clear (R, W), and with WP set the write faults with error code 3 (P, W; U
+/// clear); iret from ring 1 keeps IF and IOPL (F), and an interrupt from ring
+/// 3 into ring 1 code takes its stack from TSS.esp1 (J, D).
 const QEMU: &str = "\
 r=00000011
 d=00000000
@@ -34,6 +35,8 @@ C=00000019
 S=00000021
 f=00000046
 p=00000002
+o=00001002
+O=00001002
 t=0000000D,00000000,00000019
 t=0000000D,00000000,00000019
 t=0000000D,00000000,00000019
@@ -43,7 +46,7 @@ t=0000000D,0000020A,00000019
 t=0000000D,00000010,00000019
 t=0000000D,00000010,00000019
 t=0000000D,00000008,00000019
-G=00100580
+G=001005B8
 w=00000011
 x=00000033
 R=5A5A5A5A

@@ -8,8 +8,9 @@
 ; It checks: iret from ring 0 to ring 1 (a DPL 0 data segment in DS is
 ; nulled, a DPL 1 one kept), the stack an interrupt through a DPL 1 gate
 ; switches to (TSS.esp0), pushf and popf at CPL 1 with IOPL 0 (popf keeps IF
-; and IOPL, silently), that cli, in, mov from cr0, hlt and lgdt fault in
-; ring 1 while sgdt and smsw do not, int n through a DPL 0 gate, loading SS,
+; and IOPL, silently), that with IOPL 1 cli and in do not fault in ring 1,
+; that with IOPL 0 cli, in, mov from cr0, hlt and lgdt fault in ring 1
+; while sgdt and smsw do not, int n through a DPL 0 gate, loading SS,
 ; DS and CS with more privileged selectors, user/supervisor pages (ring 1 is
 ; a supervisor ring: it reads and, with CR0.WP clear, writes read-only
 ; supervisor pages; with WP set the write faults with U clear in the error
@@ -102,6 +103,10 @@ start:
         mov eax, wp_gate                ; int 0x45: set CR0.WP (DPL 1)
         mov bl, 0xAE
         call set_gate
+        mov ecx, 0x46
+        mov eax, iopl_gate              ; int 0x46: flip IOPL between 0 and 1 (DPL 1)
+        mov bl, 0xAE
+        call set_gate
         lidt [idtr]
 
         mov edx, cr0
@@ -179,6 +184,26 @@ ring1:
         pop edx
         mov al, 'p'
         int 0x40                        ; after popf: IF and IOPL unchanged
+
+        ; With IOPL 1, ring 1 may run cli and in without a fault (which is
+        ; why a VMM keeps its guest's kernel at IOPL 0), while popf still
+        ; keeps IOPL.
+        int 0x46                        ; IOPL 1
+        mov dword [resume], .o1
+        cli
+        in al, 0x80
+.o1:
+        pushfd
+        pop edx
+        mov al, 'o'
+        int 0x40
+        push 0x0002
+        popfd
+        pushfd
+        pop edx
+        mov al, 'O'
+        int 0x40
+        int 0x46                        ; IOPL 0 again
 
         mov dword [resume], .r1
         cli
@@ -323,6 +348,10 @@ wp_gate:
         or eax, 0x10000
         mov cr0, eax
         pop eax
+        iret
+
+iopl_gate:
+        xor dword [esp + 8], 0x1000     ; the interrupted EFLAGS' IOPL
         iret
 
 finish_gate:
