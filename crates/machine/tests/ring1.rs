@@ -22,8 +22,9 @@ use osviz_machine::{Machine, PcConfig, StopReason};
 /// with the selector as the error code; ring 1 is a supervisor ring to the
 /// MMU: it reads a supervisor page and writes a read-only one while CR0.WP is
 /// clear (R, W), and with WP set the write faults with error code 3 (P, W; U
-/// clear); iret from ring 1 keeps IF and IOPL (F), and an interrupt from ring
-/// 3 into ring 1 code takes its stack from TSS.esp1 (J, D).
+/// clear); iret from ring 1 to ring 3 keeps IF and IOPL (F) and nulls DS
+/// and ES, which held ring 1 segments (N, M); and an interrupt from ring 3
+/// into ring 1 code takes its stack from TSS.esp1 (J, D).
 const QEMU: &str = "\
 r=00000011
 d=00000000
@@ -46,7 +47,7 @@ t=0000000D,0000020A,00000019
 t=0000000D,00000010,00000019
 t=0000000D,00000010,00000019
 t=0000000D,00000008,00000019
-G=001005B8
+G=001005E0
 w=00000011
 x=00000033
 R=5A5A5A5A
@@ -60,7 +61,9 @@ J=00000021
 K=0000002B
 L=00000033
 D=00000014
-F=00000002
+F=00000046
+N=00000000
+M=00000000
 e
 ";
 

@@ -14,8 +14,9 @@
 ; DS and CS with more privileged selectors, user/supervisor pages (ring 1 is
 ; a supervisor ring: it reads and, with CR0.WP clear, writes read-only
 ; supervisor pages; with WP set the write faults with U clear in the error
-; code), iret from ring 1 to ring 3 (IF and IOPL kept), and an interrupt from
-; ring 3 through a DPL 3 gate into ring 1 code (the stack from TSS.esp1).
+; code), iret from ring 1 to ring 3 (IF and IOPL kept, DS and ES of ring 1
+; nulled), and an interrupt from ring 3 through a DPL 3 gate into ring 1
+; code (the stack from TSS.esp1).
 bits 32
 org 0x100000
 
@@ -278,6 +279,13 @@ ring1:
 
 ; ---------------------------------------------------------------- ring 3
 ring3:
+        ; DS and ES held ring 1 segments: the iret to ring 3 nulled them, so
+        ; they are read and kept through SS.
+        xor eax, eax
+        mov ax, ds
+        mov [ss:r3ds], eax
+        mov ax, es
+        mov [ss:r3es], eax
         mov ax, DATA3
         mov ds, ax
         pushfd
@@ -313,6 +321,12 @@ ring1_gate:
         mov edx, [r3flags]
         mov al, 'F'
         int 0x40                        ; EFLAGS ring 3 saw after the iret
+        mov edx, [r3ds]
+        mov al, 'N'
+        int 0x40                        ; DS and ES in ring 3 after the iret: null
+        mov edx, [r3es]
+        mov al, 'M'
+        int 0x40
         int 0x44
 
 ; ---------------------------------------------------------------- ring 0
@@ -471,6 +485,8 @@ idtr:
         dd idt
 resume:  dd 0
 r3flags: dd 0
+r3ds:    dd 0
+r3es:    dd 0
 scratch: dd 0, 0
 
 align 4096
