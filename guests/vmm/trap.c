@@ -132,13 +132,15 @@ static void decode(struct trapframe *tf, const uchar *p, uint max, struct insn *
     in->size = 2;
     n = 1;
   }
-  if (max < n + 3)
+  if (max < n + 1)
     return;
   uchar op = p[n];
   switch (op) {
   case 0xFA: in->kind = I_CLI; in->len = n + 1; return;
   case 0xFB: in->kind = I_STI; in->len = n + 1; return;
   case 0xE4: case 0xE5: case 0xE6: case 0xE7:
+    if (max < n + 2)
+      return;
     in->kind = op < 0xE6 ? I_IN : I_OUT;
     in->size = (op & 1) ? in->size : 1;
     in->port = p[n + 1];
@@ -151,6 +153,8 @@ static void decode(struct trapframe *tf, const uchar *p, uint max, struct insn *
     in->len = n + 1;
     return;
   case 0x0F:
+    if (max < n + 3)
+      return;
     break;
   default:
     return;
