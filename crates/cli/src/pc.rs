@@ -14,6 +14,9 @@ pub const USAGE: &str = "\
   osviz pc [--kernel FILE]         boot a multiboot kernel (such as xv6) on the PC board;
                                    without it, boot the IDE master from its boot sector
                                    (at 0000:7C00 in real mode, as a BIOS does: xv6.img)
+            [--module FILE]...     with --kernel, a multiboot module (as qemu -initrd
+                                   FILE,...): each is placed after the kernel on a page
+                                   boundary, in order, its string the path as given
             [--disk FILE]...       IDE drives: with --kernel one file is the slave (xv6's
                                    fs.img, as qemu -drive index=1); without it, the master
                                    (the boot disk); two are master and slave
@@ -39,6 +42,7 @@ pub const USAGE: &str = "\
 struct PcOptions {
     /// The multiboot kernel; none boots the first disk.
     kernel: Option<String>,
+    modules: Vec<String>,
     disks: Vec<String>,
     mem_mib: usize,
     max_instructions: u64,
@@ -52,6 +56,7 @@ struct PcOptions {
 fn parse(args: &[String]) -> Result<PcOptions, String> {
     let mut o = PcOptions {
         kernel: None,
+        modules: Vec::new(),
         disks: Vec::new(),
         mem_mib: MIN_MEM_MIB,
         max_instructions: u64::MAX,
@@ -70,6 +75,7 @@ fn parse(args: &[String]) -> Result<PcOptions, String> {
         };
         match arg.as_str() {
             "--kernel" => o.kernel = Some(value("--kernel")?),
+            "--module" => o.modules.push(value("--module")?),
             "--disk" => o.disks.push(value("--disk")?),
             "--mem-mib" => o.mem_mib = crate::number("--mem-mib", value("--mem-mib")?)?,
             "--max-instructions" => {
@@ -101,6 +107,12 @@ fn parse(args: &[String]) -> Result<PcOptions, String> {
         return Err(format!(
             "needs --kernel FILE, or a --disk to boot from\nusage:\n{USAGE}"
         ));
+    }
+    if o.kernel.is_none() && !o.modules.is_empty() {
+        return Err(
+            "--module needs --kernel: modules are given to a multiboot kernel, not a disk boot"
+                .into(),
+        );
     }
     if o.disks.len() > 2 {
         return Err("at most two --disk files (the IDE master and slave)".into());
@@ -155,6 +167,16 @@ fn read(path: &str) -> Result<Vec<u8>, String> {
 pub fn run(args: &[String]) -> Result<(), String> {
     let o = parse(args)?;
     let kernel = o.kernel.as_deref().map(read).transpose()?;
+    let modules = o
+        .modules
+        .iter()
+        .map(|path| {
+            Ok(osviz_machine::multiboot::Module {
+                bytes: read(path)?,
+                string: path.clone(),
+            })
+        })
+        .collect::<Result<Vec<_>, String>>()?;
     let mut images = o
         .disks
         .iter()
@@ -175,6 +197,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
         slave,
         checkpoint_interval: o.checkpoints,
         rtc_start: o.date.unwrap_or_else(host_now),
+        modules,
     };
     let mut m = match (&kernel, &o.kernel) {
         (Some(kernel), Some(path)) => {

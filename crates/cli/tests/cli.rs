@@ -111,6 +111,12 @@ fn errors_are_clear() {
     std::fs::write(&not_multiboot, [0u8; 100]).unwrap();
     let out = osviz(&["run", "--multiboot", not_multiboot.to_str().unwrap()]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("no multiboot header"));
+    // A module is for a multiboot kernel; a missing one is named.
+    let path = not_multiboot.to_str().unwrap();
+    let out = osviz(&["pc", "--disk", path, "--module", path]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--module needs --kernel"));
+    let out = osviz(&["pc", "--kernel", path, "--module", "/no/such/module"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read /no/such/module"));
     let _ = std::fs::remove_file(not_multiboot);
 }
 

@@ -96,6 +96,10 @@ pub struct Cr0;
 impl Cr0 {
     /// Protection enable.
     pub const PE: u32 = 1 << 0;
+    /// Extension type: reads as 1 whatever is written, as on every CPU from
+    /// the P6 on (Intel SDM vol. 3, 2.5) and on QEMU's, so a kernel that
+    /// reads CR0 (`smsw` in ring 1 included) sees what it sees there.
+    pub const ET: u32 = 1 << 4;
     /// Write protect: ring 0 honours read-only pages too.
     pub const WP: u32 = 1 << 16;
     /// Paging.
@@ -323,7 +327,7 @@ impl Default for Cpu {
                 carry: false,
                 cf: false,
             },
-            cr0: Cr0::PE,
+            cr0: Cr0::PE | Cr0::ET,
             cr2: 0,
             cr3: 0,
             cr4: 0,

@@ -419,6 +419,7 @@ impl Machine {
         match n {
             0 => {
                 let old = self.cpu.cr0;
+                let value = value | Cr0::ET;
                 self.cpu.cr0 = value;
                 self.emit(EventKind::Cr0Write, || Event::Cr0Write { old, new: value });
                 if (old ^ value) & (Cr0::PG | Cr0::WP) != 0 {

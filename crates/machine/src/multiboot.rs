@@ -5,9 +5,18 @@
 //!
 //! The loader does what a multiboot boot loader does: it finds the header,
 //! copies the image (or each loadable segment) to its physical address,
-//! zeroes the bss, writes a small information structure, and enters the
-//! image in flat 32-bit protected mode at ring 0 with paging and interrupts
-//! off and EAX = 0x2BADB002.
+//! zeroes the bss, places the modules (as QEMU's `-initrd` does), writes the
+//! information structure, and enters the image in flat 32-bit protected mode
+//! at ring 0 with paging and interrupts off, EAX = 0x2BADB002 and EBX the
+//! structure's address.
+//!
+//! Where things go is where QEMU 7.2 puts them, so that a kernel sees the
+//! same addresses under both: the information structure at 0x9000; on the
+//! first page boundary past the kernel's last byte (its bss included) the
+//! module list and the modules' strings, in at least one page; then each
+//! module on a page boundary of its own, in order (Multiboot 0.6.96, section
+//! 3.3: `mods_addr` points to 16-byte entries of `mod_start`, `mod_end`,
+//! `string` and a reserved word).
 
 use crate::cpu::{Cpu, Reg};
 use crate::machine::Machine;
@@ -18,6 +27,34 @@ pub const HEADER_MAGIC: u32 = 0x1BAD_B002;
 pub const LOADER_MAGIC: u32 = 0x2BAD_B002;
 /// Where the loader writes its multiboot information structure.
 pub const INFO_ADDR: u32 = 0x9000;
+/// The information structure's flag that says `mem_lower` and `mem_upper`
+/// are valid.
+pub const INFO_MEM: u32 = 1 << 0;
+/// The information structure's flag that says `mods_count` and `mods_addr`
+/// are valid (set with no modules too, as QEMU does).
+pub const INFO_MODS: u32 = 1 << 3;
+/// The base memory a kernel is told of, in KiB: 639, the last KiB of the
+/// 640 being the EBDA, where the board's MP tables are (as the BIOS data
+/// area's word at 0x413 says too, and as QEMU tells).
+pub const MEM_LOWER_KIB: u32 = 639;
+/// The RAM at the top that `mem_upper` leaves out, in KiB: QEMU's firmware
+/// keeps the last 128 KiB of RAM for its own tables and marks it reserved,
+/// so QEMU's loader reports the memory above 1 MiB less these (224 MiB
+/// gives 228,224 KiB, 512 MiB gives 523,136 KiB). Telling a kernel the same
+/// number makes its output the same under both machines.
+pub const FIRMWARE_RESERVED_KIB: u32 = 128;
+/// A module's entry in the list `mods_addr` points to.
+const MOD_ENTRY: u32 = 16;
+const PAGE: u32 = 4096;
+
+/// A boot module: a file the loader puts in memory for the kernel, and the
+/// string it passes with it (QEMU passes what `-initrd` named: the file's
+/// path and any words after it).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Module {
+    pub bytes: Vec<u8>,
+    pub string: String,
+}
 
 /// Why an image could not be loaded.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -116,22 +153,39 @@ pub fn check(image: &[u8]) -> Result<(), MultibootError> {
     Ok(())
 }
 
-/// Loads `image` into `machine` and sets up the CPU to enter it.
+/// Loads `image` into `machine` with no modules and sets up the CPU to enter it.
 pub fn load(machine: &mut Machine, image: &[u8]) -> Result<(), MultibootError> {
+    load_with_modules(machine, image, &[])
+}
+
+/// Loads `image` into `machine`, places `modules` after it, writes the
+/// information structure and sets up the CPU to enter the image.
+pub fn load_with_modules(
+    machine: &mut Machine,
+    image: &[u8],
+    modules: &[Module],
+) -> Result<(), MultibootError> {
     let header = find_header(image)?;
-    let entry_addr = if word(image, header + 4) & (1 << 16) == 0 {
+    let (entry_addr, kernel_end) = if word(image, header + 4) & (1 << 16) == 0 {
         load_elf(machine, image)?
     } else {
         load_aout_kludge(machine, image, header)?
     };
+    let mods_addr = place_modules(machine, kernel_end, modules)?;
 
-    // The information structure: flags bit 0 says mem_lower and mem_upper are valid.
+    // The information structure (Multiboot 0.6.96, section 3.3): the flags,
+    // mem_lower and mem_upper in KiB, and at offsets 20 and 24 mods_count
+    // and mods_addr.
     let mem_kib = (machine.mem.len() / 1024) as u32;
-    machine.mem.write(INFO_ADDR, 4, 1);
-    machine.mem.write(INFO_ADDR + 4, 4, 640);
-    machine
-        .mem
-        .write(INFO_ADDR + 8, 4, mem_kib.saturating_sub(1024));
+    machine.mem.write(INFO_ADDR, 4, INFO_MEM | INFO_MODS);
+    machine.mem.write(INFO_ADDR + 4, 4, MEM_LOWER_KIB);
+    machine.mem.write(
+        INFO_ADDR + 8,
+        4,
+        mem_kib.saturating_sub(1024 + FIRMWARE_RESERVED_KIB),
+    );
+    machine.mem.write(INFO_ADDR + 20, 4, modules.len() as u32);
+    machine.mem.write(INFO_ADDR + 24, 4, mods_addr);
 
     machine.cpu = Cpu::default();
     machine.cpu.set_reg(Reg::Eax, LOADER_MAGIC);
@@ -140,12 +194,77 @@ pub fn load(machine: &mut Machine, image: &[u8]) -> Result<(), MultibootError> {
     Ok(())
 }
 
-/// Loads the image as the header's address fields say; returns the entry.
+/// Writes the module list, the modules' strings and the modules themselves
+/// past `kernel_end` (see the module comment); returns the list's address.
+/// With no modules nothing is written, so a kernel booted without any finds
+/// its memory as before.
+fn place_modules(
+    machine: &mut Machine,
+    kernel_end: u64,
+    modules: &[Module],
+) -> Result<u32, MultibootError> {
+    let align = |a: u64| a.div_ceil(u64::from(PAGE)) * u64::from(PAGE);
+    let list = align(kernel_end);
+    let strings = list + u64::from(MOD_ENTRY) * modules.len() as u64;
+    let strings_len: u64 = modules.iter().map(|m| m.string.len() as u64 + 1).sum();
+    // The list and strings take at least a page, as in QEMU, whose loader
+    // also keeps the kernel's command line and its own name there.
+    let mut at = align((strings + strings_len).max(list + 1));
+    let too_large = |what: String| {
+        MultibootError::TooLarge(format!(
+            "{what} past the machine's {} bytes of memory",
+            machine.mem.len()
+        ))
+    };
+    let mut entries = Vec::new();
+    let mut string_at = strings;
+    for (i, m) in modules.iter().enumerate() {
+        let end = at + m.bytes.len() as u64;
+        if end > machine.mem.len() as u64 {
+            return Err(too_large(format!(
+                "module {i} ({}, {} bytes) would end at {end:#x},",
+                m.string,
+                m.bytes.len()
+            )));
+        }
+        entries.push((at, end, string_at));
+        string_at += m.string.len() as u64 + 1;
+        at = align(end);
+    }
+    if modules.is_empty() {
+        return Ok(list.min(u64::from(u32::MAX)) as u32);
+    }
+    if string_at > machine.mem.len() as u64 {
+        return Err(too_large(format!(
+            "the module list would end at {string_at:#x},"
+        )));
+    }
+    let write = |machine: &mut Machine, addr: u64, data: &[u8]| {
+        machine
+            .load(addr as u32, data)
+            .map_err(|e| MultibootError::TooLarge(e.to_string()))
+    };
+    for (i, (m, &(start, end, string))) in modules.iter().zip(&entries).enumerate() {
+        write(machine, start, &m.bytes)?;
+        let mut entry = Vec::with_capacity(MOD_ENTRY as usize);
+        for w in [start as u32, end as u32, string as u32, 0] {
+            entry.extend(w.to_le_bytes());
+        }
+        write(machine, list + u64::from(MOD_ENTRY) * i as u64, &entry)?;
+        let mut text = m.string.as_bytes().to_vec();
+        text.push(0);
+        write(machine, string, &text)?;
+    }
+    Ok(list as u32)
+}
+
+/// Loads the image as the header's address fields say; returns the entry
+/// and the end of what was loaded (its bss included).
 fn load_aout_kludge(
     machine: &mut Machine,
     image: &[u8],
     header: usize,
-) -> Result<u32, MultibootError> {
+) -> Result<(u32, u64), MultibootError> {
     let header_addr = word(image, header + 12);
     let load_addr = word(image, header + 16);
     let load_end_addr = word(image, header + 20);
@@ -180,13 +299,18 @@ fn load_aout_kludge(
             .map_err(|e| MultibootError::TooLarge(e.to_string()))?;
     }
 
-    Ok(entry_addr)
+    Ok((
+        entry_addr,
+        u64::from(loaded_end.max(bss_end_addr).max(load_addr)),
+    ))
 }
 
 /// Loads each loadable segment of an ELF image at its physical address,
-/// zeroing what the file does not hold; returns the entry point.
-fn load_elf(machine: &mut Machine, image: &[u8]) -> Result<u32, MultibootError> {
+/// zeroing what the file does not hold; returns the entry point and the
+/// end of the highest segment.
+fn load_elf(machine: &mut Machine, image: &[u8]) -> Result<(u32, u64), MultibootError> {
     let (entry, segments) = elf_segments(image)?;
+    let mut kernel_end = 0;
     for s in segments {
         // The whole segment must fit before any of it is written (its size
         // comes from the file: nothing is allocated for it).
@@ -198,6 +322,7 @@ fn load_elf(machine: &mut Machine, image: &[u8]) -> Result<u32, MultibootError> 
                 machine.mem.len()
             )));
         }
+        kernel_end = kernel_end.max(end);
         machine
             .load(s.pa, s.data)
             .map_err(|e| MultibootError::TooLarge(e.to_string()))?;
@@ -213,7 +338,7 @@ fn load_elf(machine: &mut Machine, image: &[u8]) -> Result<u32, MultibootError> 
             at += n as u64;
         }
     }
-    Ok(entry)
+    Ok((entry, kernel_end))
 }
 
 /// A loadable segment: where it goes, its bytes in the file, and its size

@@ -128,6 +128,9 @@ pub struct PcConfig {
     /// ([`crate::devices::DEFAULT_START`] by default). Part of the machine's
     /// state, so a replay reads the same time.
     pub rtc_start: u64,
+    /// The multiboot modules [`Machine::pc`] places after the kernel, in
+    /// order (QEMU's `-initrd a,b`); a disk boot ignores them.
+    pub modules: Vec<multiboot::Module>,
 }
 
 impl Default for PcConfig {
@@ -138,6 +141,7 @@ impl Default for PcConfig {
             slave: None,
             checkpoint_interval: 0,
             rtc_start: crate::devices::DEFAULT_START,
+            modules: Vec::new(),
         }
     }
 }
@@ -189,11 +193,12 @@ impl std::fmt::Display for PcError {
 impl std::error::Error for PcError {}
 
 impl Machine {
-    /// A PC with the multiboot kernel `kernel` loaded and the firmware's
-    /// tables in low memory, about to enter the kernel.
-    pub fn pc(config: PcConfig, kernel: &[u8]) -> Result<Machine, PcError> {
+    /// A PC with the multiboot kernel `kernel` loaded, its modules after it,
+    /// and the firmware's tables in low memory, about to enter the kernel.
+    pub fn pc(mut config: PcConfig, kernel: &[u8]) -> Result<Machine, PcError> {
+        let modules = std::mem::take(&mut config.modules);
         let mut m = Machine::pc_board(config)?;
-        multiboot::load(&mut m, kernel).map_err(PcError::Kernel)?;
+        multiboot::load_with_modules(&mut m, kernel, &modules).map_err(PcError::Kernel)?;
         m.history.clear();
         Ok(m)
     }

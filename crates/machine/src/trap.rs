@@ -377,23 +377,38 @@ impl Machine {
         let eflags = self.cpu.eflags();
         let mut frame: Vec<(Pushed, u32)> = Vec::with_capacity(6);
         let (new_ss, mut esp, switch) = if new_cpl < cpl {
+            // The stack of the ring the handler runs in: SSn:ESPn of the
+            // TSS for ring n (ESP0 at offset 4, SS0 at 8, ESP1 at 12, ...),
+            // so an interrupt from ring 3 into ring 1 code (as a VMM gives
+            // its deprivileged guest kernel) takes SS1:ESP1 (Intel SDM vol.
+            // 3, 6.12.1). The selector must name a present, writable data
+            // segment of that ring.
             let tss = self.cpu.tss_base;
-            let esp0 = self.sys_read(tss.wrapping_add(4), 4)?;
-            let ss0 = self.sys_read(tss.wrapping_add(8), 2)? as u16;
-            if ss0 & !3 == 0 || ss0 & 3 != u16::from(new_cpl) {
-                return Err(Exception::InvalidTss(u32::from(ss0 & !3) + ext));
+            let slot = 8 * u32::from(new_cpl);
+            let new_esp = self.sys_read(tss.wrapping_add(4 + slot), 4)?;
+            let ss = self.sys_read(tss.wrapping_add(8 + slot), 2)? as u16;
+            let ts = Exception::InvalidTss(u32::from(ss & !3) + ext);
+            if ss & !3 == 0 || ss & 3 != u16::from(new_cpl) {
+                return Err(ts);
             }
-            let (ss_low, ss_high) = self.descriptor(ss0)?;
+            let (ss_low, ss_high) = self.descriptor(ss)?;
+            let d = Descriptor::decode(ss_high);
+            if !d.is_segment() || d.is_code() || !d.readable_or_writable() || d.dpl != new_cpl {
+                return Err(ts);
+            }
+            if !d.present {
+                return Err(Exception::StackFault(u32::from(ss & !3) + ext));
+            }
             new_ss_cache = Descriptor::cache(ss_low, ss_high);
             frame.push((Pushed::Ss, u32::from(old_ss)));
             frame.push((Pushed::Esp, old_esp));
             let switch = StackSwitch {
                 old_ss,
                 old_esp,
-                new_ss: ss0,
-                new_esp: esp0,
+                new_ss: ss,
+                new_esp,
             };
-            (ss0, esp0, Some(switch))
+            (ss, new_esp, Some(switch))
         } else {
             (old_ss, old_esp, None)
         };
