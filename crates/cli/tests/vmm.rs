@@ -80,7 +80,7 @@ vmm: stopped: the guest's paging needs shadow page tables, which come next
 const QEMU_EXITS: &str = "\
 vmm: osviz's teaching hypervisor: xv6 in ring 1 by trap-and-emulate
 vmm: memory: 639 KiB below 640 KiB, 523136 KiB above 1 MiB
-vmm: module 0: exits, 1312 bytes at 0x10b000
+vmm: module 0: exits, 1268 bytes at 0x10b000
 vmm: guest-physical 0x0-0xe000000 is host-physical 0x10000000-0x1e000000
 vmm: guest segment at guest-physical 0x100000: 4208 bytes, 104 from the file
 vmm: entering the guest at 0x100000 in ring 1, its paging off
