@@ -31,6 +31,7 @@ test('the boot lesson: real mode at the boot sector, the far jump into 32-bit co
   // the kernel owns every frame.
   assert.match(await region(page, 'Page tables').textContent(), /paging is off \(CR0\.PG = 0, the boot\)/);
   assert.match(await region(page, 'Physical frames').textContent(), /paging is off \(the boot\)/);
+  assert.match(await region(page, 'IDT').textContent(), /real mode: an interrupt goes through the vector table at IDTR's base 0x0/);
 
   // `cli` is one line: Next line stops at `xorw %ax,%ax`, then the three
   // segment loads, then the A20 loop reads the controller's status.

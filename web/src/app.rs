@@ -565,8 +565,9 @@ pub fn app() -> Html {
             PanelView::Idt {
                 entries,
                 dispatch: story,
+                real_mode,
             } => html! {
-                <IdtPanel entries={entries} dispatch={story} linked={linked} />
+                <IdtPanel entries={entries} dispatch={story} real_mode={real_mode} linked={linked} />
             },
             PanelView::Frames {
                 frames,

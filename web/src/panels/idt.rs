@@ -12,6 +12,8 @@ pub struct IdtProps {
     pub entries: Vec<IdtEntry>,
     /// The latest dispatch, if the run has made one.
     pub dispatch: Option<Dispatch>,
+    /// In real mode, where interrupts go instead of the IDT.
+    pub real_mode: Option<String>,
     pub linked: Linked,
 }
 
@@ -105,6 +107,9 @@ pub fn idt_panel(props: &IdtProps) -> Html {
     html! {
         <section class="panel idt" aria-label="IDT">
             <h2>{ "IDT" }</h2>
+            if let Some(note) = &props.real_mode {
+                <p class="summary" role="note">{ note.clone() }</p>
+            }
             if let Some(d) = &props.dispatch {
                 <ol class={classes!("dispatch", d.live.then_some("live"))} aria-label="Dispatch"
                     data-focus={Focus::Vector(d.vector).attr()}>

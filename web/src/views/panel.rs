@@ -97,6 +97,8 @@ pub enum PanelView {
     Idt {
         entries: Vec<IdtEntry>,
         dispatch: Option<Dispatch>,
+        /// In real mode, where interrupts go instead (the vector table).
+        real_mode: Option<String>,
     },
     Frames {
         frames: Rc<[FrameOwner]>,
@@ -277,6 +279,12 @@ pub fn panel_view(
         Panel::Idt => PanelView::Idt {
             entries: i.idt(m),
             dispatch: views::dispatch::dispatch(s),
+            real_mode: m.cpu().real_mode().then(|| {
+                format!(
+                    "real mode: an interrupt goes through the vector table at IDTR's base {:#x} (four bytes a vector: offset, then segment), not through the gates below, which the kernel has not loaded yet",
+                    m.cpu().idtr.base
+                )
+            }),
         },
         Panel::PhysicalFrames => {
             let (frames, free) = frames.borrow_mut().owners(s, now_ms);
