@@ -289,6 +289,15 @@ impl Source {
         }
     }
 
+    /// What kind of trap this is, as the trap-entry event says it.
+    fn kind(self) -> TrapKind {
+        match self {
+            Source::Exception(_) => TrapKind::Exception,
+            Source::Software(_) => TrapKind::Software,
+            Source::External { .. } => TrapKind::External,
+        }
+    }
+
     /// The EXT bit of error codes raised while delivering this.
     fn ext(self) -> u32 {
         u32::from(matches!(self, Source::External { .. }))
@@ -462,11 +471,7 @@ impl Machine {
         }
         self.cpu.set_eflags(flags);
         self.halted = false;
-        let kind = match source {
-            Source::Exception(_) => TrapKind::Exception,
-            Source::Software(_) => TrapKind::Software,
-            Source::External { .. } => TrapKind::External,
-        };
+        let kind = source.kind();
         self.emit(EventKind::TrapEntry, || Event::TrapEntry {
             vector,
             source: kind,
@@ -730,11 +735,7 @@ impl Machine {
         self.cpu.eip = offset;
         self.cpu.set_eflags(flags & !(Flags::IF | Flags::TF));
         self.halted = false;
-        let kind = match source {
-            Source::Exception(_) => TrapKind::Exception,
-            Source::Software(_) => TrapKind::Software,
-            Source::External { .. } => TrapKind::External,
-        };
+        let kind = source.kind();
         self.emit(EventKind::TrapEntry, || Event::TrapEntry {
             vector,
             source: kind,
