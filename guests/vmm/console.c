@@ -118,3 +118,16 @@ void panic(const char *fmt, ...)
   putc('\n');
   halt_forever();
 }
+
+// Stops the VMM: what the guest did next is past what it emulates, or
+// breaks what it needs. The guest stays where it was.
+void stop(const char *fmt, ...)
+{
+  va_list ap;
+  va_start(ap, fmt);
+  puts("vmm: stopped: ");
+  vcprintf(fmt, ap);
+  va_end(ap);
+  putc('\n');
+  halt_forever();
+}

@@ -32,3 +32,20 @@ struct proghdr {
 };
 
 #define ELF_PROG_LOAD 1
+
+// Section headers and symbols: the patcher (patch.c) finds the guest
+// kernel's code and its functions' starts with them.
+struct secthdr {
+  uint name, type, flags, addr, offset, size, link, info, addralign, entsize;
+};
+
+struct elfsym {
+  uint name, value, size;
+  uchar info, other;
+  ushort shndx;
+};
+
+#define SHT_PROGBITS 1
+#define SHT_SYMTAB 2
+#define SHF_EXECINSTR 4
+#define STT_FUNC 2

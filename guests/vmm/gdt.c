@@ -1,6 +1,7 @@
-// The VMM's segments and its TSS. The guest's kernel runs in ring 1 and its
-// user programs in ring 3, each with flat 4 GiB segments of their own ring;
-// the TSS gives the ring 0 stack every exit lands on.
+// The real GDT (its layout in seg.h) and the VMM's TSS. The guest's kernel
+// runs in ring 1 on its own descriptors, compressed from ring 0; its user
+// programs in ring 3 on theirs, unchanged; the TSS gives the ring 0 stack
+// every exit lands on.
 
 #include "vmm.h"
 #include "x86.h"
@@ -59,8 +60,6 @@ void seg_init(void)
   gdt[SEG_VDATA] = seg(STA_W, 0, 0xFFFFFFFF, 0, 1);
   gdt[SEG_G1CODE] = seg(STA_X | STA_R, 0, 0xFFFFFFFF, 1, 1);
   gdt[SEG_G1DATA] = seg(STA_W, 0, 0xFFFFFFFF, 1, 1);
-  gdt[SEG_G3CODE] = seg(STA_X | STA_R, 0, 0xFFFFFFFF, 3, 1);
-  gdt[SEG_G3DATA] = seg(STA_W, 0, 0xFFFFFFFF, 3, 1);
 
   ts.ss0 = SEL(SEG_VDATA, 0);
   ts.esp0 = (uint)exitstack + sizeof(exitstack);
@@ -74,4 +73,29 @@ void seg_init(void)
   asm volatile("movw %w0, %%ds; movw %w0, %%es; movw %w0, %%ss; movw %w0, %%fs; movw %w0, %%gs"
                : : "r"(SEL(SEG_VDATA, 0)));
   ltr(SEL(SEG_TSS, 0));
+}
+
+#define DESC_S    (1u << 12)   // a code or data segment, not a system one
+#define DESC_DPL  (3u << 13)
+
+// Ring compression: the guest's lgdt (and ltr, which follows its changes to
+// the TSS descriptor) copies the guest's descriptors into the real GDT at
+// the same indices, each code or data descriptor of DPL 0 given DPL 1, so
+// that the guest's kernel, in ring 1, loads its own selectors (a data
+// segment of DPL 1 may be loaded with RPL 0 from CPL 1). System descriptors
+// are left out: the guest's TSS is virtual (the VMM reads its ESP0), and
+// the real TR stays the VMM's.
+void gdt_load_guest(void)
+{
+  uint n = (vcpu.gdt_limit + 1u) / 8;
+  for (uint i = 1; i < GUEST_NSEGS; i++) {
+    struct segdesc d = { 0, 0 };
+    if (i < n && gva_read(vcpu.gdt_base + i * 8, &d, 8) < 0)
+      stop("the guest's GDT at 0x%x is not mapped", vcpu.gdt_base);
+    if (i >= n || !(d.hi & DESC_S))
+      d.lo = d.hi = 0;
+    else if ((d.hi & DESC_DPL) == 0)
+      d.hi |= 1u << 13;
+    gdt[i] = d;
+  }
 }

@@ -49,6 +49,14 @@ void guest_load(void *image, uint len)
   }
   guest_entry = elf->entry;
 
+  // The board's firmware areas, as the guest's firmware would have left
+  // them: the BIOS data area, the EBDA (where the board's MP tables are
+  // under osviz) and the BIOS (where QEMU's are). xv6's mpinit finds its
+  // CPUs and I/O APIC there; they are the board's own, which the virtual
+  // APICs answer for (vapic.c).
+  memmove(guest_pa(0, 0xA0000), P2V(0), 0xA0000);
+  memmove(guest_pa(0xE0000, 0x20000), P2V(0xE0000), 0x20000);
+
   struct mbinfo *mb = guest_pa(GUEST_MBI, sizeof(*mb));
   memset(mb, 0, sizeof(*mb));
   mb->flags = MB_INFO_MEM;
@@ -66,8 +74,9 @@ void guest_enter(void)
   memset(tf, 0, sizeof(*tf));
   tf->cs = SEL(SEG_G1CODE, 1);
   tf->ds = tf->es = tf->fs = tf->gs = tf->ss = SEL(SEG_G1DATA, 1);
-  // IF clear and IOPL 0: every cli, sti, in and out of the guest faults.
-  tf->eflags = 0x2;
+  // IF set, IOPL 0: the VMM takes every interrupt, and every cli, sti, in
+  // and out of the guest faults. The guest's own IF (virtual) is clear.
+  tf->eflags = FL_IF | 0x2;
   tf->eip = guest_entry;
   tf->eax = MULTIBOOT_LOADER_MAGIC;
   tf->ebx = GUEST_MBI;

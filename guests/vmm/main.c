@@ -1,17 +1,40 @@
 // The VMM's start: its console, its own page directory, segments and
-// interrupt table, then xv6's kernel (module 0) loaded into the guest's
-// physical memory and entered in ring 1.
+// interrupt table, the board's APICs, then xv6's kernel (module 0) loaded
+// into the guest's physical memory, its pushfl and popfl patched, and
+// entered in ring 1.
 
 #include "vmm.h"
 #include "x86.h"
 #include "multiboot.h"
 
-#define PTE_P  0x001
-#define PTE_W  0x002
-#define PTE_PS 0x080
 #define BIGPAGE 0x400000u
 
 struct vcpu vcpu;
+struct options opt;
+
+// The words after the file's name in module 0's string (QEMU's -initrd
+// "kernel pure log=40", osviz pc --module "kernel pure log=40").
+static void parse_options(const char *s)
+{
+  while (*s && *s != ' ')
+    s++;
+  while (*s) {
+    while (*s == ' ')
+      s++;
+    if (strncmp(s, "pure", 4) == 0 && (s[4] == ' ' || !s[4])) {
+      opt.pure = 1;
+    } else if (strncmp(s, "log=", 4) == 0) {
+      opt.log = 0;
+      for (s += 4; *s >= '0' && *s <= '9'; s++)
+        opt.log = opt.log * 10 + (*s - '0');
+    } else if (*s) {
+      panic("module 0's string has a word the VMM does not know: %s (it knows pure and log=N)",
+            s);
+    }
+    while (*s && *s != ' ')
+      s++;
+  }
+}
 
 // The boot page directory entry.S turns on: the first 4 MiB of host memory
 // at 0 (where the entry runs until its jump) and at VMM_BASE (where the VMM
@@ -35,7 +58,10 @@ static void paging_init(uint ram_end)
   uint window = ram_end > HOST_WINDOW ? HOST_WINDOW : ram_end;
   for (uint pa = 0; pa < window; pa += BIGPAGE)
     vmmpgdir[(VMM_BASE + pa) >> 22] = pa | PTE_P | PTE_W | PTE_PS;
+  // The board's APICs, uncached, for the VMM alone.
+  vmmpgdir[APIC_VA >> 22] = APIC_PA | PTE_P | PTE_W | PTE_PS | PTE_PCD | PTE_PWT;
   lcr3(V2P(vmmpgdir));
+  shadow_init(vmmpgdir);
   cprintf("vmm: guest-physical 0x0-0x%x is host-physical 0x%x-0x%x\n", GUEST_SIZE,
           GUEST_BASE, GUEST_BASE + GUEST_SIZE);
 }
@@ -67,9 +93,13 @@ int main(uint magic, uint mbi_pa)
     cprintf("vmm: module %u: %s, %u bytes at 0x%x\n", i, (char *)P2V(mods[i].string),
             mods[i].end - mods[i].start, mods[i].start);
 
+  parse_options(P2V(mods[0].string));
+
   paging_init(ram_end);
   seg_init();
   idt_init();
+  vapic_init();
   guest_load(P2V(mods[0].start), mods[0].end - mods[0].start);
+  patch_guest(P2V(mods[0].start), mods[0].end - mods[0].start);
   guest_enter();
 }

@@ -24,6 +24,8 @@
 //                            translation (the identity plus GUEST_BASE)
 //   VMM_BASE - ...           all of host-physical memory (the VMM's window):
 //                            the VMM's code, data and stacks are linked here
+//   APIC_VA - +4 MiB         host-physical 0xFEC00000 up: the board's I/O APIC
+//                            and local APIC, uncached, for the VMM alone
 //
 // VMM_BASE is 0xC0000000, inside the hole xv6 never maps (its kernel's
 // mappings end at KERNBASE + PHYSTOP = 0x8E000000, its devices start at
@@ -33,7 +35,13 @@
 #define VMM_BASE    0xC0000000u
 #define GUEST_BASE  0x10000000u
 #define GUEST_SIZE  0x0E000000u   // 224 MiB: xv6's PHYSTOP
-#define HOST_WINDOW 0x3E000000u   // at most 992 MiB of host RAM in the window
+#define HOST_WINDOW 0x3DC00000u   // at most 988 MiB of host RAM in the window
+#define APIC_VA     0xFDC00000u   // the window's last 4 MiB: the board's APICs
+#define APIC_PA     0xFEC00000u
+// The shadow page tables come from 32 MiB of host RAM between the modules
+// and the guest's memory (16 MiB up, far past the VMM and its modules).
+#define POOL_BASE   0x01000000u
+#define POOL_PAGES  8192
 
 #define P2V(a) ((void *)((unsigned int)(a) + VMM_BASE))
 #define V2P(a) ((unsigned int)(a) - VMM_BASE)

@@ -30,3 +30,12 @@ void *memcpy(void *dst, const void *src, uint n)
 {
   return memmove(dst, src, n);
 }
+
+int strncmp(const char *p, const char *q, uint n)
+{
+  while (n > 0 && *p && *p == *q)
+    n--, p++, q++;
+  if (n == 0)
+    return 0;
+  return (uchar)*p - (uchar)*q;
+}

@@ -1,14 +1,16 @@
 // Exits: every interrupt and exception, the guest's included, comes through
-// the VMM's IDT to vmexit(). A #GP from the guest's ring 1 is usually a
-// privileged instruction the guest believes it may run (it was written for
-// ring 0): the VMM decodes it, does to the virtual CPU what it would have
-// done to the real one, and resumes the guest after it. This is trap and
-// emulate.
+// the VMM's IDT to vmexit(). A #GP from the guest's kernel (ring 1) is
+// usually a privileged instruction it believes it may run (it was written
+// for ring 0): the VMM decodes it, does to the virtual CPU what it would
+// have done to the real one, and resumes the guest after it. This is trap
+// and emulate. A #PF is a hidden fault (shadow.c fills the shadow), a true
+// one (reflected into the guest), or a load or store to the guest's APICs
+// (vapic.c). A device's interrupt is held on the virtual local APIC, and
+// delivered into the guest (inject.c) when its virtual IF allows.
 
 #include "vmm.h"
 #include "x86.h"
-
-#define T_GPFLT 13
+#include "insn.h"
 
 struct gatedesc {
   uint lo, hi;
@@ -39,170 +41,17 @@ static const char *vecname(uint v)
   return v < sizeof(names) / sizeof(names[0]) ? names[v] : "interrupt";
 }
 
-// What one guest instruction is, as far as the VMM emulates it.
-enum kind { I_UNKNOWN, I_MOV_FROM_CR, I_MOV_TO_CR, I_CLI, I_STI, I_IN, I_OUT, I_LGDT, I_LIDT };
-
-struct insn {
-  enum kind kind;
-  uint len;   // its bytes
-  int size;   // the operand's size for in and out: 1, 2 or 4
-  int port;   // the port, or -1 when it is DX's
-  int reg;    // the general register of mov cr*
-  int cr;     // the control register of mov cr*
-  uint ea;    // the memory operand's linear address (lgdt, lidt)
-};
-
-static const char *regname[] = { "eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi" };
-
-// The guest's general register n (in ModRM's numbering) in its trap frame.
-static uint *reg(struct trapframe *tf, int n)
+// Whether this exit's lines are printed: the first `log=N` exits are.
+static int logging(void)
 {
-  switch (n) {
-  case 0: return &tf->eax;
-  case 1: return &tf->ecx;
-  case 2: return &tf->edx;
-  case 3: return &tf->ebx;
-  case 4: return &tf->esp;  // the guest's, pushed by the CPU on the way in
-  case 5: return &tf->ebp;
-  case 6: return &tf->esi;
-  default: return &tf->edi;
-  }
+  return vcpu.exits <= opt.log;
 }
 
-// The guest-physical address of a guest linear address. With the guest's
-// paging off they are the same (its segments are flat, based at 0); with it
-// on they go through the guest's page tables, which this VMM does not walk
-// yet.
-static int gva2gpa(uint va, uint *gpa)
-{
-  if (vcpu.cr0 & 0x80000000)
-    return -1;
-  *gpa = va;
-  return 0;
-}
-
-static uint rd32(const uchar *p)
-{
-  return p[0] | (p[1] << 8) | (p[2] << 16) | ((uint)p[3] << 24);
-}
-
-// A ModRM memory operand (32-bit addressing: SIB, disp8, disp32) at p:
-// its linear address in *ea and its length in bytes, or -1 for a register.
-static int modrm_ea(struct trapframe *tf, const uchar *p, uint *ea)
-{
-  int mod = p[0] >> 6, rm = p[0] & 7, n = 1;
-  uint a;
-  if (mod == 3)
-    return -1;
-  if (rm == 4) {
-    int sib = p[n++], scale = sib >> 6, index = (sib >> 3) & 7, base = sib & 7;
-    if (base == 5 && mod == 0) {
-      a = rd32(p + n);
-      n += 4;
-    } else {
-      a = *reg(tf, base);
-    }
-    if (index != 4)
-      a += *reg(tf, index) << scale;
-  } else if (rm == 5 && mod == 0) {
-    a = rd32(p + n);
-    n += 4;
-  } else {
-    a = *reg(tf, rm);
-  }
-  if (mod == 1) {
-    a += (signed char)p[n];
-    n += 1;
-  } else if (mod == 2) {
-    a += rd32(p + n);
-    n += 4;
-  }
-  *ea = a;
-  return n;
-}
-
-// Decodes the instruction at p (at most `max` bytes readable) into *in.
-static void decode(struct trapframe *tf, const uchar *p, uint max, struct insn *in)
-{
-  memset(in, 0, sizeof(*in));
-  in->kind = I_UNKNOWN;
-  in->size = 4;
-  uint n = 0;
-  if (max >= 1 && p[0] == 0x66) {
-    in->size = 2;
-    n = 1;
-  }
-  if (max < n + 1)
-    return;
-  uchar op = p[n];
-  switch (op) {
-  case 0xFA: in->kind = I_CLI; in->len = n + 1; return;
-  case 0xFB: in->kind = I_STI; in->len = n + 1; return;
-  case 0xE4: case 0xE5: case 0xE6: case 0xE7:
-    if (max < n + 2)
-      return;
-    in->kind = op < 0xE6 ? I_IN : I_OUT;
-    in->size = (op & 1) ? in->size : 1;
-    in->port = p[n + 1];
-    in->len = n + 2;
-    return;
-  case 0xEC: case 0xED: case 0xEE: case 0xEF:
-    in->kind = op < 0xEE ? I_IN : I_OUT;
-    in->size = (op & 1) ? in->size : 1;
-    in->port = -1;
-    in->len = n + 1;
-    return;
-  case 0x0F:
-    if (max < n + 3)
-      return;
-    break;
-  default:
-    return;
-  }
-  uchar op2 = p[n + 1], modrm = p[n + 2];
-  if ((op2 == 0x20 || op2 == 0x22) && (modrm >> 6) == 3) {
-    in->kind = op2 == 0x20 ? I_MOV_FROM_CR : I_MOV_TO_CR;
-    in->cr = (modrm >> 3) & 7;
-    in->reg = modrm & 7;
-    in->len = n + 3;
-  } else if (op2 == 0x01 && (((modrm >> 3) & 7) == 2 || ((modrm >> 3) & 7) == 3) &&
-             max >= n + 9) {
-    int len = modrm_ea(tf, p + n + 2, &in->ea);
-    if (len < 0)
-      return;
-    in->kind = ((modrm >> 3) & 7) == 2 ? I_LGDT : I_LIDT;
-    in->len = n + 2 + len;
-  }
-}
-
-static void print_insn(const struct insn *in)
-{
-  static const char *sfx = "?bw?l";
-  switch (in->kind) {
-  case I_MOV_FROM_CR: cprintf("mov %%cr%d,%%%s", in->cr, regname[in->reg]); break;
-  case I_MOV_TO_CR: cprintf("mov %%%s,%%cr%d", regname[in->reg], in->cr); break;
-  case I_CLI: cprintf("cli"); break;
-  case I_STI: cprintf("sti"); break;
-  case I_IN:
-  case I_OUT:
-    cprintf("%s%c ", in->kind == I_IN ? "in" : "out", sfx[in->size]);
-    if (in->port < 0)
-      cprintf("%%dx");
-    else
-      cprintf("$0x%x", in->port);
-    break;
-  case I_LGDT: cprintf("lgdt 0x%x", in->ea); break;
-  case I_LIDT: cprintf("lidt 0x%x", in->ea); break;
-  default: cprintf("(not emulated)"); break;
-  }
-}
-
-// Stops the VMM: what the guest did next is past what it emulates.
-__attribute__((noreturn)) static void stop(const char *why)
-{
-  cprintf("vmm: stopped: %s\n", why);
-  halt_forever();
-}
+#define LOG(...)            \
+  do {                      \
+    if (logging())          \
+      cprintf(__VA_ARGS__); \
+  } while (0)
 
 static uint *vcr(int n)
 {
@@ -215,129 +64,444 @@ static uint *vcr(int n)
   }
 }
 
-// Does what the instruction would have done in ring 0, to the virtual CPU
-// (or, for in and out, to the real ports: the board's devices are the
-// guest's for now).
-static void emulate(struct trapframe *tf, const struct insn *in)
+// The guest's EFLAGS as it believes them: the real ones with its virtual
+// IF (and IOPL 0, as it set them).
+static uint guest_eflags(struct trapframe *tf)
+{
+  return (tf->eflags & ~(FL_IF | FL_IOPL | FL_RF | FL_VM)) | (vcpu.vif ? FL_IF : 0);
+}
+
+// The real EFLAGS for guest flags `f`: the real IF stays set and IOPL 0, so
+// that the VMM keeps its interrupts and every cli, sti, in and out traps.
+static uint real_eflags(uint f)
+{
+  return (f & ~(FL_IF | FL_IOPL | FL_VM | FL_RF)) | FL_IF | 0x2;
+}
+
+static uint port_in(ushort port, int size)
+{
+  return size == 1 ? inb(port) : size == 2 ? inw(port) : inl(port);
+}
+
+static void port_out(ushort port, int size, uint v)
+{
+  if (size == 1)
+    outb(port, v);
+  else if (size == 2)
+    outw(port, v);
+  else
+    outl(port, v);
+}
+
+// A mask of an operand's size in bytes.
+static uint mask(int size)
+{
+  return size == 4 ? 0xFFFFFFFFu : (1u << (8 * size)) - 1;
+}
+
+// The string forms of in and out (xv6's insl and outsl move a disk
+// sector), with rep: each element through the guest's page tables.
+static int string_io(struct trapframe *tf, const struct insn *in)
+{
+  ushort port = tf->edx & 0xFFFF;
+  int step = (tf->eflags & FL_DF) ? -in->size : in->size;
+  uint count = in->rep ? tf->ecx : 1;
+  while (count > 0) {
+    uint v = 0;
+    if (in->kind == I_INS) {
+      v = port_in(port, in->size);
+      if (gva_write(tf->edi, &v, in->size) < 0)
+        return -1;
+      tf->edi += step;
+    } else {
+      if (gva_read(tf->esi, &v, in->size) < 0)
+        return -1;
+      port_out(port, in->size, v);
+      tf->esi += step;
+    }
+    count--;
+    if (in->rep)
+      tf->ecx = count;
+  }
+  return 0;
+}
+
+// The guest's hlt: with its IF set, the VMM waits (itself halted, its
+// interrupts on) for an interrupt the guest can take.
+static void idle(void)
+{
+  vmm_idle = 1;
+  while (vapic_next() < 0)
+    asm volatile("sti; hlt; cli");
+  vmm_idle = 0;
+}
+
+// The guest's iret of a frame it believes returns to ring 0 (RPL 0 in the
+// CS it pops), which faults in ring 1: it returns to ring 1, with the IF it
+// pops made the virtual IF.
+static int emulate_iret(struct trapframe *tf)
+{
+  uint f[5];
+  if (gva_read(tf->esp, f, 12) < 0)
+    return -1;
+  uint cs = f[1] & 0xFFFF;
+  if ((cs & 3) == 3) {
+    if (gva_read(tf->esp, f, 20) < 0)
+      return -1;
+    tf->esp = f[3];
+    tf->ss = f[4];
+    vcpu.vif = 1;
+  } else if ((cs & 3) == 0) {
+    tf->esp += 12;
+    vcpu.vif = (f[2] & FL_IF) != 0;
+    cs |= 1;
+  } else {
+    return -1;
+  }
+  tf->eip = f[0];
+  tf->cs = cs;
+  tf->eflags = real_eflags(f[2]);
+  return 0;
+}
+
+// Does what a privileged instruction of the guest's kernel would have done
+// in ring 0, to the virtual CPU (or, for in and out, to the board's ports:
+// the board's devices are the guest's). Returns -1 when the instruction is
+// not one it emulates, or faults as the guest's CPU would make it fault.
+static int emulate(struct trapframe *tf, const struct insn *in)
 {
   switch (in->kind) {
   case I_MOV_FROM_CR: {
     uint *cr = vcr(in->cr);
     if (!cr)
-      stop("a control register the guest's CPU does not have");
+      return -1;
     *reg(tf, in->reg) = *cr;
-    cprintf("vmm:   %%%s = guest cr%d = 0x%x\n", regname[in->reg], in->cr, *cr);
+    LOG("vmm:   %%%s = guest cr%d = 0x%x\n", regname[in->reg], in->cr, *cr);
     break;
   }
   case I_MOV_TO_CR: {
     uint *cr = vcr(in->cr);
-    uint v = *reg(tf, in->reg);
+    uint v = *reg(tf, in->reg), old = vcpu.cr0;
     if (!cr)
-      stop("a control register the guest's CPU does not have");
+      return -1;
     if (in->cr == 0) {
       if (!(v & 1))
         stop("the guest leaves protected mode, which this VMM does not emulate");
-      if (v & 0x80000000) {
-        cprintf("vmm:   guest cr0 = 0x%x turns its paging on, with its page directory at "
-                "guest-physical 0x%x (cr3) and cr4 0x%x\n", v, vcpu.cr3, vcpu.cr4);
-        stop("the guest's paging needs shadow page tables, which come next");
-      }
       v |= 0x10;  // ET reads as 1 from a 486 on
     }
     *cr = v;
-    cprintf("vmm:   guest cr%d = 0x%x (the real cr%d stays the VMM's)\n", in->cr, v, in->cr);
+    LOG("vmm:   guest cr%d = 0x%x (the real cr%d stays the VMM's)\n", in->cr, v, in->cr);
+    if (in->cr == 0 && ((old ^ v) & CR0_PG)) {
+      LOG("vmm:   the guest's paging is %s: the MMU walks %s\n", (v & CR0_PG) ? "on" : "off",
+          (v & CR0_PG) ? "the shadow page directory, empty until faults fill it"
+                       : "the VMM's map of guest-physical memory");
+      shadow_paging((v & CR0_PG) != 0);
+    } else if (in->cr != 2 && (vcpu.cr0 & CR0_PG)) {
+      // A new page directory, or new paging rules: the shadow is stale.
+      shadow_flush();
+    }
     break;
   }
   case I_CLI:
     vcpu.vif = 0;
-    cprintf("vmm:   guest IF = 0\n");
+    LOG("vmm:   guest IF = 0\n");
     break;
   case I_STI:
     vcpu.vif = 1;
-    cprintf("vmm:   guest IF = 1\n");
+    LOG("vmm:   guest IF = 1\n");
     break;
+  case I_HLT:
+    if (!vcpu.vif)
+      stop("the guest halted with its interrupts off (eip 0x%x)", tf->eip);
+    tf->eip += in->len;
+    idle();
+    return 0;
   case I_IN: {
     ushort port = in->port < 0 ? tf->edx & 0xFFFF : in->port;
-    if (in->size == 1)
-      tf->eax = (tf->eax & ~0xFFu) | inb(port);
-    else if (in->size == 2)
-      tf->eax = (tf->eax & ~0xFFFFu) | inw(port);
-    else
-      tf->eax = inl(port);
-    cprintf("vmm:   port 0x%x read 0x%x\n", port,
-            in->size == 4 ? tf->eax : tf->eax & ((1u << (8 * in->size)) - 1));
+    uint v = port_in(port, in->size), m = mask(in->size);
+    tf->eax = (tf->eax & ~m) | (v & m);
+    LOG("vmm:   port 0x%x read 0x%x\n", port, v & m);
     break;
   }
   case I_OUT: {
     ushort port = in->port < 0 ? tf->edx & 0xFFFF : in->port;
-    uint mask = in->size == 4 ? 0xFFFFFFFF : (1u << (8 * in->size)) - 1;
     // Said before it is done: a byte the guest writes to the console then
     // follows the VMM's line.
-    cprintf("vmm:   port 0x%x written 0x%x\n", port, tf->eax & mask);
-    if (in->size == 1)
-      outb(port, tf->eax);
-    else if (in->size == 2)
-      outw(port, tf->eax);
-    else
-      outl(port, tf->eax);
+    LOG("vmm:   port 0x%x written 0x%x\n", port, tf->eax & mask(in->size));
+    port_out(port, in->size, tf->eax);
     break;
   }
+  case I_INS:
+  case I_OUTS:
+    if (string_io(tf, in) < 0)
+      stop("the guest's buffer for %s is not mapped", in->kind == I_INS ? "ins" : "outs");
+    break;
   case I_LGDT:
   case I_LIDT: {
-    uint gpa;
-    const uchar *p;
-    if (gva2gpa(in->ea, &gpa) < 0 || !(p = guest_pa(gpa, 6)))
-      stop("the descriptor table register's operand is outside the guest's memory");
-    ushort limit = p[0] | (p[1] << 8);
-    uint base = rd32(p + 2);
+    uchar d[6];
+    if (gva_read(in->ea, d, 6) < 0)
+      stop("the descriptor table register's operand (0x%x) is not mapped", in->ea);
+    ushort limit = d[0] | (d[1] << 8);
+    uint base = d[2] | (d[3] << 8) | (d[4] << 16) | ((uint)d[5] << 24);
     if (in->kind == I_LGDT) {
       vcpu.gdt_base = base;
       vcpu.gdt_limit = limit;
+      gdt_load_guest();
     } else {
       vcpu.idt_base = base;
       vcpu.idt_limit = limit;
     }
-    cprintf("vmm:   guest %s = base 0x%x limit 0x%x\n", in->kind == I_LGDT ? "gdtr" : "idtr",
-            base, limit);
+    LOG("vmm:   guest %s = base 0x%x limit 0x%x\n", in->kind == I_LGDT ? "gdtr" : "idtr", base,
+        limit);
+    break;
+  }
+  case I_LTR: {
+    ushort sel;
+    uint d[2];
+    if (in->mem ? gva_read(in->ea, &sel, 2) < 0 : 0)
+      return -1;
+    if (!in->mem)
+      sel = *reg(tf, in->reg);
+    if ((sel | 7) > vcpu.gdt_limit || gva_read(vcpu.gdt_base + (sel & ~7), d, 8) < 0)
+      return -1;
+    uint type = (d[1] >> 8) & 0x1F;
+    if ((type != 0x9 && type != 0xB) || !(d[1] & 0x8000))
+      return -1;
+    // The CPU marks the TSS busy in the descriptor; so does the VMM.
+    d[1] |= 0x200;
+    gva_write(vcpu.gdt_base + (sel & ~7) + 4, &d[1], 4);
+    vcpu.tr = sel;
+    vcpu.tss_base = (d[0] >> 16) | ((d[1] & 0xFF) << 16) | (d[1] & 0xFF000000u);
+    LOG("vmm:   guest tr = 0x%x, its TSS at 0x%x\n", sel, vcpu.tss_base);
+    break;
+  }
+  case I_INVLPG:
+    shadow_flush();
+    break;
+  case I_IRET:
+    if (emulate_iret(tf) < 0)
+      return -1;
+    LOG("vmm:   the guest returns to 0x%x:0x%x, its IF %d\n", tf->cs, tf->eip, vcpu.vif);
+    return 0;
+  default:
+    return -1;
+  }
+  tf->eip += in->len;
+  return 0;
+}
+
+// A pushfl or popfl the VMM patched to int3 (patch.c), done on the virtual
+// IF.
+static int emulate_patched(struct trapframe *tf, uchar op)
+{
+  if (op == 0x9C) {
+    uint f = guest_eflags(tf);
+    if (gva_write(tf->esp - 4, &f, 4) < 0)
+      return -1;
+    tf->esp -= 4;
+    LOG("vmm:   pushfl: 0x%x pushed, IF %d (the guest's)\n", f, vcpu.vif);
+  } else {
+    uint f;
+    if (gva_read(tf->esp, &f, 4) < 0)
+      return -1;
+    tf->esp += 4;
+    vcpu.vif = (f & FL_IF) != 0;
+    tf->eflags = real_eflags(f);
+    LOG("vmm:   popfl: 0x%x popped, IF %d (the guest's)\n", f, vcpu.vif);
+  }
+  tf->eip += 1;
+  return 0;
+}
+
+// A software interrupt the guest made (int n): what its CPU would do with
+// the gate in its IDT, the gate's DPL checked against the guest's belief
+// of its privilege.
+static void soft_int(struct trapframe *tf, const struct insn *in)
+{
+  uint gate[2];
+  int cpl = (tf->cs & 3) == 3 ? 3 : 0;
+  if (in->imm * 8 + 7 > vcpu.idt_limit || gva_read(vcpu.idt_base + in->imm * 8, gate, 8) < 0 ||
+      (int)((gate[1] >> 13) & 3) < cpl) {
+    inject(tf, T_GPFLT, in->imm * 8 + 2);
+    return;
+  }
+  tf->eip += in->len;
+  inject(tf, in->imm, -1);
+}
+
+static void count(enum reason r)
+{
+  vcpu.count[r]++;
+}
+
+// #GP: a privileged instruction of the guest's kernel, an int n of the
+// guest's (the VMM's gates have DPL 0), a patched pushfl or popfl, or the
+// guest's own #GP.
+static void general_protection(struct trapframe *tf, const struct insn *in)
+{
+  int user = (tf->cs & 3) == 3;
+  uchar orig;
+  if ((tf->err & 3) == 2 && (in->kind == I_INT || in->kind == I_INT3) &&
+      tf->err >> 3 == in->imm) {
+    if (in->kind == I_INT3 && !user && patched_at(tf->eip, &orig)) {
+      count(X_PATCHED);
+      if (emulate_patched(tf, orig) < 0)
+        stop("the guest's stack at 0x%x is not mapped for its %s", tf->esp,
+             orig == 0x9C ? "pushfl" : "popfl");
+      return;
+    }
+    count(X_SOFT_INT);
+    LOG("vmm:   reflected into the guest's gate %u\n", in->imm);
+    soft_int(tf, in);
+    return;
+  }
+  int io = in->kind == I_IN || in->kind == I_OUT || in->kind == I_INS || in->kind == I_OUTS;
+  if (user || emulate(tf, in) < 0) {
+    // The guest's own #GP: its CPU would have raised it too.
+    LOG("vmm:   the guest's own #GP, reflected\n");
+    count(X_EXCEPTION);
+    inject(tf, T_GPFLT, tf->err);
+    return;
+  }
+  count(io ? X_PORT_IO : X_PRIVILEGED);
+}
+
+// A load or store of the guest's to one of its APICs.
+static void mmio(struct trapframe *tf, const struct insn *in, uint gpa)
+{
+  count(X_MMIO);
+  switch (in->kind) {
+  case I_LOAD:
+    *reg(tf, in->reg) = vapic_read(gpa);
+    LOG("vmm:   guest-physical 0x%x read 0x%x\n", gpa, *reg(tf, in->reg));
+    break;
+  case I_STORE:
+  case I_STORE_IMM: {
+    uint v = in->kind == I_STORE ? *reg(tf, in->reg) : in->imm;
+    LOG("vmm:   guest-physical 0x%x written 0x%x\n", gpa, v);
+    vapic_write(gpa, v);
     break;
   }
   default:
-    stop("an instruction this VMM does not emulate");
+    stop("an access to the guest's APIC at 0x%x (guest-physical 0x%x) this VMM does not "
+         "emulate, eip 0x%x", rcr2(), gpa, tf->eip);
   }
+  if (in->size != 4)
+    stop("a %d-byte access to the guest's APIC at guest-physical 0x%x", in->size, gpa);
   tf->eip += in->len;
+}
+
+static void page_fault(struct trapframe *tf, const struct insn *in)
+{
+  uint va = rcr2(), gpa = va, err;
+  enum fault f = F_MMIO;
+  if (vcpu.cr0 & CR0_PG)
+    f = shadow_fault(va, (tf->err & 2) != 0, (tf->err & 4) != 0, &gpa, &err);
+  else if (!vapic_is_mmio(gpa))
+    f = F_OUTSIDE;
+  switch (f) {
+  case F_FILLED:
+    count(X_SHADOW_FILL);
+    LOG("vmm:   hidden: 0x%x is guest-physical 0x%x, the shadow filled\n", va, gpa);
+    break;
+  case F_GUEST:
+    count(X_GUEST_PF);
+    LOG("vmm:   the guest's own page fault at 0x%x (error 0x%x), reflected\n", va, err);
+    vcpu.cr2 = va;
+    inject(tf, T_PGFLT, err);
+    break;
+  case F_MMIO:
+    mmio(tf, in, gpa);
+    break;
+  case F_OUTSIDE:
+    stop("the guest touched 0x%x, guest-physical 0x%x, where it has neither memory nor a "
+         "device the VMM emulates (eip 0x%x)", va, gpa, tf->eip);
+  }
+}
+
+// Delivers the virtual local APIC's next interrupt into the guest, if its
+// virtual IF allows one.
+static void deliver(struct trapframe *tf)
+{
+  if (!vcpu.vif)
+    return;
+  int v = vapic_next();
+  if (v < 0)
+    return;
+  vapic_ack(v);
+  LOG("vmm:   interrupt %d delivered into the guest\n", v);
+  inject(tf, v, -1);
+}
+
+static void interrupt(uint vector)
+{
+  if (vector == 0xFF)
+    return;  // the board's spurious vector: nothing to acknowledge
+  real_eoi();
+  vapic_irq(vector);
 }
 
 void vmexit(struct trapframe *tf)
 {
   vcpu.exits++;
-  if ((tf->cs & 3) == 0)
+  if ((tf->cs & 3) == 0) {
+    // Only the VMM's idle wait takes interrupts in ring 0.
+    if (vmm_idle && tf->trapno >= T_IRQ0) {
+      count(X_INTERRUPT);
+      interrupt(tf->trapno);
+      return;
+    }
     panic("%s (vector %d, error 0x%x) in the VMM itself at eip 0x%x, cr2 0x%x",
           vecname(tf->trapno), tf->trapno, tf->err, tf->eip, rcr2());
-
-  // The instruction's bytes, read through the guest's idea of memory.
-  uint gpa;
-  const uchar *code = 0;
-  uint avail = 0;
-  if (gva2gpa(tf->eip, &gpa) == 0) {
-    for (avail = 15; avail > 0 && !(code = guest_pa(gpa, avail)); avail--)
-      ;
   }
+  // The guest's user programs run with interrupts on (they cannot turn
+  // them off): from user mode its IF is set, whatever its kernel's was.
+  if ((tf->cs & 3) == 3)
+    vcpu.vif = 1;
+
+  if (tf->trapno >= T_IRQ0) {
+    count(X_INTERRUPT);
+    LOG("vmm: exit %u: interrupt %u, guest eip 0x%x\n", vcpu.exits, tf->trapno, tf->eip);
+    interrupt(tf->trapno);
+    deliver(tf);
+    return;
+  }
+
+  // The instruction, read through the guest's idea of memory.
+  uchar code[16] = { 0 };
+  uint avail = gva_fetch(tf->eip, code, 15);
   struct insn in;
-  if (code)
-    decode(tf, code, avail, &in);
-  else
-    memset(&in, 0, sizeof(in));
+  decode(tf, code, avail, &in);
+  if (logging()) {
+    cprintf("vmm: exit %u: %s, error 0x%x, guest eip 0x%x:", vcpu.exits, vecname(tf->trapno),
+            tf->err, tf->eip);
+    if (tf->trapno == T_PGFLT)
+      cprintf(" cr2 0x%x,", rcr2());
+    uint shown = in.len ? in.len : (avail < 8 ? avail : 8);
+    for (uint i = 0; i < shown; i++)
+      cprintf(" %02x", code[i]);
+    cprintf(" = ");
+    print_insn(&in);
+    cprintf("\n");
+  }
 
-  cprintf("vmm: exit %u: %s, error 0x%x, guest eip 0x%x:", vcpu.exits, vecname(tf->trapno),
-          tf->err, tf->eip);
-  uint shown = in.len ? in.len : (avail < 8 ? avail : 8);
-  for (uint i = 0; i < shown; i++)
-    cprintf(" %02x", code[i]);
-  cprintf(" = ");
-  print_insn(&in);
-  cprintf("\n");
-
-  if (tf->trapno != T_GPFLT)
-    stop("an exit this VMM does not handle yet");
-  emulate(tf, &in);
+  switch (tf->trapno) {
+  case T_GPFLT:
+    general_protection(tf, &in);
+    break;
+  case T_PGFLT:
+    page_fault(tf, &in);
+    break;
+  case 8:
+  case 18:
+    stop("%s in the guest at eip 0x%x", vecname(tf->trapno), tf->eip);
+  default: {
+    // The guest's own exception: its CPU would have raised it too.
+    int has_err = tf->trapno == 10 || tf->trapno == 11 || tf->trapno == 12 || tf->trapno == 17;
+    count(X_EXCEPTION);
+    inject(tf, tf->trapno, has_err ? (int)tf->err : -1);
+    break;
+  }
+  }
+  deliver(tf);
 }

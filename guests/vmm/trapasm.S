@@ -5,7 +5,7 @@
 
 #include "memlayout.h"
 
-#define SEG_VDATA 2
+#include "seg.h"
 
 .globl alltraps
 alltraps:

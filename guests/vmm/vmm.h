@@ -1,21 +1,37 @@
 #include "memlayout.h"
+#include "seg.h"
 
 typedef unsigned int uint;
 typedef unsigned short ushort;
 typedef unsigned char uchar;
 
-// Selectors of the VMM's GDT (see gdt.c). The guest's kernel runs with the
-// ring 1 pair, its user programs with the ring 3 pair.
-#define SEG_VCODE   1   // ring 0 code: the VMM
-#define SEG_VDATA   2   // ring 0 data
-#define SEG_G1CODE  3   // ring 1 code: the guest's kernel
-#define SEG_G1DATA  4   // ring 1 data
-#define SEG_G3CODE  5   // ring 3 code: the guest's user programs
-#define SEG_G3DATA  6   // ring 3 data
-#define SEG_TSS     7   // the TSS that gives ring 0's stack on an exit
-#define NSEGS       8
+// EFLAGS bits the VMM reads or keeps.
+#define FL_TF   0x00000100
+#define FL_IF   0x00000200
+#define FL_DF   0x00000400
+#define FL_IOPL 0x00003000
+#define FL_NT   0x00004000
+#define FL_RF   0x00010000
+#define FL_VM   0x00020000
 
-#define SEL(seg, rpl) (((seg) << 3) | (rpl))
+#define CR0_PG 0x80000000u
+#define CR0_WP 0x00010000u
+#define CR4_PSE 0x00000010u
+
+// Page table entry bits.
+#define PTE_P  0x001
+#define PTE_W  0x002
+#define PTE_U  0x004
+#define PTE_PWT 0x008
+#define PTE_PCD 0x010
+#define PTE_A  0x020
+#define PTE_D  0x040
+#define PTE_PS 0x080
+
+#define T_BPT   3
+#define T_GPFLT 13
+#define T_PGFLT 14
+#define T_IRQ0  32
 
 // What an exit saves: the vector stub's and alltraps' pushes below the
 // CPU's, as in xv6's struct trapframe.
@@ -38,31 +54,59 @@ struct trapframe {
   ushort ss, padding6;
 };
 
+// Why the guest exited, as the VMM counts exits.
+enum reason {
+  X_PRIVILEGED,   // a privileged instruction, emulated (cli, mov cr3, lgdt, ...)
+  X_PORT_IO,      // in or out, passed to the board's device
+  X_MMIO,         // a load or store to the local or I/O APIC, emulated
+  X_SHADOW_FILL,  // a hidden page fault: the shadow page table filled
+  X_GUEST_PF,     // a true page fault of the guest, reflected into it
+  X_INTERRUPT,    // a device's or the timer's interrupt, taken by the VMM
+  X_SOFT_INT,     // int n (a system call), reflected into the guest's gate
+  X_PATCHED,      // a patched pushfl or popfl
+  X_EXCEPTION,    // another exception of the guest's, reflected
+  NREASONS
+};
+
 // The virtual CPU: what the guest believes its CPU holds. Each field
-// changes only by the VMM's emulation of a guest instruction; the real
-// registers hold the VMM's own values.
+// changes only by the VMM's emulation of a guest instruction or by an
+// interrupt it delivers; the real registers hold the VMM's own values.
 struct vcpu {
   uint cr0, cr2, cr3, cr4;
   int vif;                  // the guest's interrupt flag
-  uint gdt_base, idt_base;  // the guest's GDTR and IDTR
+  uint gdt_base, idt_base;  // the guest's GDTR and IDTR (linear addresses)
   ushort gdt_limit, idt_limit;
+  ushort tr;                // the guest's task register
+  uint tss_base;            // and its TSS (linear), where ESP0 is read
   uint exits;               // exits so far
+  uint injected;            // interrupts and exceptions delivered into it
+  uint count[NREASONS];     // exits by reason
 };
 
 extern struct vcpu vcpu;
+
+// What module 0's string asked for after the file's name.
+struct options {
+  int pure;   // "pure": no patching, pure trap-and-emulate
+  uint log;   // "log=N": print the first N exits
+};
+extern struct options opt;
 
 // console.c
 void console_init(void);
 void cprintf(const char *fmt, ...);
 void panic(const char *fmt, ...) __attribute__((noreturn));
+void stop(const char *fmt, ...) __attribute__((noreturn));
 
 // string.c
 void *memset(void *dst, int c, uint n);
 void *memmove(void *dst, const void *src, uint n);
 void *memcpy(void *dst, const void *src, uint n);
+int strncmp(const char *p, const char *q, uint n);
 
 // gdt.c
 void seg_init(void);
+void gdt_load_guest(void);
 
 // trap.c
 void idt_init(void);
@@ -72,6 +116,34 @@ void vmexit(struct trapframe *tf);
 void *guest_pa(uint gpa, uint len);
 void guest_load(void *elf, uint len);
 void guest_enter(void) __attribute__((noreturn));
+
+// shadow.c
+void shadow_init(uint *vmmpgdir);
+void shadow_flush(void);
+void shadow_paging(int on);
+int gva_read(uint va, void *dst, uint n);
+int gva_write(uint va, const void *src, uint n);
+uint gva_fetch(uint va, uchar *dst, uint max);
+enum fault { F_FILLED, F_GUEST, F_MMIO, F_OUTSIDE };
+enum fault shadow_fault(uint va, int write, int user, uint *gpa, uint *guest_err);
+
+// vapic.c
+void vapic_init(void);
+int vapic_is_mmio(uint gpa);
+uint vapic_read(uint gpa);
+void vapic_write(uint gpa, uint value);
+void vapic_irq(uint vector);
+int vapic_next(void);
+void vapic_ack(uint vector);
+void real_eoi(void);
+extern int vmm_idle;
+
+// inject.c
+void inject(struct trapframe *tf, uint vector, int err);
+
+// patch.c
+void patch_guest(void *image, uint len);
+int patched_at(uint va, uchar *orig);
 
 // trapasm.S
 void trapret(void);

@@ -75,3 +75,8 @@ __attribute__((noreturn)) static inline void halt_forever(void)
   for (;;)
     asm volatile("cli; hlt");
 }
+
+static inline void invlpg(unsigned int va)
+{
+  asm volatile("invlpg (%0)" : : "r"(va) : "memory");
+}

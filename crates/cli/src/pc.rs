@@ -14,9 +14,10 @@ pub const USAGE: &str = "\
   osviz pc [--kernel FILE]         boot a multiboot kernel (such as xv6) on the PC board;
                                    without it, boot the IDE master from its boot sector
                                    (at 0000:7C00 in real mode, as a BIOS does: xv6.img)
-            [--module FILE]...     with --kernel, a multiboot module (as qemu -initrd
+            [--module 'FILE [ARGS]']...
+                                   with --kernel, a multiboot module (as qemu -initrd
                                    FILE,...): each is placed after the kernel on a page
-                                   boundary, in order, its string the path as given
+                                   boundary, in order, its string all that was given
             [--disk FILE]...       IDE drives: with --kernel one file is the slave (xv6's
                                    fs.img, as qemu -drive index=1); without it, the master
                                    (the boot disk); two are master and slave
@@ -170,10 +171,13 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let modules = o
         .modules
         .iter()
-        .map(|path| {
+        .map(|given| {
+            // As QEMU's -initrd: the file is the first word, and the module's
+            // string is all that was given ("kernel pure log=40").
+            let path = given.split(' ').next().unwrap_or_default();
             Ok(osviz_machine::multiboot::Module {
                 bytes: read(path)?,
-                string: path.clone(),
+                string: given.clone(),
             })
         })
         .collect::<Result<Vec<_>, String>>()?;

@@ -1,0 +1,245 @@
+// Shadow paging. While the guest's paging is on, the MMU walks a page
+// directory the VMM owns (the shadow), not the guest's: its entries map
+// guest-virtual addresses straight to host-physical ones, made from the
+// guest's own tables (guest-virtual to guest-physical) and the VMM's map
+// (guest-physical A is host-physical GUEST_BASE + A).
+//
+// The shadow is a virtual TLB. It starts empty, and each page fault from
+// the guest is either hidden (the guest's tables map the address with the
+// rights asked for: the VMM fills the shadow entry and the instruction runs
+// again) or true (the guest's tables refuse it: the fault is the guest's,
+// and the VMM reflects it, CR2 set on the virtual CPU). A guest that
+// changes its page tables must tell its TLB, by reloading CR3 or with
+// invlpg, as x86 requires of it, and the VMM drops the shadow then: so no
+// write of the guest's to its tables is traced. xv6 reloads CR3 after every
+// change to the tables it runs on (switchuvm after growproc and exec,
+// switchkvm), and never uses invlpg.
+
+#include "vmm.h"
+#include "x86.h"
+
+// The shadow page directory: the guest's half (below VMM_BASE, and from
+// 0xFE000000) empty until faults fill it; the VMM's window copied from its
+// own page directory and never dropped.
+__attribute__((__aligned__(4096))) static uint spgdir[1024];
+static uint *vmmpgdir;
+// Page tables for the shadow, from the pool (memlayout.h), taken in order
+// and all given back at once when the shadow is dropped.
+static uint pool_next;
+static int paging;  // the guest's paging is on: the shadow is loaded
+
+#define PDX(va) ((va) >> 22)
+#define PTX(va) (((va) >> 12) & 0x3FF)
+#define WINDOW_FIRST PDX(VMM_BASE)
+#define WINDOW_END PDX(0xFE000000u)
+
+void shadow_init(uint *pgdir)
+{
+  vmmpgdir = pgdir;
+  for (uint i = WINDOW_FIRST; i < WINDOW_END; i++)
+    spgdir[i] = vmmpgdir[i];
+}
+
+// Drops every guest entry of the shadow (the guest wrote CR3, or CR0, or
+// CR4, or the pool ran out) and reloads CR3 so the real TLB forgets them.
+void shadow_flush(void)
+{
+  for (uint i = 0; i < WINDOW_FIRST; i++)
+    spgdir[i] = 0;
+  for (uint i = WINDOW_END; i < 1024; i++)
+    spgdir[i] = 0;
+  pool_next = 0;
+  if (paging)
+    lcr3(V2P(spgdir));
+}
+
+// The guest's paging turned on or off: the MMU walks the shadow, or the
+// VMM's own map (guest-physical memory at linear 0).
+void shadow_paging(int on)
+{
+  paging = on;
+  shadow_flush();
+  lcr3(on ? V2P(spgdir) : V2P(vmmpgdir));
+}
+
+static uint *pool_page(void)
+{
+  if (pool_next == POOL_PAGES)
+    return 0;
+  uint *pt = P2V(POOL_BASE + pool_next++ * 4096);
+  memset(pt, 0, 4096);
+  return pt;
+}
+
+// A word of guest-physical memory, or 0 outside the guest's RAM.
+static uint *guest_word(uint gpa)
+{
+  return guest_pa(gpa & ~3u, 4);
+}
+
+// The guest's walk of its own tables for `va`, as its MMU would do it:
+// its PDE and PTE (or its 4 MiB PDE when CR4.PSE is on), their accessed
+// bits set and the dirty bit on a write. Returns 0 with the guest-physical
+// address and the rights the shadow may give (PTE_U, and PTE_W once the
+// guest's entry is dirty), or -1 with the page-fault error code the
+// guest's CPU would give.
+static int guest_walk(uint va, int write, int user, uint *gpa, uint *shadow_rights, uint *err)
+{
+  uint ecode = (write ? 2 : 0) | (user ? 4 : 0);
+  uint *pde = guest_word((vcpu.cr3 & ~0xFFFu) + PDX(va) * 4);
+  if (!pde)
+    stop("the guest's page directory (cr3 0x%x) is outside its memory", vcpu.cr3);
+  if (!(*pde & PTE_P)) {
+    *err = ecode;
+    return -1;
+  }
+  uint rights, *leaf;
+  if ((*pde & PTE_PS) && (vcpu.cr4 & CR4_PSE)) {
+    leaf = pde;
+    rights = *pde;
+    *gpa = (*pde & 0xFFC00000u) | (va & 0x3FFFFF);
+  } else {
+    leaf = guest_word((*pde & ~0xFFFu) + PTX(va) * 4);
+    if (!leaf)
+      stop("a guest page table (0x%x) is outside its memory", *pde & ~0xFFFu);
+    if (!(*leaf & PTE_P)) {
+      *err = ecode;
+      return -1;
+    }
+    rights = *pde & *leaf;
+    *gpa = (*leaf & ~0xFFFu) | (va & 0xFFF);
+  }
+  int w = (rights & PTE_W) != 0;
+  if ((user && !(rights & PTE_U)) || (write && !w && (user || (vcpu.cr0 & CR0_WP)))) {
+    *err = ecode | 1;
+    return -1;
+  }
+  *pde |= PTE_A;
+  *leaf |= PTE_A | (write ? PTE_D : 0);
+  // A page is writable in the shadow only once the guest's entry is
+  // dirty, so that the first write faults and sets D as the MMU would.
+  *shadow_rights = (rights & PTE_U) | (w && (*leaf & PTE_D) ? PTE_W : 0);
+  return 0;
+}
+
+// The host-physical page for a guest-physical one, or -1 when the guest
+// has no memory there (its APICs, or nothing). The display memory
+// (0xA0000-0xBFFFF) is the board's own, passed through: the guest's text
+// screen is the board's.
+static int host_page(uint gpa, uint *hpa)
+{
+  if (gpa >= 0xA0000 && gpa < 0xC0000) {
+    *hpa = gpa & ~0xFFFu;
+    return 0;
+  }
+  if (!guest_pa(gpa, 1))
+    return -1;
+  *hpa = GUEST_BASE + (gpa & ~0xFFFu);
+  return 0;
+}
+
+static int shadow_set(uint va, uint hpa, uint rights)
+{
+  if (PDX(va) >= WINDOW_FIRST && PDX(va) < WINDOW_END)
+    stop("the guest maps 0x%x, inside the VMM's window (0x%x-0xfe000000)", va, VMM_BASE);
+  uint *pt;
+  if (spgdir[PDX(va)] & PTE_P) {
+    pt = P2V(spgdir[PDX(va)] & ~0xFFFu);
+  } else {
+    if (!(pt = pool_page()))
+      return -1;
+    spgdir[PDX(va)] = V2P(pt) | PTE_P | PTE_W | PTE_U;
+  }
+  pt[PTX(va)] = hpa | PTE_P | rights;
+  // The entry may replace a read-only one the TLB holds.
+  invlpg(va);
+  return 0;
+}
+
+// A page fault the guest took at `va` (a write or not, from its user mode
+// or not), with the guest's paging on. F_FILLED: hidden, the shadow now
+// maps it. F_GUEST: true, *guest_err is the guest's error code. F_MMIO:
+// the guest's tables map it to guest-physical *gpa, one of its APICs.
+// F_OUTSIDE: mapped to guest-physical *gpa where it has nothing.
+enum fault shadow_fault(uint va, int write, int user, uint *gpa, uint *guest_err)
+{
+  uint rights, hpa;
+  if (guest_walk(va, write, user, gpa, &rights, guest_err) < 0)
+    return F_GUEST;
+  if (host_page(*gpa, &hpa) < 0)
+    return vapic_is_mmio(*gpa) ? F_MMIO : F_OUTSIDE;
+  if (shadow_set(va, hpa, rights) < 0) {
+    // The pool is spent: start the shadow again, as a full TLB would.
+    shadow_flush();
+    shadow_set(va, hpa, rights);
+  }
+  return F_FILLED;
+}
+
+// A guest linear address as the VMM reaches it: through the guest's tables
+// when its paging is on (as its kernel would, with the accessed and dirty
+// bits set), directly when off. A pointer into the VMM's window, or 0.
+static uchar *gva(uint va, int write)
+{
+  uint gpa = va, hpa, err, rights;
+  if ((vcpu.cr0 & CR0_PG) && guest_walk(va, write, 0, &gpa, &rights, &err) < 0)
+    return 0;
+  if (host_page(gpa, &hpa) < 0)
+    return 0;
+  return (uchar *)P2V(hpa) + (gpa & 0xFFF);
+}
+
+// Copies n bytes of the guest's linear memory from va; -1 when a byte is
+// not mapped.
+int gva_read(uint va, void *dst, uint n)
+{
+  uchar *d = dst;
+  while (n > 0) {
+    uint chunk = 4096 - (va & 0xFFF);
+    if (chunk > n)
+      chunk = n;
+    uchar *p = gva(va, 0);
+    if (!p)
+      return -1;
+    memmove(d, p, chunk);
+    d += chunk;
+    va += chunk;
+    n -= chunk;
+  }
+  return 0;
+}
+
+int gva_write(uint va, const void *src, uint n)
+{
+  const uchar *s = src;
+  while (n > 0) {
+    uint chunk = 4096 - (va & 0xFFF);
+    if (chunk > n)
+      chunk = n;
+    uchar *p = gva(va, 1);
+    if (!p)
+      return -1;
+    memmove(p, s, chunk);
+    s += chunk;
+    va += chunk;
+    n -= chunk;
+  }
+  return 0;
+}
+
+// Up to `max` bytes of the guest's code at va, as many as are mapped.
+uint gva_fetch(uint va, uchar *dst, uint max)
+{
+  uint n = 0;
+  while (n < max) {
+    uchar *p = gva(va + n, 0);
+    if (!p)
+      break;
+    uint chunk = 4096 - ((va + n) & 0xFFF);
+    if (chunk > max - n)
+      chunk = max - n;
+    memmove(dst + n, p, chunk);
+    n += chunk;
+  }
+  return n;
+}
