@@ -115,6 +115,14 @@ void decode(struct trapframe *tf, const uchar *p, uint avail, struct insn *in)
     in->size = (op & 1) ? in->size : 1;
     in->port = -1;
     break;
+  case 0xA1: case 0xA3:
+    // mov with the address in the instruction: EAX (AX) and memory
+    k = op == 0xA1 ? I_LOAD : I_STORE;
+    in->reg = 0;
+    in->mem = 1;
+    in->ea = rd32(p + n);
+    n += 4;
+    break;
   case 0x8B: case 0x89: case 0xC7:
     if (op == 0xC7 && ((p[n] >> 3) & 7) != 0)
       break;
@@ -179,7 +187,12 @@ void print_insn(const struct insn *in)
   case I_OUTS: cprintf("%souts%c %%dx", in->rep ? "rep " : "", sfx[in->size]); break;
   case I_LGDT: cprintf("lgdt 0x%x", in->ea); break;
   case I_LIDT: cprintf("lidt 0x%x", in->ea); break;
-  case I_LTR: cprintf("ltr %%%s", regname[in->reg]); break;
+  case I_LTR:
+    if (in->mem)
+      cprintf("ltr 0x%x", in->ea);
+    else
+      cprintf("ltr %%%c%c", regname[in->reg][1], regname[in->reg][2]);
+    break;
   case I_INVLPG: cprintf("invlpg 0x%x", in->ea); break;
   case I_IRET: cprintf("iret"); break;
   case I_INT: cprintf("int $0x%x", in->imm); break;

@@ -62,17 +62,22 @@ struct image {
 // The name of the function that holds va, for the VMM's lines.
 static const char *func_at(struct image *im, uint va)
 {
-  const char *best = "?";
-  uint best_value = 0;
+  // A function whose extent holds va; else the nearest symbol below it
+  // (assembly's labels have no size).
+  const char *func = 0, *label = "?";
+  uint label_value = 0;
   for (uint i = 0; i < im->nsyms; i++) {
     struct elfsym *s = &im->syms[i];
-    if ((s->info & 0xF) == STT_FUNC && s->value <= va && s->value >= best_value &&
-        (s->size == 0 || va < s->value + s->size) && s->name < im->strslen) {
-      best = im->strs + s->name;
-      best_value = s->value;
+    if (s->name == 0 || s->name >= im->strslen || s->value > va || s->shndx == 0)
+      continue;
+    if ((s->info & 0xF) == STT_FUNC && va < s->value + s->size)
+      func = im->strs + s->name;
+    if (s->value >= label_value) {
+      label = im->strs + s->name;
+      label_value = s->value;
     }
   }
-  return best;
+  return func ? func : label;
 }
 
 // The guest-physical address the loader put linear address va at, from
@@ -114,7 +119,10 @@ static void sweep(struct image *im, struct secthdr *sh, uint *s, uint ns)
     uint va = s[i], end = i + 1 < ns ? s[i + 1] : sh->addr + sh->size;
     while (va < end) {
       const uchar *p = im->bytes + sh->offset + (va - sh->addr);
-      int len = insn_length(p, end - va);
+      uint left = sh->addr + sh->size - va;
+      int len = insn_length(p, left < 15 ? left : 15);
+      if (len > 0 && va + len > end)
+        break;  // data before the next symbol (xv6's multiboot header)
       if (len == 0) {
         cprintf("vmm: cannot decode the guest's code at 0x%x (in %s): its next %u bytes "
                 "are not searched\n", va, func_at(im, va), end - va);

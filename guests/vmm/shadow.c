@@ -42,8 +42,25 @@ void shadow_init(uint *pgdir)
 
 // Drops every guest entry of the shadow (the guest wrote CR3, or CR0, or
 // CR4, or the pool ran out) and reloads CR3 so the real TLB forgets them.
+// The VMM's own small TLB of the guest's linear pages it reaches (gva()),
+// direct-mapped by page number: a patched pushfl writes the guest's stack
+// on every exit of its kind. Emptied with the shadow, for the same reason.
+#define VTLB 16
+static struct {
+  uint page;   // the linear page, | 1 when the entry is valid
+  uchar *host; // where the VMM reaches it
+  int writable;
+} vtlb[VTLB];
+
+static void vtlb_flush(void)
+{
+  for (int i = 0; i < VTLB; i++)
+    vtlb[i].page = 0;
+}
+
 void shadow_flush(void)
 {
+  vtlb_flush();
   for (uint i = 0; i < WINDOW_FIRST; i++)
     spgdir[i] = 0;
   for (uint i = WINDOW_END; i < 1024; i++)
@@ -166,8 +183,15 @@ enum fault shadow_fault(uint va, int write, int user, uint *gpa, uint *guest_err
   uint rights, hpa;
   if (guest_walk(va, write, user, gpa, &rights, guest_err) < 0)
     return F_GUEST;
-  if (host_page(*gpa, &hpa) < 0)
+  if ((hpa = vapic_page(*gpa)) != 0) {
+    // The guest's local APIC: loads read the virtual APIC's page, stores
+    // are emulated.
+    if (write)
+      return F_MMIO;
+    rights &= ~PTE_W;
+  } else if (host_page(*gpa, &hpa) < 0) {
     return vapic_is_mmio(*gpa) ? F_MMIO : F_OUTSIDE;
+  }
   if (shadow_set(va, hpa, rights) < 0) {
     // The pool is spent: start the shadow again, as a full TLB would.
     shadow_flush();
@@ -181,12 +205,18 @@ enum fault shadow_fault(uint va, int write, int user, uint *gpa, uint *guest_err
 // bits set), directly when off. A pointer into the VMM's window, or 0.
 static uchar *gva(uint va, int write)
 {
-  uint gpa = va, hpa, err, rights;
+  uint i = (va >> 12) % VTLB, page = (va & ~0xFFFu) | 1;
+  if (vtlb[i].page == page && (!write || vtlb[i].writable))
+    return vtlb[i].host + (va & 0xFFF);
+  uint gpa = va, hpa, err, rights = PTE_W;
   if ((vcpu.cr0 & CR0_PG) && guest_walk(va, write, 0, &gpa, &rights, &err) < 0)
     return 0;
   if (host_page(gpa, &hpa) < 0)
     return 0;
-  return (uchar *)P2V(hpa) + (gpa & 0xFFF);
+  vtlb[i].page = page;
+  vtlb[i].host = (uchar *)P2V(hpa);
+  vtlb[i].writable = (rights & PTE_W) != 0;
+  return vtlb[i].host + (va & 0xFFF);
 }
 
 // Copies n bytes of the guest's linear memory from va; -1 when a byte is

@@ -2,8 +2,17 @@
 
 // The compiler may call these for structure copies and clears.
 
+// Both move whole words where the addresses allow (rep stosl and rep
+// movsl): the VMM clears page tables and copies guest memory on its exits'
+// paths, where a byte at a time would cost four times the instructions.
 void *memset(void *dst, int c, uint n)
 {
+  if ((((uint)dst | n) & 3) == 0) {
+    uint w = (c & 0xFF) * 0x01010101u, words = n / 4;
+    void *d = dst;
+    asm volatile("cld; rep stosl" : "+D"(d), "+c"(words) : "a"(w) : "memory");
+    return dst;
+  }
   uchar *d = dst;
   while (n-- > 0)
     *d++ = c;
@@ -19,6 +28,9 @@ void *memmove(void *dst, const void *src, uint n)
     d += n;
     while (n-- > 0)
       *--d = *--s;
+  } else if ((((uint)s | (uint)d | n) & 3) == 0) {
+    uint words = n / 4;
+    asm volatile("cld; rep movsl" : "+S"(s), "+D"(d), "+c"(words) : : "memory");
   } else {
     while (n-- > 0)
       *d++ = *s++;

@@ -281,7 +281,9 @@ static int emulate(struct trapframe *tf, const struct insn *in)
   case I_IRET:
     if (emulate_iret(tf) < 0)
       return -1;
-    LOG("vmm:   the guest returns to 0x%x:0x%x, its IF %d\n", tf->cs, tf->eip, vcpu.vif);
+    LOG("vmm:   iret to 0x%x in the guest's %s (cs 0x%x as it believes, 0x%x for real), its "
+        "IF %d\n", tf->eip, (tf->cs & 3) == 3 ? "user mode" : "kernel",
+        (tf->cs & 3) == 3 ? tf->cs : tf->cs & ~3u, tf->cs, vcpu.vif);
     return 0;
   default:
     return -1;
@@ -458,6 +460,19 @@ void vmexit(struct trapframe *tf)
   // them off): from user mode its IF is set, whatever its kernel's was.
   if ((tf->cs & 3) == 3)
     vcpu.vif = 1;
+
+  // The most frequent exit, first and without decoding: a patched pushfl
+  // or popfl (xv6 reads its IF on every mycpu(), pushcli() and popcli()).
+  uchar orig;
+  if (tf->trapno == T_GPFLT && tf->err == ((T_BPT << 3) | 2) && (tf->cs & 3) == 1 &&
+      !logging() && patched_at(tf->eip, &orig)) {
+    count(X_PATCHED);
+    if (emulate_patched(tf, orig) < 0)
+      stop("the guest's stack at 0x%x is not mapped for its %s", tf->esp,
+           orig == 0x9C ? "pushfl" : "popfl");
+    deliver(tf);
+    return;
+  }
 
   if (tf->trapno >= T_IRQ0) {
     count(X_INTERRUPT);

@@ -45,9 +45,15 @@
 
 #define IOREDTBL 0x10
 
-// The virtual local APIC: its registers (by offset / 16), and its
-// requested and in-service vectors.
-static uint lreg[0x400 / 16];
+// The virtual local APIC: its registers, in a page laid out as a local
+// APIC's (the register at byte offset R is word R / 4), and its requested
+// and in-service vectors, kept in that page's IRR and ISR too. The shadow
+// maps this page, read-only, where the guest's tables put its local APIC:
+// the guest's loads read it with no exit (xv6's mycpu() reads the APIC ID
+// on every call), and only its stores fault and are emulated. This is what
+// VT-x's APIC-access page does in hardware.
+__attribute__((__aligned__(4096))) static uint lpage[1024];
+#define lreg(off) lpage[(off) / 4]
 static uint irr[8], isr[8];
 // The virtual I/O APIC: its selected register, ID and version (the board's,
 // which the MP tables name), and redirection entries.
@@ -99,15 +105,29 @@ void vapic_init(void)
   // The virtual local APIC as a local APIC is at reset (SDM 10.4.7.1):
   // disabled, its local vector entries masked; its ID and version the
   // board's, as the MP tables the guest reads say.
-  lreg[ID / 16] = LAPIC[ID / 4];
-  lreg[VER / 16] = LAPIC[VER / 4];
-  lreg[SVR / 16] = 0xFF;
-  lreg[TIMER / 16] = lreg[LINT0 / 16] = lreg[LINT1 / 16] = lreg[ERROR / 16] = MASKED;
+  lreg(ID) = LAPIC[ID / 4];
+  lreg(VER) = LAPIC[VER / 4];
+  lreg(SVR) = 0xFF;
+  lreg(TIMER) = lreg(LINT0) = lreg(LINT1) = lreg(ERROR) = MASKED;
 }
 
 int vapic_is_mmio(uint gpa)
 {
   return (gpa & ~0xFFFu) == LAPIC_GPA || (gpa & ~0xFFFu) == IOAPIC_GPA;
+}
+
+// The host-physical page the shadow maps, read-only, at the guest's local
+// APIC, or 0 for a guest-physical page that is not it.
+uint vapic_page(uint gpa)
+{
+  return (gpa & ~0xFFFu) == LAPIC_GPA ? V2P(lpage) : 0;
+}
+
+// The IRR and ISR words of the page, after a change to either.
+static void sync_bits(uint v)
+{
+  lreg(IRR + (v / 32) * 16) = irr[v / 32];
+  lreg(ISR + (v / 32) * 16) = isr[v / 32];
 }
 
 static int highest(const uint *bits)
@@ -136,15 +156,11 @@ uint vapic_read(uint gpa)
   }
   if (off >= 0x400 || (off & 0xF))
     return 0;
-  if (off >= ISR && off < ISR + 0x80)
-    return isr[(off - ISR) / 16];
-  if (off >= IRR && off < IRR + 0x80)
-    return irr[(off - IRR) / 16];
   if (off == TCCR)
     return LAPIC[TCCR / 4];
   if (off == ICRLO)
-    return lreg[ICRLO / 16] & ~DELIVS;  // an IPI is sent at once
-  return lreg[off / 16];
+    return lreg(ICRLO);
+  return lreg(off);
 }
 
 void vapic_write(uint gpa, uint v)
@@ -166,8 +182,10 @@ void vapic_write(uint gpa, uint v)
     return;  // read-only (ID is writable on a real one; xv6 does not)
   case EOI: {
     int v = highest(isr);
-    if (v >= 0)
+    if (v >= 0) {
       isr[v / 32] &= ~(1u << (v % 32));
+      sync_bits(v);
+    }
     return;
   }
   case TIMER: case TICR: case TDCR:
@@ -175,7 +193,9 @@ void vapic_write(uint gpa, uint v)
     LAPIC[off / 4] = v;
     break;
   }
-  lreg[off / 16] = v;
+  if (off == ICRLO)
+    v &= ~DELIVS;  // an IPI is sent at once
+  lreg(off) = v;
 }
 
 // The board interrupted with a vector the guest programmed: it is now
@@ -183,6 +203,10 @@ void vapic_write(uint gpa, uint v)
 void vapic_irq(uint vector)
 {
   irr[vector / 32] |= 1u << (vector % 32);
+  sync_bits(vector);
+  // The timer's current count, as the guest reads it from the page: as of
+  // this interrupt (xv6 never reads it).
+  lreg(TCCR) = LAPIC[TCCR / 4];
 }
 
 // The vector the virtual local APIC would deliver now, or -1: its highest
@@ -190,11 +214,13 @@ void vapic_irq(uint vector)
 // above both the task priority's and the highest in service's (SDM 10.8.3).
 int vapic_next(void)
 {
+  if (!(irr[1] | irr[2] | irr[3] | irr[4] | irr[5] | irr[6] | irr[7]))
+    return -1;  // nothing requested (vectors 0-31 are never requested)
   int v = highest(irr);
-  if (v < 0 || !(lreg[SVR / 16] & SVR_ENABLE))
+  if (v < 0 || !(lreg(SVR) & SVR_ENABLE))
     return -1;
   int s = highest(isr);
-  int ppr = (lreg[TPR / 16] >> 4) & 0xF;
+  int ppr = (lreg(TPR) >> 4) & 0xF;
   if (s >= 0 && (s >> 4) > ppr)
     ppr = s >> 4;
   if ((v >> 4) <= ppr)
@@ -207,4 +233,5 @@ void vapic_ack(uint vector)
 {
   irr[vector / 32] &= ~(1u << (vector % 32));
   isr[vector / 32] |= 1u << (vector % 32);
+  sync_bits(vector);
 }

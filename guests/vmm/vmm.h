@@ -130,6 +130,7 @@ enum fault shadow_fault(uint va, int write, int user, uint *gpa, uint *guest_err
 // vapic.c
 void vapic_init(void);
 int vapic_is_mmio(uint gpa);
+uint vapic_page(uint gpa);
 uint vapic_read(uint gpa);
 void vapic_write(uint gpa, uint value);
 void vapic_irq(uint vector);
