@@ -173,6 +173,36 @@ static int shadow_set(uint va, uint hpa, uint rights)
   return 0;
 }
 
+// Fills, beside the page just filled, the other pages of its aligned
+// group of PREFETCH that the guest has already accessed (their A bit set):
+// after each flush (each guest CR3 write: at least two a context switch),
+// a program that sweeps its memory would otherwise fault once a page. A
+// page without A is left to fault, so that its A bit is set when the guest
+// first uses it, as its MMU would; a page mapped writable only once dirty.
+#define PREFETCH 32
+static void prefetch(uint va)
+{
+  uint *pde = guest_word((vcpu.cr3 & ~0xFFFu) + PDX(va) * 4);
+  if (!pde || !(*pde & PTE_P) || ((*pde & PTE_PS) && (vcpu.cr4 & CR4_PSE)))
+    return;
+  uint *pt = guest_pa(*pde & ~0xFFFu, 4096);
+  uint *spt = P2V(spgdir[PDX(va)] & ~0xFFFu);
+  if (!pt)
+    return;
+  uint first = PTX(va) & ~(PREFETCH - 1u);
+  for (uint i = first; i < first + PREFETCH; i++) {
+    uint pte = pt[i], hpa;
+    if ((pte & (PTE_P | PTE_A)) != (PTE_P | PTE_A) || (spt[i] & PTE_P))
+      continue;
+    if (vapic_page(pte) || host_page(pte & ~0xFFFu, &hpa) < 0)
+      continue;
+    uint rights = *pde & pte & PTE_U;
+    if ((*pde & pte & PTE_W) && (pte & PTE_D))
+      rights |= PTE_W;
+    spt[i] = hpa | PTE_P | rights;
+  }
+}
+
 // A page fault the guest took at `va` (a write or not, from its user mode
 // or not), with the guest's paging on. F_FILLED: hidden, the shadow now
 // maps it. F_GUEST: true, *guest_err is the guest's error code. F_MMIO:
@@ -197,6 +227,7 @@ enum fault shadow_fault(uint va, int write, int user, uint *gpa, uint *guest_err
     shadow_flush();
     shadow_set(va, hpa, rights);
   }
+  prefetch(va);
   return F_FILLED;
 }
 

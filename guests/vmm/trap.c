@@ -331,9 +331,19 @@ static void soft_int(struct trapframe *tf, const struct insn *in)
   inject(tf, in->imm, -1);
 }
 
-static void count(enum reason r)
+struct exitlog exitlog;
+static struct trapframe *cur;  // the exit being handled, for note()
+
+// Counts an exit of reason r and records it in the log with `info`.
+static void note(enum reason r, uint info)
 {
   vcpu.count[r]++;
+  struct exitrec *e = &exitlog.rec[exitlog.next % NEXITLOG];
+  e->reason = r;
+  e->eip = cur->eip;
+  e->info = info;
+  e->number = vcpu.exits;
+  exitlog.next++;
 }
 
 // #GP: a privileged instruction of the guest's kernel, an int n of the
@@ -346,13 +356,13 @@ static void general_protection(struct trapframe *tf, const struct insn *in)
   if ((tf->err & 3) == 2 && (in->kind == I_INT || in->kind == I_INT3) &&
       tf->err >> 3 == in->imm) {
     if (in->kind == I_INT3 && !user && patched_at(tf->eip, &orig)) {
-      count(X_PATCHED);
+      note(X_PATCHED, orig);
       if (emulate_patched(tf, orig) < 0)
         stop("the guest's stack at 0x%x is not mapped for its %s", tf->esp,
              orig == 0x9C ? "pushfl" : "popfl");
       return;
     }
-    count(X_SOFT_INT);
+    note(X_SOFT_INT, in->imm);
     LOG("vmm:   reflected into the guest's gate %u\n", in->imm);
     soft_int(tf, in);
     return;
@@ -361,17 +371,20 @@ static void general_protection(struct trapframe *tf, const struct insn *in)
   if (user || emulate(tf, in) < 0) {
     // The guest's own #GP: its CPU would have raised it too.
     LOG("vmm:   the guest's own #GP, reflected\n");
-    count(X_EXCEPTION);
+    note(X_EXCEPTION, T_GPFLT);
     inject(tf, T_GPFLT, tf->err);
     return;
   }
-  count(io ? X_PORT_IO : X_PRIVILEGED);
+  if (io)
+    note(X_PORT_IO, tf->edx & 0xFFFF);
+  else
+    note(X_PRIVILEGED, in->kind == I_MOV_TO_CR ? vcpu.cr3 : in->kind);
 }
 
 // A load or store of the guest's to one of its APICs.
 static void mmio(struct trapframe *tf, const struct insn *in, uint gpa)
 {
-  count(X_MMIO);
+  note(X_MMIO, gpa);
   switch (in->kind) {
   case I_LOAD:
     *reg(tf, in->reg) = vapic_read(gpa);
@@ -403,11 +416,11 @@ static void page_fault(struct trapframe *tf, const struct insn *in)
     f = F_OUTSIDE;
   switch (f) {
   case F_FILLED:
-    count(X_SHADOW_FILL);
+    note(X_SHADOW_FILL, va);
     LOG("vmm:   hidden: 0x%x is guest-physical 0x%x, the shadow filled\n", va, gpa);
     break;
   case F_GUEST:
-    count(X_GUEST_PF);
+    note(X_GUEST_PF, va);
     LOG("vmm:   the guest's own page fault at 0x%x (error 0x%x), reflected\n", va, err);
     vcpu.cr2 = va;
     inject(tf, T_PGFLT, err);
@@ -449,7 +462,7 @@ void vmexit(struct trapframe *tf)
   if ((tf->cs & 3) == 0) {
     // Only the VMM's idle wait takes interrupts in ring 0.
     if (vmm_idle && tf->trapno >= T_IRQ0) {
-      count(X_INTERRUPT);
+      vcpu.count[X_INTERRUPT]++;
       interrupt(tf->trapno);
       return;
     }
@@ -464,9 +477,10 @@ void vmexit(struct trapframe *tf)
   // The most frequent exit, first and without decoding: a patched pushfl
   // or popfl (xv6 reads its IF on every mycpu(), pushcli() and popcli()).
   uchar orig;
+  cur = tf;
   if (tf->trapno == T_GPFLT && tf->err == ((T_BPT << 3) | 2) && (tf->cs & 3) == 1 &&
       !logging() && patched_at(tf->eip, &orig)) {
-    count(X_PATCHED);
+    note(X_PATCHED, orig);
     if (emulate_patched(tf, orig) < 0)
       stop("the guest's stack at 0x%x is not mapped for its %s", tf->esp,
            orig == 0x9C ? "pushfl" : "popfl");
@@ -475,7 +489,7 @@ void vmexit(struct trapframe *tf)
   }
 
   if (tf->trapno >= T_IRQ0) {
-    count(X_INTERRUPT);
+    note(X_INTERRUPT, tf->trapno);
     LOG("vmm: exit %u: interrupt %u, guest eip 0x%x\n", vcpu.exits, tf->trapno, tf->eip);
     interrupt(tf->trapno);
     deliver(tf);
@@ -513,7 +527,7 @@ void vmexit(struct trapframe *tf)
   default: {
     // The guest's own exception: its CPU would have raised it too.
     int has_err = tf->trapno == 10 || tf->trapno == 11 || tf->trapno == 12 || tf->trapno == 17;
-    count(X_EXCEPTION);
+    note(X_EXCEPTION, tf->trapno);
     inject(tf, tf->trapno, has_err ? (int)tf->err : -1);
     break;
   }

@@ -85,6 +85,21 @@ struct vcpu {
 
 extern struct vcpu vcpu;
 
+// The last exits, newest at (next - 1) % NEXITLOG, for osviz's views,
+// which read them through the VMM's DWARF as they read xv6's structures.
+#define NEXITLOG 64
+struct exitrec {
+  enum reason reason;
+  uint eip;    // the guest's instruction (or where it was interrupted)
+  uint info;   // the vector, the port, the faulting address, or the CR3
+  uint number; // which exit it was: vcpu.exits then
+};
+struct exitlog {
+  uint next;
+  struct exitrec rec[NEXITLOG];
+};
+extern struct exitlog exitlog;
+
 // What module 0's string asked for after the file's name.
 struct options {
   int pure;   // "pure": no patching, pure trap-and-emulate

@@ -34,6 +34,10 @@ pub const USAGE: &str = "\
             [--date WHEN]          what the CMOS clock reads at boot: Unix seconds or
                                    YYYY-MM-DDTHH:MM:SS (UTC); default the host's clock.
                                    The guest's time then runs with its steps (10 ns each)
+            [--stats]              when the run ends, print the steps it ran and its wall
+                                   time to standard error, and with the teaching
+                                   hypervisor as --kernel its guest's virtual CPU and its
+                                   exits by reason (read through the hypervisor's DWARF)
             [--checkpoints N]      keep a checkpoint for reverse stepping every N steps
                                    (as the page does, 1,000,000; default none), to measure
                                    the history's memory
@@ -52,6 +56,7 @@ struct PcOptions {
     quiet_steps: u64,
     checkpoints: u64,
     date: Option<u64>,
+    stats: bool,
 }
 
 fn parse(args: &[String]) -> Result<PcOptions, String> {
@@ -65,6 +70,7 @@ fn parse(args: &[String]) -> Result<PcOptions, String> {
         until: None,
         quiet_steps: osviz_machine::typist::QUIET_STEPS,
         checkpoints: 0,
+        stats: false,
         date: None,
     };
     let mut it = args.iter();
@@ -94,6 +100,7 @@ fn parse(args: &[String]) -> Result<PcOptions, String> {
                 }
                 o.until = Some(text);
             }
+            "--stats" => o.stats = true,
             "--quiet-steps" => {
                 o.quiet_steps = crate::number("--quiet-steps", value("--quiet-steps")?)?
             }
@@ -203,6 +210,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
         rtc_start: o.date.unwrap_or_else(host_now),
         modules,
     };
+    let started = std::time::Instant::now();
     let mut m = match (&kernel, &o.kernel) {
         (Some(kernel), Some(path)) => {
             Machine::pc(config, kernel).map_err(|e| format!("{path}: {e}"))?
@@ -263,6 +271,22 @@ pub fn run(args: &[String]) -> Result<(), String> {
         },
     );
     drop(stdout);
+    if o.stats {
+        let seconds = started.elapsed().as_secs_f64();
+        eprintln!(
+            "osviz: {} steps in {seconds:.3} s ({:.1} M steps/s)",
+            m.steps(),
+            m.steps() as f64 / seconds / 1e6
+        );
+        if let Some(kernel) = &kernel
+            && osviz_xv6::vmm::Hypervisor::from_elf(kernel)
+                .ok()
+                .flatten()
+                .is_some()
+        {
+            print_vm_stats(&m, kernel)?;
+        }
+    }
     match end {
         TypedEnd::Found => Ok(()),
         TypedEnd::InputEnded => Err(match (&o.until, &o.prompt) {
@@ -296,4 +320,39 @@ pub fn run(args: &[String]) -> Result<(), String> {
             m.steps()
         )),
     }
+}
+
+/// `--stats`: the hypervisor's virtual CPU and exits, as its DWARF
+/// describes them.
+fn print_vm_stats(m: &Machine, kernel: &[u8]) -> Result<(), String> {
+    use osviz_xv6::vmm::Hypervisor;
+    let h = Hypervisor::from_elf(kernel)
+        .map_err(|e| format!("--stats: {e}"))?
+        .ok_or("--stats: the kernel is not the teaching hypervisor (it has no vcpu and exitlog)")?;
+    let v = h.vcpu(m).map_err(|e| format!("--stats: {e}"))?;
+    eprintln!(
+        "vm: {} exits in {} steps; {} interrupts and exceptions delivered into the guest",
+        v.exits,
+        m.steps(),
+        v.injected
+    );
+    eprintln!(
+        "vm: the guest's cr0 {:#x}, cr2 {:#x}, cr3 {:#x}, cr4 {:#x}, IF {}, gdtr base {:#x}, idtr base {:#x}, tr {:#x} (its TSS at {:#x})",
+        v.cr0,
+        v.cr2,
+        v.cr3,
+        v.cr4,
+        u8::from(v.interrupts_enabled),
+        v.gdt_base,
+        v.idt_base,
+        v.tr,
+        v.tss_base
+    );
+    let counts: Vec<String> = v
+        .by_reason
+        .iter()
+        .map(|(name, n)| format!("{} {n}", name.trim_start_matches("X_").to_lowercase()))
+        .collect();
+    eprintln!("vm: exits by reason: {}", counts.join(", "));
+    Ok(())
 }

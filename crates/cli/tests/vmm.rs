@@ -377,3 +377,51 @@ fn the_vmm_says_what_it_lacks_as_under_qemu() {
     assert_eq!(run(&["--mem-mib", "512"]), QEMU_NO_MODULE);
     assert_eq!(run(&["--module", "kernel"]), QEMU_224_MIB);
 }
+
+#[test]
+fn the_hypervisor_view_reads_the_virtual_cpu_xv6_set_up() {
+    // Read through the VMM's DWARF only: the guest's GDTR, IDTR and TR
+    // are xv6's own cpus[0].gdt, idt and cpus[0].ts, and each exit is
+    // counted under one reason.
+    use osviz_xv6::vmm::Hypervisor;
+    let mut m = vmm_machine("kernel");
+    m.run(120_000_000);
+    assert!(String::from_utf8_lossy(m.serial_output()).ends_with("$ "));
+    let h = Hypervisor::from_elf(&std::fs::read(vmm()).unwrap())
+        .unwrap()
+        .expect("the VMM's ELF has vcpu and exitlog");
+    let v = h.vcpu(&m).unwrap();
+    let kernel = std::fs::read(xv6().join("kernel")).unwrap();
+    let layout = osviz_xv6::Layout::from_elf(&kernel).unwrap();
+    let cpus = &layout.variables["cpus"];
+    let osviz_xv6::Type::Array { element, .. } = &cpus.ty else {
+        panic!()
+    };
+    let osviz_xv6::Type::Struct(cpu) = element.as_ref() else {
+        panic!()
+    };
+    assert_eq!(v.gdt_base, cpus.addr + cpu.field("gdt").unwrap().offset);
+    assert_eq!(v.tss_base, cpus.addr + cpu.field("ts").unwrap().offset);
+    assert_eq!(v.idt_base, layout.symbol("idt").unwrap());
+    assert_eq!((v.cr0, v.cr4, v.tr), (0x8001_0011, 0x10, 5 << 3));
+    assert_eq!(v.by_reason.iter().map(|(_, n)| n).sum::<u32>(), v.exits);
+    let names: Vec<&str> = v.by_reason.iter().map(|(n, _)| n.as_str()).collect();
+    assert!(
+        names.contains(&"X_SHADOW_FILL") && names.contains(&"X_PATCHED"),
+        "{names:?}"
+    );
+    // The log holds the last 64, in order; the hidden faults of the boot
+    // and the patched pushfl are among the counts.
+    let log = h.recent_exits(&m).unwrap();
+    assert_eq!(log.len(), 64);
+    assert!(log.windows(2).all(|w| w[0].number < w[1].number));
+    assert!(log.last().unwrap().number <= v.exits);
+    let count = |name: &str| v.by_reason.iter().find(|(n, _)| n == name).unwrap().1;
+    assert!(
+        count("X_SHADOW_FILL") > 50_000,
+        "kinit2 frees 56,000 pages, each a first touch"
+    );
+    assert!(count("X_PATCHED") > count("X_PRIVILEGED"));
+    // xv6's own kernel is not the hypervisor.
+    assert!(Hypervisor::from_elf(&kernel).unwrap().is_none());
+}

@@ -9,6 +9,7 @@ pub mod dwarf;
 pub mod fs;
 pub mod lines;
 mod view;
+pub mod vmm;
 mod xv6_build;
 
 pub use dwarf::{Field, Layout, LayoutError, Struct, Type, Variable};
