@@ -219,10 +219,40 @@ fn pure_trap_and_emulate_panics_where_x86_is_not_classically_virtualizable() {
     // VMM keeps set, though the guest never enabled interrupts.
     let mut pure = vmm_machine("kernel pure");
     pure.run(60_000_000);
-    let screen = pure.text_screen().unwrap().rows.join("\n");
-    assert!(
-        screen.contains("panic: mycpu called with interrupts enabled"),
-        "{screen}"
+    let rows = pure.text_screen().unwrap().rows;
+    let screen = rows.join("\n");
+    let at = rows
+        .iter()
+        .position(|r| r.contains("lapicid 0: panic: mycpu called with interrupts enabled"))
+        .unwrap_or_else(|| panic!("{screen}"));
+    // The call chain panic() prints under it (return addresses, so each
+    // named by the byte before it: mycpu's call of panic is its last
+    // instruction), named by xv6's symbols: the
+    // first mycpu(), from cpuid(), from seginit(), from main(), as QEMU's
+    // screen shows it under the same VMM.
+    let layout =
+        osviz_xv6::Layout::from_elf(&std::fs::read(xv6().join("kernel")).unwrap()).unwrap();
+    let name = |pc: u32| {
+        layout
+            .symbols
+            .iter()
+            .find(|(_, (a, size))| (*a..a + size).contains(&(pc - 1)))
+            .map(|(n, _)| n.clone())
+    };
+    let pcs = rows[at + 1..]
+        .iter()
+        .find(|r| !r.trim().is_empty())
+        .unwrap();
+    let chain: Vec<String> = pcs
+        .split_whitespace()
+        .filter_map(|w| u32::from_str_radix(w, 16).ok())
+        .filter(|pc| *pc != 0)
+        .filter_map(name)
+        .collect();
+    assert_eq!(
+        chain,
+        ["mycpu", "cpuid", "seginit", "main"],
+        "{chain:?}\n{screen}"
     );
     let serial = String::from_utf8_lossy(pure.serial_output()).into_owned();
     assert!(
@@ -231,7 +261,7 @@ fn pure_trap_and_emulate_panics_where_x86_is_not_classically_virtualizable() {
     );
     // The same boot with the pushfl patched goes on to start its CPU.
     let mut patched = vmm_machine("kernel");
-    patched.run(60_000_000);
+    patched.run(120_000_000);
     let screen = patched.text_screen().unwrap().rows.join("\n");
     assert!(!screen.contains("panic"), "{screen}");
     assert!(String::from_utf8_lossy(patched.serial_output()).contains("cpu0: starting 0"));
