@@ -250,42 +250,37 @@ static uchar *gva(uint va, int write)
   return vtlb[i].host + (va & 0xFFF);
 }
 
-// Copies n bytes of the guest's linear memory from va; -1 when a byte is
-// not mapped.
-int gva_read(uint va, void *dst, uint n)
+// Copies n bytes between the guest's linear memory at va and the VMM's
+// buffer, a page at a time (into the guest when `write`); -1 when a byte is
+// not mapped with the rights the access needs.
+static int gva_copy(uint va, uchar *buf, uint n, int write)
 {
-  uchar *d = dst;
   while (n > 0) {
     uint chunk = 4096 - (va & 0xFFF);
     if (chunk > n)
       chunk = n;
-    uchar *p = gva(va, 0);
+    uchar *p = gva(va, write);
     if (!p)
       return -1;
-    memmove(d, p, chunk);
-    d += chunk;
+    if (write)
+      memmove(p, buf, chunk);
+    else
+      memmove(buf, p, chunk);
+    buf += chunk;
     va += chunk;
     n -= chunk;
   }
   return 0;
 }
 
+int gva_read(uint va, void *dst, uint n)
+{
+  return gva_copy(va, dst, n, 0);
+}
+
 int gva_write(uint va, const void *src, uint n)
 {
-  const uchar *s = src;
-  while (n > 0) {
-    uint chunk = 4096 - (va & 0xFFF);
-    if (chunk > n)
-      chunk = n;
-    uchar *p = gva(va, 1);
-    if (!p)
-      return -1;
-    memmove(p, s, chunk);
-    s += chunk;
-    va += chunk;
-    n -= chunk;
-  }
-  return 0;
+  return gva_copy(va, (uchar *)src, n, 1);
 }
 
 // Up to `max` bytes of the guest's code at va, as many as are mapped.
