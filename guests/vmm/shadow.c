@@ -45,12 +45,7 @@ void shadow_init(uint *pgdir)
 // The VMM's own small TLB of the guest's linear pages it reaches (gva()),
 // direct-mapped by page number: a patched pushfl writes the guest's stack
 // on every exit of its kind. Emptied with the shadow, for the same reason.
-#define VTLB 16
-static struct {
-  uint page;   // the linear page, | 1 when the entry is valid
-  uchar *host; // where the VMM reaches it
-  int writable;
-} vtlb[VTLB];
+struct vtlb_entry vtlb[VTLB];
 
 static void vtlb_flush(void)
 {
@@ -236,9 +231,10 @@ enum fault shadow_fault(uint va, int write, int user, uint *gpa, uint *guest_err
 // bits set), directly when off. A pointer into the VMM's window, or 0.
 static uchar *gva(uint va, int write)
 {
+  uchar *p = vtlb_hit(va, write);
+  if (p)
+    return p;
   uint i = (va >> 12) % VTLB, page = (va & ~0xFFFu) | 1;
-  if (vtlb[i].page == page && (!write || vtlb[i].writable))
-    return vtlb[i].host + (va & 0xFFF);
   uint gpa = va, hpa, err, rights = PTE_W;
   if ((vcpu.cr0 & CR0_PG) && guest_walk(va, write, 0, &gpa, &rights, &err) < 0)
     return 0;

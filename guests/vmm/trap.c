@@ -406,6 +406,19 @@ static void mmio(struct trapframe *tf, const struct insn *in, uint gpa)
   tf->eip += in->len;
 }
 
+// The guest's instruction at its EIP, decoded: for the exits that need
+// it (and for the log), not for a hidden page fault, the most frequent
+// after the patched pushfl.
+static uint fetch_decode(struct trapframe *tf, uchar code[16], struct insn *in)
+{
+  memset(code, 0, 16);
+  uint avail = gva_fetch(tf->eip, code, 15);
+  decode(tf, code, avail, in);
+  return avail;
+}
+
+// A page fault: `in` is the instruction when the log has decoded it, else
+// 0 (it is decoded only for an access to an APIC).
 static void page_fault(struct trapframe *tf, const struct insn *in)
 {
   uint va = rcr2(), gpa = va, err;
@@ -425,9 +438,16 @@ static void page_fault(struct trapframe *tf, const struct insn *in)
     vcpu.cr2 = va;
     inject(tf, T_PGFLT, err);
     break;
-  case F_MMIO:
+  case F_MMIO: {
+    struct insn decoded;
+    uchar code[16];
+    if (!in) {
+      fetch_decode(tf, code, &decoded);
+      in = &decoded;
+    }
     mmio(tf, in, gpa);
     break;
+  }
   case F_OUTSIDE:
     stop("the guest touched 0x%x, guest-physical 0x%x, where it has neither memory nor a "
          "device the VMM emulates (eip 0x%x)", va, gpa, tf->eip);
@@ -481,9 +501,35 @@ void vmexit(struct trapframe *tf)
   if (tf->trapno == T_GPFLT && tf->err == ((T_BPT << 3) | 2) && (tf->cs & 3) == 1 &&
       !logging() && patched_at(tf->eip, &orig)) {
     note(X_PATCHED, orig);
+    // A pushfl onto a stack word the VMM's TLB holds, aligned: a store.
+    uchar *slot = vtlb_hit(tf->esp - 4, 1);
+    if (orig == 0x9C && slot && ((tf->esp - 4) & 0xFFF) <= 0xFFC) {
+      *(uint *)slot = guest_eflags(tf);
+      tf->esp -= 4;
+      tf->eip += 1;
+      return;  // the virtual IF is unchanged: nothing new to deliver
+    }
     if (emulate_patched(tf, orig) < 0)
       stop("the guest's stack at 0x%x is not mapped for its %s", tf->esp,
            orig == 0x9C ? "pushfl" : "popfl");
+    deliver(tf);
+    return;
+  }
+
+  // Next most frequent: cli and sti (pushcli, popcli, the scheduler's
+  // loop), known by their one byte.
+  uchar op;
+  if (tf->trapno == T_GPFLT && tf->err == 0 && (tf->cs & 3) == 1 && !logging() &&
+      gva_fetch(tf->eip, &op, 1) == 1 && (op == 0xFA || op == 0xFB)) {
+    note(X_PRIVILEGED, op == 0xFA ? I_CLI : I_STI);
+    vcpu.vif = op == 0xFB;
+    tf->eip += 1;
+    deliver(tf);
+    return;
+  }
+
+  if (tf->trapno == T_PGFLT && !logging()) {
+    page_fault(tf, 0);
     deliver(tf);
     return;
   }
@@ -497,10 +543,9 @@ void vmexit(struct trapframe *tf)
   }
 
   // The instruction, read through the guest's idea of memory.
-  uchar code[16] = { 0 };
-  uint avail = gva_fetch(tf->eip, code, 15);
+  uchar code[16];
   struct insn in;
-  decode(tf, code, avail, &in);
+  uint avail = fetch_decode(tf, code, &in);
   if (logging()) {
     cprintf("vmm: exit %u: %s, error 0x%x, guest eip 0x%x:", vcpu.exits, vecname(tf->trapno),
             tf->err, tf->eip);

@@ -142,6 +142,26 @@ uint gva_fetch(uint va, uchar *dst, uint max);
 enum fault { F_FILLED, F_GUEST, F_MMIO, F_OUTSIDE };
 enum fault shadow_fault(uint va, int write, int user, uint *gpa, uint *guest_err);
 
+// The VMM's own small TLB of the guest's linear pages it reaches,
+// direct-mapped by page number (shadow.c): emptied with the shadow.
+#define VTLB 16
+struct vtlb_entry {
+  uint page;    // the linear page, | 1 when the entry is valid
+  uchar *host;  // where the VMM reaches it
+  int writable;
+};
+extern struct vtlb_entry vtlb[VTLB];
+
+// Where the VMM reaches guest linear address va, if its TLB holds the page
+// (with the right to write, for a write); else 0.
+static inline uchar *vtlb_hit(uint va, int write)
+{
+  struct vtlb_entry *e = &vtlb[(va >> 12) % VTLB];
+  if (e->page == ((va & ~0xFFFu) | 1) && (!write || e->writable))
+    return e->host + (va & 0xFFF);
+  return 0;
+}
+
 // vapic.c
 void vapic_init(void);
 int vapic_is_mmio(uint gpa);

@@ -416,6 +416,10 @@ fn the_hypervisor_view_reads_the_virtual_cpu_xv6_set_up() {
     use osviz_xv6::vmm::Hypervisor;
     let mut m = vmm_machine("kernel");
     m.run(120_000_000);
+    // Not in the middle of an exit: back in the guest.
+    while m.cpu().cpl() == 0 {
+        m.step();
+    }
     assert!(String::from_utf8_lossy(m.serial_output()).ends_with("$ "));
     let h = Hypervisor::from_elf(&std::fs::read(vmm()).unwrap())
         .unwrap()
