@@ -141,23 +141,17 @@ static void idle(void)
 // pops made the virtual IF.
 static int emulate_iret(struct trapframe *tf)
 {
-  uint f[5];
+  uint f[3];
   if (gva_read(tf->esp, f, 12) < 0)
     return -1;
   uint cs = f[1] & 0xFFFF;
-  if ((cs & 3) == 3) {
-    if (gva_read(tf->esp, f, 20) < 0)
-      return -1;
-    tf->esp = f[3];
-    tf->ss = f[4];
-    vcpu.vif = 1;
-  } else if ((cs & 3) == 0) {
-    tf->esp += 12;
-    vcpu.vif = (f[2] & FL_IF) != 0;
-    cs |= 1;
-  } else {
+  // Only a return to the guest's kernel faults for ring compression's
+  // sake; any other iret that faults would fault in ring 0 too.
+  if ((cs & 3) != 0)
     return -1;
-  }
+  tf->esp += 12;
+  vcpu.vif = (f[2] & FL_IF) != 0;
+  cs |= 1;
   tf->eip = f[0];
   tf->cs = cs;
   tf->eflags = real_eflags(f[2]);
