@@ -18,6 +18,7 @@
 #include "vmm.h"
 #include "elf.h"
 #include "insn.h"
+#include "offsets.h"
 
 #define MAXSYMS 4096
 #define MAXPATCHES 256
@@ -28,6 +29,10 @@ struct patch {
 };
 
 static struct patch patches[MAXPATCHES];
+// The patched pushfl by their address's low bits, for the exit's fast path
+// in assembly (fastpath.S): a site whose slot another holds takes the C
+// path (vmexit), which finds every site in patches[].
+uint fast_pushf[FAST_PUSHF];
 static uint npatches;
 static uint starts[MAXSYMS];
 
@@ -102,8 +107,11 @@ static void record(struct image *im, uint va, uchar op)
     panic("more than %d pushfl and popfl to patch", MAXPATCHES);
   if (va_to_gpa(im, va, &gpa) < 0 || !(p = guest_pa(gpa, 1)) || *p != op)
     panic("cannot patch 0x%x: it is not in the guest's loaded code", va);
-  if (!opt.pure)
+  if (!opt.pure) {
     *p = 0xCC;
+    if (op == 0x9C && !fast_pushf[va % FAST_PUSHF])
+      fast_pushf[va % FAST_PUSHF] = va;
+  }
   patches[npatches].va = va;
   patches[npatches].orig = op;
   npatches++;

@@ -11,6 +11,21 @@
 #include "vmm.h"
 #include "x86.h"
 #include "insn.h"
+#include "offsets.h"
+
+// The offsets fastpath.S uses, checked against the structures.
+_Static_assert(__builtin_offsetof(struct vcpu, vif) == VCPU_VIF, "VCPU_VIF");
+_Static_assert(__builtin_offsetof(struct vcpu, exits) == VCPU_EXITS, "VCPU_EXITS");
+_Static_assert(__builtin_offsetof(struct vcpu, count[X_PATCHED]) == VCPU_PATCHED, "VCPU_PATCHED");
+_Static_assert(__builtin_offsetof(struct options, log) == OPT_LOG, "OPT_LOG");
+_Static_assert(__builtin_offsetof(struct exitlog, rec) == EXITLOG_REC, "EXITLOG_REC");
+_Static_assert(sizeof(struct exitrec) == EXITREC_SIZE, "EXITREC_SIZE");
+_Static_assert(NEXITLOG == 64, "fastpath.S indexes the log modulo 64");
+_Static_assert(sizeof(struct vtlb_entry) == VTLB_SIZE, "VTLB_SIZE");
+_Static_assert(__builtin_offsetof(struct vtlb_entry, host) == VTLB_HOST, "VTLB_HOST");
+_Static_assert(__builtin_offsetof(struct vtlb_entry, writable) == VTLB_WRITABLE, "VTLB_WRITABLE");
+_Static_assert(VTLB == 16, "fastpath.S indexes the TLB modulo 16");
+_Static_assert(X_PATCHED == X_PATCHED_VALUE, "X_PATCHED_VALUE");
 
 struct gatedesc {
   uint lo, hi;

@@ -7,12 +7,16 @@
 .macro stub n
 .globl vector\n
 vector\n:
+  .if \n == 13
+    jmp gp_entry  // its fast path first (fastpath.S)
+  .else
   .if (\n == 8) || ((\n >= 10) && (\n <= 14)) || (\n == 17)
   .else
     pushl $0
   .endif
   pushl $\n
   jmp alltraps
+  .endif
 .endm
 
 .macro entry n

@@ -1,0 +1,93 @@
+// The most frequent exit, in assembly: the guest kernel's patched pushfl
+// (patch.c), which xv6 runs in every mycpu(), pushcli() and popcli(). The
+// C path (vmexit) saves every register, decodes and logs; this one, entered
+// from vector 13 before any of that, does what the C path does for the
+// common case, in a tenth of the instructions: when the faulting EIP is a
+// patched pushfl (fast_pushf[] holds it), its exit is not to be printed,
+// and the word below the guest's ESP is in the VMM's TLB of guest pages,
+// writable, it stores the guest's EFLAGS there with the virtual IF, counts
+// and logs the exit, and returns to the instruction after. Anything else
+// goes on to alltraps as vector 13.
+
+#include "offsets.h"
+
+#define FL_KEEP 0xFFFCCDFF   // EFLAGS less IF, IOPL, RF and VM
+#define FL_IF   0x200
+
+.globl gp_entry
+gp_entry:
+  // The CPU pushed: error code, EIP, CS, EFLAGS, ESP, SS.
+  cmpl    $0x1A, (%esp)          // int3 (vector 3) met a gate of DPL 0
+  jne     slow
+  pushl   %eax
+  pushl   %ecx
+  pushl   %edx
+  // Now: EIP at 16(%esp), CS at 20, EFLAGS at 24, the guest's ESP at 28.
+  movl    20(%esp), %eax
+  andl    $3, %eax
+  cmpl    $1, %eax               // from the guest's kernel, in ring 1
+  jne     restore
+  movl    %ss:vcpu + VCPU_EXITS, %eax
+  cmpl    %ss:opt + OPT_LOG, %eax   // exits so far < log=N: this one is printed
+  jb      restore
+  movl    16(%esp), %eax
+  movl    %eax, %ecx
+  andl    $(FAST_PUSHF - 1), %ecx
+  cmpl    %eax, %ss:fast_pushf(, %ecx, 4)
+  jne     restore
+  // The stack word: the VMM's TLB entry for (ESP - 4)'s page.
+  movl    28(%esp), %eax
+  subl    $4, %eax
+  testl   $3, %eax               // aligned, so it lies in one page
+  jnz     restore
+  movl    %eax, %ecx
+  shrl    $12, %ecx
+  andl    $15, %ecx
+  imull   $VTLB_SIZE, %ecx
+  movl    %eax, %edx
+  andl    $0xFFFFF000, %edx
+  orl     $1, %edx
+  cmpl    %edx, %ss:vtlb(%ecx)
+  jne     restore
+  cmpl    $0, %ss:vtlb + VTLB_WRITABLE(%ecx)
+  je      restore
+  andl    $0xFFF, %eax
+  addl    %ss:vtlb + VTLB_HOST(%ecx), %eax
+  // The guest's EFLAGS with its virtual IF.
+  movl    24(%esp), %edx
+  andl    $FL_KEEP, %edx
+  cmpl    $0, %ss:vcpu + VCPU_VIF
+  je      1f
+  orl     $FL_IF, %edx
+1:
+  movl    %edx, %ss:(%eax)
+  subl    $4, 28(%esp)
+  // The exit counted and logged as vmexit's note() does.
+  movl    %ss:vcpu + VCPU_EXITS, %eax
+  incl    %eax
+  movl    %eax, %ss:vcpu + VCPU_EXITS
+  incl    %ss:vcpu + VCPU_PATCHED
+  movl    %ss:exitlog, %ecx
+  movl    %ecx, %edx
+  incl    %edx
+  movl    %edx, %ss:exitlog
+  andl    $63, %ecx
+  shll    $4, %ecx
+  movl    $X_PATCHED_VALUE, %ss:exitlog + EXITLOG_REC(%ecx)
+  movl    16(%esp), %edx
+  movl    %edx, %ss:exitlog + EXITLOG_REC + 4(%ecx)
+  movl    $0x9C, %ss:exitlog + EXITLOG_REC + 8(%ecx)
+  movl    %eax, %ss:exitlog + EXITLOG_REC + 12(%ecx)
+  incl    16(%esp)               // past the one-byte pushfl
+  popl    %edx
+  popl    %ecx
+  popl    %eax
+  addl    $4, %esp               // the error code
+  iret
+restore:
+  popl    %edx
+  popl    %ecx
+  popl    %eax
+slow:
+  pushl   $13
+  jmp     alltraps

@@ -1,0 +1,14 @@
+// Offsets into the VMM's structures for fastpath.S, which cannot use C's
+// offsetof; trap.c asserts each against the structures at compile time.
+
+#define VCPU_VIF        16   // struct vcpu: vif
+#define VCPU_EXITS      40   //              exits
+#define VCPU_PATCHED    76   //              count[X_PATCHED]
+#define OPT_LOG         4    // struct options: log
+#define EXITLOG_REC     4    // struct exitlog: rec[]
+#define EXITREC_SIZE    16   // struct exitrec: reason, eip, info, number
+#define VTLB_SIZE       12   // struct vtlb_entry: page, host, writable
+#define VTLB_HOST       4
+#define VTLB_WRITABLE   8
+#define FAST_PUSHF      64   // entries of fast_pushf[], a power of two
+#define X_PATCHED_VALUE 7    // enum reason's X_PATCHED
