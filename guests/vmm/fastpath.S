@@ -1,5 +1,6 @@
-// The most frequent exit, in assembly: the guest kernel's patched pushfl
-// (patch.c), which xv6 runs in every mycpu(), pushcli() and popcli(). The
+// The most frequent exits, in assembly: the guest kernel's patched pushfl
+// (patch.c), which xv6 runs in every mycpu(), pushcli() and popcli(), and
+// its cli and sti (the second and third most frequent). The
 // C path (vmexit) saves every register, decodes and logs; this one, entered
 // from vector 13 before any of that, does what the C path does for the
 // common case, in a tenth of the instructions: when the faulting EIP is a
@@ -7,7 +8,9 @@
 // and the word below the guest's ESP is in the VMM's TLB of guest pages,
 // writable, it stores the guest's EFLAGS there with the virtual IF, counts
 // and logs the exit, and returns to the instruction after. Anything else
-// goes on to alltraps as vector 13.
+// goes on to alltraps as vector 13. cli and sti likewise, when the byte
+// at the guest's EIP is in the VMM's TLB, and for sti when no interrupt
+// waits to be delivered.
 
 #include "offsets.h"
 
@@ -17,6 +20,8 @@
 .globl gp_entry
 gp_entry:
   // The CPU pushed: error code, EIP, CS, EFLAGS, ESP, SS.
+  cmpl    $0, (%esp)             // a privileged instruction
+  je      cli_sti
   cmpl    $0x1A, (%esp)          // int3 (vector 3) met a gate of DPL 0
   jne     slow
   pushl   %eax
@@ -84,6 +89,65 @@ gp_entry:
   popl    %eax
   addl    $4, %esp               // the error code
   iret
+
+cli_sti:
+  pushl   %eax
+  pushl   %ecx
+  pushl   %edx
+  movl    20(%esp), %eax
+  andl    $3, %eax
+  cmpl    $1, %eax               // from the guest's kernel, in ring 1
+  jne     restore
+  movl    %ss:vcpu + VCPU_EXITS, %eax
+  cmpl    %ss:opt + OPT_LOG, %eax
+  jb      restore
+  // The instruction's byte, through the VMM's TLB entry for its page.
+  movl    16(%esp), %eax
+  movl    %eax, %ecx
+  shrl    $12, %ecx
+  andl    $15, %ecx
+  imull   $VTLB_SIZE, %ecx
+  movl    %eax, %edx
+  andl    $0xFFFFF000, %edx
+  orl     $1, %edx
+  cmpl    %edx, %ss:vtlb(%ecx)
+  jne     restore
+  andl    $0xFFF, %eax
+  addl    %ss:vtlb + VTLB_HOST(%ecx), %eax
+  movzbl  %ss:(%eax), %eax
+  cmpl    $0xFA, %eax
+  je      1f
+  cmpl    $0xFB, %eax
+  jne     restore
+  cmpl    $0, %ss:vapic_requested  // sti with an interrupt to deliver: C
+  jne     restore
+  movl    $1, %ss:vcpu + VCPU_VIF
+  movl    $I_STI_VALUE, %edx
+  jmp     2f
+1:
+  movl    $0, %ss:vcpu + VCPU_VIF
+  movl    $I_CLI_VALUE, %edx
+2:
+  movl    %ss:vcpu + VCPU_EXITS, %eax
+  incl    %eax
+  movl    %eax, %ss:vcpu + VCPU_EXITS
+  incl    %ss:vcpu + VCPU_PRIVILEGED
+  movl    %ss:exitlog, %ecx
+  incl    %ss:exitlog
+  andl    $63, %ecx
+  shll    $4, %ecx
+  movl    $X_PRIVILEGED_VALUE, %ss:exitlog + EXITLOG_REC(%ecx)
+  movl    %edx, %ss:exitlog + EXITLOG_REC + 8(%ecx)
+  movl    16(%esp), %edx
+  movl    %edx, %ss:exitlog + EXITLOG_REC + 4(%ecx)
+  movl    %eax, %ss:exitlog + EXITLOG_REC + 12(%ecx)
+  incl    16(%esp)               // past the one-byte cli or sti
+  popl    %edx
+  popl    %ecx
+  popl    %eax
+  addl    $4, %esp
+  iret
+
 restore:
   popl    %edx
   popl    %ecx

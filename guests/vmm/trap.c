@@ -26,6 +26,10 @@ _Static_assert(__builtin_offsetof(struct vtlb_entry, host) == VTLB_HOST, "VTLB_H
 _Static_assert(__builtin_offsetof(struct vtlb_entry, writable) == VTLB_WRITABLE, "VTLB_WRITABLE");
 _Static_assert(VTLB == 16, "fastpath.S indexes the TLB modulo 16");
 _Static_assert(X_PATCHED == X_PATCHED_VALUE, "X_PATCHED_VALUE");
+_Static_assert(__builtin_offsetof(struct vcpu, count[X_PRIVILEGED]) == VCPU_PRIVILEGED,
+               "VCPU_PRIVILEGED");
+_Static_assert(X_PRIVILEGED == X_PRIVILEGED_VALUE, "X_PRIVILEGED_VALUE");
+_Static_assert(I_CLI == I_CLI_VALUE && I_STI == I_STI_VALUE, "I_CLI_VALUE, I_STI_VALUE");
 
 struct gatedesc {
   uint lo, hi;

@@ -200,10 +200,20 @@ void vapic_write(uint gpa, uint v)
 
 // The board interrupted with a vector the guest programmed: it is now
 // requested on the virtual local APIC.
+// Whether any vector is requested: fastpath.S's sti takes the C path
+// (which delivers) when one is.
+uint vapic_requested;
+
+static void note_requested(void)
+{
+  vapic_requested = irr[1] | irr[2] | irr[3] | irr[4] | irr[5] | irr[6] | irr[7];
+}
+
 void vapic_irq(uint vector)
 {
   irr[vector / 32] |= 1u << (vector % 32);
   sync_bits(vector);
+  note_requested();
   // The timer's current count, as the guest reads it from the page: as of
   // this interrupt (xv6 never reads it).
   lreg(TCCR) = LAPIC[TCCR / 4];
@@ -214,7 +224,7 @@ void vapic_irq(uint vector)
 // above both the task priority's and the highest in service's (SDM 10.8.3).
 int vapic_next(void)
 {
-  if (!(irr[1] | irr[2] | irr[3] | irr[4] | irr[5] | irr[6] | irr[7]))
+  if (!vapic_requested)
     return -1;  // nothing requested (vectors 0-31 are never requested)
   int v = highest(irr);
   if (v < 0 || !(lreg(SVR) & SVR_ENABLE))
@@ -234,4 +244,5 @@ void vapic_ack(uint vector)
   irr[vector / 32] &= ~(1u << (vector % 32));
   isr[vector / 32] |= 1u << (vector % 32);
   sync_bits(vector);
+  note_requested();
 }

@@ -173,6 +173,7 @@ int vapic_next(void);
 void vapic_ack(uint vector);
 void real_eoi(void);
 extern int vmm_idle;
+extern uint vapic_requested;
 
 // inject.c
 void inject(struct trapframe *tf, uint vector, int err);
