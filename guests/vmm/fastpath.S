@@ -17,6 +17,21 @@
 #define FL_KEEP 0xFFFCCDFF   // EFLAGS less IF, IOPL, RF and VM
 #define FL_IF   0x200
 
+// The VMM's TLB entry (shadow.c's vtlb_hit) for the guest linear address in
+// %eax: %ecx its offset in vtlb[], or on to `restore` (the C path) when the
+// entry does not hold the address's page. Uses %edx.
+.macro vtlb_entry
+  movl    %eax, %ecx
+  shrl    $12, %ecx
+  andl    $15, %ecx
+  imull   $VTLB_SIZE, %ecx
+  movl    %eax, %edx
+  andl    $0xFFFFF000, %edx
+  orl     $1, %edx
+  cmpl    %edx, %ss:vtlb(%ecx)
+  jne     restore
+.endm
+
 .globl gp_entry
 gp_entry:
   // The CPU pushed: error code, EIP, CS, EFLAGS, ESP, SS.
@@ -45,15 +60,7 @@ gp_entry:
   subl    $4, %eax
   testl   $3, %eax               // aligned, so it lies in one page
   jnz     restore
-  movl    %eax, %ecx
-  shrl    $12, %ecx
-  andl    $15, %ecx
-  imull   $VTLB_SIZE, %ecx
-  movl    %eax, %edx
-  andl    $0xFFFFF000, %edx
-  orl     $1, %edx
-  cmpl    %edx, %ss:vtlb(%ecx)
-  jne     restore
+  vtlb_entry
   cmpl    $0, %ss:vtlb + VTLB_WRITABLE(%ecx)
   je      restore
   andl    $0xFFF, %eax
@@ -103,15 +110,7 @@ cli_sti:
   jb      restore
   // The instruction's byte, through the VMM's TLB entry for its page.
   movl    16(%esp), %eax
-  movl    %eax, %ecx
-  shrl    $12, %ecx
-  andl    $15, %ecx
-  imull   $VTLB_SIZE, %ecx
-  movl    %eax, %edx
-  andl    $0xFFFFF000, %edx
-  orl     $1, %edx
-  cmpl    %edx, %ss:vtlb(%ecx)
-  jne     restore
+  vtlb_entry
   andl    $0xFFF, %eax
   addl    %ss:vtlb + VTLB_HOST(%ecx), %eax
   movzbl  %ss:(%eax), %eax

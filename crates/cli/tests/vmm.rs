@@ -25,9 +25,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+mod common;
+use common::root;
 
 /// The VMM, built once per test process.
 fn vmm() -> PathBuf {
@@ -92,15 +91,7 @@ fn guest_output(out: &str) -> &str {
 #[test]
 fn xv6_under_the_vmm_prints_what_it_prints_alone() {
     let folder = root().join("tests/xv6");
-    let mut names: Vec<String> = std::fs::read_dir(&folder)
-        .unwrap()
-        .filter_map(|e| {
-            let name = e.ok()?.file_name().into_string().ok()?;
-            name.strip_suffix(".in").map(str::to_string)
-        })
-        .collect();
-    names.sort();
-    assert!(names.len() >= 12, "{names:?}");
+    let names = common::xv6_transcripts();
     let build = xv6();
     let failures: Vec<String> = std::thread::scope(|s| {
         let runs: Vec<_> = names

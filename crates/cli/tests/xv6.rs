@@ -14,9 +14,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+mod common;
+use common::root;
 
 /// The default xv6 build, made once per test process.
 fn xv6() -> PathBuf {
@@ -78,15 +77,7 @@ fn osviz_pc_booted(
 #[test]
 fn every_transcript_equals_qemus() {
     let folder = root().join("tests/xv6");
-    let mut names: Vec<String> = std::fs::read_dir(&folder)
-        .unwrap()
-        .filter_map(|e| {
-            let name = e.ok()?.file_name().into_string().ok()?;
-            name.strip_suffix(".in").map(str::to_string)
-        })
-        .collect();
-    names.sort();
-    assert!(names.len() >= 12, "{names:?}");
+    let names = common::xv6_transcripts();
     let build = xv6();
     // The transcripts run side by side, a thread each, under both boots.
     let failures: Vec<String> = std::thread::scope(|s| {
