@@ -83,6 +83,10 @@ static uint *pool_page(void)
   return pt;
 }
 
+// Whether the last guest walk found its page accessed before (its A bit
+// set): a refill after a flush, not a first touch.
+static int walked_before;
+
 // A word of guest-physical memory, or 0 outside the guest's RAM.
 static uint *guest_word(uint gpa)
 {
@@ -126,6 +130,7 @@ static int guest_walk(uint va, int write, int user, uint *gpa, uint *shadow_righ
     *err = ecode | 1;
     return -1;
   }
+  walked_before = (*leaf & PTE_A) != 0;
   *pde |= PTE_A;
   *leaf |= PTE_A | (write ? PTE_D : 0);
   // A page is writable in the shadow only once the guest's entry is
@@ -174,6 +179,8 @@ static int shadow_set(uint va, uint hpa, uint rights)
 // a program that sweeps its memory would otherwise fault once a page. A
 // page without A is left to fault, so that its A bit is set when the guest
 // first uses it, as its MMU would; a page mapped writable only once dirty.
+// Only a refill prefetches: a first touch (kinit's sweep over every page)
+// finds its neighbours untouched too, and the scan would be wasted.
 #define PREFETCH 32
 static void prefetch(uint va)
 {
@@ -222,7 +229,8 @@ enum fault shadow_fault(uint va, int write, int user, uint *gpa, uint *guest_err
     shadow_flush();
     shadow_set(va, hpa, rights);
   }
-  prefetch(va);
+  if (walked_before)
+    prefetch(va);
   return F_FILLED;
 }
 
