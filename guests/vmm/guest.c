@@ -12,6 +12,12 @@
 
 static uint guest_entry;
 
+// Where the guest's physical memory is in the host's, as variables (the
+// #defines of memlayout.h leave no trace in the DWARF): osviz reads the
+// guest's memory through them (osviz_xv6::vmm).
+__attribute__((used)) const uint guest_base = GUEST_BASE;
+__attribute__((used)) const uint guest_size = GUEST_SIZE;
+
 // The VMM's pointer to `len` bytes of guest-physical memory at `gpa`, or 0
 // when they do not all lie in the guest's memory.
 void *guest_pa(uint gpa, uint len)

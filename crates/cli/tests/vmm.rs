@@ -447,6 +447,34 @@ fn the_hypervisor_view_reads_the_virtual_cpu_xv6_set_up() {
         "kinit2 frees 56,000 pages, each a first touch"
     );
     assert!(count("X_PATCHED") > count("X_PRIVILEGED"));
+    // The guest's memory, where the VMM says it is: xv6's process table
+    // read there (host-physical = the base + xv6's virtual less KERNBASE)
+    // holds init and sh, as xv6 alone's does at its prompt.
+    let (base, size) = h.guest_memory(&m).unwrap();
+    assert_eq!(size, 224 << 20);
+    let ptable = &layout.variables["ptable"];
+    let osviz_xv6::Type::Struct(table) = &ptable.ty else {
+        panic!()
+    };
+    let procs = table.field("proc").unwrap();
+    let osviz_xv6::Type::Array { element, count } = &procs.ty else {
+        panic!()
+    };
+    let osviz_xv6::Type::Struct(proc_) = element.as_ref() else {
+        panic!()
+    };
+    let name_at = proc_.field("name").unwrap().offset;
+    let names: Vec<String> = (0..*count)
+        .map(|i| {
+            let va = ptable.addr + procs.offset + i * element.size() + name_at;
+            let pa = base + va - layout.virt_minus_phys;
+            let bytes: Vec<u8> = (0..16).map(|k| m.mem().read_u8(pa + k)).collect();
+            String::from_utf8_lossy(&bytes[..bytes.iter().position(|b| *b == 0).unwrap_or(16)])
+                .into_owned()
+        })
+        .filter(|n| !n.is_empty())
+        .collect();
+    assert_eq!(names, ["init", "sh"]);
     // xv6's own kernel is not the hypervisor.
     assert!(Hypervisor::from_elf(&kernel).unwrap().is_none());
 }

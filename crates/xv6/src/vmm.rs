@@ -140,6 +140,20 @@ impl Hypervisor {
         })
     }
 
+    /// Where the guest's physical memory lies in the host's: its base
+    /// (guest-physical A is host-physical base + A) and its size.
+    pub fn guest_memory(&self, m: &Machine) -> Result<(u32, u32), ViewError> {
+        let word = |name: &str| {
+            let v = self
+                .layout
+                .variables
+                .get(name)
+                .ok_or_else(|| missing(&format!("variable {name}")))?;
+            Ok::<u32, ViewError>(self.read(m, v.addr, 4))
+        };
+        Ok((word("guest_base")?, word("guest_size")?))
+    }
+
     /// The exits the log holds, oldest first.
     pub fn recent_exits(&self, m: &Machine) -> Result<Vec<Exit>, ViewError> {
         let (addr, s) = self.global("exitlog")?;
