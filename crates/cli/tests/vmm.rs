@@ -21,7 +21,6 @@
 //! (QEMU's own lines before the VMM's, SeaBIOS's, are left out, as are its
 //! carriage returns.)
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -54,25 +53,16 @@ fn vmm() -> PathBuf {
 /// Runs `osviz pc` on the VMM in `dir` with `module` as module 0's string
 /// and `input` typed; returns its exit success, output and error output.
 fn osviz_vmm(dir: &Path, module: &str, input: &[u8], extra: &[&str]) -> (bool, String, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_osviz"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_osviz"));
+    command
         .current_dir(dir)
         .arg("pc")
         .arg("--kernel")
         .arg(vmm())
         .args(["--module", module, "--mem-mib", "512"])
-        .args(extra)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run osviz");
-    child.stdin.take().unwrap().write_all(input).unwrap();
-    let out = child.wait_with_output().unwrap();
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+        .args(extra);
+    let (ok, out, err) = common::run_typed(&mut command, input);
+    (ok, String::from_utf8_lossy(&out).into_owned(), err)
 }
 
 fn xv6() -> PathBuf {

@@ -10,9 +10,8 @@
 //! (default `../shared/xv6-public`); without that tree these tests fail
 //! and say so.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 mod common;
 use common::root;
@@ -56,22 +55,8 @@ fn osviz_pc_booted(
         Boot::Multiboot => command.arg("--kernel").arg(dir.join("kernel")),
         Boot::Disk => command.arg("--disk").arg(dir.join("xv6.img")),
     };
-    let mut child = command
-        .arg("--disk")
-        .arg(dir.join("fs.img"))
-        .args(extra)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run osviz");
-    child.stdin.take().unwrap().write_all(input).unwrap();
-    let out = child.wait_with_output().unwrap();
-    (
-        out.status.success(),
-        out.stdout,
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    command.arg("--disk").arg(dir.join("fs.img")).args(extra);
+    common::run_typed(&mut command, input)
 }
 
 #[test]

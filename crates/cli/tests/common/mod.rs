@@ -20,3 +20,23 @@ pub fn xv6_transcripts() -> Vec<String> {
     assert!(names.len() >= 12, "{names:?}");
     names
 }
+
+/// Runs `command` (an `osviz` command line) with `input` on its standard
+/// input; returns its exit success, output and error output.
+pub fn run_typed(command: &mut std::process::Command, input: &[u8]) -> (bool, Vec<u8>, String) {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run osviz");
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.success(),
+        out.stdout,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
