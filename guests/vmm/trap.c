@@ -345,7 +345,9 @@ static void soft_int(struct trapframe *tf, const struct insn *in)
 }
 
 struct exitlog exitlog;
-static struct trapframe *cur;  // the exit being handled, for note()
+// Where the guest was when the exit being handled began, for note(): the
+// instruction's own address, before its emulation moves EIP past it.
+static uint exit_eip;
 
 // Counts an exit of reason r and records it in the log with `info`.
 static void note(enum reason r, uint info)
@@ -353,7 +355,7 @@ static void note(enum reason r, uint info)
   vcpu.count[r]++;
   struct exitrec *e = &exitlog.rec[exitlog.next % NEXITLOG];
   e->reason = r;
-  e->eip = cur->eip;
+  e->eip = exit_eip;
   e->info = info;
   e->number = vcpu.exits;
   exitlog.next++;
@@ -389,7 +391,7 @@ static void general_protection(struct trapframe *tf, const struct insn *in)
     return;
   }
   if (io)
-    note(X_PORT_IO, tf->edx & 0xFFFF);
+    note(X_PORT_IO, in->port >= 0 ? (uint)in->port : tf->edx & 0xFFFF);
   else
     note(X_PRIVILEGED, in->kind == I_MOV_TO_CR ? vcpu.cr3 : in->kind);
 }
@@ -510,7 +512,7 @@ void vmexit(struct trapframe *tf)
   // The most frequent exit, first and without decoding: a patched pushfl
   // or popfl (xv6 reads its IF on every mycpu(), pushcli() and popcli()).
   uchar orig;
-  cur = tf;
+  exit_eip = tf->eip;
   if (tf->trapno == T_GPFLT && tf->err == ((T_BPT << 3) | 2) && (tf->cs & 3) == 1 &&
       !logging() && patched_at(tf->eip, &orig)) {
     note(X_PATCHED, orig);

@@ -38,6 +38,29 @@ fn open_xv6(dir: Option<PathBuf>) -> Result<Rc<Xv6Build>, String> {
     })
 }
 
+/// The hypervisor `scripts/vmm` builds (`VMM_OUT`, else target/vmm).
+fn default_vmm() -> PathBuf {
+    std::env::var_os("VMM_OUT")
+        .map_or_else(|| PathBuf::from("target/vmm"), PathBuf::from)
+        .join("vmm")
+}
+
+/// The xv6 build with the teaching hypervisor beside it, for the lessons
+/// that run xv6 as its guest.
+fn open_xv6_under_hypervisor(dir: Option<PathBuf>) -> Result<Rc<Xv6Build>, String> {
+    let build = open_xv6(dir)?;
+    let mut build = Rc::try_unwrap(build).map_err(|_| "the xv6 build is shared".to_string())?;
+    let path = default_vmm();
+    let elf = std::fs::read(&path).map_err(|e| {
+        format!(
+            "this lesson runs xv6 under the teaching hypervisor, and there is none at {}: {e}\n(build it with `bash scripts/vmm`)",
+            path.display()
+        )
+    })?;
+    build.set_hypervisor(elf).map_err(|e| e.to_string())?;
+    Ok(Rc::new(build))
+}
+
 /// Runs lesson `name`: prints each question with the machine's answer at
 /// its moment (an error if a moment is not reached), then, on the teaching
 /// kernel, runs the lesson to its end and prints the console; with
@@ -49,6 +72,7 @@ pub fn run(name: &str, o: RunOptions) -> Result<(), String> {
     })?;
     let build = match l.kernel() {
         Kernel::Teaching => None,
+        Kernel::Xv6 if l.under_hypervisor() => Some(open_xv6_under_hypervisor(o.xv6)?),
         Kernel::Xv6 => Some(open_xv6(o.xv6)?),
     };
     let mut guest = Guest::for_lesson(l, build.as_ref(), None).map_err(|e| e.to_string())?;

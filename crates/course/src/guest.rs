@@ -21,6 +21,10 @@ pub const TEACHING_BOOT_STEPS: u64 = 30_000_000;
 /// The most steps xv6's boot may take to its prompt (it takes 14 M).
 pub const XV6_BOOT_STEPS: u64 = 60_000_000;
 
+/// The most steps xv6's boot under the hypervisor may take to its prompt
+/// (it takes 45 M: the guest's 14 M and the hypervisor's exits).
+pub const VMM_BOOT_STEPS: u64 = 200_000_000;
+
 /// Why a lesson's guest could not be booted, or brought to its start.
 #[derive(Debug)]
 pub enum GuestError {
@@ -70,6 +74,12 @@ enum GuestKernel {
         programs: Vec<(String, Output)>,
     },
     Xv6(Rc<Xv6Build>),
+    /// xv6 as the hypervisor's guest: the build, and xv6 read in the guest
+    /// memory the hypervisor gives it.
+    Vmm {
+        build: Rc<Xv6Build>,
+        guest: Box<Xv6>,
+    },
 }
 
 /// The machine and its kernel, booted together: the kernel's view always
@@ -132,6 +142,29 @@ impl Guest {
         })
     }
 
+    /// xv6 as the guest of the teaching hypervisor (the build's), at the
+    /// hypervisor's first instruction, keeping history for reverse
+    /// stepping. `words` follow the module's name (`pure`: trap and
+    /// emulate alone).
+    pub fn boot_under_hypervisor(build: Rc<Xv6Build>, words: &str) -> Result<Guest, GuestError> {
+        let machine = build.boot_under_hypervisor(words, osviz_xv6::CHECKPOINT_STEPS)?;
+        let hypervisor = build
+            .hypervisor()
+            .cloned()
+            .ok_or_else(|| GuestError::Start("the build has no hypervisor".into()))?;
+        let guest = build
+            .xv6
+            .under_hypervisor(hypervisor, &machine)
+            .map_err(|e| GuestError::Start(format!("the hypervisor's guest memory: {e}")))?;
+        Ok(Guest {
+            machine,
+            kernel: GuestKernel::Vmm {
+                build,
+                guest: Box::new(guest),
+            },
+        })
+    }
+
     /// The guest a lesson runs, at its first instruction: the teaching
     /// kernel with the lesson's programs (the first replaced by `source`
     /// when the student edited it), or xv6 from `xv6`.
@@ -157,6 +190,10 @@ impl Guest {
                 let build = xv6.ok_or(GuestError::NeedsXv6 { lesson: lesson.id })?;
                 Guest::boot_xv6_from_disk(build.clone())
             }
+            Setup::Vmm { pure, .. } => {
+                let build = xv6.ok_or(GuestError::NeedsXv6 { lesson: lesson.id })?;
+                Guest::boot_under_hypervisor(build.clone(), if pure { "pure" } else { "" })
+            }
         }
     }
 
@@ -164,7 +201,7 @@ impl Guest {
     pub fn kernel(&self) -> Kernel {
         match self.kernel {
             GuestKernel::Teaching { .. } => Kernel::Teaching,
-            GuestKernel::Xv6(_) => Kernel::Xv6,
+            GuestKernel::Xv6(_) | GuestKernel::Vmm { .. } => Kernel::Xv6,
         }
     }
 
@@ -192,16 +229,21 @@ impl Guest {
     pub fn programs(&self) -> &[(String, Output)] {
         match &self.kernel {
             GuestKernel::Teaching { programs, .. } => programs,
-            GuestKernel::Xv6(_) => &[],
+            GuestKernel::Xv6(_) | GuestKernel::Vmm { .. } => &[],
         }
     }
 
     /// The xv6 build, when xv6 runs.
     pub fn xv6(&self) -> Option<&Rc<Xv6Build>> {
         match &self.kernel {
-            GuestKernel::Xv6(build) => Some(build),
+            GuestKernel::Xv6(build) | GuestKernel::Vmm { build, .. } => Some(build),
             GuestKernel::Teaching { .. } => None,
         }
+    }
+
+    /// Whether xv6 runs as the hypervisor's guest.
+    pub fn under_hypervisor(&self) -> bool {
+        matches!(self.kernel, GuestKernel::Vmm { .. })
     }
 
     /// Fast-forwards the boot to where `lesson` starts: the user program's
@@ -212,7 +254,7 @@ impl Guest {
     /// sector.
     pub fn go_to_start(&mut self, lesson: &Lesson) -> Result<u64, GuestError> {
         let m = &mut self.machine;
-        if let Setup::Xv6Boot = lesson.setup {
+        if let Setup::Xv6Boot | Setup::Vmm { pure: true, .. } = lesson.setup {
             return Ok(m.steps());
         }
         match self.kernel {
@@ -223,6 +265,17 @@ impl Guest {
                     .xv6
                     .run_to_prompt(m, XV6_BOOT_STEPS)
                     .map_err(|e| GuestError::Start(format!("xv6 did not reach its prompt: {e}")))?;
+                for b in lesson.typed().bytes() {
+                    m.press_key(b);
+                }
+                Ok(step)
+            }
+            GuestKernel::Vmm { ref guest, .. } => {
+                let step = guest.run_to_prompt(m, VMM_BOOT_STEPS).map_err(|e| {
+                    GuestError::Start(format!(
+                        "xv6 did not reach its prompt under the hypervisor: {e}"
+                    ))
+                })?;
                 for b in lesson.typed().bytes() {
                     m.press_key(b);
                 }
@@ -254,6 +307,10 @@ impl Guest {
                     programs: programs.clone(),
                 },
                 GuestKernel::Xv6(build) => GuestKernel::Xv6(build.clone()),
+                GuestKernel::Vmm { build, guest } => GuestKernel::Vmm {
+                    build: build.clone(),
+                    guest: guest.clone(),
+                },
             },
         }
     }
@@ -265,6 +322,7 @@ fn view_of(kernel: &GuestKernel) -> ViewRef<'_> {
             ViewRef::Teaching(Introspector { kernel, programs })
         }
         GuestKernel::Xv6(build) => ViewRef::Xv6(&build.xv6),
+        GuestKernel::Vmm { guest, .. } => ViewRef::Xv6(guest),
     }
 }
 

@@ -6,7 +6,7 @@
 use crate::panel::Panel;
 use osviz_kernel::Program;
 use osviz_machine::{Event, EventKind, Machine};
-use osviz_view::KernelView;
+use osviz_view::{ExitReason, KernelView};
 use serde::Serialize;
 
 /// A point in a run a lesson stops at.
@@ -20,6 +20,10 @@ pub enum Moment {
     Symbol { symbol: &'static str },
     /// The first trap through this vector.
     Trap { vector: u8 },
+    /// The `nth` (from 1) exit of this reason the hypervisor counts from
+    /// where the run starts, handled: the first step back in the guest
+    /// after the hypervisor counted it.
+    Exit { reason: ExitReason, nth: u32 },
 }
 
 impl std::fmt::Display for Moment {
@@ -28,6 +32,7 @@ impl std::fmt::Display for Moment {
             Moment::Event { event, nth } => write!(f, "{event:?} #{nth}"),
             Moment::Symbol { symbol } => write!(f, "`{symbol}`"),
             Moment::Trap { vector } => write!(f, "trap {vector}"),
+            Moment::Exit { reason, nth } => write!(f, "exit #{nth} ({})", reason.label()),
         }
     }
 }
@@ -85,6 +90,12 @@ pub enum Setup {
     /// xv6 boots from its disk as a BIOS hands over (`make qemu`): the
     /// lesson starts at the boot sector's first instruction, in real mode.
     Xv6Boot,
+    /// The teaching hypervisor runs xv6 as its guest. With `pure`, by
+    /// trap-and-emulate alone (no rewriting of `pushfl`/`popfl`): xv6
+    /// panics early in its boot, and the lesson starts at the
+    /// hypervisor's first instruction. Otherwise xv6 boots to its prompt
+    /// under the hypervisor and the lesson types `typed` there.
+    Vmm { typed: &'static str, pure: bool },
 }
 
 /// A lesson.
@@ -109,8 +120,13 @@ impl Lesson {
     pub fn kernel(&self) -> Kernel {
         match self.setup {
             Setup::Teaching { .. } => Kernel::Teaching,
-            Setup::Xv6 { .. } | Setup::Xv6Boot => Kernel::Xv6,
+            Setup::Xv6 { .. } | Setup::Xv6Boot | Setup::Vmm { .. } => Kernel::Xv6,
         }
+    }
+
+    /// Whether the lesson runs xv6 as the hypervisor's guest.
+    pub fn under_hypervisor(&self) -> bool {
+        matches!(self.setup, Setup::Vmm { .. })
     }
 
     /// The teaching kernel's programs the lesson runs (none on xv6, which
@@ -118,7 +134,7 @@ impl Lesson {
     pub fn programs(&self) -> &'static [Program] {
         match self.setup {
             Setup::Teaching { programs, .. } => programs,
-            Setup::Xv6 { .. } | Setup::Xv6Boot => &[],
+            Setup::Xv6 { .. } | Setup::Xv6Boot | Setup::Vmm { .. } => &[],
         }
     }
 
@@ -130,7 +146,7 @@ impl Lesson {
     /// What the lesson types at xv6's prompt ("" on the teaching kernel).
     pub fn typed(&self) -> &'static str {
         match self.setup {
-            Setup::Xv6 { typed } => typed,
+            Setup::Xv6 { typed } | Setup::Vmm { typed, .. } => typed,
             Setup::Teaching { .. } | Setup::Xv6Boot => "",
         }
     }

@@ -20,6 +20,7 @@ pub mod lesson;
 pub mod panel;
 pub mod run;
 pub mod teaching;
+pub mod vmm;
 pub mod xv6;
 
 pub use grade::{Grade, grade};
@@ -27,6 +28,7 @@ pub use guest::{Guest, GuestError, ViewRef};
 pub use lesson::{Kernel, Lesson, Moment, Question, Setup};
 pub use panel::{Panel, UnknownPanel};
 pub use teaching::TEACHING_LESSONS;
+pub use vmm::VMM_LESSONS;
 pub use xv6::XV6_LESSONS;
 
 /// A lesson of either kernel by its id.
@@ -34,9 +36,13 @@ pub fn lesson(id: &str) -> Option<&'static Lesson> {
     all().find(|l| l.id == id)
 }
 
-/// Every lesson: the teaching kernel's, then xv6's.
+/// Every lesson: the teaching kernel's, then xv6's, then xv6's as the
+/// hypervisor's guest.
 pub fn all() -> impl Iterator<Item = &'static Lesson> {
-    TEACHING_LESSONS.iter().chain(XV6_LESSONS)
+    TEACHING_LESSONS
+        .iter()
+        .chain(XV6_LESSONS)
+        .chain(VMM_LESSONS)
 }
 
 /// The first lesson, where a page with no lesson chosen opens.

@@ -10,6 +10,9 @@ use serde::{Deserialize, Serialize};
 pub enum Panel {
     Registers,
     Code,
+    VirtualMachine,
+    VmExits,
+    ThreeTables,
     Processes,
     KernelStack,
     MemoryImage,
@@ -25,9 +28,12 @@ pub enum Panel {
 
 impl Panel {
     /// Every panel, in the page's order.
-    pub const ALL: [Panel; 13] = [
+    pub const ALL: [Panel; 16] = [
         Panel::Registers,
         Panel::Code,
+        Panel::VirtualMachine,
+        Panel::VmExits,
+        Panel::ThreeTables,
         Panel::Processes,
         Panel::KernelStack,
         Panel::MemoryImage,
@@ -47,6 +53,9 @@ impl Panel {
         match self {
             Panel::Registers => "Registers",
             Panel::Code => "Code",
+            Panel::VirtualMachine => "Virtual machine",
+            Panel::VmExits => "VM exits",
+            Panel::ThreeTables => "Three page tables",
             Panel::Processes => "Processes",
             Panel::KernelStack => "Kernel stack",
             Panel::MemoryImage => "Memory image",
@@ -59,6 +68,15 @@ impl Panel {
             Panel::Events => "Events",
             Panel::Console => "Console",
         }
+    }
+
+    /// Whether the panel shows a hypervisor's virtual machine (it has
+    /// nothing to show on a kernel that runs on the machine itself).
+    pub fn is_virtualization(self) -> bool {
+        matches!(
+            self,
+            Panel::VirtualMachine | Panel::VmExits | Panel::ThreeTables
+        )
     }
 
     /// The panel with this title.

@@ -20,19 +20,62 @@ pub fn run_to(
         ),
         _ => None,
     };
+    let counter =
+        match moment {
+            Moment::Exit { reason, .. } => Some(view.exit_counter(reason).ok_or_else(|| {
+                format!("no hypervisor counts exits for a {} here", reason.label())
+            })?),
+            _ => None,
+        };
     // The student's breakpoints and break-on choice must not stop the run
     // short of the moment.
-    m.with_breaks_set_aside(|m| run_machine_to(m, moment, symbol_addr, max_steps))
+    m.with_breaks_set_aside(|m| {
+        run_machine_to(
+            m,
+            moment,
+            symbol_addr.or(counter.map(|c| c.0)),
+            counter.map_or(0, |c| c.1),
+            max_steps,
+        )
+    })
 }
 
 fn run_machine_to(
     m: &mut Machine,
     moment: Moment,
-    symbol_addr: Option<u32>,
+    addr: Option<u32>,
+    len: u32,
     max_steps: u64,
 ) -> Result<Vec<Event>, String> {
     m.set_recording(true);
     match moment {
+        Moment::Exit { reason, nth } => {
+            // The hypervisor's count of the reason, watched: the run stops
+            // after each step that adds to it.
+            let at = addr.unwrap_or_default();
+            m.set_watches(&[(at, len)]);
+            let end = m.steps() + max_steps;
+            let mut seen = 0;
+            let result = loop {
+                match m.run(end.saturating_sub(m.steps())) {
+                    StopReason::Watch { .. } => {
+                        seen += 1;
+                        if seen >= nth {
+                            m.set_watches(&[]);
+                            break back_in_guest(m, end);
+                        }
+                    }
+                    other => {
+                        break Err(format!(
+                            "the run ended ({other}) before exit #{nth} ({})",
+                            reason.label()
+                        ));
+                    }
+                }
+            };
+            m.set_watches(&[]);
+            result
+        }
         Moment::Event { event, nth } => {
             m.break_on(event, true);
             let mut seen = 0;
@@ -70,7 +113,7 @@ fn run_machine_to(
             result
         }
         Moment::Symbol { symbol } => {
-            let addr = symbol_addr.unwrap_or_default();
+            let addr = addr.unwrap_or_default();
             m.add_breakpoint(addr);
             let result = match m.run(max_steps) {
                 StopReason::Breakpoint { .. } => Ok(m.last_events().to_vec()),
@@ -82,6 +125,29 @@ fn run_machine_to(
             result
         }
     }
+}
+
+/// From inside the hypervisor (ring 0), runs until it returns into the
+/// guest: the exit handled, logged and emulated, the guest at its next
+/// instruction (or at its own handler, for what the hypervisor injected).
+fn back_in_guest(m: &mut Machine, end: u64) -> Result<Vec<Event>, String> {
+    let was = m.break_kinds().contains(EventKind::Iret);
+    m.break_on(EventKind::Iret, true);
+    let result = loop {
+        if m.cpu().cpl() != 0 {
+            break Ok(m.last_events().to_vec());
+        }
+        match m.run(end.saturating_sub(m.steps())) {
+            StopReason::Event { .. } => {}
+            other => {
+                break Err(format!(
+                    "the hypervisor did not return to the guest ({other})"
+                ));
+            }
+        }
+    };
+    m.break_on(EventKind::Iret, was);
+    result
 }
 
 /// Runs the boot to the first instruction of the first user program: where

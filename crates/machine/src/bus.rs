@@ -411,6 +411,16 @@ impl Bus {
             .map(|w| w.target)
     }
 
+    /// What the device answering I/O port `port` is; `None` where none
+    /// answers, or where the interrupt controller does (it is no device a
+    /// student's program drives).
+    pub fn device_at_port(&self, port: u16) -> Option<DeviceClass> {
+        match Self::find(&self.ports, u32::from(port))? {
+            Target::Component(i) => self.components.get(i).map(Component::class),
+            Target::Controller => None,
+        }
+    }
+
     /// Whether a physical address belongs to a memory-mapped device.
     #[inline(always)]
     pub fn is_mmio(&self, pa: u32) -> bool {

@@ -17,7 +17,12 @@ use osviz_machine::{
 use serde::{Deserialize, Serialize};
 
 mod source_step;
+pub mod vm;
 pub use source_step::{LineStep, LineStop, call_stack, step_line};
+pub use vm::{
+    CpuSide, ExitReason, ExitView, Runner, TableRow, ThreeTables, Translation, VirtualMachineView,
+    Walk,
+};
 
 /// Where a process is in its life, whatever its kernel calls the state.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -509,6 +514,14 @@ pub trait KernelView {
     /// addresses are below it.
     fn kernbase(&self) -> u32;
 
+    /// Where the kernel's physical address 0 lies in the machine's memory:
+    /// 0 when the kernel runs on the machine itself; under a hypervisor,
+    /// where the hypervisor put the guest's physical memory. Every read of
+    /// the kernel's structures and page tables adds it.
+    fn phys_base(&self) -> u32 {
+        0
+    }
+
     /// The process table, every slot in use, in table order.
     fn processes(&self, m: &Machine) -> Vec<ProcessView>;
 
@@ -644,6 +657,37 @@ pub trait KernelView {
         None
     }
 
+    /// What tells one address space from another: CR3 on the bare
+    /// machine; under a hypervisor, the CR3 the guest believes it loaded
+    /// (the real one is the shadow's).
+    fn address_space(&self, m: &Machine) -> u32 {
+        m.cpu().cr3
+    }
+
+    /// The virtual machine the kernel runs in, when a hypervisor runs it.
+    fn virtual_machine(&self, _m: &Machine) -> Option<VirtualMachineView> {
+        None
+    }
+
+    /// A guest-virtual address followed through the guest's tables, the
+    /// hypervisor's map and the shadow tables, when a hypervisor runs the
+    /// kernel.
+    fn translate_three(&self, _m: &Machine, _gva: u32) -> Option<Translation> {
+        None
+    }
+
+    /// The running guest process's user pages in the three tables, when a
+    /// hypervisor runs the kernel.
+    fn three_tables(&self, _m: &Machine) -> Option<ThreeTables> {
+        None
+    }
+
+    /// Where the hypervisor counts exits of `reason` (bytes of the
+    /// machine's memory), for a run to stop at the next one.
+    fn exit_counter(&self, _reason: ExitReason) -> Option<(u32, u32)> {
+        None
+    }
+
     /// The physical bytes (address, length) of `p`'s state field. The page
     /// watches them to see the moment a process goes to sleep or wakes up;
     /// `None` where the kernel view cannot say.
@@ -705,22 +749,24 @@ pub trait KernelView {
     /// A process's page directory below the kernel, as tables: each present
     /// directory entry with the present entries of its page table.
     fn page_tables(&self, m: &Machine, p: &ProcessView) -> Vec<PageTable> {
-        page_tables(m, p.pgdir, self.kernbase())
+        page_tables(m, p.pgdir, self.kernbase(), self.phys_base())
     }
 
     /// A process's user mappings, read from its page directory and tables.
     fn mappings(&self, m: &Machine, p: &ProcessView) -> Vec<Mapping> {
-        mappings(m, p.pgdir, self.kernbase())
+        mappings(m, p.pgdir, self.kernbase(), self.phys_base())
     }
 }
 
 /// The present entries of the directory at physical `pgdir` below
 /// `kernbase`, each with its table's present entries. A 4 MiB entry has
-/// no table.
-pub fn page_tables(m: &Machine, pgdir: u32, kernbase: u32) -> Vec<PageTable> {
+/// no table. Physical addresses (the directory's, and the tables' its
+/// entries hold) lie at `phys_base` in the machine's memory.
+pub fn page_tables(m: &Machine, pgdir: u32, kernbase: u32, phys_base: u32) -> Vec<PageTable> {
+    let read = |pa: u32| m.mem().read(pa.wrapping_add(phys_base), 4);
     (0..(kernbase >> 22))
         .filter_map(|dir| {
-            let pde = m.mem().read(pgdir.wrapping_add(dir * 4), 4);
+            let pde = read(pgdir.wrapping_add(dir * 4));
             if pde & Pte::PRESENT == 0 {
                 return None;
             }
@@ -728,7 +774,7 @@ pub fn page_tables(m: &Machine, pgdir: u32, kernbase: u32) -> Vec<PageTable> {
                 Vec::new()
             } else {
                 (0..1024)
-                    .map(|i| (i, m.mem().read((pde & Pte::FRAME) + i * 4, 4)))
+                    .map(|i| (i, read((pde & Pte::FRAME) + i * 4)))
                     .filter(|(_, pte)| pte & Pte::PRESENT != 0)
                     .collect()
             };
@@ -742,9 +788,10 @@ pub fn page_tables(m: &Machine, pgdir: u32, kernbase: u32) -> Vec<PageTable> {
         .collect()
 }
 
-/// Every present 4 KiB user-part mapping of the directory at `pgdir`.
-pub fn mappings(m: &Machine, pgdir: u32, kernbase: u32) -> Vec<Mapping> {
-    page_tables(m, pgdir, kernbase)
+/// Every present 4 KiB user-part mapping of the directory at `pgdir` (at
+/// `phys_base` in the machine's memory, as [`page_tables`]).
+pub fn mappings(m: &Machine, pgdir: u32, kernbase: u32, phys_base: u32) -> Vec<Mapping> {
+    page_tables(m, pgdir, kernbase, phys_base)
         .into_iter()
         .flat_map(|t| {
             t.entries.into_iter().map(move |(index, pte)| Mapping {
@@ -801,6 +848,9 @@ pub struct StackLayout<'a> {
     pub context: &'a [(String, u32)],
     /// Kernel virtual minus physical address.
     pub kernbase: u32,
+    /// Where the kernel's physical memory lies in the machine's
+    /// ([`KernelView::phys_base`]).
+    pub phys_base: u32,
     /// The TSS's ESP0 now.
     pub esp0: u32,
     /// The address of `trapret`, where `allocproc` makes a new process's
@@ -813,6 +863,11 @@ pub struct StackLayout<'a> {
 }
 
 impl<'a> StackLayout<'a> {
+    /// Kernel virtual address minus where it lies in the machine's memory.
+    fn virt_minus_host(&self) -> u32 {
+        self.kernbase.wrapping_sub(self.phys_base)
+    }
+
     /// The layout of a kernel stack whose top is `top`, as `view`'s kernel
     /// names its trap path (`alltraps`, `trapret`) and as the machine is now
     /// (ESP0): both kernels lay it out this way.
@@ -828,6 +883,7 @@ impl<'a> StackLayout<'a> {
             trap_frame,
             context,
             kernbase: view.kernbase(),
+            phys_base: view.phys_base(),
             esp0: view.esp0(m),
             trapret: view.symbol_address("trapret"),
             alltraps: view.symbol_address("alltraps"),
@@ -882,7 +938,7 @@ pub fn stack_of(
     layout: &StackLayout,
     names: &StackNames,
 ) -> KernelStackView {
-    let read = |va: u32| m.mem().read(va.wrapping_sub(layout.kernbase), 4);
+    let read = |va: u32| m.mem().read(va.wrapping_sub(layout.virt_minus_host()), 4);
     let top = layout.top;
     let esp_now = m.cpu().gpr[4];
     let running = p.phase == Phase::Running;
@@ -901,7 +957,7 @@ pub fn stack_of(
     // just below ESP): straight-line code from trapret to EIP.
     let popping = |trapret: u32| {
         state == StackState::InKernel
-            && stack_effect(m, layout.kernbase, trapret, m.cpu().eip).is_some()
+            && stack_effect(m, layout.virt_minus_host(), trapret, m.cpu().eip).is_some()
     };
     let written = state != StackState::UserMode
         && layout
@@ -958,8 +1014,8 @@ pub fn scheduler_stack_of(
 }
 
 /// The instruction at kernel address `va`.
-fn instr_at(m: &Machine, kernbase: u32, va: u32) -> Option<Instr> {
-    let pa = va.wrapping_sub(kernbase);
+fn instr_at(m: &Machine, virt_minus_host: u32, va: u32) -> Option<Instr> {
+    let pa = va.wrapping_sub(virt_minus_host);
     let bytes: Vec<u8> = (0..MAX_INSTR_LEN as u32)
         .map(|i| m.mem().read(pa.wrapping_add(i), 1) as u8)
         .collect();
@@ -971,7 +1027,12 @@ fn instr_at(m: &Machine, kernbase: u32, va: u32) -> Option<Instr> {
 /// its callee returns), and the return address of the first call on the
 /// way. `None` if `to` is not an instruction of that code (a jump, a
 /// return or 64 instructions end it first).
-fn stack_effect(m: &Machine, kernbase: u32, from: u32, to: u32) -> Option<(i64, Option<u32>)> {
+fn stack_effect(
+    m: &Machine,
+    virt_minus_host: u32,
+    from: u32,
+    to: u32,
+) -> Option<(i64, Option<u32>)> {
     let mut pc = from;
     let mut bytes = 0i64;
     let mut call_return = None;
@@ -979,7 +1040,7 @@ fn stack_effect(m: &Machine, kernbase: u32, from: u32, to: u32) -> Option<(i64, 
         if pc == to {
             return Some((bytes, call_return));
         }
-        let i = instr_at(m, kernbase, pc)?;
+        let i = instr_at(m, virt_minus_host, pc)?;
         let size = i64::from(i.width.bytes());
         let esp_imm = match (i.dst, i.src) {
             (Operand::Reg(4), Operand::Imm(v)) if i.width == Width::Dword => Some(i64::from(v)),
@@ -1032,7 +1093,7 @@ fn frame_on_stack(m: &Machine, low: u32, layout: &StackLayout, names: &StackName
     // the stub some words more.
     if let Some(v) = (names.vector_of_eip)(eip) {
         let start = (names.stub_start)(v)?;
-        let (pushed, _) = stack_effect(m, layout.kernbase, start, eip)?;
+        let (pushed, _) = stack_effect(m, layout.virt_minus_host(), start, eip)?;
         let cpu_lowest = offset_of(if Exception::pushes_error_code(v) {
             "err"
         } else {
@@ -1042,15 +1103,15 @@ fn frame_on_stack(m: &Machine, low: u32, layout: &StackLayout, names: &StackName
     }
     let alltraps = layout.alltraps?;
     // In alltraps (or trapret): the stub pushed down to the trap number.
-    if let Some((pushed, _)) = stack_effect(m, layout.kernbase, alltraps, eip) {
+    if let Some((pushed, _)) = stack_effect(m, layout.virt_minus_host(), alltraps, eip) {
         return at(offset_of("trapno")? - pushed);
     }
     // In trap or deeper: alltraps's call left its return address, the
     // frame's address above it, the frame above that.
     let to = layout.trapret.unwrap_or(alltraps.wrapping_add(64));
-    let (_, ret) = stack_effect(m, layout.kernbase, alltraps, to)?;
+    let (_, ret) = stack_effect(m, layout.virt_minus_host(), alltraps, to)?;
     let ret = ret?;
-    let read = |va: u32| m.mem().read(va.wrapping_sub(layout.kernbase), 4);
+    let read = |va: u32| m.mem().read(va.wrapping_sub(layout.virt_minus_host()), 4);
     (esp..layout.top.saturating_sub(8))
         .step_by(4)
         .find(|&a| read(a) == ret && read(a + 4) == a + 8)
@@ -1072,7 +1133,7 @@ fn decode(
     layout: &StackLayout,
     names: &StackNames,
 ) -> KernelStackView {
-    let read = |va: u32| m.mem().read(va.wrapping_sub(layout.kernbase), 4);
+    let read = |va: u32| m.mem().read(va.wrapping_sub(layout.virt_minus_host()), 4);
     let top = layout.top;
     let pushed = |addr: u32| addr >= esp && addr < top;
     let offset_of = |name: &str| {
@@ -1208,11 +1269,13 @@ fn decode(
     }
 }
 
-/// Whether ESP is in the kernel (ring 0, paging on, above `kernbase`):
-/// where [`KernelView::current_stack`] looks for its stack.
+/// Whether ESP is in the kernel (not user mode, paging on, above
+/// `kernbase`): where [`KernelView::current_stack`] looks for its stack.
+/// The kernel's privilege is not ring 0 alone: under a hypervisor it runs
+/// in ring 1.
 pub fn esp_in_kernel(m: &Machine, kernbase: u32) -> Option<u32> {
     let esp = m.cpu().gpr[4];
-    (m.cpu().cpl() == 0 && m.cpu().paging() && esp >= kernbase).then_some(esp)
+    (m.cpu().cpl() != 3 && m.cpu().paging() && esp >= kernbase).then_some(esp)
 }
 
 /// The process whose kernel stack, the page from `kstack` up, holds

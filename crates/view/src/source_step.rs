@@ -51,9 +51,9 @@ struct Context {
     user: bool,
 }
 
-fn context(m: &Machine) -> Context {
+fn context(m: &Machine, view: &dyn KernelView) -> Context {
     Context {
-        cr3: m.cpu().cr3,
+        cr3: view.address_space(m),
         user: m.cpu().cpl() == 3,
     }
 }
@@ -190,7 +190,7 @@ fn step_line_watched(
     let start = view.place_of_eip(m);
     let from = line_of(&start);
     let end = m.steps() + max_steps;
-    let mut ctx = context(m);
+    let mut ctx = context(m, view);
     let mut frame = frame_of(m, &start);
     // The frame returned: the next line begun in the caller ends the step.
     let mut returned = false;
@@ -200,7 +200,7 @@ fn step_line_watched(
         }
         // Whether this instruction returns from the step's frame.
         let leaving = how != LineStep::Into
-            && context(m) == ctx
+            && context(m, view) == ctx
             && matches!(
                 m.instruction_at(m.cpu().eip).map(|i| i.op),
                 Ok(Op::Ret | Op::Iret)
@@ -225,10 +225,10 @@ fn step_line_watched(
             // Now in the caller's frame (or, after an iret, the code the
             // trap interrupted, which may be another privilege).
             returned = true;
-            ctx = context(m);
+            ctx = context(m, view);
             frame = frame_of(m, &view.place_of_eip(m));
         }
-        if how != LineStep::Into && context(m) != ctx {
+        if how != LineStep::Into && context(m, view) != ctx {
             match outside(m, view, ctx, end, watched) {
                 None => continue,
                 Some(Stepped::Watch) => unreachable!("outside looks at watch stops"),
@@ -296,7 +296,7 @@ fn over(
         _ => return single(m),
     };
     let next = eip.wrapping_add(u32::from(len));
-    let (ctx, esp) = (context(m), m.cpu().gpr[4]);
+    let (ctx, esp) = (context(m, view), m.cpu().gpr[4]);
     let had = m.breakpoints().any(|a| a == next);
     m.add_breakpoint(next);
     let kinds = set_break_kinds(m, KindSet::EMPTY);
@@ -305,7 +305,7 @@ fn over(
             break Some(Stepped::Machine(StopReason::InstructionLimit));
         }
         let stop = m.run(end - m.steps());
-        if m.cpu().eip == next && context(m) == ctx && m.cpu().gpr[4] >= esp {
+        if m.cpu().eip == next && context(m, view) == ctx && m.cpu().gpr[4] >= esp {
             break None;
         }
         match stop {
@@ -354,7 +354,7 @@ fn outside(
 ) -> Option<Stepped> {
     let kinds = set_break_kinds(m, KindSet::of(&[EventKind::Cr3Write, EventKind::Iret]));
     let stepped = loop {
-        if context(m) == ctx {
+        if context(m, view) == ctx {
             break None;
         }
         if m.steps() >= end {
@@ -379,9 +379,9 @@ fn outside(
 /// step into a function does.
 fn past_prologue(m: &mut Machine, view: &dyn KernelView, end: u64) -> LineStop {
     let body = view.body_address(m, m.cpu().eip);
-    let ctx = context(m);
+    let ctx = context(m, view);
     for _ in 0..64 {
-        if m.cpu().eip == body || m.steps() >= end || context(m) != ctx {
+        if m.cpu().eip == body || m.steps() >= end || context(m, view) != ctx {
             break;
         }
         match single(m) {

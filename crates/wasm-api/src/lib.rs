@@ -224,6 +224,7 @@ impl MachineHandle {
         kernel: &[u8],
         disk: &[u8],
         boot_block: Option<Vec<u8>>,
+        hypervisor: Option<Vec<u8>>,
     ) -> Result<Rc<Xv6Build>, JsError> {
         let error = |e: osviz_xv6::OpenError| JsError::new(&format!("xv6: {e}"));
         let mut build = Xv6Build::new(
@@ -235,6 +236,9 @@ impl MachineHandle {
         .map_err(error)?;
         if let Some(elf) = boot_block {
             build.set_boot_block(elf).map_err(error)?;
+        }
+        if let Some(elf) = hypervisor {
+            build.set_hypervisor(elf).map_err(error)?;
         }
         Ok(Rc::new(build))
     }
@@ -263,6 +267,8 @@ struct LessonInfo {
     paragraphs: &'static [&'static str],
     /// `"teaching"` or `"xv6"`.
     kernel: Kernel,
+    /// Whether xv6 runs as the teaching hypervisor's guest.
+    hypervisor: bool,
     /// The teaching kernel's programs (none on xv6).
     programs: &'static [Program],
     /// What the teaching kernel's console shows by the end (null on xv6).
@@ -284,7 +290,7 @@ pub fn lessons() -> Result<JsValue, JsError> {
                 Setup::Teaching {
                     expected_output, ..
                 } => (Some(expected_output), None),
-                Setup::Xv6 { typed } => (None, Some(typed)),
+                Setup::Xv6 { typed } | Setup::Vmm { typed, .. } => (None, Some(typed)),
                 Setup::Xv6Boot => (None, None),
             };
             LessonInfo {
@@ -293,6 +299,7 @@ pub fn lessons() -> Result<JsValue, JsError> {
                 concept: l.concept,
                 paragraphs: l.paragraphs,
                 kernel: l.kernel(),
+                hypervisor: l.under_hypervisor(),
                 programs: l.programs(),
                 expected_output,
                 typed,
@@ -356,7 +363,7 @@ impl MachineHandle {
         disk: &[u8],
         checkpoint_steps: Option<f64>,
     ) -> Result<MachineHandle, JsError> {
-        let build = MachineHandle::xv6_build(kernel, disk, None)?;
+        let build = MachineHandle::xv6_build(kernel, disk, None, None)?;
         let interval = checkpoint_steps.map_or(osviz_xv6::CHECKPOINT_STEPS, steps_arg);
         let guest = Guest::boot_xv6_with(build, interval).map_err(guest_error)?;
         Ok(MachineHandle::guest(guest, None))
@@ -366,13 +373,16 @@ impl MachineHandle {
     /// the lesson's start: the shell's `$ ` prompt with the lesson's
     /// command typed (run on to see it execute); the boot lesson
     /// (`xv6-boot`) starts at the boot sector instead and needs the build's
-    /// `bootblock.o` as `bootBlock`.
+    /// `bootblock.o` as `bootBlock`; the virtualization lessons (`vm-*`) run
+    /// xv6 as the guest of the teaching hypervisor and need its ELF
+    /// (`scripts/vmm`'s `vmm`) as `hypervisor`.
     #[wasm_bindgen(js_name = xv6Lesson)]
     pub fn xv6_lesson(
         id: &str,
         kernel: &[u8],
         disk: &[u8],
         boot_block: Option<Vec<u8>>,
+        hypervisor: Option<Vec<u8>>,
     ) -> Result<MachineHandle, JsError> {
         let l = known_lesson(id)?;
         if l.kernel() != Kernel::Xv6 {
@@ -380,7 +390,7 @@ impl MachineHandle {
                 "lesson `{id}` runs on the teaching kernel, not on xv6: boot it with MachineHandle.fromLesson(id)"
             )));
         }
-        let build = MachineHandle::xv6_build(kernel, disk, boot_block)?;
+        let build = MachineHandle::xv6_build(kernel, disk, boot_block, hypervisor)?;
         let mut guest = Guest::for_lesson(l, Some(&build), None).map_err(guest_error)?;
         guest.go_to_start(l).map_err(guest_error)?;
         Ok(MachineHandle::guest(guest, Some(l)))
@@ -482,6 +492,31 @@ impl MachineHandle {
     pub fn frames(&self) -> Result<JsValue, JsError> {
         let g = self.booted()?;
         to_js(&g.view().frames(g.machine()))
+    }
+
+    /// The virtual machine, when xv6 runs as the hypervisor's guest: the
+    /// real CPU beside the virtual one, the exits by reason and the last
+    /// exits; null on a kernel that runs on the machine itself.
+    #[wasm_bindgen(js_name = virtualMachine)]
+    pub fn virtual_machine(&self) -> Result<JsValue, JsError> {
+        let g = self.booted()?;
+        to_js(&g.view().virtual_machine(g.machine()))
+    }
+
+    /// The running guest process's user pages in the guest's tables, the
+    /// hypervisor's map and the shadow tables; null without a hypervisor.
+    #[wasm_bindgen(js_name = threeTables)]
+    pub fn three_tables(&self) -> Result<JsValue, JsError> {
+        let g = self.booted()?;
+        to_js(&g.view().three_tables(g.machine()))
+    }
+
+    /// One guest-virtual address followed through the three tables; null
+    /// without a hypervisor.
+    #[wasm_bindgen(js_name = translateThree)]
+    pub fn translate_three(&self, gva: u32) -> Result<JsValue, JsError> {
+        let g = self.booted()?;
+        to_js(&g.view().translate_three(g.machine(), gva))
     }
 
     /// The IDT, decoded, with handler symbols.

@@ -72,6 +72,13 @@ pub struct Xv6 {
     /// when the build has its ELF: what runs before the kernel on a boot
     /// from the disk.
     boot: Option<std::rc::Rc<Program>>,
+    /// Where xv6's physical memory lies in the machine's, and how large it
+    /// is: all of the machine's from 0 when xv6 runs on it; under the
+    /// hypervisor, the guest memory it gave xv6 ([`Xv6::in_guest_memory`]).
+    phys_base: u32,
+    phys_size: Option<u32>,
+    /// The hypervisor that runs this xv6 as its guest, if one does.
+    hypervisor: Option<std::rc::Rc<vmm::Hypervisor>>,
 }
 
 /// A user program's line table and symbols, from its ELF in fs.img.
@@ -137,6 +144,9 @@ impl Xv6 {
             sorted,
             programs: Default::default(),
             boot: None,
+            phys_base: 0,
+            phys_size: None,
+            hypervisor: None,
         })
     }
 
@@ -189,6 +199,47 @@ impl Xv6 {
         self.programs.get(name).map(|p| p.as_ref())
     }
 
+    /// The same xv6 read as a guest whose physical memory is the
+    /// machine's from `base`, `size` bytes long: what a hypervisor gave it.
+    pub fn in_guest_memory(&self, base: u32, size: u32) -> Xv6 {
+        Xv6 {
+            phys_base: base,
+            phys_size: Some(size),
+            ..self.clone()
+        }
+    }
+
+    /// The same xv6 run as the guest of `hypervisor` on `m`: read in the
+    /// guest memory the hypervisor gave it (where its `guest_base` and
+    /// `guest_size` say), its exits and virtual CPU beside.
+    pub fn under_hypervisor(
+        &self,
+        hypervisor: std::rc::Rc<vmm::Hypervisor>,
+        m: &Machine,
+    ) -> Result<Xv6, ViewError> {
+        let (base, size) = hypervisor.guest_memory(m)?;
+        Ok(Xv6 {
+            hypervisor: Some(hypervisor),
+            ..self.in_guest_memory(base, size)
+        })
+    }
+
+    /// The hypervisor this xv6 runs under, if any.
+    pub fn hypervisor(&self) -> Option<&vmm::Hypervisor> {
+        self.hypervisor.as_deref()
+    }
+
+    /// A physical address of xv6's as an address of the machine's memory.
+    pub(crate) fn host(&self, pa: u32) -> u32 {
+        pa.wrapping_add(self.phys_base)
+    }
+
+    /// How many 4 KiB frames xv6's physical memory has.
+    pub(crate) fn frame_count(&self, m: &Machine) -> u32 {
+        let host = (m.mem().len() / 4096) as u32;
+        self.phys_size.map_or(host, |size| (size / 4096).min(host))
+    }
+
     pub fn layout(&self) -> &Layout {
         &self.layout
     }
@@ -203,7 +254,7 @@ impl Xv6 {
     /// KERNBASE), which the ELF's program headers give, so this works with
     /// paging on or off.
     fn read(&self, m: &Machine, va: u32, size: u32) -> u32 {
-        let pa = va.wrapping_sub(self.layout.virt_minus_phys);
+        let pa = self.host(va.wrapping_sub(self.layout.virt_minus_phys));
         m.mem().read(pa, size.clamp(1, 4))
     }
 
@@ -305,7 +356,10 @@ fn to_prompt(
             }
             let stop = m.run(100_000.min(end - m.steps()));
             if !matches!(stop, osviz_machine::StopReason::InstructionLimit) {
-                break Err(format!("the boot stopped before the prompt: {stop}"));
+                break Err(format!(
+                    "the boot stopped before the prompt ({stop}); the last line printed: {}",
+                    panic_line(m.serial_output())
+                ));
             }
         };
         m.set_recording(recording);
@@ -320,7 +374,7 @@ impl Xv6 {
     /// line from the console, not a wait for a prompt that never comes.
     pub fn run_to_prompt(&self, m: &mut Machine, max_steps: u64) -> Result<u64, String> {
         use osviz_view::KernelView;
-        let flag = self.symbol_physical("panicked");
+        let flag = self.symbol_physical("panicked").map(|pa| self.host(pa));
         to_prompt(m, max_steps, |m| {
             flag.is_some_and(|pa| (pa as usize) + 4 <= m.mem().len() && m.mem().read(pa, 4) != 0)
         })

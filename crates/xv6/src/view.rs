@@ -145,11 +145,24 @@ impl Xv6 {
     }
 
     /// The boot block, when `addr` is its code and paging is still off
-    /// (the boot block runs only before the kernel turns paging on).
+    /// (the boot block runs only before the kernel turns paging on); or
+    /// the hypervisor, when `addr` is its code: the code that runs beside
+    /// the kernel, each with its own line table.
     fn boot_code(&self, m: &Machine, addr: u32) -> Option<&crate::Program> {
+        if let Some(hv) = self.hypervisor().filter(|hv| hv.holds(addr)) {
+            return Some(hv.program());
+        }
         let boot = self.boot_block()?;
         let inside = !m.cpu().paging() && boot.lines.place(addr).is_some();
         inside.then_some(boot)
+    }
+
+    /// The hypervisor's programs beside the kernel's own (the boot block's,
+    /// the hypervisor's), for lines and labels.
+    fn beside(&self) -> impl Iterator<Item = &crate::Program> {
+        self.boot_block()
+            .into_iter()
+            .chain(self.hypervisor().map(|hv| hv.program()))
     }
 
     /// `symbol+offset` for a kernel address, from the ELF's symbols.
@@ -221,7 +234,7 @@ impl Xv6 {
         // heap to hundreds of megabytes must not cost a walk of all of it.
         let top = sz.min(self.kernbase());
         for dir in 0..=(top.saturating_sub(1) >> 22) {
-            let pde = m.mem().read(pgdir.wrapping_add(dir * 4), 4);
+            let pde = m.mem().read(self.host(pgdir.wrapping_add(dir * 4)), 4);
             if pde & Pte::PRESENT == 0 || pde & Pte::LARGE != 0 {
                 continue;
             }
@@ -230,7 +243,7 @@ impl Xv6 {
                 if page >= top {
                     return None;
                 }
-                let pte = m.mem().read((pde & Pte::FRAME) + index * 4, 4);
+                let pte = m.mem().read(self.host((pde & Pte::FRAME) + index * 4), 4);
                 if pte & Pte::PRESENT != 0 && pte & Pte::USER == 0 {
                     return Some(page);
                 }
@@ -295,7 +308,7 @@ impl Xv6 {
     /// The free list's frames (`kmem.freelist`, each free page's first word
     /// the next), at most one per frame of RAM.
     fn free_list(&self, m: &Machine) -> Vec<u32> {
-        let limit = (m.mem().len() / 4096) as u32;
+        let limit = self.frame_count(m);
         let mut out = Vec::new();
         let mut run = self.global_value(m, &["kmem", "freelist"]).unwrap_or(0);
         while run != 0 && (out.len() as u32) < limit {
@@ -317,6 +330,10 @@ impl KernelView for Xv6 {
 
     fn kernbase(&self) -> u32 {
         self.layout.virt_minus_phys
+    }
+
+    fn phys_base(&self) -> u32 {
+        self.host(0)
     }
 
     fn processes(&self, m: &Machine) -> Vec<ProcessView> {
@@ -447,7 +464,7 @@ impl KernelView for Xv6 {
     /// up to 57,344 pages of RAM, the costliest read the page makes while
     /// xv6 runs.
     fn frames_and_free(&self, m: &Machine) -> (Vec<FrameOwner>, u32) {
-        let n = m.mem().len() / 4096;
+        let n = self.frame_count(m) as usize;
         let mut owners = vec![FrameOwner::Kernel; n];
         let mut set = |frame: u32, owner: FrameOwner| {
             if let Some(slot) = owners.get_mut(frame as usize) {
@@ -462,7 +479,7 @@ impl KernelView for Xv6 {
         let kdir = self.kernel_dir(m);
         set(kdir >> 12, FrameOwner::PageTable);
         for dir in (kernbase >> 22)..1024 {
-            let pde = m.mem().read(kdir.wrapping_add(dir * 4), 4);
+            let pde = m.mem().read(self.host(kdir.wrapping_add(dir * 4)), 4);
             if pde & Pte::PRESENT != 0 && pde & Pte::LARGE == 0 {
                 set(pde >> 12, FrameOwner::PageTable);
             }
@@ -473,7 +490,7 @@ impl KernelView for Xv6 {
                 continue;
             }
             set(p.pgdir >> 12, FrameOwner::PageTable);
-            for t in osviz_view::page_tables(m, p.pgdir, kernbase) {
+            for t in osviz_view::page_tables(m, p.pgdir, kernbase, self.phys_base()) {
                 set(t.pde >> 12, FrameOwner::PageTable);
                 for (_, pte) in t.entries {
                     set(pte >> 12, FrameOwner::Process { pid: p.pid });
@@ -495,7 +512,7 @@ impl KernelView for Xv6 {
         };
         idt_at(
             m,
-            addr.wrapping_sub(self.kernbase()),
+            self.host(addr.wrapping_sub(self.kernbase())),
             |a| self.symbolize(a),
             |v| self.vector_name(v),
         )
@@ -540,10 +557,9 @@ impl KernelView for Xv6 {
 
     fn line_address(&self, file: &str, line: usize) -> Option<u32> {
         let line = u32::try_from(line).ok()?;
-        self.lines.line_address(file, line).or_else(|| {
-            self.boot_block()
-                .and_then(|b| b.lines.line_address(file, line))
-        })
+        self.lines
+            .line_address(file, line)
+            .or_else(|| self.beside().find_map(|b| b.lines.line_address(file, line)))
     }
 
     /// The kernel's line, and each user program's in fs.img that has it
@@ -557,10 +573,7 @@ impl KernelView for Xv6 {
         let kernel = self
             .lines
             .line_address(file, line)
-            .or_else(|| {
-                self.boot_block()
-                    .and_then(|b| b.lines.line_address(file, line))
-            })
+            .or_else(|| self.beside().find_map(|b| b.lines.line_address(file, line)))
             .map(|addr| LineAddress {
                 addr,
                 program: None,
@@ -617,11 +630,12 @@ impl KernelView for Xv6 {
     /// The kernel's symbols, then the boot block's (`bootmain`, `start32`).
     fn symbol_address(&self, name: &str) -> Option<u32> {
         self.layout.symbol(name).or_else(|| {
-            self.boot_block()?
-                .labels
-                .iter()
-                .find(|(_, _, n)| n == name)
-                .map(|(addr, _, _)| *addr)
+            self.beside().find_map(|b| {
+                b.labels
+                    .iter()
+                    .find(|(_, _, n)| n == name)
+                    .map(|(addr, _, _)| *addr)
+            })
         })
     }
 
@@ -638,7 +652,7 @@ impl KernelView for Xv6 {
     fn state_field(&self, p: &ProcessView) -> Option<(u32, u32)> {
         let state = self.layout.structs.get("proc")?.field("state")?;
         Some((
-            (p.addr + state.offset).wrapping_sub(self.kernbase()),
+            self.host((p.addr + state.offset).wrapping_sub(self.kernbase())),
             state.ty.size(),
         ))
     }
@@ -713,6 +727,29 @@ impl KernelView for Xv6 {
             b = field(b, "qnext").unwrap_or(0);
         }
         out
+    }
+
+    fn address_space(&self, m: &Machine) -> u32 {
+        match self.hypervisor().and_then(|hv| hv.vcpu(m).ok()) {
+            Some(v) => v.cr3,
+            None => m.cpu().cr3,
+        }
+    }
+
+    fn virtual_machine(&self, m: &Machine) -> Option<osviz_view::VirtualMachineView> {
+        self.vm_view(m)
+    }
+
+    fn translate_three(&self, m: &Machine, gva: u32) -> Option<osviz_view::Translation> {
+        self.translate(m, gva)
+    }
+
+    fn three_tables(&self, m: &Machine) -> Option<osviz_view::ThreeTables> {
+        self.tables(m)
+    }
+
+    fn exit_counter(&self, reason: osviz_view::ExitReason) -> Option<(u32, u32)> {
+        self.hypervisor()?.counter(reason)
     }
 
     fn ticks(&self, m: &Machine) -> Option<u32> {

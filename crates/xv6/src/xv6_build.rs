@@ -5,6 +5,8 @@
 //! from the folder `scripts/xv6` writes.
 
 use crate::Xv6;
+use crate::vmm::Hypervisor;
+use osviz_machine::multiboot::Module;
 use osviz_machine::{Machine, PcConfig};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -28,6 +30,9 @@ pub struct Xv6Build {
     /// boot sector is cut from it, and its line table shows `bootasm.S` and
     /// `bootmain.c` (see [`Xv6Build::boot_disk`]).
     boot_block: Option<Vec<u8>>,
+    /// The teaching hypervisor's ELF and what osviz reads of it, when the
+    /// build is to run as its guest ([`Xv6Build::boot_under_hypervisor`]).
+    hypervisor: Option<(Vec<u8>, std::rc::Rc<Hypervisor>)>,
     pub xv6: Xv6,
     /// What the CMOS clock of the next machine booted from this build reads
     /// at step 0 (Unix seconds): a fixed time unless set (the page sets the
@@ -48,6 +53,8 @@ pub enum OpenError {
     Disk(String),
     /// The boot block's ELF cannot make a boot sector (why).
     BootBlock(String),
+    /// The hypervisor's ELF is not the teaching hypervisor (why).
+    Hypervisor(String),
 }
 
 impl std::fmt::Display for OpenError {
@@ -58,6 +65,7 @@ impl std::fmt::Display for OpenError {
             OpenError::Dwarf(why) => write!(f, "the kernel's debugging information: {why}"),
             OpenError::Disk(why) => write!(f, "the disk image: {why}"),
             OpenError::BootBlock(why) => write!(f, "the boot block (bootblock.o): {why}"),
+            OpenError::Hypervisor(why) => write!(f, "the hypervisor (vmm): {why}"),
         }
     }
 }
@@ -165,6 +173,7 @@ impl Xv6Build {
             disk,
             sources,
             boot_block: None,
+            hypervisor: None,
             xv6,
             clock_start: std::cell::Cell::new(osviz_machine::devices::DEFAULT_START),
         })
@@ -180,6 +189,73 @@ impl Xv6Build {
             .map_err(|e| OpenError::BootBlock(e.to_string()))?;
         self.boot_block = Some(elf);
         Ok(())
+    }
+
+    /// Adds the teaching hypervisor's ELF (`scripts/vmm`'s `vmm`), so that
+    /// the build can run as its guest ([`Xv6Build::boot_under_hypervisor`]).
+    /// Refused, naming why, when the file is not that hypervisor.
+    pub fn set_hypervisor(&mut self, elf: Vec<u8>) -> Result<(), OpenError> {
+        osviz_machine::multiboot::check(&elf).map_err(|e| OpenError::Hypervisor(e.to_string()))?;
+        let hypervisor = Hypervisor::from_elf(&elf)
+            .map_err(|e| OpenError::Hypervisor(e.to_string()))?
+            .ok_or_else(|| {
+                OpenError::Hypervisor(
+                    "its ELF has no `vcpu` and `exitlog`: it is not the teaching hypervisor (scripts/vmm builds it)"
+                        .into(),
+                )
+            })?;
+        hypervisor
+            .initial_guest_memory(&elf)
+            .map_err(|e| OpenError::Hypervisor(e.to_string()))?;
+        self.hypervisor = Some((elf, std::rc::Rc::new(hypervisor)));
+        Ok(())
+    }
+
+    /// The hypervisor, when the build has it.
+    pub fn hypervisor(&self) -> Option<&std::rc::Rc<Hypervisor>> {
+        self.hypervisor.as_ref().map(|(_, h)| h)
+    }
+
+    /// A fresh PC running the hypervisor with this build's kernel as its
+    /// guest (its module 0, `kernel` followed by `words`, as `osviz pc
+    /// --module` and QEMU's `-initrd` give it) and fs.img as the IDE slave,
+    /// with the RAM the hypervisor's guest memory needs; a checkpoint
+    /// every `checkpoint_interval` steps (0 for none).
+    pub fn boot_under_hypervisor(
+        &self,
+        words: &str,
+        checkpoint_interval: u64,
+    ) -> Result<Machine, OpenError> {
+        let (elf, hypervisor) = self.hypervisor.as_ref().ok_or_else(|| {
+            OpenError::Hypervisor("this build has no hypervisor (scripts/vmm builds it)".into())
+        })?;
+        let (base, size) = hypervisor
+            .initial_guest_memory(elf)
+            .map_err(|e| OpenError::Hypervisor(e.to_string()))?;
+        // One MiB more than the guest's end: the firmware keeps the top
+        // 128 KiB of RAM for itself (as QEMU's does), which the hypervisor
+        // sees in the multiboot memory size.
+        let mib = (u64::from(base) + u64::from(size)).div_ceil(1 << 20) + 1;
+        let string = if words.is_empty() {
+            "kernel".to_string()
+        } else {
+            format!("kernel {words}")
+        };
+        Machine::pc(
+            PcConfig {
+                mem_mib: (mib as usize).max(osviz_machine::pc::MIN_MEM_MIB),
+                slave: Some(self.disk.clone()),
+                checkpoint_interval,
+                rtc_start: self.clock_start(),
+                modules: vec![Module {
+                    bytes: self.kernel.clone(),
+                    string,
+                }],
+                ..PcConfig::default()
+            },
+            elf,
+        )
+        .map_err(|e| OpenError::Hypervisor(e.to_string()))
     }
 
     /// Whether the build can boot from the disk (it has its boot block).

@@ -145,7 +145,11 @@ impl Session {
                 Some(pa) => Some((pa, 1)),
                 None => Some((a, 1)),
             },
-            _ => self.system.view().symbol_physical(t).map(|pa| (pa, 4)),
+            _ => {
+                let view = self.system.view();
+                let base = view.phys_base();
+                view.symbol_physical(t).map(|pa| (pa.wrapping_add(base), 4))
+            }
         };
         match target {
             Some((pa, len)) if in_ram(pa) => self.who_changed(pa, len),
