@@ -29,7 +29,10 @@ for (const id of lessons.length ? lessons : ['memory-image']) {
   // the build and boot to the shell's prompt first.
   if (id === 'xv6-boot') {
     await page.waitForFunction(() => /real mode/.test(document.querySelector('.cpu-mode')?.textContent ?? ''), null, { timeout: 30000 });
-  } else if (id.startsWith('xv6')) {
+  } else if (id === 'vm-popek-goldberg') {
+    // Pure trap and emulate starts at the hypervisor's first instruction.
+    await page.waitForFunction(() => /Virtual machine/.test(document.body.textContent), null, { timeout: 60000 });
+  } else if (id.startsWith('xv6') || id.startsWith('vm-')) {
     await page.waitForFunction(() => /\$ /.test(document.querySelector('.screen')?.textContent ?? ''), null, { timeout: 30000 });
   }
   await page.waitForTimeout(200);

@@ -26,6 +26,17 @@ pub struct BuildFiles {
     /// The boot block's ELF (`bootblock.o`), when the build has one: the
     /// boot lesson boots from the disk made of it and the kernel.
     pub boot_block: Option<Vec<u8>>,
+    /// The teaching hypervisor's ELF and its sources, when the page serves
+    /// them: the virtualization lessons run the build as its guest.
+    pub hypervisor: Option<HypervisorFiles>,
+}
+
+/// The teaching hypervisor as the page serves it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HypervisorFiles {
+    pub elf: Vec<u8>,
+    /// Its C and assembly by file name (`trap.c`).
+    pub sources: BTreeMap<String, String>,
 }
 
 /// Everything that can be asked of the session: the student's and the
@@ -230,6 +241,7 @@ mod tests {
                 sources: BTreeMap::from([("proc.c".into(), "int x;".into())]),
                 clock_start: 1_796_646_896,
                 boot_block: None,
+                hypervisor: None,
             }),
         ];
         for a in actions {

@@ -19,6 +19,7 @@ use crate::panels::processes::ProcessesPanel;
 use crate::panels::registers::RegistersPanel;
 use crate::panels::timeline::TimelinePanel;
 use crate::panels::tlb::TlbPanel;
+use crate::panels::vm::{ThreeTablesPanel, VirtualMachinePanel, VmExitsPanel};
 use crate::session::{BreakChoice, Effect, Opening, SPEEDS, Session};
 use crate::settings::{SETTINGS_KEY, Settings};
 use crate::views;
@@ -540,15 +541,21 @@ pub fn app() -> Html {
             PanelView::MemoryImage { pid, regions } => html! {
                 <MemoryImagePanel pid={pid} regions={regions} linked={linked} />
             },
+            PanelView::VirtualMachine { vm, steps } => html! {
+                <VirtualMachinePanel vm={vm} steps={steps} />
+            },
+            PanelView::VmExits(rows) => html! { <VmExitsPanel rows={rows} /> },
+            PanelView::ThreeTables(view) => html! { <ThreeTablesPanel view={view} /> },
             PanelView::PageWalk {
                 walk,
                 what,
+                tables,
                 paging,
                 real_mode,
                 animate,
                 step,
             } => html! {
-                <PageWalkPanel walk={walk} what={what} paging={paging} real_mode={real_mode} step={step} animate={animate}
+                <PageWalkPanel walk={walk} what={what} tables={tables} paging={paging} real_mode={real_mode} step={step} animate={animate}
                     on_who={dispatch.reform(Action::WhoChanged)} on_who_text={dispatch.reform(Action::WhoChangedText)}
                     on_walk_text={dispatch.reform(Action::WalkText)} linked={linked} />
             },
@@ -666,7 +673,7 @@ pub fn app() -> Html {
             if prefs.projector {
                 <fieldset class="panel-picker" aria-label="Panels shown">
                     <legend>{ "Panels:" }</legend>
-                    { for Panel::ALL.iter().filter(|p| **p != Panel::Console).map(|p| {
+                    { for s.available_panels().iter().filter(|p| **p != Panel::Console).map(|p| {
                         let on = projector_panels.contains(p);
                         html! {
                             <button class={classes!("chip", on.then_some("on"))} aria-pressed={on.to_string()}

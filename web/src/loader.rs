@@ -3,7 +3,7 @@
 //! into the page by Trunk from scripts/xv6's output). The bytes stay in the
 //! browser.
 
-use crate::action::BuildFiles;
+use crate::action::{BuildFiles, HypervisorFiles};
 use std::collections::BTreeMap;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -65,8 +65,10 @@ pub async fn served_xv6() -> Result<BuildFiles, String> {
         "xv6/fs.img",
         "xv6/sources.json",
         "xv6/bootblock.o",
+        "vmm/vmm",
+        "vmm/sources.json",
     ];
-    let [k, d, s, b] = urls.map(request);
+    let [k, d, s, b, v, vs] = urls.map(request);
     let kernel = bytes_of(urls[0], k).await?;
     // A server that answers every missing file with the page itself.
     if kernel.starts_with(b"<") {
@@ -82,6 +84,19 @@ pub async fn served_xv6() -> Result<BuildFiles, String> {
         .await
         .ok()
         .filter(|b| b.starts_with(b"\x7fELF"));
+    // So is the hypervisor: without it the virtualization lessons say
+    // what is missing.
+    let hypervisor = match bytes_of(urls[4], v).await {
+        Ok(elf) if elf.starts_with(b"\x7fELF") => {
+            let sources = bytes_of(urls[5], vs)
+                .await
+                .ok()
+                .and_then(|s| serde_json::from_slice(&s).ok())
+                .unwrap_or_default();
+            Some(HypervisorFiles { elf, sources })
+        }
+        _ => None,
+    };
     Ok(BuildFiles {
         origin: "the xv6 this page serves".into(),
         kernel,
@@ -89,6 +104,7 @@ pub async fn served_xv6() -> Result<BuildFiles, String> {
         sources,
         clock_start: host_clock(),
         boot_block,
+        hypervisor,
     })
 }
 
@@ -160,6 +176,9 @@ pub fn sort_files(files: Vec<(String, Vec<u8>)>, clock_start: u64) -> Result<Bui
         sources,
         clock_start,
         boot_block,
+        // The served hypervisor runs a student's build too: the session
+        // keeps the one it has (see `read_build`).
+        hypervisor: None,
     })
 }
 

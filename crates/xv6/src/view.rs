@@ -157,12 +157,25 @@ impl Xv6 {
         inside.then_some(boot)
     }
 
-    /// The hypervisor's programs beside the kernel's own (the boot block's,
-    /// the hypervisor's), for lines and labels.
+    /// The programs beside the kernel's own code (the boot block, the
+    /// hypervisor), for labels.
     fn beside(&self) -> impl Iterator<Item = &crate::Program> {
         self.boot_block()
             .into_iter()
             .chain(self.hypervisor().map(|hv| hv.program()))
+    }
+
+    /// The first address of `file:line` outside the user programs: the
+    /// hypervisor's for its files (named `vmm/…`), else the kernel's, else
+    /// the boot block's.
+    fn kernel_line_address(&self, file: &str, line: u32) -> Option<u32> {
+        if let Some(name) = file.strip_prefix(crate::vmm::SOURCE_PREFIX) {
+            return self.hypervisor()?.program().lines.line_address(name, line);
+        }
+        self.lines.line_address(file, line).or_else(|| {
+            self.boot_block()
+                .and_then(|b| b.lines.line_address(file, line))
+        })
     }
 
     /// `symbol+offset` for a kernel address, from the ELF's symbols.
@@ -523,7 +536,13 @@ impl KernelView for Xv6 {
     /// fs.img, found by the process's name, which exec sets).
     fn place(&self, m: &Machine, addr: u32) -> SourcePlace {
         if let Some(boot) = self.boot_code(m, addr) {
-            return program_place(boot, addr);
+            let mut place = program_place(boot, addr);
+            if self.hypervisor().is_some_and(|hv| hv.holds(addr)) {
+                place.file = place
+                    .file
+                    .map(|f| format!("{}{f}", crate::vmm::SOURCE_PREFIX));
+            }
+            return place;
         }
         if addr < self.kernbase() {
             let program = self.current_name(m).and_then(|n| self.program(&n));
@@ -544,8 +563,8 @@ impl KernelView for Xv6 {
     /// addresses, its link addresses less KERNBASE.
     fn place_of_eip(&self, m: &Machine) -> SourcePlace {
         let eip = m.cpu().eip;
-        if let Some(boot) = self.boot_code(m, eip) {
-            return program_place(boot, eip);
+        if self.boot_code(m, eip).is_some() {
+            return self.place(m, eip);
         }
         let linked = if !m.cpu().paging() && eip < self.kernbase() {
             eip.wrapping_add(self.kernbase())
@@ -557,9 +576,7 @@ impl KernelView for Xv6 {
 
     fn line_address(&self, file: &str, line: usize) -> Option<u32> {
         let line = u32::try_from(line).ok()?;
-        self.lines
-            .line_address(file, line)
-            .or_else(|| self.beside().find_map(|b| b.lines.line_address(file, line)))
+        self.kernel_line_address(file, line)
     }
 
     /// The kernel's line, and each user program's in fs.img that has it
@@ -571,9 +588,7 @@ impl KernelView for Xv6 {
         // The boot block's lines run before any process, at addresses of
         // their own: they stand with the kernel's.
         let kernel = self
-            .lines
-            .line_address(file, line)
-            .or_else(|| self.beside().find_map(|b| b.lines.line_address(file, line)))
+            .kernel_line_address(file, line)
             .map(|addr| LineAddress {
                 addr,
                 program: None,

@@ -21,6 +21,10 @@ pub struct Hypervisor {
     code: std::ops::Range<u32>,
 }
 
+/// What the hypervisor's source files are called beside xv6's (their base
+/// names clash: both have `trap.c` and `main.c`).
+pub const SOURCE_PREFIX: &str = "vmm/";
+
 /// The exit reason an enumerator of the hypervisor's `enum reason` names.
 fn reason_of(name: &str) -> Option<ExitReason> {
     Some(match name {

@@ -211,6 +211,21 @@ impl Xv6Build {
         Ok(())
     }
 
+    /// The hypervisor's sources (by file name) join the build's under
+    /// `vmm/`, the name its code's places carry (`vmm/trap.c`, beside
+    /// xv6's own `trap.c`).
+    pub fn add_hypervisor_sources(&mut self, sources: BTreeMap<String, String>) {
+        for (name, text) in sources {
+            self.sources
+                .insert(format!("{}{name}", crate::vmm::SOURCE_PREFIX), text);
+        }
+    }
+
+    /// The hypervisor's ELF, when the build has it.
+    pub fn hypervisor_elf(&self) -> Option<&[u8]> {
+        self.hypervisor.as_ref().map(|(elf, _)| elf.as_slice())
+    }
+
     /// The hypervisor, when the build has it.
     pub fn hypervisor(&self) -> Option<&std::rc::Rc<Hypervisor>> {
         self.hypervisor.as_ref().map(|(_, h)| h)

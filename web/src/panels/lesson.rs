@@ -5,7 +5,7 @@
 use crate::action::Action;
 use crate::session::SourceLine;
 use crate::views::lesson::{Inline, LessonView};
-use osviz_course::{Grade, TEACHING_LESSONS as LESSONS, XV6_LESSONS};
+use osviz_course::{Grade, TEACHING_LESSONS as LESSONS, VMM_LESSONS, XV6_LESSONS};
 use web_sys::{HtmlInputElement, HtmlSelectElement, HtmlTextAreaElement};
 use yew::prelude::*;
 
@@ -125,12 +125,26 @@ pub fn lesson_panel(props: &LessonProps) -> Html {
                         <option value={x.id} selected={v.loading.as_deref().unwrap_or(v.id) == x.id}>{ format!("x{}. {}", k + 1, x.title) }</option>
                     }) }
                 </optgroup>
+                <optgroup label="Virtualization: xv6 as a guest">
+                    { for VMM_LESSONS.iter().enumerate().map(|(k, x)| html! {
+                        <option value={x.id} selected={v.loading.as_deref().unwrap_or(v.id) == x.id}>{ format!("v{}. {}", k + 1, x.title) }</option>
+                    }) }
+                </optgroup>
             </select>
             <h2 class="lesson-title">{ v.title }</h2>
             <p class="concept">{ text(&v.concept) }</p>
             { for v.paragraphs.iter().map(|p| html! { <p>{ text(p) }</p> }) }
             <p class="start-note">
-                if v.real_boot {
+                if let Some(hv) = v.hypervisor {
+                    { text(&crate::views::lesson::inline(&format!("Running {} as the guest of the teaching hypervisor. {}",
+                        v.origin.as_deref().unwrap_or("xv6"),
+                        if hv.pure {
+                            format!("The lesson starts at step {}, the hypervisor's first instruction: it boots, then starts xv6 in ring 1; ", v.start_step)
+                        } else {
+                            format!("The lesson starts at step {}, at xv6's shell prompt (the hypervisor's and xv6's boot fast-forwarded{}); ", v.start_step,
+                                if v.typed.is_empty() { String::new() } else { format!(", `{}` typed for you: it runs when you press Run", v.typed.trim_end()) })
+                        }))) }
+                } else if v.real_boot {
                     { text(&crate::views::lesson::inline(&format!("Running {}, booted from its disk as a BIOS hands over: the lesson starts at step {}, the boot sector's first instruction at 0000:7C00, in real mode. ",
                         v.origin.as_deref().unwrap_or("xv6"), v.start_step))) }
                 } else if v.xv6 {
@@ -143,7 +157,7 @@ pub fn lesson_panel(props: &LessonProps) -> Html {
                 if !v.real_boot {
                     <button class="link" id="show-boot" onclick={act.reform(|_: MouseEvent| Action::ShowBoot)}>{ "show the boot" }</button>
                 }
-                if v.xv6 && !v.real_boot {
+                if v.xv6 && !v.real_boot && v.hypervisor.is_none() {
                     { " (from the kernel's first instruction; or " }
                     <button class="link" id="real-boot" onclick={act.reform(|_: MouseEvent| Action::ChooseLesson("xv6-boot".into()))}>{ "the real boot, from the boot sector" }</button>
                     { ")" }

@@ -18,6 +18,7 @@ pub mod processes;
 pub mod registers;
 pub mod timeline;
 pub mod tlb;
+pub mod vm;
 
 pub use crate::views::hex;
 

@@ -15,6 +15,8 @@ pub struct PageWalkProps {
     pub walk: Walk,
     /// What the address is: "latest access", "EIP", ...
     pub what: String,
+    /// Under a hypervisor, which tables the MMU walked.
+    pub tables: Option<String>,
     pub paging: bool,
     /// In real mode, how addresses are made (no paging to walk).
     pub real_mode: Option<String>,
@@ -156,6 +158,9 @@ pub fn page_walk_panel(props: &PageWalkProps) -> Html {
     html! {
         <section class="panel walk" aria-label="Page walk">
             <h2>{ "Page walk" }</h2>
+            if let Some(note) = &props.tables {
+                <p class="summary walked-tables" role="note">{ note.clone() }</p>
+            }
             <div class="walk-head">
                 <span class={classes!("va", linked.class(&[page]))} data-focus={page.attr()}>
                     { format!("{} {:08x}", props.what, w.linear) }

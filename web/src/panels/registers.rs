@@ -57,10 +57,13 @@ pub fn registers_panel(props: &RegistersProps) -> Html {
     });
     let ring = if props.now.mode.starts_with("real mode") {
         "no rings in real mode: every instruction may run"
-    } else if props.now.cpl == 0 {
-        "ring 0 (kernel mode)"
     } else {
-        "ring 3 (user mode)"
+        match props.now.cpl {
+            0 => "ring 0 (kernel mode)",
+            3 => "ring 3 (user mode)",
+            // A guest kernel a hypervisor deprivileged (ring compression).
+            _ => "ring 1 (a guest's kernel, deprivileged by the hypervisor)",
+        }
     };
     let segments = props.now.segments.iter().map(|g| {
         html! {

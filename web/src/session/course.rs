@@ -137,6 +137,12 @@ fn read_build(files: BuildFiles) -> Result<Rc<Xv6Build>, String> {
             .set_boot_block(elf)
             .map_err(|e| format!("{}: {e}", files.origin))?;
     }
+    if let Some(h) = files.hypervisor {
+        build
+            .set_hypervisor(h.elf)
+            .map_err(|e| format!("{}: {e}", files.origin))?;
+        build.add_hypervisor_sources(h.sources);
+    }
     build.set_clock_start(files.clock_start);
     Ok(Rc::new(build))
 }

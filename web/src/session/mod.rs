@@ -337,6 +337,16 @@ impl Session {
         self.course.lesson().panels
     }
 
+    /// The panels this guest has something for, in the page's order: the
+    /// virtualization panels only while a hypervisor runs the guest.
+    pub fn available_panels(&self) -> Vec<Panel> {
+        let vm = self.system.under_hypervisor();
+        Panel::ALL
+            .into_iter()
+            .filter(|p| vm || !p.is_virtualization())
+            .collect()
+    }
+
     pub fn projector_panels(&self) -> Vec<Panel> {
         let lesson = self.course.lesson();
         match self.prefs.panels.get(lesson.id) {

@@ -46,7 +46,16 @@ pub(crate) fn xv6_build() -> BuildFiles {
         sources,
         clock_start: osviz_machine::devices::DEFAULT_START,
         boot_block: Some(read("bootblock.o")),
+        hypervisor: hypervisor_files(),
     }
+}
+
+/// The teaching hypervisor scripts/vmm makes, as the page fetches it.
+pub(crate) fn hypervisor_files() -> Option<crate::action::HypervisorFiles> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/vmm/www");
+    let elf = std::fs::read(dir.join("vmm")).ok()?;
+    let sources = serde_json::from_slice(&std::fs::read(dir.join("sources.json")).ok()?).ok()?;
+    Some(crate::action::HypervisorFiles { elf, sources })
 }
 
 /// The build read, as the session reads what the page fetched.
@@ -55,6 +64,10 @@ pub(crate) fn xv6_read() -> std::rc::Rc<osviz_xv6::Xv6Build> {
     let mut build = osviz_xv6::Xv6Build::new(&f.origin, f.kernel, f.disk, f.sources).unwrap();
     if let Some(elf) = f.boot_block {
         build.set_boot_block(elf).unwrap();
+    }
+    if let Some(h) = f.hypervisor {
+        build.set_hypervisor(h.elf).unwrap();
+        build.add_hypervisor_sources(h.sources);
     }
     std::rc::Rc::new(build)
 }

@@ -42,6 +42,8 @@ pub struct LessonView {
     /// The lesson boots xv6 from its disk (it starts at the boot sector,
     /// not at the prompt).
     pub real_boot: bool,
+    /// The lesson runs xv6 as the teaching hypervisor's guest.
+    pub hypervisor: Option<HypervisorSetup>,
     /// The panel offers to open an xv6 build: on xv6, and while the notice
     /// says this page has no xv6 of its own.
     pub open_build: bool,
@@ -55,6 +57,13 @@ pub struct LessonView {
     pub limitation: Option<String>,
 }
 
+/// How a virtualization lesson runs its guest.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HypervisorSetup {
+    /// Pure trap and emulate: nothing of the guest rewritten.
+    pub pure: bool,
+}
+
 pub fn of_session(s: &Session) -> LessonView {
     let l = s.lesson();
     let file = s.program_file();
@@ -62,6 +71,10 @@ pub fn of_session(s: &Session) -> LessonView {
     LessonView {
         xv6: l.kernel() == osviz_course::Kernel::Xv6,
         real_boot: matches!(l.setup, osviz_course::Setup::Xv6Boot),
+        hypervisor: match l.setup {
+            osviz_course::Setup::Vmm { pure, .. } => Some(HypervisorSetup { pure }),
+            _ => None,
+        },
         open_build: l.kernel() == osviz_course::Kernel::Xv6
             || s.notice().is_some_and(crate::loader::says_not_served),
         typed: l.typed(),

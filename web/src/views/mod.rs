@@ -13,6 +13,7 @@ pub mod registers;
 pub mod status;
 pub mod timeline;
 pub mod tlb;
+pub mod vm;
 
 /// A 32-bit value as eight hex digits.
 pub fn hex(v: u32) -> String {

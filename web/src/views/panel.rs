@@ -72,9 +72,17 @@ pub enum PanelView {
         pid: Option<u32>,
         regions: Vec<Region>,
     },
+    VirtualMachine {
+        vm: Option<osviz_view::VirtualMachineView>,
+        steps: u64,
+    },
+    VmExits(Option<Vec<views::vm::ExitRow>>),
+    ThreeTables(Option<views::vm::ThreeWay>),
     PageWalk {
         walk: Walk,
         what: String,
+        /// Under a hypervisor, which tables the MMU walked (the shadow's).
+        tables: Option<String>,
         paging: bool,
         /// In real mode, how the address was made from a segment and an
         /// offset (there is no page walk to draw).
@@ -179,16 +187,17 @@ pub fn order(s: &Session) -> Vec<Panel> {
         }
         return order;
     }
+    let available = s.available_panels();
     if s.guest().machine().text_screen().is_some() {
         let mut order = vec![Panel::Console];
-        for p in s.lesson_panels().iter().chain(Panel::ALL.iter()) {
-            if !order.contains(p) {
+        for p in s.lesson_panels().iter().chain(available.iter()) {
+            if !order.contains(p) && available.contains(p) {
                 order.push(*p);
             }
         }
         return order;
     }
-    Panel::ALL.to_vec()
+    available
 }
 
 /// The speeds at or below which the page walk animates while running.
@@ -244,6 +253,14 @@ pub fn panel_view(
                 .map(|p| views::memory::regions(s.guest(), p))
                 .unwrap_or_default(),
         },
+        Panel::VirtualMachine => PanelView::VirtualMachine {
+            vm: i.virtual_machine(m),
+            steps: m.steps(),
+        },
+        Panel::VmExits => {
+            PanelView::VmExits(i.virtual_machine(m).map(|vm| views::vm::exit_rows(&vm)))
+        }
+        Panel::ThreeTables => PanelView::ThreeTables(views::vm::three_way(s)),
         Panel::PageWalk => {
             let (addr, what) = match s.inspect().walk_addr() {
                 Some(a) => (a, "typed address"),
@@ -253,6 +270,7 @@ pub fn panel_view(
             PanelView::PageWalk {
                 walk: m.walk(addr),
                 what: what.to_string(),
+                tables: views::vm::walked_tables(s),
                 paging: m.cpu().paging(),
                 real_mode: m
                     .cpu()
