@@ -41,15 +41,6 @@ fn function(e: &ExitView) -> String {
     e.place.symbol.clone().unwrap_or_else(|| hex(e.eip))
 }
 
-/// What a patched exit's original opcode was.
-fn patched_name(opcode: u32) -> &'static str {
-    match opcode {
-        0x9C => "pushfl",
-        0x9D => "popfl",
-        _ => "an unknown instruction",
-    }
-}
-
 /// The ring a selector's requested privilege level says.
 fn rpl(selector: u16) -> u16 {
     selector & 3
@@ -229,7 +220,7 @@ pub const VMM_LESSONS: &[Lesson] = &[
         title: "Virtualization: the remedy, patching the sensitive instructions",
         concept: "Binary translation (here, patching): the VMM rewrites the guest's sensitive non-trapping instructions into ones that trap, and emulates them.",
         paragraphs: &[
-            "Before xv6 runs, the hypervisor sweeps xv6's code from each function's start (with its own instruction-length decoder) and rewrites every pushfl and popfl into int3, a one-byte instruction that traps. Its exit is emulated: pushfl pushes the guest's flags with the virtual IF.",
+            "Before xv6 runs, the hypervisor sweeps xv6's code from each function's start (with its own instruction-length decoder) and rewrites every pushfl and popfl (pushfd and popfd in the Code panel's NASM syntax) into int3, a one-byte instruction that traps. Its exit is emulated: pushfl pushes the guest's flags with the virtual IF.",
             "xv6 now boots to its prompt. The lesson has typed `ls`.",
         ],
         setup: Setup::Vmm {
@@ -251,7 +242,7 @@ pub const VMM_LESSONS: &[Lesson] = &[
                     let e = latest(m, i)?;
                     Ok(format!(
                         "{}, {}, {}: the hypervisor rewrote it before xv6 ran, and emulates it with the virtual IF",
-                        patched_name(e.info),
+                        e.original.clone().unwrap_or_else(|| "?".into()),
                         function(&e),
                         e.instruction.clone().unwrap_or_else(|| "?".into())
                     ))

@@ -121,6 +121,9 @@ pub struct ExitView {
     /// The guest's instruction at `eip`, disassembled from its memory (a
     /// patched `pushfl` reads as the `int3` the hypervisor put there).
     pub instruction: Option<String>,
+    /// For a patched instruction, what was there before the hypervisor
+    /// rewrote it (disassembled from the opcode the exit logged).
+    pub original: Option<String>,
     /// The device behind the port of a port I/O exit.
     pub device: Option<DeviceClass>,
     /// Where `eip` is in the guest's source.

@@ -363,6 +363,11 @@ impl crate::Xv6 {
                     eip: e.eip,
                     info: e.info,
                     instruction: self.guest_instruction(m, e.eip),
+                    original: (reason == osviz_view::ExitReason::Patched)
+                        .then(|| u8::try_from(e.info).ok())
+                        .flatten()
+                        .and_then(|op| osviz_machine::decode(&[op]).ok())
+                        .map(|i| i.disassemble(e.eip)),
                     device: (reason == osviz_view::ExitReason::PortIo)
                         .then(|| u16::try_from(e.info).ok())
                         .flatten()

@@ -384,13 +384,24 @@ mod tests {
                 PanelView::Timeline { .. } => Panel::Timeline,
                 PanelView::Events { .. } => Panel::Events,
                 PanelView::Console { .. } => Panel::Console,
+                PanelView::VirtualMachine { .. } => Panel::VirtualMachine,
+                PanelView::VmExits(_) => Panel::VmExits,
+                PanelView::ThreeTables(_) => Panel::ThreeTables,
             };
             assert_eq!(kind, panel);
         }
+        // No hypervisor: its panels have nothing to say, and are not shown.
+        assert!(matches!(
+            panel_view(&s, Panel::VirtualMachine, &shown, &cache, 0.0),
+            PanelView::VirtualMachine { vm: None, .. }
+        ));
         assert_eq!(
             order(&s),
-            Panel::ALL,
-            "the teaching kernel: every panel in order"
+            Panel::ALL
+                .into_iter()
+                .filter(|p| !p.is_virtualization())
+                .collect::<Vec<_>>(),
+            "the teaching kernel: every panel in order but the hypervisor's"
         );
         // The process panels show the running process: pid 1 at its first
         // instruction.
@@ -418,7 +429,64 @@ mod tests {
         );
         let mut all = order.clone();
         all.sort_by_key(|p| Panel::ALL.iter().position(|q| q == p));
-        assert_eq!(all, Panel::ALL, "every panel once: {order:?}");
+        let bare: Vec<Panel> = Panel::ALL
+            .into_iter()
+            .filter(|p| !p.is_virtualization())
+            .collect();
+        assert_eq!(
+            all, bare,
+            "every panel once but the hypervisor's: {order:?}"
+        );
+    }
+
+    #[test]
+    fn under_the_hypervisor_its_panels_show_the_virtual_machine() {
+        let s = Session::with_xv6("vm-guest", Some(crate::session::tests::xv6_read()));
+        let order = order(&s);
+        assert_eq!(
+            order[..4],
+            [
+                Panel::Console,
+                Panel::VirtualMachine,
+                Panel::Registers,
+                Panel::Code
+            ]
+        );
+        assert!(order.contains(&Panel::VmExits) && order.contains(&Panel::ThreeTables));
+        let shown = Shown::of(&s);
+        let cache = RefCell::new(FramesCache::default());
+        let PanelView::VirtualMachine { vm: Some(vm), .. } =
+            panel_view(&s, Panel::VirtualMachine, &shown, &cache, 0.0)
+        else {
+            panic!("the virtual machine is shown");
+        };
+        // At the prompt, the guest's kernel is stopped in ring 1 (sh and
+        // init sleep; the hypervisor idles the CPU for it) or runs there.
+        assert_eq!(vm.guest_size, 224 << 20);
+        assert!(vm.exits > 0 && vm.by_reason.iter().map(|(_, n)| n).sum::<u32>() == vm.exits);
+        let PanelView::VmExits(Some(rows)) = panel_view(&s, Panel::VmExits, &shown, &cache, 0.0)
+        else {
+            panic!("the exits are listed");
+        };
+        assert_eq!(rows.len(), vm.recent.len());
+        assert!(
+            rows.windows(2).all(|w| w[0].number >= w[1].number),
+            "newest first"
+        );
+        let PanelView::ThreeTables(Some(three)) =
+            panel_view(&s, Panel::ThreeTables, &shown, &cache, 0.0)
+        else {
+            panic!("the three tables are shown");
+        };
+        assert_eq!(three.guest_base, vm.guest_base);
+        assert_eq!(three.tables.guest_dir, vm.virtual_cpu.cr3 & !0xFFF);
+        let PanelView::PageWalk {
+            tables: Some(note), ..
+        } = panel_view(&s, Panel::PageWalk, &shown, &cache, 0.0)
+        else {
+            panic!("the page walk says which tables the MMU walked");
+        };
+        assert!(note.contains("shadow page directory"), "{note}");
     }
 
     #[test]

@@ -31,11 +31,7 @@ fn detail(e: &ExitView) -> String {
         },
         ExitReason::Patched => format!(
             "was {} before the hypervisor rewrote it",
-            match e.info {
-                0x9C => "pushfl",
-                0x9D => "popfl",
-                _ => "another instruction",
-            }
+            e.original.as_deref().unwrap_or("an instruction")
         ),
         ExitReason::Privileged => "emulated on the virtual CPU".to_string(),
         ExitReason::Mmio => format!("guest-physical {:#x}", e.info),
