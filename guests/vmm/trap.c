@@ -497,7 +497,8 @@ void vmexit(struct trapframe *tf)
   if ((tf->cs & 3) == 0) {
     // Only the VMM's idle wait takes interrupts in ring 0.
     if (vmm_idle && tf->trapno >= T_IRQ0) {
-      vcpu.count[X_INTERRUPT]++;
+      // Logged at the guest's hlt, the exit the VMM is idling in.
+      note(X_INTERRUPT, tf->trapno);
       interrupt(tf->trapno);
       return;
     }

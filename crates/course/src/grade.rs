@@ -33,7 +33,10 @@
 //! With one part, the whole prediction is read; with several, each part must
 //! be said within one clause of the prediction (clauses are split at `,`,
 //! `;`, `and`, and arrows), so `0 for 64, 3 for 32` says neither part of
-//! `3 for 64, 0 for 32`. A number the answer never mentions is a wrong
+//! `3 for 64, 0 for 32`. Where every part is a number, a prediction of
+//! exactly as many clauses answers them in order, clause by clause: `0, 1`
+//! does not say `ring 1, ring 0` (the real ring, then the one believed). A
+//! number the answer never mentions is a wrong
 //! statement: the clause holding it says nothing (the whole prediction, for
 //! a one-part answer), and beside every part said it counts as one more
 //! part, a wrong one (`3 for 64, 0 for 32, 7 for 33` is two parts of
@@ -106,9 +109,26 @@ pub fn grade(prediction: &str, answer: &str) -> Grade {
         })
     };
     let clean: Vec<&Vec<Tok>> = clauses.iter().filter(|c| !stray(c)).collect();
+    // Numbers alone, in as many clauses as the key has parts, answer the
+    // parts in the question's order: "1, 0" for "ring 1, ring 0" is not
+    // "0, 1". (Named things may come in any order: a call chain read the
+    // other way round says the same.)
+    let in_order = parts.len() > 1
+        && clauses.len() == parts.len()
+        && parts.iter().all(Part::is_number)
+        && clauses
+            .iter()
+            .all(|c| c.iter().any(|t| matches!(t, Tok::Num(_))));
     let parts_right = parts
         .iter()
-        .filter(|p| clean.iter().any(|c| p.said_by(c)))
+        .enumerate()
+        .filter(|(i, p)| {
+            if in_order {
+                !stray(&clauses[*i]) && p.said_by(&clauses[*i])
+            } else {
+                clean.iter().any(|c| p.said_by(c))
+            }
+        })
         .count();
     // A wrong statement beside every part keeps the prediction from being
     // fully right: it counts as one more part, a wrong one.
@@ -267,6 +287,14 @@ struct Part {
 }
 
 impl Part {
+    /// Whether the part is a number alone (a ring, a count, an address).
+    fn is_number(&self) -> bool {
+        self.items.iter().all(|alts| {
+            alts.iter()
+                .all(|all| all.iter().all(|t| matches!(t, Tok::Num(_))))
+        })
+    }
+
     fn said_by(&self, clause: &[Tok]) -> bool {
         let has = |want: &Tok| {
             clause.iter().any(|t| match (t, want) {
@@ -509,6 +537,15 @@ mod tests {
         assert_eq!(grade("not mapped", a), Right);
         assert_eq!(grade("frame 0x10f", a), Wrong);
         assert_eq!(grade("pid 2", "pid 2 (sh): directory 0xdf73000"), Right);
+        // Numbers alone answer in the question's order.
+        let a = "ring 1, ring 0: the hypervisor runs the kernel in ring 1";
+        assert_eq!(grade("1, 0", a), Right);
+        assert_eq!(grade("ring 1, ring 0", a), Right);
+        assert_eq!(grade("0, 1", a), Wrong);
+        assert_eq!(grade("1, 1", a), partly(1, 2));
+        // Words between the numbers make no order: the clauses are not
+        // the parts one by one.
+        assert_eq!(grade("1 0 and more", a), Right);
         assert_eq!(grade("pid 3", "pid 2 (sh): directory 0xdf73000"), Wrong);
     }
 }

@@ -8,7 +8,7 @@
 
 use crate::lesson::{Lesson, Moment, Question, Setup};
 use crate::panel::Panel;
-use osviz_machine::{Machine, Seg};
+use osviz_machine::{Machine, Pte, Seg};
 use osviz_view::{ExitReason, ExitView, KernelView, VirtualMachineView, call_stack};
 
 fn hex(v: u32) -> String {
@@ -131,7 +131,7 @@ pub const VMM_LESSONS: &[Lesson] = &[
         }],
         questions: &[
             Question {
-                prompt: "After you press Enter, which privileged instruction of xv6's exits first, and in which function?",
+                prompt: "From the lesson's start (sh finishing its prompt, the keys the lesson typed on their way), which privileged instruction of xv6's exits first, and in which function?",
                 moment: Moment::Exit {
                     reason: ExitReason::Privileged,
                     nth: 1,
@@ -148,7 +148,7 @@ pub const VMM_LESSONS: &[Lesson] = &[
                 },
             },
             Question {
-                prompt: "Which port does the first port I/O exit after Enter read or write, and which device is it?",
+                prompt: "From the lesson's start, which port does the first port I/O exit read or write, and which device is it?",
                 moment: Moment::Exit {
                     reason: ExitReason::PortIo,
                     nth: 1,
@@ -232,7 +232,7 @@ pub const VMM_LESSONS: &[Lesson] = &[
             nth: 1,
         }],
         questions: &[Question {
-            prompt: "After Enter, which rewritten instruction exits first, in which function, and what does the guest's memory hold there now?",
+            prompt: "From the lesson's start, which rewritten instruction exits first, in which function, and what does the guest's memory hold there now?",
             moment: Moment::Exit {
                 reason: ExitReason::Patched,
                 nth: 1,
@@ -240,9 +240,14 @@ pub const VMM_LESSONS: &[Lesson] = &[
             answer: |m, i, _| {
                 answer(|| {
                     let e = latest(m, i)?;
+                    let original = e.original.clone().unwrap_or_else(|| "?".into());
+                    // xv6's source writes it as GNU as does (pushfl), the
+                    // Code panel as NASM does (pushfd): both name it.
+                    let gnu = original
+                        .strip_suffix('d')
+                        .map_or_else(|| original.clone(), |s| format!("{s}l"));
                     Ok(format!(
-                        "{}, {}, {}: the hypervisor rewrote it before xv6 ran, and emulates it with the virtual IF",
-                        e.original.clone().unwrap_or_else(|| "?".into()),
+                        "{gnu} ({original}), {}, {}: the hypervisor rewrote it before xv6 ran, and emulates it with the virtual IF",
                         function(&e),
                         e.instruction.clone().unwrap_or_else(|| "?".into())
                     ))
@@ -271,13 +276,24 @@ pub const VMM_LESSONS: &[Lesson] = &[
             moment: Moment::Symbol {
                 symbol: "sys_write",
             },
-            answer: |m, _, _| {
-                let cs = m.cpu().sreg(Seg::Cs);
-                format!(
-                    "{}, 0: CS is {}, a selector of the hypervisor's GDT whose descriptor it copied from xv6's with ring 0 made ring 1",
-                    rpl(cs),
-                    hex(cs.into())
-                )
+            answer: |m, i, _| {
+                answer(|| {
+                    let cs = m.cpu().sreg(Seg::Cs);
+                    let v = vm(m, i)?;
+                    // The descriptor's high word in xv6's own GDT, read
+                    // through its page tables and the hypervisor's map.
+                    let at = v.virtual_cpu.gdt_base + u32::from(cs >> 3) * 8 + 4;
+                    let host = i
+                        .translate_three(m, at)
+                        .and_then(|t| t.host)
+                        .ok_or_else(|| format!("xv6's GDT at {} is not mapped", hex(at)))?;
+                    let dpl = (m.mem().read(host, 4) >> 13) & 3;
+                    Ok(format!(
+                        "{}, {dpl}: CS is {}, a selector of the hypervisor's GDT whose descriptor it copied from xv6's with ring 0 made ring 1",
+                        rpl(cs),
+                        hex(cs.into())
+                    ))
+                })
             },
         }],
         panels: &[Panel::VirtualMachine, Panel::Registers, Panel::KernelStack],
@@ -339,15 +355,20 @@ pub const VMM_LESSONS: &[Lesson] = &[
         },
         breakpoints: &[Moment::Symbol { symbol: "sys_exec" }],
         questions: &[Question {
-            prompt: "When the shell's child reaches sys_exec, how many user pages does xv6's page table map for it, and how many of them does the shadow hold?",
+            prompt: "When the shell's child reaches sys_exec, how many user pages (PTE_U) does xv6's page table map for it, and how many of them does the shadow hold?",
             moment: Moment::Symbol { symbol: "sys_exec" },
             answer: |m, i, _| {
                 answer(|| {
                     let t = i.three_tables(m).ok_or_else(|| NO_VM.to_string())?;
-                    let filled = t.rows.iter().filter(|r| r.shadow_pte.is_some()).count();
+                    let user: Vec<_> = t
+                        .rows
+                        .iter()
+                        .filter(|r| r.guest_pte & Pte::USER != 0)
+                        .collect();
+                    let filled = user.iter().filter(|r| r.shadow_pte.is_some()).count();
                     Ok(format!(
                         "{}, {filled}: the shadow was emptied at the last CR3 write and holds only the pages touched since",
-                        t.rows.len()
+                        user.len()
                     ))
                 })
             },
@@ -417,10 +438,10 @@ pub const VMM_LESSONS: &[Lesson] = &[
                         .copied()
                         .ok_or_else(|| "no exits".to_string())?;
                     Ok(format!(
-                        "{}: {n} of {} exits, {} per 1,000 steps of the machine",
+                        "{}: {n} of {} exits, {:.1} per 1,000 steps of the machine",
                         top.label(),
                         v.exits,
-                        u64::from(v.exits) * 1000 / m.steps().max(1)
+                        f64::from(v.exits) * 1000.0 / m.steps().max(1) as f64
                     ))
                 })
             },

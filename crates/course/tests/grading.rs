@@ -306,7 +306,8 @@ const VMM: &[Row] = &[
             "1 (real), 0 (virtual)",
         ],
         &["1", "1, 3", "3, 0", "1, 1"],
-        &["3", "ring 3", "2, 3"],
+        // The two rings swapped: the real one is not the believed one.
+        &["3", "ring 3", "2, 3", "0, 1", "ring 0, ring 1"],
     ),
     (
         "vm-guest",
@@ -330,7 +331,7 @@ const VMM: &[Row] = &[
             "0xdf23000 and 0x110000",
         ],
         &["0xdf23000", "0xdf23000, 0x3ff000", "0x1df23000, 0x110000"],
-        &["0x3ff000", "0x3ff000, 0x0"],
+        &["0x3ff000", "0x3ff000, 0x0", "0x110000, 0xdf23000"],
     ),
     (
         "vm-trap-emulate",
@@ -368,13 +369,14 @@ const VMM: &[Row] = &[
         1,
         &["1, 0", "IF=1, IF=0", "1 and 0"],
         &["1, 1", "0, 0", "1"],
-        &["2", "on, off"],
+        &["2", "on, off", "0, 1"],
     ),
     (
         "vm-patching",
         0,
         &[
             "pushfd, mycpu, int3",
+            "pushfl, mycpu, int3",
             "PUSHFD in mycpu, INT3",
             "pushfd (mycpu), int3",
         ],
@@ -409,9 +411,9 @@ const VMM: &[Row] = &[
     (
         "vm-shadow",
         0,
-        &["12, 5", "0xc, 5", "12 and 5", "12 pages, 5 pages"],
-        &["12", "12, 12", "11, 5", "3, 5"],
-        &["3, 1", "11", "4"],
+        &["11, 5", "0xb, 5", "11 and 5", "11 pages, 5 pages"],
+        &["11", "11, 11", "12, 5", "3, 5"],
+        &["3, 1", "12", "4", "5, 11"],
     ),
     (
         "vm-io",

@@ -67,18 +67,6 @@ impl ExitReason {
             ExitReason::Exception => "other exception (reflected)",
         }
     }
-
-    /// What the exit's one word of detail is.
-    pub fn info_label(self) -> &'static str {
-        match self {
-            ExitReason::PortIo => "port",
-            ExitReason::Mmio => "guest-physical address",
-            ExitReason::ShadowFill | ExitReason::GuestPageFault => "faulting address",
-            ExitReason::Interrupt | ExitReason::SystemCall | ExitReason::Exception => "vector",
-            ExitReason::Privileged => "opcode",
-            ExitReason::Patched => "opcode",
-        }
-    }
 }
 
 /// One side of the CPU: what it really holds, or what the guest believes
@@ -116,7 +104,10 @@ pub struct ExitView {
     pub reason: ExitReason,
     /// The guest's instruction, or where an interrupt found it.
     pub eip: u32,
-    /// The port, address, vector or opcode ([`ExitReason::info_label`]).
+    /// What the exit concerned, as the hypervisor logs it: the port, the
+    /// faulting or device address, the vector, the patched opcode; for a
+    /// privileged instruction, the kind of instruction it decoded (or the
+    /// CR3 a `mov` to a control register left).
     pub info: u32,
     /// The guest's instruction at `eip`, disassembled from its memory (a
     /// patched `pushfl` reads as the `int3` the hypervisor put there).
