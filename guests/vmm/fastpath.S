@@ -79,10 +79,9 @@ gp_entry:
   incl    %eax
   movl    %eax, %ss:vcpu + VCPU_EXITS
   incl    %ss:vcpu + VCPU_PATCHED
+  // The record first, then the log's count, as note() does: whoever
+  // watches the count finds the record written.
   movl    %ss:exitlog, %ecx
-  movl    %ecx, %edx
-  incl    %edx
-  movl    %edx, %ss:exitlog
   andl    $63, %ecx
   shll    $4, %ecx
   movl    $X_PATCHED_VALUE, %ss:exitlog + EXITLOG_REC(%ecx)
@@ -90,6 +89,7 @@ gp_entry:
   movl    %edx, %ss:exitlog + EXITLOG_REC + 4(%ecx)
   movl    $0x9C, %ss:exitlog + EXITLOG_REC + 8(%ecx)
   movl    %eax, %ss:exitlog + EXITLOG_REC + 12(%ecx)
+  incl    %ss:exitlog
   incl    16(%esp)               // past the one-byte pushfl
   popl    %edx
   popl    %ecx
@@ -132,7 +132,6 @@ cli_sti:
   movl    %eax, %ss:vcpu + VCPU_EXITS
   incl    %ss:vcpu + VCPU_PRIVILEGED
   movl    %ss:exitlog, %ecx
-  incl    %ss:exitlog
   andl    $63, %ecx
   shll    $4, %ecx
   movl    $X_PRIVILEGED_VALUE, %ss:exitlog + EXITLOG_REC(%ecx)
@@ -140,6 +139,7 @@ cli_sti:
   movl    16(%esp), %edx
   movl    %edx, %ss:exitlog + EXITLOG_REC + 4(%ecx)
   movl    %eax, %ss:exitlog + EXITLOG_REC + 12(%ecx)
+  incl    %ss:exitlog
   incl    16(%esp)               // past the one-byte cli or sti
   popl    %edx
   popl    %ecx

@@ -497,7 +497,7 @@ pub fn app() -> Html {
         Action::SetBreak(
             v.parse::<usize>()
                 .ok()
-                .and_then(|k| BreakChoice::ALL.get(k).copied()),
+                .and_then(|k| BreakChoice::every().get(k).copied()),
         )
     });
 
@@ -635,8 +635,10 @@ pub fn app() -> Html {
                 { button("reset", "Reset", Action::Reset) }
                 <select aria-label="Break on" onchange={break_change}>
                     <option value="" selected={s.break_choice().is_none()}>{ "break on: nothing" }</option>
-                    { for BreakChoice::ALL.iter().enumerate().map(|(k, b)| html! {
-                        <option value={k.to_string()} selected={s.break_choice() == Some(*b)}>{ views::status::break_label(&s, *b) }</option>
+                    { for BreakChoice::every().into_iter().enumerate()
+                        .filter(|(_, b)| !b.is_vm_exit() || s.guest().under_hypervisor())
+                        .map(|(k, b)| html! {
+                        <option value={k.to_string()} selected={s.break_choice() == Some(b)}>{ views::status::break_label(&s, b) }</option>
                     }) }
                 </select>
                 { secondary("share", "Share link", Action::Share) }

@@ -336,9 +336,9 @@ const VMM: &[Row] = &[
     (
         "vm-trap-emulate",
         0,
-        &["sti, popcli", "STI in popcli", "sti (popcli)"],
-        &["sti", "popcli", "sti, scheduler", "cli, popcli"],
-        &["cli, pushcli", "hlt", "lgdt, seginit"],
+        &["cli, pushcli", "CLI in pushcli", "cli (pushcli)"],
+        &["cli", "pushcli", "cli, scheduler", "sti, pushcli"],
+        &["sti, popcli", "hlt", "lgdt, seginit"],
     ),
     (
         "vm-trap-emulate",

@@ -109,6 +109,7 @@ const X_INTERRUPT: u32 = 5;
 const X_PATCHED: u32 = 7;
 const NREASONS: u32 = 9;
 // `enum kind` (insn.h): what a privileged exit's record holds for sti.
+const I_CLI: u32 = 3;
 const I_STI: u32 = 4;
 
 /// The hypervisor's state and xv6's memory read from the machine with the
@@ -273,13 +274,13 @@ fn facts(id: &str, moment: Moment, g: &Guest, raw: &Raw, at_start: &[u32]) -> Ve
                 reason == X_PRIVILEGED && grew_by_one(X_PRIVILEGED),
                 "the first privileged exit since the start".into(),
             ),
+            // Which comes first, popcli's sti or pushcli's cli, depends on
+            // where the timer finds sh's write: either is the first.
             (
-                raw.guest_byte(eip) == 0xFB && info == I_STI,
-                format!("the exit's instruction at {eip:#x} is sti"),
-            ),
-            (
-                raw.function(eip) == "popcli",
-                format!("{eip:#x} is in popcli"),
+                (raw.guest_byte(eip), info, raw.function(eip).as_str()) == (0xFB, I_STI, "popcli")
+                    || (raw.guest_byte(eip), info, raw.function(eip).as_str())
+                        == (0xFA, I_CLI, "pushcli"),
+                format!("the exit's instruction at {eip:#x} is popcli's sti or pushcli's cli"),
             ),
         ],
         "vm-trap-emulate" => vec![
@@ -471,13 +472,14 @@ fn facts(id: &str, moment: Moment, g: &Guest, raw: &Raw, at_start: &[u32]) -> Ve
                     "the patched pushfl/popfl are counted most".into(),
                 ),
                 (
-                    (
-                        counts[X_PATCHED as usize],
-                        exits,
-                        format!("{:.1}", f64::from(exits) * 1000.0 / m.steps() as f64),
-                    ) == (352_349, 482_150, "5.8".to_string()),
+                    g.answer(&osviz_course::lesson("vm-cost").unwrap().questions[0], &[])
+                        == format!(
+                            "patched pushfl/popfl: {} of {exits} exits, {:.1} per 1,000 steps of the machine",
+                            counts[X_PATCHED as usize],
+                            f64::from(exits) * 1000.0 / m.steps() as f64
+                        ),
                     format!(
-                        "352349 of 482150 exits, 5.8 per 1,000 of {} steps",
+                        "the answer's counts are the hypervisor's, per 1,000 of {} steps",
                         m.steps()
                     ),
                 ),
@@ -528,7 +530,7 @@ fn every_vmm_lesson_reaches_its_moments_and_answers_as_the_source_implies() {
         (
             "vm-trap-emulate",
             &[
-                "sti, popcli: it faulted in ring 1 and the hypervisor emulated it on the virtual CPU",
+                "sti, popcli: it faulted in ring 1 and the hypervisor emulated it on the virtual CPU|cli, pushcli: it faulted in ring 1 and the hypervisor emulated it on the virtual CPU",
                 "0x64, keyboard: in al, dx in kbdgetc exits, and the hypervisor passes it to the board's device",
             ],
         ),
@@ -584,10 +586,7 @@ fn every_vmm_lesson_reaches_its_moments_and_answers_as_the_source_implies() {
         ),
         // Each pushcli/popcli pair makes several patched exits (its own
         // pushfl and its mycpu() calls'): the most by far.
-        (
-            "vm-cost",
-            &["patched pushfl/popfl: 352349 of 482150 exits, 5.8 per 1,000 steps of the machine"],
-        ),
+        ("vm-cost", &["patched pushfl/popfl: *"]),
     ];
 
     let mut wrong = Vec::new();
@@ -650,7 +649,13 @@ fn every_vmm_lesson_reaches_its_moments_and_answers_as_the_source_implies() {
                     g.machine().steps(),
                     q.prompt
                 );
-                if &got != want {
+                // Alternatives are split by `|`; a trailing `*` takes any
+                // rest (what the facts below check).
+                let matches = want.split('|').any(|w| match w.strip_suffix('*') {
+                    Some(prefix) => got.starts_with(prefix),
+                    None => got == w,
+                });
+                if !matches {
                     wrong.push(format!("{}: {}: {got} (expected {want})", l.id, q.prompt));
                 }
             }

@@ -688,6 +688,12 @@ pub trait KernelView {
         None
     }
 
+    /// Where the hypervisor counts the exits it has logged (bytes of the
+    /// machine's memory): it adds one after it wrote an exit's record.
+    fn exit_log_count(&self) -> Option<(u32, u32)> {
+        None
+    }
+
     /// The physical bytes (address, length) of `p`'s state field. The page
     /// watches them to see the moment a process goes to sleep or wakes up;
     /// `None` where the kernel view cannot say.

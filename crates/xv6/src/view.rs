@@ -767,6 +767,10 @@ impl KernelView for Xv6 {
         self.hypervisor()?.counter(reason)
     }
 
+    fn exit_log_count(&self) -> Option<(u32, u32)> {
+        self.hypervisor()?.log_count()
+    }
+
     fn ticks(&self, m: &Machine) -> Option<u32> {
         self.global_value(m, &["ticks"])
     }

@@ -177,6 +177,17 @@ impl Hypervisor {
         Some((va.wrapping_sub(self.layout.virt_minus_phys), element.size()))
     }
 
+    /// Where the hypervisor counts the exits it logged: the bytes of
+    /// `exitlog.next` in the machine's memory.
+    pub fn log_count(&self) -> Option<(u32, u32)> {
+        let (addr, s) = self.global("exitlog").ok()?;
+        let next = s.field("next")?;
+        Some((
+            (addr + next.offset).wrapping_sub(self.layout.virt_minus_phys),
+            next.ty.size(),
+        ))
+    }
+
     /// A reason's enumerator as a typed reason; an enumerator osviz does
     /// not know is an error that names it.
     pub fn reason(name: &str) -> Result<ExitReason, ViewError> {

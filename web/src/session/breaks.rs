@@ -3,7 +3,7 @@
 //! source line and bound to addresses on every boot.
 
 use osviz_machine::{Event, EventKind, Machine};
-use osviz_view::KernelView;
+use osviz_view::{ExitReason, KernelView};
 use serde::{Deserialize, Serialize};
 
 /// One choice of the break-on control.
@@ -20,6 +20,9 @@ pub enum BreakChoice {
     IoRequest,
     Dma,
     Iret,
+    /// The hypervisor's next exit of this reason, once it has logged it
+    /// (only while a hypervisor runs the guest).
+    VmExit(ExitReason),
 }
 
 impl BreakChoice {
@@ -35,6 +38,19 @@ impl BreakChoice {
         BreakChoice::Iret,
     ];
 
+    /// Every choice: the machine's events, then the hypervisor's exits.
+    pub fn every() -> Vec<BreakChoice> {
+        BreakChoice::ALL
+            .into_iter()
+            .chain(ExitReason::ALL.into_iter().map(BreakChoice::VmExit))
+            .collect()
+    }
+
+    /// Whether the choice needs a hypervisor to mean anything.
+    pub fn is_vm_exit(self) -> bool {
+        matches!(self, BreakChoice::VmExit(_))
+    }
+
     /// The control's words for it.
     pub fn name(self) -> &'static str {
         match self {
@@ -46,12 +62,14 @@ impl BreakChoice {
             BreakChoice::IoRequest => "I/O request",
             BreakChoice::Dma => "DMA transfer",
             BreakChoice::Iret => "return from trap (iret)",
+            BreakChoice::VmExit(reason) => reason.label(),
         }
     }
 
-    /// The event kind the machine breaks on for it.
-    pub fn kind(self) -> EventKind {
-        match self {
+    /// The event kind the machine breaks on for it (none for an exit: the
+    /// hypervisor's counts are watched instead).
+    pub fn kind(self) -> Option<EventKind> {
+        Some(match self {
             BreakChoice::PageFault => EventKind::PageFault,
             BreakChoice::TlbMiss => EventKind::TlbMiss,
             BreakChoice::Trap | BreakChoice::SystemCall => EventKind::TrapEntry,
@@ -59,7 +77,8 @@ impl BreakChoice {
             BreakChoice::IoRequest => EventKind::DiskRequest,
             BreakChoice::Dma => EventKind::Dma,
             BreakChoice::Iret => EventKind::Iret,
-        }
+            BreakChoice::VmExit(_) => return None,
+        })
     }
 
     /// The choice after this one in the control (`None` after the last).
@@ -122,6 +141,9 @@ impl BreakTarget {
 #[derive(Clone, Debug, Default)]
 pub struct Breaks {
     choice: Option<BreakChoice>,
+    /// Breaking on an exit: its count went up, and the run waits for the
+    /// hypervisor to log it (then it stops, the exit's record written).
+    exit_counted: bool,
     /// The page directory of the process last switched to, for breaking on
     /// a context switch; with the step it was known at.
     last_switch: Option<(u64, u32)>,
@@ -135,14 +157,39 @@ impl Breaks {
 
     /// Chooses what `run` stops on, telling the machine.
     pub fn set_choice(&mut self, m: &mut Machine, choice: Option<BreakChoice>) {
-        if let Some(old) = self.choice.take() {
-            m.break_on(old.kind(), false);
+        if let Some(kind) = self.choice.take().and_then(BreakChoice::kind) {
+            m.break_on(kind, false);
         }
         self.choice = choice;
-        if let Some(c) = choice {
-            m.break_on(c.kind(), true);
+        if let Some(kind) = choice.and_then(BreakChoice::kind) {
+            m.break_on(kind, true);
         }
         self.last_switch = None;
+        self.exit_counted = false;
+    }
+
+    /// The bytes the run watches for the choice: the hypervisor's count of
+    /// the chosen exits, then, once it went up, its count of exits logged.
+    pub fn watched(&self, view: &dyn KernelView) -> Option<(u32, u32)> {
+        let Some(BreakChoice::VmExit(reason)) = self.choice else {
+            return None;
+        };
+        if self.exit_counted {
+            view.exit_log_count()
+        } else {
+            view.exit_counter(reason)
+        }
+    }
+
+    /// A watch on `pa` fired: whether it is the choice's, and if so whether
+    /// the run stops now (the exit counted and then logged).
+    pub fn exit_watch_fired(&mut self, view: &dyn KernelView, pa: u32) -> Option<bool> {
+        let (at, len) = self.watched(view)?;
+        if !(at..at + len).contains(&pa) {
+            return None;
+        }
+        self.exit_counted = !self.exit_counted;
+        Some(!self.exit_counted)
     }
 
     /// Forgets the last switch seen (time moved).

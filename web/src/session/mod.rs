@@ -391,7 +391,8 @@ impl Session {
     /// their state fields.
     fn remember_processes(&mut self, at_change: bool) {
         let (m, view) = self.system.split();
-        let watches = self.record.look(m, &*view, at_change);
+        let mut watches = self.record.look(m, &*view, at_change);
+        watches.extend(self.breaks.watched(&*view));
         m.set_watches(&watches);
     }
 

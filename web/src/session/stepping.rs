@@ -176,11 +176,19 @@ impl Session {
             let wanted = match &stop {
                 StopReason::Event { .. } => self.breaks.wanted(m, &*view, self.record.log_dir()),
                 StopReason::Breakpoint { eip } => self.breaks.breakpoint_wanted(m, &*view, *eip),
-                // A process's state changed: note the sleeps, run on.
-                StopReason::Watch { .. } => {
-                    self.remember_processes(true);
-                    false
-                }
+                // The hypervisor counted, then logged, an exit the student
+                // breaks on; or a process's state changed: note the sleeps,
+                // run on.
+                StopReason::Watch { pa } => match self.breaks.exit_watch_fired(&*view, *pa) {
+                    Some(stop) => {
+                        self.remember_processes(false);
+                        stop
+                    }
+                    None => {
+                        self.remember_processes(true);
+                        false
+                    }
+                },
                 _ => true,
             };
             if wanted {

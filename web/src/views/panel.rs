@@ -490,6 +490,52 @@ mod tests {
     }
 
     #[test]
+    fn break_on_a_vm_exit_stops_once_the_hypervisor_logged_one_of_its_reason() {
+        use crate::action::Action;
+        use crate::session::BreakChoice;
+        use osviz_view::ExitReason;
+        let mut s = Session::with_xv6("vm-io", Some(crate::session::tests::xv6_read()));
+        let cache = RefCell::new(FramesCache::default());
+        for reason in [
+            ExitReason::PortIo,
+            ExitReason::ShadowFill,
+            ExitReason::Interrupt,
+        ] {
+            s.apply(Action::SetBreak(Some(BreakChoice::VmExit(reason))));
+            let before = {
+                let shown = Shown::of(&s);
+                let PanelView::VirtualMachine { vm: Some(vm), .. } =
+                    panel_view(&s, Panel::VirtualMachine, &shown, &cache, 0.0)
+                else {
+                    panic!("the virtual machine is shown");
+                };
+                vm.count(reason)
+            };
+            s.apply(Action::ToggleRun);
+            for _ in 0..200 {
+                if !s.running() {
+                    break;
+                }
+                s.tick_for_test(0.01);
+            }
+            assert!(!s.running(), "{reason:?}: the run stopped");
+            let shown = Shown::of(&s);
+            let PanelView::VirtualMachine { vm: Some(vm), .. } =
+                panel_view(&s, Panel::VirtualMachine, &shown, &cache, 0.0)
+            else {
+                panic!("the virtual machine is shown");
+            };
+            assert_eq!(vm.count(reason), before + 1, "{reason:?}: one more exit");
+            assert_eq!(vm.recent.last().map(|e| e.reason), Some(reason), "logged");
+            assert!(
+                crate::views::status::status_line(&s).contains("Stopped at a VM exit"),
+                "{}",
+                crate::views::status::status_line(&s)
+            );
+        }
+    }
+
+    #[test]
     fn while_no_process_runs_the_kernel_stack_is_the_schedulers_with_the_frame_just_pushed() {
         use crate::session::tests::xv6_read;
         use osviz_machine::{Event, EventKind, StopReason};

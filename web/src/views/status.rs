@@ -15,6 +15,14 @@ pub fn describe(session: &Session) -> String {
     match &session.stop() {
         None | Some(StopReason::InstructionLimit) => "Paused".to_string(),
         Some(StopReason::Idle) => "Waiting for keyboard input".to_string(),
+        Some(StopReason::Watch { .. })
+            if session.break_choice().is_some_and(BreakChoice::is_vm_exit) =>
+        {
+            format!(
+                "Stopped at a VM exit ({}): the hypervisor has just logged it",
+                session.break_choice().map_or("", BreakChoice::name)
+            )
+        }
         Some(StopReason::Event { kind }) => match session.break_choice() {
             Some(b) => format!("Stopped at a {}", b.name()),
             None => format!("Stopped at a {}", kind.label()),
@@ -50,6 +58,7 @@ pub fn break_label(session: &Session, choice: BreakChoice) -> String {
             choice.name(),
             session.guest().view().syscall_vector()
         ),
+        BreakChoice::VmExit(_) => format!("break on: VM exit, {}", choice.name()),
         _ => format!("break on: {}", choice.name()),
     }
 }
