@@ -32,6 +32,22 @@
   jne     restore
 .endm
 
+// The steps since the exit began (fast_tsc) into the record at %ecx's
+// offset in the log, and added to the VMM's total. Uses %eax and %edx.
+.macro spent
+  rdtsc
+  subl    %ss:fast_tsc, %eax
+  movl    %eax, %ss:exitlog + EXITLOG_REC + 16(%ecx)
+  addl    %eax, %ss:vcpu + VCPU_VMM_STEPS
+  adcl    $0, %ss:vcpu + VCPU_VMM_STEPS + 4
+.endm
+
+.data
+.align 4
+fast_tsc:
+  .long 0
+.text
+
 .globl gp_entry
 gp_entry:
   // The CPU pushed: error code, EIP, CS, EFLAGS, ESP, SS.
@@ -42,6 +58,8 @@ gp_entry:
   pushl   %eax
   pushl   %ecx
   pushl   %edx
+  rdtsc                          // when the exit began (the low word)
+  movl    %eax, %ss:fast_tsc
   // Now: EIP at 16(%esp), CS at 20, EFLAGS at 24, the guest's ESP at 28.
   movl    20(%esp), %eax
   andl    $3, %eax
@@ -83,12 +101,13 @@ gp_entry:
   // watches the count finds the record written.
   movl    %ss:exitlog, %ecx
   andl    $63, %ecx
-  shll    $4, %ecx
+  imull   $EXITREC_SIZE, %ecx
   movl    $X_PATCHED_VALUE, %ss:exitlog + EXITLOG_REC(%ecx)
   movl    16(%esp), %edx
   movl    %edx, %ss:exitlog + EXITLOG_REC + 4(%ecx)
   movl    $0x9C, %ss:exitlog + EXITLOG_REC + 8(%ecx)
   movl    %eax, %ss:exitlog + EXITLOG_REC + 12(%ecx)
+  spent
   incl    %ss:exitlog
   incl    16(%esp)               // past the one-byte pushfl
   popl    %edx
@@ -101,6 +120,8 @@ cli_sti:
   pushl   %eax
   pushl   %ecx
   pushl   %edx
+  rdtsc
+  movl    %eax, %ss:fast_tsc
   movl    20(%esp), %eax
   andl    $3, %eax
   cmpl    $1, %eax               // from the guest's kernel, in ring 1
@@ -133,12 +154,13 @@ cli_sti:
   incl    %ss:vcpu + VCPU_PRIVILEGED
   movl    %ss:exitlog, %ecx
   andl    $63, %ecx
-  shll    $4, %ecx
+  imull   $EXITREC_SIZE, %ecx
   movl    $X_PRIVILEGED_VALUE, %ss:exitlog + EXITLOG_REC(%ecx)
   movl    %edx, %ss:exitlog + EXITLOG_REC + 8(%ecx)
   movl    16(%esp), %edx
   movl    %edx, %ss:exitlog + EXITLOG_REC + 4(%ecx)
   movl    %eax, %ss:exitlog + EXITLOG_REC + 12(%ecx)
+  spent
   incl    %ss:exitlog
   incl    16(%esp)               // past the one-byte cli or sti
   popl    %edx

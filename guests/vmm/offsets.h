@@ -7,7 +7,8 @@
 #define VCPU_PRIVILEGED 48   //              count[X_PRIVILEGED]
 #define OPT_LOG         4    // struct options: log
 #define EXITLOG_REC     4    // struct exitlog: rec[]
-#define EXITREC_SIZE    16   // struct exitrec: reason, eip, info, number
+#define EXITREC_SIZE    20   // struct exitrec: reason, eip, info, number, steps
+#define VCPU_VMM_STEPS  84   // struct vcpu: vmm_steps
 #define VTLB_SIZE       12   // struct vtlb_entry: page, host, writable
 #define VTLB_HOST       4
 #define VTLB_WRITABLE   8

@@ -20,6 +20,8 @@ _Static_assert(__builtin_offsetof(struct vcpu, count[X_PATCHED]) == VCPU_PATCHED
 _Static_assert(__builtin_offsetof(struct options, log) == OPT_LOG, "OPT_LOG");
 _Static_assert(__builtin_offsetof(struct exitlog, rec) == EXITLOG_REC, "EXITLOG_REC");
 _Static_assert(sizeof(struct exitrec) == EXITREC_SIZE, "EXITREC_SIZE");
+_Static_assert(__builtin_offsetof(struct exitrec, steps) == 16, "exitrec.steps");
+_Static_assert(__builtin_offsetof(struct vcpu, vmm_steps) == VCPU_VMM_STEPS, "VCPU_VMM_STEPS");
 _Static_assert(NEXITLOG == 64, "fastpath.S indexes the log modulo 64");
 _Static_assert(sizeof(struct vtlb_entry) == VTLB_SIZE, "VTLB_SIZE");
 _Static_assert(__builtin_offsetof(struct vtlb_entry, host) == VTLB_HOST, "VTLB_HOST");
@@ -348,6 +350,8 @@ struct exitlog exitlog;
 // Where the guest was when the exit being handled began, for note(): the
 // instruction's own address, before its emulation moves EIP past it.
 static uint exit_eip;
+// The record note() wrote for the exit being handled, for its steps.
+static struct exitrec *logged;
 
 // Counts an exit of reason r and records it in the log with `info`.
 static void note(enum reason r, uint info)
@@ -358,6 +362,8 @@ static void note(enum reason r, uint info)
   e->eip = exit_eip;
   e->info = info;
   e->number = vcpu.exits;
+  e->steps = 0;
+  logged = e;
   // In this order, which the compiler keeps: the count, the record, then
   // the log's count, so that whoever watches the count finds the record
   // written (osviz's break on an exit watches them).
@@ -495,7 +501,29 @@ static void interrupt(uint vector)
   vapic_irq(vector);
 }
 
+// An exit, timed: the steps from its start to its return go into its
+// record and the VMM's total. An interrupt taken while the VMM idles in a
+// guest's hlt is timed within that exit, and counted in the total once.
+static void handle_exit(struct trapframe *tf);
+
 void vmexit(struct trapframe *tf)
+{
+  static int depth;
+  struct exitrec *outer = logged;
+  uint start = rdtsc_lo();
+  depth++;
+  logged = 0;
+  handle_exit(tf);
+  uint spent = rdtsc_lo() - start;
+  if (logged)
+    logged->steps = spent;
+  if (depth == 1)
+    vcpu.vmm_steps += spent;
+  depth--;
+  logged = outer;
+}
+
+static void handle_exit(struct trapframe *tf)
 {
   vcpu.exits++;
   if ((tf->cs & 3) == 0) {

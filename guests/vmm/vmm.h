@@ -81,6 +81,9 @@ struct vcpu {
   uint exits;               // exits so far
   uint injected;            // interrupts and exceptions delivered into it
   uint count[NREASONS];     // exits by reason
+  // Steps the VMM spent handling exits (rdtsc counts osviz's steps): the
+  // rest of the machine's steps are the guest's own.
+  unsigned long long vmm_steps;
 };
 
 extern struct vcpu vcpu;
@@ -93,6 +96,7 @@ struct exitrec {
   uint eip;    // the guest's instruction (or where it was interrupted)
   uint info;   // the vector, the port, the faulting address, or the CR3
   uint number; // which exit it was: vcpu.exits then
+  uint steps;  // the VMM's steps on it, from its start (0 while handled)
 };
 struct exitlog {
   uint next;

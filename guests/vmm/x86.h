@@ -80,3 +80,11 @@ static inline void invlpg(unsigned int va)
 {
   asm volatile("invlpg (%0)" : : "r"(va) : "memory");
 }
+
+// The time-stamp counter's low word (osviz counts steps in it).
+static inline unsigned int rdtsc_lo(void)
+{
+  unsigned int lo, hi;
+  asm volatile("rdtsc" : "=a"(lo), "=d"(hi));
+  return lo;
+}

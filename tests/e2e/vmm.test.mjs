@@ -113,7 +113,7 @@ test('pure trap and emulate: xv6 panics where pushfl reads the real interrupt fl
   const chain = await reveal(page, 0);
   assert.match(chain, /^mycpu ← cpuid ← seginit ← main:/);
   const flags = await reveal(page, 1);
-  assert.match(flags, /^1, 0:/);
+  assert.match(flags, /^1 \(enabled\), 0 \(disabled\):/);
   await page.getByLabel('Speed').selectOption({ label: 'full speed' });
   await page.getByRole('button', { name: 'Run', exact: true }).click();
   await page.waitForFunction(() => /panic: mycpu called with interrupts enabled/.test(document.querySelector('.screen')?.innerText ?? ''), null, { timeout: 60000 });

@@ -202,7 +202,8 @@ impl Link {
                         let parsed = b.rsplit_once(':').and_then(|(f, l)| {
                             let ok = f.len() <= 40
                                 && f.bytes()
-                                    .all(|c| c.is_ascii_alphanumeric() || b"._-".contains(&c));
+                                    .all(|c| c.is_ascii_alphanumeric() || b"._-/".contains(&c))
+                                && !f.contains("..");
                             Some((f.to_string(), l.parse::<usize>().ok()?)).filter(|_| ok)
                         });
                         match parsed {

@@ -215,6 +215,7 @@ impl Enc<'_, '_> {
             "iret" | "iretd" => Some(&[0xCF]),
             "int3" => Some(&[0xCC]),
             "ud2" => Some(&[0x0F, 0x0B]),
+            "rdtsc" => Some(&[0x0F, 0x31]),
             "cdq" => Some(&[0x99]),
             "cwd" => Some(&[0x66, 0x99]),
             "cwde" => Some(&[0x98]),

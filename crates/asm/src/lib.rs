@@ -40,7 +40,7 @@ const MNEMONICS: &[&str] = &[
     "loop", "loope", "loopz", "loopne", "loopnz", "jecxz", "int", "int3", "iret", "iretd", "movsb",
     "movsw", "movsd", "cmpsb", "cmpsw", "cmpsd", "stosb", "stosw", "stosd", "lodsb", "lodsw",
     "lodsd", "scasb", "scasw", "scasd", "cli", "sti", "cld", "std", "clc", "stc", "cmc", "hlt",
-    "nop", "lgdt", "lidt", "ltr", "invlpg", "in", "out", "ud2",
+    "nop", "lgdt", "lidt", "ltr", "invlpg", "in", "out", "ud2", "rdtsc",
 ];
 
 /// Whether `name` is an instruction mnemonic (including Jcc, SETcc, CMOVcc).

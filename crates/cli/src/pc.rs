@@ -330,10 +330,13 @@ fn print_vm_stats(m: &Machine, kernel: &[u8]) -> Result<(), String> {
         .map_err(|e| format!("--stats: {e}"))?
         .ok_or("--stats: the kernel is not the teaching hypervisor (it has no vcpu and exitlog)")?;
     let v = h.vcpu(m).map_err(|e| format!("--stats: {e}"))?;
+    let guest = m.steps().saturating_sub(v.vmm_steps);
     eprintln!(
-        "vm: {} exits in {} steps; {} interrupts and exceptions delivered into the guest",
+        "vm: {} exits in {} steps ({} the hypervisor's handling exits, {guest} the guest's own: {:.2} exits per 1,000 of the guest's steps); {} interrupts and exceptions delivered into the guest",
         v.exits,
         m.steps(),
+        v.vmm_steps,
+        f64::from(v.exits) * 1000.0 / guest.max(1) as f64,
         v.injected
     );
     eprintln!(

@@ -116,15 +116,17 @@ pub fn grade(prediction: &str, answer: &str) -> Grade {
     let in_order = parts.len() > 1
         && clauses.len() == parts.len()
         && parts.iter().all(Part::is_number)
-        && clauses
-            .iter()
-            .all(|c| c.iter().any(|t| matches!(t, Tok::Num(_))));
+        && clauses.iter().all(|c| parts.iter().any(|p| p.said_by(c)));
     let parts_right = parts
         .iter()
         .enumerate()
         .filter(|(i, p)| {
             if in_order {
-                !stray(&clauses[*i]) && p.said_by(&clauses[*i])
+                let c = &clauses[*i];
+                // A number there must be the part's own: its gloss does not
+                // make a wrong number right (`1 (disabled)` for `0 (disabled)`).
+                let numbered = c.iter().any(|t| matches!(t, Tok::Num(_)));
+                !stray(c) && p.said_by(c) && (!numbered || p.number_said_by(c))
             } else {
                 clean.iter().any(|c| p.said_by(c))
             }
@@ -287,12 +289,30 @@ struct Part {
 }
 
 impl Part {
-    /// Whether the part is a number alone (a ring, a count, an address).
+    /// Whether the part is a number (a ring, a count, an address), with
+    /// or without a gloss in words (`1 (on)`).
     fn is_number(&self) -> bool {
         self.items.iter().all(|alts| {
             alts.iter()
-                .all(|all| all.iter().all(|t| matches!(t, Tok::Num(_))))
+                .any(|all| all.iter().all(|t| matches!(t, Tok::Num(_))))
         })
+    }
+
+    /// Whether `clause` says the part's number (not only its gloss).
+    fn number_said_by(&self, clause: &[Tok]) -> bool {
+        let numeric = Part {
+            items: self
+                .items
+                .iter()
+                .map(|alts| {
+                    alts.iter()
+                        .filter(|all| all.iter().all(|t| matches!(t, Tok::Num(_))))
+                        .cloned()
+                        .collect()
+                })
+                .collect(),
+        };
+        numeric.said_by(clause)
     }
 
     fn said_by(&self, clause: &[Tok]) -> bool {
@@ -543,9 +563,15 @@ mod tests {
         assert_eq!(grade("ring 1, ring 0", a), Right);
         assert_eq!(grade("0, 1", a), Wrong);
         assert_eq!(grade("1, 1", a), partly(1, 2));
-        // Words between the numbers make no order: the clauses are not
+        // A clause that says no part makes no order: the clauses are not
         // the parts one by one.
         assert_eq!(grade("1 0 and more", a), Right);
+        // A number's gloss keeps the order too.
+        let a = "1 (enabled), 0 (disabled): pushfl reads the real flag";
+        assert_eq!(grade("enabled, disabled", a), Right);
+        assert_eq!(grade("1, disabled", a), Right);
+        assert_eq!(grade("disabled, enabled", a), Wrong);
+        assert_eq!(grade("1 (enabled), 1 (disabled)", a), partly(1, 2));
         assert_eq!(grade("pid 3", "pid 2 (sh): directory 0xdf73000"), Wrong);
     }
 }

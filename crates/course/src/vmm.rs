@@ -87,8 +87,9 @@ pub const VMM_LESSONS: &[Lesson] = &[
                     answer(|| {
                         let v = vm(m, i)?;
                         Ok(format!(
-                            "{}: the hypervisor gave the guest {} MiB of guest-physical memory from there",
+                            "{} ({} MiB): the hypervisor gave the guest {} MiB of guest-physical memory from there",
                             hex(v.guest_base),
+                            v.guest_base >> 20,
                             v.guest_size >> 20
                         ))
                     })
@@ -204,10 +205,13 @@ pub const VMM_LESSONS: &[Lesson] = &[
                 answer: |m, i, _| {
                     answer(|| {
                         let v = vm(m, i)?;
+                        let flag = |on: bool| {
+                            if on { "1 (enabled)" } else { "0 (disabled)" }
+                        };
                         Ok(format!(
                             "{}, {}: pushfl in ring 1 reads the real flag without trapping; only the virtual one was cleared",
-                            u8::from(v.real.interrupts_enabled),
-                            u8::from(v.virtual_cpu.interrupts_enabled)
+                            flag(v.real.interrupts_enabled),
+                            flag(v.virtual_cpu.interrupts_enabled)
                         ))
                     })
                 },
@@ -303,42 +307,61 @@ pub const VMM_LESSONS: &[Lesson] = &[
         title: "Virtualization: interrupts go to the hypervisor first",
         concept: "Interrupt virtualization: a device's interrupt enters the VMM, which injects it into the guest through the guest's IDT when the virtual IF allows.",
         paragraphs: &[
-            "A timer tick or a key press interrupts whatever runs: the CPU enters the hypervisor through the real IDT. The hypervisor acknowledges it, and if xv6's virtual IF is on, builds the frame xv6's CPU would have pushed and jumps to xv6's own handler (vector32 for the timer); if it is off, it waits until xv6's sti.",
+            "A timer tick or a key press interrupts whatever runs: the CPU enters the hypervisor through the real IDT. The hypervisor acknowledges it, and if xv6's virtual IF is on, builds the frame xv6's CPU would have pushed and jumps to xv6's own handler (vector32 for the timer); if it is off, it holds it until xv6's sti (an exit too) and delivers it then. The Virtual machine panel shows the virtual IF; the VM exits panel each interrupt taken.",
         ],
         setup: Setup::Vmm {
             typed: "",
             pure: false,
         },
-        breakpoints: &[Moment::Exit {
-            reason: ExitReason::Interrupt,
-            nth: 1,
-        }],
-        questions: &[Question {
-            prompt: "At xv6's prompt, the first interrupt the hypervisor takes: which vector, and which device raised it?",
-            moment: Moment::Exit {
+        breakpoints: &[
+            Moment::Exit {
                 reason: ExitReason::Interrupt,
                 nth: 1,
             },
-            answer: |m, i, _| {
-                answer(|| {
-                    let e = latest(m, i)?;
-                    let vector = u8::try_from(e.info).map_err(|_| "no vector".to_string())?;
-                    let device = m
-                        .bus()
-                        .source_of_vector(vector)
-                        .map_or("no device", |s| s.device.words());
-                    Ok(format!(
-                        "{}, {}: the hypervisor takes it first, then delivers it through xv6's IDT to {}",
-                        e.info,
-                        device,
-                        i.idt(m)
-                            .get(usize::from(vector))
-                            .and_then(|g| g.handler_symbol.clone())
-                            .unwrap_or_else(|| "its handler".into())
-                    ))
-                })
+            Moment::Symbol { symbol: "vector32" },
+        ],
+        questions: &[
+            Question {
+                prompt: "At xv6's prompt, the first interrupt the hypervisor takes: which vector, and which device raised it?",
+                moment: Moment::Exit {
+                    reason: ExitReason::Interrupt,
+                    nth: 1,
+                },
+                answer: |m, i, _| {
+                    answer(|| {
+                        let e = latest(m, i)?;
+                        let vector = u8::try_from(e.info).map_err(|_| "no vector".to_string())?;
+                        let device = m
+                            .bus()
+                            .source_of_vector(vector)
+                            .map_or("no device", |s| s.device.words());
+                        Ok(format!(
+                            "{}, {}: the hypervisor takes it first; it delivers it through xv6's IDT to {} once xv6's virtual IF is on",
+                            e.info,
+                            device,
+                            i.idt(m)
+                                .get(usize::from(vector))
+                                .and_then(|g| g.handler_symbol.clone())
+                                .unwrap_or_else(|| "its handler".into())
+                        ))
+                    })
+                },
             },
-        }],
+            Question {
+                prompt: "When xv6's vector32 first runs, which of xv6's instructions let the hypervisor deliver the tick, and in which function?",
+                moment: Moment::Symbol { symbol: "vector32" },
+                answer: |m, i, _| {
+                    answer(|| {
+                        let e = latest(m, i)?;
+                        Ok(format!(
+                            "{}, {}: the hypervisor held the tick while xv6's virtual IF was off, and delivered it at this exit",
+                            e.instruction.clone().unwrap_or_else(|| "?".into()),
+                            function(&e)
+                        ))
+                    })
+                },
+            },
+        ],
         panels: &[Panel::VmExits, Panel::VirtualMachine, Panel::Idt],
     },
     Lesson {
@@ -400,12 +423,15 @@ pub const VMM_LESSONS: &[Lesson] = &[
                         .rev()
                         .find(|e| e.reason == ExitReason::Interrupt)
                         .ok_or_else(|| "no interrupt in the hypervisor's log".to_string())?;
-                    let device = u8::try_from(e.info)
+                    let source = u8::try_from(e.info)
                         .ok()
-                        .and_then(|v| m.bus().source_of_vector(v))
-                        .map_or("no device", |s| s.device.words());
+                        .and_then(|v| m.bus().source_of_vector(v));
+                    let device = source.map_or("no device", |s| s.device.words());
+                    let line = source
+                        .and_then(|s| s.line)
+                        .map_or(String::new(), |l| format!(" (IRQ {l})"));
                     Ok(format!(
-                        "{}, {device}: the disk's interrupt entered the hypervisor, which delivered it into xv6's handler",
+                        "{}{line}, {device}: the disk's interrupt entered the hypervisor, which delivered it into xv6's handler",
                         e.info
                     ))
                 })
@@ -418,15 +444,15 @@ pub const VMM_LESSONS: &[Lesson] = &[
         title: "Virtualization: the cost of trap and emulate",
         concept: "The cost of virtualization: every exit costs the VMM's instructions; hardware support (VT-x, EPT) removes most exits.",
         paragraphs: &[
-            "Count the exits while ls runs, by reason: the patched pushfl/popfl of xv6's pushcli and popcli, its cli and sti, the hidden page faults after each CR3 write, the port I/O and the interrupts. The Virtual machine panel counts them; compare the steps with the xv6 lessons without the hypervisor.",
+            "Count the exits while a command runs, by reason: the patched pushfl/popfl of xv6's pushcli and popcli, its cli and sti, the hidden page faults after each CR3 write, the port I/O and the interrupts. The Virtual machine panel counts them, and the steps the hypervisor spent handling them (it times each exit with rdtsc, which counts the machine's steps): compare with the xv6 lessons without the hypervisor. The lesson has typed `echo hi`.",
         ],
         setup: Setup::Vmm {
-            typed: "ls\n",
+            typed: "echo hi\n",
             pure: false,
         },
         breakpoints: &[Moment::Symbol { symbol: "exit" }],
         questions: &[Question {
-            prompt: "When ls calls exit, which exit reason has the hypervisor counted most since it booted?",
+            prompt: "When echo calls exit, which exit reason has the hypervisor counted most since it booted?",
             moment: Moment::Symbol { symbol: "exit" },
             answer: |m, i, _| {
                 answer(|| {
@@ -438,10 +464,12 @@ pub const VMM_LESSONS: &[Lesson] = &[
                         .copied()
                         .ok_or_else(|| "no exits".to_string())?;
                     Ok(format!(
-                        "{}: {n} of {} exits, {:.1} per 1,000 steps of the machine",
+                        "{}: {n} of {} exits, {:.1} per 1,000 of the guest's own steps; the hypervisor's handling took {:.0}% of the machine's {} steps",
                         top.label(),
                         v.exits,
-                        f64::from(v.exits) * 1000.0 / m.steps().max(1) as f64
+                        v.exits_per_thousand(m.steps()),
+                        v.vmm_steps as f64 * 100.0 / m.steps().max(1) as f64,
+                        m.steps()
                     ))
                 })
             },

@@ -111,6 +111,8 @@ impl Cr0 {
 pub struct Cr4;
 
 impl Cr4 {
+    /// Time-stamp disable: `rdtsc` outside ring 0 raises #GP.
+    pub const TSD: u32 = 1 << 2;
     /// Page size extension: a directory entry with PS set maps 4 MiB.
     pub const PSE: u32 = 1 << 4;
 }

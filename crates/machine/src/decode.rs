@@ -309,6 +309,8 @@ pub enum Op {
     Lmsw,
     /// `clts`: clears CR0.TS.
     Clts,
+    /// `rdtsc`: the time-stamp counter into EDX:EAX (osviz's counts steps).
+    Rdtsc,
     Invlpg,
     /// `in`: `dst` is the accumulator, `src` the port (an immediate or DX).
     In,
@@ -996,6 +998,7 @@ impl Decoder<'_> {
             }
             0x06 => parts(Op::Clts, Width::Dword, none, none),
             0x0B => parts(Op::Ud2, Width::Dword, none, none),
+            0x31 => parts(Op::Rdtsc, Width::Dword, none, none),
             0x20 | 0x22 => {
                 // MOV to or from a control register always uses a register
                 // operand, whatever the mod field says.

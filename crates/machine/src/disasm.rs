@@ -340,6 +340,7 @@ impl Instr {
             | Op::Hlt
             | Op::Nop
             | Op::Clts
+            | Op::Rdtsc
             | Op::Daa
             | Op::Das
             | Op::Aaa

@@ -163,6 +163,8 @@ impl Op {
             Op::Smsw => row("smsw", Straight),
             Op::Lmsw => row("lmsw", System),
             Op::Clts => row("clts", System),
+            // System: it reads the step count, which a block settles first.
+            Op::Rdtsc => row("rdtsc", System),
             Op::Invlpg => row("invlpg", System),
             Op::In => row("in", System),
             Op::Out => row("out", System),

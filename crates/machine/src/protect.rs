@@ -4,7 +4,7 @@
 //! `lmsw`, `clts`), as the Intel SDM volume 2 describes each. All are rare:
 //! [`Machine::execute_system`] is reached from `execute_rare` only.
 
-use crate::cpu::{Cr0, Flags};
+use crate::cpu::{Cr0, Cr4, Flags};
 use crate::decode::{Instr, Op, Operand, Width};
 use crate::execute::Flow;
 use crate::machine::Machine;
@@ -39,6 +39,7 @@ impl Machine {
             }
             Op::Lmsw => self.lmsw(instr),
             Op::Clts => self.require_cpl0().map(|()| self.cpu.cr0 &= !CR0_TS),
+            Op::Rdtsc => self.rdtsc(),
             Op::Sldt | Op::Str => self.require_protected().and_then(|()| {
                 let selector = if instr.op == Op::Sldt {
                     self.cpu.ldtr
@@ -63,6 +64,22 @@ impl Machine {
         } else {
             Ok(())
         }
+    }
+
+    /// `rdtsc`: the time-stamp counter into EDX:EAX. osviz's counter is the
+    /// step count (one step is 10 ns of the board's time, as the CMOS clock
+    /// counts it: a 100 MHz TSC), this instruction's step included, the
+    /// same whether the machine runs or single-steps. With CR4.TSD set it is ring 0's alone
+    /// (#GP(0) elsewhere in protected mode; Intel SDM vol. 2, RDTSC).
+    fn rdtsc(&mut self) -> Result<()> {
+        if self.cpu.cr4 & Cr4::TSD != 0 && !self.cpu.real_mode() {
+            self.require_cpl0()?;
+        }
+        self.settle_for_device();
+        let tsc = self.steps;
+        self.cpu.gpr[0] = tsc as u32;
+        self.cpu.gpr[2] = (tsc >> 32) as u32;
+        Ok(())
     }
 
     fn require_cpl0(&self) -> Result<()> {

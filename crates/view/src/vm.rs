@@ -61,7 +61,7 @@ impl ExitReason {
             ExitReason::Mmio => "APIC access (MMIO)",
             ExitReason::ShadowFill => "hidden page fault (shadow fill)",
             ExitReason::GuestPageFault => "guest page fault (reflected)",
-            ExitReason::Interrupt => "interrupt (injected)",
+            ExitReason::Interrupt => "interrupt (taken, then injected)",
             ExitReason::SystemCall => "system call (reflected)",
             ExitReason::Patched => "patched pushfl/popfl",
             ExitReason::Exception => "other exception (reflected)",
@@ -109,6 +109,9 @@ pub struct ExitView {
     /// privileged instruction, the kind of instruction it decoded (or the
     /// CR3 a `mov` to a control register left).
     pub info: u32,
+    /// The hypervisor's steps on it, from the trap to its return (0 while
+    /// it is being handled).
+    pub steps: u32,
     /// The guest's instruction at `eip`, disassembled from its memory (a
     /// patched `pushfl` reads as the `int3` the hypervisor put there).
     pub instruction: Option<String>,
@@ -138,6 +141,8 @@ pub struct VirtualMachineView {
     /// Exits so far, and interrupts and exceptions delivered into the guest.
     pub exits: u32,
     pub injected: u32,
+    /// The steps the hypervisor spent handling exits, as it timed them.
+    pub vmm_steps: u64,
     /// Exits by reason, every reason.
     pub by_reason: Vec<(ExitReason, u32)>,
     /// The last exits, oldest first.
@@ -145,6 +150,17 @@ pub struct VirtualMachineView {
 }
 
 impl VirtualMachineView {
+    /// The guest's own steps of the machine's `steps`: the rest are the
+    /// hypervisor's.
+    pub fn guest_steps(&self, steps: u64) -> u64 {
+        steps.saturating_sub(self.vmm_steps)
+    }
+
+    /// Exits per 1,000 of the guest's own steps.
+    pub fn exits_per_thousand(&self, steps: u64) -> f64 {
+        f64::from(self.exits) * 1000.0 / self.guest_steps(steps).max(1) as f64
+    }
+
     /// The exits counted for `reason`.
     pub fn count(&self, reason: ExitReason) -> u32 {
         self.by_reason

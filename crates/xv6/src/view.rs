@@ -566,6 +566,15 @@ impl KernelView for Xv6 {
         if self.boot_code(m, eip).is_some() {
             return self.place(m, eip);
         }
+        // Under a hypervisor, paging is off only while the hypervisor
+        // boots, at its load addresses (its link addresses less its
+        // window's start); the guest always runs with paging on.
+        if let Some(hv) = self.hypervisor().filter(|_| !m.cpu().paging()) {
+            let linked = eip.wrapping_add(hv.window_start());
+            if hv.holds(linked) {
+                return self.place(m, linked);
+            }
+        }
         let linked = if !m.cpu().paging() && eip < self.kernbase() {
             eip.wrapping_add(self.kernbase())
         } else {

@@ -60,6 +60,9 @@ pub struct VirtualCpu {
     pub injected: u32,
     /// Exits by reason, in `enum reason`'s order: (enumerator, count).
     pub by_reason: Vec<(String, u32)>,
+    /// The steps the hypervisor spent handling exits (it times them with
+    /// `rdtsc`, which counts osviz's steps).
+    pub vmm_steps: u64,
 }
 
 /// One exit of the hypervisor's log.
@@ -73,6 +76,8 @@ pub struct Exit {
     pub eip: u32,
     /// The vector, port, address or CR3 the exit concerned.
     pub info: u32,
+    /// The hypervisor's steps on it (0 while it is being handled).
+    pub steps: u32,
 }
 
 fn missing(what: &str) -> ViewError {
@@ -268,6 +273,11 @@ impl Hypervisor {
             exits: v("exits")?,
             injected: v("injected")?,
             by_reason,
+            vmm_steps: {
+                let f = Self::field(s, "vmm_steps")?;
+                let at = addr + f.offset;
+                u64::from(self.read(m, at, 4)) | u64::from(self.read(m, at + 4, 4)) << 32
+            },
         })
     }
 
@@ -310,6 +320,7 @@ impl Hypervisor {
                         .map_or_else(|| format!("reason {reason}"), |(n, _)| n.clone()),
                     eip: self.value(m, at, e, "eip")?,
                     info: self.value(m, at, e, "info")?,
+                    steps: self.value(m, at, e, "steps")?,
                 })
             })
             .collect()
@@ -373,6 +384,7 @@ impl crate::Xv6 {
                     reason,
                     eip: e.eip,
                     info: e.info,
+                    steps: e.steps,
                     instruction: self.guest_instruction(m, e.eip),
                     original: (reason == osviz_view::ExitReason::Patched)
                         .then(|| u8::try_from(e.info).ok())
@@ -395,6 +407,7 @@ impl crate::Xv6 {
             guest_size,
             exits: v.exits,
             injected: v.injected,
+            vmm_steps: v.vmm_steps,
             by_reason,
             recent,
         })

@@ -63,7 +63,13 @@ pub fn code_panel(props: &CodeProps) -> Html {
                     placeholder="break at: sys_write, trap.c:40" onkeydown={on_break_at} />
             </div>
             <div class="where">
-                <span class="mode">{ if v.real_mode { "real mode" } else if v.ring == 3 { "user" } else if v.ring == 0 { "kernel" } else { "guest kernel (ring 1)" } }</span>
+                <span class="mode">{ match (v.real_mode, v.ring, v.hypervisor) {
+                    (true, _, _) => "real mode",
+                    (false, 3, _) => "user",
+                    (false, 0, true) => "hypervisor (ring 0)",
+                    (false, 0, false) => "kernel",
+                    (false, _, _) => "guest kernel (ring 1)",
+                } }</span>
                 { format!(" {} · eip {:08x} · {}", v.file, v.eip, v.place) }
             </div>
             <div class="source">{ for lines }</div>

@@ -59,6 +59,7 @@ pub fn registers_panel(props: &RegistersProps) -> Html {
         "no rings in real mode: every instruction may run"
     } else {
         match props.now.cpl {
+            0 if props.now.hypervisor => "ring 0 (the hypervisor)",
             0 => "ring 0 (kernel mode)",
             3 => "ring 3 (user mode)",
             // A guest kernel a hypervisor deprivileged (ring compression).

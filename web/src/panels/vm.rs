@@ -22,7 +22,7 @@ pub struct VirtualMachineProps {
 }
 
 fn yes_no(on: bool) -> &'static str {
-    if on { "1 (on)" } else { "0 (off)" }
+    if on { "1 (enabled)" } else { "0 (disabled)" }
 }
 
 /// One row of the real-versus-virtual table; `differs` marks the rows
@@ -71,6 +71,9 @@ pub fn virtual_machine_panel(props: &VirtualMachineProps) -> Html {
     };
     let runs = match vm.runs {
         Runner::Guest => "the guest runs natively (an exit hands the CPU to the hypervisor)",
+        Runner::Hypervisor if vm.exits == 0 => {
+            "the hypervisor runs: it is booting, and has not started the guest yet"
+        }
         Runner::Hypervisor => {
             "the hypervisor runs: it is handling an exit, and the guest is stopped"
         }
@@ -82,15 +85,17 @@ pub fn virtual_machine_panel(props: &VirtualMachineProps) -> Html {
         .max()
         .unwrap_or(0)
         .max(1);
-    let per_thousand = u64::from(vm.exits) as f64 * 1000.0 / props.steps.max(1) as f64;
+    let per_thousand = vm.exits_per_thousand(props.steps);
+    let guest = vm.guest_steps(props.steps);
     html! {
         <section class="panel vm" aria-label="Virtual machine">
             <h2>{ "Virtual machine" }</h2>
             <p class={classes!("summary", "vm-runs", (vm.runs == Runner::Hypervisor).then_some("in-vmm"))} role="note">{ runs }</p>
             { sides(&vm.real, &vm.virtual_cpu) }
             <p class="summary">{ format!(
-                "guest-physical memory: {} MiB at host-physical {:#x} · {} exits ({per_thousand:.1} per 1,000 steps) · {} interrupts and exceptions delivered into the guest",
-                vm.guest_size >> 20, vm.guest_base, vm.exits, vm.injected
+                "guest-physical memory: {} MiB at host-physical {:#x} · {} exits, {per_thousand:.1} per 1,000 of the guest's own steps · of {} steps, {} the hypervisor's handling exits ({:.0}%) and {guest} the guest's · {} interrupts and exceptions delivered into the guest",
+                vm.guest_size >> 20, vm.guest_base, vm.exits, props.steps, vm.vmm_steps,
+                vm.vmm_steps as f64 * 100.0 / props.steps.max(1) as f64, vm.injected
             ) }</p>
             <table class="vm-counts" aria-label="Exits by reason">
                 <tbody>
@@ -155,7 +160,7 @@ pub fn vm_exits_panel(props: &VmExitsProps) -> Html {
             <label class="filters"><input type="checkbox" checked={*hide_patched} onchange={toggle} />{ " hide the patched pushfl/popfl" }</label>
             <div class="vm-exits-scroll">
                 <table>
-                    <thead><tr><th>{ "#" }</th><th>{ "reason" }</th><th>{ "guest instruction" }</th><th>{ "where" }</th><th>{ "detail" }</th></tr></thead>
+                    <thead><tr><th>{ "#" }</th><th>{ "reason" }</th><th>{ "guest instruction" }</th><th>{ "where" }</th><th>{ "detail" }</th><th title="the hypervisor's steps handling it">{ "steps" }</th></tr></thead>
                     <tbody>
                         { for shown.iter().map(|r| html! {
                             <tr class={classes!("exit", reason_class(r.reason))} data-reason={format!("{:?}", r.reason)}>
@@ -164,6 +169,7 @@ pub fn vm_exits_panel(props: &VmExitsProps) -> Html {
                                 <td class="insn"><code>{ format!("{} {}", hex(r.eip), r.instruction) }</code></td>
                                 <td class="place">{ r.place.clone() }</td>
                                 <td class="detail">{ r.detail.clone() }</td>
+                                <td class="num">{ r.steps.map_or("…".to_string(), |n| n.to_string()) }</td>
                             </tr>
                         }) }
                     </tbody>
@@ -214,8 +220,11 @@ pub fn three_tables_panel(props: &ThreeTablesProps) -> Html {
     };
     let t = &v.tables;
     let follow = v.follow.map(|f| {
+        let guest_user = f.guest.pte.map_or(f.guest.pde, |pte| pte & f.guest.pde) & Pte::USER != 0;
         let verdict = if f.shadow_agrees() {
-            "the shadow holds what the guest's table and the hypervisor's map imply".to_string()
+            "the shadow maps it to the frame the guest's table and the hypervisor's map imply (with W only once the guest's page is dirty: the hypervisor sets its D bit on the first write)".to_string()
+        } else if f.guest.address.is_some() && f.shadow.address.is_none() && !guest_user {
+            "not a user page in the guest's table: a user touch is a true page fault, reflected into the guest (a kernel touch fills the shadow)".to_string()
         } else if f.guest.address.is_none() {
             "the guest's own table does not map it: a touch is a true page fault, reflected into the guest".to_string()
         } else if f.shadow.address.is_none() {
@@ -262,6 +271,7 @@ pub fn three_tables_panel(props: &ThreeTablesProps) -> Html {
                                 <td>{ format!("{:#x}", r.host_frame) }</td>
                                 <td>{ match r.shadow_pte {
                                     Some(pte) => format!("{pte:#x}"),
+                                    None if r.guest_pte & Pte::USER == 0 => "missing (not a user page: a user touch faults)".to_string(),
                                     None => "missing (filled on first touch)".to_string(),
                                 } }</td>
                             </tr>

@@ -20,6 +20,9 @@ pub struct CodeView {
     /// The instructions from EIP on, disassembled: address and text.
     pub disassembly: Vec<(u32, String)>,
     pub ring: u8,
+    /// A hypervisor runs the kernel: ring 0 is the hypervisor's, ring 1
+    /// the guest kernel's.
+    pub hypervisor: bool,
     /// The CPU is in real mode (no rings: the boot sector).
     pub real_mode: bool,
     /// The call stack by frame pointers, innermost first, each as
@@ -86,6 +89,7 @@ pub fn code(session: &Session) -> CodeView {
         bytes,
         disassembly,
         ring: m.cpu().cpl(),
+        hypervisor: session.guest().under_hypervisor(),
         real_mode: m.cpu().real_mode(),
         stack: {
             let view = session.guest().view();

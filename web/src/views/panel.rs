@@ -233,7 +233,10 @@ pub fn panel_view(
     let i = s.guest().view();
     match panel {
         Panel::Registers => PanelView::Registers {
-            now: RegisterView::of(m),
+            now: RegisterView {
+                hypervisor: s.guest().under_hypervisor(),
+                ..RegisterView::of(m)
+            },
             before: RegisterView::of_cpu(s.before()),
         },
         Panel::Code => PanelView::Code {
@@ -302,7 +305,10 @@ pub fn panel_view(
                     "real mode: an interrupt goes through the vector table at IDTR's base {:#x} (four bytes a vector: offset, then segment), not through the gates below, which the kernel has not loaded yet",
                     m.cpu().idtr.base
                 )
-            }),
+            }).or_else(|| i.virtual_machine(m).map(|vm| format!(
+                "under the hypervisor: every trap first goes through the hypervisor's IDT (the real IDTR, {:#x}), as the stages below tell; the table is the guest's own (at {:#x}), through which the hypervisor then delivers it",
+                vm.real.idt_base, vm.virtual_cpu.idt_base
+            ))),
         },
         Panel::PhysicalFrames => {
             let (frames, free) = frames.borrow_mut().owners(s, now_ms);

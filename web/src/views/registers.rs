@@ -9,6 +9,8 @@ pub struct RegisterView {
     pub rows: Vec<(&'static str, u32)>,
     pub eflags: u32,
     pub cpl: u8,
+    /// A hypervisor runs the kernel (ring 0 is the hypervisor's).
+    pub hypervisor: bool,
     /// The CPU's mode in words: real or protected, the code's size, paging.
     pub mode: String,
     /// The segment registers, when segments matter (real mode, or a
@@ -88,6 +90,7 @@ impl RegisterView {
             rows,
             eflags: c.eflags(),
             cpl: c.cpl(),
+            hypervisor: false,
             mode: mode_words(c),
             segments,
         }

@@ -20,6 +20,8 @@ pub struct ExitRow {
     /// What the exit concerned, in words: the port and its device, the
     /// faulting address, the vector.
     pub detail: String,
+    /// The hypervisor's steps on it (`None` while it is being handled).
+    pub steps: Option<u32>,
 }
 
 /// The exit's one word of detail in words.
@@ -37,7 +39,10 @@ fn detail(e: &ExitView) -> String {
         ExitReason::Mmio => format!("guest-physical {:#x}", e.info),
         ExitReason::ShadowFill => format!("{:#x}: filled from the guest's tables", e.info),
         ExitReason::GuestPageFault => format!("{:#x}: the guest's own fault", e.info),
-        ExitReason::Interrupt => format!("vector {}, delivered into the guest", e.info),
+        ExitReason::Interrupt => format!(
+            "vector {}: the hypervisor's; into the guest's handler once its virtual IF is on",
+            e.info
+        ),
         ExitReason::SystemCall => format!("vector {}, into the guest's gate", e.info),
         ExitReason::Exception => format!("vector {}, into the guest's handler", e.info),
     }
@@ -72,6 +77,7 @@ pub fn exit_rows(vm: &VirtualMachineView) -> Vec<ExitRow> {
             instruction: e.instruction.clone().unwrap_or_default(),
             place: place(e),
             detail: detail(e),
+            steps: (e.steps != 0).then_some(e.steps),
         })
         .collect()
 }
