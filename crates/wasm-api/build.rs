@@ -4,6 +4,8 @@
 //! build is the one `scripts/xv6` writes (`target/xv6` in the checkout, or
 //! `$XV6_OUT`). Without one, both name an empty file, so everything still
 //! compiles and the xv6 tests fail saying how to make the build.
+//! `OSVIZ_VMM` names the teaching hypervisor `scripts/vmm` writes
+//! (`target/vmm/vmm`, or `$VMM_OUT/vmm`), likewise.
 
 use std::path::PathBuf;
 
@@ -29,4 +31,14 @@ fn main() {
         let chosen = if path.is_file() { path } else { empty.clone() };
         println!("cargo:rustc-env={var}={}", chosen.display());
     }
+    // The teaching hypervisor `scripts/vmm` writes (`target/vmm/vmm`, or
+    // `$VMM_OUT/vmm`), for the virtualization lessons' test.
+    println!("cargo:rerun-if-env-changed=VMM_OUT");
+    let vmm = std::env::var_os("VMM_OUT")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| manifest.join("../../target/vmm"))
+        .join("vmm");
+    println!("cargo:rerun-if-changed={}", vmm.display());
+    let chosen = if vmm.is_file() { vmm } else { empty };
+    println!("cargo:rustc-env=OSVIZ_VMM={}", chosen.display());
 }

@@ -13,6 +13,7 @@ wasm_bindgen_test_configure!(run_in_browser);
 static KERNEL: &[u8] = include_bytes!(env!("OSVIZ_XV6_KERNEL"));
 static DISK: &[u8] = include_bytes!(env!("OSVIZ_XV6_DISK"));
 static BOOT_BLOCK: &[u8] = include_bytes!(env!("OSVIZ_XV6_BOOT_BLOCK"));
+static HYPERVISOR: &[u8] = include_bytes!(env!("OSVIZ_VMM"));
 
 /// xv6's boot to the prompt takes about 14 M steps.
 const BOOT: f64 = 60_000_000.0;
@@ -162,13 +163,13 @@ fn typing_ls_prints_the_listing_and_the_next_prompt() {
 #[wasm_bindgen_test]
 fn an_xv6_lesson_starts_with_its_command_typed_and_answers_its_question() {
     let (kernel, disk) = build();
-    let mut m = MachineHandle::xv6_lesson("xv6-shell", kernel, disk, None).unwrap();
+    let mut m = MachineHandle::xv6_lesson("xv6-shell", kernel, disk, None, None).unwrap();
     assert_eq!(m.lesson().as_deref(), Some("xv6-shell"));
     assert!(m.console().ends_with("$ "), "{}", m.console());
     let answered = m.answer_question(0, 50_000_000.0).unwrap();
     assert_eq!(text(&answered, "answer").as_deref(), Some("pid 3 (sh)"));
     assert!(m.answer_question(1, 1000.0).is_err());
-    assert!(MachineHandle::xv6_lesson("memory-image", kernel, disk, None).is_err());
+    assert!(MachineHandle::xv6_lesson("memory-image", kernel, disk, None, None).is_err());
     assert!(MachineHandle::xv6(b"not an elf", disk, None).is_err());
 }
 
@@ -181,7 +182,8 @@ fn the_boot_lesson_starts_at_the_boot_sector_and_answers_from_the_gdt() {
     let (kernel, disk) = build();
     assert!(!BOOT_BLOCK.is_empty(), "no bootblock.o beside the build");
     let mut m =
-        MachineHandle::xv6_lesson("xv6-boot", kernel, disk, Some(BOOT_BLOCK.to_vec())).unwrap();
+        MachineHandle::xv6_lesson("xv6-boot", kernel, disk, Some(BOOT_BLOCK.to_vec()), None)
+            .unwrap();
     let regs = m.registers().unwrap();
     assert_eq!(num(&regs, "eip"), f64::from(0x7C00));
     assert_eq!(num(&regs, "cs"), 0.0);
@@ -190,7 +192,47 @@ fn the_boot_lesson_starts_at_the_boot_sector_and_answers_from_the_gdt() {
         text(&answered, "answer").as_deref(),
         Some("0x8 (GDT entry 1): 32-bit code, flat (it spans all 4 GiB from address zero)")
     );
-    let err = MachineHandle::xv6_lesson("xv6-boot", kernel, disk, None).unwrap_err();
+    let err = MachineHandle::xv6_lesson("xv6-boot", kernel, disk, None, None).unwrap_err();
     let message = String::from(js_sys::Error::from(JsValue::from(err)).message());
     assert!(message.contains("bootblock.o"), "{message}");
+}
+
+/// xv6 as the teaching hypervisor's guest, from JavaScript: the lesson
+/// boots to the prompt under the hypervisor, the virtual machine says the
+/// guest's kernel runs in ring 1 believing ring 0 with its exits counted,
+/// the three tables follow an address, a question is answered; without
+/// the hypervisor's ELF the lesson says what is missing.
+#[wasm_bindgen_test]
+fn a_virtualization_lesson_runs_xv6_under_the_hypervisor() {
+    let (kernel, disk) = build();
+    assert!(
+        !HYPERVISOR.is_empty(),
+        "no hypervisor: run `bash scripts/vmm` (it writes target/vmm/vmm) before `wasm-pack test`"
+    );
+    let mut m =
+        MachineHandle::xv6_lesson("vm-guest", kernel, disk, None, Some(HYPERVISOR.to_vec()))
+            .unwrap();
+    assert!(m.console().ends_with("$ "), "{}", m.console());
+    let vm = m.virtual_machine().unwrap();
+    let real = field(&vm, "real");
+    let believed = field(&vm, "virtual_cpu");
+    assert_eq!(num(&believed, "ring"), 0.0);
+    assert_eq!(num(&vm, "guest_size"), f64::from(224u32 << 20));
+    assert!(num(&vm, "exits") > 1000.0);
+    assert!(
+        num(&real, "cr3") != num(&believed, "cr3"),
+        "the shadow is not xv6's own"
+    );
+    let three = m.three_tables().unwrap();
+    assert_eq!(num(&three, "guest_dir"), num(&believed, "cr3"));
+    let answered = m.answer_question(0, 100_000_000.0).unwrap();
+    assert_eq!(
+        text(&answered, "answer").as_deref(),
+        Some(
+            "ring 1, ring 0: the hypervisor runs xv6's kernel deprivileged, and the virtual CPU it shows xv6 says ring 0"
+        )
+    );
+    let err = MachineHandle::xv6_lesson("vm-guest", kernel, disk, None, None).unwrap_err();
+    let message = String::from(js_sys::Error::from(JsValue::from(err)).message());
+    assert!(message.contains("hypervisor"), "{message}");
 }
