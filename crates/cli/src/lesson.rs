@@ -11,7 +11,12 @@ use std::rc::Rc;
 
 pub fn list() -> Result<(), String> {
     for l in all() {
-        println!("{:<20} {:<16} {}", l.id, l.kernel().name(), l.title);
+        let kernel = if l.under_hypervisor() {
+            "xv6 under the hypervisor"
+        } else {
+            l.kernel().name()
+        };
+        println!("{:<20} {:<16} {}", l.id, kernel, l.title);
     }
     Ok(())
 }

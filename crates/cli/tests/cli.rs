@@ -127,10 +127,14 @@ fn lessons_list_and_run() {
     let list = String::from_utf8_lossy(&out.stdout);
     assert!(list.contains("demand-paging"), "{list}");
     assert!(list.contains("xv6-syscall"), "{list}");
+    assert!(
+        list.contains("vm-shadow            xv6 under the hypervisor"),
+        "{list}"
+    );
     assert_eq!(
         list.lines().count(),
-        9 + 13,
-        "both kernels' lessons: {list}"
+        9 + 13 + 9,
+        "both kernels' lessons, and xv6's under the hypervisor: {list}"
     );
 
     let out = osviz(&["lesson", "run", "system-call"]);

@@ -385,7 +385,7 @@ impl crate::Xv6 {
                     eip: e.eip,
                     info: e.info,
                     steps: e.steps,
-                    instruction: self.guest_instruction(m, e.eip),
+                    instruction: guest_instruction(m, v.cr3, guest_base, guest_size, e.eip),
                     original: (reason == osviz_view::ExitReason::Patched)
                         .then(|| u8::try_from(e.info).ok())
                         .flatten()
@@ -411,19 +411,6 @@ impl crate::Xv6 {
             by_reason,
             recent,
         })
-    }
-
-    /// The guest's instruction at guest-virtual `eip`, read through its
-    /// own page tables and disassembled.
-    pub fn guest_instruction(&self, m: &Machine, eip: u32) -> Option<String> {
-        let bytes: Vec<u8> = (0..osviz_machine::MAX_INSTR_LEN as u32)
-            .map_while(|i| {
-                let host = self.translate(m, eip.wrapping_add(i))?.host?;
-                ((host as usize) < m.mem().len()).then(|| m.mem().read(host, 1) as u8)
-            })
-            .collect();
-        let instr = osviz_machine::decode(&bytes).ok()?;
-        Some(instr.disassemble(eip))
     }
 
     /// The ring of the guest code the hypervisor is handling an exit of:
@@ -511,4 +498,32 @@ impl crate::Xv6 {
             shadow_kernel_entries: kernel,
         })
     }
+}
+
+/// The guest's instruction at guest-virtual `eip`, read through its own
+/// page tables (directory `cr3`, guest-physical memory at `base`, `size`
+/// bytes) and disassembled; the walk is made once a page.
+fn guest_instruction(m: &Machine, cr3: u32, base: u32, size: u32, eip: u32) -> Option<String> {
+    let host_of = |va: u32| {
+        osviz_view::vm::walk(m, cr3, base, va)
+            .address
+            .filter(|&gpa| gpa < size)
+            .map(|gpa| gpa.wrapping_add(base))
+    };
+    let first = host_of(eip)?;
+    let page_end = (eip | 0xFFF).wrapping_add(1);
+    let next_page = host_of(page_end);
+    let bytes: Vec<u8> = (0..osviz_machine::MAX_INSTR_LEN as u32)
+        .map_while(|i| {
+            let va = eip.wrapping_add(i);
+            let host = if va < page_end || page_end == 0 {
+                first.wrapping_add(i)
+            } else {
+                next_page?.wrapping_add(va - page_end)
+            };
+            ((host as usize) < m.mem().len()).then(|| m.mem().read(host, 1) as u8)
+        })
+        .collect();
+    let instr = osviz_machine::decode(&bytes).ok()?;
+    Some(instr.disassemble(eip))
 }

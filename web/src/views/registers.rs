@@ -13,9 +13,11 @@ pub struct RegisterView {
     pub hypervisor: bool,
     /// The CPU's mode in words: real or protected, the code's size, paging.
     pub mode: String,
-    /// The segment registers, when segments matter (real mode, or a
-    /// segment with a base or 16-bit code or stack): each selector and what
-    /// the CPU loaded for it. Empty on a flat 32-bit machine.
+    /// The segment registers, when segments matter (real mode, a segment
+    /// with a base or 16-bit code or stack, or ring 1 or 2, where a
+    /// hypervisor runs a guest's kernel and the selectors' RPL show ring
+    /// compression): each selector and what the CPU loaded for it. Empty
+    /// on a flat 32-bit machine in ring 0 or 3.
     pub segments: Vec<SegmentRow>,
 }
 
@@ -69,7 +71,7 @@ impl RegisterView {
             ("cr2", c.cr2),
             ("cr3", c.cr3),
         ]);
-        let segments = if c.real_mode() || !c.is_flat() {
+        let segments = if c.real_mode() || !c.is_flat() || matches!(c.cpl(), 1 | 2) {
             [Seg::Cs, Seg::Ds, Seg::Es, Seg::Ss]
                 .iter()
                 .map(|&s| {
