@@ -5,7 +5,7 @@
 // an answer: each is read from the page after the machine computed it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { openPage, region, done } from './helpers.mjs';
+import { openPage, region, done, reveal, predict, question } from './helpers.mjs';
 
 /** Chooses an xv6 lesson and waits for its title and xv6's prompt. */
 async function openXv6Lesson(page, id, title) {
@@ -21,34 +21,6 @@ async function openXv6Lesson(page, id, title) {
     () => /init: starting sh\s*\n\$ /.test(document.querySelector('.screen')?.innerText ?? ''),
     null, { timeout: 60000 },
   );
-}
-
-const question = (page, i) => region(page, 'Lesson').locator('.question').nth(i);
-
-/** Reveals question `i` (from 0) and returns the machine's answer as the page words it. */
-async function reveal(page, i) {
-  await question(page, i).getByRole('button', { name: 'Run to it and reveal' }).click();
-  const answer = question(page, i).locator('.answer');
-  await answer.waitFor({ timeout: 60000 });
-  const text = await answer.textContent();
-  const m = text.match(/^The machine says: (.*?) \(step \d+\)/);
-  assert.ok(m, `an answer reached at a step: ${text}`);
-  return m[1];
-}
-
-/**
- * Types `prediction` for question `i` and returns the verdict the page shows.
- * The field is emptied first and the old verdict seen gone (an empty
- * prediction is not graded), so the verdict read is the new one's.
- */
-async function predict(page, i, prediction) {
-  const field = page.getByLabel(`Your answer to question ${i + 1}`);
-  const verdict = question(page, i).locator('.answer .verdict');
-  await field.fill('');
-  await verdict.waitFor({ state: 'detached' });
-  await field.fill(prediction);
-  await verdict.waitFor();
-  return (await verdict.textContent()).trim();
 }
 
 test('in every xv6 lesson, the machine\'s own answer typed as the prediction is marked right', async () => {

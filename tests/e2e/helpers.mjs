@@ -93,3 +93,32 @@ export async function done(page, errors) {
   assert.deepEqual(errors, []);
   await page.close();
 }
+
+/** The lesson panel's question `i` (from 0). */
+export const question = (page, i) => region(page, 'Lesson').locator('.question').nth(i);
+
+/** Reveals question `i` (from 0) and returns the machine's answer as the page words it. */
+export async function reveal(page, i) {
+  await question(page, i).getByRole('button', { name: 'Run to it and reveal' }).click();
+  const answer = question(page, i).locator('.answer');
+  await answer.waitFor({ timeout: 60000 });
+  const text = await answer.textContent();
+  const m = text.match(/^The machine says: (.*?) \(step \d+\)/);
+  assert.ok(m, `an answer reached at a step: ${text}`);
+  return m[1];
+}
+
+/**
+ * Types `prediction` for question `i` and returns the verdict the page shows.
+ * The field is emptied first and the old verdict seen gone (an empty
+ * prediction is not graded), so the verdict read is the new one's.
+ */
+export async function predict(page, i, prediction) {
+  const field = page.getByLabel(`Your answer to question ${i + 1}`);
+  const verdict = question(page, i).locator('.answer .verdict');
+  await field.fill('');
+  await verdict.waitFor({ state: 'detached' });
+  await field.fill(prediction);
+  await verdict.waitFor();
+  return (await verdict.textContent()).trim();
+}

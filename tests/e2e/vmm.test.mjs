@@ -8,11 +8,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { shots, openPage, region, chooseLesson, done } from './helpers.mjs';
+import { shots, openPage, region, chooseLesson, done, reveal, predict } from './helpers.mjs';
 
 const screenText = (page) => page.locator('.screen').innerText();
-const question = (page, i) => region(page, 'Lesson').locator('.question').nth(i);
-
 /** Chooses a virtualization lesson and waits for xv6's prompt under the hypervisor. */
 async function openVm(page, lesson) {
   await chooseLesson(page, lesson);
@@ -20,26 +18,6 @@ async function openVm(page, lesson) {
     () => /init: starting sh\s*\n\$ /.test(document.querySelector('.screen')?.innerText ?? ''),
     null, { timeout: 60000 },
   );
-}
-
-async function reveal(page, i) {
-  await question(page, i).getByRole('button', { name: 'Run to it and reveal' }).click();
-  const answer = question(page, i).locator('.answer');
-  await answer.waitFor({ timeout: 60000 });
-  const text = await answer.textContent();
-  const m = text.match(/^The machine says: (.*?) \(step \d+\)/);
-  assert.ok(m, `an answer reached at a step: ${text}`);
-  return m[1];
-}
-
-async function predict(page, i, prediction) {
-  const field = page.getByLabel(`Your answer to question ${i + 1}`);
-  const verdict = question(page, i).locator('.answer .verdict');
-  await field.fill('');
-  await verdict.waitFor({ state: 'detached' });
-  await field.fill(prediction);
-  await verdict.waitFor();
-  return (await verdict.textContent()).trim();
 }
 
 test('xv6 boots to its prompt under the hypervisor, ls works, and the panels show the virtual machine', async () => {

@@ -626,16 +626,7 @@ fn every_vmm_lesson_reaches_its_moments_and_answers_as_the_source_implies() {
             xv6: &xv6,
         }
         .counts();
-        let want = expected
-            .iter()
-            .find(|(id, _)| *id == l.id)
-            .map_or(&[][..], |(_, a)| *a);
-        assert_eq!(
-            want.len(),
-            l.questions.len(),
-            "{}: an expected answer per question",
-            l.id
-        );
+        let want = common::expected_for(expected, l);
         // Each moment (every breakpoint, every question's) run to once, on
         // its own copy of the start; each question answered there.
         let mut moments: Vec<Moment> = l.breakpoints.to_vec();

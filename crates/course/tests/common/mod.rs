@@ -48,6 +48,22 @@ pub fn xv6_under_hypervisor() -> Rc<Xv6Build> {
 /// Each lesson's expected answers, one per question, by lesson id.
 pub type Expected<'a> = &'a [(&'a str, &'a [&'a str])];
 
+/// `lesson`'s expected answers; it fails at once unless there is one per
+/// question.
+pub fn expected_for<'a>(expected: Expected<'a>, lesson: &Lesson) -> &'a [&'a str] {
+    let want = expected
+        .iter()
+        .find(|(id, _)| *id == lesson.id)
+        .map_or(&[][..], |(_, a)| *a);
+    assert_eq!(
+        want.len(),
+        lesson.questions.len(),
+        "{}: an expected answer per question",
+        lesson.id
+    );
+    want
+}
+
 /// Answers every question of `lessons`, each from the guest `start` gives
 /// for its lesson (at the lesson's start), and returns what differs from
 /// `expected` (empty when all is as the source implies). A lesson without
@@ -60,16 +76,7 @@ pub fn wrong_answers(
 ) -> Vec<String> {
     let mut wrong = Vec::new();
     for l in lessons {
-        let want = expected
-            .iter()
-            .find(|(id, _)| *id == l.id)
-            .map_or(&[][..], |(_, a)| *a);
-        assert_eq!(
-            want.len(),
-            l.questions.len(),
-            "{}: an expected answer per question",
-            l.id
-        );
+        let want = expected_for(expected, l);
         let answers = osviz_course::read_answers(l, &start(l), max_steps);
         for ((q, got), want) in l.questions.iter().zip(answers).zip(want) {
             let got = got.unwrap_or_else(|e| panic!("{}: {}: {e}", l.id, q.prompt));
