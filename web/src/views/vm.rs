@@ -32,7 +32,7 @@ fn detail(e: &ExitView) -> String {
             None => format!("port {:#x}", e.info),
         },
         ExitReason::Patched => format!(
-            "was {} before the hypervisor rewrote it",
+            "rewritten from {}",
             e.original.as_deref().unwrap_or("an instruction")
         ),
         ExitReason::Privileged => "emulated on the virtual CPU".to_string(),
