@@ -31,6 +31,9 @@ pub struct Screen {
 pub struct Shown {
     pub procs: Vec<ProcessView>,
     pub process: Option<ProcessView>,
+    /// The virtual machine, read once a frame for every panel that shows
+    /// it (none without a hypervisor).
+    pub vm: Option<osviz_view::VirtualMachineView>,
 }
 
 impl Shown {
@@ -44,7 +47,8 @@ impl Shown {
             .and_then(|pid| procs.iter().find(|p| p.pid == pid).cloned())
             .or_else(|| i.current(m))
             .or_else(|| procs.first().cloned());
-        Shown { procs, process }
+        let vm = i.virtual_machine(m);
+        Shown { procs, process, vm }
     }
 
     fn pid(&self) -> Option<u32> {
@@ -257,13 +261,13 @@ pub fn panel_view(
                 .unwrap_or_default(),
         },
         Panel::VirtualMachine => PanelView::VirtualMachine {
-            vm: i.virtual_machine(m),
+            vm: shown.vm.clone(),
             steps: m.steps(),
         },
         Panel::VmExits => {
-            PanelView::VmExits(i.virtual_machine(m).map(|vm| views::vm::exit_rows(&vm)))
+            PanelView::VmExits(shown.vm.as_ref().map(views::vm::exit_rows))
         }
-        Panel::ThreeTables => PanelView::ThreeTables(views::vm::three_way(s)),
+        Panel::ThreeTables => PanelView::ThreeTables(views::vm::three_way(s, shown.vm.as_ref())),
         Panel::PageWalk => {
             let (addr, what) = match s.inspect().walk_addr() {
                 Some(a) => (a, "typed address"),
@@ -273,7 +277,7 @@ pub fn panel_view(
             PanelView::PageWalk {
                 walk: m.walk(addr),
                 what: what.to_string(),
-                tables: views::vm::walked_tables(s),
+                tables: shown.vm.as_ref().map(views::vm::walked_tables),
                 paging: m.cpu().paging(),
                 real_mode: m
                     .cpu()
@@ -305,7 +309,7 @@ pub fn panel_view(
                     "real mode: an interrupt goes through the vector table at IDTR's base {:#x} (four bytes a vector: offset, then segment), not through the gates below, which the kernel has not loaded yet",
                     m.cpu().idtr.base
                 )
-            }).or_else(|| i.virtual_machine(m).map(|vm| format!(
+            }).or_else(|| shown.vm.as_ref().map(|vm| format!(
                 "under the hypervisor: every trap first goes through the hypervisor's IDT (the real IDTR, {:#x}), as the stages below tell; the table is the guest's own (at {:#x}), through which the hypervisor then delivers it",
                 vm.real.idt_base, vm.virtual_cpu.idt_base
             ))),

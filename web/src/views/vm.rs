@@ -93,11 +93,11 @@ pub struct ThreeWay {
     pub guest_base: u32,
 }
 
-pub fn three_way(s: &Session) -> Option<ThreeWay> {
+pub fn three_way(s: &Session, vm: Option<&VirtualMachineView>) -> Option<ThreeWay> {
     let m = s.guest().machine();
     let i = s.guest().view();
+    let vm = vm?;
     let tables = i.three_tables(m)?;
-    let vm = i.virtual_machine(m)?;
     let (addr, what) = match s.inspect().walk_addr() {
         Some(a) => (a, "the address typed in the Page walk panel"),
         None => {
@@ -115,11 +115,9 @@ pub fn three_way(s: &Session) -> Option<ThreeWay> {
 
 /// What the Page walk panel says under a hypervisor: the tables the MMU
 /// walked are the shadow's, not the guest's.
-pub fn walked_tables(s: &Session) -> Option<String> {
-    let m = s.guest().machine();
-    let vm = s.guest().view().virtual_machine(m)?;
-    Some(format!(
+pub fn walked_tables(vm: &VirtualMachineView) -> String {
+    format!(
         "the MMU walks the hypervisor's shadow page directory (the real CR3, {:#x}), not the guest's own (the CR3 the guest believes it loaded, guest-physical {:#x}): see Three page tables",
         vm.real.cr3, vm.virtual_cpu.cr3
-    ))
+    )
 }
