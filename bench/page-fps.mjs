@@ -8,6 +8,7 @@
 import { resolve } from 'node:path';
 import { serveDist } from '../tests/e2e/serve-dist.mjs';
 import { launch } from '../tests/e2e/browser.mjs';
+import { measureWindow } from './window.mjs';
 
 const dist = resolve(process.argv[2] ?? 'dist');
 const seconds = Number(process.argv[3] ?? 5);
@@ -83,20 +84,7 @@ for (const [name, source] of Object.entries(PROGRAMS)) {
   await page.getByRole('button', { name: 'Run', exact: true }).click();
   await page.waitForTimeout(500);
   const before = await metrics();
-  const { frames, steps } = await page.evaluate(async (ms) => {
-    const status = () => Number((document.querySelector('#status')?.textContent.match(/step (\d+)/) ?? [0, 0])[1]);
-    const start = status();
-    let frames = 0;
-    const t0 = performance.now();
-    await new Promise((done) => {
-      const tick = () => {
-        frames += 1;
-        if (performance.now() - t0 < ms) requestAnimationFrame(tick); else done();
-      };
-      requestAnimationFrame(tick);
-    });
-    return { frames, steps: status() - start };
-  }, seconds * 1000);
+  const { frames, painted, steps, longest } = await measureWindow(page, seconds * 1000);
   const after = await metrics();
   // What the main thread spent its time on, in ms per frame: script (the
   // machine and the render), style, layout; the rest of a 16.7 ms frame is
@@ -111,7 +99,7 @@ for (const [name, source] of Object.entries(PROGRAMS)) {
     ? await latency(page.locator('#run'), 'click', (l) => l.click(),
       `document.querySelector('#run').textContent === 'Run'`)
     : NaN;
-  results.push({ name, split, fps: frames / seconds, stepsPerSecond: steps / seconds, hover, pause, stillRunning });
+  results.push({ name, split, fps: frames / seconds, views: painted / seconds, longest, stepsPerSecond: steps / seconds, hover, pause, stillRunning });
 }
 
 // Each slow speed: steps counted in the page over two seconds of running.
@@ -141,7 +129,7 @@ const linkMs = Date.now() - t0;
 
 console.log(`osviz page benchmark: headless Chromium, 1440x900, every panel open, full speed, ${seconds} s each`);
 for (const r of results) {
-  console.log(`  ${r.name}: ${r.fps.toFixed(1)} frames/s, ${(r.stepsPerSecond / 1e6).toFixed(2)} M steps/s, hover shown in ${r.hover.toFixed(0)} ms, Pause shown in ${r.pause.toFixed(0)} ms${r.stillRunning ? '' : ' (the program ended during the window: not a valid measurement)'}`);
+  console.log(`  ${r.name}: ${r.fps.toFixed(1)} frames/s (${r.views.toFixed(1)} with new views), ${(r.stepsPerSecond / 1e6).toFixed(2)} M steps/s, longest main-thread task ${r.longest ? `${r.longest.toFixed(0)} ms` : 'under 50 ms'}, hover shown in ${r.hover.toFixed(0)} ms, Pause shown in ${r.pause.toFixed(0)} ms${r.stillRunning ? '' : ' (the program ended during the window: not a valid measurement)'}`);
   console.log(`    ${r.split}`);
 }
 console.log(`  speed settings: ${rates.join(', ')}`);

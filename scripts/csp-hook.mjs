@@ -3,7 +3,7 @@
 // this moves it into its own file (start-<hash>.js, named by its content)
 // and puts the policy in a <meta> at the top of <head>, so that any static
 // host serves the page under it. 'wasm-unsafe-eval' lets the page compile
-// its WebAssembly; style attributes are allowed (the components set sizes
+// its WebAssembly; the machine's worker comes from the site only; style attributes are allowed (the components set sizes
 // through them), style sheets only from the site itself.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
@@ -12,6 +12,7 @@ import { join } from 'node:path';
 export const POLICY = [
   "default-src 'self'",
   "script-src 'self' 'wasm-unsafe-eval'",
+  "worker-src 'self'",
   "style-src 'self'",
   "style-src-attr 'unsafe-inline'",
   "img-src 'self' data:",

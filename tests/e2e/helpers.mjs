@@ -21,6 +21,55 @@ before(async () => {
   ctx.browser = await launch();
 });
 
+/**
+ * Waits until the page shows every action sent: the machine runs in the
+ * page's worker, so what a click asks is painted a frame (or, for long
+ * work, its length) later. The page counts the actions it sent and the
+ * last one its painted frame shows (`data-sent`, `data-applied` on the
+ * body); once the frame shows every action sent up to the input's, the
+ * page has answered it.
+ */
+export async function settled(page) {
+  try {
+    // The actions sent so far (the input's among them): later ones, such
+    // as a hover the moving layout causes, are not waited for.
+    const sent = await page.evaluate(() => Number(document.body?.getAttribute('data-sent') ?? 0));
+    await page.waitForFunction((sent) => {
+      const b = document.body;
+      return !b || Number(b.getAttribute('data-applied') ?? 0) >= sent;
+    }, sent, { timeout: 180000, polling: 'raf' });
+  } catch (e) {
+    // A page closed or navigated away has nothing left to show.
+    if (!/closed|navigat|destroyed|context/i.test(String(e))) throw e;
+  }
+}
+
+// Every input a test gives the page waits for the page to show its effect,
+// as a student's next look at the page would.
+const INPUTS = ['click', 'dblclick', 'fill', 'press', 'pressSequentially', 'type', 'selectOption', 'hover', 'check', 'uncheck', 'setInputFiles', 'dispatchEvent', 'tap'];
+let patched = false;
+const pageOfKeyboard = new WeakMap();
+function settleAfterInputs(page) {
+  pageOfKeyboard.set(page.keyboard, page);
+  if (patched) return;
+  patched = true;
+  const wrap = (proto, pageOf) => {
+    for (const name of INPUTS) {
+      const original = proto[name];
+      if (typeof original !== 'function') continue;
+      proto[name] = async function (...args) {
+        const result = await original.apply(this, args);
+        const p = pageOf(this);
+        if (p) await settled(p);
+        return result;
+      };
+    }
+  };
+  wrap(Object.getPrototypeOf(page.locator('body')), (l) => l.page());
+  wrap(Object.getPrototypeOf(page), (p) => p);
+  wrap(Object.getPrototypeOf(page.keyboard), (k) => pageOfKeyboard.get(k));
+}
+
 after(async () => {
   await ctx.browser?.close();
   ctx.server?.close();
@@ -28,6 +77,7 @@ after(async () => {
 
 /** Watches a page for errors and CSP violations; `problems()` lists them. */
 export async function watch(page) {
+  settleAfterInputs(page);
   const problems = [];
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
   // Everything the page asks the server for exists (the icon included).

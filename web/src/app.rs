@@ -3,6 +3,8 @@
 //! data `views` computes. Nothing here reads the machine itself.
 
 use crate::action::{Action, SHORTCUTS, for_key, key_of};
+use crate::channel::{FromWorker, Start, ToWorker};
+use crate::clock::now_ms;
 use crate::focus::Focus;
 use crate::kept::{Kept, Painted};
 use crate::panels::code::CodePanel;
@@ -20,35 +22,20 @@ use crate::panels::registers::RegistersPanel;
 use crate::panels::timeline::TimelinePanel;
 use crate::panels::tlb::TlbPanel;
 use crate::panels::vm::{ThreeTablesPanel, VirtualMachinePanel, VmExitsPanel};
-use crate::session::{BreakChoice, Effect, Opening, SPEEDS, Session};
+use crate::session::{BreakChoice, Effect, Opening, SPEEDS};
 use crate::settings::{SETTINGS_KEY, Settings};
 use crate::views;
-use crate::views::frame::{FrameBuilder, Keep};
+use crate::views::frame::{Frame, Keep};
 use crate::views::panel::PanelView;
+use gloo::render::{AnimationFrame, request_animation_frame};
 use gloo::storage::Storage;
-use gloo::timers::callback::{Interval, Timeout};
 use osviz_course::Panel;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use wasm_bindgen::JsCast;
+use wasm_bindgen::closure::Closure;
 use web_sys::HtmlSelectElement;
 use yew::prelude::*;
-
-/// Milliseconds between animation ticks while running.
-const TICK_MS: u32 = 16;
-/// Milliseconds between frames while the guest is idle (every process waits
-/// for a person).
-const IDLE_FRAME_MS: f64 = 250.0;
-/// The longest real time one tick makes up for (a tab in the background
-/// does not come back to a burst of steps).
-const MAX_TICK_MS: f64 = 100.0;
-/// How long typing pauses before the draft is saved.
-const SAVE_DRAFT_MS: u32 = 400;
-
-/// How often, while running, the page's address is brought up to the
-/// moment shown (and whenever an action changed it, and when the page is
-/// left), so a reload reopens it.
-const KEEP_MOMENT_MS: f64 = 500.0;
 
 /// The history state of an entry whose fragment the page itself keeps at
 /// the moment shown: a reload of it is the student's own moment, not a
@@ -79,35 +66,6 @@ fn set_entry(fragment: &str, push: bool) {
     };
 }
 
-/// A share link in the URL wins (the moment the page kept there, after a
-/// reload); then what the last visit left in local storage; then, for a
-/// newcomer, the first lesson.
-fn initial_session() -> Session {
-    let saved = gloo::storage::LocalStorage::get::<Settings>(SETTINGS_KEY).ok();
-    let hash = gloo::utils::window().location().hash().unwrap_or_default();
-    if hash.len() > 1 {
-        // The link's moment, with the student's own drafts and settings.
-        let speed = saved.as_ref().map(|s| s.speed);
-        let prefs = saved.map(|s| s.prefs).unwrap_or_default();
-        if !entry_is_kept() {
-            return Session::open_link(&hash, prefs);
-        }
-        let mut s = Session::reopen(&hash, prefs, Opening::Reload);
-        if let Some(speed) = speed {
-            s.apply(Action::SetSpeed(speed));
-        }
-        return s;
-    }
-    match saved {
-        Some(settings) => settings.restore(),
-        None => {
-            let mut s = Session::new(osviz_course::first().id);
-            s.apply(Action::Welcome);
-            s
-        }
-    }
-}
-
 /// Saves the settings (drafts and predictions with them).
 fn save_settings(settings: &Settings) {
     let _ = gloo::storage::LocalStorage::set(SETTINGS_KEY, settings);
@@ -124,23 +82,6 @@ fn copy_link(fragment: String, step: u64, dispatch: Callback<Action>) {
         let copied = wasm_bindgen_futures::JsFuture::from(promise).await.is_ok();
         dispatch.emit(Action::LinkCopied { url, step, copied });
     });
-}
-
-/// Fetches the xv6 build the page serves and hands it to the session,
-/// which boots the xv6 lesson that waits for it.
-fn load_xv6(dispatch: Callback<Action>) {
-    wasm_bindgen_futures::spawn_local(async move {
-        let action = match crate::loader::served_xv6().await {
-            Ok(files) => Action::Xv6Loaded(files),
-            Err(why) => Action::Xv6Failed(why),
-        };
-        dispatch.emit(action);
-    });
-}
-
-/// The page's clock, in milliseconds.
-fn now_ms() -> f64 {
-    gloo::utils::window().performance().map_or(0.0, |p| p.now())
 }
 
 /// Tells the session which panels are in the window's view.
@@ -206,180 +147,225 @@ impl PanelObserver {
     }
 }
 
-/// Where the session runs, from the page's side: it takes actions and
-/// gives frames; the page renders only frames (`Painted`).
-struct Host {
-    session: RefCell<Session>,
-    builder: RefCell<FrameBuilder>,
+/// The machine's thread, from the page's side: it takes actions (numbered
+/// in the order sent) and sends frames, which the page paints one an
+/// animation frame, saying when it is ready for the next.
+struct MachineThread {
+    worker: web_sys::Worker,
+    sent: Cell<u64>,
+    /// Messages held until the worker is up (`None` once it is).
+    held: Rc<RefCell<Option<Vec<String>>>>,
+    /// The worker's callbacks, kept alive as long as it.
+    _on_message: Closure<dyn FnMut(web_sys::MessageEvent)>,
+    _on_error: Closure<dyn FnMut(web_sys::ErrorEvent)>,
 }
 
-impl Host {
-    /// The next frame, taken into `painted`; returns what to keep of it.
-    fn publish(&self, painted: &RefCell<Painted>, moment: bool) -> Keep {
-        let frame = self
-            .builder
-            .borrow_mut()
-            .frame(&self.session.borrow(), now_ms(), moment);
-        painted.borrow_mut().take(frame)
+/// The worker's loader, which Trunk writes beside the page.
+const WORKER_SCRIPT: &str = "./osviz-worker_loader.js";
+
+impl MachineThread {
+    /// Starts the worker; its messages go to `on_message`.
+    fn start(on_message: impl FnMut(FromWorker) + 'static) -> Result<MachineThread, String> {
+        let worker =
+            web_sys::Worker::new(WORKER_SCRIPT).map_err(|e| format!("{WORKER_SCRIPT}: {e:?}"))?;
+        let mut on_message = on_message;
+        let held: Rc<RefCell<Option<Vec<String>>>> = Rc::new(RefCell::new(Some(Vec::new())));
+        let (up, to) = (held.clone(), worker.clone());
+        let message =
+            Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
+                let Some(text) = e.data().as_string() else {
+                    return;
+                };
+                match FromWorker::decode(&text) {
+                    Ok(FromWorker::Up) => {
+                        for message in up.borrow_mut().take().unwrap_or_default() {
+                            let _ = to.post_message(&wasm_bindgen::JsValue::from_str(&message));
+                        }
+                    }
+                    Ok(m) => on_message(m),
+                    Err(e) => crate::panic::elsewhere(&format!(
+                        "the machine's thread sent a message the page cannot read: {e}"
+                    )),
+                }
+            });
+        let error = Closure::<dyn FnMut(web_sys::ErrorEvent)>::new(|e: web_sys::ErrorEvent| {
+            crate::panic::elsewhere(&format!(
+                "the machine's thread stopped: {} ({WORKER_SCRIPT})",
+                e.message()
+            ));
+        });
+        worker.set_onmessage(Some(message.as_ref().unchecked_ref()));
+        worker.set_onerror(Some(error.as_ref().unchecked_ref()));
+        Ok(MachineThread {
+            worker,
+            sent: Cell::new(0),
+            held,
+            _on_message: message,
+            _on_error: error,
+        })
+    }
+
+    fn post(&self, message: &ToWorker) {
+        let text = message.encode();
+        if let Some(held) = self.held.borrow_mut().as_mut() {
+            held.push(text);
+            return;
+        }
+        let _ = self
+            .worker
+            .post_message(&wasm_bindgen::JsValue::from_str(&text));
+    }
+
+    /// Sends an action; returns its number.
+    fn send(&self, action: Action) -> u64 {
+        let seq = self.sent.get() + 1;
+        self.sent.set(seq);
+        self.post(&ToWorker::Action { seq, action });
+        mark("data-sent", seq);
+        seq
+    }
+}
+
+/// Writes a count on the document's body: the actions sent (`data-sent`)
+/// and the last one the painted frame shows (`data-applied`). Equal, the
+/// page shows everything asked of it; a test or a screen reader waits for
+/// that rather than for a time.
+fn mark(name: &str, n: u64) {
+    if let Some(body) = gloo::utils::document().body() {
+        let _ = body.set_attribute(name, &n.to_string());
+    }
+}
+
+/// How the page was opened, for the machine's thread to make the session.
+fn start_info() -> Start {
+    let hash = gloo::utils::window().location().hash().unwrap_or_default();
+    Start {
+        fragment: hash.trim_start_matches('#').to_string(),
+        kept_entry: entry_is_kept(),
+        saved: gloo::storage::LocalStorage::get::<Settings>(SETTINGS_KEY).ok(),
     }
 }
 
 /// Keeps what a frame asks the page to keep: the moment in the address
-/// (`kept`: the fragment last written), the settings in local storage, at
-/// once or (`later`) after typing pauses.
-fn keep(keep: Keep, kept: &RefCell<String>, later: Option<&RefCell<Option<Timeout>>>) {
-    if let Some(fragment) = keep.moment
+/// (`kept`: the fragment last written) and the settings in local storage
+/// (a frame brings them only when they changed, so what is typed is saved
+/// a frame after it reached the machine's thread).
+fn keep(keep: Keep, moment: Option<&str>, kept: &RefCell<String>) {
+    if let Some(fragment) = moment.filter(|_| keep.write_moment)
         && *kept.borrow() != fragment
     {
-        set_entry(&fragment, false);
-        *kept.borrow_mut() = fragment;
+        set_entry(fragment, false);
+        *kept.borrow_mut() = fragment.to_string();
     }
     if let Some(settings) = keep.settings {
-        match later {
-            Some(timer) => {
-                *timer.borrow_mut() = Some(Timeout::new(SAVE_DRAFT_MS, move || {
-                    save_settings(&settings);
-                }));
-            }
-            None => save_settings(&settings),
-        }
+        save_settings(&settings);
     }
 }
 
 #[function_component(App)]
 pub fn app() -> Html {
-    let host = use_mut_ref(|| Host {
-        session: RefCell::new(initial_session()),
-        builder: RefCell::new(FrameBuilder::default()),
-    });
-    let painted = {
-        let host = host.clone();
-        use_mut_ref(move || {
-            let painted = RefCell::new(Painted::default());
-            // The first frame: what is saved already is not saved again.
-            host.borrow().publish(&painted, false);
-            painted.into_inner()
-        })
-    };
+    let painted = use_mut_ref(Painted::default);
     let refresh = use_force_update();
-    let ticker = use_mut_ref(|| None::<Interval>);
-    let draft_timer = use_mut_ref(|| None::<Timeout>);
     // The fragment last written into the page's address.
     let kept = use_mut_ref(String::new);
-
-    // Every control sends an action here: apply it, do what it asks of the
-    // browser, keep the moment and the settings, render the frame.
-    // The dispatcher hands itself to what it starts (a fetch, the
-    // clipboard), whose answers come back as actions.
+    // The latest frame not yet painted, and the animation frame that will.
+    let inbox = use_mut_ref(|| None::<(Frame, u64)>);
+    let painting = use_mut_ref(|| None::<AnimationFrame>);
     let dispatch_cell = use_mut_ref(|| None::<Callback<Action>>);
-    let dispatch: Callback<Action> = {
-        let host = host.clone();
+    let machine = {
         let painted = painted.clone();
         let refresh = refresh.clone();
-        let dispatch_cell = dispatch_cell.clone();
         let kept = kept.clone();
-        let draft_timer = draft_timer.clone();
-        Callback::from(move |action: Action| {
-            let editing = matches!(action, Action::Edit(_));
-            let hover = matches!(
-                action,
-                Action::Hover(_) | Action::ScrollEvents(_) | Action::PanelsInView(_)
-            );
-            let host = host.borrow();
-            let effect = host.session.borrow_mut().apply(action);
-            let again = dispatch_cell.borrow().clone();
-            match (effect, again) {
-                (Some(Effect::CopyLink { fragment, step }), Some(d)) => {
-                    copy_link(fragment, step, d)
+        let inbox = inbox.clone();
+        let dispatch_cell = dispatch_cell.clone();
+        let painting = painting.clone();
+        use_mut_ref(move || {
+            // Set once the worker runs: the frames' painter answers through it.
+            let me: Rc<RefCell<Option<Rc<MachineThread>>>> = Rc::new(RefCell::new(None));
+            let answer = me.clone();
+            let on_message = move |message: FromWorker| match message {
+                FromWorker::Frame { frame, applied } => {
+                    *inbox.borrow_mut() = Some((*frame, applied));
+                    if painting.borrow().is_some() {
+                        return;
+                    }
+                    let (painted, refresh, kept, inbox, painting_now, answer) = (
+                        painted.clone(),
+                        refresh.clone(),
+                        kept.clone(),
+                        inbox.clone(),
+                        painting.clone(),
+                        answer.clone(),
+                    );
+                    *painting.borrow_mut() = Some(request_animation_frame(move |_| {
+                        painting_now.borrow_mut().take();
+                        let Some((frame, applied)) = inbox.borrow_mut().take() else {
+                            return;
+                        };
+                        if crate::panic::stopped() {
+                            return;
+                        }
+                        let t0 = now_ms();
+                        let what = painted.borrow_mut().take(frame, applied);
+                        let moment = painted.borrow().moment().map(str::to_string);
+                        keep(what, moment.as_deref(), &kept);
+                        // Yew renders within this call.
+                        refresh.force_update();
+                        mark("data-applied", applied);
+                        let render_ms = now_ms() - t0;
+                        if let Some(m) = answer.borrow().as_ref() {
+                            m.post(&ToWorker::Ready { render_ms });
+                        }
+                    }));
                 }
-                (Some(Effect::LoadXv6), Some(d)) => load_xv6(d),
-                (Some(Effect::PushHistory { left, fragment }), _) => {
+                FromWorker::Effect(Effect::CopyLink { fragment, step }) => {
+                    if let Some(d) = dispatch_cell.borrow().clone() {
+                        copy_link(fragment, step, d);
+                    }
+                }
+                FromWorker::Effect(Effect::PushHistory { left, fragment }) => {
                     set_entry(&left, false);
                     set_entry(&fragment, true);
-                    host.builder.borrow_mut().moment_kept(fragment.clone());
+                    painted.borrow_mut().set_moment(fragment.clone());
                     *kept.borrow_mut() = fragment;
                 }
-                _ => {}
+                // The worker fetches xv6 itself; `Up` is the thread's own.
+                FromWorker::Effect(Effect::LoadXv6) | FromWorker::Up => {}
+                FromWorker::Panicked(message) => crate::panic::elsewhere(&message),
+            };
+            let machine = match MachineThread::start(on_message) {
+                Ok(m) => Some(Rc::new(m)),
+                Err(why) => {
+                    crate::panic::elsewhere(&format!("the machine's thread did not start: {why}"));
+                    None
+                }
+            };
+            if let Some(m) = &machine {
+                m.post(&ToWorker::Start(start_info()));
             }
-            let frame = host.publish(&painted, !hover && !editing);
-            keep(frame, &kept, editing.then_some(&*draft_timer));
-            refresh.force_update();
+            *me.borrow_mut() = machine.clone();
+            machine
+        })
+    };
+
+    // Every control sends an action to the machine's thread; what the
+    // student types is shown at once (the frame that answers comes later).
+    let dispatch: Callback<Action> = {
+        let machine = machine.clone();
+        let painted = painted.clone();
+        Callback::from(move |action: Action| {
+            let Some(m) = machine.borrow().clone() else {
+                return;
+            };
+            let typed = matches!(action, Action::Edit(_) | Action::Guess(..));
+            let local = typed.then(|| action.clone());
+            let seq = m.send(action);
+            if let Some(action) = local {
+                painted.borrow_mut().typed(seq, &action);
+            }
         })
     };
     *dispatch_cell.borrow_mut() = Some(dispatch.clone());
-    {
-        // A lesson restored or linked on xv6 waits for xv6 to load.
-        let host = host.clone();
-        let dispatch = dispatch.clone();
-        use_effect_with((), move |_| {
-            if host.borrow().session.borrow().waiting_for_xv6().is_some() {
-                load_xv6(dispatch);
-            }
-        });
-    }
-    let running = painted.borrow().controls().is_some_and(|c| c.running);
-    {
-        // While running, tick every animation frame; stop the timer when paused.
-        let host = host.clone();
-        let painted = painted.clone();
-        let refresh = refresh.clone();
-        let ticker = ticker.clone();
-        let kept = kept.clone();
-        use_effect_with(running, move |&running| {
-            if running {
-                let kept_at = std::cell::Cell::new(0.0);
-                // Each tick runs for the time that really passed since the
-                // last one, so a speed setting keeps its rate even when the
-                // browser fires the timer late.
-                let last = Rc::new(std::cell::Cell::new(None::<f64>));
-                *ticker.borrow_mut() = Some(Interval::new(TICK_MS, move || {
-                    if crate::panic::stopped() {
-                        return;
-                    }
-                    let host = host.borrow();
-                    let clock = gloo::utils::window().performance();
-                    let t0 = clock.as_ref().map_or(0.0, |p| p.now());
-                    // While every process waits for a person, a few frames a
-                    // second are enough: the page then leaves the host idle
-                    // too (a key typed makes the next frame come at once).
-                    let since = last.get().map_or(f64::INFINITY, |t| t0 - t);
-                    if host.session.borrow().idle() && since < IDLE_FRAME_MS {
-                        return;
-                    }
-                    let elapsed = last
-                        .replace(Some(t0))
-                        .map_or(f64::from(TICK_MS), |t| t0 - t);
-                    {
-                        let mut session = host.session.borrow_mut();
-                        session.apply(Action::Tick {
-                            seconds: elapsed.clamp(0.0, MAX_TICK_MS) / 1000.0,
-                        });
-                        let ms = clock.as_ref().map_or(0.0, |p| p.now()) - t0;
-                        session.apply(Action::FrameTimed {
-                            run_ms: ms,
-                            since_last_ms: elapsed,
-                        });
-                    }
-                    // Building the frame and rendering it are the page's
-                    // work, which the next frame's budget allows for.
-                    let t1 = clock.as_ref().map_or(0.0, |p| p.now());
-                    let moment = t0 - kept_at.get() >= KEEP_MOMENT_MS;
-                    if moment {
-                        kept_at.set(t0);
-                    }
-                    let frame = host.publish(&painted, moment);
-                    keep(frame, &kept, None);
-                    refresh.force_update();
-                    let rendered = clock.as_ref().map_or(0.0, |p| p.now()) - t1;
-                    host.session
-                        .borrow_mut()
-                        .apply(Action::Rendered { ms: rendered });
-                }));
-            } else {
-                *ticker.borrow_mut() = None;
-            }
-        });
-    }
     {
         // Which panels are in the window's view, with a margin so that one
         // scrolled toward is built before it shows: one observer on every
@@ -401,7 +387,6 @@ pub fn app() -> Html {
         // The moment is in the address when the page is left (a reload
         // reopens it exactly); Back and Forward between lessons, or a link
         // pasted into the address, open the fragment's moment.
-        let host = host.clone();
         let painted = painted.clone();
         let kept = kept.clone();
         let dispatch = dispatch.clone();
@@ -410,10 +395,12 @@ pub fn app() -> Html {
             let leaving = {
                 let kept = kept.clone();
                 gloo::events::EventListener::new(&window, "pagehide", move |_| {
-                    let free = painted.try_borrow_mut().is_ok();
-                    if let (Ok(host), true) = (host.try_borrow(), free) {
-                        let frame = host.publish(&painted, true);
-                        keep(frame, &kept, None);
+                    if let Ok(painted) = painted.try_borrow()
+                        && let Some(fragment) = painted.moment()
+                        && *kept.borrow() != fragment
+                    {
+                        set_entry(fragment, false);
+                        *kept.borrow_mut() = fragment.to_string();
                     }
                 })
             };

@@ -483,6 +483,46 @@ fn the_page_reads_no_raw_machine_state() {
     assert!(sources.len() > 20, "only {} files read", sources.len());
 }
 
+/// The page's thread holds no machine: the top-level component, the kept
+/// panels and every panel component render frames (`views::frame`) and
+/// send actions; only the machine's thread (`worker.rs`, `host.rs`) owns a
+/// session. A component that reached for the session would not build in
+/// the page once the session is not there; this keeps it from trying.
+#[test]
+fn the_page_thread_renders_frames_and_never_names_the_session() {
+    let sources = page_sources();
+    let page_thread: Vec<&(String, String)> = sources
+        .iter()
+        .filter(|(name, _)| {
+            name == "app.rs"
+                || name == "kept.rs"
+                || name == "main.rs"
+                || name.starts_with("panels/")
+        })
+        .collect();
+    assert!(page_thread.len() > 15, "{} files", page_thread.len());
+    for (name, text) in page_thread {
+        for forbidden in [
+            "Session",
+            "FrameBuilder",
+            "course::Guest",
+            ".guest()",
+            "osviz_machine::Machine",
+        ] {
+            let code: String = text
+                .lines()
+                .filter(|l| !l.trim_start().starts_with("//"))
+                .collect::<Vec<_>>()
+                .join("\n");
+            let code = code.split("#[cfg(test)]").next().unwrap_or("");
+            assert!(
+                !code.contains(forbidden),
+                "{name} names `{forbidden}`: the page's thread renders frames only"
+            );
+        }
+    }
+}
+
 /// The files that still name kernel or board facts: none. A file that
 /// offends fails the test; listing one here is how a change would have to
 /// say so openly.

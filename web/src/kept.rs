@@ -5,7 +5,7 @@
 
 use yew::prelude::*;
 
-#[derive(Properties)]
+#[derive(Debug, Properties)]
 pub struct KeptProps {
     /// The render at which `content` was last built. Equal serials are
     /// equal props, so Yew neither renders the panel again nor touches
@@ -26,6 +26,7 @@ pub fn kept(props: &KeptProps) -> Html {
     props.content.clone()
 }
 
+use crate::action::Action;
 use crate::views::frame::{Controls, Frame, Keep};
 use crate::views::lesson::LessonView;
 use crate::views::panel::PanelView;
@@ -34,21 +35,42 @@ use std::collections::HashMap;
 
 /// The page's side of the frames: the latest controls and lesson, and each
 /// panel's latest view with the serial of the frame it came in.
-#[derive(Default)]
+///
+/// What the student types into the editor and the predictions is shown as
+/// typed: a frame built before the machine's thread had the keystroke
+/// (one that shows fewer actions than the page sent) would otherwise put
+/// back the text from before it and lose what was typed since.
+#[derive(Debug, Default)]
 pub struct Painted {
     serial: u64,
     controls: Option<Controls>,
     lesson: Option<LessonView>,
     order: Vec<Panel>,
     views: HashMap<Panel, (u64, PanelView)>,
+    /// The moment's share-link fragment, as the latest frame said.
+    moment: Option<String>,
+    /// The number of the last typing action sent, with the draft and the
+    /// predictions as typed.
+    typed_seq: u64,
+    draft: Option<String>,
+    guesses: HashMap<usize, String>,
 }
 
 impl Painted {
     /// Takes in a frame; returns what the page is to keep of it (storage,
     /// address). When what the pointer links changed, every panel is built
     /// again, since each marks the linked items itself.
-    pub fn take(&mut self, frame: Frame) -> Keep {
+    pub fn take(&mut self, frame: Frame, applied: u64) -> Keep {
         self.serial += 1;
+        let mut frame = frame;
+        if applied < self.typed_seq
+            && let Some(lesson) = frame.lesson.as_mut()
+        {
+            self.as_typed(lesson);
+        }
+        if let Some(m) = &frame.keep.moment {
+            self.moment = Some(m.clone());
+        }
         let relinked = self
             .controls
             .as_ref()
@@ -70,6 +92,44 @@ impl Painted {
             self.lesson = Some(lesson);
         }
         frame.keep
+    }
+
+    /// The student typed (`Action::Edit` or `Action::Guess`, sent as
+    /// number `seq`): the lesson shows it at once.
+    pub fn typed(&mut self, seq: u64, action: &Action) {
+        match action {
+            Action::Edit(text) => self.draft = Some(text.clone()),
+            Action::Guess(k, text) => {
+                self.guesses.insert(*k, text.clone());
+            }
+            _ => return,
+        }
+        self.typed_seq = seq;
+        if let Some(mut lesson) = self.lesson.take() {
+            self.as_typed(&mut lesson);
+            self.lesson = Some(lesson);
+        }
+    }
+
+    fn as_typed(&self, lesson: &mut LessonView) {
+        if let Some(draft) = &self.draft {
+            lesson.draft = draft.clone();
+        }
+        for (k, guess) in &self.guesses {
+            if let Some(q) = lesson.questions.get_mut(*k) {
+                q.guess = guess.clone();
+            }
+        }
+    }
+
+    /// The moment's share-link fragment, as the latest frame said.
+    pub fn moment(&self) -> Option<&str> {
+        self.moment.as_deref()
+    }
+
+    /// The page's address was given `fragment` (a lesson chosen).
+    pub fn set_moment(&mut self, fragment: String) {
+        self.moment = Some(fragment);
     }
 
     pub fn controls(&self) -> Option<&Controls> {
@@ -108,18 +168,48 @@ mod tests {
         let mut s = Session::new("system-call");
         let mut b = FrameBuilder::default();
         let mut p = Painted::default();
-        p.take(b.frame(&s, 0.0, false));
+        p.take(b.frame(&s, 0.0, false), 0);
         let (first, view) = p.panel(Panel::Processes).expect("shown");
         assert!(view.is_some(), "built in the first frame");
         s.apply(Action::Step);
-        p.take(b.frame(&s, 0.0, false));
+        p.take(b.frame(&s, 0.0, false), 0);
         assert_eq!(p.panel(Panel::Processes), Some((first, None)), "kept");
         let (_, registers) = p.panel(Panel::Registers).expect("shown");
         assert!(registers.is_some(), "a step changes the registers");
         // Pointing at a process marks it in every panel: all are built.
         s.apply(Action::Hover(Some(Focus::Pid(1))));
-        p.take(b.frame(&s, 0.0, false));
+        p.take(b.frame(&s, 0.0, false), 0);
         let (now, view) = p.panel(Panel::Processes).expect("shown");
         assert!(now > first && view.is_some());
+    }
+
+    #[test]
+    fn what_is_typed_stays_while_frames_from_before_it_arrive() {
+        let mut s = Session::new("two-level");
+        let mut b = FrameBuilder::default();
+        let mut p = Painted::default();
+        p.take(b.frame(&s, 0.0, false), 0);
+        let draft = format!("{}; mine\n", s.draft());
+        // Typed as action 1, then a guess as action 2; the machine's thread
+        // has applied neither when a frame (with the lesson) comes.
+        p.typed(1, &Action::Edit(draft.clone()));
+        p.typed(2, &Action::Guess(0, "3".into()));
+        assert_eq!(p.lesson().map(|l| l.draft.clone()), Some(draft.clone()));
+        s.apply(Action::ToggleTheme);
+        let mut stale = b.frame(&s, 0.0, false);
+        stale.lesson = Some(crate::views::lesson::of_session(&s));
+        p.take(stale, 0);
+        let lesson = p.lesson().expect("a lesson");
+        assert_eq!(lesson.draft, draft, "the draft as typed");
+        assert_eq!(lesson.questions[0].guess, "3");
+        // Once the thread has both, its frame is the truth.
+        s.apply(Action::Edit(draft.clone()));
+        s.apply(Action::Guess(0, "3".into()));
+        p.take(b.frame(&s, 0.0, false), 2);
+        let lesson = p.lesson().expect("a lesson");
+        assert_eq!(
+            (lesson.draft.as_str(), lesson.questions[0].guess.as_str()),
+            (draft.as_str(), "3")
+        );
     }
 }

@@ -17,7 +17,7 @@ fn js_error(what: &str, e: wasm_bindgen::JsValue) -> String {
 
 /// Starts fetching `url` now (the request goes out at once).
 fn request(url: &str) -> JsFuture {
-    JsFuture::from(gloo::utils::window().fetch_with_str(url))
+    JsFuture::from(crate::clock::fetch(url))
 }
 
 /// How [`not_served`] begins.

@@ -4,8 +4,8 @@
 //! notice is built with plain DOM calls, and its button's listener is
 //! attached from Rust (the page's Content-Security-Policy allows no inline
 //! script or handler). Drafts and settings are already in local storage
-//! (saved as the student types, `SAVE_DRAFT_MS` after the last key), so a
-//! reload brings them back.
+//! (saved with the frame that follows each change), so a reload brings
+//! them back.
 //!
 //! A test-only way in: with `?panic-test` in the page's address (the query,
 //! which no share link or lesson uses), `window.osvizForcePanic(message)`
@@ -42,6 +42,15 @@ pub fn note(lesson: &str, step: u64) {
             *l.borrow_mut() = lesson.to_string();
         }
     });
+}
+
+/// The machine's thread panicked or stopped (`message` says what): the
+/// page shows the notice as for a panic of its own, and stops.
+pub fn elsewhere(message: &str) {
+    STOPPED.store(true, Ordering::Relaxed);
+    let step = Some(STEP.load(Ordering::Relaxed)).filter(|&s| s != u64::MAX);
+    let lesson = LESSON.with(|l| l.try_borrow().map(|l| l.clone()).unwrap_or_default());
+    show(&notice_text(message, None, &lesson, step));
 }
 
 /// Whether osviz has panicked: nothing of the page may run any more.

@@ -8,7 +8,7 @@ pub use crate::views::code::CodeView;
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
-#[derive(Properties, PartialEq)]
+#[derive(Debug, Properties, PartialEq)]
 pub struct CodeProps {
     pub view: CodeView,
     /// Gets the breakpoint toggles of clicked lines.

@@ -8,7 +8,7 @@ use yew::prelude::*;
 
 pub use crate::views::panel::Screen;
 
-#[derive(Properties, PartialEq)]
+#[derive(Debug, Properties, PartialEq)]
 pub struct ConsoleProps {
     pub text: String,
     /// The text screen, on a board that has one.

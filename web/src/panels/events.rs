@@ -9,7 +9,7 @@ use osviz_machine::EventKind;
 use web_sys::{Element, HtmlSelectElement};
 use yew::prelude::*;
 
-#[derive(Properties, PartialEq)]
+#[derive(Debug, Properties, PartialEq)]
 pub struct EventsProps {
     /// The rows in view (and a few around), from which index, of how many.
     pub rows: EventRows,

@@ -10,7 +10,7 @@ use wasm_bindgen::{Clamped, JsCast};
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, ImageData};
 use yew::prelude::*;
 
-#[derive(Properties, PartialEq)]
+#[derive(Debug, Properties, PartialEq)]
 pub struct FramesProps {
     /// Shared, so an unchanged list is compared by pointer, not copied.
     pub frames: Rc<[FrameOwner]>,
@@ -92,7 +92,7 @@ fn draw(canvas: &HtmlCanvasElement, frames: &[FrameOwner], marked: Option<u32>, 
     }
 }
 
-#[derive(Properties, PartialEq)]
+#[derive(Debug, Properties, PartialEq)]
 struct CanvasProps {
     frames: Rc<[FrameOwner]>,
     marked: Option<u32>,

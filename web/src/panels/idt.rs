@@ -7,7 +7,7 @@ use crate::views::dispatch::Dispatch;
 use osviz_kernel::introspect::IdtEntry;
 use yew::prelude::*;
 
-#[derive(Properties, PartialEq)]
+#[derive(Debug, Properties, PartialEq)]
 pub struct IdtProps {
     pub entries: Vec<IdtEntry>,
     /// The latest dispatch, if the run has made one.

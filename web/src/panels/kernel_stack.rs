@@ -15,7 +15,7 @@ use yew::prelude::*;
 /// rest counted.
 const CALLS_SHOWN: usize = 12;
 
-#[derive(Properties, PartialEq)]
+#[derive(Debug, Properties, PartialEq)]
 pub struct KernelStackProps {
     pub view: Option<KernelStackView>,
     pub linked: Linked,

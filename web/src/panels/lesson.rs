@@ -9,7 +9,7 @@ use osviz_course::{Grade, TEACHING_LESSONS as LESSONS, VMM_LESSONS, XV6_LESSONS}
 use web_sys::{HtmlInputElement, HtmlSelectElement, HtmlTextAreaElement};
 use yew::prelude::*;
 
-#[derive(Properties, PartialEq)]
+#[derive(Debug, Properties, PartialEq)]
 pub struct LessonProps {
     pub view: LessonView,
     pub on_action: Callback<Action>,

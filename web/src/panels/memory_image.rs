@@ -11,7 +11,7 @@ use crate::views::memory::Region;
 use osviz_kernel::introspect::RegionKind;
 use yew::prelude::*;
 
-#[derive(Properties, PartialEq)]
+#[derive(Debug, Properties, PartialEq)]
 pub struct MemoryImageProps {
     pub pid: Option<u32>,
     pub regions: Vec<Region>,

@@ -6,7 +6,7 @@ use crate::action::Action;
 use web_sys::{DragEvent, FileList, HtmlInputElement};
 use yew::prelude::*;
 
-#[derive(Properties, PartialEq)]
+#[derive(Debug, Properties, PartialEq)]
 pub struct OpenBuildProps {
     pub on_action: Callback<Action>,
 }

@@ -8,7 +8,7 @@ use osviz_kernel::introspect::PageTable;
 use osviz_machine::Pte;
 use yew::prelude::*;
 
-#[derive(Properties, PartialEq)]
+#[derive(Debug, Properties, PartialEq)]
 pub struct PageTablesProps {
     pub pid: Option<u32>,
     pub tables: Vec<PageTable>,

@@ -10,7 +10,7 @@ use crate::focus::{Focus, Linked};
 use osviz_machine::{Pte, Walk};
 use yew::prelude::*;
 
-#[derive(Properties, PartialEq)]
+#[derive(Debug, Properties, PartialEq)]
 pub struct PageWalkProps {
     pub walk: Walk,
     /// What the address is: "latest access", "EIP", ...

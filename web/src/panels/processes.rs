@@ -6,7 +6,7 @@ use osviz_kernel::introspect::ProcessView;
 use osviz_view::Phase;
 use yew::prelude::*;
 
-#[derive(Properties, PartialEq)]
+#[derive(Debug, Properties, PartialEq)]
 pub struct ProcessesProps {
     pub procs: Vec<ProcessView>,
     /// The process the other panels show.

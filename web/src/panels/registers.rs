@@ -6,7 +6,7 @@ pub use crate::views::registers::RegisterView;
 use osviz_machine::Flags;
 use yew::prelude::*;
 
-#[derive(Properties, PartialEq)]
+#[derive(Debug, Properties, PartialEq)]
 pub struct RegistersProps {
     pub now: RegisterView,
     pub before: RegisterView,

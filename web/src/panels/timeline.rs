@@ -6,7 +6,7 @@ use crate::focus::{Focus, Linked};
 use crate::views::timeline::{IOS_DRAWN, IoStory, TimelineView};
 use yew::prelude::*;
 
-#[derive(Properties, PartialEq)]
+#[derive(Debug, Properties, PartialEq)]
 pub struct TimelineProps {
     pub view: TimelineView,
     /// The machine's step now (where a running slice ends on the chart).

@@ -4,7 +4,7 @@ use crate::focus::{Focus, Linked};
 use osviz_machine::TlbView;
 use yew::prelude::*;
 
-#[derive(Properties, PartialEq)]
+#[derive(Debug, Properties, PartialEq)]
 pub struct TlbProps {
     pub tlb: TlbView,
     /// The slot the latest step used, if any.

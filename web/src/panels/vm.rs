@@ -14,7 +14,7 @@ use yew::prelude::*;
 /// Said where a panel has nothing to show: the kernel owns the machine.
 const BARE: &str = "no hypervisor: the kernel runs on the machine itself. The virtualization lessons (vm-…) run xv6 as the teaching hypervisor's guest.";
 
-#[derive(Properties, PartialEq)]
+#[derive(Debug, Properties, PartialEq)]
 pub struct VirtualMachineProps {
     pub vm: Option<VirtualMachineView>,
     /// Steps the machine has run, for the exits' rate.
@@ -112,7 +112,7 @@ pub fn virtual_machine_panel(props: &VirtualMachineProps) -> Html {
     }
 }
 
-#[derive(Properties, PartialEq)]
+#[derive(Debug, Properties, PartialEq)]
 pub struct VmExitsProps {
     /// `None` when no hypervisor runs.
     pub rows: Option<Vec<ExitRow>>,
@@ -179,7 +179,7 @@ pub fn vm_exits_panel(props: &VmExitsProps) -> Html {
     }
 }
 
-#[derive(Properties, PartialEq)]
+#[derive(Debug, Properties, PartialEq)]
 pub struct ThreeTablesProps {
     pub view: Option<ThreeWay>,
 }

@@ -44,7 +44,7 @@ use time_travel::TimeTravel;
 const QUERY_STEPS: u64 = FRAME_BUDGET * 500;
 
 /// What an action asks of the browser, which the session cannot do itself.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Effect {
     /// Copy this link (the page's address with the fragment) to the
     /// clipboard, then send `Action::LinkCopied`.

@@ -87,9 +87,13 @@ impl Controls {
 pub struct Keep {
     /// The settings, drafts and predictions, when they changed.
     pub settings: Option<Settings>,
-    /// The moment's share-link fragment, when asked for and changed (not
-    /// while a link waits for xv6: the address holds that link).
+    /// The moment's share-link fragment, when it changed (not while a link
+    /// waits for xv6: the address holds that link).
     pub moment: Option<String>,
+    /// Whether the page is to write the moment into its address now (after
+    /// an action, and every so often while running); it writes the latest
+    /// one when the page is left.
+    pub write_moment: bool,
     /// A lesson (or link) waits for xv6 to be fetched.
     pub waiting_for_xv6: bool,
 }
@@ -123,7 +127,7 @@ pub struct FrameBuilder {
 impl FrameBuilder {
     /// The frame of `s` now (`now_ms`: the page's clock, for views read at
     /// most every so often while running). `moment`: whether to bring the
-    /// share link of the moment up to date.
+    /// page's address up to date with the moment now.
     pub fn frame(&mut self, s: &Session, now_ms: f64, moment: bool) -> Frame {
         let order = views::panel::order(s);
         let reordered = order != self.order;
@@ -156,14 +160,15 @@ impl FrameBuilder {
             settings
         });
         let waiting_for_xv6 = s.waiting_for_xv6().is_some();
-        let moment = if moment && !waiting_for_xv6 {
+        let write_moment = moment && !waiting_for_xv6;
+        let moment = if waiting_for_xv6 {
+            None
+        } else {
             let fragment = s.link().encode();
             (self.moment.as_ref() != Some(&fragment)).then(|| {
                 self.moment = Some(fragment.clone());
                 fragment
             })
-        } else {
-            None
         };
         Frame {
             controls: Controls::of(s),
@@ -173,6 +178,7 @@ impl FrameBuilder {
             keep: Keep {
                 settings,
                 moment,
+                write_moment,
                 waiting_for_xv6,
             },
         }
@@ -209,13 +215,15 @@ mod tests {
             again.order
         );
         assert!(again.lesson.is_none() && again.keep.settings.is_none());
-        assert!(again.keep.moment.is_none());
+        assert!(again.keep.moment.is_none() && again.keep.write_moment);
         s.apply(Action::Step);
         let stepped = b.frame(&s, 0.0, true);
         let built: Vec<Panel> = stepped.panels.iter().map(|(p, _)| *p).collect();
         assert!(built.contains(&Panel::Registers), "{built:?}");
         assert!(!built.contains(&Panel::Processes), "no process changed");
         assert!(stepped.keep.moment.is_some(), "the step is in the link");
+        let unwritten = b.frame(&s, 0.0, false);
+        assert!(!unwritten.keep.write_moment);
         // Projector mode shows other panels: each is sent again.
         s.apply(Action::ToggleProjector);
         let projector = b.frame(&s, 0.0, false);
