@@ -4,7 +4,7 @@
 
 use crate::action::{Action, SHORTCUTS, for_key, key_of};
 use crate::focus::Focus;
-use crate::kept::{Kept, Serials};
+use crate::kept::{Kept, Painted};
 use crate::panels::code::CodePanel;
 use crate::panels::console::ConsolePanel;
 use crate::panels::events::EventsPanel;
@@ -23,7 +23,8 @@ use crate::panels::vm::{ThreeTablesPanel, VirtualMachinePanel, VmExitsPanel};
 use crate::session::{BreakChoice, Effect, Opening, SPEEDS, Session};
 use crate::settings::{SETTINGS_KEY, Settings};
 use crate::views;
-use crate::views::panel::{FramesCache, PanelView, Shown, panel_view};
+use crate::views::frame::{FrameBuilder, Keep};
+use crate::views::panel::PanelView;
 use gloo::storage::Storage;
 use gloo::timers::callback::{Interval, Timeout};
 use osviz_course::Panel;
@@ -62,20 +63,6 @@ fn entry_is_kept() -> bool {
         .ok()
         .and_then(|s| s.as_string())
         .is_some_and(|s| s == MOMENT_STATE)
-}
-
-/// Writes the moment shown into the page's address (the current history
-/// entry, no new one), when it changed since the last write: a reload then
-/// reopens it. Not while a link waits for xv6 (the address holds that link).
-fn keep_moment(session: &Session, kept: &RefCell<String>) {
-    if session.waiting_for_xv6().is_some() {
-        return;
-    }
-    let fragment = session.link().encode();
-    if *kept.borrow() != fragment {
-        set_entry(&fragment, false);
-        *kept.borrow_mut() = fragment;
-    }
 }
 
 /// Sets the current history entry's fragment, or adds an entry (`push`).
@@ -121,13 +108,9 @@ fn initial_session() -> Session {
     }
 }
 
-/// Writes the settings when they differ from what was saved last.
-fn save_settings(session: &Session, saved: &RefCell<Option<Settings>>) {
-    let now = Settings::of(session);
-    if saved.borrow().as_ref() != Some(&now) {
-        let _ = gloo::storage::LocalStorage::set(SETTINGS_KEY, &now);
-        *saved.borrow_mut() = Some(now);
-    }
+/// Saves the settings (drafts and predictions with them).
+fn save_settings(settings: &Settings) {
+    let _ = gloo::storage::LocalStorage::set(SETTINGS_KEY, settings);
 }
 
 /// Copies a share link to the clipboard; where the browser refuses, the
@@ -223,36 +206,87 @@ impl PanelObserver {
     }
 }
 
+/// Where the session runs, from the page's side: it takes actions and
+/// gives frames; the page renders only frames (`Painted`).
+struct Host {
+    session: RefCell<Session>,
+    builder: RefCell<FrameBuilder>,
+}
+
+impl Host {
+    /// The next frame, taken into `painted`; returns what to keep of it.
+    fn publish(&self, painted: &RefCell<Painted>, moment: bool) -> Keep {
+        let frame = self
+            .builder
+            .borrow_mut()
+            .frame(&self.session.borrow(), now_ms(), moment);
+        painted.borrow_mut().take(frame)
+    }
+}
+
+/// Keeps what a frame asks the page to keep: the moment in the address
+/// (`kept`: the fragment last written), the settings in local storage, at
+/// once or (`later`) after typing pauses.
+fn keep(keep: Keep, kept: &RefCell<String>, later: Option<&RefCell<Option<Timeout>>>) {
+    if let Some(fragment) = keep.moment
+        && *kept.borrow() != fragment
+    {
+        set_entry(&fragment, false);
+        *kept.borrow_mut() = fragment;
+    }
+    if let Some(settings) = keep.settings {
+        match later {
+            Some(timer) => {
+                *timer.borrow_mut() = Some(Timeout::new(SAVE_DRAFT_MS, move || {
+                    save_settings(&settings);
+                }));
+            }
+            None => save_settings(&settings),
+        }
+    }
+}
+
 #[function_component(App)]
 pub fn app() -> Html {
-    let session = use_mut_ref(initial_session);
-    let saved = use_mut_ref(|| None::<Settings>);
+    let host = use_mut_ref(|| Host {
+        session: RefCell::new(initial_session()),
+        builder: RefCell::new(FrameBuilder::default()),
+    });
+    let painted = {
+        let host = host.clone();
+        use_mut_ref(move || {
+            let painted = RefCell::new(Painted::default());
+            // The first frame: what is saved already is not saved again.
+            host.borrow().publish(&painted, false);
+            painted.into_inner()
+        })
+    };
     let refresh = use_force_update();
     let ticker = use_mut_ref(|| None::<Interval>);
-    let frames_cache = use_mut_ref(FramesCache::default);
     let draft_timer = use_mut_ref(|| None::<Timeout>);
-    let serials = use_mut_ref(Serials::default);
     // The fragment last written into the page's address.
     let kept = use_mut_ref(String::new);
 
     // Every control sends an action here: apply it, do what it asks of the
-    // browser, save the settings if they changed, re-render.
+    // browser, keep the moment and the settings, render the frame.
     // The dispatcher hands itself to what it starts (a fetch, the
     // clipboard), whose answers come back as actions.
     let dispatch_cell = use_mut_ref(|| None::<Callback<Action>>);
     let dispatch: Callback<Action> = {
-        let session = session.clone();
+        let host = host.clone();
+        let painted = painted.clone();
         let refresh = refresh.clone();
-        let saved = saved.clone();
         let dispatch_cell = dispatch_cell.clone();
         let kept = kept.clone();
+        let draft_timer = draft_timer.clone();
         Callback::from(move |action: Action| {
             let editing = matches!(action, Action::Edit(_));
             let hover = matches!(
                 action,
                 Action::Hover(_) | Action::ScrollEvents(_) | Action::PanelsInView(_)
             );
-            let effect = session.borrow_mut().apply(action);
+            let host = host.borrow();
+            let effect = host.session.borrow_mut().apply(action);
             let again = dispatch_cell.borrow().clone();
             match (effect, again) {
                 (Some(Effect::CopyLink { fragment, step }), Some(d)) => {
@@ -262,47 +296,37 @@ pub fn app() -> Html {
                 (Some(Effect::PushHistory { left, fragment }), _) => {
                     set_entry(&left, false);
                     set_entry(&fragment, true);
+                    host.builder.borrow_mut().moment_kept(fragment.clone());
                     *kept.borrow_mut() = fragment;
                 }
                 _ => {}
             }
-            if !hover && !editing {
-                keep_moment(&session.borrow(), &kept);
-            }
-            if editing {
-                // Typing saves the draft once it pauses.
-                let session = session.clone();
-                let saved = saved.clone();
-                *draft_timer.borrow_mut() = Some(Timeout::new(SAVE_DRAFT_MS, move || {
-                    save_settings(&session.borrow(), &saved);
-                }));
-            } else if !hover {
-                save_settings(&session.borrow(), &saved);
-            }
+            let frame = host.publish(&painted, !hover && !editing);
+            keep(frame, &kept, editing.then_some(&*draft_timer));
             refresh.force_update();
         })
     };
     *dispatch_cell.borrow_mut() = Some(dispatch.clone());
     {
         // A lesson restored or linked on xv6 waits for xv6 to load.
-        let session = session.clone();
+        let host = host.clone();
         let dispatch = dispatch.clone();
         use_effect_with((), move |_| {
-            if session.borrow().waiting_for_xv6().is_some() {
+            if host.borrow().session.borrow().waiting_for_xv6().is_some() {
                 load_xv6(dispatch);
             }
         });
     }
-    let running = session.borrow().running();
+    let running = painted.borrow().controls().is_some_and(|c| c.running);
     {
         // While running, tick every animation frame; stop the timer when paused.
-        let session = session.clone();
+        let host = host.clone();
+        let painted = painted.clone();
         let refresh = refresh.clone();
         let ticker = ticker.clone();
         let kept = kept.clone();
         use_effect_with(running, move |&running| {
             if running {
-                let s = session.clone();
                 let kept_at = std::cell::Cell::new(0.0);
                 // Each tick runs for the time that really passed since the
                 // last one, so a speed setting keeps its rate even when the
@@ -312,38 +336,44 @@ pub fn app() -> Html {
                     if crate::panic::stopped() {
                         return;
                     }
+                    let host = host.borrow();
                     let clock = gloo::utils::window().performance();
                     let t0 = clock.as_ref().map_or(0.0, |p| p.now());
                     // While every process waits for a person, a few frames a
                     // second are enough: the page then leaves the host idle
                     // too (a key typed makes the next frame come at once).
                     let since = last.get().map_or(f64::INFINITY, |t| t0 - t);
-                    if s.borrow().idle() && since < IDLE_FRAME_MS {
+                    if host.session.borrow().idle() && since < IDLE_FRAME_MS {
                         return;
                     }
                     let elapsed = last
                         .replace(Some(t0))
                         .map_or(f64::from(TICK_MS), |t| t0 - t);
-                    let mut session = s.borrow_mut();
-                    session.apply(Action::Tick {
-                        seconds: elapsed.clamp(0.0, MAX_TICK_MS) / 1000.0,
-                    });
-                    let ms = clock.as_ref().map_or(0.0, |p| p.now()) - t0;
-                    session.apply(Action::FrameTimed {
-                        run_ms: ms,
-                        since_last_ms: elapsed,
-                    });
-                    drop(session);
-                    // Yew renders within this call: the time it takes is the
-                    // render's, which the next frame's budget allows for.
+                    {
+                        let mut session = host.session.borrow_mut();
+                        session.apply(Action::Tick {
+                            seconds: elapsed.clamp(0.0, MAX_TICK_MS) / 1000.0,
+                        });
+                        let ms = clock.as_ref().map_or(0.0, |p| p.now()) - t0;
+                        session.apply(Action::FrameTimed {
+                            run_ms: ms,
+                            since_last_ms: elapsed,
+                        });
+                    }
+                    // Building the frame and rendering it are the page's
+                    // work, which the next frame's budget allows for.
                     let t1 = clock.as_ref().map_or(0.0, |p| p.now());
+                    let moment = t0 - kept_at.get() >= KEEP_MOMENT_MS;
+                    if moment {
+                        kept_at.set(t0);
+                    }
+                    let frame = host.publish(&painted, moment);
+                    keep(frame, &kept, None);
                     refresh.force_update();
                     let rendered = clock.as_ref().map_or(0.0, |p| p.now()) - t1;
-                    s.borrow_mut().apply(Action::Rendered { ms: rendered });
-                    if t0 - kept_at.get() >= KEEP_MOMENT_MS {
-                        kept_at.set(t0);
-                        keep_moment(&s.borrow(), &kept);
-                    }
+                    host.session
+                        .borrow_mut()
+                        .apply(Action::Rendered { ms: rendered });
                 }));
             } else {
                 *ticker.borrow_mut() = None;
@@ -371,16 +401,19 @@ pub fn app() -> Html {
         // The moment is in the address when the page is left (a reload
         // reopens it exactly); Back and Forward between lessons, or a link
         // pasted into the address, open the fragment's moment.
-        let session = session.clone();
+        let host = host.clone();
+        let painted = painted.clone();
         let kept = kept.clone();
         let dispatch = dispatch.clone();
         use_effect_with((), move |_| {
             let window = gloo::utils::window();
             let leaving = {
-                let (session, kept) = (session.clone(), kept.clone());
+                let kept = kept.clone();
                 gloo::events::EventListener::new(&window, "pagehide", move |_| {
-                    if let Ok(s) = session.try_borrow() {
-                        keep_moment(&s, &kept);
+                    let free = painted.try_borrow_mut().is_ok();
+                    if let (Ok(host), true) = (host.try_borrow(), free) {
+                        let frame = host.publish(&painted, true);
+                        keep(frame, &kept, None);
                     }
                 })
             };
@@ -454,21 +487,23 @@ pub fn app() -> Html {
         let holder = el.closest("[data-focus]").ok()??;
         Focus::parse(&holder.get_attribute("data-focus")?)
     };
+    let hovering =
+        |painted: &RefCell<Painted>| painted.borrow().controls().and_then(|c| c.linked.hover);
     let on_pointer = {
         let dispatch = dispatch.clone();
-        let session = session.clone();
+        let painted = painted.clone();
         Callback::from(move |e: MouseEvent| {
             let f = focus_at(&e);
-            if session.borrow().linked().hover != f {
+            if hovering(&painted) != f {
                 dispatch.emit(Action::Hover(f));
             }
         })
     };
     let on_pointer_leave = {
         let dispatch = dispatch.clone();
-        let session = session.clone();
+        let painted = painted.clone();
         Callback::from(move |_: MouseEvent| {
-            if session.borrow().linked().hover.is_some() {
+            if hovering(&painted).is_some() {
                 dispatch.emit(Action::Hover(None));
             }
         })
@@ -501,16 +536,18 @@ pub fn app() -> Html {
         )
     });
 
-    let s = session.borrow();
-    let prefs = s.prefs();
+    let painted = painted.borrow();
+    let (Some(c), Some(lesson)) = (painted.controls(), painted.lesson()) else {
+        return Html::default();
+    };
     // Where the machine is, for the notice a panic shows.
-    crate::panic::note(s.lesson().id, s.guest().machine().steps());
+    crate::panic::note(&c.lesson_id, c.steps);
     let root_class = classes!(
         "app",
-        prefs.dark.then_some("dark"),
-        prefs.projector.then_some("projector")
+        c.dark.then_some("dark"),
+        c.projector.then_some("projector")
     );
-    let linked = s.linked();
+    let linked = c.linked;
     let button = |id: &'static str, label: &str, action: Action| {
         let title = key_of(&action).map(|k| format!("{label} (key {k})"));
         html! { <button id={id} title={title} onclick={send(action)}>{ label.to_string() }</button> }
@@ -519,13 +556,10 @@ pub fn app() -> Html {
         let title = key_of(&action).map(|k| format!("{label} (key {k})"));
         html! { <button id={id} class="secondary" title={title} onclick={send(action)}>{ label.to_string() }</button> }
     };
-    let projector_panels = s.projector_panels();
-    let shown = Shown::of(&s);
-    let now = now_ms();
     // Each panel from its view; projector mode shows the chosen ones in
     // the chosen order (the key panel first), the normal view all of them.
-    let build = |panel: Panel| -> Html {
-        match panel_view(&s, panel, &shown, &frames_cache, now) {
+    let build = |view: &PanelView| -> Html {
+        match view.clone() {
             PanelView::Registers { now, before } => html! {
                 <RegistersPanel now={now} before={before} linked={linked} />
             },
@@ -608,16 +642,16 @@ pub fn app() -> Html {
             },
         }
     };
-    // A panel out of view keeps its DOM while running (see
-    // `Session::renders_panel`); keyed by name, so a kept panel stays
-    // itself when projector mode reorders them.
+    // A panel the latest frame did not send keeps its DOM (see
+    // `FrameBuilder`); keyed by name, so a kept panel stays itself when
+    // projector mode reorders them.
     let render = |panel: Panel| -> Html {
-        let (serial, now) = serials.borrow_mut().of(panel, s.renders_panel(panel));
-        let content = if now { build(panel) } else { Html::default() };
+        let Some((serial, view)) = painted.panel(panel) else {
+            return Html::default();
+        };
+        let content = view.map(build).unwrap_or_default();
         html! { <Kept key={panel.name()} serial={serial} content={content} /> }
     };
-    let order = views::panel::order(&s);
-    serials.borrow_mut().next_render(&order);
     html! {
         <div class={root_class}>
             <header class="top">
@@ -628,34 +662,32 @@ pub fn app() -> Html {
                 { button("step", "Step", Action::Step) }
                 { button("step-over", "Step over", Action::StepOver) }
                 { button("step-back", "Step back", Action::StepBack) }
-                { button("run", if s.running() { "Pause" } else { "Run" }, Action::ToggleRun) }
+                { button("run", if c.running { "Pause" } else { "Run" }, Action::ToggleRun) }
                 <select aria-label="Speed" onchange={speed_change}>
-                    { for SPEEDS.iter().enumerate().map(|(k, (name, _))| html! { <option value={k.to_string()} selected={k == s.run_control().speed()}>{ *name }</option> }) }
+                    { for SPEEDS.iter().enumerate().map(|(k, (name, _))| html! { <option value={k.to_string()} selected={k == c.speed}>{ *name }</option> }) }
                 </select>
                 { button("reset", "Reset", Action::Reset) }
                 <select aria-label="Break on" onchange={break_change}>
-                    <option value="" selected={s.break_choice().is_none()}>{ "break on: nothing" }</option>
-                    { for BreakChoice::every().into_iter().enumerate()
-                        .filter(|(_, b)| !b.is_vm_exit() || s.guest().under_hypervisor())
-                        .map(|(k, b)| html! {
-                        <option value={k.to_string()} selected={s.break_choice() == Some(b)}>{ views::status::break_label(&s, b) }</option>
+                    <option value="" selected={c.break_chosen.is_none()}>{ "break on: nothing" }</option>
+                    { for c.break_options.iter().map(|(k, label)| html! {
+                        <option value={k.to_string()} selected={c.break_chosen == Some(*k)}>{ label.clone() }</option>
                     }) }
                 </select>
                 { secondary("share", "Share link", Action::Share) }
-                { secondary("projector", if prefs.projector { "Normal view" } else { "Projector" }, Action::ToggleProjector) }
-                { secondary("theme", if prefs.dark { "Light" } else { "Dark" }, Action::ToggleTheme) }
+                { secondary("projector", if c.projector { "Normal view" } else { "Projector" }, Action::ToggleProjector) }
+                { secondary("theme", if c.dark { "Light" } else { "Dark" }, Action::ToggleTheme) }
                 <button id="help" class="secondary" aria-label="Keyboard shortcuts" title="Keyboard shortcuts (key ?)" onclick={send(Action::ToggleHelp)}>{ "?" }</button>
                 <span class="status" id="status" role="status">
-                    { views::status::status_line(&s) }
+                    { c.status.clone() }
                     if let Some(f) = linked.current() {
                         <span class="focus-note">{ format!(" · {}: {}", if linked.hover.is_some() { "pointing at" } else { "pinned" }, f.describe()) }</span>
                     }
                 </span>
             </nav>
-            if let Some(n) = s.notice() {
+            if let Some(n) = &c.notice {
                 <div class="notice" role="status">
                     <span class="notice-text">{ crate::panels::lesson::text(&views::lesson::inline(n)) }</span>
-                    if let Some(step) = s.return_to() {
+                    if let Some(step) = c.return_to {
                         <button id="return" class="secondary" onclick={send(Action::ReturnToWhereIWas)}>
                             { format!("back to step {step} (where you were)") }
                         </button>
@@ -663,7 +695,7 @@ pub fn app() -> Html {
                     <button class="dismiss secondary" aria-label="Dismiss" onclick={send(Action::DismissNotice)}>{ "×" }</button>
                 </div>
             }
-            if s.inspect().help() {
+            if c.help {
                 <div class="help" role="dialog" aria-label="Keyboard shortcuts">
                     <h2>{ "Keyboard shortcuts" }</h2>
                     <table>{ for SHORTCUTS.iter().map(|k| html! {
@@ -672,11 +704,11 @@ pub fn app() -> Html {
                     <p>{ "Click a line number in the editor, or a source line in the Code panel, to set or clear a breakpoint there." }</p>
                 </div>
             }
-            if prefs.projector {
+            if c.projector {
                 <fieldset class="panel-picker" aria-label="Panels shown">
                     <legend>{ "Panels:" }</legend>
-                    { for s.available_panels().iter().filter(|p| **p != Panel::Console).map(|p| {
-                        let on = projector_panels.contains(p);
+                    { for c.available_panels.iter().filter(|p| **p != Panel::Console).map(|p| {
+                        let on = c.projector_panels.contains(p);
                         html! {
                             <button class={classes!("chip", on.then_some("on"))} aria-pressed={on.to_string()}
                                 onclick={send(Action::TogglePanel(*p))}>{ p.name() }</button>
@@ -685,9 +717,9 @@ pub fn app() -> Html {
                 </fieldset>
             }
             <div class="layout">
-                <LessonPanel view={views::lesson::of_session(&s)} on_action={dispatch.clone()} />
+                <LessonPanel view={lesson.clone()} on_action={dispatch.clone()} />
                 <main class="panels" onmouseover={on_pointer} onmouseleave={on_pointer_leave} onclick={on_pin}>
-                    { for order.iter().map(|panel| render(*panel)) }
+                    { for painted.order().iter().map(|panel| render(*panel)) }
                 </main>
             </div>
         </div>

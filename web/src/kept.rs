@@ -26,75 +26,100 @@ pub fn kept(props: &KeptProps) -> Html {
     props.content.clone()
 }
 
+use crate::views::frame::{Controls, Frame, Keep};
+use crate::views::lesson::LessonView;
+use crate::views::panel::PanelView;
 use osviz_course::Panel;
+use std::collections::HashMap;
 
-/// The render each panel was last built at, and the panels the last
-/// render showed, in order.
+/// The page's side of the frames: the latest controls and lesson, and each
+/// panel's latest view with the serial of the frame it came in.
 #[derive(Default)]
-pub struct Serials {
-    now: u64,
-    built: std::collections::HashMap<Panel, u64>,
+pub struct Painted {
+    serial: u64,
+    controls: Option<Controls>,
+    lesson: Option<LessonView>,
     order: Vec<Panel>,
-    /// Whether this render shows other panels, or in another order, than
-    /// the one before: then every panel is built.
-    reordered: bool,
+    views: HashMap<Panel, (u64, PanelView)>,
 }
 
-impl Serials {
-    /// Starts a render of the page that shows `order`.
-    pub fn next_render(&mut self, order: &[Panel]) {
-        self.now += 1;
-        self.reordered = self.order != order;
-        if self.reordered {
-            self.order = order.to_vec();
-        }
-    }
-
-    /// The serial to give `panel`'s [`Kept`] in this render, and whether
-    /// to build it now: when `build` asks, when it never was, and when the
-    /// panels shown changed (projector mode, its choice of panels), since a
-    /// [`Kept`] mounted or moved then is not sure to have anything to keep.
-    pub fn of(&mut self, panel: Panel, build: bool) -> (u64, bool) {
-        match self.built.get(&panel) {
-            Some(&at) if !build && !self.reordered => (at, false),
-            _ => {
-                self.built.insert(panel, self.now);
-                (self.now, true)
+impl Painted {
+    /// Takes in a frame; returns what the page is to keep of it (storage,
+    /// address). When what the pointer links changed, every panel is built
+    /// again, since each marks the linked items itself.
+    pub fn take(&mut self, frame: Frame) -> Keep {
+        self.serial += 1;
+        let relinked = self
+            .controls
+            .as_ref()
+            .is_some_and(|c| c.linked != frame.controls.linked);
+        if relinked {
+            for (serial, _) in self.views.values_mut() {
+                *serial = self.serial;
             }
         }
+        if frame.order != self.order {
+            self.views.retain(|p, _| frame.order.contains(p));
+            self.order = frame.order;
+        }
+        for (panel, view) in frame.panels {
+            self.views.insert(panel, (self.serial, view));
+        }
+        self.controls = Some(frame.controls);
+        if let Some(lesson) = frame.lesson {
+            self.lesson = Some(lesson);
+        }
+        frame.keep
+    }
+
+    pub fn controls(&self) -> Option<&Controls> {
+        self.controls.as_ref()
+    }
+
+    pub fn lesson(&self) -> Option<&LessonView> {
+        self.lesson.as_ref()
+    }
+
+    /// The panels shown, in order.
+    pub fn order(&self) -> &[Panel] {
+        &self.order
+    }
+
+    /// A panel's serial, and its view when it is to be built now (it came
+    /// in the latest frame).
+    pub fn panel(&self, panel: Panel) -> Option<(u64, Option<&PanelView>)> {
+        self.views
+            .get(&panel)
+            .map(|(serial, view)| (*serial, (*serial == self.serial).then_some(view)))
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::Serials;
+    use super::Painted;
+    use crate::action::Action;
+    use crate::focus::Focus;
+    use crate::session::Session;
+    use crate::views::frame::FrameBuilder;
     use osviz_course::Panel;
 
     #[test]
-    fn a_panel_not_built_keeps_its_serial_until_the_panels_shown_change() {
-        let normal = [Panel::Code, Panel::Tlb];
-        let projector = [Panel::Code];
-        let mut s = Serials::default();
-        s.next_render(&normal);
-        assert_eq!(
-            s.of(Panel::Code, false),
-            (1, true),
-            "never built: built now"
-        );
-        assert_eq!(s.of(Panel::Tlb, false), (1, true));
-        s.next_render(&normal);
-        assert_eq!(s.of(Panel::Code, false), (1, false), "kept from render 1");
-        assert_eq!(s.of(Panel::Tlb, true), (2, true));
-        s.next_render(&normal);
-        assert_eq!(s.of(Panel::Tlb, false), (2, false));
-        // Projector mode without the TLB, then back: both renders build
-        // every panel they show, out of view or not.
-        s.next_render(&projector);
-        assert_eq!(s.of(Panel::Code, false), (4, true));
-        s.next_render(&normal);
-        assert_eq!(s.of(Panel::Code, false), (5, true));
-        assert_eq!(s.of(Panel::Tlb, false), (5, true));
-        s.next_render(&normal);
-        assert_eq!(s.of(Panel::Tlb, false), (5, false));
+    fn a_panel_not_sent_keeps_its_serial_until_the_pointer_links_something_else() {
+        let mut s = Session::new("system-call");
+        let mut b = FrameBuilder::default();
+        let mut p = Painted::default();
+        p.take(b.frame(&s, 0.0, false));
+        let (first, view) = p.panel(Panel::Processes).expect("shown");
+        assert!(view.is_some(), "built in the first frame");
+        s.apply(Action::Step);
+        p.take(b.frame(&s, 0.0, false));
+        assert_eq!(p.panel(Panel::Processes), Some((first, None)), "kept");
+        let (_, registers) = p.panel(Panel::Registers).expect("shown");
+        assert!(registers.is_some(), "a step changes the registers");
+        // Pointing at a process marks it in every panel: all are built.
+        s.apply(Action::Hover(Some(Focus::Pid(1))));
+        p.take(b.frame(&s, 0.0, false));
+        let (now, view) = p.panel(Panel::Processes).expect("shown");
+        assert!(now > first && view.is_some());
     }
 }

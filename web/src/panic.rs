@@ -11,7 +11,7 @@
 //! which no share link or lesson uses), `window.osvizForcePanic(message)`
 //! panics with that message. Without the query the function does not exist.
 
-use std::cell::Cell;
+use std::cell::RefCell;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
@@ -24,7 +24,7 @@ static STOPPED: AtomicBool = AtomicBool::new(false);
 
 thread_local! {
     /// The lesson the page showed last.
-    static LESSON: Cell<&'static str> = const { Cell::new("") };
+    static LESSON: RefCell<String> = const { RefCell::new(String::new()) };
 }
 
 /// The query parameter that offers `window.osvizForcePanic` (tests only).
@@ -35,9 +35,13 @@ const NOTICE_ID: &str = "panic-notice";
 const RELOAD_ID: &str = "panic-reload";
 
 /// Remembers where the machine is, for the notice (called on each render).
-pub fn note(lesson: &'static str, step: u64) {
+pub fn note(lesson: &str, step: u64) {
     STEP.store(step, Ordering::Relaxed);
-    LESSON.with(|l| l.set(lesson));
+    LESSON.with(|l| {
+        if *l.borrow() != lesson {
+            *l.borrow_mut() = lesson.to_string();
+        }
+    });
 }
 
 /// Whether osviz has panicked: nothing of the page may run any more.
@@ -82,8 +86,8 @@ pub fn install() {
             .location()
             .map(|l| format!("{}:{}", l.file(), l.line()));
         let step = Some(STEP.load(Ordering::Relaxed)).filter(|&s| s != u64::MAX);
-        let lesson = LESSON.with(Cell::get);
-        show(&notice_text(&message, place.as_deref(), lesson, step));
+        let lesson = LESSON.with(|l| l.try_borrow().map(|l| l.clone()).unwrap_or_default());
+        show(&notice_text(&message, place.as_deref(), &lesson, step));
     }));
 }
 

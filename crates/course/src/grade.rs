@@ -52,7 +52,7 @@
 use std::fmt;
 
 /// How a prediction compares with the machine's answer.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "grade", rename_all = "snake_case")]
 pub enum Grade {
     /// The prediction says every part of the answer.

@@ -121,7 +121,6 @@ pub struct ExitView {
     /// The device behind the port of a port I/O exit.
     pub device: Option<DeviceClass>,
     /// Where `eip` is in the guest's source.
-    #[serde(skip)]
     pub place: SourcePlace,
 }
 

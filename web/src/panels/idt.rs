@@ -114,7 +114,7 @@ pub fn idt_panel(props: &IdtProps) -> Html {
                 <ol class={classes!("dispatch", d.live.then_some("live"))} aria-label="Dispatch"
                     data-focus={Focus::Vector(d.vector).attr()}>
                     { for d.stages.iter().map(|(name, text)| html! {
-                        <li><span class="stage-name">{ *name }</span>{ text }</li>
+                        <li><span class="stage-name">{ name.clone() }</span>{ text }</li>
                     }) }
                 </ol>
             } else {

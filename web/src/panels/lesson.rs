@@ -117,21 +117,21 @@ pub fn lesson_panel(props: &LessonProps) -> Html {
             <select aria-label="Lesson picker" onchange={on_choose} ref={picker}>
                 <optgroup label="The teaching kernel">
                     { for LESSONS.iter().enumerate().map(|(k, x)| html! {
-                        <option value={x.id} selected={v.loading.as_deref().unwrap_or(v.id) == x.id}>{ format!("{}. {}", k + 1, x.title) }</option>
+                        <option value={x.id} selected={v.loading.as_deref().unwrap_or(&v.id) == x.id}>{ format!("{}. {}", k + 1, x.title) }</option>
                     }) }
                 </optgroup>
                 <optgroup label="xv6">
                     { for XV6_LESSONS.iter().enumerate().map(|(k, x)| html! {
-                        <option value={x.id} selected={v.loading.as_deref().unwrap_or(v.id) == x.id}>{ format!("x{}. {}", k + 1, x.title) }</option>
+                        <option value={x.id} selected={v.loading.as_deref().unwrap_or(&v.id) == x.id}>{ format!("x{}. {}", k + 1, x.title) }</option>
                     }) }
                 </optgroup>
                 <optgroup label="Virtualization: xv6 as a guest">
                     { for VMM_LESSONS.iter().enumerate().map(|(k, x)| html! {
-                        <option value={x.id} selected={v.loading.as_deref().unwrap_or(v.id) == x.id}>{ format!("v{}. {}", k + 1, x.title) }</option>
+                        <option value={x.id} selected={v.loading.as_deref().unwrap_or(&v.id) == x.id}>{ format!("v{}. {}", k + 1, x.title) }</option>
                     }) }
                 </optgroup>
             </select>
-            <h2 class="lesson-title">{ v.title }</h2>
+            <h2 class="lesson-title">{ v.title.clone() }</h2>
             <p class="concept">{ text(&v.concept) }</p>
             { for v.paragraphs.iter().map(|p| html! { <p>{ text(p) }</p> }) }
             <p class="start-note">

@@ -32,16 +32,17 @@ pub fn registers_panel(props: &RegistersProps) -> Html {
         .rows
         .iter()
         .zip(&props.before.rows)
-        .map(|(&(name, value), &(_, old))| {
+        .map(|((name, value), (_, old))| {
+            let (value, old) = (*value, *old);
             let class = if value != old { "reg changed" } else { "reg" };
             // CR3 names the page directory's frame; EIP and ESP a page.
-            let focus = match name {
+            let focus = match name.as_str() {
                 "cr3" => Some(Focus::Frame(value >> 12)),
                 "eip" | "esp" => Some(Focus::Page(value >> 12)),
                 _ => None,
             };
             html! {
-                <tr class={classes!(class, focus.and_then(|f| props.linked.class(&[f])))} data-reg={name}
+                <tr class={classes!(class, focus.and_then(|f| props.linked.class(&[f])))} data-reg={name.clone()}
                     data-focus={focus.map(Focus::attr)}>
                     <th scope="row">{ name.to_uppercase() }</th>
                     <td class="hex">{ format!("{value:08X}") }</td>

@@ -111,7 +111,7 @@ pub struct Breakpoint {
 }
 
 /// What a student typed to break at.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum BreakTarget {
     Line(SourceLine),
     /// A function, bound to its first line.

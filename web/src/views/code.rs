@@ -2,11 +2,12 @@
 //! instruction's bytes and the disassembly from EIP.
 
 use crate::session::Session;
+use serde::{Deserialize, Serialize};
 
 /// How many source lines the panel shows around the current one.
 pub const CONTEXT_LINES: usize = 20;
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CodeView {
     pub file: String,
     /// Line numbers and text, around the current line.

@@ -4,13 +4,14 @@
 use crate::session::Session;
 use osviz_machine::{Event, TrapKind};
 use osviz_view::TrapCause;
+use serde::{Deserialize, Serialize};
 
 /// One trap's way through the IDT, as plain text per stage.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Dispatch {
     pub vector: u8,
     /// (stage name, what happened there), in order.
-    pub stages: Vec<(&'static str, String)>,
+    pub stages: Vec<(String, String)>,
     /// Whether it happened in the latest step.
     pub live: bool,
 }
@@ -120,7 +121,10 @@ pub fn dispatch(session: &Session) -> Option<Dispatch> {
                 ];
                 return Some(Dispatch {
                     vector: *vector,
-                    stages,
+                    stages: stages
+                        .into_iter()
+                        .map(|(stage, what)| (stage.to_string(), what))
+                        .collect(),
                     live: step == m.steps(),
                 });
             }

@@ -4,8 +4,9 @@
 use crate::focus::Focus;
 use crate::session::Session;
 use osviz_machine::{DeviceClass, Event, EventKind, Exception, FlushReason};
+use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct EventLine {
     pub step: u64,
     pub kind: EventKind,
@@ -207,7 +208,7 @@ pub fn event_links(e: &Event) -> Vec<Focus> {
 
 /// The Events panel's rows: the window of the filtered log (newest first)
 /// that is in view, and how many events pass the filter.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct EventRows {
     pub rows: Vec<EventLine>,
     pub first: usize,

@@ -5,9 +5,10 @@
 use crate::session::{Answer, Session};
 use osviz_asm::Diagnostic;
 use osviz_course::Grade;
+use serde::{Deserialize, Serialize};
 
 /// One predict-then-reveal question.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct QuestionView {
     pub prompt: Vec<Inline>,
     pub guess: String,
@@ -17,10 +18,10 @@ pub struct QuestionView {
     pub grade: Option<Grade>,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LessonView {
-    pub id: &'static str,
-    pub title: &'static str,
+    pub id: String,
+    pub title: String,
     pub concept: Vec<Inline>,
     pub paragraphs: Vec<Vec<Inline>>,
     pub questions: Vec<QuestionView>,
@@ -48,7 +49,7 @@ pub struct LessonView {
     /// says this page has no xv6 of its own.
     pub open_build: bool,
     /// What the lesson typed at the prompt for the student.
-    pub typed: &'static str,
+    pub typed: String,
     /// An xv6 lesson that waits for xv6 to load.
     pub loading: Option<String>,
     /// Which xv6 build runs, when xv6 runs.
@@ -58,7 +59,7 @@ pub struct LessonView {
 }
 
 /// How a virtualization lesson runs its guest.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HypervisorSetup {
     /// Pure trap and emulate: nothing of the guest rewritten.
     pub pure: bool,
@@ -77,12 +78,12 @@ pub fn of_session(s: &Session) -> LessonView {
         },
         open_build: l.kernel() == osviz_course::Kernel::Xv6
             || s.notice().is_some_and(crate::loader::says_not_served),
-        typed: l.typed(),
+        typed: l.typed().to_string(),
         loading: s.waiting_for_xv6().map(str::to_string),
         origin: s.guest().xv6().map(|b| b.origin.clone()),
         limitation: s.guest().view().limitation(),
-        id: l.id,
-        title: l.title,
+        id: l.id.to_string(),
+        title: l.title.to_string(),
         concept: inline(l.concept),
         paragraphs: l.paragraphs.iter().map(|p| inline(p)).collect(),
         questions: l
@@ -124,7 +125,7 @@ pub fn of_session(s: &Session) -> LessonView {
 }
 
 /// A piece of lesson text: prose, or code (written between backticks).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Inline {
     Text(String),
     Code(String),

@@ -4,15 +4,16 @@
 
 use osviz_course::Guest;
 use osviz_kernel::introspect::{MemoryRegion, ProcessView, RegionKind};
+use serde::{Deserialize, Serialize};
 
 /// One page of a region, and the frame behind it if it is mapped.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PageCell {
     pub page: u32,
     pub frame: Option<u32>,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Region {
     pub kind: RegionKind,
     pub region: MemoryRegion,
@@ -23,7 +24,7 @@ pub struct Region {
     /// The region's pages, for the regions small enough to draw page by
     /// page (empty for the gap and the kernel).
     pub pages: Vec<PageCell>,
-    pub marks: Vec<&'static str>,
+    pub marks: Vec<String>,
 }
 
 /// Regions of at most this many pages are drawn page by page.
@@ -58,12 +59,12 @@ pub fn regions(system: &Guest, p: &ProcessView) -> Vec<Region> {
             };
             let mut marks = Vec::new();
             if r.contains(eip) {
-                marks.push("EIP");
+                marks.push("EIP".to_string());
             }
             // A push decrements ESP first, so an ESP at a region's end
             // belongs to that region (an empty stack), not to the one above.
             if esp > r.start && u64::from(esp) <= r.end {
-                marks.push("ESP");
+                marks.push("ESP".to_string());
             }
             Region {
                 kind: r.kind,

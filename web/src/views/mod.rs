@@ -6,6 +6,7 @@
 pub mod code;
 pub mod dispatch;
 pub mod events;
+pub mod frame;
 pub mod lesson;
 pub mod memory;
 pub mod panel;

@@ -14,11 +14,12 @@ use crate::views::timeline::TimelineView;
 use osviz_course::Panel;
 use osviz_machine::{EventKind, TlbView, Walk};
 use osviz_view::{FrameOwner, IdtEntry, KernelStackView, PageTable, ProcessView};
+use serde::{Deserialize, Serialize};
 use std::cell::RefCell;
 use std::rc::Rc;
 
 /// The PC's text screen as the console panel draws it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Screen {
     pub rows: Vec<String>,
     pub cursor: Option<(u32, u32)>,
@@ -57,7 +58,7 @@ impl Shown {
 }
 
 /// The data of one panel.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum PanelView {
     Registers {
         now: RegisterView,
@@ -113,6 +114,7 @@ pub enum PanelView {
         real_mode: Option<String>,
     },
     Frames {
+        #[serde(with = "owner_runs")]
         frames: Rc<[FrameOwner]>,
         free: u32,
         shown_pid: Option<u32>,
@@ -138,6 +140,35 @@ pub enum PanelView {
         /// Keys typed while the machine stood still, as they will arrive.
         pending: String,
     },
+}
+
+/// The owners of every frame as runs of one owner: tens of thousands of
+/// frames (xv6's 57,344) come in runs (the kernel's image, the free list,
+/// a process's pages), so a frame of the page carries hundreds of runs,
+/// not a value a frame.
+mod owner_runs {
+    use osviz_view::FrameOwner;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use std::rc::Rc;
+
+    pub fn serialize<S: Serializer>(owners: &Rc<[FrameOwner]>, s: S) -> Result<S::Ok, S::Error> {
+        let mut runs: Vec<(FrameOwner, u32)> = Vec::new();
+        for &owner in owners.iter() {
+            match runs.last_mut() {
+                Some((last, n)) if *last == owner => *n += 1,
+                _ => runs.push((owner, 1)),
+            }
+        }
+        runs.serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Rc<[FrameOwner]>, D::Error> {
+        let runs = Vec::<(FrameOwner, u32)>::deserialize(d)?;
+        Ok(runs
+            .into_iter()
+            .flat_map(|(owner, n)| std::iter::repeat_n(owner, n as usize))
+            .collect())
+    }
 }
 
 /// How many lines of output the console keeps to read back.

@@ -1,12 +1,13 @@
 //! The registers the Registers panel shows.
 
 use osviz_machine::{CodeSize, Cpu, Machine, Reg, Seg};
+use serde::{Deserialize, Serialize};
 
 /// The register values the panel shows, as plain data.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RegisterView {
     /// Name and value of each register row, in display order.
-    pub rows: Vec<(&'static str, u32)>,
+    pub rows: Vec<(String, u32)>,
     pub eflags: u32,
     pub cpl: u8,
     /// A hypervisor runs the kernel (ring 0 is the hypervisor's).
@@ -22,9 +23,9 @@ pub struct RegisterView {
 }
 
 /// One segment register as the panel shows it.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SegmentRow {
-    pub name: &'static str,
+    pub name: String,
     pub selector: u16,
     pub base: u32,
     pub limit: u32,
@@ -77,7 +78,7 @@ impl RegisterView {
                 .map(|&s| {
                     let cache = c.segment(s);
                     SegmentRow {
-                        name: s.name(),
+                        name: s.name().to_string(),
                         selector: c.sreg(s),
                         base: cache.base,
                         limit: cache.limit,
@@ -89,7 +90,10 @@ impl RegisterView {
             Vec::new()
         };
         RegisterView {
-            rows,
+            rows: rows
+                .into_iter()
+                .map(|(name, value)| (name.to_string(), value))
+                .collect(),
             eflags: c.eflags(),
             cpl: c.cpl(),
             hypervisor: false,

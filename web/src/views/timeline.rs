@@ -6,8 +6,9 @@ use crate::session::{Owner, Session, SleepSpan};
 use osviz_kernel::introspect::ProcessView;
 use osviz_machine::{DeviceClass, Event, IdeOp};
 use osviz_view::ChannelKind;
+use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Slice {
     pub from: u64,
     pub to: u64,
@@ -19,7 +20,7 @@ pub struct Slice {
     pub vector: Option<u8>,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct IoStory {
     pub requested: u64,
     pub dma: Option<u64>,
@@ -125,7 +126,7 @@ impl SleepSpan {
 }
 
 /// One line of the sleeps list: a sleep, or a run of repeated sleeps.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SleepLine {
     pub pid: u32,
     pub asleep: bool,
@@ -176,7 +177,7 @@ pub fn sleep_lines(sleeps: &[SleepSpan]) -> Vec<SleepLine> {
         .collect()
 }
 
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
 pub struct TimelineView {
     pub slices: Vec<Slice>,
     /// The latest sleeps, newest last.

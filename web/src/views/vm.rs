@@ -6,9 +6,10 @@
 
 use crate::session::Session;
 use osviz_view::{ExitReason, ExitView, ThreeTables, Translation, VirtualMachineView};
+use serde::{Deserialize, Serialize};
 
 /// An exit as the VM exits panel lists it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExitRow {
     pub number: u32,
     pub reason: ExitReason,
@@ -85,7 +86,7 @@ pub fn exit_rows(vm: &VirtualMachineView) -> Vec<ExitRow> {
 /// The three tables now, and one address followed through them: the one
 /// typed in the Page walk panel, else the latest the CPU accessed (said by
 /// `what`).
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ThreeWay {
     pub tables: ThreeTables,
     pub follow: Option<Translation>,
