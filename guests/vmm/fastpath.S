@@ -18,18 +18,12 @@
 #define FL_IF   0x200
 
 // The VMM's TLB entry (shadow.c's vtlb_hit) for the guest linear address in
-// %eax: %ecx its offset in vtlb[], or on to `restore` (the C path) when the
-// entry does not hold the address's page. Uses %edx.
-.macro vtlb_entry
+// %eax: its offset in vtlb[] (page number modulo 16, times the entry's 16
+// bytes) into %ecx.
+.macro vtlb_index
   movl    %eax, %ecx
-  shrl    $12, %ecx
-  andl    $15, %ecx
-  imull   $VTLB_SIZE, %ecx
-  movl    %eax, %edx
-  andl    $0xFFFFF000, %edx
-  orl     $1, %edx
-  cmpl    %edx, %ss:vtlb(%ecx)
-  jne     restore
+  shrl    $8, %ecx
+  andl    $0xF0, %ecx
 .endm
 
 // The steps since the exit began (fast_tsc) into the record at %ecx's
@@ -73,16 +67,18 @@ gp_entry:
   andl    $(FAST_PUSHF - 1), %ecx
   cmpl    %eax, %ss:fast_pushf(, %ecx, 4)
   jne     restore
-  // The stack word: the VMM's TLB entry for (ESP - 4)'s page.
+  // The stack word: the VMM's TLB entry for (ESP - 4)'s page, writable,
+  // and the word aligned (so that it lies in one page), all in one compare
+  // with the entry's wpage.
   movl    28(%esp), %eax
   subl    $4, %eax
-  testl   $3, %eax               // aligned, so it lies in one page
-  jnz     restore
-  vtlb_entry
-  cmpl    $0, %ss:vtlb + VTLB_WRITABLE(%ecx)
-  je      restore
-  andl    $0xFFF, %eax
-  addl    %ss:vtlb + VTLB_HOST(%ecx), %eax
+  vtlb_index
+  movl    %eax, %edx
+  andl    $0xFFFFF003, %edx
+  orl     $4, %edx
+  cmpl    %edx, %ss:vtlb + VTLB_WPAGE(%ecx)
+  jne     restore
+  addl    %ss:vtlb + VTLB_DELTA(%ecx), %eax
   // The guest's EFLAGS with its virtual IF.
   movl    24(%esp), %edx
   andl    $FL_KEEP, %edx
@@ -93,9 +89,8 @@ gp_entry:
   movl    %edx, %ss:(%eax)
   subl    $4, 28(%esp)
   // The exit counted and logged as vmexit's note() does.
+  incl    %ss:vcpu + VCPU_EXITS
   movl    %ss:vcpu + VCPU_EXITS, %eax
-  incl    %eax
-  movl    %eax, %ss:vcpu + VCPU_EXITS
   incl    %ss:vcpu + VCPU_PATCHED
   // The record first, then the log's count, as note() does: whoever
   // watches the count finds the record written.
@@ -131,9 +126,13 @@ cli_sti:
   jb      restore
   // The instruction's byte, through the VMM's TLB entry for its page.
   movl    16(%esp), %eax
-  vtlb_entry
-  andl    $0xFFF, %eax
-  addl    %ss:vtlb + VTLB_HOST(%ecx), %eax
+  vtlb_index
+  movl    %eax, %edx
+  andl    $0xFFFFF000, %edx
+  orl     $1, %edx
+  cmpl    %edx, %ss:vtlb(%ecx)
+  jne     restore
+  addl    %ss:vtlb + VTLB_DELTA(%ecx), %eax
   movzbl  %ss:(%eax), %eax
   cmpl    $0xFA, %eax
   je      1f
@@ -148,9 +147,8 @@ cli_sti:
   movl    $0, %ss:vcpu + VCPU_VIF
   movl    $I_CLI_VALUE, %edx
 2:
+  incl    %ss:vcpu + VCPU_EXITS
   movl    %ss:vcpu + VCPU_EXITS, %eax
-  incl    %eax
-  movl    %eax, %ss:vcpu + VCPU_EXITS
   incl    %ss:vcpu + VCPU_PRIVILEGED
   movl    %ss:exitlog, %ecx
   andl    $63, %ecx

@@ -9,9 +9,9 @@
 #define EXITLOG_REC     4    // struct exitlog: rec[]
 #define EXITREC_SIZE    20   // struct exitrec: reason, eip, info, number, steps
 #define VCPU_VMM_STEPS  84   // struct vcpu: vmm_steps
-#define VTLB_SIZE       12   // struct vtlb_entry: page, host, writable
-#define VTLB_HOST       4
-#define VTLB_WRITABLE   8
+#define VTLB_SIZE       16   // struct vtlb_entry: page, wpage, delta, unused
+#define VTLB_WPAGE      4
+#define VTLB_DELTA      8
 #define FAST_PUSHF      64   // entries of fast_pushf[], a power of two
 #define X_PATCHED_VALUE 7    // enum reason's X_PATCHED
 #define X_PRIVILEGED_VALUE 0 //              X_PRIVILEGED

@@ -40,8 +40,6 @@ void shadow_init(uint *pgdir)
     spgdir[i] = vmmpgdir[i];
 }
 
-// Drops every guest entry of the shadow (the guest wrote CR3, or CR0, or
-// CR4, or the pool ran out) and reloads CR3 so the real TLB forgets them.
 // The VMM's own small TLB of the guest's linear pages it reaches (gva()),
 // direct-mapped by page number: a patched pushfl writes the guest's stack
 // on every exit of its kind. Emptied with the shadow, for the same reason.
@@ -50,16 +48,29 @@ struct vtlb_entry vtlb[VTLB];
 static void vtlb_flush(void)
 {
   for (int i = 0; i < VTLB; i++)
-    vtlb[i].page = 0;
+    vtlb[i].page = vtlb[i].wpage = 0;
 }
 
+// Each shadow page table taken from the pool since the last flush: the
+// directory entry it fills (filled[n] for the pool's page n), and what
+// prefetch() did in it since (refills, and the groups of PREFETCH pages it
+// scanned, a bit each). A flush clears only these entries: xv6 switches
+// address spaces twice a context switch, and a shadow then holds a handful
+// of tables, not the 776 entries of the guest's half.
+static ushort filled[POOL_PAGES];
+static uchar refills[1024];
+static uint scanned[1024];
+
+// Drops every guest entry of the shadow (the guest wrote CR3, or CR0, or
+// CR4, or the pool ran out) and reloads CR3 so the real TLB forgets them.
 void shadow_flush(void)
 {
   vtlb_flush();
-  for (uint i = 0; i < WINDOW_FIRST; i++)
-    spgdir[i] = 0;
-  for (uint i = WINDOW_END; i < 1024; i++)
-    spgdir[i] = 0;
+  for (uint i = 0; i < pool_next; i++) {
+    spgdir[filled[i]] = 0;
+    refills[filled[i]] = 0;
+    scanned[filled[i]] = 0;
+  }
   pool_next = 0;
   if (paging)
     lcr3(V2P(spgdir));
@@ -74,10 +85,12 @@ void shadow_paging(int on)
   lcr3(on ? V2P(spgdir) : V2P(vmmpgdir));
 }
 
-static uint *pool_page(void)
+// A page table for the shadow's directory entry pdx, zeroed.
+static uint *pool_page(uint pdx)
 {
   if (pool_next == POOL_PAGES)
     return 0;
+  filled[pool_next] = pdx;
   uint *pt = P2V(POOL_BASE + pool_next++ * 4096);
   memset(pt, 0, 4096);
   return pt;
@@ -163,7 +176,7 @@ static int shadow_set(uint va, uint hpa, uint rights)
   if (spgdir[PDX(va)] & PTE_P) {
     pt = P2V(spgdir[PDX(va)] & ~0xFFFu);
   } else {
-    if (!(pt = pool_page()))
+    if (!(pt = pool_page(PDX(va))))
       return -1;
     spgdir[PDX(va)] = V2P(pt) | PTE_P | PTE_W | PTE_U;
   }
@@ -173,35 +186,60 @@ static int shadow_set(uint va, uint hpa, uint rights)
   return 0;
 }
 
-// Fills, beside the page just filled, the other pages of its aligned
-// group of PREFETCH that the guest has already accessed (their A bit set):
-// after each flush (each guest CR3 write: at least two a context switch),
-// a program that sweeps its memory would otherwise fault once a page. A
-// page without A is left to fault, so that its A bit is set when the guest
-// first uses it, as its MMU would; a page mapped writable only once dirty.
-// Only a refill prefetches: a first touch (kinit's sweep over every page)
-// finds its neighbours untouched too, and the scan would be wasted.
+// Fills, beside the page just filled, other pages of the same guest page
+// table that the guest has already accessed (their A bit set): after each
+// flush (each guest CR3 write: at least two a context switch), a program
+// that sweeps its memory would otherwise fault once a page. A page without
+// A is left to fault, so that its A bit is set when the guest first uses
+// it, as its MMU would; a page is mapped writable only once dirty, as in
+// guest_walk(). Only a refill prefetches: a first touch (kinit's sweep
+// over every page) finds its neighbours untouched too, and the scan would
+// be wasted.
+//
+// How far: the first refill in a table since the flush scans the aligned
+// group of PREFETCH pages around the fault, and each further refill in the
+// same table an aligned run of groups twice as long, up to the whole
+// table, skipping the groups already scanned; a table scanned whole is
+// not scanned again until the next flush. A process that touches a few
+// pages (the common case: its stack, its code) pays for a small scan; one
+// that walks megabytes of its memory after every flush (usertests' mem,
+// whose malloc walks its free list after each sbrk) fills a table in a few
+// faults rather than in one fault per group.
 #define PREFETCH 32
 static void prefetch(uint va)
 {
-  uint *pde = guest_word((vcpu.cr3 & ~0xFFFu) + PDX(va) * 4);
-  if (!pde || !(*pde & PTE_P) || ((*pde & PTE_PS) && (vcpu.cr4 & CR4_PSE)))
+  uint pdx = PDX(va);
+  if (scanned[pdx] == ~0u)
+    return;  // the whole table was scanned since the flush
+  uint groups = 1u << refills[pdx]++;  // at most 32: then all are scanned
+  uint *pdep = guest_word((vcpu.cr3 & ~0xFFFu) + pdx * 4);
+  if (!pdep)
     return;
-  uint *pt = guest_pa(*pde & ~0xFFFu, 4096);
-  uint *spt = P2V(spgdir[PDX(va)] & ~0xFFFu);
+  uint pde = *pdep;
+  if (!(pde & PTE_P) || ((pde & PTE_PS) && (vcpu.cr4 & CR4_PSE)))
+    return;
+  uint *pt = guest_pa(pde & ~0xFFFu, 4096);
+  uint *spt = P2V(spgdir[pdx] & ~0xFFFu);
   if (!pt)
     return;
-  uint first = PTX(va) & ~(PREFETCH - 1u);
-  for (uint i = first; i < first + PREFETCH; i++) {
-    uint pte = pt[i], hpa;
-    if ((pte & (PTE_P | PTE_A)) != (PTE_P | PTE_A) || (spt[i] & PTE_P))
+  // The rights the directory entry allows; a page is writable when its
+  // entry allows it too and it is dirty (PTE_D >> 5 is PTE_W).
+  uint allowed = pde & (PTE_U | PTE_W);
+  uint first = (PTX(va) / PREFETCH) & ~(groups - 1);
+  for (uint g = first; g < first + groups; g++) {
+    if (scanned[pdx] & (1u << g))
       continue;
-    if (vapic_page(pte) || host_page(pte & ~0xFFFu, &hpa) < 0)
-      continue;
-    uint rights = *pde & pte & PTE_U;
-    if ((*pde & pte & PTE_W) && (pte & PTE_D))
-      rights |= PTE_W;
-    spt[i] = hpa | PTE_P | rights;
+    scanned[pdx] |= 1u << g;
+    for (uint i = g * PREFETCH; i < (g + 1) * PREFETCH; i++) {
+      uint pte = pt[i], gpa = pte & ~0xFFFu;
+      if ((pte & (PTE_P | PTE_A)) != (PTE_P | PTE_A) || (spt[i] & PTE_P))
+        continue;
+      // Only the guest's RAM (host_page()'s common case): the display
+      // memory and the APICs are left to fault.
+      if (gpa >= GUEST_SIZE || (gpa >= 0xA0000 && gpa < 0xC0000))
+        continue;
+      spt[i] = (GUEST_BASE + gpa) | PTE_P | (pte & allowed & (PTE_U | (pte >> 5)));
+    }
   }
 }
 
@@ -249,9 +287,9 @@ static uchar *gva(uint va, int write)
   if (host_page(gpa, &hpa) < 0)
     return 0;
   vtlb[i].page = page;
-  vtlb[i].host = (uchar *)P2V(hpa);
-  vtlb[i].writable = (rights & PTE_W) != 0;
-  return vtlb[i].host + (va & 0xFFF);
+  vtlb[i].wpage = (rights & PTE_W) ? (page & ~1u) | 4 : 0;
+  vtlb[i].delta = (uint)P2V(hpa) - (page & ~1u);
+  return (uchar *)(va + vtlb[i].delta);
 }
 
 // Copies n bytes between the guest's linear memory at va and the VMM's

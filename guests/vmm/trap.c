@@ -24,8 +24,8 @@ _Static_assert(__builtin_offsetof(struct exitrec, steps) == 16, "exitrec.steps")
 _Static_assert(__builtin_offsetof(struct vcpu, vmm_steps) == VCPU_VMM_STEPS, "VCPU_VMM_STEPS");
 _Static_assert(NEXITLOG == 64, "fastpath.S indexes the log modulo 64");
 _Static_assert(sizeof(struct vtlb_entry) == VTLB_SIZE, "VTLB_SIZE");
-_Static_assert(__builtin_offsetof(struct vtlb_entry, host) == VTLB_HOST, "VTLB_HOST");
-_Static_assert(__builtin_offsetof(struct vtlb_entry, writable) == VTLB_WRITABLE, "VTLB_WRITABLE");
+_Static_assert(__builtin_offsetof(struct vtlb_entry, wpage) == VTLB_WPAGE, "VTLB_WPAGE");
+_Static_assert(__builtin_offsetof(struct vtlb_entry, delta) == VTLB_DELTA, "VTLB_DELTA");
 _Static_assert(VTLB == 16, "fastpath.S indexes the TLB modulo 16");
 _Static_assert(X_PATCHED == X_PATCHED_VALUE, "X_PATCHED_VALUE");
 _Static_assert(__builtin_offsetof(struct vcpu, count[X_PRIVILEGED]) == VCPU_PRIVILEGED,

@@ -151,8 +151,12 @@ enum fault shadow_fault(uint va, int write, int user, uint *gpa, uint *guest_err
 #define VTLB 16
 struct vtlb_entry {
   uint page;    // the linear page, | 1 when the entry is valid
-  uchar *host;  // where the VMM reaches it
-  int writable;
+  // The page | 4 when the VMM may write it, else 0: fastpath.S checks a
+  // stack word's page, the right to write it and its alignment in one
+  // compare, against (va & 0xFFFFF003) | 4.
+  uint wpage;
+  uint delta;   // where the VMM reaches the page's bytes: at va + delta
+  uint unused;  // to 16 bytes, so that fastpath.S indexes with a mask
 };
 extern struct vtlb_entry vtlb[VTLB];
 
@@ -161,8 +165,8 @@ extern struct vtlb_entry vtlb[VTLB];
 static inline uchar *vtlb_hit(uint va, int write)
 {
   struct vtlb_entry *e = &vtlb[(va >> 12) % VTLB];
-  if (e->page == ((va & ~0xFFFu) | 1) && (!write || e->writable))
-    return e->host + (va & 0xFFF);
+  if (e->page == ((va & ~0xFFFu) | 1) && (!write || e->wpage))
+    return (uchar *)(va + e->delta);
   return 0;
 }
 

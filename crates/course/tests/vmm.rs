@@ -529,13 +529,13 @@ fn every_vmm_lesson_reaches_its_moments_and_answers_as_the_source_implies() {
         // guest.c enters xv6's kernel in ring 1; it believes ring 0. Its
         // memory is GUEST_BASE 0x10000000, GUEST_SIZE 224 MiB (memlayout.h).
         // At ls's sys_write, xv6's CR3 holds ls's directory (a page kalloc
-        // gave), the real one the shadow's (spgdir, linked 0xC0110000).
+        // gave), the real one the shadow's (spgdir, linked 0xC0115000).
         (
             "vm-guest",
             &[
                 "ring 1, ring 0: the hypervisor runs xv6's kernel deprivileged, and the virtual CPU it shows xv6 says ring 0",
                 "0x10000000 (256 MiB): the hypervisor gave the guest 224 MiB of guest-physical memory from there",
-                "0xdf23000, 0x110000: xv6's own (guest-physical) and the hypervisor's shadow (host-physical)",
+                "0xdf23000, 0x115000: xv6's own (guest-physical) and the hypervisor's shadow (host-physical)",
             ],
         ),
         // The keys are pressed at the prompt while sh is still in the
