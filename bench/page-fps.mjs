@@ -8,15 +8,18 @@
 import { resolve } from 'node:path';
 import { serveDist } from '../tests/e2e/serve-dist.mjs';
 import { launch } from '../tests/e2e/browser.mjs';
-import { measureWindow } from './window.mjs';
+import { measureWindow, watchMessages } from './window.mjs';
 
 const dist = resolve(process.argv[2] ?? 'dist');
 const seconds = Number(process.argv[3] ?? 5);
 const server = await serveDist(dist);
 const browser = await launch();
 const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+await watchMessages(page);
+const t0Load = Date.now();
 await page.goto(server.url);
 await page.getByRole('region', { name: 'Registers' }).waitFor();
+const firstPaintMs = Date.now() - t0Load;
 
 // Programs that never end, so the page runs for the whole window: a busy
 // loop, and a parent that forks children which each touch new heap pages
@@ -84,7 +87,7 @@ for (const [name, source] of Object.entries(PROGRAMS)) {
   await page.getByRole('button', { name: 'Run', exact: true }).click();
   await page.waitForTimeout(500);
   const before = await metrics();
-  const { frames, painted, steps, longest } = await measureWindow(page, seconds * 1000);
+  const { frames, painted, steps, longest, messages, chars } = await measureWindow(page, seconds * 1000);
   const after = await metrics();
   // What the main thread spent its time on, in ms per frame: script (the
   // machine and the render), style, layout; the rest of a 16.7 ms frame is
@@ -99,7 +102,7 @@ for (const [name, source] of Object.entries(PROGRAMS)) {
     ? await latency(page.locator('#run'), 'click', (l) => l.click(),
       `document.querySelector('#run').textContent === 'Run'`)
     : NaN;
-  results.push({ name, split, fps: frames / seconds, views: painted / seconds, longest, stepsPerSecond: steps / seconds, hover, pause, stillRunning });
+  results.push({ name, split, fps: frames / seconds, views: painted / seconds, longest, perMessage: messages ? chars / messages : 0, stepsPerSecond: steps / seconds, hover, pause, stillRunning });
 }
 
 // Each slow speed: steps counted in the page over two seconds of running.
@@ -128,9 +131,10 @@ await linkPage.waitForFunction(() => /step 4500000 /.test(document.querySelector
 const linkMs = Date.now() - t0;
 
 console.log(`osviz page benchmark: headless Chromium, 1440x900, every panel open, full speed, ${seconds} s each`);
+console.log(`  first panel shown ${firstPaintMs} ms after navigation`);
 for (const r of results) {
   console.log(`  ${r.name}: ${r.fps.toFixed(1)} frames/s (${r.views.toFixed(1)} with new views), ${(r.stepsPerSecond / 1e6).toFixed(2)} M steps/s, longest main-thread task ${r.longest ? `${r.longest.toFixed(0)} ms` : 'under 50 ms'}, hover shown in ${r.hover.toFixed(0)} ms, Pause shown in ${r.pause.toFixed(0)} ms${r.stillRunning ? '' : ' (the program ended during the window: not a valid measurement)'}`);
-  console.log(`    ${r.split}`);
+  console.log(`    ${r.split}${r.perMessage ? `; ${(r.perMessage / 1000).toFixed(1)} kB from the machine's thread a message` : ''}`);
 }
 console.log(`  speed settings: ${rates.join(', ')}`);
 console.log(`  share link to step 4,500,000 opened in ${linkMs} ms (page load, boot, replay, first render)`);

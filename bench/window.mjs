@@ -4,6 +4,26 @@
 // changed: a frame from the machine's thread painted), the steps run, and
 // the main thread's longest task (the Long Tasks API reports tasks over
 // 50 ms; none means every task was shorter).
+//
+// `watchMessages(page)`, called before the page loads, counts what the
+// machine's worker sends the page (messages and their characters), so a
+// window also says how many bytes of views a frame carried.
+export async function watchMessages(page) {
+  await page.addInitScript(() => {
+    window.__osvizMessages = { count: 0, chars: 0 };
+    const Base = window.Worker;
+    window.Worker = class extends Base {
+      constructor(...args) {
+        super(...args);
+        this.addEventListener('message', (e) => {
+          window.__osvizMessages.count += 1;
+          window.__osvizMessages.chars += typeof e.data === 'string' ? e.data.length : 0;
+        });
+      }
+    };
+  });
+}
+
 export async function measureWindow(page, ms) {
   return page.evaluate(async (ms) => {
     const status = () => Number((document.querySelector('#status')?.textContent.match(/step (\d+)/) ?? [0, 0])[1]);
@@ -12,6 +32,8 @@ export async function measureWindow(page, ms) {
       for (const e of list.getEntries()) longest = Math.max(longest, e.duration);
     });
     try { observer.observe({ type: 'longtask' }); } catch { /* no Long Tasks API */ }
+    const messages = () => ({ ...(window.__osvizMessages ?? { count: 0, chars: 0 }) });
+    const m0 = messages();
     const start = status();
     let frames = 0;
     let painted = 0;
@@ -27,6 +49,7 @@ export async function measureWindow(page, ms) {
       requestAnimationFrame(tick);
     });
     observer.disconnect();
-    return { frames, painted, steps: status() - start, longest };
+    const m1 = messages();
+    return { frames, painted, steps: status() - start, longest, messages: m1.count - m0.count, chars: m1.chars - m0.chars };
   }, ms);
 }

@@ -12,7 +12,7 @@ import { resolve } from 'node:path';
 import { readFileSync, readdirSync } from 'node:fs';
 import { serveDist } from '../tests/e2e/serve-dist.mjs';
 import { launch } from '../tests/e2e/browser.mjs';
-import { measureWindow } from './window.mjs';
+import { measureWindow, watchMessages } from './window.mjs';
 
 const dist = resolve(process.argv[2] ?? 'dist');
 const seconds = Number(process.argv[3] ?? 5);
@@ -38,6 +38,7 @@ function rendererRssMiB() {
 async function measure(lesson) {
   const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
   page.on('pageerror', (e) => console.log('pageerror:', e.message));
+  await watchMessages(page);
   const stepNow = () => page.evaluate(() => Number((document.querySelector('#status')?.textContent.match(/step (\d+)/) ?? [0, 0])[1]));
 
   // 1. A link to the lesson: page load to the prompt.
@@ -64,7 +65,7 @@ async function measure(lesson) {
   await cdp.send('Performance.enable');
   const metrics = async () => Object.fromEntries((await cdp.send('Performance.getMetrics')).metrics.map((m) => [m.name, m.value]));
   const before = await metrics();
-  const { frames, painted, steps, longest } = await measureWindow(page, seconds * 1000);
+  const { frames, painted, steps, longest, messages, chars } = await measureWindow(page, seconds * 1000);
   const after = await metrics();
   const per = (k) => ((after[k] - before[k]) * 1000) / frames;
 
@@ -80,7 +81,7 @@ async function measure(lesson) {
   const backMs = Date.now() - backAt;
   const memoryAfter = rendererRssMiB();
   await page.close();
-  return { promptMs, lsMs, frames, painted, longest, steps, per, memory, here, backMs, memoryAfter };
+  return { promptMs, lsMs, frames, painted, longest, perMessage: messages ? chars / messages : 0, steps, per, memory, here, backMs, memoryAfter };
 }
 
 const cases = [

@@ -353,15 +353,23 @@ pub fn app() -> Html {
     let dispatch: Callback<Action> = {
         let machine = machine.clone();
         let painted = painted.clone();
+        let refresh = refresh.clone();
         Callback::from(move |action: Action| {
             let Some(m) = machine.borrow().clone() else {
                 return;
             };
             let typed = matches!(action, Action::Edit(_) | Action::Guess(..));
-            let local = typed.then(|| action.clone());
+            let pointing = matches!(action, Action::Hover(_) | Action::Pin(_));
+            let local = (typed || pointing).then(|| action.clone());
             let seq = m.send(action);
             if let Some(action) = local {
-                painted.borrow_mut().typed(seq, &action);
+                let mut p = painted.borrow_mut();
+                p.typed(seq, &action);
+                p.pointed(seq, &action);
+                drop(p);
+                if pointing {
+                    refresh.force_update();
+                }
             }
         })
     };
@@ -525,7 +533,16 @@ pub fn app() -> Html {
 
     let painted = painted.borrow();
     let (Some(c), Some(lesson)) = (painted.controls(), painted.lesson()) else {
-        return Html::default();
+        // Until the machine's thread sends its first frame (its code loads
+        // beside the page's), the page says what it is doing.
+        return html! {
+            <div class="app">
+                <header class="top">
+                    <h1>{ "osviz" }</h1>
+                    <p class="tagline">{ "starting the machine…" }</p>
+                </header>
+            </div>
+        };
     };
     // Where the machine is, for the notice a panic shows.
     crate::panic::note(&c.lesson_id, c.steps);

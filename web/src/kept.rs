@@ -54,6 +54,10 @@ pub struct Painted {
     typed_seq: u64,
     draft: Option<String>,
     guesses: HashMap<usize, String>,
+    /// Likewise what the pointer links: the number of the last pointing
+    /// action sent, and what it links.
+    pointed_seq: u64,
+    pointed: Option<crate::focus::Linked>,
 }
 
 impl Painted {
@@ -63,6 +67,9 @@ impl Painted {
     pub fn take(&mut self, frame: Frame, applied: u64) -> Keep {
         self.serial += 1;
         let mut frame = frame;
+        if let Some(linked) = self.pointed.filter(|_| applied < self.pointed_seq) {
+            frame.controls.linked = linked;
+        }
         if applied < self.typed_seq
             && let Some(lesson) = frame.lesson.as_mut()
         {
@@ -108,6 +115,31 @@ impl Painted {
         if let Some(mut lesson) = self.lesson.take() {
             self.as_typed(&mut lesson);
             self.lesson = Some(lesson);
+        }
+    }
+
+    /// The student pointed at or pinned something (`Action::Hover`,
+    /// `Action::Pin`, sent as number `seq`): every panel marks it at once,
+    /// from the views the page has (pointing must answer within a frame,
+    /// whatever the machine's thread is doing).
+    pub fn pointed(&mut self, seq: u64, action: &Action) {
+        let Some(controls) = self.controls.as_mut() else {
+            return;
+        };
+        let mut linked = controls.linked;
+        match action {
+            Action::Hover(f) => linked.hover = *f,
+            Action::Pin(f) => linked.toggle_pin(*f),
+            _ => return,
+        }
+        self.pointed_seq = seq;
+        self.pointed = Some(linked);
+        if controls.linked != linked {
+            controls.linked = linked;
+            self.serial += 1;
+            for (serial, _) in self.views.values_mut() {
+                *serial = self.serial;
+            }
         }
     }
 
@@ -181,6 +213,28 @@ mod tests {
         p.take(b.frame(&s, 0.0, false), 0);
         let (now, view) = p.panel(Panel::Processes).expect("shown");
         assert!(now > first && view.is_some());
+    }
+
+    #[test]
+    fn pointing_marks_every_panel_at_once_and_a_frame_from_before_keeps_it() {
+        let s = Session::new("system-call");
+        let mut b = FrameBuilder::default();
+        let mut p = Painted::default();
+        p.take(b.frame(&s, 0.0, false), 0);
+        let (before, _) = p.panel(Panel::Processes).expect("shown");
+        p.pointed(1, &Action::Hover(Some(Focus::Pid(1))));
+        let (now, view) = p.panel(Panel::Processes).expect("shown");
+        assert!(now > before && view.is_some(), "built again, with the mark");
+        assert_eq!(
+            p.controls().map(|c| c.linked.hover),
+            Some(Some(Focus::Pid(1)))
+        );
+        // A frame the machine's thread built before it had the hover.
+        p.take(b.frame(&s, 0.0, false), 0);
+        assert_eq!(
+            p.controls().map(|c| c.linked.hover),
+            Some(Some(Focus::Pid(1)))
+        );
     }
 
     #[test]
