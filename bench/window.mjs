@@ -53,3 +53,11 @@ export async function measureWindow(page, ms) {
     return { frames, painted, steps: status() - start, longest, messages: m1.count - m0.count, chars: m1.chars - m0.chars };
   }, ms);
 }
+
+// Waits until the page shows every action sent so far (the machine's
+// worker answers a frame later; `data-sent` and `data-applied` on the body
+// count them; a page without a worker has neither).
+export async function settled(page) {
+  const sent = await page.evaluate(() => Number(document.body?.getAttribute('data-sent') ?? 0));
+  await page.waitForFunction((sent) => Number(document.body?.getAttribute('data-applied') ?? 0) >= sent, sent, { timeout: 60000, polling: 'raf' });
+}

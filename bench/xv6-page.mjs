@@ -12,7 +12,7 @@ import { resolve } from 'node:path';
 import { readFileSync, readdirSync } from 'node:fs';
 import { serveDist } from '../tests/e2e/serve-dist.mjs';
 import { launch } from '../tests/e2e/browser.mjs';
-import { measureWindow, watchMessages } from './window.mjs';
+import { measureWindow, settled, watchMessages } from './window.mjs';
 
 const dist = resolve(process.argv[2] ?? 'dist');
 const seconds = Number(process.argv[3] ?? 5);
@@ -74,6 +74,7 @@ async function measure(lesson) {
   const memory = rendererRssMiB();
   const here = await stepNow();
   await page.getByRole('button', { name: 'Pause' }).click();
+  await settled(page);
   const paused = await stepNow();
   const backAt = Date.now();
   await page.getByRole('button', { name: 'Step back' }).click();
