@@ -358,16 +358,22 @@ pub fn app() -> Html {
             let Some(m) = machine.borrow().clone() else {
                 return;
             };
+            // What the page shows at once, from what it has: typing,
+            // pointing, Run and Pause.
             let typed = matches!(action, Action::Edit(_) | Action::Guess(..));
-            let pointing = matches!(action, Action::Hover(_) | Action::Pin(_));
-            let local = (typed || pointing).then(|| action.clone());
+            let shown_now = matches!(
+                action,
+                Action::Hover(_) | Action::Pin(_) | Action::ToggleRun
+            );
+            let local = (typed || shown_now).then(|| action.clone());
             let seq = m.send(action);
             if let Some(action) = local {
                 let mut p = painted.borrow_mut();
                 p.typed(seq, &action);
                 p.pointed(seq, &action);
+                p.toggled(seq, &action);
                 drop(p);
-                if pointing {
+                if shown_now {
                     refresh.force_update();
                 }
             }

@@ -58,6 +58,9 @@ pub struct Painted {
     /// action sent, and what it links.
     pointed_seq: u64,
     pointed: Option<crate::focus::Linked>,
+    /// Likewise Run and Pause: the control shows the state asked for.
+    toggled_seq: u64,
+    running: Option<bool>,
 }
 
 impl Painted {
@@ -69,6 +72,9 @@ impl Painted {
         let mut frame = frame;
         if let Some(linked) = self.pointed.filter(|_| applied < self.pointed_seq) {
             frame.controls.linked = linked;
+        }
+        if let Some(running) = self.running.filter(|_| applied < self.toggled_seq) {
+            frame.controls.running = running;
         }
         if applied < self.typed_seq
             && let Some(lesson) = frame.lesson.as_mut()
@@ -141,6 +147,18 @@ impl Painted {
                 *serial = self.serial;
             }
         }
+    }
+
+    /// The student pressed Run or Pause (`Action::ToggleRun`, number
+    /// `seq`): the control shows the new state at once; the status line
+    /// and the views follow with the frame that shows it applied.
+    pub fn toggled(&mut self, seq: u64, action: &Action) {
+        let (Action::ToggleRun, Some(controls)) = (action, self.controls.as_mut()) else {
+            return;
+        };
+        controls.running = !controls.running;
+        self.toggled_seq = seq;
+        self.running = Some(controls.running);
     }
 
     fn as_typed(&self, lesson: &mut LessonView) {
@@ -234,6 +252,35 @@ mod tests {
         assert_eq!(
             p.controls().map(|c| c.linked.hover),
             Some(Some(Focus::Pid(1)))
+        );
+    }
+
+    #[test]
+    fn pause_shows_at_once_and_a_frame_from_before_does_not_undo_it() {
+        let mut s = Session::new("system-call");
+        let mut b = FrameBuilder::default();
+        let mut p = Painted::default();
+        s.apply(Action::ToggleRun);
+        p.take(b.frame(&s, 0.0, false), 0);
+        assert_eq!(p.controls().map(|c| c.running), Some(true));
+        p.toggled(1, &Action::ToggleRun);
+        assert_eq!(
+            p.controls().map(|c| c.running),
+            Some(false),
+            "paused at once"
+        );
+        p.take(b.frame(&s, 0.0, false), 0);
+        assert_eq!(
+            p.controls().map(|c| c.running),
+            Some(false),
+            "a frame from before"
+        );
+        s.apply(Action::ToggleRun);
+        p.take(b.frame(&s, 0.0, false), 1);
+        assert_eq!(
+            p.controls().map(|c| c.running),
+            Some(false),
+            "the machine's own word"
         );
     }
 
