@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import {
-  ctx, shots, openPage, region, eip, runToEnd, runUntilStatus, chooseLesson, done,
+  ctx, shots, openPage, region, eip, runToEnd, runUntilStatus, chooseLesson, done, stepCount,
 } from './helpers.mjs';
 
 const PANELS = [
@@ -459,6 +459,10 @@ test('running, a panel out of view waits; scrolled back to or paused, it is curr
   await scrollTo('end');
   await frames(20);
   const kept = await eax();
+  // The machine runs on past what the panel kept (the machine's thread
+  // may not have run a slice since its last frame), then pauses.
+  const keptAt = await stepCount(page);
+  await page.waitForFunction((s) => Number((document.querySelector('#status')?.textContent ?? '').match(/step (\d+)/)?.[1]) > s + 1000, keptAt);
   await page.keyboard.press('r');
   await frames(2);
   const paused = await eax();
