@@ -33,7 +33,7 @@ const KEEP_MOMENT_MS: f64 = 500.0;
 
 /// What the worker is to do for the host.
 #[derive(Debug, PartialEq)]
-pub enum Todo {
+pub enum Task {
     /// Post this to the page.
     Post(FromWorker),
     /// Fetch the xv6 the page serves, then hand the host the action
@@ -91,10 +91,10 @@ fn initial_session(start: &Start) -> Session {
 impl SessionHost {
     /// The host of the page `start` describes, and what to do first (fetch
     /// xv6 when its lesson or link waits for it).
-    pub fn new(start: &Start) -> (SessionHost, Vec<Todo>) {
+    pub fn new(start: &Start) -> (SessionHost, Vec<Task>) {
         let session = initial_session(start);
-        let todo = if session.waiting_for_xv6().is_some() {
-            vec![Todo::LoadXv6]
+        let tasks = if session.waiting_for_xv6().is_some() {
+            vec![Task::LoadXv6]
         } else {
             Vec::new()
         };
@@ -109,7 +109,7 @@ impl SessionHost {
             moment_due: false,
             last_slice: None,
         };
-        (host, todo)
+        (host, tasks)
     }
 
     pub fn session(&self) -> &Session {
@@ -117,7 +117,7 @@ impl SessionHost {
     }
 
     /// Takes a message from the page (not `Start`, which makes the host).
-    pub fn receive(&mut self, message: ToWorker) -> Vec<Todo> {
+    pub fn receive(&mut self, message: ToWorker) -> Vec<Task> {
         match message {
             ToWorker::Start(_) => Vec::new(),
             ToWorker::Action { seq, action } => {
@@ -135,7 +135,7 @@ impl SessionHost {
 
     /// Applies an action, from the page or from the worker itself (a
     /// fetched build).
-    pub fn apply(&mut self, action: Action) -> Vec<Todo> {
+    pub fn apply(&mut self, action: Action) -> Vec<Task> {
         let quiet = matches!(
             action,
             Action::Hover(_)
@@ -149,15 +149,15 @@ impl SessionHost {
         self.moment_due |= !quiet;
         match effect {
             None => Vec::new(),
-            Some(Effect::LoadXv6) => vec![Todo::LoadXv6],
+            Some(Effect::LoadXv6) => vec![Task::LoadXv6],
             Some(Effect::PushHistory { left, fragment }) => {
                 self.builder.moment_kept(fragment.clone());
-                vec![Todo::Post(FromWorker::Effect(Effect::PushHistory {
+                vec![Task::Post(FromWorker::Effect(Effect::PushHistory {
                     left,
                     fragment,
                 }))]
             }
-            Some(effect) => vec![Todo::Post(FromWorker::Effect(effect))],
+            Some(effect) => vec![Task::Post(FromWorker::Effect(effect))],
         }
     }
 
@@ -225,7 +225,7 @@ mod tests {
     use super::*;
     use crate::views::frame::Frame;
 
-    fn start() -> (SessionHost, Vec<Todo>) {
+    fn start() -> (SessionHost, Vec<Task>) {
         SessionHost::new(&Start {
             fragment: String::new(),
             kept_entry: false,
@@ -242,8 +242,8 @@ mod tests {
 
     #[test]
     fn a_frame_waits_for_the_page_to_paint_the_one_before() {
-        let (mut host, todo) = start();
-        assert!(todo.is_empty(), "the first lesson needs no fetch");
+        let (mut host, tasks) = start();
+        assert!(tasks.is_empty(), "the first lesson needs no fetch");
         let (first, applied) = frame_of(host.frame(0.0));
         assert_eq!(applied, 0);
         assert!(first.lesson.is_some(), "the first frame has everything");
@@ -298,24 +298,24 @@ mod tests {
     #[test]
     fn a_lesson_chosen_tells_the_page_to_add_a_history_entry() {
         let (mut host, _) = start();
-        let todo = host.receive(ToWorker::Action {
+        let tasks = host.receive(ToWorker::Action {
             seq: 1,
             action: Action::ChooseLesson("two-level".into()),
         });
         assert!(
             matches!(
-                todo.as_slice(),
-                [Todo::Post(FromWorker::Effect(Effect::PushHistory { .. }))]
+                tasks.as_slice(),
+                [Task::Post(FromWorker::Effect(Effect::PushHistory { .. }))]
             ),
-            "{todo:?}"
+            "{tasks:?}"
         );
-        let todo = host.receive(ToWorker::Action {
+        let tasks = host.receive(ToWorker::Action {
             seq: 2,
             action: Action::Share,
         });
         assert!(matches!(
-            todo.as_slice(),
-            [Todo::Post(FromWorker::Effect(Effect::CopyLink { .. }))]
+            tasks.as_slice(),
+            [Task::Post(FromWorker::Effect(Effect::CopyLink { .. }))]
         ));
         let (frame, applied) = frame_of(host.frame(0.0));
         assert_eq!(applied, 2);

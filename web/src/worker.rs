@@ -14,7 +14,7 @@
 //! two slices; a set speed or an idle guest waits with `setTimeout`.
 
 use crate::channel::{FromWorker, ToWorker};
-use crate::host::{SessionHost, Todo};
+use crate::host::{SessionHost, Task};
 use std::cell::{Cell, RefCell};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
@@ -63,13 +63,13 @@ pub fn start() {
             };
             match ToWorker::decode(&text) {
                 Ok(ToWorker::Start(start)) => {
-                    let (host, todo) = SessionHost::new(&start);
+                    let (host, tasks) = SessionHost::new(&start);
                     HOST.with(|h| *h.borrow_mut() = Some(host));
-                    run_todo(todo);
+                    run_tasks(tasks);
                 }
                 Ok(message) => {
-                    let todo = with_host(|h| h.receive(message)).unwrap_or_default();
-                    run_todo(todo);
+                    let tasks = with_host(|h| h.receive(message)).unwrap_or_default();
+                    run_tasks(tasks);
                 }
                 Err(e) => post(&FromWorker::Panicked(format!(
                     "the page sent a message the machine's thread cannot read: {e}"
@@ -105,17 +105,17 @@ fn with_host<T>(f: impl FnOnce(&mut SessionHost) -> T) -> Option<T> {
     HOST.with(|h| h.borrow_mut().as_mut().map(f))
 }
 
-fn run_todo(todo: Vec<Todo>) {
-    for t in todo {
+fn run_tasks(tasks: Vec<Task>) {
+    for t in tasks {
         match t {
-            Todo::Post(message) => post(&message),
-            Todo::LoadXv6 => wasm_bindgen_futures::spawn_local(async {
+            Task::Post(message) => post(&message),
+            Task::LoadXv6 => wasm_bindgen_futures::spawn_local(async {
                 let action = match crate::loader::served_xv6().await {
                     Ok(files) => crate::action::Action::Xv6Loaded(files),
                     Err(why) => crate::action::Action::Xv6Failed(why),
                 };
-                let todo = with_host(|h| h.apply(action)).unwrap_or_default();
-                run_todo(todo);
+                let tasks = with_host(|h| h.apply(action)).unwrap_or_default();
+                run_tasks(tasks);
                 pump();
             }),
         }
