@@ -439,6 +439,15 @@ impl Bus {
         self.mmio_accesses
     }
 
+    /// Counts `n` more accesses: those of idle periods a replay skipped.
+    pub(crate) fn add_mmio_accesses(&mut self, n: u64) {
+        self.mmio_accesses += n;
+    }
+
+    pub(crate) fn set_mmio_accesses(&mut self, n: u64) {
+        self.mmio_accesses = n;
+    }
+
     /// Calls `f` on device `index` with the context it may use; then hands
     /// the lines it raised to the interrupt controller (each with its
     /// event). Returns `f`'s result and the stop a device asked for.

@@ -12,6 +12,7 @@
 
 use crate::bus::Bus;
 use crate::cpu::Cpu;
+use crate::idle_skip::IdleSkip;
 use crate::machine::{Machine, StopReason};
 use crate::memory::{PAGE_SIZE, PhysMem};
 use crate::tlb::Tlb;
@@ -187,6 +188,24 @@ impl History {
 
     pub fn inputs(&self) -> &[Input] {
         &self.inputs
+    }
+
+    /// Whether memory is kept as the frames of the latest checkpoint (or the
+    /// one restored) plus the frames written since.
+    pub(crate) fn has_base(&self) -> bool {
+        self.base.is_some()
+    }
+
+    /// Frame `f` as the latest checkpoint (or the one restored) holds it,
+    /// into `out`; false when there is none.
+    pub(crate) fn base_frame(&self, f: usize, out: &mut [u8]) -> bool {
+        match self.base.as_ref().and_then(|b| b.get(f)) {
+            Some(encoded) => {
+                decode_frame(encoded, out);
+                true
+            }
+            None => false,
+        }
     }
 
     fn due(&self, steps: u64) -> bool {
@@ -500,14 +519,11 @@ impl Machine {
         }
         // Replay through `run`, which takes the block path and reaches the
         // same state as single steps (tested), with nothing to stop it on the
-        // way: a replay of millions of steps then takes milliseconds.
+        // way: a replay of millions of steps then takes milliseconds, and
+        // an idle guest's loop is skipped period by period (`idle_skip`).
         let aside = self.set_aside(true);
-        while self.steps < target {
-            match self.run(target - self.steps) {
-                StopReason::InstructionLimit => {}
-                _ => break,
-            }
-        }
+        let mut skip = IdleSkip::new(self.steps);
+        self.run_skipping_idle(target, &mut skip);
         self.put_back(aside);
         self.clear_events();
         Ok(self.steps)

@@ -37,6 +37,7 @@ mod event;
 mod execute;
 mod far;
 mod history;
+mod idle_skip;
 mod io;
 mod machine;
 mod memory;

@@ -223,6 +223,9 @@ pub struct Machine {
     /// ran: a statistic for watching a guest from outside (is any process
     /// running?), not part of its state, so seeking does not change it.
     pub(crate) user_entries: u64,
+    /// Steps quiet replays skipped in idle loops (see `idle_skip`): not
+    /// state, a figure for benchmarks and tests.
+    pub(crate) idle_skipped: u64,
     pub(crate) recording: bool,
     /// Kinds left out of the record while recording (counted elsewhere).
     pub(crate) unrecorded: KindSet,
@@ -289,6 +292,7 @@ impl Machine {
             recheck: false,
             fault_chain: Vec::new(),
             user_entries: 0,
+            idle_skipped: 0,
             recording: false,
             seen: KindSet::EMPTY,
             noticed: KindSet::EMPTY,

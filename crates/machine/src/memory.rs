@@ -333,6 +333,18 @@ impl PhysMem {
         self.code_gen.get(frame as usize).copied().unwrap_or(0)
     }
 
+    /// The frames written since the last call to `take_dirty`.
+    pub(crate) fn dirty_frames(&self) -> Vec<usize> {
+        (0..self.frame_state.len())
+            .filter(|&f| self.frame_state[f] & DIRTY != 0)
+            .collect()
+    }
+
+    /// How many frames were written since the last call to `take_dirty`.
+    pub(crate) fn dirty_count(&self) -> usize {
+        self.frame_state.iter().filter(|&&s| s & DIRTY != 0).count()
+    }
+
     /// Returns the frames written since the last call, and forgets them.
     pub(crate) fn take_dirty(&mut self) -> Vec<usize> {
         let dirty: Vec<usize> = (0..self.frame_state.len())

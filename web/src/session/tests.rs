@@ -3,7 +3,7 @@
 use super::run_control::{MAX_RUN_MS, MIN_BUDGET, MIN_RUN_MS, run_target};
 use super::*;
 use crate::action::BuildFiles;
-use osviz_machine::{Event, EventKind};
+use osviz_machine::{Event, EventKind, StopReason};
 use std::collections::BTreeMap;
 
 /// Runs at full speed, frame by frame, until the page stops.
@@ -1175,6 +1175,56 @@ fn an_xv6_link_past_a_billion_steps_reopens_the_same_moment() {
     );
 }
 
+/// A quiet replay (a link opened, a step back) skips xv6's idle loop whole
+/// periods at a time, and reaches the very state a plain run reaches: the
+/// same memory, devices, TLB order and counts, at steps inside a period and
+/// after typing, forward and back.
+#[test]
+fn a_replay_that_skips_the_idle_loop_reaches_the_state_a_plain_run_does() {
+    let build = xv6_read();
+    build.set_clock_start(1_796_646_896);
+    let mut plain = Session::with_xv6("xv6-idt", Some(build.clone()));
+    let mut replayed = Session::with_xv6("xv6-idt", Some(build));
+    let run_plainly = |s: &mut Session, target: u64| {
+        s.machine_for_test().with_breaks_set_aside(|m| {
+            while m.steps() < target {
+                assert_eq!(m.run(target - m.steps()), StopReason::InstructionLimit);
+            }
+        })
+    };
+    let mut kept = Vec::new();
+    for (target, keys) in [
+        (30_000_017, "echo hi\n"),
+        (61_234_567, ""),
+        (150_000_001, "ls\n"),
+        (203_456_789, ""),
+    ] {
+        run_plainly(&mut plain, target);
+        xv6_run_to(&mut replayed, target);
+        let (p, r) = (plain.system.machine(), replayed.system.machine());
+        assert_eq!(r.serial_output(), p.serial_output(), "at {target}");
+        assert_eq!(r.bus().mmio_accesses(), p.bus().mmio_accesses(), "at {target}");
+        assert_eq!(r.tlb().hits, p.tlb().hits, "at {target}");
+        assert_eq!(r.state_hash(), p.state_hash(), "at {target}");
+        kept.push((target, p.state_hash()));
+        for b in keys.bytes() {
+            plain.machine_for_test().press_key(b);
+            replayed.machine_for_test().press_key(b);
+        }
+    }
+    let skipped = replayed.system.machine().idle_steps_skipped();
+    assert!(
+        skipped > 150_000_000,
+        "most of the idle time was skipped: {skipped}"
+    );
+    assert_eq!(plain.system.machine().idle_steps_skipped(), 0);
+    // Back in time and forward again through the checkpoints it took.
+    for &(target, hash) in kept.iter().rev().chain(kept.iter()) {
+        replayed.machine_for_test().seek(target).unwrap();
+        assert_eq!(replayed.system.machine().state_hash(), hash, "again at {target}");
+    }
+}
+
 /// Times opening xv6 links far into a run (release mode:
 /// `cargo test --release -p osviz-web link_open_times -- --ignored --nocapture`).
 #[test]
@@ -1183,6 +1233,13 @@ fn link_open_times() {
     let build = xv6_read();
     let mut s = Session::with_xv6("xv6-idt", Some(build.clone()));
     s.apply(Action::TypeKeys("ls\n".into()));
+    let t = std::time::Instant::now();
+    let fresh = Session::with_xv6("xv6-idt", Some(build.clone()));
+    eprintln!(
+        "the lesson alone opens at step {} in {:?}",
+        fresh.system.machine().steps(),
+        t.elapsed()
+    );
     for target in [99_000_000u64, 1_000_000_000] {
         xv6_run_to(&mut s, target);
         let fragment = s.link().encode();
@@ -1193,7 +1250,11 @@ fn link_open_times() {
             Preferences::default(),
             Opening::Shared,
         );
-        eprintln!("opened step {target} in {:?}", t.elapsed());
+        eprintln!(
+            "opened step {target} in {:?} ({} steps of idle loops skipped)",
+            t.elapsed(),
+            opened.system.machine().idle_steps_skipped()
+        );
         assert_eq!(
             opened.system.machine().state_hash(),
             s.system.machine().state_hash()
