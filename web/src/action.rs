@@ -134,6 +134,40 @@ pub enum Action {
         fragment: String,
         how: Opening,
     },
+    /// Stop the long work under way (a replay, "who last changed this?"):
+    /// the machine goes back to where it was.
+    Cancel,
+}
+
+impl Action {
+    /// Whether the action moves the machine or asks for its moment, which
+    /// must wait while a job replays (pointing, panels, settings and typing
+    /// need not).
+    pub fn moves_the_machine(&self) -> bool {
+        matches!(
+            self,
+            Action::Step
+                | Action::StepOver
+                | Action::StepBack
+                | Action::StepLine
+                | Action::NextLine
+                | Action::StepOut
+                | Action::ToggleRun
+                | Action::Reset
+                | Action::ShowBoot
+                | Action::ReturnToWhereIWas
+                | Action::Share
+                | Action::RunDraft
+                | Action::RevertDraft
+                | Action::Reveal(_)
+                | Action::WhoChanged(_)
+                | Action::WhoChangedText(_)
+                | Action::WalkText(_)
+                | Action::ToggleBreakpoint(_)
+                | Action::RemoveBreakpoint(_)
+                | Action::BreakAt(_)
+        )
+    }
 }
 
 /// A keyboard shortcut: the keys, the action, and what the help says.
@@ -182,7 +216,11 @@ pub const SHORTCUTS: [Shortcut; 17] = [
     key(&["t"], Action::ToggleTheme, "light or dark theme"),
     key(&["w"], Action::ReturnToWhereIWas, "back to where you were"),
     key(&["?"], Action::ToggleHelp, "this help"),
-    key(&["Escape"], Action::CloseHelp, "close this help"),
+    key(
+        &["Escape"],
+        Action::CloseHelp,
+        "close this help, or cancel a long replay",
+    ),
 ];
 
 /// The action of a key, if it has one.

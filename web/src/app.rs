@@ -694,6 +694,13 @@ pub fn app() -> Html {
                     }
                 </span>
             </nav>
+            if let Some(job) = &c.job {
+                <div class="job" id="job" role="status">
+                    <span class="job-text">{ format!("{}: {:.0}%", job.what, job.done * 100.0) }</span>
+                    <progress max="100" value={format!("{:.1}", job.done * 100.0)} aria-label={job.what.clone()}></progress>
+                    <button id="cancel" class="secondary" title="Cancel (Esc): the machine goes back to where it was" onclick={send(Action::Cancel)}>{ "Cancel" }</button>
+                </div>
+            }
             if let Some(n) = &c.notice {
                 <div class="notice" role="status">
                     <span class="notice-text">{ crate::panels::lesson::text(&views::lesson::inline(n)) }</span>

@@ -30,6 +30,9 @@ const MAX_SLICE_MS: f64 = 100.0;
 /// up to date (and after every action that is not pointing or typing), so
 /// that a reload reopens it.
 const KEEP_MOMENT_MS: f64 = 500.0;
+/// Milliseconds of long work (a replay) a slice does before the page gets
+/// a frame with its progress.
+const JOB_SLICE_MS: f64 = 30.0;
 
 /// What the worker is to do for the host.
 #[derive(Debug, PartialEq)]
@@ -70,9 +73,9 @@ fn initial_session(start: &Start) -> Session {
         let speed = saved.as_ref().map(|s| s.speed);
         let prefs = saved.map(|s| s.prefs).unwrap_or_default();
         if !start.kept_entry {
-            return Session::open_link(&start.fragment, prefs);
+            return Session::open_in_slices(&start.fragment, prefs, Opening::Shared);
         }
-        let mut s = Session::reopen(&start.fragment, prefs, Opening::Reload);
+        let mut s = Session::open_in_slices(&start.fragment, prefs, Opening::Reload);
         if let Some(speed) = speed {
             s.apply(Action::SetSpeed(speed));
         }
@@ -92,7 +95,8 @@ impl SessionHost {
     /// The host of the page `start` describes, and what to do first (fetch
     /// xv6 when its lesson or link waits for it).
     pub fn new(start: &Start) -> (SessionHost, Vec<Task>) {
-        let session = initial_session(start);
+        let mut session = initial_session(start);
+        session.work_in_slices();
         let tasks = if session.waiting_for_xv6().is_some() {
             vec![Task::LoadXv6]
         } else {
@@ -164,6 +168,9 @@ impl SessionHost {
     /// Milliseconds until the next slice of running is due (`None`: the
     /// machine does not run).
     pub fn next_slice(&self, now_ms: f64) -> Option<f64> {
+        if self.session.busy() {
+            return Some(0.0);
+        }
         if !self.session.running() {
             return None;
         }
@@ -185,6 +192,15 @@ impl SessionHost {
         if self.next_slice(t0).is_none_or(|wait| wait > 0.0) {
             return;
         }
+        if self.session.busy() {
+            self.session.work(clock, t0 + JOB_SLICE_MS);
+            self.dirty = true;
+            if !self.session.busy() {
+                // Over: the moment it reached is the one to keep.
+                self.moment_due = true;
+            }
+            return;
+        }
         let elapsed = self.last_slice.replace(t0).map_or(SLICE_MS, |t| t0 - t);
         self.session.apply(Action::Tick {
             seconds: elapsed.clamp(0.0, MAX_SLICE_MS) / 1000.0,
@@ -204,8 +220,11 @@ impl SessionHost {
         if !(self.ready && self.dirty) {
             return None;
         }
-        let moment = self.moment_due
-            || (self.session.running() && now_ms - self.moment_at >= KEEP_MOMENT_MS);
+        // Halfway through a replay is no moment to keep: the one asked for
+        // is kept when it is reached.
+        let moment = !self.session.busy()
+            && (self.moment_due
+                || (self.session.running() && now_ms - self.moment_at >= KEEP_MOMENT_MS));
         if moment {
             self.moment_at = now_ms;
             self.moment_due = false;
@@ -293,6 +312,101 @@ mod tests {
             frame.controls.steps, after,
             "the frame shows the machine now"
         );
+    }
+
+    /// A link far into an xv6 run: the host opens it in slices, each frame
+    /// showing how far the replay is, and the page's other messages are
+    /// answered in between; then "who last changed this?" is started and
+    /// cancelled, and the machine is back at the link's step.
+    #[test]
+    fn a_long_replay_shows_its_progress_and_a_cancelled_search_leaves_the_machine_at_its_step() {
+        let target = 240_000_000u64;
+        let (mut host, tasks) = SessionHost::new(&Start {
+            fragment: format!(
+                "lesson=xv6-idt&step={target}&k=14100000.6563686f2068690a&clock=1796646896"
+            ),
+            kept_entry: false,
+            saved: None,
+        });
+        assert_eq!(tasks, [Task::LoadXv6], "the link waits for xv6");
+        host.apply(Action::Xv6Loaded(crate::session::tests::xv6_build()));
+        let t = std::cell::Cell::new(0.0);
+        // Each look at the clock is 10 ms later: a slice does a few pieces.
+        let clock = || {
+            t.set(t.get() + 10.0);
+            t.get()
+        };
+        let mut shown = Vec::new();
+        let mut slices = 0;
+        let mut last = None;
+        while host.session().busy() {
+            assert_eq!(host.next_slice(t.get()), Some(0.0), "a job runs at once");
+            host.run_slice(&clock);
+            slices += 1;
+            if let Some(message) = host.frame(t.get()) {
+                let (frame, _) = frame_of(Some(message));
+                match frame.controls.job {
+                    Some(job) => {
+                        assert_eq!(job.what, "replaying to step 240,000,000");
+                        assert_eq!(frame.keep.moment, None, "no moment is kept halfway");
+                        shown.push(job.done);
+                    }
+                    None => last = Some(frame),
+                }
+                host.receive(ToWorker::Ready { render_ms: 1.0 });
+            }
+        }
+        assert!(slices > 2, "the replay took {slices} slices");
+        assert!(
+            shown.len() >= 2 && shown.windows(2).all(|w| w[0] <= w[1]) && shown[0] < 1.0,
+            "progress shown: {shown:?}"
+        );
+        let m = host.session().guest().machine();
+        assert_eq!(m.steps(), target);
+        let out = String::from_utf8_lossy(m.serial_output()).into_owned();
+        assert!(out.ends_with("$ echo hi\nhi\n$ "), "{out}");
+        let frame = last.expect("a frame after the replay");
+        assert!(
+            frame
+                .keep
+                .moment
+                .as_deref()
+                .is_some_and(|f| f.contains("step=240000000")),
+            "the moment reached is kept: {:?}",
+            frame.keep.moment
+        );
+        let notice = frame.controls.notice.unwrap();
+        assert!(notice.starts_with("opened a shared link"), "{notice}");
+
+        // "Who last changed this?" replays from the earliest checkpoint.
+        let hash = host.session().guest().machine().state_hash();
+        host.apply(Action::WhoChangedText("ticks".into()));
+        host.run_slice(&clock);
+        assert!(host.session().busy(), "one slice does not finish it");
+        let (frame, _) = frame_of(host.frame(t.get()));
+        let job = frame.controls.job.expect("the search shows its progress");
+        assert!(job.what.contains("who last changed"), "{}", job.what);
+        host.receive(ToWorker::Ready { render_ms: 1.0 });
+        // Typed and pressed while it runs: the keys wait, Step is refused.
+        host.apply(Action::TypeKeys("ls".into()));
+        host.apply(Action::Step);
+        assert!(host.session().busy());
+        host.apply(Action::Cancel);
+        assert!(!host.session().busy());
+        let steps = host.session().guest().machine().steps();
+        assert_eq!(steps, target, "back at the step it was asked at");
+        let (frame, _) = frame_of(host.frame(t.get()));
+        let notice = frame.controls.notice.unwrap();
+        assert!(
+            notice.starts_with("cancelled who last changed it at ")
+                && notice.ends_with("back at step 240000000, where it began"),
+            "{notice}"
+        );
+        // The keys typed meanwhile were typed when it ended.
+        let m = host.session().guest().machine();
+        assert_ne!(m.state_hash(), hash, "the keys are in the keyboard");
+        let typed: Vec<u8> = m.inputs().iter().rev().take(2).map(|i| i.byte).collect();
+        assert_eq!(typed, b"sl");
     }
 
     #[test]

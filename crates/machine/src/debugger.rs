@@ -172,29 +172,102 @@ impl Machine {
 
     /// Like [`Machine::last_change`], with the value before and after.
     pub fn last_change_of(&mut self, pa: u32, len: u32) -> Result<Option<Change>, SeekError> {
-        let now = self.steps;
-        let earliest = self.earliest_step().ok_or(SeekError::NoHistory)?;
-        self.seek(earliest)?;
-        let aside = self.set_aside(true);
-        let mut last = None;
-        let mut value = self.mem.read(pa, len);
-        while self.steps < now {
-            if self.step_inner().is_some() && self.stopped.is_some() {
-                break;
-            }
-            let v = self.mem.read(pa, len);
-            if v != value {
-                last = Some(Change {
-                    step: self.steps,
-                    before: value,
-                    after: v,
-                });
-                value = v;
+        let mut search = self.change_search(pa, len)?;
+        loop {
+            if let Some(found) = search.advance(self, u64::MAX) {
+                return Ok(found);
             }
         }
-        self.put_back(aside);
-        self.clear_events();
-        Ok(last)
+    }
+
+    /// Begins looking for who last changed the `len` bytes at physical
+    /// address `pa` before the current step, in pieces
+    /// ([`ChangeSearch::advance`]): goes back to the earliest checkpoint now.
+    pub fn change_search(&mut self, pa: u32, len: u32) -> Result<ChangeSearch, SeekError> {
+        let until = self.steps;
+        let earliest = self.earliest_step().ok_or(SeekError::NoHistory)?;
+        self.seek(earliest)?;
+        Ok(ChangeSearch {
+            pa,
+            len,
+            from: self.steps,
+            until,
+            value: self.mem.read(pa, len),
+            last: None,
+        })
+    }
+}
+
+/// "Who last changed these bytes?" under way (see
+/// [`Machine::change_search`]): the run replayed from the earliest
+/// checkpoint to where the question was asked, with a watch on the bytes.
+#[derive(Clone, Debug)]
+pub struct ChangeSearch {
+    pa: u32,
+    len: u32,
+    from: u64,
+    /// Where the question was asked: the search ends there.
+    until: u64,
+    value: u32,
+    last: Option<Change>,
+}
+
+impl ChangeSearch {
+    /// The physical address of the bytes watched.
+    pub fn pa(&self) -> u32 {
+        self.pa
+    }
+
+    /// The step the question was asked at, where the machine is when the
+    /// search is over.
+    pub fn until(&self) -> u64 {
+        self.until
+    }
+
+    /// How far the search is, from 0 to 1.
+    pub fn done(&self, m: &Machine) -> f64 {
+        let span = self.until.saturating_sub(self.from);
+        if span == 0 {
+            return 1.0;
+        }
+        (m.steps().saturating_sub(self.from) as f64 / span as f64).min(1.0)
+    }
+
+    /// Replays at most `steps` more steps, with a data watch on the bytes
+    /// (the block path: each change stops the run at the step that made
+    /// it). When it is over, the latest change (`None` inside when none
+    /// since the earliest checkpoint); the machine is then back where the
+    /// question was asked, unless it stopped on the way.
+    pub fn advance(&mut self, m: &mut Machine, steps: u64) -> Option<Option<Change>> {
+        let aside = m.set_aside(true);
+        m.set_watches(&[(self.pa, self.len)]);
+        let end = self.until.min(m.steps.saturating_add(steps));
+        let mut stopped = false;
+        while m.steps < end {
+            match m.run(end - m.steps) {
+                StopReason::InstructionLimit => {}
+                StopReason::Watch { .. } => {
+                    let v = m.mem.read(self.pa, self.len);
+                    if v != self.value {
+                        self.last = Some(Change {
+                            step: m.steps,
+                            before: self.value,
+                            after: v,
+                        });
+                        self.value = v;
+                    }
+                }
+                _ => {
+                    stopped = true;
+                    break;
+                }
+            }
+        }
+        m.set_watches(&[]);
+        m.put_back(aside);
+        m.mark_watches();
+        m.clear_events();
+        (stopped || m.steps >= self.until).then_some(self.last)
     }
 }
 

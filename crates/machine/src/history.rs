@@ -190,6 +190,15 @@ impl History {
         &self.inputs
     }
 
+    /// Input for steps from `now` on, in order, to be delivered as the run
+    /// reaches them: it replaces what was recorded for later steps, and
+    /// the checkpoints after now belonged to that other future.
+    pub(crate) fn schedule_inputs(&mut self, now: u64, inputs: impl Iterator<Item = Input>) {
+        self.inputs.truncate(self.cursor);
+        self.inputs.extend(inputs);
+        self.checkpoints.retain(|c| c.core.steps <= now);
+    }
+
     /// Whether memory is kept as the frames of the latest checkpoint (or the
     /// one restored) plus the frames written since.
     pub(crate) fn has_base(&self) -> bool {
@@ -402,6 +411,14 @@ impl Machine {
     /// Called before each step while history is on: replays recorded input
     /// due now and takes a checkpoint when one is due.
     pub(crate) fn history_before_step(&mut self) {
+        self.deliver_due_inputs();
+        if self.history.due(self.steps) {
+            self.take_checkpoint();
+        }
+    }
+
+    /// Delivers the recorded input due at this step (as it was typed here).
+    fn deliver_due_inputs(&mut self) {
         while let Some(input) = self.history.inputs.get(self.history.cursor) {
             if input.step > self.steps {
                 break;
@@ -411,9 +428,6 @@ impl Machine {
             if input.step == self.steps {
                 self.deliver_input(byte, channel);
             }
-        }
-        if self.history.due(self.steps) {
-            self.take_checkpoint();
         }
     }
 
@@ -493,6 +507,16 @@ impl Machine {
     /// recorded and breakpoints are ignored on the way. Returns the step
     /// reached, which is less than `target` only if the machine stopped first.
     pub fn seek(&mut self, target: u64) -> Result<u64, SeekError> {
+        let mut replay = self.replay(target)?;
+        replay.advance(self, u64::MAX);
+        Ok(self.steps)
+    }
+
+    /// Begins going to the state after `target` steps, as [`Machine::seek`]
+    /// does, in pieces ([`Replay::advance`]): back in time, the latest
+    /// checkpoint at or before it is restored now; the steps from there are
+    /// the replay's.
+    pub fn replay(&mut self, target: u64) -> Result<Replay, SeekError> {
         if target < self.steps {
             let index = self
                 .history
@@ -517,21 +541,64 @@ impl Machine {
             self.set_core_state(checkpoint.core);
             self.history.cursor = self.history.inputs.partition_point(|i| i.step < self.steps);
         }
-        // Replay through `run`, which takes the block path and reaches the
-        // same state as single steps (tested), with nothing to stop it on the
-        // way: a replay of millions of steps then takes milliseconds, and
-        // an idle guest's loop is skipped period by period (`idle_skip`).
-        let aside = self.set_aside(true);
-        let mut skip = IdleSkip::new(self.steps);
-        self.run_skipping_idle(target, &mut skip);
-        self.put_back(aside);
-        self.clear_events();
-        Ok(self.steps)
+        Ok(Replay {
+            target,
+            from: self.steps,
+            skip: IdleSkip::new(self.steps),
+        })
     }
 
     /// Goes back `n` steps.
     pub fn step_back(&mut self, n: u64) -> Result<u64, SeekError> {
         self.seek(self.steps.saturating_sub(n))
+    }
+}
+
+/// A replay to a step under way (see [`Machine::replay`]), advanced in
+/// pieces so that a page can show how far it is and stop it.
+#[derive(Clone, Debug)]
+pub struct Replay {
+    target: u64,
+    /// The step the replay runs from (a checkpoint's, or where it began).
+    from: u64,
+    skip: IdleSkip,
+}
+
+impl Replay {
+    pub fn target(&self) -> u64 {
+        self.target
+    }
+
+    /// How far the replay is, from 0 to 1.
+    pub fn done(&self, m: &Machine) -> f64 {
+        let span = self.target.saturating_sub(self.from);
+        if span == 0 {
+            return 1.0;
+        }
+        (m.steps().saturating_sub(self.from) as f64 / span as f64).min(1.0)
+    }
+
+    /// Replays at most `steps` more steps (whole idle periods skipped count
+    /// as run): events not recorded, breakpoints and watches set aside.
+    /// True when it is over: the target reached, or the machine stopped.
+    pub fn advance(&mut self, m: &mut Machine, steps: u64) -> bool {
+        // Replay through `run`, which takes the block path and reaches the
+        // same state as single steps (tested), with nothing to stop it on
+        // the way: a replay of millions of steps then takes milliseconds,
+        // and an idle guest's loop is skipped period by period
+        // (`idle_skip`).
+        let aside = m.set_aside(true);
+        let end = self.target.min(m.steps.saturating_add(steps));
+        let stop = m.run_skipping_idle(end, &mut self.skip);
+        let over = stop != StopReason::InstructionLimit || m.steps >= self.target;
+        if over && m.history.enabled() {
+            // Keys typed at the target step were typed before its moment
+            // was left: they are in the devices there.
+            m.deliver_due_inputs();
+        }
+        m.put_back(aside);
+        m.clear_events();
+        over
     }
 }
 

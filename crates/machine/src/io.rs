@@ -62,6 +62,28 @@ impl Machine {
         self.deliver_input(byte, InputChannel::Keyboard);
     }
 
+    /// Types these keys at these steps (in order, none before now), as
+    /// recorded input: going forward ([`Machine::seek`], a replay) delivers
+    /// each at its step, as [`Machine::press_key`] would have then. Input
+    /// recorded for later steps is replaced. Needs the history on.
+    pub fn press_keys_at(&mut self, keys: &[(u64, u8)]) -> Result<(), crate::SeekError> {
+        if !self.history.enabled() {
+            return Err(crate::SeekError::NoHistory);
+        }
+        let now = self.steps;
+        self.history.schedule_inputs(
+            now,
+            keys.iter()
+                .filter(|k| k.0 >= now)
+                .map(|&(step, byte)| crate::Input {
+                    step,
+                    byte,
+                    channel: InputChannel::Keyboard,
+                }),
+        );
+        Ok(())
+    }
+
     /// Sends a byte down the serial line now (recorded as
     /// [`Machine::press_key`] records keys). It enters the UART's receive
     /// register when that is empty.

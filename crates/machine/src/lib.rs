@@ -58,7 +58,7 @@ mod view;
 pub use alu::shift;
 pub use bus::{Board, BoardKind, Bus, InterruptController, InterruptSource, Part};
 pub use cpu::{CodeSize, Cpu, Cr0, Cr4, Flags, Reg, Seg, SegCache, TableReg};
-pub use debugger::{Change, DisasmLine};
+pub use debugger::{Change, ChangeSearch, DisasmLine};
 pub use decode::{
     DecodeError, Instr, MAX_INSTR_LEN, MemRef, Op, Operand, Rep, Shift, StringOp, Width, decode,
     decode_in,
@@ -68,7 +68,7 @@ pub use event::{
     Access, Event, EventKind, EventLog, FlushReason, KindSet, Pushed, PushedValue, StackSwitch,
     Stamped, TrapKind,
 };
-pub use history::{CoreState, Input, InputChannel, SeekError, Snapshot, SnapshotError};
+pub use history::{CoreState, Input, InputChannel, Replay, SeekError, Snapshot, SnapshotError};
 pub use machine::{Machine, MachineConfig, StepOutcome, StopReason};
 pub use memory::{LoadError, PAGE_SIZE, PhysMem};
 pub use mmu::{Pte, Walk};

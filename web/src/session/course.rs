@@ -3,6 +3,7 @@
 //! loading (an xv6 lesson waits for the page to fetch the build). Lessons
 //! and guests come from the course crate; this is the page's state of them.
 
+use super::jobs::Then;
 use super::run_control::{DEFAULT_SPEED, RunControl, SPEEDS};
 use super::{Preferences, QUERY_STEPS, Session};
 use crate::action::BuildFiles;
@@ -216,6 +217,9 @@ impl Session {
             notice: None,
             pending_keys: String::new(),
             keys_since_frame: false,
+            job: None,
+            job_keys: String::new(),
+            sliced: false,
             xv6: Xv6Loading {
                 build: xv6,
                 waiting,
@@ -351,7 +355,9 @@ impl Session {
             }) => {
                 let dark = self.prefs.dark;
                 let prefs = std::mem::take(&mut self.prefs);
-                *self = Session::open_link_with(&link, self.xv6.build.clone(), prefs, how);
+                let sliced = self.sliced;
+                *self = Session::open_link_pending(&link, self.xv6.build.clone(), prefs, how);
+                self.sliced = sliced;
                 self.prefs.dark = dark;
             }
             Some(Waiting {
@@ -430,7 +436,9 @@ impl Session {
             next.run_source(program);
         }
         next.bind_breakpoints();
+        let sliced = self.sliced;
         *self = next;
+        self.sliced = sliced;
     }
 
     /// Rebuilds the machine with a program for the lesson's first one.
@@ -533,16 +541,26 @@ impl Session {
     /// where the student was.
     pub(super) fn reveal(&mut self, i: usize) {
         let lesson = self.course.lesson;
-        let Some(q) = lesson.questions.get(i) else {
+        if lesson.questions.get(i).is_none() {
             return;
-        };
+        }
         let here = self.system.machine().steps();
         // The teaching kernel's moments count from the boot; xv6's from the
         // prompt, where the lesson types its command.
-        self.seek(match lesson.kernel() {
+        let start = match lesson.kernel() {
             Kernel::Teaching => 0,
             Kernel::Xv6 => self.time.start_step(),
-        });
+        };
+        self.seek_then(start, Then::Reveal { question: i, here });
+    }
+
+    /// A reveal's replay reached the lesson's start: runs to question
+    /// `i`'s moment and answers it.
+    pub(super) fn reveal_from_start(&mut self, i: usize, here: u64) {
+        let lesson = self.course.lesson;
+        let Some(q) = lesson.questions.get(i) else {
+            return;
+        };
         let (m, view) = self.system.split();
         let answer = match run_to(m, &*view, q.moment, QUERY_STEPS) {
             Ok(events) => Answer {

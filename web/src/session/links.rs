@@ -4,6 +4,7 @@
 //! had is said in the notice, with what opened instead.
 
 use super::breaks::SourceLine;
+use super::jobs::Then;
 use super::{Effect, Preferences, Session};
 use crate::share::{Link, MAX_LINK_KEYS};
 use osviz_machine::InputChannel;
@@ -66,6 +67,15 @@ impl Session {
         Session::open_link_with(fragment, None, prefs, Opening::Shared)
     }
 
+    /// Opens a link or a kept moment for the page's host: the replay to its
+    /// moment is left to run in slices ([`Session::work`]), as every job
+    /// of this session will be.
+    pub fn open_in_slices(fragment: &str, prefs: Preferences, how: Opening) -> Session {
+        let mut s = Session::open_link_pending(fragment, None, prefs, how);
+        s.work_in_slices();
+        s
+    }
+
     /// Opens a moment the page kept (its address after a reload), with no
     /// xv6 build yet: the notice says it is where the student was.
     pub fn reopen(fragment: &str, prefs: Preferences, how: Opening) -> Session {
@@ -76,7 +86,9 @@ impl Session {
     /// pasted into the address, keeping the xv6 build the page has.
     pub(super) fn open_moment(&mut self, fragment: &str, how: Opening) -> Option<Effect> {
         let prefs = std::mem::take(&mut self.prefs);
-        *self = Session::open_link_with(fragment, self.xv6.build(), prefs, how);
+        let sliced = self.sliced;
+        *self = Session::open_link_pending(fragment, self.xv6.build(), prefs, how);
+        self.sliced = sliced;
         self.xv6.waiting().is_some().then_some(Effect::LoadXv6)
     }
 
@@ -84,6 +96,19 @@ impl Session {
     /// an xv6 lesson without it opens the first lesson and waits for xv6,
     /// then opens again.
     pub(super) fn open_link_with(
+        fragment: &str,
+        xv6: Option<Rc<Xv6Build>>,
+        prefs: Preferences,
+        how: Opening,
+    ) -> Session {
+        let mut s = Session::open_link_pending(fragment, xv6, prefs, how);
+        s.finish_jobs();
+        s
+    }
+
+    /// Opens a share link as [`Session::open_link_with`] does, leaving the
+    /// replay to its moment under way.
+    pub(super) fn open_link_pending(
         fragment: &str,
         xv6: Option<Rc<Xv6Build>>,
         prefs: Preferences,
@@ -146,22 +171,34 @@ impl Session {
             session.prefs.panels.insert(id.to_string(), panels);
         }
         session.prefs.projector = link.projector;
-        let mut opened = String::new();
-        let mut reached = session.system.machine().steps();
-        // What was typed, each key at its step (replayed as it was typed).
-        for &(step, byte) in &link.keys {
-            if step < session.system.machine().steps() {
-                continue;
-            }
-            session.seek(step);
-            if session.system.machine().steps() < step {
-                break;
-            }
-            session.system.machine_mut().press_key(byte);
+        // What was typed, each key at its step (replayed as it was typed),
+        // then the moment: one replay, in slices in the page.
+        let start = session.system.machine().steps();
+        let target = link.step.or(link.keys.last().map(|k| k.0)).unwrap_or(start);
+        if let Err(e) = session.system.machine_mut().press_keys_at(&link.keys) {
+            problems.push(format!("the keys typed cannot be replayed: {e}"));
         }
-        if let Some(step) = link.step {
-            session.seek(step);
-            reached = session.system.machine().steps();
+        let opening = LinkOpening {
+            how,
+            title,
+            problems,
+            step: link.step,
+        };
+        session.seek_then(target, Then::LinkOpened(Box::new(opening)));
+        session
+    }
+
+    /// The link's moment is reached (or the run stopped before it): say so.
+    pub(super) fn link_opened(&mut self, opening: LinkOpening) {
+        let LinkOpening {
+            how,
+            title,
+            mut problems,
+            step,
+        } = opening;
+        let reached = self.system.machine().steps();
+        let mut opened = String::new();
+        if let Some(step) = step {
             if reached < step {
                 problems.push(format!(
                     "step {step} is past the end of this run: opened at step {reached}, where it stopped"
@@ -169,8 +206,8 @@ impl Session {
             }
             opened = format!(" at step {reached}");
         }
-        session.remember_directories();
-        session.mark();
+        self.remember_directories();
+        self.mark();
         let said = match how {
             Opening::Shared => format!("opened a shared link to “{title}”{opened}"),
             Opening::Reload => {
@@ -178,15 +215,24 @@ impl Session {
             }
             Opening::History => format!("back to “{title}” at step {reached}"),
         };
-        session.notice = Some(match (how, problems.is_empty()) {
+        self.notice = Some(match (how, problems.is_empty()) {
             (_, true) => said,
             (Opening::Shared, false) => {
                 format!("opened a shared link{opened}; {}", problems.join("; "))
             }
             _ => format!("{said}; {}", problems.join("; ")),
         });
-        session
     }
+}
+
+/// A link being opened: what the notice says when its moment is reached.
+#[derive(Clone, Debug)]
+pub(super) struct LinkOpening {
+    how: Opening,
+    title: &'static str,
+    problems: Vec<String>,
+    /// The step the link asks for.
+    step: Option<u64>,
 }
 
 impl Link {

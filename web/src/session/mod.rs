@@ -11,6 +11,7 @@
 mod breaks;
 mod course;
 mod inspect;
+mod jobs;
 mod links;
 mod prefs;
 mod record;
@@ -23,6 +24,7 @@ pub(crate) mod tests;
 
 pub use breaks::{BreakChoice, Breakpoint, SourceLine};
 pub use course::Answer;
+pub use jobs::JobView;
 pub use links::Opening;
 pub use prefs::Preferences;
 pub use record::{Owner, ProcessRecord, SleepSpan};
@@ -80,6 +82,13 @@ pub struct Session {
     /// Whether keys were typed since the last frame ran: the guest has
     /// something to do, so it is not idle.
     keys_since_frame: bool,
+    /// Long work under way (a replay, "who last changed this?").
+    job: Option<jobs::Job>,
+    /// Keys typed while a job runs: typed when it is over.
+    job_keys: String,
+    /// Whether jobs are advanced in slices by the page's host
+    /// ([`Session::work`]); otherwise an action finishes its job.
+    sliced: bool,
 }
 
 impl Session {
@@ -109,7 +118,54 @@ impl Session {
     /// Does what the student asked. Returns what the browser must do, if
     /// anything.
     pub fn apply(&mut self, action: Action) -> Option<Effect> {
+        let effect = self.apply_now(action);
+        if !self.sliced {
+            self.finish_jobs();
+        }
+        effect
+    }
+
+    /// Whether long work is under way (see [`Session::job`]).
+    pub fn busy(&self) -> bool {
+        self.job.is_some()
+    }
+
+    /// Jobs are advanced in slices ([`Session::work`]) from now on, not
+    /// finished by the action that starts them.
+    pub fn work_in_slices(&mut self) {
+        self.sliced = true;
+    }
+
+    fn apply_now(&mut self, action: Action) -> Option<Effect> {
+        if self.job.is_some() {
+            match action {
+                // Escape closes the help, or else cancels the job.
+                Action::Cancel => {
+                    self.cancel_job();
+                    return None;
+                }
+                Action::CloseHelp if !self.inspect.help() => {
+                    self.cancel_job();
+                    return None;
+                }
+                Action::TypeKeys(text) => {
+                    self.job_keys.push_str(&text);
+                    return None;
+                }
+                // The host does not run the machine during a job.
+                Action::Tick { .. } => return None,
+                a if a.moves_the_machine() => {
+                    self.notice = Some(format!(
+                        "{}: wait for it, or press Cancel (Esc)",
+                        self.job().map_or(String::new(), |j| j.what)
+                    ));
+                    return None;
+                }
+                _ => {}
+            }
+        }
         match action {
+            Action::Cancel => {}
             Action::Step => self.step(),
             Action::StepOver => self.step_over(),
             Action::StepBack => self.step_back(),

@@ -1203,14 +1203,19 @@ fn a_replay_that_skips_the_idle_loop_reaches_the_state_a_plain_run_does() {
         xv6_run_to(&mut replayed, target);
         let (p, r) = (plain.system.machine(), replayed.system.machine());
         assert_eq!(r.serial_output(), p.serial_output(), "at {target}");
-        assert_eq!(r.bus().mmio_accesses(), p.bus().mmio_accesses(), "at {target}");
+        assert_eq!(
+            r.bus().mmio_accesses(),
+            p.bus().mmio_accesses(),
+            "at {target}"
+        );
         assert_eq!(r.tlb().hits, p.tlb().hits, "at {target}");
         assert_eq!(r.state_hash(), p.state_hash(), "at {target}");
-        kept.push((target, p.state_hash()));
         for b in keys.bytes() {
             plain.machine_for_test().press_key(b);
             replayed.machine_for_test().press_key(b);
         }
+        // Keys typed at a step are in the devices when it is gone back to.
+        kept.push((target, plain.system.machine().state_hash()));
     }
     let skipped = replayed.system.machine().idle_steps_skipped();
     assert!(
@@ -1221,7 +1226,11 @@ fn a_replay_that_skips_the_idle_loop_reaches_the_state_a_plain_run_does() {
     // Back in time and forward again through the checkpoints it took.
     for &(target, hash) in kept.iter().rev().chain(kept.iter()) {
         replayed.machine_for_test().seek(target).unwrap();
-        assert_eq!(replayed.system.machine().state_hash(), hash, "again at {target}");
+        assert_eq!(
+            replayed.system.machine().state_hash(),
+            hash,
+            "again at {target}"
+        );
     }
 }
 

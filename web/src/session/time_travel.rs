@@ -4,6 +4,7 @@
 //! this?" (replayed back to the instruction that wrote it).
 
 use super::Session;
+use super::jobs::Then;
 
 /// Where the lesson started, where the student was before a query moved
 /// time, and the multi-step steps not yet undone.
@@ -37,6 +38,16 @@ impl TimeTravel {
         self.return_to = Some(step);
     }
 
+    /// A move in time forgets the step overs (Step back then goes one step).
+    pub fn clear_step_overs(&mut self) {
+        self.step_overs.clear();
+    }
+
+    /// A step back keeps the step overs before the one it undid.
+    pub fn put_back_step_overs(&mut self, overs: Vec<(u64, u64)>) {
+        self.step_overs = overs;
+    }
+
     /// A step from `before` to `after` that Step back undoes whole (when it
     /// took more than one step).
     pub fn note_multi_step(&mut self, before: u64, after: u64) {
@@ -59,34 +70,21 @@ impl TimeTravel {
 }
 
 impl Session {
-    /// Goes to a step (the machine's history replays to it).
-    pub(super) fn seek(&mut self, step: u64) {
-        self.mark();
-        self.run.pause();
-        self.time.step_overs.clear();
-        self.breaks.forget_switch();
-        match self.system.machine_mut().seek(step) {
-            Ok(_) => self.stop = None,
-            Err(e) => self.notice = Some(format!("cannot go to step {step}: {e}")),
-        }
-        self.note_log_owner();
-        self.remember_directories();
-    }
-
     /// Moves time for a query, remembering where the student was.
     pub(super) fn move_time(&mut self, step: u64, what: &str) {
         let here = self.system.machine().steps();
-        self.seek(step);
-        if here != step {
-            self.time.return_to = Some(here);
-        }
-        self.notice = Some(format!("step {step}: {what}"));
+        self.seek_then(
+            step,
+            Then::MovedTime {
+                here,
+                what: what.to_string(),
+            },
+        );
     }
 
     pub(super) fn return_to_where_i_was(&mut self) {
         if let Some(step) = self.time.return_to.take() {
-            self.seek(step);
-            self.notice = Some(format!("back at step {step}, where you were"));
+            self.seek_then(step, Then::Returned { step });
         }
     }
 
@@ -94,41 +92,15 @@ impl Session {
         let now = self.system.machine().steps();
         let target = self.time.back_from(now);
         let overs = std::mem::take(&mut self.time.step_overs);
-        self.seek(target);
-        self.time.step_overs = overs;
+        self.seek_then(target, Then::SteppedBack { overs });
     }
 
     /// "Who last changed this?": finds the latest step that changed the
     /// `len` bytes at physical address `pa`, and goes back to just before
     /// it, so EIP points at the instruction that wrote them (kernel or
-    /// user). Replays the run from its earliest checkpoint.
+    /// user). Replays the run from its earliest checkpoint (`jobs.rs`).
     pub(super) fn who_changed(&mut self, pa: u32, len: u32) {
-        match self.system.machine_mut().last_change_of(pa, len) {
-            Err(e) => self.notice = Some(e.to_string()),
-            Ok(Some(change)) => {
-                let step = change.step;
-                self.move_time(step - 1, "");
-                self.notice = Some(if change.by_walk() {
-                    format!(
-                        "{pa:#010x} last changed at step {step}, and only its accessed or dirty bit was set ({:#010x} → {:#010x}): if it is a page table entry, no store wrote it; the CPU set the bit while walking the page tables for this instruction's access",
-                        change.before, change.after
-                    )
-                } else {
-                    format!(
-                        "{pa:#010x} last changed at step {step} ({:#010x} → {:#010x}): this instruction wrote it",
-                        change.before, change.after
-                    )
-                });
-            }
-            Ok(None) => {
-                self.notice = Some(format!(
-                    "{pa:#010x} has not changed since step {}",
-                    self.system.machine().earliest_step().unwrap_or(0)
-                ));
-            }
-        }
-        // The break-on choice describes running; a query moved time.
-        self.stop = None;
+        self.search_change(pa, len);
     }
 
     /// "Who last changed this?" for what the student typed: a physical

@@ -11,6 +11,7 @@
 //! changed.
 
 use crate::focus::Linked;
+use crate::session::JobView;
 use crate::session::{BreakChoice, Session};
 use crate::settings::Settings;
 use crate::views;
@@ -47,6 +48,8 @@ pub struct Controls {
     pub steps: u64,
     /// Every process waits for a person: the page needs few frames.
     pub idle: bool,
+    /// Long work under way (a replay): what it does and how far it is.
+    pub job: Option<JobView>,
 }
 
 impl Controls {
@@ -77,6 +80,7 @@ impl Controls {
             linked: s.linked(),
             steps: s.guest().machine().steps(),
             idle: s.idle(),
+            job: s.job(),
         }
     }
 }
@@ -161,7 +165,9 @@ impl FrameBuilder {
         });
         let waiting_for_xv6 = s.waiting_for_xv6().is_some();
         let write_moment = moment && !waiting_for_xv6;
-        let moment = if waiting_for_xv6 {
+        // Halfway through a replay is no moment: the page keeps the one
+        // before (the link being opened) until the replay is over.
+        let moment = if waiting_for_xv6 || s.busy() {
             None
         } else {
             let fragment = s.link().encode();
