@@ -101,3 +101,72 @@ test('an xv6 link far into the run reopens its step and registers; a reload mid-
   assert.equal(await page.getByLabel('Lesson picker').inputValue(), 'memory-image');
   await done(page, errors);
 });
+
+/** The longest task the page's thread ran since the last call (the
+ * browser's long-task entries: 50 ms and more). */
+async function longestTask(page) {
+  return page.evaluate(() => {
+    const t = window.__longest ?? 0;
+    window.__longest = 0;
+    return t;
+  });
+}
+
+async function watchLongTasks(page) {
+  await page.addInitScript(() => {
+    window.__longest = 0;
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) window.__longest = Math.max(window.__longest, e.duration);
+    }).observe({ type: 'longtask', buffered: true });
+  });
+}
+
+const IDLE_LINK = '#lesson=xv6-idt&step=1000000000&k=14100000.6563686f2068690a&clock=1796646896';
+const BUSY_LINK = '#lesson=xv6-idt&step=3000000000&k=14100000.7573657274657374730a&clock=1796646896';
+
+test('a link at step 1,000,000,000 shows its replay\'s progress while the page answers, then opens its moment', { timeout: 300_000 }, async () => {
+  const page = await ctx.browser.newPage({ viewport: { width: 1440, height: 900 } });
+  const errors = await watch(page);
+  await watchLongTasks(page);
+  const t0 = Date.now();
+  await page.goto(ctx.server.url + IDLE_LINK);
+  const job = page.locator('#job');
+  await job.waitFor({ timeout: TIMEOUT });
+  const firstProgress = Date.now() - t0;
+  assert.match(await job.locator('.job-text').textContent(), /^replaying to step 1,000,000,000: \d+%$/);
+  await longestTask(page);
+  // The page answers while the worker replays: the theme toggles at once.
+  await page.getByRole('button', { name: 'Dark' }).click();
+  await page.getByRole('button', { name: 'Light' }).waitFor({ timeout: 1000 });
+  await page.locator('.notice', { hasText: 'opened a shared link' }).waitFor({ timeout: TIMEOUT });
+  const opened = Date.now() - t0;
+  const longest = await longestTask(page);
+  console.log(`link at step 1,000,000,000: progress shown ${firstProgress} ms after load, opened in ${opened} ms; longest main-thread task during the replay ${longest.toFixed(0)} ms`);
+  assert.equal(await stepCount(page), 1_000_000_000);
+  assert.equal(await job.count(), 0, 'the progress is gone');
+  assert.match(await page.locator('.screen').innerText(), /\$ echo hi\s*\nhi\s*\n\$ /);
+  assert.ok(longest < 50, `the page's thread never blocked for 50 ms (${longest} ms)`);
+  await done(page, errors);
+});
+
+test('a busy replay is cancelled from its progress bar: the machine goes back to where it began and steps on', { timeout: 300_000 }, async () => {
+  const page = await ctx.browser.newPage({ viewport: { width: 1440, height: 900 } });
+  const errors = await watch(page);
+  await page.goto(ctx.server.url + BUSY_LINK);
+  const job = page.locator('#job');
+  await job.waitFor({ timeout: TIMEOUT });
+  await page.waitForFunction(() => Number(document.querySelector('#job progress')?.value) > 1, null, { timeout: TIMEOUT });
+  await page.getByRole('button', { name: 'Cancel' }).click();
+  const said = page.locator('.notice-text', { hasText: /^cancelled replaying to step 3,000,000,000 at \d+%: back at step \d+, where it began$/ });
+  await said.waitFor({ timeout: 5000 });
+  const text = await said.textContent();
+  const back = Number(text.match(/back at step (\d+)/)[1]);
+  assert.equal(await job.count(), 0);
+  assert.equal(await stepCount(page), back);
+  assert.ok(back <= 14_100_000, `back at the lesson's start (${back})`);
+  // Nothing of the link's typing is left to happen: the screen shows the prompt alone.
+  assert.doesNotMatch(await page.locator('.screen').innerText(), /usertests/);
+  await page.getByRole('button', { name: 'Step', exact: true }).click();
+  await page.waitForFunction((b) => Number((document.querySelector('#status')?.textContent ?? '').match(/step (\d+)/)?.[1]) === b + 1, back, { timeout: 5000 });
+  await done(page, errors);
+});

@@ -55,6 +55,9 @@ pub struct SessionHost {
     dirty: bool,
     /// The page's number of the last action applied.
     applied: u64,
+    /// The number the frames report: the last action whose effect they
+    /// show (a job's action shows only when the job is over).
+    shown: u64,
     /// When the moment's link was last brought up to date, and whether an
     /// action asks for it in the next frame.
     moment_at: f64,
@@ -108,6 +111,7 @@ impl SessionHost {
             ready: true,
             dirty: true,
             applied: 0,
+            shown: 0,
             moment_at: f64::NEG_INFINITY,
             // What is in the address already is not written again.
             moment_due: false,
@@ -149,6 +153,11 @@ impl SessionHost {
                 | Action::Guess(..)
         );
         let effect = self.session.apply(action);
+        if self.session.busy() {
+            // A short job (a step back, a reveal's replay) is over before
+            // the next frame: no progress flashes by.
+            self.session.work_a_piece();
+        }
         self.dirty = true;
         self.moment_due |= !quiet;
         match effect {
@@ -232,9 +241,12 @@ impl SessionHost {
         let frame = self.builder.frame(&self.session, now_ms, moment);
         self.ready = false;
         self.dirty = false;
+        if !self.session.busy() {
+            self.shown = self.applied;
+        }
         Some(FromWorker::Frame {
             frame: Box::new(frame),
-            applied: self.applied,
+            applied: self.shown,
         })
     }
 }

@@ -131,6 +131,11 @@ impl Session {
         }
     }
 
+    /// Advances the job by one piece (a short one is then over).
+    pub fn work_a_piece(&mut self) {
+        self.work_piece(PIECE_STEPS);
+    }
+
     /// Finishes the job (and any that follows from it) now.
     pub(super) fn finish_jobs(&mut self) {
         while self.job.is_some() {
