@@ -477,6 +477,16 @@ impl Machine {
         checkpoint.min(input)
     }
 
+    /// The first step at which a recorded input falls due (`u64::MAX`
+    /// with none, or history off).
+    pub(crate) fn next_input_step(&self) -> u64 {
+        let h = &self.history;
+        if !h.enabled() {
+            return u64::MAX;
+        }
+        h.inputs.get(h.cursor).map_or(u64::MAX, |i| i.step)
+    }
+
     /// The bytes of memory frames the checkpoints hold (each shared frame
     /// once): what reverse stepping costs in memory beyond the machine's own.
     pub fn history_bytes(&self) -> usize {

@@ -15,10 +15,12 @@
 //! TLB's entries and their order). When all of it is equal, nothing in the
 //! period read the time (`rdtsc` and the timers' counters are counted in the
 //! state they belong to, so a period that reads one never compares equal),
-//! so every further period until the horizon is the same: the replay adds
-//! whole periods to the counts at once and runs the rest. The result is
+//! so every further period until the horizon (a device's deadline, an
+//! input) is the same: the replay adds whole periods to the counts at once
+//! and runs the rest. A checkpoint that fell due meanwhile is taken where
+//! the skip lands: where checkpoints are taken is not state. The result is
 //! the state the steps would have reached one by one (tested against plain
-//! runs on the teaching kernel and xv6).
+//! runs on xv6).
 
 use crate::StopReason;
 use crate::history::CoreState;
@@ -28,10 +30,16 @@ use crate::memory::PAGE_SIZE;
 /// The longest period looked for: a sweep of xv6's 64 process slots, with
 /// its lock and `mycpu`, is about 700 steps.
 const MAX_PERIOD: u64 = 8_192;
-/// The most frames written since the last checkpoint a try copies (4 MiB).
-const MAX_MARKED_FRAMES: usize = 1024;
-/// Steps run between tries after one found a cycle (the guest may well
-/// still be idle after the next interrupt).
+/// The most frames written since the last checkpoint a try copies (1 MiB).
+const MAX_MARKED_FRAMES: usize = 256;
+/// Steps run past a horizon before the next try: an interrupt's handler
+/// (xv6's timer tick is about a thousand steps).
+const AFTER_HORIZON: u64 = 2_000;
+/// Tries that find no cycle before the replay waits between them (a try
+/// runs the machine on as it looks, so trying again at once costs only
+/// the looking).
+const TRIES_AT_ONCE: u32 = 3;
+/// The first wait after those, doubled after each further miss.
 const FIRST_WAIT: u64 = 20_000;
 /// The most steps run between tries while none finds a cycle: a guest at
 /// work costs a try every two million steps (under 1% of the replay).
@@ -41,14 +49,15 @@ const LONGEST_WAIT: u64 = 2_000_000;
 #[derive(Clone, Debug)]
 pub(crate) struct IdleSkip {
     next_try: u64,
-    wait: u64,
+    /// Tries in a row that found no cycle.
+    misses: u32,
 }
 
 impl IdleSkip {
     pub(crate) fn new(now: u64) -> IdleSkip {
         IdleSkip {
             next_try: now,
-            wait: FIRST_WAIT,
+            misses: 0,
         }
     }
 }
@@ -76,16 +85,23 @@ impl Machine {
             if self.steps >= skip.next_try {
                 skip.next_try = match self.try_skip(target) {
                     Try::Skipped | Try::Repeats => {
-                        skip.wait = FIRST_WAIT;
-                        self.steps + skip.wait
+                        skip.misses = 0;
+                        self.steps + AFTER_HORIZON
                     }
                     Try::NoCycle => {
-                        skip.wait = (skip.wait * 2).min(LONGEST_WAIT);
-                        self.steps + skip.wait
+                        skip.misses += 1;
+                        let over = skip.misses.saturating_sub(TRIES_AT_ONCE);
+                        match over {
+                            0 => self.steps,
+                            n => self.steps + (FIRST_WAIT << (n - 1).min(20)).min(LONGEST_WAIT),
+                        }
                     }
-                    // Past the horizon (a deadline, a checkpoint) and what
-                    // it brings (an interrupt's handler), try again.
-                    Try::NotNow => self.outside_horizon().min(target) + FIRST_WAIT,
+                    // Past the horizon and what it brings (an interrupt's
+                    // handler), try again.
+                    Try::NotNow => {
+                        let next = self.outside_horizon().min(self.history_horizon());
+                        next.clamp(self.steps, target) + AFTER_HORIZON
+                    }
                     Try::Stopped(stop) => return stop,
                 };
             }
@@ -99,17 +115,21 @@ impl Machine {
     }
 
     /// The first step at which something from outside the CPU happens: a
-    /// device's deadline, an input or a checkpoint the history has due.
+    /// device's deadline, or an input the history replays.
     fn outside_horizon(&self) -> u64 {
         let deadline = self.next_deadline.saturating_sub(self.clock_ahead);
-        deadline.min(self.history_horizon())
+        deadline.min(self.next_input_step())
     }
 
     /// Looks for a cycle from here and, when it finds one, skips its whole
     /// periods up to `target` or the horizon.
     fn try_skip(&mut self, target: u64) -> Try {
         let horizon = self.outside_horizon().min(target);
-        if self.halted || self.stopped.is_some() || horizon < self.steps + 3 * MAX_PERIOD {
+        // The period is looked for on this side of the horizon, and of the
+        // next checkpoint (which forgets the frames written so far).
+        let look = self.steps + 3 * MAX_PERIOD;
+        if self.halted || self.stopped.is_some() || horizon < look || self.history_horizon() < look
+        {
             return Try::NotNow;
         }
         // Memory is compared through the frames written since the last
