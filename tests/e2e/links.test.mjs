@@ -83,6 +83,9 @@ test('an xv6 link far into the run reopens its step and registers; a reload mid-
   const back = await stepCount(page);
   console.log(`reloaded near step ${left}; reopened step ${back} in ${Date.now() - t2} ms`);
   assert.ok(back > there + 100_000_000, `${back} > ${there} + 100 M`);
+  // The moment painted last, not the one the address was last given (every
+  // half second): at most a few frames past what was read before the reload.
+  assert.ok(back >= left && back - left < 35_000_000, `reopened ${back}, left at ${left}`);
   assert.equal(await notice(page), `reopened step ${back} of “xv6: the interrupt descriptor table (tvinit, idtinit)” where you were`);
   await typedIsThere(page, back);
   assert.equal(await page.getByLabel('Lesson picker').inputValue(), 'xv6-idt');

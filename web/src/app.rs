@@ -236,12 +236,36 @@ fn mark(name: &str, n: u64) {
     }
 }
 
+/// The key under which the page, as it is left, keeps the moment it last
+/// painted for this tab (session storage survives a reload; the address
+/// written while the page unloads does not reach the reload).
+const LEFT_KEY: &str = "osviz-left";
+
+/// What the page keeps as it is left: the address it had then and the
+/// moment it last painted.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Left {
+    address: String,
+    moment: String,
+}
+
 /// How the page was opened, for the machine's thread to make the session.
+/// A reload of the page's own entry reopens the moment painted last, which
+/// is newer than what the address was last given.
 fn start_info() -> Start {
+    use gloo::storage::{SessionStorage, Storage};
     let hash = gloo::utils::window().location().hash().unwrap_or_default();
+    let address = hash.trim_start_matches('#').to_string();
+    let kept_entry = entry_is_kept();
+    let left = SessionStorage::get::<Left>(LEFT_KEY).ok();
+    SessionStorage::delete(LEFT_KEY);
+    let fragment = match left {
+        Some(left) if kept_entry && left.address == address => left.moment,
+        _ => address,
+    };
     Start {
-        fragment: hash.trim_start_matches('#').to_string(),
-        kept_entry: entry_is_kept(),
+        fragment,
+        kept_entry,
         saved: gloo::storage::LocalStorage::get::<Settings>(SETTINGS_KEY).ok(),
     }
 }
@@ -409,10 +433,19 @@ pub fn app() -> Html {
             let leaving = {
                 let kept = kept.clone();
                 gloo::events::EventListener::new(&window, "pagehide", move |_| {
+                    use gloo::storage::{SessionStorage, Storage};
                     if let Ok(painted) = painted.try_borrow()
                         && let Some(fragment) = painted.moment()
                         && *kept.borrow() != fragment
                     {
+                        let address = kept.borrow().clone();
+                        let _ = SessionStorage::set(
+                            LEFT_KEY,
+                            Left {
+                                address,
+                                moment: fragment.to_string(),
+                            },
+                        );
                         set_entry(fragment, false);
                         *kept.borrow_mut() = fragment.to_string();
                     }
