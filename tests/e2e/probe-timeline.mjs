@@ -6,7 +6,7 @@ const browser = await launch();
 const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
 const t0 = Date.now();
 const seen = new Map();
-page.on('requestfinished', (r) => { const u = r.url(); if (!seen.has(u)) seen.set(u, Date.now() - t0); });
+page.on('requestfinished', (r) => { const u = r.url(); if (!seen.has(u)) seen.set(u, Date.now() - t0); }); page.on('worker', (w) => console.log('worker at', Date.now() - t0));
 await page.goto(server.url + (process.argv[2] ?? '#lesson=xv6-idt&step=1000000000&k=14100000.6563686f2068690a&clock=1796646896'));
 const marks = [];
 let last = '';

@@ -236,30 +236,14 @@ fn mark(name: &str, n: u64) {
     }
 }
 
-/// The key under which the page, as it is left, keeps the moment it last
-/// painted for this tab (session storage survives a reload; the address
-/// written while the page unloads does not reach the reload).
-const LEFT_KEY: &str = "osviz-left";
-
-/// What the page keeps as it is left: the address it had then and the
-/// moment it last painted.
-#[derive(serde::Serialize, serde::Deserialize)]
-struct Left {
-    address: String,
-    moment: String,
-}
-
 /// How the page was opened, for the machine's thread to make the session.
 /// A reload of the page's own entry reopens the moment painted last, which
 /// is newer than what the address was last given.
 fn start_info() -> Start {
-    use gloo::storage::{SessionStorage, Storage};
     let hash = gloo::utils::window().location().hash().unwrap_or_default();
     let address = hash.trim_start_matches('#').to_string();
     let kept_entry = entry_is_kept();
-    let left = SessionStorage::get::<Left>(LEFT_KEY).ok();
-    SessionStorage::delete(LEFT_KEY);
-    let fragment = match left {
+    let fragment = match crate::settings::take_left() {
         Some(left) if kept_entry && left.address == address => left.moment,
         _ => address,
     };
@@ -433,19 +417,14 @@ pub fn app() -> Html {
             let leaving = {
                 let kept = kept.clone();
                 gloo::events::EventListener::new(&window, "pagehide", move |_| {
-                    use gloo::storage::{SessionStorage, Storage};
                     if let Ok(painted) = painted.try_borrow()
                         && let Some(fragment) = painted.moment()
                         && *kept.borrow() != fragment
                     {
-                        let address = kept.borrow().clone();
-                        let _ = SessionStorage::set(
-                            LEFT_KEY,
-                            Left {
-                                address,
-                                moment: fragment.to_string(),
-                            },
-                        );
+                        crate::settings::keep_left(crate::settings::Left {
+                            address: kept.borrow().clone(),
+                            moment: fragment.to_string(),
+                        });
                         set_entry(fragment, false);
                         *kept.borrow_mut() = fragment.to_string();
                     }
@@ -729,8 +708,13 @@ pub fn app() -> Html {
             </nav>
             if let Some(job) = &c.job {
                 <div class="job" id="job" role="status">
-                    <span class="job-text">{ format!("{}: {:.0}%", job.what, job.done * 100.0) }</span>
-                    <progress max="100" value={format!("{:.1}", job.done * 100.0)} aria-label={job.what.clone()}></progress>
+                    if let Some(done) = job.done {
+                        <span class="job-text">{ format!("{}: {:.0}%", job.what, done * 100.0) }</span>
+                        <progress max="100" value={format!("{:.1}", done * 100.0)} aria-label={job.what.clone()}></progress>
+                    } else {
+                        <span class="job-text">{ format!("{}…", job.what) }</span>
+                        <progress aria-label={job.what.clone()}></progress>
+                    }
                     <button id="cancel" class="secondary" title="Cancel (Esc): the machine goes back to where it was" onclick={send(Action::Cancel)}>{ "Cancel" }</button>
                 </div>
             }

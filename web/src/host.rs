@@ -341,6 +341,13 @@ mod tests {
             saved: None,
         });
         assert_eq!(tasks, [Task::LoadXv6], "the link waits for xv6");
+        let (frame, _) = frame_of(host.frame(0.0));
+        assert_eq!(
+            frame.controls.job.map(|j| (j.what, j.done)),
+            Some(("loading xv6 to open the link".to_string(), None)),
+            "loading xv6 is the opening's first part"
+        );
+        host.receive(ToWorker::Ready { render_ms: 1.0 });
         host.apply(Action::Xv6Loaded(crate::session::tests::xv6_build()));
         let t = std::cell::Cell::new(0.0);
         // Each look at the clock is 10 ms later: a slice does a few pieces.
@@ -361,7 +368,7 @@ mod tests {
                     Some(job) => {
                         assert_eq!(job.what, "replaying to step 240,000,000");
                         assert_eq!(frame.keep.moment, None, "no moment is kept halfway");
-                        shown.push(job.done);
+                        shown.push(job.done.expect("a replay says how far it is"));
                     }
                     None => last = Some(frame),
                 }

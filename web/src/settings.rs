@@ -82,3 +82,31 @@ mod tests {
         );
     }
 }
+
+/// The key under which the page, as it is left, keeps the moment it last
+/// painted for this tab: session storage survives a reload, while the
+/// address written as the page unloads does not reach the reload.
+const LEFT_KEY: &str = "osviz-left";
+
+/// What the page keeps as it is left: the address it had then and the
+/// moment it last painted.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Left {
+    pub address: String,
+    pub moment: String,
+}
+
+/// Keeps the moment the page leaves at, for a reload of this tab.
+pub fn keep_left(left: Left) {
+    use gloo::storage::{SessionStorage, Storage};
+    let _ = SessionStorage::set(LEFT_KEY, left);
+}
+
+/// What the page kept as it was last left in this tab, taken (a second
+/// reload reads the address again).
+pub fn take_left() -> Option<Left> {
+    use gloo::storage::{SessionStorage, Storage};
+    let left = SessionStorage::get::<Left>(LEFT_KEY).ok();
+    SessionStorage::delete(LEFT_KEY);
+    left
+}

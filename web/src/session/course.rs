@@ -99,6 +99,21 @@ impl Xv6Loading {
         self.build.clone()
     }
 
+    /// Whether a share link waits for xv6.
+    pub(super) fn waiting_link(&self) -> bool {
+        self.waiting.as_ref().is_some_and(|w| w.link.is_some())
+    }
+
+    /// Stops waiting to open a share link (xv6 still loads, for the
+    /// lessons); whether one waited.
+    pub(super) fn forget_link(&mut self) -> bool {
+        let waited = self.waiting_link();
+        if waited {
+            self.waiting = None;
+        }
+        waited
+    }
+
     /// Waits for xv6 to open a share link.
     pub(super) fn wait_with_link(&mut self, fragment: &str, how: Opening) {
         if let Some(w) = &mut self.waiting {

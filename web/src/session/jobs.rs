@@ -53,8 +53,8 @@ pub(super) enum Then {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct JobView {
     pub what: String,
-    /// From 0 to 1.
-    pub done: f64,
+    /// From 0 to 1; `None` while how far cannot be told (xv6 loading).
+    pub done: Option<f64>,
 }
 
 impl Session {
@@ -104,19 +104,25 @@ impl Session {
 
     /// The job under way, as the page shows it.
     pub fn job(&self) -> Option<JobView> {
-        let job = self.job.as_ref()?;
+        let Some(job) = self.job.as_ref() else {
+            // A link waits for xv6: loading it is the opening's first part.
+            return self.xv6.waiting_link().then(|| JobView {
+                what: "loading xv6 to open the link".into(),
+                done: None,
+            });
+        };
         let m = self.system.machine();
         Some(match &job.work {
             Work::Replay(r) => JobView {
                 what: format!("replaying to step {}", thousands(r.target())),
-                done: r.done(m),
+                done: Some(r.done(m)),
             },
             Work::Search(s) => JobView {
                 what: format!(
                     "replaying to step {} to find who last changed it",
                     thousands(s.until())
                 ),
-                done: s.done(m),
+                done: Some(s.done(m)),
             },
         })
     }
@@ -168,9 +174,16 @@ impl Session {
         }
     }
 
-    /// Cancels the job: the machine goes back to where it was.
+    /// Cancels the job: the machine goes back to where it was. A link
+    /// waiting for xv6 is not opened (the lesson shown stays).
     pub(super) fn cancel_job(&mut self) {
         let Some(job) = self.job.take() else {
+            if self.xv6.forget_link() {
+                self.notice = Some(format!(
+                    "cancelled opening the link: here is “{}”",
+                    self.course.lesson().title
+                ));
+            }
             return;
         };
         let what = self.job_view_of(&job);

@@ -165,7 +165,7 @@ impl Session {
             }
         }
         match action {
-            Action::Cancel => {}
+            Action::Cancel => self.cancel_job(),
             Action::Step => self.step(),
             Action::StepOver => self.step_over(),
             Action::StepBack => self.step_back(),
