@@ -417,8 +417,11 @@ impl Machine {
         }
     }
 
-    /// Delivers the recorded input due at this step (as it was typed here).
-    fn deliver_due_inputs(&mut self) {
+    /// Delivers the recorded input due at this step now, as it was typed
+    /// here. A replay to a step stops before the input typed at it (from
+    /// there, something else can be typed instead); a share link made just
+    /// after typing opens with the keys in the keyboard.
+    pub fn deliver_due_inputs(&mut self) {
         while let Some(input) = self.history.inputs.get(self.history.cursor) {
             if input.step > self.steps {
                 break;
@@ -601,11 +604,6 @@ impl Replay {
         let end = self.target.min(m.steps.saturating_add(steps));
         let stop = m.run_skipping_idle(end, &mut self.skip);
         let over = stop != StopReason::InstructionLimit || m.steps >= self.target;
-        if over && m.history.enabled() {
-            // Keys typed at the target step were typed before its moment
-            // was left: they are in the devices there.
-            m.deliver_due_inputs();
-        }
         m.put_back(aside);
         m.clear_events();
         over

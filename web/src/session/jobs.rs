@@ -238,7 +238,12 @@ impl Session {
             Then::Returned { step } => {
                 self.notice = Some(format!("back at step {step}, where you were"))
             }
-            Then::LinkOpened(opening) => self.link_opened(*opening),
+            Then::LinkOpened(opening) => {
+                // Keys typed at the link's step were in the keyboard when
+                // the link was made.
+                self.system.machine_mut().deliver_due_inputs();
+                self.link_opened(*opening)
+            }
             Then::Reveal { question, here } => self.reveal_from_start(question, here),
             Then::Changed { pa, change } => {
                 let step = change.step;

@@ -4,7 +4,9 @@
 //! sector is ready to read or has been written.
 //!
 //! The drives hold copies of their images in memory: a guest's writes
-//! change the copy, never the file it came from. A drive with no image is
+//! change the copy, never the file it came from. The copy is shared with
+//! the history's checkpoints (and a replay's comparisons) until the guest
+//! writes a sector: xv6's 512 KB `fs.img` is not copied a million steps. A drive with no image is
 //! absent (its status reads 0), except the master, which is always present
 //! so that a kernel waiting for it to be ready (xv6's `idewait`) does not
 //! wait forever; it has no sectors.
@@ -13,6 +15,7 @@ use super::{Ctx, Device};
 use crate::decode::Width;
 use crate::event::{Event, EventKind};
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 /// The sector size.
 pub const SECTOR: usize = 512;
@@ -111,7 +114,7 @@ pub struct Transfer {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Ide {
     /// The master's and the slave's images (`None`: no drive).
-    pub drives: [Option<Vec<u8>>; 2],
+    pub drives: [Option<Arc<Vec<u8>>>; 2],
     pub features: u8,
     pub count: u8,
     pub lba: [u8; 3],
@@ -136,7 +139,10 @@ impl Ide {
     /// A controller with the given drive images.
     pub fn new(master: Option<Vec<u8>>, slave: Option<Vec<u8>>, latency: u64, line: u8) -> Ide {
         Ide {
-            drives: [Some(master.unwrap_or_default()), slave],
+            drives: [
+                Some(Arc::new(master.unwrap_or_default())),
+                slave.map(Arc::new),
+            ],
             status: DRDY | DSC,
             due: u64::MAX,
             latency,
@@ -264,7 +270,9 @@ impl Ide {
                 self.status = DRDY | DSC | DRQ;
             }
         } else {
-            let image = self.drives[usize::from(t.drive)].as_deref().unwrap_or(&[]);
+            let image = self.drives[usize::from(t.drive)]
+                .as_deref()
+                .map_or(&[][..], Vec::as_slice);
             let start = t.sector as usize * SECTOR;
             let n = t.per_block.min(t.left) as usize;
             self.buffer = image[start..start + n * SECTOR].to_vec();
@@ -283,6 +291,8 @@ impl Ide {
         if t.write {
             let start = t.sector as usize * SECTOR;
             if let Some(image) = self.drives[usize::from(t.drive)].as_mut() {
+                // The checkpoints share the image until a write.
+                let image = Arc::make_mut(image);
                 image[start..start + self.buffer.len()].copy_from_slice(&self.buffer);
             }
             Self::sector_events(&t, ctx);
@@ -331,7 +341,7 @@ impl Ide {
 
     /// A drive's image as the guest has left it (for saving it on request).
     pub fn image(&self, drive: usize) -> Option<&[u8]> {
-        self.drives.get(drive)?.as_deref()
+        self.drives.get(drive)?.as_deref().map(Vec::as_slice)
     }
 }
 
