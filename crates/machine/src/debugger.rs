@@ -226,11 +226,7 @@ impl ChangeSearch {
 
     /// How far the search is, from 0 to 1.
     pub fn done(&self, m: &Machine) -> f64 {
-        let span = self.until.saturating_sub(self.from);
-        if span == 0 {
-            return 1.0;
-        }
-        (m.steps().saturating_sub(self.from) as f64 / span as f64).min(1.0)
+        crate::history::fraction_done(self.from, self.until, m.steps())
     }
 
     /// Replays at most `steps` more steps, with a data watch on the bytes

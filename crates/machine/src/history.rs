@@ -567,6 +567,16 @@ impl Machine {
     }
 }
 
+/// How far a run from step `from` to step `to` is at step `now`, from 0
+/// to 1 (a replay's or a search's progress).
+pub(crate) fn fraction_done(from: u64, to: u64, now: u64) -> f64 {
+    let span = to.saturating_sub(from);
+    if span == 0 {
+        return 1.0;
+    }
+    (now.saturating_sub(from) as f64 / span as f64).min(1.0)
+}
+
 /// A replay to a step under way (see [`Machine::replay`]), advanced in
 /// pieces so that a page can show how far it is and stop it.
 #[derive(Clone, Debug)]
@@ -584,11 +594,7 @@ impl Replay {
 
     /// How far the replay is, from 0 to 1.
     pub fn done(&self, m: &Machine) -> f64 {
-        let span = self.target.saturating_sub(self.from);
-        if span == 0 {
-            return 1.0;
-        }
-        (m.steps().saturating_sub(self.from) as f64 / span as f64).min(1.0)
+        fraction_done(self.from, self.target, m.steps())
     }
 
     /// Replays at most `steps` more steps (whole idle periods skipped count

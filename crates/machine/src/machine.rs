@@ -218,7 +218,7 @@ pub struct Machine {
     /// cost about a sixth of a TLB-hitting loop's host instructions.
     pub(crate) recheck: bool,
     /// The faults of the current step, for the message of a triple fault.
-    pub(crate) fault_chain: Vec<String>,
+    pub(crate) fault_chain: Vec<crate::trap::FaultLink>,
     /// Returns to ring 3 (`iret` to a user segment) counted as the machine
     /// ran: a statistic for watching a guest from outside (is any process
     /// running?), not part of its state, so seeking does not change it.
@@ -917,7 +917,12 @@ impl Machine {
     pub(crate) fn triple_fault_stop(&mut self, vector: u8) -> StopReason {
         let stop = StopReason::TripleFault {
             vector,
-            cause: self.fault_chain.join(", then "),
+            cause: self
+                .fault_chain
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", then "),
         };
         self.stopped = Some(stop.clone());
         stop
@@ -1019,7 +1024,10 @@ impl Machine {
         let message = e.to_string();
         if self.fault_chain.len() < 8 {
             self.fault_chain
-                .push(format!("{message} at eip {eip:#010x}"));
+                .push(crate::trap::FaultLink::InvalidOpcode {
+                    message: message.clone(),
+                    eip,
+                });
         }
         self.emit(EventKind::InvalidOpcode, || Event::InvalidOpcode {
             eip,

@@ -384,7 +384,9 @@ impl Machine {
         let mut new_ss_cache = self.cpu.segment(Seg::Ss);
         let old_esp = self.cpu.reg(Reg::Esp);
         let eflags = self.cpu.eflags();
-        let mut frame: Vec<(Pushed, u32)> = Vec::with_capacity(6);
+        // At most six slots (SS, ESP, EFLAGS, CS, EIP, an error code), kept
+        // in place: a hypervisor's guest takes an exception on every exit.
+        let mut frame = Frame::default();
         let (new_ss, mut esp, switch) = if new_cpl < cpl {
             // The stack of the ring the handler runs in: SSn:ESPn of the
             // TSS for ring n (ESP0 at offset 4, SS0 at 8, ESP1 at 12, ...),
@@ -409,8 +411,8 @@ impl Machine {
                 return Err(Exception::StackFault(u32::from(ss & !3) + ext));
             }
             new_ss_cache = Descriptor::cache(ss_low, ss_high);
-            frame.push((Pushed::Ss, u32::from(old_ss)));
-            frame.push((Pushed::Esp, old_esp));
+            frame.push(Pushed::Ss, u32::from(old_ss));
+            frame.push(Pushed::Esp, old_esp);
             let switch = StackSwitch {
                 old_ss,
                 old_esp,
@@ -421,40 +423,35 @@ impl Machine {
         } else {
             (old_ss, old_esp, None)
         };
-        frame.push((Pushed::Eflags, eflags));
-        frame.push((Pushed::Cs, u32::from(self.cpu.sreg(Seg::Cs))));
-        frame.push((Pushed::Eip, return_eip));
+        frame.push(Pushed::Eflags, eflags);
+        frame.push(Pushed::Cs, u32::from(self.cpu.sreg(Seg::Cs)));
+        frame.push(Pushed::Eip, return_eip);
         let error_code = match source {
             Source::Exception(e) => e.error_code(),
             _ => None,
         };
         if let Some(code) = error_code {
-            frame.push((Pushed::ErrorCode, code));
+            frame.push(Pushed::ErrorCode, code);
         }
 
         // Translate every slot before writing any, so a fault leaves memory
         // and registers as they were. The frame goes through the stack
         // segment's base; a 16-bit stack segment moves only SP.
-        let mut pushed = Vec::with_capacity(frame.len());
-        let mut targets = Vec::with_capacity(frame.len());
+        let mut targets = [None; 6];
+        let mut addrs = [0u32; 6];
         let stack16 = !new_ss_cache.big;
         let start = esp;
-        for &(what, value) in &frame {
+        for (k, &(_, value)) in frame.slots().iter().enumerate() {
             esp = esp.wrapping_sub(4);
             let offset = if stack16 { esp & 0xFFFF } else { esp };
             let linear = new_ss_cache.base.wrapping_add(offset);
-            let span = self.locate_sys(linear, Access::Write)?;
-            targets.push((span, value));
-            pushed.push(PushedValue {
-                what,
-                addr: linear,
-                value,
-            });
+            targets[k] = Some((self.locate_sys(linear, Access::Write)?, value));
+            addrs[k] = linear;
         }
         if stack16 {
             esp = (start & 0xFFFF_0000) | (esp & 0xFFFF);
         }
-        for (span, value) in targets {
+        for (span, value) in targets.into_iter().flatten() {
             self.store_span(span, 4, value);
         }
 
@@ -481,7 +478,12 @@ impl Machine {
             gate_dpl: gate.dpl,
             interrupt_gate: gate.is_interrupt_gate(),
             stack_switch: switch,
-            pushed,
+            pushed: frame
+                .slots()
+                .iter()
+                .zip(addrs)
+                .map(|(&(what, value), addr)| PushedValue { what, addr, value })
+                .collect(),
             handler: gate.offset,
             return_eip,
         });
@@ -563,7 +565,8 @@ impl Machine {
             });
         }
         if self.fault_chain.len() < 8 {
-            self.fault_chain.push(format!("{e} at eip {eip:#010x}"));
+            self.fault_chain
+                .push(FaultLink::Exception { exception: e, eip });
         }
     }
 
@@ -779,5 +782,50 @@ impl Machine {
             esp: at,
         });
         Ok(())
+    }
+}
+
+/// One fault on the way to a triple fault, named only if it comes to that:
+/// a hypervisor's guest takes a #GP or a #PF on every exit, so nothing is
+/// formatted while they are delivered.
+#[derive(Clone, Debug)]
+pub(crate) enum FaultLink {
+    Exception { exception: Exception, eip: u32 },
+    InvalidOpcode { message: String, eip: u32 },
+}
+
+impl std::fmt::Display for FaultLink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FaultLink::Exception { exception, eip } => write!(f, "{exception} at eip {eip:#010x}"),
+            FaultLink::InvalidOpcode { message, eip } => write!(f, "{message} at eip {eip:#010x}"),
+        }
+    }
+}
+
+/// The slots a trap pushes, in push order (at most six).
+#[derive(Clone, Copy)]
+struct Frame {
+    slots: [(Pushed, u32); 6],
+    len: usize,
+}
+
+impl Default for Frame {
+    fn default() -> Frame {
+        Frame {
+            slots: [(Pushed::Eip, 0); 6],
+            len: 0,
+        }
+    }
+}
+
+impl Frame {
+    fn push(&mut self, what: Pushed, value: u32) {
+        self.slots[self.len] = (what, value);
+        self.len += 1;
+    }
+
+    fn slots(&self) -> &[(Pushed, u32)] {
+        &self.slots[..self.len]
     }
 }
