@@ -552,13 +552,24 @@ pub fn app() -> Html {
     let painted = painted.borrow();
     let (Some(c), Some(lesson)) = (painted.controls(), painted.lesson()) else {
         // Until the machine's thread sends its first frame (its code loads
-        // beside the page's), the page says what it is doing.
+        // beside the page's), the page says what it is doing; opening a
+        // moment (a link, a reload), that is the opening's first part, and
+        // Cancel already works (the machine's thread takes it when it is up).
+        let hash = gloo::utils::window().location().hash().unwrap_or_default();
+        let opening = hash.contains("step=");
         return html! {
             <div class="app">
                 <header class="top">
                     <h1>{ "osviz" }</h1>
                     <p class="tagline">{ "starting the machine…" }</p>
                 </header>
+                if opening {
+                    <div class="job" id="job" role="status">
+                        <span class="job-text">{ "starting the machine to open the link…" }</span>
+                        <progress aria-label="starting the machine to open the link"></progress>
+                        <button id="cancel" class="secondary" onclick={send(Action::Cancel)}>{ "Cancel" }</button>
+                    </div>
+                }
             </div>
         };
     };
