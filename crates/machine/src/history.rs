@@ -476,8 +476,7 @@ impl Machine {
             None => self.steps,
             Some(last) => last.core.steps + h.interval,
         };
-        let input = h.inputs.get(h.cursor).map_or(u64::MAX, |i| i.step);
-        checkpoint.min(input)
+        checkpoint.min(self.next_input_step())
     }
 
     /// The first step at which a recorded input falls due (`u64::MAX`
